@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: BSL-1.0
+// catena/webhooks.hpp - includes every public component of catena-webhooks.
+#ifndef CATENA_WEBHOOKS_HPP
+#define CATENA_WEBHOOKS_HPP
+
+#include <catena/webhooks/envelope.hpp>
+#include <catena/webhooks/error.hpp>
+#include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/secret_ring.hpp>
+#include <catena/webhooks/signature.hpp>
+#include <catena/webhooks/timestamp.hpp>
+#include <catena/webhooks/verifier.hpp>
+#include <catena/webhooks/version.hpp>
+
+#endif

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: BSL-1.0
+// catena/webhooks/error.hpp - the library's error codes, their conditions and the HTTP status of each.
+#ifndef CATENA_WEBHOOKS_ERROR_HPP
+#define CATENA_WEBHOOKS_ERROR_HPP
+
+#include <catena/webhooks/export.hpp>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <string_view>
+#include <type_traits>
+
+namespace catena::webhooks {
+
+using boost::system::error_code;
+using boost::system::result;
+
+/** Every failure the library reports.
+
+    Users should test against a @ref condition rather than a single error: new errors may be
+    added in any release, conditions are stable. @ref reason returns the stable snake_case
+    reason code used in metrics and reports, @ref http_status the answer the listener gives.
+*/
+enum class error
+{
+    // --- unauthenticated (401) -----------------------------------------------------------
+    missing_signature = 1,  ///< No X-Catena-Signature header.
+    missing_timestamp,      ///< No X-Catena-Timestamp header.
+    missing_webhook_id,     ///< No X-Webhook-ID header.
+    malformed_signature,    ///< X-Catena-Signature is not 44 characters of canonical standard Base64 (32 bytes).
+    malformed_timestamp,    ///< X-Catena-Timestamp is not an RFC 3339 date-time.
+    timestamp_too_old,      ///< X-Catena-Timestamp lies further in the past than the tolerance allows.
+    timestamp_in_future,    ///< X-Catena-Timestamp lies further in the future than the tolerance allows.
+    unknown_webhook_id,     ///< No secret for X-Webhook-ID and unknown subscriptions are not accepted.
+    signature_mismatch,     ///< No live secret for the subscription produces the signature.
+
+    // --- unsupported (415) ---------------------------------------------------------------
+    unsupported_encoding,   ///< Content-Encoding is neither gzip nor identity.
+
+    // --- malformed body (400) ------------------------------------------------------------
+    gzip_corrupt,           ///< The gzip stream is invalid (bad header, bad data, bad checksum).
+    gzip_truncated,         ///< The gzip stream ends before its end marker.
+    gzip_trailing_garbage,  ///< Bytes follow the end of the gzip member.
+    json_syntax,            ///< The decompressed body is not valid JSON.
+    envelope_not_object,    ///< The body is JSON but not an object.
+    missing_field,          ///< A required envelope field (version, webhook_id, data) is absent or null.
+    wrong_field_type,       ///< An envelope or record field has the wrong JSON type.
+    record_not_object,      ///< An element of data[] is not an object.
+    record_missing_id,      ///< A record has no string "id".
+    event_name_mismatch,    ///< The body's event_name differs from X-Event-Type.
+    webhook_id_mismatch,    ///< The body's webhook_id differs from X-Webhook-ID.
+
+    // --- limit exceeded (413) ------------------------------------------------------------
+    body_too_large,         ///< The request body is larger than allowed.
+    inflated_too_large,     ///< The decompressed body would be larger than allowed.
+    inflate_ratio_exceeded, ///< The body inflates by more than the allowed ratio (a gzip bomb).
+    json_too_deep,          ///< The JSON nests deeper than allowed.
+    too_many_records,       ///< data[] holds more records than allowed.
+    string_too_long,        ///< A JSON string or key is longer than allowed.
+
+    // --- usage ---------------------------------------------------------------------------
+    invalid_options,        ///< An option is out of range or options contradict each other.
+    already_started,        ///< The operation is only allowed before start().
+    invalid_secrets_file,   ///< A secrets file line is not "WEBHOOK_ID SECRET [NOT_AFTER]".
+};
+
+/** Groups of errors; compare an error_code against these. */
+enum class condition
+{
+    malformed = 1,    ///< The request or its body is not well formed.
+    unauthenticated,  ///< The request could not be shown to come from Catena.
+    limit_exceeded,   ///< A size, depth or count limit was hit.
+    unsupported,      ///< The request uses a feature the receiver does not support.
+    usage,            ///< The library was called or configured wrongly.
+};
+
+/** The category of @ref error, named "catena.webhooks". */
+CATENA_WEBHOOKS_DECL boost::system::error_category const& error_category() noexcept;
+
+/** The category of @ref condition, named "catena.webhooks.condition". */
+CATENA_WEBHOOKS_DECL boost::system::error_category const& condition_category() noexcept;
+
+inline error_code make_error_code(error e) noexcept
+{
+    return {static_cast<int>(e), error_category()};
+}
+
+inline boost::system::error_condition make_error_condition(condition c) noexcept
+{
+    return {static_cast<int>(c), condition_category()};
+}
+
+/** The stable snake_case reason code of an error, e.g. "timestamp_too_old".
+
+    Codes from other categories give "internal".
+*/
+CATENA_WEBHOOKS_DECL std::string_view reason(error_code const& ec) noexcept;
+
+/** The HTTP status the listener answers for an error: 400, 401, 413, 415, or 500 for
+    errors that are not about the request.
+*/
+CATENA_WEBHOOKS_DECL unsigned http_status(error_code const& ec) noexcept;
+
+} // namespace catena::webhooks
+
+namespace boost::system {
+template<>
+struct is_error_code_enum<::catena::webhooks::error> : std::true_type
+{
+};
+template<>
+struct is_error_condition_enum<::catena::webhooks::condition> : std::true_type
+{
+};
+} // namespace boost::system
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/error.cpp - the error categories, reason codes and HTTP statuses.
+#include <catena/webhooks/error.hpp>
+
+#include <string>
+
+namespace catena::webhooks {
+
+namespace {
+
+struct error_info
+{
+    std::string_view reason;
+    std::string_view message;
+    condition cond;
+};
+
+// Indexed by the enumerator value; index 0 is unused.
+constexpr error_info infos[] = {
+    {"internal", "internal error", condition::usage},
+    {"missing_signature", "the X-Catena-Signature header is missing", condition::unauthenticated},
+    {"missing_timestamp", "the X-Catena-Timestamp header is missing", condition::unauthenticated},
+    {"missing_webhook_id", "the X-Webhook-ID header is missing", condition::unauthenticated},
+    {"malformed_signature", "X-Catena-Signature is not a Base64 HMAC-SHA256 value", condition::unauthenticated},
+    {"malformed_timestamp", "X-Catena-Timestamp is not an RFC 3339 date-time", condition::unauthenticated},
+    {"timestamp_too_old", "X-Catena-Timestamp is older than the allowed window", condition::unauthenticated},
+    {"timestamp_in_future", "X-Catena-Timestamp is further in the future than allowed", condition::unauthenticated},
+    {"unknown_webhook_id", "no secret is configured for this X-Webhook-ID", condition::unauthenticated},
+    {"signature_mismatch", "the signature matches no live secret of the subscription", condition::unauthenticated},
+    {"unsupported_encoding", "the Content-Encoding is not supported (gzip or identity only)", condition::unsupported},
+    {"gzip_corrupt", "the gzip body is corrupt", condition::malformed},
+    {"gzip_truncated", "the gzip body is truncated", condition::malformed},
+    {"gzip_trailing_garbage", "bytes follow the end of the gzip body", condition::malformed},
+    {"json_syntax", "the body is not valid JSON", condition::malformed},
+    {"envelope_not_object", "the body is not a JSON object", condition::malformed},
+    {"missing_field", "a required envelope field is missing", condition::malformed},
+    {"wrong_field_type", "a field has the wrong JSON type", condition::malformed},
+    {"record_not_object", "an element of data[] is not an object", condition::malformed},
+    {"record_missing_id", "a record has no string id", condition::malformed},
+    {"event_name_mismatch", "the body's event_name differs from X-Event-Type", condition::malformed},
+    {"webhook_id_mismatch", "the body's webhook_id differs from X-Webhook-ID", condition::malformed},
+    {"body_too_large", "the request body is too large", condition::limit_exceeded},
+    {"inflated_too_large", "the decompressed body is too large", condition::limit_exceeded},
+    {"inflate_ratio_exceeded", "the body decompresses by more than the allowed ratio", condition::limit_exceeded},
+    {"json_too_deep", "the JSON nests too deeply", condition::limit_exceeded},
+    {"too_many_records", "data[] holds too many records", condition::limit_exceeded},
+    {"string_too_long", "a JSON string is too long", condition::limit_exceeded},
+    {"invalid_options", "invalid options", condition::usage},
+    {"already_started", "not allowed after start()", condition::usage},
+    {"invalid_secrets_file", "invalid secrets file", condition::usage},
+};
+
+constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
+static_assert(info_count == static_cast<int>(error::invalid_secrets_file) + 1,
+              "every error needs an entry in infos");
+
+error_info const* find_info(int ev) noexcept
+{
+    return (ev > 0 && ev < info_count) ? &infos[ev] : nullptr;
+}
+
+class error_category_impl final : public boost::system::error_category
+{
+public:
+    // A fixed id keeps categories equal across shared-library boundaries.
+    constexpr error_category_impl() noexcept : error_category(0xC47E4A5EB0010001ull) {}
+
+    char const* name() const noexcept override { return "catena.webhooks"; }
+
+    std::string message(int ev) const override
+    {
+        auto const* info = find_info(ev);
+        return info ? std::string(info->message) : "unknown catena.webhooks error";
+    }
+
+    boost::system::error_condition default_error_condition(int ev) const noexcept override
+    {
+        if(auto const* info = find_info(ev))
+            return make_error_condition(info->cond);
+        return {ev, *this};
+    }
+};
+
+class condition_category_impl final : public boost::system::error_category
+{
+public:
+    constexpr condition_category_impl() noexcept : error_category(0xC47E4A5EB0010002ull) {}
+
+    char const* name() const noexcept override { return "catena.webhooks.condition"; }
+
+    std::string message(int ev) const override
+    {
+        switch(static_cast<condition>(ev))
+        {
+        case condition::malformed: return "malformed request";
+        case condition::unauthenticated: return "unauthenticated request";
+        case condition::limit_exceeded: return "limit exceeded";
+        case condition::unsupported: return "unsupported request";
+        case condition::usage: return "usage error";
+        }
+        return "unknown condition";
+    }
+};
+
+constinit error_category_impl const error_cat;
+constinit condition_category_impl const condition_cat;
+
+} // namespace
+
+boost::system::error_category const& error_category() noexcept { return error_cat; }
+
+boost::system::error_category const& condition_category() noexcept { return condition_cat; }
+
+std::string_view reason(error_code const& ec) noexcept
+{
+    if(ec.category() == error_category())
+        if(auto const* info = find_info(ec.value()))
+            return info->reason;
+    return "internal";
+}
+
+unsigned http_status(error_code const& ec) noexcept
+{
+    if(ec == condition::unauthenticated)
+        return 401;
+    if(ec == condition::unsupported)
+        return 415;
+    if(ec == condition::limit_exceeded)
+        return 413;
+    if(ec == condition::malformed)
+        return 400;
+    return 500;
+}
+
+} // namespace catena::webhooks

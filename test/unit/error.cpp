@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/error.cpp - error codes, conditions, reason codes and HTTP statuses.
+#include <catena/webhooks/error.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+#include <string>
+
+namespace {
+
+using namespace catena::webhooks;
+
+BOOST_AUTO_TEST_SUITE(error_)
+
+BOOST_AUTO_TEST_CASE(category_is_named_catena_webhooks)
+{
+    error_code ec = error::signature_mismatch;
+    BOOST_TEST(std::string(ec.category().name()) == "catena.webhooks");
+    BOOST_TEST(!ec.message().empty());
+}
+
+BOOST_AUTO_TEST_CASE(errors_map_to_their_conditions)
+{
+    BOOST_TEST((error_code(error::timestamp_too_old) == condition::unauthenticated));
+    BOOST_TEST((error_code(error::signature_mismatch) == condition::unauthenticated));
+    BOOST_TEST((error_code(error::gzip_truncated) == condition::malformed));
+    BOOST_TEST((error_code(error::inflate_ratio_exceeded) == condition::limit_exceeded));
+    BOOST_TEST((error_code(error::unsupported_encoding) == condition::unsupported));
+    BOOST_TEST((error_code(error::invalid_options) == condition::usage));
+    BOOST_TEST((error_code(error::gzip_truncated) != condition::unauthenticated));
+}
+
+BOOST_AUTO_TEST_CASE(http_status_follows_condition)
+{
+    BOOST_TEST(http_status(error::missing_signature) == 401u);
+    BOOST_TEST(http_status(error::timestamp_in_future) == 401u);
+    BOOST_TEST(http_status(error::json_syntax) == 400u);
+    BOOST_TEST(http_status(error::gzip_trailing_garbage) == 400u);
+    BOOST_TEST(http_status(error::inflated_too_large) == 413u);
+    BOOST_TEST(http_status(error::unsupported_encoding) == 415u);
+    BOOST_TEST(http_status(error::already_started) == 500u);
+    BOOST_TEST(http_status(make_error_code(boost::system::errc::io_error)) == 500u);
+}
+
+BOOST_AUTO_TEST_CASE(every_error_has_a_distinct_reason_code)
+{
+    std::set<std::string> seen;
+    for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::invalid_secrets_file); ++e)
+    {
+        auto const r = std::string(reason(make_error_code(static_cast<error>(e))));
+        BOOST_TEST_CONTEXT("error " << e)
+        {
+            BOOST_TEST(r != "internal");
+            BOOST_TEST(seen.insert(r).second);
+        }
+    }
+    BOOST_TEST(reason(error::timestamp_too_old) == "timestamp_too_old");
+    BOOST_TEST(reason(make_error_code(boost::system::errc::io_error)) == "internal");
+}
+
+BOOST_AUTO_TEST_SUITE_END() // error_
+
+} // namespace

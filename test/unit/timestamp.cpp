@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/timestamp.cpp - RFC 3339 parsing, formatting and the freshness window.
+#include <catena/webhooks/timestamp.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono;
+
+timestamp at(int y, unsigned mo, unsigned d, int h, int mi, int s)
+{
+    return sys_days{year{y} / month{mo} / day{d}} + hours{h} + minutes{mi} + seconds{s};
+}
+
+BOOST_AUTO_TEST_SUITE(timestamp_)
+
+BOOST_AUTO_TEST_CASE(parses_catena_sample_with_plus_zero_offset)
+{
+    auto t = parse_rfc3339("2024-11-28T10:30:00+00:00");
+    BOOST_REQUIRE(t);
+    BOOST_TEST((*t == at(2024, 11, 28, 10, 30, 0)));
+}
+
+BOOST_AUTO_TEST_CASE(z_and_plus_zero_are_the_same_instant)
+{
+    BOOST_TEST((*parse_rfc3339("2024-11-28T10:30:00Z") == *parse_rfc3339("2024-11-28T10:30:00+00:00")));
+    BOOST_TEST((*parse_rfc3339("2024-11-28t10:30:00z") == *parse_rfc3339("2024-11-28T10:30:00Z")));
+}
+
+BOOST_AUTO_TEST_CASE(applies_other_offsets)
+{
+    BOOST_TEST((*parse_rfc3339("2024-11-28T12:30:00+02:00") == at(2024, 11, 28, 10, 30, 0)));
+    BOOST_TEST((*parse_rfc3339("2024-11-28T05:00:00-05:30") == at(2024, 11, 28, 10, 30, 0)));
+    BOOST_TEST((*parse_rfc3339("2024-12-31T23:30:00-01:00") == at(2025, 1, 1, 0, 30, 0)));
+}
+
+BOOST_AUTO_TEST_CASE(keeps_fractional_seconds_to_the_microsecond)
+{
+    auto base = at(2024, 11, 28, 10, 30, 0);
+    BOOST_TEST((*parse_rfc3339("2024-11-28T10:30:00.5Z") == base + milliseconds{500}));
+    BOOST_TEST((*parse_rfc3339("2024-11-28T10:30:00.123456Z") == base + microseconds{123456}));
+    BOOST_TEST((*parse_rfc3339("2024-11-28T10:30:00.123456789+00:00") == base + microseconds{123456}));
+}
+
+BOOST_AUTO_TEST_CASE(reads_leap_second_as_end_of_minute)
+{
+    auto t = parse_rfc3339("2016-12-31T23:59:60Z");
+    BOOST_REQUIRE(t);
+    BOOST_TEST((*t == at(2016, 12, 31, 23, 59, 59) + microseconds{999999}));
+}
+
+BOOST_AUTO_TEST_CASE(rejects_malformed_timestamps)
+{
+    char const* bad[] = {
+        "",
+        "2024-11-28",
+        "2024-11-28T10:30:00",         // no offset
+        "2024-11-28 10:30:00Z",        // space separator
+        "2024-11-28T10:30Z",           // no seconds
+        "2024-13-28T10:30:00Z",        // month 13
+        "2023-02-29T10:30:00Z",        // not a leap year
+        "2024-11-31T10:30:00Z",        // November has 30 days
+        "2024-11-28T24:00:00Z",        // hour 24
+        "2024-11-28T10:60:00Z",        // minute 60
+        "2024-11-28T10:30:61Z",        // second 61
+        "2024-11-28T10:30:00.Z",       // empty fraction
+        "2024-11-28T10:30:00.1234567890Z", // 10 fraction digits
+        "2024-11-28T10:30:00+0000",    // offset without colon
+        "2024-11-28T10:30:00+24:00",   // offset hour 24
+        "2024-11-28T10:30:00+00:60",   // offset minute 60
+        "2024-11-28T10:30:00Zjunk",    // trailing bytes
+        "2024-11-28T10:30:00+00:00 ",  // trailing space
+        "+024-11-28T10:30:00Z",        // sign in year
+        "2024-1a-28T10:30:00Z",
+    };
+    for(auto const* s : bad)
+    {
+        BOOST_TEST_CONTEXT(s)
+        {
+            auto r = parse_rfc3339(s);
+            BOOST_TEST(!r);
+            if(!r)
+                BOOST_TEST((r.error() == error::malformed_timestamp));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(format_round_trips)
+{
+    auto t = at(2024, 11, 28, 10, 30, 0);
+    BOOST_TEST(format_rfc3339(t) == "2024-11-28T10:30:00+00:00");
+    BOOST_TEST(format_rfc3339(t, utc_suffix::z) == "2024-11-28T10:30:00Z");
+    auto f = t + microseconds{1500};
+    BOOST_TEST(format_rfc3339(f) == "2024-11-28T10:30:00.001500+00:00");
+    BOOST_TEST((*parse_rfc3339(format_rfc3339(f)) == f));
+}
+
+BOOST_AUTO_TEST_CASE(accepts_timestamp_at_window_bounds)
+{
+    auto now = at(2024, 11, 28, 10, 30, 0);
+    freshness_window w{seconds{300}, seconds{60}};
+    BOOST_TEST(!check_freshness(now, now, w));
+    BOOST_TEST(!check_freshness(now - seconds{300}, now, w));
+    BOOST_TEST(!check_freshness(now + seconds{60}, now, w));
+}
+
+BOOST_AUTO_TEST_CASE(rejects_timestamp_outside_window)
+{
+    auto now = at(2024, 11, 28, 10, 30, 0);
+    freshness_window w{seconds{300}, seconds{60}};
+    BOOST_TEST((check_freshness(now - seconds{300} - microseconds{1}, now, w) == error::timestamp_too_old));
+    BOOST_TEST((check_freshness(now + seconds{60} + microseconds{1}, now, w) == error::timestamp_in_future));
+    freshness_window strict{seconds{10}, seconds{0}};
+    BOOST_TEST((check_freshness(now - seconds{11}, now, strict) == error::timestamp_too_old));
+    BOOST_TEST((check_freshness(now + seconds{1}, now, strict) == error::timestamp_in_future));
+}
+
+BOOST_AUTO_TEST_SUITE_END() // timestamp_
+
+} // namespace

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/verifier.cpp - the whole verification procedure on complete deliveries.
+#include <catena/webhooks/verifier.hpp>
+
+#include "support.hpp"
+#include "vectors.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono;
+namespace tv = catena::webhooks::test;
+
+struct fixture
+{
+    secret_ring ring;
+    verifier v;
+    std::string buffer;
+    timestamp now = tv::vector_time();
+
+    fixture() { ring.add(std::string(tv::webhook_id), tv::tv2_secret); }
+
+    result<verified_body> run(tv::wire_delivery const& d) { return v.verify(d.headers(), d.body, ring, now, buffer); }
+
+    // TV-2 exactly as Catena would send it: gzip transport form from the spec.
+    tv::wire_delivery tv2() const
+    {
+        tv::wire_delivery d;
+        d.signature = tv::tv2_signature;
+        d.timestamp = tv::tv2_timestamp;
+        d.webhook_id = tv::webhook_id;
+        d.content_encoding = "gzip";
+        d.event_type = "webhook.staled";
+        d.body = tv::base64_decode(tv::tv2_gzip_base64);
+        return d;
+    }
+};
+
+BOOST_FIXTURE_TEST_SUITE(verifier_, fixture)
+
+BOOST_AUTO_TEST_CASE(accepts_spec_tv2_gzip_transport_form)
+{
+    auto r = run(tv2());
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->body == tv::tv2_body);
+    BOOST_TEST((r->sent_at == now));
+    BOOST_TEST(!r->default_secret);
+}
+
+BOOST_AUTO_TEST_CASE(accepts_tv3_identity_body)
+{
+    auto d = tv2();
+    d.content_encoding = "";
+    d.body = tv::tv2_body;
+    d.timestamp = tv::tv3_timestamp;
+    d.signature = tv::tv3_signature;
+    auto r = run(d);
+    BOOST_REQUIRE(r);
+    // Identity bodies are not copied.
+    BOOST_TEST(static_cast<void const*>(r->body.data()) == static_cast<void const*>(d.body.data()));
+}
+
+BOOST_AUTO_TEST_CASE(accepts_tv1_and_tv4)
+{
+    ring.add(std::string(tv::webhook_id), tv::tv1_secret);
+    ring.add("tv4-hook", tv::tv4_secret);
+    tv::wire_delivery d1;
+    d1.signature = tv::tv1_signature;
+    d1.timestamp = tv::tv1_timestamp;
+    d1.webhook_id = tv::webhook_id;
+    d1.body = tv::tv1_body;
+    auto r1 = run(d1);
+    BOOST_REQUIRE(r1);
+    BOOST_TEST(r1->secret_index == 1u);
+
+    now = *parse_rfc3339(tv::tv4_timestamp);
+    tv::wire_delivery d4;
+    d4.signature = tv::tv4_signature;
+    d4.timestamp = tv::tv4_timestamp;
+    d4.webhook_id = "tv4-hook";
+    d4.content_encoding = "gzip";
+    d4.body = gzip_compress(tv::tv4_body);
+    BOOST_TEST(run(d4).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(reports_each_missing_header)
+{
+    auto d = tv2();
+    d.signature.clear();
+    BOOST_TEST((run(d).error() == error::missing_signature));
+    d = tv2();
+    d.timestamp.clear();
+    BOOST_TEST((run(d).error() == error::missing_timestamp));
+    d = tv2();
+    d.webhook_id.clear();
+    BOOST_TEST((run(d).error() == error::missing_webhook_id));
+}
+
+BOOST_AUTO_TEST_CASE(n1_rejects_respelled_timestamp)
+{
+    auto d = tv2();
+    d.timestamp = tv::tv3_timestamp;
+    BOOST_TEST((run(d).error() == error::signature_mismatch));
+}
+
+BOOST_AUTO_TEST_CASE(n2_rejects_signature_over_gzip_bytes)
+{
+    auto d = tv2();
+    d.signature = tv::tv2_hmac_over_gzip;
+    BOOST_TEST((run(d).error() == error::signature_mismatch));
+}
+
+BOOST_AUTO_TEST_CASE(n3_rejects_reserialised_body)
+{
+    auto d = tv2();
+    d.content_encoding.clear();
+    d.body = R"({"version": "1.0", "event_name": "webhook.staled", "webhook_id": "247b2dea-a030-48b7-9a05-ee33c1b6ab0a", "data": []})";
+    BOOST_TEST((run(d).error() == error::signature_mismatch));
+}
+
+BOOST_AUTO_TEST_CASE(n4_rejects_timestamp_outside_window)
+{
+    auto d = tv2();
+    now = tv::vector_time() + seconds{301};
+    BOOST_TEST((run(d).error() == error::timestamp_too_old));
+    now = tv::vector_time() + seconds{300};
+    BOOST_TEST(run(d).has_value());
+    now = tv::vector_time() - seconds{61};
+    BOOST_TEST((run(d).error() == error::timestamp_in_future));
+}
+
+BOOST_AUTO_TEST_CASE(n5_rejects_malformed_signature)
+{
+    auto d = tv2();
+    d.signature = tv::malformed_doc_signature;
+    BOOST_TEST((run(d).error() == error::malformed_signature));
+}
+
+BOOST_AUTO_TEST_CASE(rejects_malformed_timestamp)
+{
+    auto d = tv2();
+    d.timestamp = "Thu, 28 Nov 2024 10:30:00 GMT";
+    BOOST_TEST((run(d).error() == error::malformed_timestamp));
+}
+
+BOOST_AUTO_TEST_CASE(rejects_unknown_subscription_unless_defaults_allowed)
+{
+    auto d = tv2();
+    d.webhook_id = "someone-else";
+    BOOST_TEST((run(d).error() == error::unknown_webhook_id));
+    ring.add_default(tv::tv2_secret);
+    BOOST_TEST((run(d).error() == error::unknown_webhook_id));
+    ring.set_unknown_policy(unknown_webhook_policy::try_defaults);
+    auto r = run(d);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->default_secret);
+}
+
+BOOST_AUTO_TEST_CASE(accepts_any_live_secret_during_rotation)
+{
+    secret_ring rotated;
+    rotated.add(std::string(tv::webhook_id), "the-new-secret-value");
+    rotated.add(std::string(tv::webhook_id), tv::tv2_secret, now + minutes{10});
+    auto r = v.verify(tv2().headers(), tv2().body, rotated, now, buffer);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->secret_index == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_expired_previous_secret)
+{
+    secret_ring rotated;
+    rotated.add(std::string(tv::webhook_id), "the-new-secret-value");
+    rotated.add(std::string(tv::webhook_id), tv::tv2_secret, now - seconds{1});
+    auto d = tv2();
+    BOOST_TEST((v.verify(d.headers(), d.body, rotated, now, buffer).error() == error::signature_mismatch));
+}
+
+BOOST_AUTO_TEST_CASE(rejects_unsupported_encoding)
+{
+    auto d = tv2();
+    d.content_encoding = "br";
+    BOOST_TEST((run(d).error() == error::unsupported_encoding));
+}
+
+BOOST_AUTO_TEST_CASE(reports_gzip_errors)
+{
+    auto d = tv2();
+    d.body.pop_back();
+    BOOST_TEST((run(d).error() == error::gzip_truncated));
+    d = tv2();
+    d.body += "junk";
+    BOOST_TEST((run(d).error() == error::gzip_trailing_garbage));
+}
+
+BOOST_AUTO_TEST_CASE(checks_freshness_before_decompressing)
+{
+    // A stale delivery with a broken body is reported as stale: no work is done on it.
+    auto d = tv2();
+    d.body = "not gzip";
+    now = tv::vector_time() + hours{1};
+    BOOST_TEST((run(d).error() == error::timestamp_too_old));
+}
+
+BOOST_AUTO_TEST_CASE(detects_any_flipped_body_bit)
+{
+    auto d = tv::make_delivery(tv::tv2_secret, tv::webhook_id, tv::tv1_body, now, false);
+    BOOST_REQUIRE(run(d));
+    for(std::size_t i = 0; i < d.body.size(); i += 37)
+    {
+        auto m = d;
+        m.body[i] ^= 0x20;
+        BOOST_TEST_CONTEXT("byte " << i) { BOOST_TEST((run(m).error() == error::signature_mismatch)); }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(parses_delivery_attempt_header)
+{
+    BOOST_TEST(parse_delivery_attempt("1").value() == 1u);
+    BOOST_TEST(parse_delivery_attempt(" 4 ").value() == 4u);
+    BOOST_TEST(parse_delivery_attempt("17").value() == 17u);
+    BOOST_TEST(!parse_delivery_attempt(""));
+    BOOST_TEST(!parse_delivery_attempt("0"));
+    BOOST_TEST(!parse_delivery_attempt("-1"));
+    BOOST_TEST(!parse_delivery_attempt("1x"));
+    BOOST_TEST(!parse_delivery_attempt("9999999999"));
+}
+
+BOOST_AUTO_TEST_SUITE_END() // verifier_
+
+} // namespace
