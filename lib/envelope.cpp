@@ -14,14 +14,19 @@ namespace json = boost::json;
 
 struct envelope::state
 {
-    // Typical deliveries fit in the first block, so a reused envelope parses without
-    // touching the heap. Declared first: everything below allocates from it.
-    json::monotonic_resource resource{16 * 1024};
+    // Typical deliveries fit in this block, so a reused envelope parses without touching
+    // the heap. The resource is rebuilt over it for every body rather than release()d:
+    // Boost.JSON's monotonic_resource keeps doubling its next block size across release(),
+    // which in a long-running receiver would end in an absurd allocation request.
+    alignas(std::max_align_t) unsigned char arena[16 * 1024];
+    std::optional<json::monotonic_resource> resource;
     unsigned char parser_temp[4096];
     std::optional<json::parser> parser;
     std::size_t parser_depth = 0;
 
-    json::value value;
+    // Constructed from the parser's result (never assigned: assignment would copy into the
+    // storage of the value assigned to).
+    std::optional<json::value> value;
     std::vector<record> records;
     std::string_view version, event_name, webhook_id, id;
     std::optional<timestamp> sent_at;
@@ -43,7 +48,7 @@ struct envelope::state
     void clear() noexcept
     {
         records.clear();
-        value = nullptr;
+        value.reset();
         version = event_name = webhook_id = id = {};
         sent_at.reset();
         delivery_attempt = 0;
@@ -142,10 +147,10 @@ error_code envelope::parse(std::string_view body, envelope_limits const& limits)
         st_ = std::make_unique<state>();
     auto& st = *st_;
     st.clear();
-    st.resource.release();
-
     auto& parser = st.parser_for(limits.max_depth);
-    parser.reset(json::storage_ptr(&st.resource));
+    parser.reset(); // drops any reference to the previous resource
+    st.resource.emplace(st.arena, sizeof st.arena);
+    parser.reset(json::storage_ptr(&*st.resource));
     // parser::write takes the complete text: trailing bytes after the value are an error.
     error_code ec;
     parser.write(body.data(), body.size(), ec);
@@ -155,17 +160,17 @@ error_code envelope::parse(std::string_view body, envelope_limits const& limits)
         parser.reset();
         return deep ? error::json_too_deep : error::json_syntax;
     }
-    st.value = parser.release();
+    st.value.emplace(parser.release());
 
     auto fail = [&st](error_code e) {
         st.clear();
         return e;
     };
 
-    auto const* root = st.value.if_object();
+    auto const* root = st.value->if_object();
     if(!root)
         return fail(error::envelope_not_object);
-    if(!strings_within(st.value, limits.max_string_bytes))
+    if(!strings_within(*st.value, limits.max_string_bytes))
         return fail(error::string_too_long);
 
     if((ec = read_string(*root, "version", st.version, presence::required)) ||
@@ -238,6 +243,10 @@ std::string_view envelope::id() const noexcept { return st_->id; }
 std::optional<timestamp> envelope::sent_at() const noexcept { return st_->sent_at; }
 std::int64_t envelope::delivery_attempt() const noexcept { return st_->delivery_attempt; }
 std::span<record const> envelope::records() const noexcept { return st_->records; }
-boost::json::value const& envelope::json() const noexcept { return st_->value; }
+boost::json::value const& envelope::json() const noexcept
+{
+    static json::value const null_value;
+    return st_->value ? *st_->value : null_value;
+}
 
 } // namespace catena::webhooks

@@ -100,7 +100,14 @@ result<timestamp> parse_rfc3339(std::string_view s) noexcept
     if(sec == 60)
         frac = microseconds{999'999};
     timestamp const local = sys_days{ymd} + hours{h} + minutes{mi} + sec_part + frac;
-    return local - offset;
+    timestamp const utc = local - offset;
+    // RFC 3339 has four-digit years: an offset may not carry the instant outside them, or
+    // it could not be written back.
+    static constexpr sys_days first{year{0} / 1 / 1};
+    static constexpr sys_days past_last{year{10000} / 1 / 1};
+    if(utc < first || utc >= past_last)
+        return bad;
+    return utc;
 }
 
 std::string format_rfc3339(timestamp t, utc_suffix suffix)

@@ -155,6 +155,23 @@ BOOST_AUTO_TEST_CASE(reuses_buffers_across_parses)
     }
 }
 
+BOOST_AUTO_TEST_CASE(parses_large_bodies_repeatedly_without_growing_requests)
+{
+    // Bodies beyond the inline arena spill into heap blocks; parsing many of them in a row
+    // must not make each request for memory larger than the last.
+    std::string records;
+    for(int i = 0; i < 800; ++i)
+        records += (i ? "," : "") + std::string(R"({"id":"record-)") + std::to_string(i) + R"(","fleet_id":"f"})";
+    auto const body = wrap("vehicle.added", records);
+    BOOST_REQUIRE(body.size() > 16u * 1024);
+    envelope e;
+    for(int i = 0; i < 200; ++i)
+    {
+        BOOST_REQUIRE(!e.parse(body));
+        BOOST_REQUIRE(e.records().size() == 800u);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(views_survive_a_move)
 {
     envelope a;

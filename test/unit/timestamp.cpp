@@ -74,6 +74,8 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_timestamps)
         "2024-11-28T10:30:00+00:00 ",  // trailing space
         "+024-11-28T10:30:00Z",        // sign in year
         "2024-1a-28T10:30:00Z",
+        "9999-12-31T23:59:59-00:01",   // year 10000 in UTC
+        "0000-01-01T00:00:00+00:01",   // year -1 in UTC
     };
     for(auto const* s : bad)
     {
@@ -91,6 +93,8 @@ BOOST_AUTO_TEST_CASE(format_round_trips)
 {
     auto t = at(2024, 11, 28, 10, 30, 0);
     BOOST_TEST(format_rfc3339(t) == "2024-11-28T10:30:00+00:00");
+    auto edge = *parse_rfc3339("9999-12-31T23:59:59.999999Z");
+    BOOST_TEST((*parse_rfc3339(format_rfc3339(edge)) == edge));
     BOOST_TEST(format_rfc3339(t, utc_suffix::z) == "2024-11-28T10:30:00Z");
     auto f = t + microseconds{1500};
     BOOST_TEST(format_rfc3339(f) == "2024-11-28T10:30:00.001500+00:00");

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
+# fuzz/make_corpus.py - writes the seed corpora from real-shaped deliveries (spec §3.6, §4.4).
+# Signs with Python's own hmac/gzip, independently of the library. Re-run after changing seeds.
+import base64, gzip, hashlib, hmac, json, os
+
+here = os.path.dirname(os.path.abspath(__file__))
+WH = "247b2dea-a030-48b7-9a05-ee33c1b6ab0a"
+SECRET_A = "your-webhook-secret-min-12-chars"
+SECRET_B = "wX9kLmP2nQrT4vYz"
+TS = "2024-11-28T10:30:00+00:00"
+
+def write(surface, name, data):
+    d = os.path.join(here, "corpus", surface)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+def sign(secret, ts, body):
+    return base64.b64encode(hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).digest()).decode()
+
+def env(event, records, **extra):
+    e = {"version": "1.0", "event_name": event, "webhook_id": WH, "timestamp": TS,
+         "id": "01936b2e-7c00-7000-8000-0000000000%02d" % (len(records) + len(event) % 50),
+         "delivery_attempt": 1, "data": records}
+    e.update(extra)
+    return json.dumps(e, separators=(",", ":")).encode()
+
+fleet = "98765432-10fe-dcba-9876-543210fedcba"
+conn = "c0000000-0000-4000-8000-000000000001"
+bodies = {
+    "invitation_accepted": env("invitation.accepted", [{"id": "01234567-89ab-cdef-0123-456789abcdef",
+        "created_at": "2024-11-27T09:00:00Z", "magic_link": "https://connect.catenatelematics.com/?invite=x",
+        "expires_at": "2024-11-28T09:00:00Z", "expires_in_hours": 24, "status": "accepted",
+        "accepted_at": "2024-11-28T10:29:58Z", "fleet_id": fleet, "fleet_ref": "FLEET-42"}]),
+    "invitation_declined": env("invitation.declined", [{"id": "inv-2", "status": "declined", "fleet_id": None,
+        "fleet_ref": "FLEET-7", "decline_reason": "not now", "declined_at": "2024-11-28T10:00:00.5Z"}]),
+    "share_agreement": env("share_agreement.created", [{"id": "sa-1", "fleet_id": fleet, "partner_id": "p",
+        "fleet_ref": "FLEET-42", "invitation_id": "inv-1", "status": "active",
+        "scopes": {"vehicle": "read", "user": "read_write"}}]),
+    "connection_staled": env("connection.staled", [{"id": conn, "source_name": "motive", "fleet_id": fleet,
+        "tsp_id": "t", "status": "stale"}]),
+    "fleet_connection": env("fleet_connection.created", [{"id": "fc-1", "fleet_id": fleet, "connection_id": conn}]),
+    "schedule_deactivated": env("schedule.deactivated", [{"id": "s-1", "connection_id": conn, "resource": "hos_event",
+        "execution_interval_seconds": 300, "status": "inactive", "consecutive_error_threshold": 10,
+        "max_concurrent_executions": 1}]),
+    "vehicle_locations": env("vehicle_location.added", [{"id": "vl-%d" % i, "fleet_id": fleet, "fleet_ref": None,
+        "source_name": "samsara", "connection_id": conn, "source_id": "abc%d" % i,
+        "created_at": "2025-12-11T14:21:31Z", "updated_at": "2025-12-11T14:21:31Z",
+        "occurred_at": "2025-12-11T14:21:%02dZ" % i, "location": {"type": "Point", "coordinates": [-97.74, 30.26]},
+        "h3_index_11": 627710138564640767, "speed": 54} for i in range(3)]),
+    "resource_operation_failed": env("resource_operation.failed", [{"id": "op-1", "status": "failed",
+        "resource": "message", "operation_type": "create", "payload": {"message_text": "hi"},
+        "logs": [{"id": "l", "status": "failed", "error_type": "auth", "response_status_code": 401,
+                  "response_headers": None}]}]),
+    "webhook_staled": b'{"version":"1.0","event_name":"webhook.staled","webhook_id":"' + WH.encode() + b'","data":[]}',
+}
+
+for name, body in bodies.items():
+    write("event_envelope", name, b"\x00" + body)
+    write("event_envelope", name + "_tight", b"\x01" + body)
+    gz = gzip.compress(body, mtime=0)
+    write("gzip_body", name, gz)
+    for secret, label in ((SECRET_A, "a"), (SECRET_B, "b")):
+        sig = sign(secret, TS, body)
+        head = "%s\n%s\n%s\n" % (sig, TS, WH)
+        write("signature_header", "%s_%s_gzip" % (name, label), (head + "gzip\n").encode() + gz)
+        write("signature_header", "%s_%s_identity" % (name, label), (head + "\n").encode() + body)
+    unknown = "%s\n%s\nunknown-webhook\ngzip\n" % (sign(SECRET_B, TS, body), TS)
+    write("signature_header", name + "_default", unknown.encode() + gz)
+
+for i, ts in enumerate(["2024-11-28T10:30:00+00:00", "2024-11-28T10:30:00Z", "2024-11-28T10:30:00.123456789-05:30",
+                        "2016-12-31T23:59:60z", "0001-01-01T00:00:00+23:59", "9999-12-31t23:59:59.9-23:59",
+                        "2024-02-29T00:00:00Z"]):
+    write("timestamp", "ts%d" % i, ts)
