@@ -45,6 +45,15 @@ constexpr error_info infos[] = {
     {"json_too_deep", "the JSON nests too deeply", condition::limit_exceeded},
     {"too_many_records", "data[] holds too many records", condition::limit_exceeded},
     {"string_too_long", "a JSON string is too long", condition::limit_exceeded},
+    {"bad_request", "the HTTP request is malformed", condition::malformed},
+    {"not_found", "no such route", condition::not_routed},
+    {"method_not_allowed", "method not allowed on this route", condition::not_routed},
+    {"header_timeout", "the request headers did not arrive in time", condition::timed_out},
+    {"body_timeout", "the request body did not arrive in time", condition::timed_out},
+    {"headers_too_large", "the request headers are too large", condition::limit_exceeded},
+    {"inbox_full", "the inbox is full; retry later", condition::unavailable},
+    {"store_failure", "the delivery could not be stored; retry later", condition::unavailable},
+    {"handler_exception", "a callback threw an exception", condition::usage},
     {"invalid_options", "invalid options", condition::usage},
     {"already_started", "not allowed after start()", condition::usage},
     {"invalid_secrets_file", "invalid secrets file", condition::usage},
@@ -97,6 +106,9 @@ public:
         case condition::limit_exceeded: return "limit exceeded";
         case condition::unsupported: return "unsupported request";
         case condition::usage: return "usage error";
+        case condition::unavailable: return "temporarily unavailable";
+        case condition::not_routed: return "not routed";
+        case condition::timed_out: return "timed out";
         }
         return "unknown condition";
     }
@@ -121,6 +133,20 @@ std::string_view reason(error_code const& ec) noexcept
 
 unsigned http_status(error_code const& ec) noexcept
 {
+    if(ec.category() == error_category())
+    {
+        switch(static_cast<error>(ec.value()))
+        {
+        case error::not_found: return 404;
+        case error::method_not_allowed: return 405;
+        case error::headers_too_large: return 431;
+        default: break;
+        }
+    }
+    if(ec == condition::timed_out)
+        return 408;
+    if(ec == condition::unavailable)
+        return 503;
     if(ec == condition::unauthenticated)
         return 401;
     if(ec == condition::unsupported)

@@ -5,7 +5,10 @@
 
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/error.hpp>
+#include <catena/webhooks/event.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/receiver.hpp>
+#include <catena/webhooks/receiver_options.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/signature.hpp>
 #include <catena/webhooks/timestamp.hpp>

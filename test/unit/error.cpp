@@ -39,6 +39,14 @@ BOOST_AUTO_TEST_CASE(http_status_follows_condition)
     BOOST_TEST(http_status(error::gzip_trailing_garbage) == 400u);
     BOOST_TEST(http_status(error::inflated_too_large) == 413u);
     BOOST_TEST(http_status(error::unsupported_encoding) == 415u);
+    BOOST_TEST(http_status(error::not_found) == 404u);
+    BOOST_TEST(http_status(error::method_not_allowed) == 405u);
+    BOOST_TEST(http_status(error::header_timeout) == 408u);
+    BOOST_TEST(http_status(error::body_timeout) == 408u);
+    BOOST_TEST(http_status(error::headers_too_large) == 431u);
+    BOOST_TEST(http_status(error::body_too_large) == 413u);
+    BOOST_TEST(http_status(error::inbox_full) == 503u);
+    BOOST_TEST(http_status(error::bad_request) == 400u);
     BOOST_TEST(http_status(error::already_started) == 500u);
     BOOST_TEST(http_status(make_error_code(boost::system::errc::io_error)) == 500u);
 }

@@ -59,6 +59,17 @@ enum class error
     too_many_records,       ///< data[] holds more records than allowed.
     string_too_long,        ///< A JSON string or key is longer than allowed.
 
+    // --- listener ------------------------------------------------------------------------
+    bad_request,            ///< The HTTP request could not be parsed (400).
+    not_found,              ///< The request path is not served (404).
+    method_not_allowed,     ///< The method is not allowed on the path (405).
+    header_timeout,         ///< The request headers did not arrive in time (408).
+    body_timeout,           ///< The request body did not arrive in time (408).
+    headers_too_large,      ///< The request line and headers exceed the limit (431).
+    inbox_full,             ///< The inbox is over its bound; the delivery was not kept (503).
+    store_failure,          ///< The delivery could not be kept (503).
+    handler_exception,      ///< A callback threw; the exception was caught and reported.
+
     // --- usage ---------------------------------------------------------------------------
     invalid_options,        ///< An option is out of range or options contradict each other.
     already_started,        ///< The operation is only allowed before start().
@@ -73,6 +84,9 @@ enum class condition
     limit_exceeded,   ///< A size, depth or count limit was hit.
     unsupported,      ///< The request uses a feature the receiver does not support.
     usage,            ///< The library was called or configured wrongly.
+    unavailable,      ///< The receiver cannot keep the delivery now; the sender should retry.
+    not_routed,       ///< The request was not for a route the receiver serves.
+    timed_out,        ///< The peer was too slow.
 };
 
 /** The category of @ref error, named "catena.webhooks". */
@@ -97,8 +111,8 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
 */
 CATENA_WEBHOOKS_DECL std::string_view reason(error_code const& ec) noexcept;
 
-/** The HTTP status the listener answers for an error: 400, 401, 413, 415, or 500 for
-    errors that are not about the request.
+/** The HTTP status the listener answers for an error: 400, 401, 404, 405, 408, 413, 415,
+    431, 503, or 500 for errors that are not about the request.
 */
 CATENA_WEBHOOKS_DECL unsigned http_status(error_code const& ec) noexcept;
 

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: BSL-1.0
+// catena/webhooks/receiver_options.hpp - everything a receiver can be configured with.
+#ifndef CATENA_WEBHOOKS_RECEIVER_OPTIONS_HPP
+#define CATENA_WEBHOOKS_RECEIVER_OPTIONS_HPP
+
+#include <catena/webhooks/envelope.hpp>
+#include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/secret_ring.hpp>
+#include <catena/webhooks/timestamp.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace catena::webhooks {
+
+/** Size and count limits of the listener and the inbox. */
+struct receiver_limits
+{
+    /// Largest request body as sent (compressed), bytes. 413 beyond it.
+    std::size_t max_body_bytes = 4u << 20;
+    /// Largest request line plus headers, bytes. 431 beyond it.
+    std::size_t max_header_bytes = 16u << 10;
+    /// Most connections open at once; further ones are closed on accept.
+    std::size_t max_connections = 20'000;
+    /// Most deliveries kept but not yet processed. 503 + Retry-After beyond it.
+    std::size_t max_inbox_entries = 100'000;
+    /// Most bytes of deliveries kept but not yet processed. 503 + Retry-After beyond it.
+    std::size_t max_inbox_bytes = 512u << 20;
+    /// Bounds on decompression (8 MiB inflated, ratio 256:1 by default).
+    inflate_limits inflate{};
+    /// Bounds on the decoded envelope.
+    envelope_limits envelope{};
+};
+
+/** Timeouts of the listener. */
+struct receiver_timeouts
+{
+    /// From the first byte of a request to the end of its headers. 408 beyond it.
+    std::chrono::milliseconds header{10'000};
+    /// From the end of the headers to the end of the body. 408 beyond it.
+    std::chrono::milliseconds body{30'000};
+    /// A keep-alive connection idle this long between requests is closed.
+    std::chrono::milliseconds idle{60'000};
+    /// Writing one response.
+    std::chrono::milliseconds write{10'000};
+    /// stop() lets in-flight requests finish for this long, then cancels them.
+    std::chrono::milliseconds shutdown_grace{5'000};
+    /// Retry-After sent with 503 answers.
+    std::chrono::seconds retry_after{1};
+};
+
+/** TLS material; TLS is on when both files are given. TLS 1.2 or newer only. */
+struct receiver_tls
+{
+    std::string certificate_file; ///< PEM certificate chain.
+    std::string private_key_file; ///< PEM private key.
+};
+
+/** Options of a receiver. Validated by receiver::start(). */
+struct receiver_options
+{
+    /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).
+    boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address_v4("127.0.0.1"), 8080};
+    /// The path Catena posts to.
+    std::string path = "/webhooks/catena";
+    /// GET route answering 200 while accepting; empty turns it off.
+    std::string health_path = "/healthz";
+    /// GET route with Prometheus text metrics; empty turns it off.
+    std::string metrics_path = "/metrics";
+    /// The signing secrets. Replace them at run time with receiver::set_secrets.
+    secret_ring secrets{};
+    /// How far X-Catena-Timestamp may lie from our clock.
+    freshness_window window{};
+    /// Status for deliveries that fail authentication: 401 (default) or 503. A 4xx ends
+    /// Catena's retries, so a genuine delivery rejected during a secret rotation is lost;
+    /// 503 sends it to Catena's dead-letter queue for replay instead (spec §5.2).
+    unsigned unverified_status = 401;
+    receiver_limits limits{};
+    receiver_timeouts timeouts{};
+    receiver_tls tls{};
+    /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
+    std::chrono::seconds request_id_memory{900};
+    /// The clock; tests inject their own.
+    clock_function clock = system_now;
+};
+
+} // namespace catena::webhooks
+
+#endif

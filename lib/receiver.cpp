@@ -1,0 +1,965 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/receiver.cpp - the HTTP(S) listener, its sessions, and the processing of kept deliveries.
+#include <catena/webhooks/receiver.hpp>
+
+#include <catena/webhooks/envelope.hpp>
+#include <catena/webhooks/verifier.hpp>
+
+#include "detail/inbox.hpp"
+#include "detail/metrics.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace catena::webhooks {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct string_hash
+{
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template<class T>
+using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+
+// A verifier with its decompression buffer. Pooled: one per connection would keep zlib
+// and MAC state for every idle keep-alive connection.
+struct verifier_slot
+{
+    explicit verifier_slot(verify_options o) : v(o) {}
+    verifier v;
+    std::string buffer;
+};
+
+class session_base
+{
+public:
+    virtual ~session_base() = default;
+    // Called through the session's executor when the receiver stops.
+    virtual void stop_soft() = 0;
+    virtual void stop_hard() = 0;
+};
+
+std::string idempotency_key_of(event const& e)
+{
+    std::string key;
+    if(!e.event_id.empty())
+    {
+        key.reserve(e.webhook_id.size() + e.event_id.size() + e.record_id.size() + 2);
+        key.append(e.webhook_id).append("/").append(e.event_id).append("/").append(e.record_id);
+        return key;
+    }
+    // Without an envelope id the record identity is the key (spec C5).
+    key.append(e.event_name).append("/").append(e.record_id).append("/");
+    if(e.occurred_at)
+        key += format_rfc3339(*e.occurred_at, utc_suffix::z);
+    else if(e.updated_at)
+        key += format_rfc3339(*e.updated_at, utc_suffix::z);
+    return key;
+}
+
+} // namespace
+
+//------------------------------------------------------------------------------
+
+struct receiver::impl : std::enable_shared_from_this<receiver::impl>
+{
+    impl(net::any_io_executor ex_, receiver_options o)
+        : ex(std::move(ex_))
+        , opts(std::move(o))
+        , accept_strand(net::make_strand(ex))
+        , processing(net::make_strand(ex))
+        , accept_retry(accept_strand)
+        , grace_timer(accept_strand)
+        , inbox(opts.limits.max_inbox_entries, opts.limits.max_inbox_bytes, opts.request_id_memory)
+        , secrets(std::make_shared<secret_ring const>(opts.secrets))
+    {
+    }
+
+    net::any_io_executor ex;
+    receiver_options opts;
+    net::strand<net::any_io_executor> accept_strand;
+    net::strand<net::any_io_executor> processing;
+    std::optional<tcp::acceptor> acceptor;
+    net::steady_timer accept_retry;
+    net::steady_timer grace_timer;
+    std::unique_ptr<ssl::context> tls;
+    tcp::endpoint bound;
+
+    detail::metrics metrics;
+    detail::memory_inbox inbox;
+    std::atomic<std::shared_ptr<secret_ring const>> secrets;
+
+    // Handlers: written before start(), read-only afterwards.
+    string_map<std::vector<event_handler>> exact_handlers;
+    string_map<std::vector<event_handler>> resource_handlers;
+    std::vector<event_handler> any_handlers;
+    event_handler unhandled_handler;
+    error_handler error_hook;
+    dead_letter_handler dead_letter_hook;
+
+    std::atomic<bool> started{false};
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> processing_scheduled{false};
+
+    std::mutex pool_mutex;
+    std::vector<std::unique_ptr<verifier_slot>> pool;
+
+    std::mutex sessions_mutex;
+    std::unordered_map<session_base*, std::weak_ptr<session_base>> sessions;
+
+    envelope env; // used on the processing strand only
+
+    //--------------------------------------------------------------------------
+
+    void report(error_code ec, unsigned status, std::string detail_text, std::string request_id = {},
+                std::string webhook_id = {}) noexcept
+    {
+        if(!error_hook)
+            return;
+        try
+        {
+            error_report r{ec, reason(ec), status, std::move(detail_text), std::move(request_id), std::move(webhook_id)};
+            error_hook(r);
+        }
+        catch(...)
+        {
+            // The error hook must not throw; if it does, the report is dropped rather
+            // than the connection or the processing loop.
+        }
+    }
+
+    std::unique_ptr<verifier_slot> acquire_verifier()
+    {
+        {
+            std::lock_guard lock(pool_mutex);
+            if(!pool.empty())
+            {
+                auto s = std::move(pool.back());
+                pool.pop_back();
+                return s;
+            }
+        }
+        return std::make_unique<verifier_slot>(verify_options{opts.window, opts.limits.inflate});
+    }
+
+    void release_verifier(std::unique_ptr<verifier_slot> s)
+    {
+        // Do not keep a huge inflate buffer around because of one large body.
+        if(s->buffer.capacity() > (1u << 20))
+            std::string().swap(s->buffer);
+        std::lock_guard lock(pool_mutex);
+        if(pool.size() < 64)
+            pool.push_back(std::move(s));
+    }
+
+    void add_session(session_base* p, std::weak_ptr<session_base> w)
+    {
+        std::lock_guard lock(sessions_mutex);
+        sessions.emplace(p, std::move(w));
+    }
+
+    void remove_session(session_base* p)
+    {
+        bool last = false;
+        {
+            std::lock_guard lock(sessions_mutex);
+            sessions.erase(p);
+            last = sessions.empty();
+        }
+        metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
+        if(last && stopping.load())
+            net::post(accept_strand, [self = shared_from_this()] { self->grace_timer.cancel(); });
+    }
+
+    template<class F>
+    void for_each_session(F f)
+    {
+        std::vector<std::shared_ptr<session_base>> live;
+        {
+            std::lock_guard lock(sessions_mutex);
+            for(auto& [p, w] : sessions)
+                if(auto s = w.lock())
+                    live.push_back(std::move(s));
+        }
+        for(auto& s : live)
+            f(s);
+    }
+
+    //--------------------------------------------------------------------------
+    // Request handling
+
+    struct answer
+    {
+        unsigned status = 202;
+        error_code ec;
+    };
+
+    // Verifies and keeps one delivery. Runs on the session's strand; never blocks.
+    template<class Fields>
+    answer deliver(http::request<http::string_body, Fields>& req, std::string const& remote)
+    {
+        auto field = [&req](std::string_view name) -> std::string_view {
+            auto it = req.find(name);
+            return it == req.end() ? std::string_view{} : std::string_view(it->value());
+        };
+        delivery_headers h{field(header::signature),  field(header::timestamp),  field(header::webhook_id),
+                           field(http::to_string(http::field::content_encoding)), field(header::event_type),
+                           field(header::request_id), field(header::delivery_attempt)};
+        auto const now = opts.clock();
+        auto slot = acquire_verifier();
+        auto const ring = secrets.load(std::memory_order_acquire);
+        auto r = slot->v.verify(h, req.body(), *ring, now, slot->buffer);
+        if(!r)
+        {
+            release_verifier(std::move(slot));
+            answer a{http_status(r.error()), r.error()};
+            if(r.error() == condition::unauthenticated)
+                a.status = opts.unverified_status;
+            report(r.error(), a.status, "delivery from " + remote, std::string(h.request_id), std::string(h.webhook_id));
+            return a;
+        }
+
+        detail::inbox_entry e;
+        // An identity body is the request body itself: move it instead of copying.
+        if(r->body.data() == req.body().data())
+            e.body = std::move(req.body());
+        else
+            e.body.assign(r->body);
+        release_verifier(std::move(slot));
+        e.webhook_id = h.webhook_id;
+        e.request_id = h.request_id;
+        e.event_type = h.event_type;
+        e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
+        e.sent_at = r->sent_at;
+        e.received_at = now;
+
+        switch(inbox.append(e, now))
+        {
+        case detail::memory_inbox::append_result::kept:
+            schedule_processing();
+            return {202, {}};
+        case detail::memory_inbox::append_result::duplicate:
+            metrics.count_duplicate_request();
+            return {202, {}};
+        case detail::memory_inbox::append_result::full:
+            break;
+        }
+        answer a{503, make_error_code(error::inbox_full)};
+        report(a.ec, a.status, "inbox full; delivery from " + remote, std::string(h.request_id),
+               std::string(h.webhook_id));
+        return a;
+    }
+
+    //--------------------------------------------------------------------------
+    // Processing (on the processing strand)
+
+    void schedule_processing()
+    {
+        if(!processing_scheduled.exchange(true))
+            net::post(processing, [self = shared_from_this()] { self->process_some(); });
+    }
+
+    void process_some()
+    {
+        // A bounded batch per turn so that a long backlog does not starve other work on
+        // the same executor.
+        for(int i = 0; i < 256; ++i)
+        {
+            auto e = inbox.pop();
+            if(!e)
+                break;
+            process(*e);
+        }
+        processing_scheduled.store(false);
+        if(inbox.depth() > 0)
+            schedule_processing();
+    }
+
+    void process(detail::inbox_entry& e)
+    {
+        auto ec = env.parse(e.body, opts.limits.envelope);
+        if(!ec)
+            ec = env.check_headers(e.event_type, e.webhook_id);
+        if(ec)
+        {
+            metrics.dead_letters.fetch_add(1, std::memory_order_relaxed);
+            dead_letter d{e.sequence, ec, reason(ec), e.request_id, e.webhook_id, e.event_type, std::move(e.body)};
+            report(ec, 202, "dead letter: authentic delivery could not be decoded", e.request_id, e.webhook_id);
+            if(dead_letter_hook)
+                invoke_guarded([&] { dead_letter_hook(d); }, e.request_id, e.webhook_id);
+            return;
+        }
+        auto const records = env.records();
+        for(std::size_t i = 0; i < records.size(); ++i)
+        {
+            auto const& r = records[i];
+            event ev;
+            ev.event_name = env.event_name();
+            ev.event_id = env.id();
+            ev.webhook_id = e.webhook_id;
+            ev.request_id = e.request_id;
+            ev.record_id = r.id;
+            ev.fleet_id = r.fleet_id;
+            ev.fleet_ref = r.fleet_ref;
+            ev.connection_id = r.connection_id;
+            ev.invitation_id = r.invitation_id;
+            ev.status = r.status;
+            ev.occurred_at = r.occurred_at;
+            ev.updated_at = r.updated_at;
+            ev.created_at = r.created_at;
+            ev.delivery_attempt = e.delivery_attempt;
+            ev.sequence = e.sequence;
+            ev.record_index = i;
+            ev.record = *r.fields;
+            ev.idempotency_key = idempotency_key_of(ev);
+            dispatch(ev);
+        }
+    }
+
+    template<class F>
+    void invoke_guarded(F&& f, std::string const& request_id, std::string const& webhook_id)
+    {
+        try
+        {
+            f();
+        }
+        catch(std::exception const& x)
+        {
+            metrics.callback_errors.fetch_add(1, std::memory_order_relaxed);
+            report(error::handler_exception, 0, x.what(), request_id, webhook_id);
+        }
+        catch(...)
+        {
+            metrics.callback_errors.fetch_add(1, std::memory_order_relaxed);
+            report(error::handler_exception, 0, "unknown exception", request_id, webhook_id);
+        }
+    }
+
+    void dispatch(event const& ev)
+    {
+        metrics.events.fetch_add(1, std::memory_order_relaxed);
+        bool handled = false;
+        auto run = [&](std::vector<event_handler> const& hs) {
+            for(auto const& h : hs)
+            {
+                handled = true;
+                invoke_guarded([&] { h(ev); }, ev.request_id, ev.webhook_id);
+            }
+        };
+        if(auto it = exact_handlers.find(ev.event_name); it != exact_handlers.end())
+            run(it->second);
+        if(auto it = resource_handlers.find(ev.resource()); it != resource_handlers.end())
+            run(it->second);
+        run(any_handlers);
+        if(!handled)
+        {
+            metrics.unhandled_events.fetch_add(1, std::memory_order_relaxed);
+            if(unhandled_handler)
+                invoke_guarded([&] { unhandled_handler(ev); }, ev.request_id, ev.webhook_id);
+        }
+    }
+
+    //--------------------------------------------------------------------------
+    // Accepting
+
+    void do_accept();
+    void on_accept(error_code ec, tcp::socket socket);
+    void begin_stop();
+    error_code validate() const;
+    error_code setup_tls();
+};
+
+//------------------------------------------------------------------------------
+// Sessions
+
+namespace {
+
+template<class Stream>
+class session final : public session_base, public std::enable_shared_from_this<session<Stream>>
+{
+public:
+    using core_ptr = std::shared_ptr<receiver::impl>;
+
+    template<class... Args>
+    session(core_ptr core, tcp::socket&& socket, Args&&... args)
+        : core_(std::move(core))
+        , stream_(std::move(socket), std::forward<Args>(args)...)
+        , timer_(stream_.get_executor())
+    {
+        error_code ec;
+        auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+        if(!ec)
+            remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    ~session() override { core_->remove_session(this); }
+
+    void run()
+    {
+        core_->add_session(this, this->weak_from_this());
+        net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
+    }
+
+    void stop_soft() override
+    {
+        net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+            self->close_after_response_ = true;
+            // Waiting for a request that has not begun: nothing is lost by closing now.
+            if(self->phase_ == phase::idle)
+                self->cancel_io();
+        });
+    }
+
+    void stop_hard() override
+    {
+        net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+            self->close_after_response_ = true;
+            self->cancel_io();
+            self->close_socket();
+        });
+    }
+
+private:
+    enum class phase
+    {
+        handshake,
+        idle,
+        header,
+        body,
+        processing,
+        writing,
+        closing,
+    };
+
+    static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+    void start()
+    {
+        if constexpr(is_tls)
+        {
+            phase_ = phase::handshake;
+            arm(core_->opts.timeouts.header);
+            stream_.async_handshake(ssl::stream_base::server,
+                                    [self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
+        }
+        else
+        {
+            do_read();
+        }
+    }
+
+    void on_handshake(error_code ec)
+    {
+        if(ec)
+            return finish(ec);
+        do_read();
+    }
+
+    // Waits for the first bytes of the next request under the idle timeout, then reads the
+    // headers under the header timeout: a slow client gets `header` from its first byte,
+    // however long it idled before.
+    void do_read()
+    {
+        if(close_after_response_)
+            return do_close();
+        if(buffer_.size() > 0)
+            return do_read_header();
+        phase_ = phase::idle;
+        arm(core_->opts.timeouts.idle);
+        stream_.async_read_some(buffer_.prepare(4096),
+                                [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                                    self->buffer_.commit(n);
+                                    if(ec)
+                                        return self->finish(ec);
+                                    self->do_read_header();
+                                });
+    }
+
+    void do_read_header()
+    {
+        phase_ = phase::header;
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(core_->opts.limits.max_header_bytes));
+        parser_->body_limit(core_->opts.limits.max_body_bytes);
+        arm(core_->opts.timeouts.header);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(error_code ec)
+    {
+        if(ec)
+            return on_read_error(ec);
+        auto const& req = parser_->get();
+        auto target = std::string_view(req.target());
+        target = target.substr(0, target.find('?'));
+        auto const& o = core_->opts;
+        if(target == o.path)
+        {
+            if(req.method() != http::verb::post)
+                return reject(error::method_not_allowed, "POST");
+            if(auto len = parser_->content_length(); len && *len > o.limits.max_body_bytes)
+                return reject(error::body_too_large);
+            phase_ = phase::body;
+            arm(o.timeouts.body);
+            return http::async_read(stream_, buffer_, *parser_,
+                                    [self = this->shared_from_this()](error_code e, std::size_t) { self->on_body(e); });
+        }
+        bool const is_health = !o.health_path.empty() && target == o.health_path;
+        bool const is_metrics = !o.metrics_path.empty() && target == o.metrics_path;
+        if(!is_health && !is_metrics)
+            return reject(error::not_found);
+        if(req.method() != http::verb::get && req.method() != http::verb::head)
+            return reject(error::method_not_allowed, "GET, HEAD");
+        if(!parser_->is_done())
+            return reject(error::bad_request); // a GET with a body: not worth reading
+        if(is_health)
+        {
+            bool const up = !core_->stopping.load();
+            core_->metrics.count_response(up ? 200 : 503, {});
+            return respond(up ? 200 : 503, up ? "ok\n" : "stopping\n", "text/plain");
+        }
+        core_->metrics.count_response(200, {});
+        respond(200, core_->metrics.render(gauges()), "text/plain; version=0.0.4");
+    }
+
+    detail::metrics::gauges gauges() const
+    {
+        detail::metrics::gauges g;
+        g.inbox_depth = core_->inbox.depth();
+        g.inbox_bytes = core_->inbox.bytes();
+        if(auto oldest = core_->inbox.oldest_received())
+            g.processing_lag_seconds = std::chrono::duration<double>(core_->opts.clock() - *oldest).count();
+        return g;
+    }
+
+    void on_body(error_code ec)
+    {
+        if(ec)
+            return on_read_error(ec);
+        phase_ = phase::processing;
+        disarm();
+        auto const t0 = std::chrono::steady_clock::now();
+        auto a = core_->deliver(parser_->get(), remote_);
+        core_->metrics.count_response(a.status, a.ec);
+        if(a.status == 202)
+            core_->metrics.observe_ack_latency(std::chrono::steady_clock::now() - t0);
+        respond_status(a.status, a.ec);
+    }
+
+    void on_read_error(error_code ec)
+    {
+        // The reading phase tells a slow-loris from a client that went away.
+        if(timed_out_)
+        {
+            if(phase_ == phase::header)
+                return reject(error::header_timeout, {}, true);
+            if(phase_ == phase::body)
+                return reject(error::body_timeout, {}, true);
+        }
+        if(ec == http::error::header_limit)
+            return reject(error::headers_too_large, {}, true);
+        if(ec == http::error::body_limit)
+            return reject(error::body_too_large, {}, true);
+        if(ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
+           ec == net::error::connection_reset || ec == ssl::error::stream_truncated)
+            return finish({});
+        if(ec.category() == http::make_error_code(http::error::bad_method).category())
+            return reject(error::bad_request, {}, true);
+        finish(ec);
+    }
+
+    void reject(error e, std::string_view allow = {}, bool force_close = false)
+    {
+        auto const ec = make_error_code(e);
+        unsigned const status = http_status(ec);
+        core_->metrics.count_response(status, ec);
+        std::string rid, wid;
+        if(parser_ && parser_->is_header_done())
+        {
+            auto const& req = parser_->get();
+            if(auto it = req.find(header::request_id); it != req.end())
+                rid = it->value();
+            if(auto it = req.find(header::webhook_id); it != req.end())
+                wid = it->value();
+        }
+        core_->report(ec, status, "request from " + remote_, std::move(rid), std::move(wid));
+        // A body we did not read leaves the stream unusable for a next request.
+        if(force_close || !parser_ || !parser_->is_done())
+            close_after_response_ = true;
+        respond_status(status, ec, allow);
+    }
+
+    void respond_status(unsigned status, error_code ec, std::string_view allow = {})
+    {
+        std::string body = R"({"status":)" + std::to_string(status) + R"(,"reason":")" +
+                           std::string(ec ? reason(ec) : std::string_view("accepted")) + "\"}\n";
+        respond(status, std::move(body), "application/json", allow, status == 503);
+    }
+
+    void respond(unsigned status, std::string body, std::string_view content_type, std::string_view allow = {},
+                 bool retry_after = false)
+    {
+        unsigned const version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+        bool keep_alive = parser_ && parser_->is_header_done() ? parser_->get().keep_alive() : false;
+        if(close_after_response_ || core_->stopping.load())
+            keep_alive = false;
+        res_ = {};
+        res_.version(version);
+        res_.result(status);
+        res_.set(http::field::server, "catena-webhooks");
+        res_.set(http::field::content_type, content_type);
+        if(!allow.empty())
+            res_.set(http::field::allow, allow);
+        if(retry_after)
+            res_.set(http::field::retry_after, std::to_string(core_->opts.timeouts.retry_after.count()));
+        bool const head = parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
+        res_.body() = head ? std::string() : std::move(body);
+        res_.keep_alive(keep_alive);
+        res_.prepare_payload();
+        close_after_response_ = !keep_alive;
+
+        phase_ = phase::writing;
+        arm(core_->opts.timeouts.write);
+        http::async_write(stream_, res_,
+                          [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    }
+
+    void on_write(error_code ec)
+    {
+        if(ec)
+            return finish(ec);
+        if(close_after_response_)
+            return do_close();
+        do_read();
+    }
+
+    void do_close()
+    {
+        phase_ = phase::closing;
+        if constexpr(is_tls)
+        {
+            arm(core_->opts.timeouts.write);
+            stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->finish({}); });
+        }
+        else
+        {
+            error_code ignored;
+            beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+            finish({});
+        }
+    }
+
+    void finish(error_code ec)
+    {
+        disarm();
+        // end_of_stream, aborted operations during stop and TLS truncation after a
+        // complete message are how connections normally end; only the rest is news.
+        if(ec && ec != net::error::operation_aborted && ec != net::error::eof && ec != http::error::end_of_stream &&
+           ec != ssl::error::stream_truncated && ec != net::error::connection_reset &&
+           !(timed_out_ && phase_ == phase::idle))
+            core_->report(ec, 0, "connection " + remote_);
+        close_socket();
+    }
+
+    void close_socket()
+    {
+        error_code ignored;
+        beast::get_lowest_layer(stream_).socket().close(ignored);
+    }
+
+    void cancel_io()
+    {
+        error_code ignored;
+        beast::get_lowest_layer(stream_).socket().cancel(ignored);
+    }
+
+    void arm(std::chrono::milliseconds d)
+    {
+        timed_out_ = false;
+        ++timer_generation_;
+        timer_.expires_after(d);
+        timer_.async_wait([self = this->shared_from_this(), gen = timer_generation_](error_code ec) {
+            if(ec || gen != self->timer_generation_)
+                return;
+            self->timed_out_ = true;
+            self->cancel_io();
+            // A stalled write or TLS shutdown: nothing more can be said to this peer.
+            if(self->phase_ == phase::writing || self->phase_ == phase::closing || self->phase_ == phase::handshake)
+                self->close_socket();
+        });
+    }
+
+    void disarm()
+    {
+        ++timer_generation_;
+        timer_.cancel();
+    }
+
+    core_ptr core_;
+    Stream stream_;
+    net::steady_timer timer_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> res_;
+    std::string remote_;
+    phase phase_ = phase::idle;
+    std::uint64_t timer_generation_ = 0;
+    bool timed_out_ = false;
+    bool close_after_response_ = false;
+};
+
+bool transient_accept_error(error_code ec)
+{
+    return ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == net::error::connection_aborted || ec == net::error::no_buffer_space || ec == net::error::no_memory;
+}
+
+} // namespace
+
+//------------------------------------------------------------------------------
+
+void receiver::impl::do_accept()
+{
+    if(stopping.load() || !acceptor || !acceptor->is_open())
+        return;
+    // Each connection gets its own strand.
+    acceptor->async_accept(net::make_strand(ex), [self = shared_from_this()](error_code ec, tcp::socket s) {
+        self->on_accept(ec, std::move(s));
+    });
+}
+
+void receiver::impl::on_accept(error_code ec, tcp::socket socket)
+{
+    if(ec == net::error::operation_aborted || stopping.load())
+        return;
+    if(ec)
+    {
+        metrics.accept_errors.fetch_add(1, std::memory_order_relaxed);
+        report(ec, 0, "accept failed; retrying");
+        // Out of descriptors and the like: pause instead of spinning, then go on.
+        accept_retry.expires_after(transient_accept_error(ec) ? std::chrono::milliseconds(50)
+                                                              : std::chrono::milliseconds(10));
+        accept_retry.async_wait([self = shared_from_this()](error_code e) {
+            if(!e)
+                self->do_accept();
+        });
+        return;
+    }
+    if(metrics.connections_active.load(std::memory_order_relaxed) >= opts.limits.max_connections)
+    {
+        metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
+        error_code ignored;
+        socket.close(ignored);
+    }
+    else
+    {
+        metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+        metrics.connections_active.fetch_add(1, std::memory_order_relaxed);
+        socket.set_option(tcp::no_delay(true), ec);
+        if(tls)
+            std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(shared_from_this(), std::move(socket), *tls)->run();
+        else
+            std::make_shared<session<beast::tcp_stream>>(shared_from_this(), std::move(socket))->run();
+    }
+    do_accept();
+}
+
+error_code receiver::impl::validate() const
+{
+    auto const& o = opts;
+    bool const ok = !o.path.empty() && o.path.front() == '/' && (o.health_path.empty() || o.health_path.front() == '/') &&
+                    (o.metrics_path.empty() || o.metrics_path.front() == '/') && o.health_path != o.path &&
+                    o.metrics_path != o.path && (o.unverified_status == 401 || o.unverified_status == 503) &&
+                    o.limits.max_body_bytes > 0 && o.limits.max_header_bytes >= 1024 && o.limits.max_connections > 0 &&
+                    o.limits.max_inbox_entries > 0 && o.limits.max_inbox_bytes > 0 &&
+                    o.limits.inflate.max_inflated_bytes > 0 && o.timeouts.header.count() > 0 &&
+                    o.timeouts.body.count() > 0 && o.timeouts.idle.count() > 0 && o.timeouts.write.count() > 0 &&
+                    o.window.max_past.count() >= 0 && o.window.max_future.count() >= 0 && o.clock &&
+                    (o.tls.certificate_file.empty() == o.tls.private_key_file.empty());
+    return ok ? error_code{} : make_error_code(error::invalid_options);
+}
+
+error_code receiver::impl::setup_tls()
+{
+    if(opts.tls.certificate_file.empty())
+        return {};
+    tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    error_code ec;
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                     ec);
+    if(!ec)
+        tls->use_certificate_chain_file(opts.tls.certificate_file, ec);
+    if(!ec)
+        tls->use_private_key_file(opts.tls.private_key_file, ssl::context::pem, ec);
+    if(ec)
+        tls.reset();
+    return ec;
+}
+
+void receiver::impl::begin_stop()
+{
+    error_code ignored;
+    if(acceptor)
+        acceptor->close(ignored);
+    accept_retry.cancel();
+    bool any = false;
+    for_each_session([&any](auto const& s) {
+        any = true;
+        s->stop_soft();
+    });
+    if(!any)
+        return;
+    grace_timer.expires_after(opts.timeouts.shutdown_grace);
+    grace_timer.async_wait([self = shared_from_this()](error_code ec) {
+        if(ec)
+            return;
+        self->for_each_session([](auto const& s) { s->stop_hard(); });
+    });
+}
+
+//------------------------------------------------------------------------------
+
+receiver::receiver(net::any_io_executor ex, receiver_options opts)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(opts)))
+{
+}
+
+receiver::~receiver() { stop(); }
+
+receiver& receiver::on(std::string_view pattern, event_handler h)
+{
+    if(impl_->started.load())
+    {
+        impl_->report(error::already_started, 0, "on(\"" + std::string(pattern) + "\") after start() is ignored");
+        return *this;
+    }
+    if(pattern == "*")
+        impl_->any_handlers.push_back(std::move(h));
+    else if(pattern.size() > 2 && pattern.ends_with(".*"))
+        impl_->resource_handlers[std::string(pattern.substr(0, pattern.size() - 2))].push_back(std::move(h));
+    else
+        impl_->exact_handlers[std::string(pattern)].push_back(std::move(h));
+    return *this;
+}
+
+receiver& receiver::on_any(event_handler h) { return on("*", std::move(h)); }
+
+receiver& receiver::on_unhandled(event_handler h)
+{
+    if(!impl_->started.load())
+        impl_->unhandled_handler = std::move(h);
+    return *this;
+}
+
+receiver& receiver::on_error(error_handler h)
+{
+    if(!impl_->started.load())
+        impl_->error_hook = std::move(h);
+    return *this;
+}
+
+receiver& receiver::on_dead_letter(dead_letter_handler h)
+{
+    if(!impl_->started.load())
+        impl_->dead_letter_hook = std::move(h);
+    return *this;
+}
+
+error_code receiver::start()
+{
+    auto& im = *impl_;
+    if(im.started.load())
+        return error::already_started;
+    if(auto ec = im.validate())
+        return ec;
+    if(auto ec = im.setup_tls())
+        return ec;
+
+    error_code ec;
+    tcp::acceptor a(im.accept_strand);
+    a.open(im.opts.listen.protocol(), ec);
+    if(!ec)
+        a.set_option(net::socket_base::reuse_address(true), ec);
+    if(!ec)
+        a.bind(im.opts.listen, ec);
+    if(!ec)
+        a.listen(net::socket_base::max_listen_connections, ec);
+    if(!ec)
+        im.bound = a.local_endpoint(ec);
+    if(ec)
+        return ec;
+    im.acceptor.emplace(std::move(a));
+    im.started.store(true);
+    net::dispatch(im.accept_strand, [self = impl_] { self->do_accept(); });
+    return {};
+}
+
+void receiver::stop() noexcept
+{
+    auto& im = *impl_;
+    if(!im.started.load() || im.stopping.exchange(true))
+        return;
+    try
+    {
+        net::dispatch(im.accept_strand, [self = impl_] { self->begin_stop(); });
+    }
+    catch(...)
+    {
+        // dispatch can only fail by allocation; the acceptor is then closed by the destructor.
+    }
+}
+
+tcp::endpoint receiver::local_endpoint() const { return impl_->bound; }
+
+void receiver::set_secrets(secret_ring ring)
+{
+    impl_->secrets.store(std::make_shared<secret_ring const>(std::move(ring)), std::memory_order_release);
+    impl_->metrics.secrets_reloads.fetch_add(1, std::memory_order_relaxed);
+}
+
+receiver_stats receiver::stats() const
+{
+    auto const& m = impl_->metrics;
+    receiver_stats s;
+    s.accepted = m.accepted.load() - m.duplicate_requests.load();
+    s.duplicate_requests = m.duplicate_requests.load();
+    s.rejected = m.rejected.load();
+    s.events = m.events.load();
+    s.dead_letters = m.dead_letters.load();
+    s.callback_errors = m.callback_errors.load();
+    s.inbox_depth = impl_->inbox.depth();
+    s.connections_active = m.connections_active.load();
+    return s;
+}
+
+std::string receiver::metrics_text() const
+{
+    detail::metrics::gauges g;
+    g.inbox_depth = impl_->inbox.depth();
+    g.inbox_bytes = impl_->inbox.bytes();
+    return impl_->metrics.render(g);
+}
+
+} // namespace catena::webhooks

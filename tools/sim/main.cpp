@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: BSL-1.0
+// tools/sim/main.cpp - catena-webhook-sim: sends Catena-shaped deliveries to a receiver.
+#include "sim.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cs = catena::webhooks::sim;
+namespace json = boost::json;
+using namespace std::chrono;
+
+namespace {
+
+constexpr char usage[] = R"(usage: catena-webhook-sim MODE [options]
+
+Modes:
+  scenario   onboarding journeys for N fleets (spec 5.8), optionally duplicated and reordered
+  load       unique telematics deliveries as fast as possible, or at --rate
+  send       one event: --event NAME [--record JSON]
+
+Options (all modes):
+  --target HOST:PORT       receiver address (default 127.0.0.1:8080)
+  --path PATH              delivery path (default /webhooks/catena)
+  --tls                    use HTTPS; --ca FILE trusts FILE (default: no verification)
+  --secret-env NAME        environment variable holding the signing secret (default CATENA_WEBHOOK_SECRET)
+  --webhook-id ID          X-Webhook-ID to send (default 5f0c1e2a-0000-4000-8000-00000000a001)
+  --no-gzip                send bodies uncompressed
+  --no-retry               do not retry on 5xx/timeouts (Catena retries up to 3 times)
+  --connections N          parallel keep-alive connections (default 1; load: 8)
+  --json                   print the summary as one JSON object
+Scenario:
+  --fleets N (10) --seed S (1) --duplicates RATE (0.0) --jitter MS (0)
+  --expect FILE            write each fleet's expected final state as JSON Lines
+  --realtime               wait until each message's send time instead of sending back to back
+Load:
+  --count N | --duration SECONDS (default --count 10000)   --rate PER_SECOND (0 = unlimited)
+)";
+
+struct options
+{
+    std::string mode;
+    cs::endpoint ep;
+    std::string secret_env = "CATENA_WEBHOOK_SECRET";
+    std::string webhook_id = "5f0c1e2a-0000-4000-8000-00000000a001";
+    bool gzip = true, retry = true, json_out = false, realtime = false;
+    std::size_t connections = 0;
+    cs::scenario_options sc;
+    std::string expect_file;
+    std::size_t count = 0;
+    double duration_s = 0, rate = 0;
+    std::string event_name, record = R"({"id":"00000000-0000-4000-8000-000000000001"})";
+};
+
+[[noreturn]] void fail(std::string const& msg)
+{
+    std::fprintf(stderr, "catena-webhook-sim: %s\n", msg.c_str());
+    std::exit(2);
+}
+
+template<class T>
+T number(std::string const& flag, std::string const& v)
+{
+    try
+    {
+        std::size_t used = 0;
+        double d = std::stod(v, &used);
+        if(used != v.size() || d < 0)
+            throw std::invalid_argument(v);
+        return static_cast<T>(d);
+    }
+    catch(std::exception const&)
+    {
+        fail(flag + ": not a non-negative number: " + v);
+    }
+}
+
+options parse(int argc, char** argv)
+{
+    options o;
+    if(argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")
+    {
+        std::fputs(usage, argc < 2 ? stderr : stdout);
+        std::exit(argc < 2 ? 2 : 0);
+    }
+    o.mode = argv[1];
+    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send")
+        fail("unknown mode '" + o.mode + "' (scenario, load or send)");
+    for(int i = 2; i < argc; ++i)
+    {
+        std::string const a = argv[i];
+        auto value = [&]() -> std::string {
+            if(i + 1 >= argc)
+                fail(a + " needs a value");
+            return argv[++i];
+        };
+        if(a == "--target")
+        {
+            auto v = value();
+            auto colon = v.rfind(':');
+            if(colon == std::string::npos)
+                fail("--target wants HOST:PORT, got " + v);
+            o.ep.host = v.substr(0, colon);
+            if(o.ep.host.size() > 2 && o.ep.host.front() == '[')
+                o.ep.host = o.ep.host.substr(1, o.ep.host.size() - 2);
+            o.ep.port = number<std::uint16_t>(a, v.substr(colon + 1));
+        }
+        else if(a == "--path") o.ep.path = value();
+        else if(a == "--tls") o.ep.tls = true;
+        else if(a == "--ca") o.ep.ca_file = value();
+        else if(a == "--secret-env") o.secret_env = value();
+        else if(a == "--webhook-id") o.webhook_id = value();
+        else if(a == "--no-gzip") o.gzip = false;
+        else if(a == "--no-retry") o.retry = false;
+        else if(a == "--json") o.json_out = true;
+        else if(a == "--realtime") o.realtime = true;
+        else if(a == "--connections") o.connections = number<std::size_t>(a, value());
+        else if(a == "--fleets") o.sc.fleets = number<std::size_t>(a, value());
+        else if(a == "--seed") o.sc.seed = number<std::uint64_t>(a, value());
+        else if(a == "--duplicates") o.sc.duplicate_rate = number<double>(a, value());
+        else if(a == "--jitter") o.sc.jitter = milliseconds(number<long long>(a, value()));
+        else if(a == "--expect") o.expect_file = value();
+        else if(a == "--count") o.count = number<std::size_t>(a, value());
+        else if(a == "--duration") o.duration_s = number<double>(a, value());
+        else if(a == "--rate") o.rate = number<double>(a, value());
+        else if(a == "--event") o.event_name = value();
+        else if(a == "--record") o.record = value();
+        else fail("unknown option " + a + " (see --help)");
+    }
+    if(o.connections == 0)
+        o.connections = o.mode == "load" ? 8 : 1;
+    if(o.mode == "load" && o.count == 0 && o.duration_s == 0)
+        o.count = 10000;
+    if(o.mode == "send" && o.event_name.empty())
+        fail("send needs --event NAME");
+    return o;
+}
+
+struct tally
+{
+    std::mutex m;
+    std::map<unsigned, std::size_t> by_status; // 0 = no answer
+    std::vector<double> latencies_ms;          // per acknowledged delivery, last attempt
+    std::size_t sent = 0, attempts = 0, retried = 0;
+
+    void add(cs::delivery_result const& r)
+    {
+        std::lock_guard lock(m);
+        ++sent;
+        attempts += r.attempts.size();
+        retried += r.attempts.size() > 1;
+        ++by_status[r.status()];
+        if(r.status() >= 200 && r.status() < 300)
+            latencies_ms.push_back(duration<double, std::milli>(r.attempts.back().latency).count());
+    }
+};
+
+void print_summary(options const& o, tally& t, double elapsed_s, json::object extra = {})
+{
+    std::sort(t.latencies_ms.begin(), t.latencies_ms.end());
+    auto pct = [&](double p) {
+        if(t.latencies_ms.empty())
+            return 0.0;
+        auto idx = static_cast<std::size_t>(p * static_cast<double>(t.latencies_ms.size() - 1) + 0.5);
+        return t.latencies_ms[std::min(idx, t.latencies_ms.size() - 1)];
+    };
+    std::size_t acked = 0;
+    for(auto const& [s, n] : t.by_status)
+        if(s >= 200 && s < 300)
+            acked += n;
+    json::object out = std::move(extra);
+    out["sent"] = t.sent;
+    out["attempts"] = t.attempts;
+    out["retried"] = t.retried;
+    json::object st;
+    for(auto const& [s, n] : t.by_status)
+        st[s == 0 ? std::string("no_answer") : std::to_string(s)] = n;
+    out["by_status"] = std::move(st);
+    out["acked"] = acked;
+    out["elapsed_s"] = elapsed_s;
+    out["throughput_per_s"] = elapsed_s > 0 ? static_cast<double>(acked) / elapsed_s : 0.0;
+    out["latency_ms"] = json::object{{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"p999", pct(0.999)},
+                                     {"max", t.latencies_ms.empty() ? 0.0 : t.latencies_ms.back()}};
+    if(o.json_out)
+    {
+        std::cout << json::serialize(out) << std::endl;
+        return;
+    }
+    std::printf("sent %zu deliveries in %.3f s (%zu attempts, %zu retried)\n", t.sent, elapsed_s, t.attempts, t.retried);
+    for(auto const& [s, n] : t.by_status)
+        std::printf("  %s: %zu\n", s == 0 ? "no answer" : std::to_string(s).c_str(), n);
+    std::printf("throughput %.0f acked/s\n", out["throughput_per_s"].as_double());
+    std::printf("ack latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(0.5), pct(0.9), pct(0.99),
+                pct(0.999), t.latencies_ms.empty() ? 0.0 : t.latencies_ms.back());
+}
+
+cs::send_options send_opts(options const& o)
+{
+    cs::send_options so;
+    so.gzip = o.gzip;
+    if(!o.retry)
+        so.max_retries = 0;
+    return so;
+}
+
+int run_scenario(options const& o, std::string const& secret)
+{
+    auto sc = cs::make_scenario(o.sc, {}, o.webhook_id);
+    if(!o.expect_file.empty())
+    {
+        std::ofstream f(o.expect_file);
+        if(!f)
+            fail("cannot write " + o.expect_file);
+        f << cs::expectations_jsonl(sc);
+    }
+    tally t;
+    std::atomic<std::size_t> next{0};
+    auto const t0 = steady_clock::now();
+    std::vector<std::thread> threads;
+    for(std::size_t c = 0; c < o.connections; ++c)
+        threads.emplace_back([&] {
+            cs::client cl(o.ep, send_opts(o));
+            for(std::size_t i; (i = next.fetch_add(1)) < sc.messages.size();)
+            {
+                auto const& m = sc.messages[i];
+                if(o.realtime)
+                    std::this_thread::sleep_until(t0 + m.send_at);
+                t.add(cl.deliver(m.msg, secret));
+            }
+        });
+    for(auto& th : threads)
+        th.join();
+    double const elapsed = duration<double>(steady_clock::now() - t0).count();
+    print_summary(o, t, elapsed,
+                  json::object{{"mode", "scenario"}, {"fleets", sc.fleets.size()}, {"unique_events", sc.unique_events},
+                               {"unique_records", sc.unique_records}, {"messages", sc.messages.size()}});
+    return t.by_status.size() == 1 && t.by_status.count(202) ? 0 : 1;
+}
+
+cs::message load_message(std::mt19937_64& rng, std::string const& webhook_id, std::size_t n)
+{
+    // A mix across 100 fleets: mostly telematics (two records), some lifecycle/operational.
+    std::size_t const fleet = n % 100;
+    auto const now = catena::webhooks::system_now();
+    cs::message m;
+    m.webhook_id = webhook_id;
+    m.event_id = cs::uuid_v7(now, rng);
+    std::string const fleet_id = "00000000-0000-4000-8000-" + std::string(12 - std::to_string(fleet).size(), '0') + std::to_string(fleet);
+    if(n % 10 == 9)
+    {
+        m.event_name = "execution.failed";
+        m.data.push_back(json::object{{"id", cs::random_uuid(rng)},
+                                      {"created_at", catena::webhooks::format_rfc3339(now)},
+                                      {"updated_at", catena::webhooks::format_rfc3339(now)},
+                                      {"schedule_id", cs::random_uuid(rng)},
+                                      {"connection_id", fleet_id},
+                                      {"fleet_id", fleet_id},
+                                      {"status", "failed"},
+                                      {"source_name", "geotab"},
+                                      {"resource", "vehicle_location"}});
+        return m;
+    }
+    m.event_name = "vehicle_location.added";
+    for(int k = 0; k < 2; ++k)
+        m.data.push_back(json::object{
+            {"id", cs::random_uuid(rng)}, {"fleet_id", fleet_id}, {"fleet_ref", "FLEET-" + std::to_string(fleet)},
+            {"tsp_id", "5b6c7d8e-9f00-4112-8334-556677889900"}, {"source_name", "samsara"}, {"connection_id", fleet_id},
+            {"source_id", "abc" + std::to_string(n)}, {"created_at", catena::webhooks::format_rfc3339(now)},
+            {"updated_at", catena::webhooks::format_rfc3339(now)}, {"occurred_at", catena::webhooks::format_rfc3339(now)},
+            {"location", json::object{{"type", "Point"}, {"coordinates", json::array{-97.7431, 30.2672}}}},
+            {"h3_index_11", 627710138564640767LL}, {"speed", 54}});
+    return m;
+}
+
+int run_load(options const& o, std::string const& secret)
+{
+    tally t;
+    std::atomic<std::size_t> issued{0};
+    auto const t0 = steady_clock::now();
+    auto const deadline = t0 + duration_cast<steady_clock::duration>(duration<double>(o.duration_s));
+    std::vector<std::thread> threads;
+    for(std::size_t c = 0; c < o.connections; ++c)
+        threads.emplace_back([&, c] {
+            std::mt19937_64 rng(std::random_device{}() + c);
+            cs::client cl(o.ep, send_opts(o));
+            auto const interval = o.rate > 0 ? duration<double>(static_cast<double>(o.connections) / o.rate)
+                                             : duration<double>(0);
+            auto next_send = steady_clock::now();
+            for(;;)
+            {
+                std::size_t const n = issued.fetch_add(1);
+                if(o.count && n >= o.count)
+                    break;
+                if(o.duration_s > 0 && steady_clock::now() >= deadline)
+                    break;
+                if(o.rate > 0)
+                {
+                    std::this_thread::sleep_until(next_send);
+                    next_send += duration_cast<steady_clock::duration>(interval);
+                }
+                t.add(cl.deliver(load_message(rng, o.webhook_id, n), secret));
+            }
+        });
+    for(auto& th : threads)
+        th.join();
+    double const elapsed = duration<double>(steady_clock::now() - t0).count();
+    print_summary(o, t, elapsed, json::object{{"mode", "load"}, {"connections", o.connections}, {"rate", o.rate}});
+    return 0;
+}
+
+int run_send(options const& o, std::string const& secret)
+{
+    cs::message m;
+    m.webhook_id = o.webhook_id;
+    m.event_name = o.event_name;
+    std::mt19937_64 rng(std::random_device{}());
+    m.event_id = cs::uuid_v7(catena::webhooks::system_now(), rng);
+    try
+    {
+        m.data.push_back(json::parse(o.record));
+    }
+    catch(std::exception const&)
+    {
+        fail("--record is not JSON");
+    }
+    cs::client cl(o.ep, send_opts(o));
+    auto r = cl.deliver(m, secret);
+    for(auto const& a : r.attempts)
+        std::printf("attempt: status %u%s%s %s\n", a.status, a.ec ? " error " : "", a.ec ? a.ec.message().c_str() : "",
+                    a.body.c_str());
+    return r.status() >= 200 && r.status() < 300 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    auto const o = parse(argc, argv);
+    char const* secret = std::getenv(o.secret_env.c_str());
+    if(!secret || !*secret)
+        fail("environment variable " + o.secret_env + " (the signing secret) is not set");
+    if(o.mode == "scenario")
+        return run_scenario(o, secret);
+    if(o.mode == "load")
+        return run_load(o, secret);
+    return run_send(o, secret);
+}

@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: BSL-1.0
+// tools/sim/sim.cpp - the Catena sender: request building, the HTTP client, scenario generation.
+#include "sim.hpp"
+
+#include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/signature.hpp>
+#include <catena/webhooks/verifier.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <thread>
+
+namespace catena::webhooks::sim {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string format_uuid(std::uint64_t hi, std::uint64_t lo)
+{
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+                  static_cast<unsigned long long>((hi >> 16) & 0xffff), static_cast<unsigned long long>(hi & 0xffff),
+                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    return buf;
+}
+
+} // namespace
+
+std::string random_uuid(std::mt19937_64& rng)
+{
+    std::uint64_t hi = rng(), lo = rng();
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;                        // version 4
+    lo = (lo & ~(0xcULL << 60)) | (0x8ULL << 60);              // variant 10
+    return format_uuid(hi, lo);
+}
+
+std::string uuid_v7(timestamp t, std::mt19937_64& rng)
+{
+    auto const ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+    std::uint64_t hi = (ms << 16) | 0x7000ULL | (rng() & 0x0fffULL); // 48-bit time, version 7
+    std::uint64_t lo = (rng() & ~(0xcULL << 60)) | (0x8ULL << 60);
+    return format_uuid(hi, lo);
+}
+
+std::string render_body(message const& m, std::uint32_t attempt, timestamp now)
+{
+    json::object o;
+    o["version"] = m.version;
+    o["event_name"] = m.event_name;
+    o["webhook_id"] = m.webhook_id;
+    // The envelope timestamp is the dispatch time (spec C4): it changes per attempt.
+    o["timestamp"] = format_rfc3339(now);
+    if(m.event_id.empty())
+        o["id"] = nullptr;
+    else
+        o["id"] = m.event_id;
+    o["delivery_attempt"] = attempt;
+    o["data"] = m.data;
+    return json::serialize(o);
+}
+
+wire_request build_request(message const& m, std::string_view secret, std::uint32_t attempt, timestamp now, bool gzip,
+                           std::string_view request_id)
+{
+    wire_request r;
+    std::string const body = render_body(m, attempt, now);
+    std::string const ts = format_rfc3339(now);
+    signer s;
+    r.headers = {
+        {"Content-Type", "application/json"},
+        {"Accept", "application/json"},
+        {"User-Agent", "Catena-Webhook"},
+        {std::string(header::signature), s.sign(secret, ts, body)},
+        {std::string(header::timestamp), ts},
+        {std::string(header::event_type), m.event_name},
+        {std::string(header::webhook_id), m.webhook_id},
+        {std::string(header::request_id), std::string(request_id)},
+        {std::string(header::delivery_attempt), std::to_string(attempt)},
+        {std::string(header::schema_version), m.version},
+        {std::string(header::source), "catena-notifications"},
+    };
+    if(gzip)
+    {
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        r.body = gzip_compress(body);
+    }
+    else
+    {
+        r.body = body;
+    }
+    return r;
+}
+
+//------------------------------------------------------------------------------
+
+struct client::impl
+{
+    endpoint ep;
+    net::io_context ioc;
+    std::optional<ssl::context> tls_ctx;
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+    beast::flat_buffer buffer;
+    std::mt19937_64 rng{std::random_device{}()};
+
+    explicit impl(endpoint e) : ep(std::move(e))
+    {
+        if(ep.tls)
+        {
+            tls_ctx.emplace(ssl::context::tls_client);
+            if(ep.ca_file.empty())
+                tls_ctx->set_verify_mode(ssl::verify_none);
+            else
+            {
+                tls_ctx->load_verify_file(ep.ca_file);
+                tls_ctx->set_verify_mode(ssl::verify_peer);
+            }
+        }
+    }
+
+    bool connected() const { return ep.tls ? secure.has_value() : plain.has_value(); }
+
+    beast::tcp_stream& lowest() { return ep.tls ? beast::get_lowest_layer(*secure) : *plain; }
+
+    void reset()
+    {
+        error_code ignored;
+        if(plain)
+            plain->socket().close(ignored);
+        if(secure)
+            beast::get_lowest_layer(*secure).socket().close(ignored);
+        plain.reset();
+        secure.reset();
+        buffer.clear();
+    }
+
+    error_code connect(std::chrono::milliseconds timeout)
+    {
+        reset();
+        tcp::resolver resolver(ioc);
+        error_code ec;
+        auto results = resolver.resolve(ep.host, std::to_string(ep.port), ec);
+        if(ec)
+            return ec;
+        if(ep.tls)
+        {
+            secure.emplace(ioc, *tls_ctx);
+            beast::get_lowest_layer(*secure).expires_after(timeout);
+            beast::get_lowest_layer(*secure).connect(results, ec);
+            if(!ec)
+            {
+                SSL_set_tlsext_host_name(secure->native_handle(), ep.host.c_str());
+                secure->handshake(ssl::stream_base::client, ec);
+            }
+        }
+        else
+        {
+            plain.emplace(ioc);
+            plain->expires_after(timeout);
+            plain->connect(results, ec);
+            if(!ec)
+                plain->socket().set_option(tcp::no_delay(true), ec);
+        }
+        if(ec)
+            reset();
+        return ec;
+    }
+
+    // tcp_stream's timeouts only apply to its asynchronous operations, so the exchange is
+    // run asynchronously on the private io_context.
+    template<class Stream>
+    attempt_result exchange_on(Stream& stream, http::request<http::string_body>& req, std::chrono::milliseconds timeout)
+    {
+        attempt_result out;
+        beast::get_lowest_layer(stream).expires_after(timeout);
+        http::response<http::string_body> res;
+        error_code ec;
+        http::async_write(stream, req, [&](error_code e, std::size_t) {
+            ec = e;
+            if(!e)
+                http::async_read(stream, buffer, res, [&](error_code e2, std::size_t) { ec = e2; });
+        });
+        ioc.restart();
+        ioc.run();
+        if(ec)
+        {
+            out.ec = ec;
+            reset();
+            return out;
+        }
+        out.status = res.result_int();
+        out.body = std::move(res.body());
+        if(!res.keep_alive())
+            reset();
+        return out;
+    }
+
+    attempt_result exchange(http::request<http::string_body>& req, std::chrono::milliseconds timeout)
+    {
+        if(!connected())
+        {
+            if(auto ec = connect(timeout))
+            {
+                attempt_result r;
+                r.ec = ec;
+                return r;
+            }
+        }
+        return ep.tls ? exchange_on(*secure, req, timeout) : exchange_on(*plain, req, timeout);
+    }
+};
+
+client::client(endpoint ep, send_options opts) : impl_(std::make_unique<impl>(std::move(ep))), opts_(std::move(opts)) {}
+client::~client() = default;
+client::client(client&&) noexcept = default;
+client& client::operator=(client&&) noexcept = default;
+
+void client::close() { impl_->reset(); }
+
+attempt_result client::send_raw(std::string_view method, std::string_view target, wire_request const& wr)
+{
+    http::request<http::string_body> req;
+    req.method_string(method);
+    req.target(target);
+    req.version(11);
+    req.set(http::field::host, impl_->ep.host);
+    for(auto const& [k, v] : wr.headers)
+        req.set(k, v);
+    req.body() = wr.body;
+    req.prepare_payload();
+    req.keep_alive(true);
+    std::string rid;
+    if(auto it = req.find(header::request_id); it != req.end())
+        rid = it->value();
+    auto const t0 = std::chrono::steady_clock::now();
+    auto r = impl_->exchange(req, opts_.timeout);
+    // A connection the server closed between requests gets one reconnect.
+    if(r.ec == http::error::end_of_stream || r.ec == net::error::connection_reset || r.ec == net::error::broken_pipe ||
+       r.ec == net::error::eof)
+        r = impl_->exchange(req, opts_.timeout);
+    r.latency = std::chrono::steady_clock::now() - t0;
+    r.request_id = std::move(rid);
+    return r;
+}
+
+attempt_result client::send(message const& m, std::string_view secret, std::uint32_t attempt)
+{
+    auto const rid = random_uuid(impl_->rng);
+    auto const wr = build_request(m, secret, attempt, opts_.clock(), opts_.gzip, rid);
+    return send_raw("POST", impl_->ep.path, wr);
+}
+
+delivery_result client::deliver(message const& m, std::string_view secret)
+{
+    delivery_result out;
+    for(int attempt = 1;; ++attempt)
+    {
+        out.attempts.push_back(send(m, secret, static_cast<std::uint32_t>(attempt)));
+        auto const& a = out.attempts.back();
+        bool const failed = a.status == 0 || a.status >= 500;
+        if(!failed || attempt > opts_.max_retries)
+            return out;
+        auto const& b = opts_.backoff;
+        if(!b.empty())
+            std::this_thread::sleep_for(b[std::min<std::size_t>(static_cast<std::size_t>(attempt - 1), b.size() - 1)]);
+    }
+}
+
+//------------------------------------------------------------------------------
+// Scenarios
+
+namespace {
+
+struct journey_builder
+{
+    scenario_options const& o;
+    subscription_map const& subs;
+    std::string_view default_webhook;
+    std::mt19937_64& rng;
+    std::vector<scheduled_message>& out;
+
+    bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
+
+    void emit(std::string const& event_name, timestamp t, json::object record, fleet_expectation& f)
+    {
+        scheduled_message s;
+        auto it = subs.find(event_name);
+        s.msg.webhook_id = it != subs.end() ? it->second : std::string(default_webhook);
+        s.msg.event_name = event_name;
+        s.msg.event_id = uuid_v7(t, rng);
+        s.msg.data.push_back(std::move(record));
+        s.occurred = t;
+        auto const base = std::chrono::duration_cast<std::chrono::milliseconds>(t - o.start);
+        auto jitter = [&] {
+            return o.jitter.count() > 0
+                       ? std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, o.jitter.count())(rng))
+                       : std::chrono::milliseconds(0);
+        };
+        s.send_at = base + jitter();
+        f.events.push_back(event_name);
+        bool const dup = chance(o.duplicate_rate);
+        out.push_back(s);
+        if(dup)
+        {
+            s.duplicate = true;
+            s.send_at = base + jitter() + jitter();
+            out.push_back(std::move(s));
+        }
+    }
+};
+
+} // namespace
+
+scenario make_scenario(scenario_options const& o, subscription_map const& subs, std::string_view default_webhook_id)
+{
+    scenario sc;
+    std::mt19937_64 rng(o.seed);
+    journey_builder b{o, subs, default_webhook_id, rng, sc.messages};
+    std::string const partner = "11223344-5566-7788-99aa-bbccddeeff00";
+
+    for(std::size_t i = 0; i < o.fleets; ++i)
+    {
+        fleet_expectation f;
+        f.fleet_ref = "FLEET-" + std::to_string(i + 1);
+        f.invitation_id = random_uuid(rng);
+        std::string const fleet_id = random_uuid(rng);
+        std::string const connection_id = random_uuid(rng);
+        // Fleets start 100 ms apart; their steps are 1 s apart.
+        timestamp t = o.start + std::chrono::milliseconds(100 * static_cast<long long>(i));
+        auto next = [&t] { return t += std::chrono::seconds(1); };
+
+        auto invitation = [&](std::string_view status, bool with_fleet) {
+            json::object r;
+            r["id"] = f.invitation_id;
+            r["created_at"] = format_rfc3339(o.start, utc_suffix::z);
+            r["updated_at"] = format_rfc3339(t, utc_suffix::z);
+            r["magic_link"] = "https://connect.catenatelematics.com/?invite=" + f.invitation_id;
+            r["expires_at"] = format_rfc3339(o.start + std::chrono::hours(24), utc_suffix::z);
+            r["expires_in_hours"] = 24;
+            r["status"] = status;
+            r["partner_id"] = partner;
+            r["fleet_ref"] = f.fleet_ref;
+            r["fleet_id"] = with_fleet ? json::value(fleet_id) : json::value(nullptr);
+            return r;
+        };
+
+        b.emit("invitation.created", t, invitation("active", false), f);
+        f.stage = "invited";
+        if(b.chance(0.5))
+            b.emit("invitation.sent", next(), invitation("active", false), f);
+        b.emit("invitation.viewed", next(), invitation("active", false), f);
+        f.stage = "viewed";
+
+        double const exit = std::uniform_real_distribution<double>(0, 1)(rng);
+        if(exit < o.decline_rate)
+        {
+            auto r = invitation("declined", false);
+            r["decline_reason"] = "not now";
+            r["declined_at"] = format_rfc3339(next(), utc_suffix::z);
+            r["updated_at"] = format_rfc3339(t, utc_suffix::z);
+            b.emit("invitation.declined", t, std::move(r), f);
+            f.stage = "declined";
+        }
+        else if(exit < o.decline_rate + o.expire_rate)
+        {
+            b.emit("invitation.expired", next(), invitation("expired", false), f);
+            f.stage = "expired";
+        }
+        else if(exit < o.decline_rate + o.expire_rate + o.delete_rate)
+        {
+            b.emit("invitation.deleted", next(), invitation("deleted", false), f);
+            f.stage = "deleted";
+        }
+        else
+        {
+            f.fleet_id = fleet_id;
+            auto acc = invitation("accepted", true);
+            acc["accepted_at"] = format_rfc3339(next(), utc_suffix::z);
+            acc["updated_at"] = format_rfc3339(t, utc_suffix::z);
+            b.emit("invitation.accepted", t, std::move(acc), f);
+            f.stage = "accepted";
+
+            json::object sa;
+            sa["id"] = random_uuid(rng);
+            sa["fleet_id"] = fleet_id;
+            sa["partner_id"] = partner;
+            sa["fleet_ref"] = f.fleet_ref;
+            sa["invitation_id"] = f.invitation_id;
+            sa["status"] = "active";
+            sa["effective_date"] = format_rfc3339(next(), utc_suffix::z);
+            sa["updated_at"] = format_rfc3339(t, utc_suffix::z);
+            sa["scopes"] = json::object{{"vehicle", "read"}, {"vehicle_location", "read"}, {"user", "read_write"}};
+            b.emit("share_agreement.created", t, std::move(sa), f);
+            f.stage = "agreement";
+
+            f.connection_id = connection_id;
+            if(!b.chance(o.skip_connection_rate))
+            {
+                json::object c;
+                c["id"] = connection_id;
+                c["source_name"] = "samsara";
+                c["fleet_id"] = fleet_id;
+                c["tsp_id"] = "5b6c7d8e-9f00-4112-8334-556677889900";
+                c["status"] = "active";
+                c["updated_at"] = format_rfc3339(next(), utc_suffix::z);
+                b.emit("connection.created", t, std::move(c), f);
+                f.stage = "connection";
+            }
+            json::object fc;
+            fc["id"] = random_uuid(rng);
+            fc["fleet_id"] = fleet_id;
+            fc["connection_id"] = connection_id;
+            fc["updated_at"] = format_rfc3339(next(), utc_suffix::z);
+            b.emit("fleet_connection.created", t, std::move(fc), f);
+            f.stage = "connected";
+            f.health = "ok";
+
+            for(std::size_t k = 0; k < o.telematics_per_fleet; ++k)
+            {
+                json::object v;
+                v["id"] = random_uuid(rng);
+                v["fleet_id"] = fleet_id;
+                v["fleet_ref"] = f.fleet_ref;
+                v["source_name"] = "samsara";
+                v["connection_id"] = connection_id;
+                v["source_id"] = "loc-" + std::to_string(k);
+                v["occurred_at"] = format_rfc3339(next(), utc_suffix::z);
+                v["created_at"] = format_rfc3339(t + std::chrono::milliseconds(300), utc_suffix::z);
+                v["updated_at"] = format_rfc3339(t + std::chrono::milliseconds(300), utc_suffix::z);
+                v["location"] = json::object{{"type", "Point"}, {"coordinates", json::array{-97.7431, 30.2672}}};
+                v["h3_index_11"] = 627710138564640767LL;
+                v["speed"] = 54;
+                b.emit("vehicle_location.added", t, std::move(v), f);
+            }
+            if(b.chance(o.execution_failed_rate))
+            {
+                json::object e;
+                e["id"] = random_uuid(rng);
+                e["created_at"] = format_rfc3339(next(), utc_suffix::z);
+                e["updated_at"] = format_rfc3339(t, utc_suffix::z);
+                e["schedule_id"] = random_uuid(rng);
+                e["connection_id"] = connection_id;
+                e["fleet_id"] = fleet_id;
+                e["status"] = "failed";
+                e["source_name"] = "samsara";
+                e["resource"] = "vehicle_location";
+                b.emit("execution.failed", t, std::move(e), f);
+                f.health = "degraded";
+            }
+            if(b.chance(o.stale_rate))
+            {
+                json::object c;
+                c["id"] = connection_id;
+                c["source_name"] = "samsara";
+                c["fleet_id"] = fleet_id;
+                c["tsp_id"] = "5b6c7d8e-9f00-4112-8334-556677889900";
+                c["status"] = "stale";
+                c["updated_at"] = format_rfc3339(next(), utc_suffix::z);
+                b.emit("connection.staled", t, std::move(c), f);
+                f.health = "stale";
+            }
+            if(b.chance(o.halt_rate))
+            {
+                json::object s;
+                s["id"] = random_uuid(rng);
+                s["connection_id"] = connection_id; // the only link to the fleet
+                s["resource"] = "hos_event";
+                s["execution_interval_seconds"] = 300;
+                s["status"] = "inactive";
+                s["consecutive_error_threshold"] = 10;
+                s["max_concurrent_executions"] = 1;
+                s["updated_at"] = format_rfc3339(next(), utc_suffix::z);
+                b.emit("schedule.deactivated", t, std::move(s), f);
+                f.health = "halted";
+            }
+            if(b.chance(o.resource_operation_rate))
+            {
+                std::string const op = random_uuid(rng);
+                bool const ok = b.chance(0.5);
+                auto record = [&](std::string_view status) {
+                    json::object r;
+                    r["id"] = op;
+                    r["created_at"] = format_rfc3339(o.start, utc_suffix::z);
+                    r["updated_at"] = format_rfc3339(t, utc_suffix::z);
+                    r["partner_id"] = partner;
+                    r["connection_id"] = connection_id;
+                    r["fleet_ref"] = f.fleet_ref;
+                    r["source_name"] = "samsara";
+                    r["resource"] = "message";
+                    r["operation_type"] = "create";
+                    r["status"] = status;
+                    r["payload"] = json::object{{"message_text", "hello"}};
+                    r["resource_id"] = nullptr;
+                    r["source_id"] = nullptr;
+                    return r;
+                };
+                next();
+                b.emit("resource_operation.created", t, record("pending"), f);
+                next();
+                auto done = record(ok ? "success" : "failed");
+                if(ok)
+                {
+                    done["resource_id"] = random_uuid(rng);
+                    done["source_id"] = "tsp-msg-1";
+                }
+                else
+                {
+                    done["logs"] = json::array{json::object{{"id", random_uuid(rng)},
+                                                            {"resource_operation_id", op},
+                                                            {"status", "failed"},
+                                                            {"error_type", "auth"},
+                                                            {"error_details", "TSP answered 401"},
+                                                            {"response_status_code", 401},
+                                                            {"response_headers", nullptr}}};
+                }
+                b.emit(ok ? "resource_operation.succeeded" : "resource_operation.failed", t, std::move(done), f);
+            }
+        }
+        if(f.health.empty())
+            f.health = "ok";
+        sc.fleets.push_back(std::move(f));
+    }
+
+    std::stable_sort(sc.messages.begin(), sc.messages.end(),
+                     [](scheduled_message const& x, scheduled_message const& y) { return x.send_at < y.send_at; });
+    for(auto const& m : sc.messages)
+        if(!m.duplicate)
+        {
+            ++sc.unique_events;
+            sc.unique_records += m.msg.data.size();
+        }
+    return sc;
+}
+
+std::string expectations_jsonl(scenario const& s)
+{
+    std::string out;
+    for(auto const& f : s.fleets)
+    {
+        json::object o;
+        o["fleet_ref"] = f.fleet_ref;
+        o["fleet_id"] = f.fleet_id.empty() ? json::value(nullptr) : json::value(f.fleet_id);
+        o["invitation_id"] = f.invitation_id;
+        o["connection_id"] = f.connection_id.empty() ? json::value(nullptr) : json::value(f.connection_id);
+        o["stage"] = f.stage;
+        o["health"] = f.health;
+        json::array ev;
+        for(auto const& e : f.events)
+            ev.push_back(json::value(e));
+        o["events"] = std::move(ev);
+        out += json::serialize(o);
+        out += '\n';
+    }
+    return out;
+}
+
+} // namespace catena::webhooks::sim
