@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/integration/receiver.cpp - the receiver end to end over loopback, driven by the simulator.
+#include <catena/webhooks/receiver.hpp>
+
+#include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/signature.hpp>
+
+#include "sim.hpp"
+#include "tls_material.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace {
+
+namespace cw = catena::webhooks;
+namespace cs = catena::webhooks::sim;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr std::string_view webhook_id = "247b2dea-a030-48b7-9a05-ee33c1b6ab0a";
+constexpr std::string_view secret = "integration-secret-123";
+
+cw::receiver_options base_options()
+{
+    cw::receiver_options o;
+    o.listen = {net::ip::make_address("127.0.0.1"), 0};
+    o.secrets.add(webhook_id, secret);
+    return o;
+}
+
+// A receiver on port 0 with two I/O threads; events are collected.
+struct server
+{
+    net::io_context ioc;
+    cw::receiver rx;
+    std::thread t1, t2;
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<cw::event> events;
+    std::vector<cw::dead_letter> dead;
+    std::vector<cw::error_report> errors;
+
+    explicit server(cw::receiver_options o = base_options(), std::function<void(cw::receiver&)> setup = {})
+        : rx(ioc.get_executor(), std::move(o))
+    {
+        rx.on_any([this](cw::event const& e) {
+            std::lock_guard lock(m);
+            events.push_back(e);
+            cv.notify_all();
+        });
+        rx.on_dead_letter([this](cw::dead_letter const& d) {
+            std::lock_guard lock(m);
+            dead.push_back(d);
+            cv.notify_all();
+        });
+        rx.on_error([this](cw::error_report const& r) {
+            std::lock_guard lock(m);
+            errors.push_back(r);
+        });
+        if(setup)
+            setup(rx);
+        auto ec = rx.start();
+        BOOST_REQUIRE_MESSAGE(!ec, ec.message());
+        t1 = std::thread([this] { ioc.run(); });
+        t2 = std::thread([this] { ioc.run(); });
+    }
+
+    ~server() { shutdown(); }
+
+    // Stops the receiver and waits until the I/O threads return, i.e. until it drained.
+    void shutdown()
+    {
+        rx.stop();
+        if(t1.joinable())
+            t1.join();
+        if(t2.joinable())
+            t2.join();
+    }
+
+    std::uint16_t port() const { return rx.local_endpoint().port(); }
+
+    cs::endpoint ep() const
+    {
+        cs::endpoint e;
+        e.port = port();
+        return e;
+    }
+
+    bool wait_events(std::size_t n, std::chrono::milliseconds limit = 5000ms)
+    {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, limit, [&] { return events.size() >= n; });
+    }
+
+    bool wait_dead(std::size_t n)
+    {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, 5000ms, [&] { return dead.size() >= n; });
+    }
+};
+
+cs::message make_message(std::string event_name = "invitation.accepted", std::string record_id = "inv-1")
+{
+    cs::message m;
+    m.webhook_id = webhook_id;
+    m.event_name = std::move(event_name);
+    m.event_id = "01936b2e-7c00-7000-8000-" + std::string(12 - std::min<std::size_t>(12, record_id.size()), '0') +
+                 record_id.substr(0, 12);
+    m.data.push_back(boost::json::object{{"id", record_id}, {"fleet_ref", "FLEET-42"}, {"status", "accepted"}});
+    return m;
+}
+
+cs::send_options no_retry()
+{
+    cs::send_options o;
+    o.max_retries = 0;
+    return o;
+}
+
+// Sends raw bytes and returns everything the server answers until it closes or `limit` passes.
+std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds limit = 3000ms,
+                         std::chrono::milliseconds pause_after = 0ms)
+{
+    net::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect({net::ip::make_address("127.0.0.1"), port});
+    net::write(s, net::buffer(bytes));
+    if(pause_after.count())
+        std::this_thread::sleep_for(pause_after);
+    std::string out;
+    char buf[4096];
+    auto const deadline = std::chrono::steady_clock::now() + limit;
+    s.non_blocking(true);
+    while(std::chrono::steady_clock::now() < deadline)
+    {
+        boost::system::error_code ec;
+        auto n = s.read_some(net::buffer(buf), ec);
+        if(ec == net::error::would_block)
+        {
+            std::this_thread::sleep_for(5ms);
+            continue;
+        }
+        if(ec)
+            break;
+        out.append(buf, n);
+    }
+    return out;
+}
+
+unsigned status_of(std::string const& response)
+{
+    if(response.size() < 12 || response.rfind("HTTP/1.1 ", 0) != 0)
+        return 0;
+    return static_cast<unsigned>(std::stoul(response.substr(9, 3)));
+}
+
+BOOST_AUTO_TEST_SUITE(receiver_)
+
+BOOST_AUTO_TEST_CASE(accepts_signed_gzip_delivery_with_202_and_dispatches_it)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto r = c.send(make_message(), secret);
+    BOOST_TEST(r.status == 202u);
+    BOOST_REQUIRE(s.wait_events(1));
+    auto const& e = s.events[0];
+    BOOST_TEST(e.event_name == "invitation.accepted");
+    BOOST_TEST(e.record_id == "inv-1");
+    BOOST_TEST(e.invitation_id == "inv-1");
+    BOOST_TEST(e.fleet_ref == "FLEET-42");
+    BOOST_TEST(e.webhook_id == webhook_id);
+    BOOST_TEST(e.request_id == r.request_id);
+    BOOST_TEST(!e.idempotency_key.empty());
+    BOOST_TEST(s.rx.stats().accepted == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(accepts_identity_body)
+{
+    server s;
+    cs::send_options o = no_retry();
+    o.gzip = false;
+    cs::client c(s.ep(), o);
+    BOOST_TEST(c.send(make_message(), secret).status == 202u);
+    BOOST_TEST(s.wait_events(1));
+}
+
+BOOST_AUTO_TEST_CASE(serves_many_requests_on_one_keep_alive_connection)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    for(int i = 0; i < 200; ++i)
+        BOOST_REQUIRE(c.send(make_message("vehicle.added", "v-" + std::to_string(i)), secret).status == 202u);
+    BOOST_REQUIRE(s.wait_events(200));
+    auto text = s.rx.metrics_text();
+    BOOST_TEST(text.find("catena_webhooks_connections_accepted_total 1\n") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(answers_pipelined_requests_in_order)
+{
+    server s;
+    auto wr = cs::build_request(make_message("vehicle.added", "p1"), secret, 1, cw::system_now(), false, "rid-1");
+    auto wr2 = cs::build_request(make_message("vehicle.added", "p2"), secret, 1, cw::system_now(), false, "rid-2");
+    auto render = [](cs::wire_request const& w, bool close) {
+        std::string r = "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\n";
+        for(auto const& [k, v] : w.headers)
+            r += k + ": " + v + "\r\n";
+        r += "Content-Length: " + std::to_string(w.body.size()) + "\r\n";
+        if(close)
+            r += "Connection: close\r\n";
+        return r + "\r\n" + w.body;
+    };
+    auto out = raw_exchange(s.port(), render(wr, false) + render(wr2, true));
+    BOOST_TEST(out.find("HTTP/1.1 202") == 0u);
+    BOOST_TEST(out.find("HTTP/1.1 202", 1) != std::string::npos);
+    BOOST_REQUIRE(s.wait_events(2));
+    BOOST_TEST(s.events[0].record_id == "p1");
+    BOOST_TEST(s.events[1].record_id == "p2");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_bad_signature_with_401_and_keeps_nothing)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto r = c.send(make_message(), "not-the-secret-value");
+    BOOST_TEST(r.status == 401u);
+    BOOST_TEST(r.body.find("signature_mismatch") != std::string::npos);
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "x");
+    for(auto& [k, v] : wr.headers)
+        if(k == "X-Webhook-ID")
+            v = "unknown-subscription";
+    auto u = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(u.status == 401u);
+    BOOST_TEST(u.body.find("unknown_webhook_id") != std::string::npos);
+    std::this_thread::sleep_for(50ms);
+    BOOST_TEST(s.rx.stats().accepted == 0u);
+    BOOST_TEST(s.rx.stats().events == 0u);
+    std::lock_guard lock(s.m);
+    BOOST_TEST(s.errors.size() == 2u);
+    // Reports never carry the secret.
+    for(auto const& e : s.errors)
+        BOOST_TEST(e.detail.find(secret) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_stale_timestamp_with_401)
+{
+    server s;
+    cs::send_options o = no_retry();
+    o.clock = [] { return cw::system_now() - 10min; };
+    cs::client c(s.ep(), o);
+    auto r = c.send(make_message(), secret);
+    BOOST_TEST(r.status == 401u);
+    BOOST_TEST(r.body.find("timestamp_too_old") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(answers_503_to_unverified_when_policy_says_so)
+{
+    auto o = base_options();
+    o.unverified_status = 503;
+    server s(o);
+    cs::client c(s.ep(), no_retry());
+    auto r = c.send(make_message(), "wrong-secret-value");
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.body.find("signature_mismatch") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_unsupported_encoding_with_415)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "x");
+    for(auto& [k, v] : wr.headers)
+        if(k == "Content-Encoding")
+            v = "br";
+    BOOST_TEST(c.send_raw("POST", "/webhooks/catena", wr).status == 415u);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_corrupt_gzip_with_400)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "x");
+    wr.body.resize(wr.body.size() / 2);
+    auto r = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(r.status == 400u);
+    BOOST_TEST(r.body.find("gzip_truncated") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_oversized_body_with_413_without_reading_it)
+{
+    auto o = base_options();
+    o.limits.max_body_bytes = 1000;
+    server s(o);
+    auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n");
+    BOOST_TEST(status_of(out) == 413u);
+    // Chunked bodies are cut at the limit too.
+    std::string chunked = "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for(int i = 0; i < 3; ++i)
+        chunked += "1f4\r\n" + std::string(500, 'a') + "\r\n";
+    BOOST_TEST(status_of(raw_exchange(s.port(), chunked)) == 413u);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_gzip_bomb_with_413)
+{
+    auto o = base_options();
+    o.limits.inflate.max_inflated_bytes = 1u << 20;
+    server s(o);
+    cs::client c(s.ep(), no_retry());
+    std::string big = R"({"version":"1.0","webhook_id":"x","data":[],"pad":")" + std::string(4u << 20, 'a') + "\"}";
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), false, "x");
+    wr.body = cw::gzip_compress(big, 9);
+    wr.headers.emplace_back("Content-Encoding", "gzip");
+    auto r = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(r.status == 413u);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_oversized_headers_with_431)
+{
+    auto o = base_options();
+    o.limits.max_header_bytes = 2048;
+    server s(o);
+    auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') +
+                                          "\r\nContent-Length: 0\r\n\r\n");
+    BOOST_TEST(status_of(out) == 431u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_404_405_and_400_for_wrong_requests)
+{
+    server s;
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 404u);
+    auto wrong_method = raw_exchange(s.port(), "GET /webhooks/catena HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(status_of(wrong_method) == 405u);
+    BOOST_TEST(wrong_method.find("Allow: POST") != std::string::npos);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")) == 405u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "BLAH\r\n\r\n")) == 400u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nContent-Length: zz\r\n\r\n")) == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(serves_health_and_metrics)
+{
+    server s;
+    auto h = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(status_of(h) == 200u);
+    cs::client c(s.ep(), no_retry());
+    c.send(make_message(), "bad-secret-value");
+    auto m = raw_exchange(s.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(status_of(m) == 200u);
+    BOOST_TEST(m.find("catena_webhooks_rejections_total{reason=\"signature_mismatch\"} 1") != std::string::npos, m);
+    BOOST_TEST(m.find("catena_webhooks_requests_total{status=\"401\"} 1") != std::string::npos);
+    BOOST_TEST(m.find("catena_webhooks_ack_latency_seconds_bucket") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(routes_can_be_turned_off)
+{
+    auto o = base_options();
+    o.health_path.clear();
+    o.metrics_path.clear();
+    server s(o);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 404u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(cuts_slow_loris_with_408_and_keeps_serving_others)
+{
+    auto o = base_options();
+    o.timeouts.header = 300ms;
+    o.timeouts.body = 300ms;
+    server s(o);
+    std::vector<std::thread> loris;
+    std::atomic<int> timed_out{0};
+    for(int i = 0; i < 4; ++i)
+        loris.emplace_back([&] {
+            // Headers that never finish.
+            auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Slow: ", 2000ms);
+            if(status_of(out) == 408u)
+                ++timed_out;
+        });
+    // Meanwhile an honest sender is served at once.
+    cs::client c(s.ep(), no_retry());
+    auto const t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(c.send(make_message(), secret).status == 202u);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 250ms));
+    for(auto& t : loris)
+        t.join();
+    BOOST_TEST(timed_out.load() == 4);
+    // A body that stalls gets 408 too.
+    auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc", 2000ms);
+    BOOST_TEST(status_of(out) == 408u);
+    BOOST_TEST(out.find("body_timeout") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(closes_idle_keep_alive_connections_silently)
+{
+    auto o = base_options();
+    o.timeouts.idle = 200ms;
+    server s(o);
+    auto out = raw_exchange(s.port(), "", 1500ms);
+    BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(answers_503_with_retry_after_when_inbox_is_full)
+{
+    auto o = base_options();
+    o.limits.max_inbox_entries = 2;
+    std::mutex gate_m;
+    std::condition_variable gate_cv;
+    bool open = false;
+    server s(o, [&](cw::receiver& rx) {
+        // The first event blocks processing, so the inbox fills up behind it.
+        rx.on("vehicle.added", [&](cw::event const&) {
+            std::unique_lock lock(gate_m);
+            gate_cv.wait(lock, [&] { return open; });
+        });
+    });
+    cs::client c(s.ep(), no_retry());
+    std::vector<unsigned> statuses;
+    for(int i = 0; i < 6; ++i)
+        statuses.push_back(c.send(make_message("vehicle.added", "q" + std::to_string(i)), secret).status);
+    BOOST_TEST(statuses[0] == 202u);
+    BOOST_TEST(statuses.back() == 503u);
+    auto wr = cs::build_request(make_message("vehicle.added", "q9"), secret, 1, cw::system_now(), true, "rq9");
+    auto full = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(full.status == 503u);
+    BOOST_TEST(full.body.find("inbox_full") != std::string::npos);
+    {
+        std::lock_guard lock(gate_m);
+        open = true;
+    }
+    gate_cv.notify_all();
+    // Every 202 becomes an event; nothing answered 503 does.
+    auto const accepted = static_cast<std::size_t>(std::count(statuses.begin(), statuses.end(), 202u));
+    BOOST_REQUIRE(s.wait_events(accepted));
+    std::this_thread::sleep_for(100ms);
+    BOOST_TEST(s.events.size() == accepted);
+    // Once drained, the same delivery is kept.
+    BOOST_TEST(c.send(make_message("vehicle.added", "q9"), secret).status == 202u);
+}
+
+BOOST_AUTO_TEST_CASE(drops_replayed_request_id_without_keeping_twice)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "same-request-id");
+    BOOST_TEST(c.send_raw("POST", "/webhooks/catena", wr).status == 202u);
+    BOOST_TEST(c.send_raw("POST", "/webhooks/catena", wr).status == 202u);
+    BOOST_REQUIRE(s.wait_events(1));
+    std::this_thread::sleep_for(100ms);
+    BOOST_TEST(s.events.size() == 1u);
+    BOOST_TEST(s.rx.stats().duplicate_requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(keeps_undecodable_authentic_delivery_as_dead_letter)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    // Correctly signed, but not an envelope.
+    cs::wire_request wr = cs::build_request(make_message(), secret, 1, cw::system_now(), false, "dl-1");
+    std::string const body = R"({"not":"an envelope"})";
+    auto const ts = cw::format_rfc3339(cw::system_now());
+    cw::signer sg;
+    for(auto& [k, v] : wr.headers)
+    {
+        if(k == "X-Catena-Signature")
+            v = sg.sign(secret, ts, body);
+        if(k == "X-Catena-Timestamp")
+            v = ts;
+    }
+    wr.body = body;
+    BOOST_TEST(c.send_raw("POST", "/webhooks/catena", wr).status == 202u);
+    BOOST_REQUIRE(s.wait_dead(1));
+    BOOST_TEST(s.dead[0].reason == "missing_field");
+    BOOST_TEST(s.dead[0].request_id == "dl-1");
+    BOOST_TEST(s.dead[0].body == body);
+    BOOST_TEST(s.rx.stats().dead_letters == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(dispatches_exact_wildcard_any_and_unhandled)
+{
+    std::mutex m;
+    std::vector<std::string> calls;
+    auto note = [&](std::string what) {
+        std::lock_guard lock(m);
+        calls.push_back(std::move(what));
+    };
+    cw::receiver_options o = base_options();
+    net::io_context ioc;
+    cw::receiver rx(ioc.get_executor(), o);
+    rx.on("invitation.accepted", [&](cw::event const& e) { note("exact:" + e.record_id); })
+        .on("invitation.*", [&](cw::event const& e) { note("wild:" + e.record_id); })
+        .on("connection.*", [&](cw::event const& e) { note("conn:" + e.record_id); })
+        .on_unhandled([&](cw::event const& e) { note("unhandled:" + e.record_id); });
+    BOOST_REQUIRE(!rx.start());
+    std::thread t([&] { ioc.run(); });
+    cs::endpoint ep;
+    ep.port = rx.local_endpoint().port();
+    cs::client c(ep, no_retry());
+    BOOST_TEST(c.send(make_message("invitation.accepted", "a"), secret).status == 202u);
+    BOOST_TEST(c.send(make_message("invitation.viewed", "b"), secret).status == 202u);
+    BOOST_TEST(c.send(make_message("vehicle.added", "c"), secret).status == 202u);
+    for(int i = 0; i < 200 && rx.stats().events < 3; ++i)
+        std::this_thread::sleep_for(10ms);
+    rx.stop();
+    t.join();
+    std::vector<std::string> const expected{"exact:a", "wild:a", "wild:b", "unhandled:c"};
+    BOOST_TEST(calls == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(isolates_throwing_callback_and_reports_it)
+{
+    std::atomic<int> after{0};
+    server s(base_options(), [&](cw::receiver& rx) {
+        rx.on("vehicle.added", [](cw::event const& e) {
+            if(e.record_id == "boom")
+                throw std::runtime_error("callback failed");
+        });
+        rx.on("vehicle.added", [&](cw::event const&) { ++after; });
+    });
+    cs::client c(s.ep(), no_retry());
+    BOOST_TEST(c.send(make_message("vehicle.added", "boom"), secret).status == 202u);
+    BOOST_TEST(c.send(make_message("vehicle.added", "fine"), secret).status == 202u);
+    BOOST_REQUIRE(s.wait_events(2));
+    std::this_thread::sleep_for(50ms);
+    BOOST_TEST(after.load() == 2);
+    BOOST_TEST(s.rx.stats().callback_errors == 1u);
+    std::lock_guard lock(s.m);
+    bool reported = false;
+    for(auto const& r : s.errors)
+        reported |= r.reason == "handler_exception" && r.detail == "callback failed";
+    BOOST_TEST(reported);
+}
+
+BOOST_AUTO_TEST_CASE(round_trips_over_tls_with_certificate_made_now)
+{
+    auto dir = catena::webhooks::test::make_temp_dir("catena-tls");
+    auto files = catena::webhooks::test::make_self_signed(dir);
+    auto o = base_options();
+    o.tls.certificate_file = files.certificate;
+    o.tls.private_key_file = files.private_key;
+    server s(o);
+    cs::endpoint ep = s.ep();
+    ep.tls = true;
+    ep.ca_file = files.certificate; // verify the server against the certificate we made
+    cs::client c(ep, no_retry());
+    for(int i = 0; i < 3; ++i)
+        BOOST_TEST(c.send(make_message("vehicle.added", "tls-" + std::to_string(i)), secret).status == 202u);
+    BOOST_TEST(s.wait_events(3));
+    // Plain HTTP to the TLS port is not served.
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1000ms)) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(start_reports_bad_options_and_bind_failures)
+{
+    net::io_context ioc;
+    auto o = base_options();
+    o.unverified_status = 418;
+    cw::receiver bad(ioc.get_executor(), o);
+    BOOST_TEST((bad.start() == cw::error::invalid_options));
+    auto o2 = base_options();
+    o2.tls.certificate_file = "/nonexistent/cert.pem";
+    o2.tls.private_key_file = "/nonexistent/key.pem";
+    cw::receiver no_tls(ioc.get_executor(), o2);
+    BOOST_TEST(static_cast<bool>(no_tls.start()));
+
+    cw::receiver first(ioc.get_executor(), base_options());
+    BOOST_REQUIRE(!first.start());
+    auto o3 = base_options();
+    o3.listen = first.local_endpoint();
+    cw::receiver second(ioc.get_executor(), o3);
+    BOOST_TEST((second.start() == boost::system::errc::address_in_use));
+    BOOST_TEST((first.start() == cw::error::already_started));
+}
+
+BOOST_AUTO_TEST_CASE(graceful_stop_loses_no_acknowledged_delivery)
+{
+    auto o = base_options();
+    o.timeouts.shutdown_grace = 2000ms;
+    // Slow processing keeps a backlog in the inbox when stop() comes: it must still be
+    // processed, as must the requests in flight.
+    auto s = std::make_unique<server>(o, [](cw::receiver& rx) {
+        rx.on("vehicle.added", [](cw::event const&) { std::this_thread::sleep_for(2ms); });
+    });
+    std::mutex m;
+    std::set<std::string> acked;
+    std::atomic<bool> go{true};
+    std::vector<std::thread> senders;
+    for(int t = 0; t < 4; ++t)
+        senders.emplace_back([&, t] {
+            cs::client c(s->ep(), no_retry());
+            for(int i = 0; go.load() && i < 100000; ++i)
+            {
+                auto r = c.send(make_message("vehicle.added", "t" + std::to_string(t) + "-" + std::to_string(i)), secret);
+                if(r.status == 202u)
+                {
+                    std::lock_guard lock(m);
+                    acked.insert(r.request_id);
+                }
+                else if(r.status == 0)
+                    break; // refused or closed by the stopping receiver
+            }
+        });
+    std::this_thread::sleep_for(300ms);
+    s->rx.stop();
+    go = false;
+    for(auto& t : senders)
+        t.join();
+    // run() returns once the receiver has drained and processed its inbox.
+    s->shutdown();
+    std::set<std::string> processed;
+    for(auto const& e : s->events)
+        processed.insert(e.request_id);
+    BOOST_TEST_MESSAGE(acked.size() << " deliveries acknowledged before stop, " << processed.size() << " processed");
+    BOOST_TEST(acked.size() > 10u);
+    BOOST_TEST(processed.size() >= acked.size());
+    std::size_t lost = 0;
+    for(auto const& id : acked)
+        lost += processed.count(id) == 0;
+    BOOST_TEST(lost == 0u);
+    // After stop nothing listens any more.
+    cs::client late(s->ep(), no_retry());
+    BOOST_TEST(late.send(make_message(), secret).status == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END() // receiver_
+
+} // namespace

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/integration/webhookd.cpp - the catena-webhookd binary as an operator runs it.
+#include "process.hpp"
+#include "sim.hpp"
+#include "tls_material.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#ifndef CATENA_WEBHOOKD_PATH
+#error "CATENA_WEBHOOKD_PATH must name the catena-webhookd binary"
+#endif
+
+namespace {
+
+namespace cs = catena::webhooks::sim;
+namespace tst = catena::webhooks::test;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+constexpr char daemon_path[] = CATENA_WEBHOOKD_PATH;
+
+std::vector<std::string> args(std::string const& dir, std::vector<std::string> extra = {})
+{
+    std::vector<std::string> a{daemon_path, "--listen", "127.0.0.1:0", "--data-dir", dir + "/data",
+                               "--events", dir + "/events.jsonl"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+}
+
+std::vector<json::object> read_events(std::string const& path)
+{
+    std::vector<json::object> out;
+    std::ifstream in(path);
+    for(std::string line; std::getline(in, line);)
+        if(!line.empty())
+            out.push_back(json::parse(line).as_object());
+    return out;
+}
+
+cs::message message(std::string webhook_id, std::string event_name, std::string id)
+{
+    cs::message m;
+    m.webhook_id = std::move(webhook_id);
+    m.event_name = std::move(event_name);
+    m.event_id = "01936b2e-7c00-7000-8000-0000000000" + id.substr(0, 2);
+    m.data.push_back(json::object{{"id", id}, {"fleet_id", "f-1"}, {"fleet_ref", "FLEET-1"},
+                                  {"occurred_at", "2025-12-11T14:21:30Z"}});
+    return m;
+}
+
+cs::send_options no_retry()
+{
+    cs::send_options o;
+    o.max_retries = 0;
+    return o;
+}
+
+BOOST_AUTO_TEST_SUITE(webhookd)
+
+BOOST_AUTO_TEST_CASE(prints_help_and_rejects_bad_flags_with_exit_2)
+{
+    auto dir = tst::make_temp_dir("webhookd");
+    {
+        tst::child_process p({daemon_path, "--help"}, {}, dir);
+        BOOST_TEST(p.wait().value_or(-1) == 0);
+        for(char const* flag : {"--listen", "--path", "--secret-env", "--secrets-file", "--data-dir", "--events",
+                                "--reorder-window", "--tls-cert", "--tls-key", "--unverified-status", "--max-body",
+                                "--threads"})
+            BOOST_TEST(p.stdout_text().find(flag) != std::string::npos, flag);
+    }
+    struct
+    {
+        std::vector<std::string> argv;
+        char const* says;
+    } cases[] = {
+        {{daemon_path, "--bogus"}, "unknown option --bogus"},
+        {{daemon_path, "--listen", "nowhere"}, "ADDR:PORT"},
+        {{daemon_path, "--listen", "127.0.0.1:99999"}, "too large"},
+        {{daemon_path, "--unverified-status", "402"}, "401 or 503"},
+        {{daemon_path, "--threads", "0"}, "--threads"},
+        {{daemon_path, "--secrets-file", "/nonexistent/secrets"}, "cannot read secrets file"},
+        {{daemon_path, "--tls-cert", "x.pem"}, "go together"},
+        {{daemon_path, "--secret", "abc"}, "never taken on the command line"},
+    };
+    for(auto const& c : cases)
+    {
+        BOOST_TEST_CONTEXT(c.argv.back())
+        {
+            tst::child_process p(c.argv, {}, dir);
+            BOOST_TEST(p.wait().value_or(-1) == 2);
+            auto err = p.stderr_text();
+            BOOST_TEST(err.find(c.says) != std::string::npos, err);
+            BOOST_TEST(std::count(err.begin(), err.end(), '\n') == 1);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(writes_events_as_json_lines_and_drains_on_sigterm)
+{
+    auto dir = tst::make_temp_dir("webhookd");
+    tst::child_process p(args(dir), {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on 127.0.0.1:"));
+    cs::endpoint ep;
+    ep.port = p.listening_port();
+    cs::client c(ep, no_retry());
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "v1"), "daemon-secret-123").status == 202u);
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "v2"), "wrong-secret-123").status == 401u);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+    auto ev = read_events(dir + "/events.jsonl");
+    BOOST_REQUIRE(ev.size() == 1u);
+    BOOST_TEST(ev[0].at("kind").as_string() == "event");
+    BOOST_TEST(ev[0].at("event_name").as_string() == "vehicle.added");
+    BOOST_TEST(ev[0].at("record_id").as_string() == "v1");
+    BOOST_TEST(ev[0].at("fleet_id").as_string() == "f-1");
+    BOOST_TEST(ev[0].at("fleet_ref").as_string() == "FLEET-1");
+    BOOST_TEST(ev[0].at("connection_id").is_null());
+    BOOST_TEST(ev[0].at("occurred_at").as_string() == "2025-12-11T14:21:30Z");
+    BOOST_TEST(ev[0].at("late").as_bool() == false);
+    BOOST_TEST(!ev[0].at("idempotency_key").as_string().empty());
+    for(char const* key : {"event_id", "webhook_id"})
+        BOOST_TEST(ev[0].contains(key));
+    BOOST_TEST(p.stderr_text().find("signature_mismatch") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reloads_secrets_file_on_sighup)
+{
+    auto dir = tst::make_temp_dir("webhookd");
+    auto const secrets = dir + "/secrets";
+    std::ofstream(secrets) << "wh-a old-secret-value\n";
+    tst::child_process p(args(dir, {"--secrets-file", secrets}), {}, dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    cs::endpoint ep;
+    ep.port = p.listening_port();
+    cs::client c(ep, no_retry());
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "r1"), "old-secret-value").status == 202u);
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "r2"), "new-secret-value").status == 401u);
+
+    // Rotation: the new secret first, the old one still accepted.
+    std::ofstream(secrets) << "wh-a new-secret-value\nwh-a old-secret-value\n";
+    p.signal(SIGHUP);
+    BOOST_REQUIRE(p.wait_stderr("secrets reloaded"));
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "r3"), "new-secret-value").status == 202u);
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "r4"), "old-secret-value").status == 202u);
+
+    // A broken file is refused and the previous secrets stay.
+    std::ofstream(secrets) << "wh-a\n";
+    p.signal(SIGHUP);
+    BOOST_REQUIRE(p.wait_stderr("secrets not reloaded"));
+    BOOST_TEST(p.stderr_text().find("new-secret-value") == std::string::npos);
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "r5"), "new-secret-value").status == 202u);
+
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+    BOOST_TEST(read_events(dir + "/events.jsonl").size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_data_dir_in_use)
+{
+    auto dir = tst::make_temp_dir("webhookd");
+    tst::child_process first(args(dir), {}, dir);
+    BOOST_REQUIRE(first.wait_stderr("listening on"));
+    tst::child_process second(args(dir), {}, dir);
+    BOOST_TEST(second.wait().value_or(-1) == 2);
+    BOOST_TEST(second.stderr_text().find("in use by another catena-webhookd") != std::string::npos);
+    first.signal(SIGINT);
+    BOOST_TEST(first.wait().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(serves_https_with_tls_flags)
+{
+    auto dir = tst::make_temp_dir("webhookd");
+    auto files = tst::make_self_signed(dir);
+    tst::child_process p(args(dir, {"--tls-cert", files.certificate, "--tls-key", files.private_key}),
+                         {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    cs::endpoint ep;
+    ep.port = p.listening_port();
+    ep.tls = true;
+    ep.ca_file = files.certificate;
+    cs::client c(ep, no_retry());
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "t1"), "daemon-secret-123").status == 202u);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(simulator_scenario_reaches_daemon_complete)
+{
+    auto dir = tst::make_temp_dir("webhookd");
+    tst::child_process p(args(dir), {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    cs::endpoint ep;
+    ep.port = p.listening_port();
+    cs::scenario_options so;
+    so.fleets = 25;
+    so.seed = 7;
+    auto sc = cs::make_scenario(so);
+    cs::client c(ep, no_retry());
+    for(auto const& m : sc.messages)
+        BOOST_REQUIRE(c.deliver(m.msg, "daemon-secret-123").status() == 202u);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+    auto ev = read_events(dir + "/events.jsonl");
+    BOOST_TEST(ev.size() == sc.unique_records);
+}
+
+BOOST_AUTO_TEST_SUITE_END() // webhookd
+
+} // namespace
