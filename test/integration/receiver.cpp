@@ -4,6 +4,7 @@
 
 #include <catena/webhooks/gzip.hpp>
 #include <catena/webhooks/signature.hpp>
+#include <catena/webhooks/verifier.hpp>
 
 #include "sim.hpp"
 #include "tls_material.hpp"
@@ -557,6 +558,50 @@ BOOST_AUTO_TEST_CASE(round_trips_over_tls_with_certificate_made_now)
     BOOST_TEST(s.wait_events(3));
     // Plain HTTP to the TLS port is not served.
     BOOST_TEST(status_of(raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1000ms)) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(simulator_retries_like_catena)
+{
+    // Every attempt fails authentication and is answered 503, so the simulator retries.
+    auto o = base_options();
+    o.unverified_status = 503;
+    server s(o);
+    cs::send_options so;
+    so.backoff = {10ms, 20ms, 40ms};
+    cs::client c(s.ep(), so);
+    auto r = c.deliver(make_message(), "wrong-secret-value");
+    BOOST_REQUIRE(r.attempts.size() == 4u); // the first try and 3 retries
+    std::set<std::string> ids;
+    for(auto const& a : r.attempts)
+    {
+        BOOST_TEST(a.status == 503u);
+        ids.insert(a.request_id);
+    }
+    BOOST_TEST(ids.size() == 4u); // a new X-Request-ID per attempt
+    BOOST_TEST(!r.delivered());
+
+    // A later attempt differs in timestamp, signature, header and body attempt counters.
+    cw::timestamp const t1 = cw::system_now();
+    auto const a1 = cs::build_request(make_message(), secret, 1, t1, false, "r1");
+    auto const a2 = cs::build_request(make_message(), secret, 2, t1 + 1s, false, "r2");
+    auto header = [](cs::wire_request const& w, std::string_view name) {
+        for(auto const& [k, v] : w.headers)
+            if(k == name)
+                return v;
+        return std::string();
+    };
+    BOOST_TEST(header(a2, "X-Delivery-Attempt") == "2");
+    BOOST_TEST(header(a1, "X-Catena-Signature") != header(a2, "X-Catena-Signature"));
+    BOOST_TEST(header(a1, "X-Catena-Timestamp") != header(a2, "X-Catena-Timestamp"));
+    BOOST_TEST(a2.body.find(R"("delivery_attempt":2)") != std::string::npos);
+    // ...and each attempt verifies on its own.
+    cw::secret_ring ring;
+    ring.add(webhook_id, secret);
+    cw::verifier v;
+    std::string buf;
+    auto const sig = header(a2, "X-Catena-Signature"), ts = header(a2, "X-Catena-Timestamp"), wid = header(a2, "X-Webhook-ID");
+    cw::delivery_headers h{sig, ts, wid};
+    BOOST_TEST(v.verify(h, a2.body, ring, t1 + 1s, buf).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(start_reports_bad_options_and_bind_failures)

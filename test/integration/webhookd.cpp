@@ -4,6 +4,8 @@
 #include "sim.hpp"
 #include "tls_material.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -209,6 +211,60 @@ BOOST_AUTO_TEST_CASE(simulator_scenario_reaches_daemon_complete)
     BOOST_TEST(p.wait().value_or(-1) == 0);
     auto ev = read_events(dir + "/events.jsonl");
     BOOST_TEST(ev.size() == sc.unique_records);
+}
+
+BOOST_AUTO_TEST_CASE(backs_off_when_out_of_descriptors_and_recovers)
+{
+    if(!std::filesystem::exists("/usr/bin/prlimit"))
+    {
+        BOOST_TEST_MESSAGE("prlimit not installed (util-linux): skipped");
+        return;
+    }
+    auto dir = tst::make_temp_dir("webhookd");
+    auto a = args(dir);
+    a.insert(a.begin(), {"/usr/bin/prlimit", "--nofile=40"});
+    tst::child_process p(a, {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    auto const port = p.listening_port();
+
+    // Hold more connections than the process has descriptors: accept fails with EMFILE.
+    {
+        boost::asio::io_context ioc;
+        std::vector<boost::asio::ip::tcp::socket> held;
+        for(int i = 0; i < 60; ++i)
+        {
+            held.emplace_back(ioc);
+            boost::system::error_code ec;
+            held.back().connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+        }
+        std::this_thread::sleep_for(500ms);
+        // Backing off, not spinning: the daemon used little CPU while starved.
+        std::ifstream stat("/proc/" + std::to_string(p.pid()) + "/stat");
+        std::string field;
+        for(int i = 0; i < 13 && stat >> field; ++i)
+        {
+        }
+        unsigned long utime = 0, stime = 0;
+        stat >> utime >> stime;
+        BOOST_TEST_MESSAGE("cpu ticks while starved: " << utime + stime);
+        BOOST_TEST(utime + stime < 100u); // under 1 s of CPU (100 ticks) in all
+    }
+    // Descriptors freed: the daemon serves again.
+    cs::endpoint ep;
+    ep.port = port;
+    cs::send_options so = no_retry();
+    bool served = false;
+    for(int i = 0; i < 50 && !served; ++i)
+    {
+        cs::client c(ep, so);
+        served = c.send(message("wh-a", "vehicle.added", "e1"), "daemon-secret-123").status == 202u;
+        if(!served)
+            std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(served);
+    BOOST_TEST(p.stderr_text().find("accept failed") != std::string::npos);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // webhookd

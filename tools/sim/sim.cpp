@@ -411,15 +411,19 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
             f.stage = "agreement";
 
             f.connection_id = connection_id;
-            if(!b.chance(o.skip_connection_rate))
-            {
+            auto connection = [&](std::string_view status) {
                 json::object c;
                 c["id"] = connection_id;
                 c["source_name"] = "samsara";
                 c["fleet_id"] = fleet_id;
                 c["tsp_id"] = "5b6c7d8e-9f00-4112-8334-556677889900";
-                c["status"] = "active";
+                c["status"] = status;
                 c["updated_at"] = format_rfc3339(next(), utc_suffix::z);
+                return c;
+            };
+            if(!b.chance(o.skip_connection_rate))
+            {
+                auto c = connection("active");
                 b.emit("connection.created", t, std::move(c), f);
                 f.stage = "connection";
             }
@@ -466,13 +470,7 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
             }
             if(b.chance(o.stale_rate))
             {
-                json::object c;
-                c["id"] = connection_id;
-                c["source_name"] = "samsara";
-                c["fleet_id"] = fleet_id;
-                c["tsp_id"] = "5b6c7d8e-9f00-4112-8334-556677889900";
-                c["status"] = "stale";
-                c["updated_at"] = format_rfc3339(next(), utc_suffix::z);
+                auto c = connection("stale");
                 b.emit("connection.staled", t, std::move(c), f);
                 f.health = "stale";
             }
