@@ -57,10 +57,16 @@ constexpr error_info infos[] = {
     {"invalid_options", "invalid options", condition::usage},
     {"already_started", "not allowed after start()", condition::usage},
     {"invalid_secrets_file", "invalid secrets file", condition::usage},
+    {"impossible_transition", "the event cannot follow the fleet's stage; not applied", condition::inconsistent},
+    {"released_early", "the reorder buffer is full; events were released before their window ended",
+     condition::limit_exceeded},
+    {"dedup_memory_full", "event identities were forgotten before their retention ended", condition::limit_exceeded},
+    {"too_many_operations", "too many tracked operations", condition::limit_exceeded},
+    {"callback_dead_lettered", "a callback failed on every attempt; the call was dead-lettered", condition::usage},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::invalid_secrets_file) + 1,
+static_assert(info_count == static_cast<int>(error::callback_dead_lettered) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept
@@ -109,6 +115,7 @@ public:
         case condition::unavailable: return "temporarily unavailable";
         case condition::not_routed: return "not routed";
         case condition::timed_out: return "timed out";
+        case condition::inconsistent: return "inconsistent event stream";
         }
         return "unknown condition";
     }

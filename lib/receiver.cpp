@@ -5,8 +5,10 @@
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/verifier.hpp>
 
+#include "detail/dispatcher.hpp"
 #include "detail/inbox.hpp"
 #include "detail/metrics.hpp"
+#include "detail/pipeline.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +21,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -59,29 +62,29 @@ public:
     virtual void stop_hard() = 0;
 };
 
-std::string idempotency_key_of(event const& e)
-{
-    std::string key;
-    if(!e.event_id.empty())
-    {
-        key.reserve(e.webhook_id.size() + e.event_id.size() + e.record_id.size() + 2);
-        key.append(e.webhook_id).append("/").append(e.event_id).append("/").append(e.record_id);
-        return key;
-    }
-    // Without an envelope id the record identity is the key (spec C5).
-    key.append(e.event_name).append("/").append(e.record_id).append("/");
-    if(e.occurred_at)
-        key += format_rfc3339(*e.occurred_at, utc_suffix::z);
-    else if(e.updated_at)
-        key += format_rfc3339(*e.updated_at, utc_suffix::z);
-    return key;
-}
-
 } // namespace
 
 //------------------------------------------------------------------------------
 
-struct receiver::impl : std::enable_shared_from_this<receiver::impl>
+namespace {
+
+detail::pipeline_options pipeline_options_of(receiver_options const& o)
+{
+    detail::pipeline_options p;
+    p.reorder_window = o.processing.reorder_window;
+    p.reorder_max_events = o.processing.reorder_max_events;
+    p.reorder_max_bytes = o.processing.reorder_max_bytes;
+    p.dedup_retention = o.processing.dedup_retention;
+    p.dedup_max_identities = o.processing.dedup_max_identities;
+    p.max_history_per_fleet = o.processing.max_history_per_fleet;
+    p.max_tracked_operations = o.processing.max_tracked_operations;
+    p.envelope = o.limits.envelope;
+    return p;
+}
+
+} // namespace
+
+struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pipeline_sink
 {
     impl(net::any_io_executor ex_, receiver_options o)
         : ex(std::move(ex_))
@@ -90,9 +93,22 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
         , processing(net::make_strand(ex))
         , accept_retry(accept_strand)
         , grace_timer(accept_strand)
+        , release_timer(processing)
+        , backlog_timer(processing)
         , inbox(opts.limits.max_inbox_entries, opts.limits.max_inbox_bytes, opts.request_id_memory)
         , secrets(std::make_shared<secret_ring const>(opts.secrets))
+        , pipe(pipeline_options_of(opts), *this)
     {
+        detail::dispatcher::hooks h;
+        h.report = [this](error_code ec, std::string text, detail::callback_job const& job) {
+            if(ec == error::handler_exception)
+                metrics.callback_errors.fetch_add(1, std::memory_order_relaxed);
+            report(ec, 0, std::move(text), job.ev ? job.ev->request_id : std::string(),
+                   job.ev ? job.ev->webhook_id : std::string());
+        };
+        h.dead_letter = [this](dead_letter&& d) { keep_dead_letter(std::move(d)); };
+        disp = std::make_shared<detail::dispatcher>(processing, opts.processing.callback_executor,
+                                                    opts.processing.callbacks, std::move(h));
     }
 
     net::any_io_executor ex;
@@ -102,6 +118,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
     std::optional<tcp::acceptor> acceptor;
     net::steady_timer accept_retry;
     net::steady_timer grace_timer;
+    net::steady_timer release_timer; // on the processing strand
+    net::steady_timer backlog_timer; // on the processing strand
     std::unique_ptr<ssl::context> tls;
     tcp::endpoint bound;
 
@@ -116,6 +134,9 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
     event_handler unhandled_handler;
     error_handler error_hook;
     dead_letter_handler dead_letter_hook;
+    std::vector<transition_handler> transition_handlers;
+    std::vector<merge_handler> merge_handlers;
+    std::vector<subscription_handler> subscription_handlers;
 
     std::atomic<bool> started{false};
     std::atomic<bool> stopping{false};
@@ -127,7 +148,19 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
     std::mutex sessions_mutex;
     std::unordered_map<session_base*, std::weak_ptr<session_base>> sessions;
 
-    envelope env; // used on the processing strand only
+    // Processing: the pipeline and the dispatcher are used on the processing strand only.
+    detail::pipeline pipe;
+    std::shared_ptr<detail::dispatcher> disp;
+    std::optional<timestamp> release_at; // when release_timer is set to fire
+    bool flushed = false;                 // stop() completed processing
+    std::atomic<bool> sessions_closed{false};
+    std::atomic<bool> accepting_closed{false};
+
+    // Snapshots for other threads, refreshed after each processing turn.
+    mutable std::mutex snapshot_mutex;
+    detail::pipeline_stats pipe_stats;
+    std::deque<dead_letter> recent_dead_letters;
+    static constexpr std::size_t max_recent_dead_letters = 1000;
 
     //--------------------------------------------------------------------------
 
@@ -187,8 +220,18 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
             last = sessions.empty();
         }
         metrics.connections_active.fetch_sub(1, std::memory_order_relaxed);
-        if(last && stopping.load())
+        if(last && accepting_closed.load())
+        {
             net::post(accept_strand, [self = shared_from_this()] { self->grace_timer.cancel(); });
+            no_more_deliveries();
+        }
+    }
+
+    // Every session is gone and the acceptor is closed: the inbox will receive nothing more.
+    void no_more_deliveries()
+    {
+        if(!sessions_closed.exchange(true))
+            schedule_processing();
     }
 
     template<class F>
@@ -281,102 +324,220 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
 
     void process_some()
     {
+        processing_scheduled.store(false);
+        if(flushed)
+            return;
         // A bounded batch per turn so that a long backlog does not starve other work on
         // the same executor.
+        auto const now = opts.clock();
+        if(disp->backlog() >= opts.processing.max_callback_backlog && !sessions_closed.load())
+        {
+            // Callbacks are behind: leave deliveries in the inbox (which answers 503 when
+            // full) and look again shortly.
+            backlog_timer.expires_after(std::chrono::milliseconds(5));
+            backlog_timer.async_wait([self = shared_from_this()](error_code ec) {
+                if(!ec)
+                    self->schedule_processing();
+            });
+            return;
+        }
         for(int i = 0; i < 256; ++i)
         {
             auto e = inbox.pop();
             if(!e)
                 break;
-            process(*e);
+            pipe.push(*e, now);
         }
-        processing_scheduled.store(false);
+        pipe.release(opts.clock());
         if(inbox.depth() > 0)
             schedule_processing();
+        else if(sessions_closed.load())
+            return final_flush();
+        arm_release_timer();
+        publish_snapshot();
     }
 
-    void process(detail::inbox_entry& e)
+    // Wakes the processing strand when the next held event or operation deadline is due.
+    void arm_release_timer()
     {
-        auto ec = env.parse(e.body, opts.limits.envelope);
-        if(!ec)
-            ec = env.check_headers(e.event_type, e.webhook_id);
-        if(ec)
-        {
-            metrics.dead_letters.fetch_add(1, std::memory_order_relaxed);
-            dead_letter d{e.sequence, ec, reason(ec), e.request_id, e.webhook_id, e.event_type, std::move(e.body)};
-            report(ec, 202, "dead letter: authentic delivery could not be decoded", e.request_id, e.webhook_id);
-            if(dead_letter_hook)
-                invoke_guarded([&] { dead_letter_hook(d); }, e.request_id, e.webhook_id);
+        auto const due = pipe.next_due();
+        if(!due || (release_at && *release_at <= *due))
             return;
-        }
-        auto const records = env.records();
-        for(std::size_t i = 0; i < records.size(); ++i)
-        {
-            auto const& r = records[i];
-            event ev;
-            ev.event_name = env.event_name();
-            ev.event_id = env.id();
-            ev.webhook_id = e.webhook_id;
-            ev.request_id = e.request_id;
-            ev.record_id = r.id;
-            ev.fleet_id = r.fleet_id;
-            ev.fleet_ref = r.fleet_ref;
-            ev.connection_id = r.connection_id;
-            ev.invitation_id = r.invitation_id;
-            ev.status = r.status;
-            ev.occurred_at = r.occurred_at;
-            ev.updated_at = r.updated_at;
-            ev.created_at = r.created_at;
-            ev.delivery_attempt = e.delivery_attempt;
-            ev.sequence = e.sequence;
-            ev.record_index = i;
-            ev.record = *r.fields;
-            ev.idempotency_key = idempotency_key_of(ev);
-            dispatch(ev);
-        }
+        release_at = due;
+        auto const wait = *due - opts.clock();
+        release_timer.expires_after(wait.count() > 0 ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait)
+                                                     : std::chrono::steady_clock::duration::zero());
+        release_timer.async_wait([self = shared_from_this()](error_code ec) {
+            if(ec)
+                return;
+            self->release_at.reset();
+            if(self->flushed)
+                return;
+            self->pipe.release(self->opts.clock());
+            self->arm_release_timer();
+            self->publish_snapshot();
+        });
     }
 
-    template<class F>
-    void invoke_guarded(F&& f, std::string const& request_id, std::string const& webhook_id)
+    // After stop(): the last session is gone, so nothing more enters the inbox. Process what
+    // it holds, release everything held, and let failing callbacks retry without waiting.
+    void final_flush()
     {
-        try
+        if(flushed)
+            return;
+        while(auto e = inbox.pop())
+            pipe.push(*e, opts.clock());
+        pipe.flush(opts.clock());
+        flushed = true;
+        release_at.reset();
+        release_timer.cancel();
+        disp->hurry();
+        publish_snapshot();
+    }
+
+    void publish_snapshot()
+    {
+        auto st = pipe.stats();
+        std::lock_guard lock(snapshot_mutex);
+        pipe_stats = st;
+    }
+
+    //--------------------------------------------------------------------------
+    // pipeline_sink (on the processing strand)
+
+    detail::dispatcher& dispatcher() { return *disp; }
+
+    void keep_dead_letter(dead_letter&& d)
+    {
+        metrics.dead_letters.fetch_add(1, std::memory_order_relaxed);
         {
-            f();
+            std::lock_guard lock(snapshot_mutex);
+            recent_dead_letters.push_back(d);
+            if(recent_dead_letters.size() > max_recent_dead_letters)
+                recent_dead_letters.pop_front();
         }
-        catch(std::exception const& x)
+        if(dead_letter_hook)
+            if(auto failure = detail::invoke_callback([&] { dead_letter_hook(d); }))
+                report(error::handler_exception, 0, "on_dead_letter threw: " + *failure, d.request_id, d.webhook_id);
+    }
+
+    void on_dead_letter(dead_letter&& d) override
+    {
+        report(d.ec, 202, "dead letter: authentic delivery could not be decoded", d.request_id, d.webhook_id);
+        keep_dead_letter(std::move(d));
+    }
+
+    void on_problem(error_code ec, std::string text, event const* ev) override
+    {
+        report(ec, 0, std::move(text), ev ? ev->request_id : std::string(), ev ? ev->webhook_id : std::string());
+    }
+
+    template<class H, class Arg>
+    void enqueue_calls(std::string const& queue, std::vector<H> const& handlers, std::string const& name,
+                       std::shared_ptr<Arg const> const& arg, std::string const& key,
+                       std::shared_ptr<event const> const& ev, std::string (*describe)(Arg const&))
+    {
+        for(auto const& h : handlers)
         {
-            metrics.callback_errors.fetch_add(1, std::memory_order_relaxed);
-            report(error::handler_exception, 0, x.what(), request_id, webhook_id);
-        }
-        catch(...)
-        {
-            metrics.callback_errors.fetch_add(1, std::memory_order_relaxed);
-            report(error::handler_exception, 0, "unknown exception", request_id, webhook_id);
+            detail::callback_job job;
+            job.call = [&h, arg] { h(*arg); };
+            job.handler = name;
+            job.idempotency_key = key;
+            job.ev = ev;
+            if(!ev && describe)
+                job.description = describe(*arg);
+            dispatcher().enqueue(queue, std::move(job));
         }
     }
 
-    void dispatch(event const& ev)
+    void on_event(event&& e) override
     {
         metrics.events.fetch_add(1, std::memory_order_relaxed);
+        auto ev = std::make_shared<event const>(std::move(e));
         bool handled = false;
-        auto run = [&](std::vector<event_handler> const& hs) {
-            for(auto const& h : hs)
-            {
-                handled = true;
-                invoke_guarded([&] { h(ev); }, ev.request_id, ev.webhook_id);
-            }
+        auto run = [&](std::vector<event_handler> const& hs, std::string const& name) {
+            if(hs.empty())
+                return;
+            handled = true;
+            enqueue_calls<event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
         };
-        if(auto it = exact_handlers.find(ev.event_name); it != exact_handlers.end())
-            run(it->second);
-        if(auto it = resource_handlers.find(ev.resource()); it != resource_handlers.end())
-            run(it->second);
-        run(any_handlers);
+        if(auto it = exact_handlers.find(ev->event_name); it != exact_handlers.end())
+            run(it->second, "on(" + it->first + ")");
+        if(auto it = resource_handlers.find(ev->resource()); it != resource_handlers.end())
+            run(it->second, "on(" + it->first + ".*)");
+        run(any_handlers, "on_any");
         if(!handled)
         {
             metrics.unhandled_events.fetch_add(1, std::memory_order_relaxed);
             if(unhandled_handler)
-                invoke_guarded([&] { unhandled_handler(ev); }, ev.request_id, ev.webhook_id);
+                run_unhandled(ev);
         }
+    }
+
+    void run_unhandled(std::shared_ptr<event const> const& ev)
+    {
+        detail::callback_job job;
+        job.call = [this, ev] { unhandled_handler(*ev); };
+        job.handler = "on_unhandled";
+        job.idempotency_key = ev->idempotency_key;
+        job.ev = ev;
+        dispatcher().enqueue(ev->fleet_key, std::move(job));
+    }
+
+    static std::string describe_transition(transition const& t)
+    {
+        return "{\"kind\":\"transition\",\"fleet_key\":\"" + t.fleet_key + "\",\"dimension\":\"" +
+               std::string(to_string(t.what)) + "\",\"from\":\"" + std::string(t.from) + "\",\"to\":\"" +
+               std::string(t.to) + "\",\"cause\":\"" + t.cause + "\"}";
+    }
+
+    static std::string describe_merge(fleet_merge const& m)
+    {
+        return "{\"kind\":\"merge\",\"from\":\"" + m.from + "\",\"into\":\"" + m.into + "\"}";
+    }
+
+    static std::string describe_operation(operation_result const& r)
+    {
+        return "{\"kind\":\"operation\",\"operation_id\":\"" + r.operation_id + "\"}";
+    }
+
+    static std::string describe_subscription(subscription_event const& e)
+    {
+        return "{\"kind\":\"subscription\",\"action\":\"" + e.action + "\",\"subscription_id\":\"" +
+               e.subscription_id + "\"}";
+    }
+
+    void on_transition(transition&& t) override
+    {
+        auto p = std::make_shared<transition const>(std::move(t));
+        enqueue_calls<transition_handler, transition>(p->fleet_key, transition_handlers, "on_transition", p,
+                                                      p->idempotency_key, nullptr, &describe_transition);
+    }
+
+    void on_merge(fleet_merge&& m) override
+    {
+        auto p = std::make_shared<fleet_merge const>(std::move(m));
+        dispatcher().merge(p->from, p->into);
+        enqueue_calls<merge_handler, fleet_merge>(p->into, merge_handlers, "on_merge", p,
+                                                  "merge/" + p->from + "/" + p->into, nullptr, &describe_merge);
+    }
+
+    void on_operation(operation_result&& r, operation_handler&& h) override
+    {
+        auto p = std::make_shared<operation_result const>(std::move(r));
+        detail::callback_job job;
+        job.call = [h = std::move(h), p] { h(*p); };
+        job.handler = "track_operation(" + p->operation_id + ")";
+        job.idempotency_key = p->idempotency_key;
+        job.description = describe_operation(*p);
+        dispatcher().enqueue(p->fleet_key, std::move(job));
+    }
+
+    void on_subscription(subscription_event&& e) override
+    {
+        auto p = std::make_shared<subscription_event const>(std::move(e));
+        enqueue_calls<subscription_handler, subscription_event>("", subscription_handlers, "on_subscription", p,
+                                                                p->idempotency_key, nullptr, &describe_subscription);
     }
 
     //--------------------------------------------------------------------------
@@ -824,13 +985,14 @@ void receiver::impl::begin_stop()
     if(acceptor)
         acceptor->close(ignored);
     accept_retry.cancel();
+    accepting_closed.store(true);
     bool any = false;
     for_each_session([&any](auto const& s) {
         any = true;
         s->stop_soft();
     });
     if(!any)
-        return;
+        return no_more_deliveries();
     grace_timer.expires_after(opts.timeouts.shutdown_grace);
     grace_timer.async_wait([self = shared_from_this()](error_code ec) {
         if(ec)
@@ -885,6 +1047,70 @@ receiver& receiver::on_dead_letter(dead_letter_handler h)
     if(!impl_->started.load())
         impl_->dead_letter_hook = std::move(h);
     return *this;
+}
+
+receiver& receiver::on_transition(transition_handler h)
+{
+    if(!impl_->started.load())
+        impl_->transition_handlers.push_back(std::move(h));
+    return *this;
+}
+
+receiver& receiver::on_merge(merge_handler h)
+{
+    if(!impl_->started.load())
+        impl_->merge_handlers.push_back(std::move(h));
+    return *this;
+}
+
+receiver& receiver::on_subscription(subscription_handler h)
+{
+    if(!impl_->started.load())
+        impl_->subscription_handlers.push_back(std::move(h));
+    return *this;
+}
+
+void receiver::track_operation(std::string operation_id, operation_handler h, std::chrono::seconds timeout)
+{
+    auto const deadline = impl_->opts.clock() + timeout;
+    net::dispatch(impl_->processing,
+                  [self = impl_, id = std::move(operation_id), h = std::move(h), deadline]() mutable {
+                      if(auto ec = self->pipe.track(id, std::move(h), deadline))
+                      {
+                          self->report(ec, 0, "cannot track operation " + id);
+                          return;
+                      }
+                      if(!self->flushed)
+                          self->arm_release_timer();
+                  });
+}
+
+std::future<operation_result> receiver::track_operation(std::string operation_id, std::chrono::seconds timeout)
+{
+    auto promise = std::make_shared<std::promise<operation_result>>();
+    auto f = promise->get_future();
+    auto const deadline = impl_->opts.clock() + timeout;
+    net::dispatch(impl_->processing, [self = impl_, id = std::move(operation_id), promise, deadline]() mutable {
+        auto ec = self->pipe.track(
+            id, [promise](operation_result const& r) { promise->set_value(r); }, deadline);
+        if(ec)
+            promise->set_exception(std::make_exception_ptr(boost::system::system_error(ec, id)));
+        else if(!self->flushed)
+            self->arm_release_timer();
+    });
+    return f;
+}
+
+std::optional<fleet_state> receiver::fleet(std::string_view key) const { return impl_->pipe.fleets().fleet(key); }
+std::vector<fleet_state> receiver::fleets() const { return impl_->pipe.fleets().fleets(); }
+std::vector<fleet_state> receiver::fleets_in(stage s) const { return impl_->pipe.fleets().fleets_in(s); }
+std::vector<fleet_state> receiver::fleets_in(health h) const { return impl_->pipe.fleets().fleets_in(h); }
+std::vector<transition> receiver::history(std::string_view key) const { return impl_->pipe.fleets().history(key); }
+
+std::vector<dead_letter> receiver::dead_letters() const
+{
+    std::lock_guard lock(impl_->snapshot_mutex);
+    return {impl_->recent_dead_letters.begin(), impl_->recent_dead_letters.end()};
 }
 
 error_code receiver::start()
@@ -950,6 +1176,20 @@ receiver_stats receiver::stats() const
     s.dead_letters = m.dead_letters.load();
     s.callback_errors = m.callback_errors.load();
     s.inbox_depth = impl_->inbox.depth();
+    {
+        std::lock_guard lock(impl_->snapshot_mutex);
+        auto const& p = impl_->pipe_stats;
+        s.duplicate_events = p.duplicate_events;
+        s.late_events = p.late_events;
+        s.transitions = p.transitions;
+        s.merges = p.merges;
+        s.impossible_transitions = p.impossible_transitions;
+        s.released_early = p.released_early;
+        s.held_events = p.held;
+        s.fleets = p.fleets;
+    }
+    s.callback_retries = impl_->disp->retries();
+    s.callback_backlog = impl_->disp->backlog();
     s.connections_active = m.connections_active.load();
     return s;
 }

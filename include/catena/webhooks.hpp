@@ -7,6 +7,8 @@
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 #include <catena/webhooks/secret_ring.hpp>

@@ -38,6 +38,8 @@ cw::receiver_options base_options()
     cw::receiver_options o;
     o.listen = {net::ip::make_address("127.0.0.1"), 0};
     o.secrets.add(webhook_id, secret);
+    // Short, so that tests see their events soon; ordering tests set their own.
+    o.processing.reorder_window = 100ms;
     return o;
 }
 
@@ -414,6 +416,8 @@ BOOST_AUTO_TEST_CASE(answers_503_with_retry_after_when_inbox_is_full)
 {
     auto o = base_options();
     o.limits.max_inbox_entries = 2;
+    // Released at once, so the blocked callback holds up processing right away.
+    o.processing.reorder_window = 0ms;
     std::mutex gate_m;
     std::condition_variable gate_cv;
     bool open = false;
@@ -517,10 +521,13 @@ BOOST_AUTO_TEST_CASE(dispatches_exact_wildcard_any_and_unhandled)
     BOOST_TEST(calls == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(isolates_throwing_callback_and_reports_it)
+BOOST_AUTO_TEST_CASE(isolates_throwing_callback_retries_then_dead_letters_it)
 {
     std::atomic<int> after{0};
-    server s(base_options(), [&](cw::receiver& rx) {
+    auto o = base_options();
+    o.processing.callbacks.max_attempts = 3;
+    o.processing.callbacks.initial_backoff = 10ms;
+    server s(o, [&](cw::receiver& rx) {
         rx.on("vehicle.added", [](cw::event const& e) {
             if(e.record_id == "boom")
                 throw std::runtime_error("callback failed");
@@ -533,12 +540,20 @@ BOOST_AUTO_TEST_CASE(isolates_throwing_callback_and_reports_it)
     BOOST_REQUIRE(s.wait_events(2));
     std::this_thread::sleep_for(50ms);
     BOOST_TEST(after.load() == 2);
-    BOOST_TEST(s.rx.stats().callback_errors == 1u);
+    // Three attempts, then the call is dead-lettered; the other handler ran once per event.
+    BOOST_TEST(s.rx.stats().callback_errors == 3u);
+    BOOST_TEST(s.rx.stats().callback_retries == 2u);
     std::lock_guard lock(s.m);
-    bool reported = false;
+    int reported = 0;
     for(auto const& r : s.errors)
-        reported |= r.reason == "handler_exception" && r.detail == "callback failed";
-    BOOST_TEST(reported);
+        reported += r.reason == "handler_exception" && r.detail.find("callback failed") != std::string::npos;
+    BOOST_TEST(reported == 3);
+    BOOST_REQUIRE(s.dead.size() == 1u);
+    BOOST_TEST((s.dead[0].kind == cw::dead_letter_kind::callback_failed));
+    BOOST_TEST(s.dead[0].handler == "on(vehicle.added)");
+    BOOST_TEST(s.dead[0].error_text == "callback failed");
+    BOOST_TEST(s.dead[0].attempts == 3u);
+    BOOST_TEST(s.dead[0].body.find("\"boom\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(round_trips_over_tls_with_certificate_made_now)

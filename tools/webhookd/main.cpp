@@ -258,6 +258,7 @@ int main(int argc, char** argv)
     ro.limits.max_body_bytes = o.max_body;
     ro.tls.certificate_file = o.tls_cert;
     ro.tls.private_key_file = o.tls_key;
+    ro.processing.reorder_window = std::chrono::milliseconds(o.reorder_window_ms);
 
     net::io_context ioc(static_cast<int>(o.threads));
     cw::receiver rx(ioc.get_executor(), std::move(ro));
@@ -274,9 +275,30 @@ int main(int argc, char** argv)
                                 {"late", e.late},
                                 {"idempotency_key", e.idempotency_key}});
     });
+    rx.on_transition([&](cw::transition const& t) {
+        write_line(json::object{{"kind", "transition"},
+                                {"fleet_key", t.fleet_key},
+                                {"fleet_id", str_or_null(t.fleet_id)},
+                                {"fleet_ref", str_or_null(t.fleet_ref)},
+                                {"dimension", cw::to_string(t.what)},
+                                {"from", t.from.empty() ? json::value(nullptr) : json::value(t.from)},
+                                {"to", t.to},
+                                {"cause", t.cause},
+                                {"event_id", str_or_null(t.event_id)},
+                                {"occurred_at", time_or_null(t.occurred_at)},
+                                {"idempotency_key", t.idempotency_key}});
+    });
+    rx.on_merge([&](cw::fleet_merge const& m) {
+        write_line(json::object{{"kind", "merge"},
+                                {"from", m.from},
+                                {"into", m.into},
+                                {"cause", m.cause},
+                                {"event_id", str_or_null(m.event_id)}});
+    });
     rx.on_dead_letter([&](cw::dead_letter const& d) {
         write_line(json::object{{"kind", "dead_letter"},
                                 {"reason", d.reason},
+                                {"dead_letter", d.kind == cw::dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
                                 {"request_id", str_or_null(d.request_id)},
                                 {"webhook_id", str_or_null(d.webhook_id)}});
     });

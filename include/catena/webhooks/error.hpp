@@ -74,6 +74,13 @@ enum class error
     invalid_options,        ///< An option is out of range or options contradict each other.
     already_started,        ///< The operation is only allowed before start().
     invalid_secrets_file,   ///< A secrets file line is not "WEBHOOK_ID SECRET [NOT_AFTER]".
+
+    // --- processing (no HTTP answer) -------------------------------------------------------
+    impossible_transition,  ///< An event asks for a stage move the lifecycle does not allow; not applied.
+    released_early,         ///< The reorder buffer was full: events left before their window ended.
+    dedup_memory_full,      ///< Event identities were forgotten before their retention ended.
+    too_many_operations,    ///< The bound on tracked operations is reached.
+    callback_dead_lettered, ///< A callback failed on every attempt; the call went to the dead letters.
 };
 
 /** Groups of errors; compare an error_code against these. */
@@ -87,6 +94,7 @@ enum class condition
     unavailable,      ///< The receiver cannot keep the delivery now; the sender should retry.
     not_routed,       ///< The request was not for a route the receiver serves.
     timed_out,        ///< The peer was too slow.
+    inconsistent,     ///< The event stream contradicts the state it built so far.
 };
 
 /** The category of @ref error, named "catena.webhooks". */

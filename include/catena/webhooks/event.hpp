@@ -33,13 +33,19 @@ struct event
     std::string connection_id;
     std::string invitation_id;
     std::string status;
+    /// The fleet the event belongs to once correlated (see fleet_state::key); empty for
+    /// events about no fleet (webhook.*, tsp.*).
+    std::string fleet_key;
     std::optional<timestamp> occurred_at;
     std::optional<timestamp> updated_at;
     std::optional<timestamp> created_at;
     std::uint32_t delivery_attempt = 1; ///< X-Delivery-Attempt of the kept attempt.
     std::uint64_t sequence = 0;         ///< Position of the delivery in the inbox.
     std::size_t record_index = 0;       ///< Position of the record in data[].
-    bool late = false;                  ///< Arrived after newer events of its fleet were released.
+    /// Arrived after newer events of the same fleet and stream were released: delivered,
+    /// but it changed no state. Streams are the lifecycle (invitation, share_agreement,
+    /// connection, fleet_connection, execution, schedule) and each data resource.
+    bool late = false;
     /// Stable across retries, replays and restarts: use it to make side effects idempotent.
     std::string idempotency_key;
     /// The whole record, unknown fields included.
@@ -66,16 +72,29 @@ struct error_report
     std::string webhook_id;   ///< X-Webhook-ID when known.
 };
 
-/** An authentic delivery that could not be decoded, kept for inspection and replay. */
+/** Why something went to the dead letters. */
+enum class dead_letter_kind
+{
+    undecodable,     ///< An authentic delivery whose body could not be decoded (answered 202).
+    callback_failed, ///< A callback failed on every attempt of the retry policy.
+};
+
+/** Something kept for inspection and replay instead of being lost. */
 struct dead_letter
 {
-    std::uint64_t sequence = 0;
+    dead_letter_kind kind = dead_letter_kind::undecodable;
+    std::uint64_t sequence = 0; ///< The delivery's position in the inbox.
     error_code ec;
     std::string_view reason;
     std::string request_id;
     std::string webhook_id;
     std::string event_type;
-    std::string body; ///< The decompressed body.
+    /// undecodable: the decompressed body. callback_failed: the event's record as JSON.
+    std::string body;
+    std::string idempotency_key; ///< callback_failed: the key of the event or transition.
+    std::string handler;         ///< callback_failed: the registration that failed, e.g. "on(invitation.*)".
+    std::string error_text;      ///< callback_failed: what the last attempt threw.
+    unsigned attempts = 0;       ///< callback_failed: attempts made.
 };
 
 } // namespace catena::webhooks

@@ -6,6 +6,8 @@
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/export.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -13,9 +15,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace catena::webhooks {
 
@@ -26,9 +31,19 @@ struct receiver_stats
     std::uint64_t duplicate_requests = 0; ///< Replayed copies of a kept request (202, not kept twice).
     std::uint64_t rejected = 0;           ///< Requests answered with an error status.
     std::uint64_t events = 0;             ///< Records handed to callbacks.
-    std::uint64_t dead_letters = 0;       ///< Authentic deliveries that could not be decoded.
-    std::uint64_t callback_errors = 0;    ///< Callbacks that threw.
+    std::uint64_t duplicate_events = 0;   ///< Retries and replays of events already seen (not dispatched again).
+    std::uint64_t late_events = 0;        ///< Events dispatched flagged late.
+    std::uint64_t transitions = 0;
+    std::uint64_t merges = 0;
+    std::uint64_t impossible_transitions = 0;
+    std::uint64_t released_early = 0;     ///< Events released before their reorder window ended (buffer full).
+    std::uint64_t dead_letters = 0;       ///< Undecodable deliveries and dead-lettered callbacks.
+    std::uint64_t callback_errors = 0;    ///< Callback attempts that threw.
+    std::uint64_t callback_retries = 0;
     std::uint64_t inbox_depth = 0;        ///< Kept deliveries not processed yet.
+    std::uint64_t held_events = 0;        ///< Events in the reorder window.
+    std::uint64_t callback_backlog = 0;   ///< Callback calls queued or being retried.
+    std::uint64_t fleets = 0;
     std::uint64_t connections_active = 0;
 };
 
@@ -49,9 +64,17 @@ struct receiver_stats
     ioc.run();
     @endcode
 
-    Callback order: for each record, every matching handler runs, exact name first, then
-    `resource.*`, then on_any; a record no handler matches goes to on_unhandled. Handlers run
-    on the receiver's processing strand: one at a time, in inbox order.
+    Between the 202 and the callbacks, events are de-duplicated by identity (a retry or a
+    dead-letter replay of an event is not dispatched again), held for the reorder window
+    and released in occurrence order, placed on their fleet, and applied to its lifecycle
+    (see @ref stage and @ref health), which produces transitions.
+
+    Callback order: per fleet, in release order; for each record every matching handler
+    runs, exact name first, then `resource.*`, then on_any (a record no handler matches
+    goes to on_unhandled), then on_transition for each transition it caused. Handlers run on
+    processing_options::callback_executor, by default the receiver's processing strand. A
+    handler that throws is reported, retried per processing_options::callbacks while its
+    fleet waits (other fleets go on), then dead-lettered.
 
     @par Thread safety
     Register handlers before start(). start(), stop(), set_secrets(), stats() and
@@ -67,6 +90,9 @@ public:
     using event_handler = std::function<void(event const&)>;
     using error_handler = std::function<void(error_report const&)>;
     using dead_letter_handler = std::function<void(dead_letter const&)>;
+    using transition_handler = std::function<void(transition const&)>;
+    using merge_handler = std::function<void(fleet_merge const&)>;
+    using subscription_handler = std::function<void(subscription_event const&)>;
 
     /// Creates a stopped receiver; nothing is bound until start().
     receiver(boost::asio::any_io_executor ex, receiver_options opts);
@@ -85,8 +111,40 @@ public:
     receiver& on_unhandled(event_handler h);
     /// Receives every rejection, dead letter and callback failure. Must not throw.
     receiver& on_error(error_handler h);
-    /// Receives authentic deliveries that could not be decoded (already answered 202).
+    /// Receives what goes to the dead letters: authentic deliveries that could not be
+    /// decoded (already answered 202) and callbacks that failed every attempt.
     receiver& on_dead_letter(dead_letter_handler h);
+    /// Receives every stage and health transition of every fleet, in order per fleet.
+    receiver& on_transition(transition_handler h);
+    /// Receives the merge of two keys found to name one fleet.
+    receiver& on_merge(merge_handler h);
+    /// Receives webhook.* events: a subscription went stale, was paused, reactivated...
+    receiver& on_subscription(subscription_handler h);
+
+    /** Tracks an asynchronous write: `h` is called once, in its fleet's callback order, with
+        the outcome of `operation_id` (the id returned by Catena's 202) when
+        resource_operation.succeeded or .failed arrives, or with operation_status::timed_out
+        after `timeout`. An outcome that arrived shortly before the registration completes it
+        at once. Thread-safe; may be called before or after start(). Over the bound on
+        tracked operations, on_error receives error::too_many_operations and `h` is dropped.
+        Operations still tracked when the receiver is destroyed are abandoned.
+    */
+    void track_operation(std::string operation_id, operation_handler h,
+                         std::chrono::seconds timeout = std::chrono::hours(24));
+    /// The same, completing a future (which throws std::future_error broken_promise if
+    /// the operation is abandoned, or system_error too_many_operations over the bound).
+    std::future<operation_result> track_operation(std::string operation_id,
+                                                  std::chrono::seconds timeout = std::chrono::hours(24));
+
+    /// The state of the fleet known under `key`: a fleet_id, "ref:<fleet_ref>", "invitation:<id>"...
+    std::optional<fleet_state> fleet(std::string_view key) const;
+    std::vector<fleet_state> fleets() const;
+    std::vector<fleet_state> fleets_in(stage s) const;
+    std::vector<fleet_state> fleets_in(health h) const;
+    /// The fleet's transitions, oldest first.
+    std::vector<transition> history(std::string_view key) const;
+    /// The most recent dead letters (up to 1000), oldest first.
+    std::vector<dead_letter> dead_letters() const;
 
     /** Validates the options, binds and starts accepting.
 

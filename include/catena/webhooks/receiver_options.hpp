@@ -8,6 +8,7 @@
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -60,6 +61,48 @@ struct receiver_tls
     std::string private_key_file; ///< PEM private key.
 };
 
+/** What happens when a callback throws. */
+struct callback_policy
+{
+    /// Attempts in all, the first included; then the call goes to the dead letters.
+    unsigned max_attempts = 3;
+    /// Wait before the first retry; each further retry waits `backoff_multiplier` times longer.
+    std::chrono::milliseconds initial_backoff{200};
+    double backoff_multiplier = 2.0;
+    std::chrono::milliseconds max_backoff{10'000};
+};
+
+/** How kept deliveries become ordered, de-duplicated events and fleet transitions. */
+struct processing_options
+{
+    /// How long an event is held so that events that occurred before it, but arrive
+    /// after it, can still be released first. Catena retries within about 5 s.
+    std::chrono::milliseconds reorder_window{2000};
+    /// Bounds of the reorder buffer; beyond them the oldest events are released early
+    /// (reported as error::released_early) rather than intake being blocked.
+    std::size_t reorder_max_events = 100'000;
+    std::size_t reorder_max_bytes = 256u << 20;
+    /// How long event identities are remembered. Catena keeps its dead-letter queue 14 days,
+    /// so a replay can arrive that late.
+    std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
+    /// Most identities remembered (about 70 bytes each in memory); beyond it the oldest are
+    /// forgotten early (error::dedup_memory_full).
+    std::size_t dedup_max_identities = 2'000'000;
+    /// Transitions kept per fleet for receiver::history().
+    std::size_t max_history_per_fleet = 256;
+    /// Most operations tracked at once (receiver::track_operation).
+    std::size_t max_tracked_operations = 100'000;
+    /// Most callback calls queued (slow callbacks on a callback_executor, or a fleet waiting
+    /// out retries). Beyond it the inbox is not read, so it fills and intake answers 503.
+    std::size_t max_callback_backlog = 100'000;
+    /// Callback failures: retries, backoff, then dead letters.
+    callback_policy callbacks{};
+    /// Where callbacks run. Empty (the default): on the receiver's processing strand, one at
+    /// a time. Otherwise on this executor, still one at a time per fleet, fleets in parallel
+    /// if the executor has several threads.
+    boost::asio::any_io_executor callback_executor{};
+};
+
 /** Options of a receiver. Validated by receiver::start(). */
 struct receiver_options
 {
@@ -82,6 +125,7 @@ struct receiver_options
     receiver_limits limits{};
     receiver_timeouts timeouts{};
     receiver_tls tls{};
+    processing_options processing{};
     /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
     std::chrono::seconds request_id_memory{900};
     /// The clock; tests inject their own.

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: BSL-1.0
+// catena/webhooks/operation.hpp - outcomes of asynchronous writes and subscription health.
+#ifndef CATENA_WEBHOOKS_OPERATION_HPP
+#define CATENA_WEBHOOKS_OPERATION_HPP
+
+#include <catena/webhooks/timestamp.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace catena::webhooks {
+
+/** Where an asynchronous write (a resource operation, spec §4.3) stands. */
+enum class operation_status : std::uint8_t
+{
+    pending,   ///< resource_operation.created: Catena accepted it and works on it.
+    success,   ///< resource_operation.succeeded: resource_id and source_id are set.
+    failed,    ///< resource_operation.failed: error_type and error_details tell why.
+    timed_out, ///< Neither success nor failure arrived before the tracking deadline.
+};
+
+/** The outcome of a tracked operation, as completed by receiver::track_operation. */
+struct operation_result
+{
+    std::string operation_id;
+    operation_status status = operation_status::pending;
+    std::string resource;       ///< e.g. "message", "vehicle"
+    std::string operation_type; ///< "create" or "update"
+    std::string resource_id;    ///< Catena id of the written resource (success only).
+    std::string source_id;      ///< The TSP's id of it (success only).
+    std::string connection_id;
+    std::string fleet_ref;
+    std::string fleet_key;      ///< The fleet the operation's connection belongs to, when known.
+    /// From the last failed attempt in `logs` (failed only): auth, validation, network, tsp.
+    std::string error_type;
+    std::string error_details;
+    std::optional<int> response_status_code;
+    std::string event_id;        ///< The envelope id of the deciding event (empty on timeout).
+    std::string idempotency_key; ///< Of the deciding event, or "operation/<id>/timed_out".
+};
+
+/** Called once with the final outcome of a tracked operation. */
+using operation_handler = std::function<void(operation_result const&)>;
+
+/** A change of a webhook subscription's health (webhook.* events, spec §5.6).
+
+    After `staled` or `paused` Catena stops delivering to the subscription: reactivate it
+    (POST /v2/notifications/webhooks/{id}/activate), replay its dead-letter queue, and
+    backfill the outage window from the REST API.
+*/
+struct subscription_event
+{
+    std::string action;          ///< "staled", "paused", "activated", "created", "updated", "deleted", ...
+    std::string subscription_id; ///< The subscription the event is about (data[i].id).
+    std::string delivered_by;    ///< The subscription that delivered the event (X-Webhook-ID).
+    std::string status;          ///< Its status now: active, paused, stale, deleted, ...
+    std::string url;
+    std::string event_name;      ///< The event the subscription is for.
+    std::optional<timestamp> occurred_at;
+    std::string idempotency_key;
+    /// True when deliveries to the subscription have stopped (staled, paused, deleted).
+    bool delivery_stopped() const noexcept { return action == "staled" || action == "paused" || action == "deleted"; }
+};
+
+} // namespace catena::webhooks
+
+#endif

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/detail/pipeline.hpp - decode, dedup, reorder and lifecycle: kept deliveries in, ordered outputs out (sans-I/O).
+#ifndef CATENA_WEBHOOKS_DETAIL_PIPELINE_HPP
+#define CATENA_WEBHOOKS_DETAIL_PIPELINE_HPP
+
+#include <catena/webhooks/envelope.hpp>
+#include <catena/webhooks/event.hpp>
+#include <catena/webhooks/export.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/operation.hpp>
+
+#include "detail/deduper.hpp"
+#include "detail/inbox.hpp"
+#include "detail/lifecycle.hpp"
+#include "detail/reorderer.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace catena::webhooks::detail {
+
+struct pipeline_options
+{
+    std::chrono::milliseconds reorder_window{2000};
+    std::size_t reorder_max_events = 100'000;
+    std::size_t reorder_max_bytes = 256u << 20;
+    std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
+    std::size_t dedup_max_identities = 2'000'000;
+    std::size_t max_history_per_fleet = 256;
+    std::size_t max_tracked_operations = 100'000;
+    /// How long a completed operation's outcome is kept for a registration that comes late.
+    std::chrono::seconds operation_result_memory{3600};
+    std::size_t max_remembered_operations = 10'000;
+    envelope_limits envelope{};
+};
+
+/** Where the pipeline's outputs go, in release order. */
+class pipeline_sink
+{
+public:
+    virtual ~pipeline_sink() = default;
+    virtual void on_event(event&& ev) = 0;
+    virtual void on_transition(transition&& t) = 0;
+    virtual void on_merge(fleet_merge&& m) = 0;
+    virtual void on_dead_letter(dead_letter&& d) = 0;
+    /// A problem that changed nothing (impossible transition, early release...).
+    virtual void on_problem(error_code ec, std::string detail, event const* ev) = 0;
+    virtual void on_operation(operation_result&& r, operation_handler&& h) = 0;
+    virtual void on_subscription(subscription_event&& s) = 0;
+};
+
+struct pipeline_stats
+{
+    std::uint64_t events = 0;           ///< Records released.
+    std::uint64_t duplicate_events = 0; ///< Deliveries or records dropped as already seen.
+    std::uint64_t late_events = 0;
+    std::uint64_t transitions = 0;
+    std::uint64_t merges = 0;
+    std::uint64_t impossible_transitions = 0;
+    std::uint64_t released_early = 0;
+    std::uint64_t dedup_evicted_early = 0;
+    std::uint64_t operations_completed = 0;
+    std::uint64_t operations_timed_out = 0;
+    std::size_t held = 0;
+    std::size_t held_bytes = 0;
+    std::size_t identities = 0;
+    std::size_t fleets = 0;
+    std::size_t tracked_operations = 0;
+};
+
+/** The processing of kept deliveries, without I/O or threads.
+
+    push() decodes a delivery, drops what was seen before (by event identity) and holds the
+    rest; release() lets out what the reorder window allows, in occurrence order, through
+    the lifecycle, to the sink. The caller drives time: call release() at next_due().
+
+    @par Thread safety
+    One thread at a time; fleets() may be queried from any thread.
+*/
+class CATENA_WEBHOOKS_DECL pipeline
+{
+public:
+    pipeline(pipeline_options opts, pipeline_sink& sink);
+
+    void push(inbox_entry const& e, timestamp now);
+    void release(timestamp now);
+    /// Releases everything held (on stop).
+    void flush(timestamp now);
+    /// When release() next has something to do.
+    std::optional<timestamp> next_due() const;
+
+    /** Tracks an operation until its outcome arrives or `deadline` passes; `h` is handed to
+        the sink with the outcome. An outcome that arrived before the registration (within
+        operation_result_memory) completes it at once.
+        @return error::too_many_operations when the bound is reached.
+    */
+    error_code track(std::string operation_id, operation_handler h, timestamp deadline);
+
+    lifecycle const& fleets() const noexcept { return lifecycle_; }
+    pipeline_stats stats() const;
+
+private:
+    void deliver(order_key const& key, event&& ev);
+    void complete_operation(event const& ev);
+    void expire_operations(timestamp now);
+
+    struct registration
+    {
+        operation_handler handler;
+        timestamp deadline;
+    };
+
+    pipeline_options opts_;
+    pipeline_sink& sink_;
+    envelope env_;
+    deduper dedup_;
+    reorderer<event> reorder_;
+    lifecycle lifecycle_;
+    pipeline_stats stats_;
+    lifecycle_output out_;
+    timestamp now_{}; // the latest time the caller gave
+
+    std::unordered_multimap<std::string, registration> operations_;
+    std::multimap<timestamp, std::string> deadlines_;
+    std::unordered_map<std::string, operation_result> completed_;
+    std::deque<std::pair<timestamp, std::string>> completed_order_;
+};
+
+} // namespace catena::webhooks::detail
+
+#endif

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/detail/reorderer.hpp - holds events for a bounded window and releases them in occurrence order.
+#ifndef CATENA_WEBHOOKS_DETAIL_REORDERER_HPP
+#define CATENA_WEBHOOKS_DETAIL_REORDERER_HPP
+
+#include <catena/webhooks/timestamp.hpp>
+
+#include <chrono>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace catena::webhooks::detail {
+
+/** The release order of an event: occurrence time, then the envelope id (UUID v7, time
+    ordered), then the record's place in its delivery, then its id. Never arrival order, so
+    the order is the same however the deliveries were shuffled on the way.
+*/
+struct order_key
+{
+    timestamp time{};
+    std::string envelope_id;
+    std::uint32_t record_index = 0;
+    std::string record_id;
+    std::uint64_t sequence = 0; ///< Last resort: two identical keys from distinct deliveries.
+
+    friend auto operator<=>(order_key const&, order_key const&) = default;
+    friend bool operator==(order_key const&, order_key const&) = default;
+};
+
+/** Holds values for `window` after their arrival and releases them in key order.
+
+    When the oldest arrival has waited its window, its key becomes the watermark and every
+    value at or below the watermark is released, in key order; a value arriving below the
+    watermark goes out at the next release. The buffer is bounded in count and bytes: beyond
+    either bound the smallest values are released early rather than intake being blocked.
+
+    @par Thread safety
+    Distinct objects: safe. Shared objects: unsafe.
+*/
+template<class T>
+class reorderer
+{
+public:
+    reorderer(std::chrono::milliseconds window, std::size_t max_count, std::size_t max_bytes)
+        : window_(window), max_count_(max_count == 0 ? 1 : max_count), max_bytes_(max_bytes)
+    {
+    }
+
+    void push(order_key key, T value, std::size_t bytes, timestamp now)
+    {
+        auto n = std::make_unique<node>(node{std::move(key), std::move(value), bytes, now + window_});
+        by_key_.insert(n.get());
+        bytes_ += bytes;
+        arrivals_.push_back(std::move(n));
+    }
+
+    /** Calls f(order_key const&, T&&) for every value due at `now`, in key order. */
+    template<class F>
+    void release(timestamp now, F&& f)
+    {
+        for(auto const& n : arrivals_)
+        {
+            if(n->due > now)
+                break;
+            if(!n->released && (!watermark_ || *watermark_ < n->key))
+                watermark_ = n->key;
+        }
+        while(!by_key_.empty() &&
+              (by_key_.size() > max_count_ || bytes_ > max_bytes_ || (watermark_ && !(*watermark_ < (*by_key_.begin())->key))))
+        {
+            node* n = *by_key_.begin();
+            if(!watermark_ || !(n->key < *watermark_ || n->key == *watermark_))
+            {
+                ++released_early_;
+                watermark_ = n->key;
+            }
+            take(n, f);
+        }
+        trim();
+    }
+
+    /** Calls f(order_key const&, T&&) for every value held, in key order (on stop). */
+    template<class F>
+    void flush(F&& f)
+    {
+        while(!by_key_.empty())
+        {
+            node* n = *by_key_.begin();
+            if(!watermark_ || *watermark_ < n->key)
+                watermark_ = n->key;
+            take(n, f);
+        }
+        arrivals_.clear();
+    }
+
+    /// When the next value falls due, if any is held.
+    std::optional<timestamp> next_due() const
+    {
+        for(auto const& n : arrivals_)
+            if(!n->released)
+                return n->due;
+        return std::nullopt;
+    }
+
+    std::size_t size() const noexcept { return by_key_.size(); }
+    std::size_t bytes() const noexcept { return bytes_; }
+    std::uint64_t released_early() const noexcept { return released_early_; }
+    /// The largest key released so far.
+    std::optional<order_key> const& watermark() const noexcept { return watermark_; }
+
+private:
+    struct node
+    {
+        order_key key;
+        T value;
+        std::size_t bytes;
+        timestamp due;
+        bool released = false;
+    };
+    struct by_key
+    {
+        bool operator()(node const* a, node const* b) const { return a->key < b->key; }
+    };
+
+    template<class F>
+    void take(node* n, F& f)
+    {
+        by_key_.erase(by_key_.begin());
+        n->released = true;
+        bytes_ -= n->bytes;
+        T v = std::move(n->value);
+        n->value = T{};
+        f(std::as_const(n->key), std::move(v));
+    }
+
+    // Frees released nodes at the front of the arrival order.
+    void trim()
+    {
+        while(!arrivals_.empty() && arrivals_.front()->released)
+            arrivals_.pop_front();
+    }
+
+    std::chrono::milliseconds window_;
+    std::size_t max_count_;
+    std::size_t max_bytes_;
+    std::size_t bytes_ = 0;
+    std::uint64_t released_early_ = 0;
+    std::optional<order_key> watermark_;
+    std::multiset<node*, by_key> by_key_;
+    std::deque<std::unique_ptr<node>> arrivals_;
+};
+
+} // namespace catena::webhooks::detail
+
+#endif

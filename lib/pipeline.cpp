@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/pipeline.cpp - decode, dedup, reorder, lifecycle; resource operations and subscription health.
+#include "detail/pipeline.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace catena::webhooks::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string string_field(json::object const& o, std::string_view key)
+{
+    if(auto const* v = o.if_contains(key); v && v->is_string())
+        return std::string(v->get_string());
+    return {};
+}
+
+std::optional<timestamp> time_field(json::object const& o, std::string_view key)
+{
+    if(auto const* v = o.if_contains(key); v && v->is_string())
+        if(auto t = parse_rfc3339(v->get_string()))
+            return *t;
+    return std::nullopt;
+}
+
+// The millisecond timestamp in the leading 48 bits of a UUID v7.
+std::optional<timestamp> uuid_v7_time(std::string_view id)
+{
+    if(id.size() != 36 || id[14] != '7')
+        return std::nullopt;
+    std::uint64_t ms = 0;
+    int digits = 0;
+    for(char c : id.substr(0, 13))
+    {
+        if(c == '-')
+            continue;
+        int v;
+        if(c >= '0' && c <= '9')
+            v = c - '0';
+        else if(c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if(c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else
+            return std::nullopt;
+        ms = ms << 4 | static_cast<unsigned>(v);
+        ++digits;
+    }
+    if(digits != 12)
+        return std::nullopt;
+    return timestamp{std::chrono::milliseconds(static_cast<long long>(ms))};
+}
+
+// When the event happened, for ordering (spec §5.4): the record's occurred_at; for
+// lifecycle records, which have none, the time of the action they report, then their
+// updated_at and created_at; then the envelope id's UUID v7 time; the dispatch time last.
+timestamp order_time(event const& ev, std::string_view envelope_id, std::optional<timestamp> sent_at,
+                     timestamp received_at)
+{
+    if(ev.occurred_at)
+        return *ev.occurred_at;
+    auto const action = ev.action();
+    if(action == "accepted")
+        if(auto t = time_field(ev.record, "accepted_at"))
+            return *t;
+    if(action == "declined" || action == "rejected")
+        if(auto t = time_field(ev.record, "declined_at"))
+            return *t;
+    if(ev.updated_at)
+        return *ev.updated_at;
+    if(ev.created_at)
+        return *ev.created_at;
+    if(auto t = uuid_v7_time(envelope_id))
+        return *t;
+    return sent_at.value_or(received_at);
+}
+
+std::string idempotency_key_of(event const& e)
+{
+    std::string key;
+    if(!e.event_id.empty())
+    {
+        key.reserve(e.webhook_id.size() + e.event_id.size() + e.record_id.size() + 2);
+        key.append(e.webhook_id).append("/").append(e.event_id).append("/").append(e.record_id);
+        return key;
+    }
+    // Without an envelope id the record identity is the key (spec C5).
+    key.append(e.event_name).append("/").append(e.record_id).append("/");
+    if(e.occurred_at)
+        key += format_rfc3339(*e.occurred_at, utc_suffix::z);
+    else if(e.updated_at)
+        key += format_rfc3339(*e.updated_at, utc_suffix::z);
+    return key;
+}
+
+} // namespace
+
+pipeline::pipeline(pipeline_options opts, pipeline_sink& sink)
+    : opts_(std::move(opts))
+    , sink_(sink)
+    , dedup_(opts_.dedup_retention, opts_.dedup_max_identities)
+    , reorder_(opts_.reorder_window, opts_.reorder_max_events, opts_.reorder_max_bytes)
+    , lifecycle_(opts_.max_history_per_fleet)
+{
+}
+
+void pipeline::push(inbox_entry const& e, timestamp now)
+{
+    now_ = std::max(now_, now);
+    auto ec = env_.parse(e.body, opts_.envelope);
+    if(!ec)
+        ec = env_.check_headers(e.event_type, e.webhook_id);
+    if(ec)
+    {
+        dead_letter d;
+        d.kind = dead_letter_kind::undecodable;
+        d.sequence = e.sequence;
+        d.ec = ec;
+        d.reason = reason(ec);
+        d.request_id = e.request_id;
+        d.webhook_id = e.webhook_id;
+        d.event_type = e.event_type;
+        d.body = e.body;
+        sink_.on_dead_letter(std::move(d));
+        return;
+    }
+
+    auto const evicted_before = dedup_.evicted_early();
+    auto const envelope_id = env_.id();
+    // Identity (spec C1/C5): the envelope id scoped by subscription when there is one,
+    // else each record's own identity.
+    if(!envelope_id.empty())
+    {
+        std::string identity;
+        identity.reserve(e.webhook_id.size() + envelope_id.size() + 3);
+        identity.append("e\x1f").append(e.webhook_id).append("\x1f").append(envelope_id);
+        if(!dedup_.insert(digest_of(identity), now))
+        {
+            ++stats_.duplicate_events;
+            return;
+        }
+    }
+
+    auto const records = env_.records();
+    auto const per_record_bytes = e.body.size() / std::max<std::size_t>(records.size(), 1);
+    for(std::size_t i = 0; i < records.size(); ++i)
+    {
+        auto const& r = records[i];
+        event ev;
+        ev.event_name = env_.event_name();
+        ev.event_id = envelope_id;
+        ev.webhook_id = e.webhook_id;
+        ev.request_id = e.request_id;
+        ev.record_id = r.id;
+        ev.fleet_id = r.fleet_id;
+        ev.fleet_ref = r.fleet_ref;
+        ev.connection_id = r.connection_id;
+        // A connection record is the connection: its id is the connection id.
+        if(ev.connection_id.empty() && env_.resource() == "connection")
+            ev.connection_id = r.id;
+        ev.invitation_id = r.invitation_id;
+        ev.status = r.status;
+        ev.occurred_at = r.occurred_at;
+        ev.updated_at = r.updated_at;
+        ev.created_at = r.created_at;
+        ev.delivery_attempt = e.delivery_attempt;
+        ev.sequence = e.sequence;
+        ev.record_index = i;
+        ev.idempotency_key = idempotency_key_of(ev);
+        if(envelope_id.empty() && !dedup_.insert(digest_of("r\x1f" + ev.idempotency_key), now))
+        {
+            ++stats_.duplicate_events;
+            continue;
+        }
+        ev.record = *r.fields;
+        order_key key{order_time(ev, envelope_id, env_.sent_at(), e.received_at), std::string(envelope_id),
+                      static_cast<std::uint32_t>(i), ev.record_id, e.sequence};
+        auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;
+        reorder_.push(std::move(key), std::move(ev), bytes, now);
+    }
+    if(auto const evicted = dedup_.evicted_early(); evicted != evicted_before)
+        sink_.on_problem(error::dedup_memory_full,
+                         std::to_string(evicted - evicted_before) +
+                             " identities forgotten early; raise the identity bound to keep them for the whole retention",
+                         nullptr);
+}
+
+void pipeline::release(timestamp now)
+{
+    now_ = std::max(now_, now);
+    auto const early_before = reorder_.released_early();
+    reorder_.release(now, [this](order_key const& k, event&& ev) { deliver(k, std::move(ev)); });
+    if(auto const early = reorder_.released_early(); early != early_before)
+    {
+        stats_.released_early += early - early_before;
+        sink_.on_problem(error::released_early,
+                         std::to_string(early - early_before) + " events released before their reorder window ended",
+                         nullptr);
+    }
+    expire_operations(now);
+}
+
+void pipeline::flush(timestamp now)
+{
+    now_ = std::max(now_, now);
+    reorder_.flush([this](order_key const& k, event&& ev) { deliver(k, std::move(ev)); });
+    expire_operations(now);
+}
+
+std::optional<timestamp> pipeline::next_due() const
+{
+    auto due = reorder_.next_due();
+    if(!deadlines_.empty() && (!due || deadlines_.begin()->first < *due))
+        due = deadlines_.begin()->first;
+    return due;
+}
+
+void pipeline::deliver(order_key const& key, event&& ev)
+{
+    out_.merges.clear();
+    out_.transitions.clear();
+    out_.impossible.clear();
+    lifecycle_.apply(ev, key, out_);
+    ++stats_.events;
+    for(auto& m : out_.merges)
+    {
+        ++stats_.merges;
+        sink_.on_merge(std::move(m));
+    }
+    if(ev.late)
+        ++stats_.late_events;
+    if(!out_.impossible.empty())
+    {
+        ++stats_.impossible_transitions;
+        sink_.on_problem(error::impossible_transition, std::move(out_.impossible), &ev);
+    }
+
+    std::optional<subscription_event> sub;
+    auto const resource = ev.resource();
+    if(resource == "webhook")
+    {
+        sub.emplace();
+        sub->action = ev.action();
+        sub->subscription_id = ev.record_id;
+        sub->delivered_by = ev.webhook_id;
+        sub->status = ev.status;
+        sub->url = string_field(ev.record, "url");
+        sub->event_name = string_field(ev.record, "event_name");
+        sub->occurred_at = key.time;
+        sub->idempotency_key = ev.idempotency_key;
+    }
+    bool const operation = resource == "resource_operation";
+    std::optional<event> for_operation;
+    if(operation)
+        for_operation = ev;
+
+    sink_.on_event(std::move(ev));
+    for(auto& t : out_.transitions)
+    {
+        ++stats_.transitions;
+        sink_.on_transition(std::move(t));
+    }
+    if(for_operation)
+        complete_operation(*for_operation);
+    if(sub)
+        sink_.on_subscription(std::move(*sub));
+}
+
+void pipeline::complete_operation(event const& ev)
+{
+    auto const action = ev.action();
+    operation_result r;
+    if(action == "succeeded")
+        r.status = operation_status::success;
+    else if(action == "failed")
+        r.status = operation_status::failed;
+    else
+        return; // created: still pending
+    r.operation_id = ev.record_id;
+    r.resource = string_field(ev.record, "resource");
+    r.operation_type = string_field(ev.record, "operation_type");
+    r.resource_id = string_field(ev.record, "resource_id");
+    r.source_id = string_field(ev.record, "source_id");
+    r.connection_id = ev.connection_id;
+    r.fleet_ref = ev.fleet_ref;
+    r.fleet_key = ev.fleet_key;
+    r.event_id = ev.event_id;
+    r.idempotency_key = ev.idempotency_key;
+    if(auto const* logs = ev.record.if_contains("logs"); logs && logs->is_array())
+    {
+        // The last failed attempt explains the failure.
+        for(auto it = logs->get_array().rbegin(); it != logs->get_array().rend(); ++it)
+        {
+            auto const* log = it->if_object();
+            if(!log || string_field(*log, "status") != "failed")
+                continue;
+            r.error_type = string_field(*log, "error_type");
+            r.error_details = string_field(*log, "error_details");
+            if(auto const* code = log->if_contains("response_status_code"); code && code->is_int64())
+                r.response_status_code = static_cast<int>(code->get_int64());
+            break;
+        }
+    }
+
+    auto const [first, last] = operations_.equal_range(r.operation_id);
+    for(auto it = first; it != last; ++it)
+    {
+        ++stats_.operations_completed;
+        auto range = deadlines_.equal_range(it->second.deadline);
+        for(auto d = range.first; d != range.second; ++d)
+            if(d->second == r.operation_id)
+            {
+                deadlines_.erase(d);
+                break;
+            }
+        sink_.on_operation(operation_result(r), std::move(it->second.handler));
+    }
+    operations_.erase(r.operation_id);
+
+    // Kept for a registration that arrives after the outcome (the webhook can beat the
+    // caller's bookkeeping of the 202).
+    if(completed_.insert_or_assign(r.operation_id, r).second)
+        completed_order_.emplace_back(now_, r.operation_id);
+    while(completed_order_.size() > opts_.max_remembered_operations)
+    {
+        completed_.erase(completed_order_.front().second);
+        completed_order_.pop_front();
+    }
+}
+
+void pipeline::expire_operations(timestamp now)
+{
+    while(!deadlines_.empty() && deadlines_.begin()->first <= now)
+    {
+        auto const id = deadlines_.begin()->second;
+        auto const deadline = deadlines_.begin()->first;
+        deadlines_.erase(deadlines_.begin());
+        auto [first, last] = operations_.equal_range(id);
+        for(auto it = first; it != last; ++it)
+            if(it->second.deadline == deadline)
+            {
+                operation_result r;
+                r.operation_id = id;
+                r.status = operation_status::timed_out;
+                r.idempotency_key = "operation/" + id + "/timed_out";
+                ++stats_.operations_timed_out;
+                sink_.on_operation(std::move(r), std::move(it->second.handler));
+                operations_.erase(it);
+                break;
+            }
+    }
+    while(!completed_order_.empty() && completed_order_.front().first + opts_.operation_result_memory <= now)
+    {
+        completed_.erase(completed_order_.front().second);
+        completed_order_.pop_front();
+    }
+}
+
+error_code pipeline::track(std::string operation_id, operation_handler h, timestamp deadline)
+{
+    if(auto it = completed_.find(operation_id); it != completed_.end())
+    {
+        sink_.on_operation(operation_result(it->second), std::move(h));
+        return {};
+    }
+    if(operations_.size() >= opts_.max_tracked_operations)
+        return error::too_many_operations;
+    deadlines_.emplace(deadline, operation_id);
+    operations_.emplace(std::move(operation_id), registration{std::move(h), deadline});
+    return {};
+}
+
+pipeline_stats pipeline::stats() const
+{
+    auto s = stats_;
+    s.held = reorder_.size();
+    s.held_bytes = reorder_.bytes();
+    s.identities = dedup_.size();
+    s.dedup_evicted_early = dedup_.evicted_early();
+    s.fleets = lifecycle_.fleet_count();
+    s.tracked_operations = operations_.size();
+    return s;
+}
+
+} // namespace catena::webhooks::detail
