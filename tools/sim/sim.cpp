@@ -363,9 +363,15 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
 
         b.emit("invitation.created", t, invitation("active", false), f);
         f.stage = "invited";
+        // The time is advanced before the record is built, so that its updated_at is the
+        // instant of the event (argument evaluation order is unspecified).
         if(b.chance(0.5))
-            b.emit("invitation.sent", next(), invitation("active", false), f);
-        b.emit("invitation.viewed", next(), invitation("active", false), f);
+        {
+            next();
+            b.emit("invitation.sent", t, invitation("active", false), f);
+        }
+        next();
+        b.emit("invitation.viewed", t, invitation("active", false), f);
         f.stage = "viewed";
 
         double const exit = std::uniform_real_distribution<double>(0, 1)(rng);
@@ -380,12 +386,14 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
         }
         else if(exit < o.decline_rate + o.expire_rate)
         {
-            b.emit("invitation.expired", next(), invitation("expired", false), f);
+            next();
+            b.emit("invitation.expired", t, invitation("expired", false), f);
             f.stage = "expired";
         }
         else if(exit < o.decline_rate + o.expire_rate + o.delete_rate)
         {
-            b.emit("invitation.deleted", next(), invitation("deleted", false), f);
+            next();
+            b.emit("invitation.deleted", t, invitation("deleted", false), f);
             f.stage = "deleted";
         }
         else

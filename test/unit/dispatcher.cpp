@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/dispatcher.cpp - per-fleet order, isolation of failures, retries and dead letters.
+#include "detail/dispatcher.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono_literals;
+namespace net = boost::asio;
+using detail::callback_job;
+using detail::dispatcher;
+
+struct fixture
+{
+    net::io_context ioc;
+    net::strand<net::any_io_executor> strand{net::make_strand(ioc.get_executor())};
+    std::mutex m;
+    std::vector<std::string> calls;
+    std::vector<std::string> reports;
+    std::vector<dead_letter> dead;
+
+    std::shared_ptr<dispatcher> make(callback_policy p = {}, net::any_io_executor ex = {})
+    {
+        dispatcher::hooks h;
+        h.report = [this](error_code ec, std::string text, callback_job const&) {
+            std::lock_guard lock(m);
+            reports.push_back(std::string(reason(ec)) + ": " + text);
+        };
+        h.dead_letter = [this](dead_letter&& d) {
+            std::lock_guard lock(m);
+            dead.push_back(std::move(d));
+        };
+        return std::make_shared<dispatcher>(strand, ex, p, std::move(h));
+    }
+
+    callback_job job(std::string name, int fail_times = 0)
+    {
+        auto failures = std::make_shared<int>(fail_times);
+        callback_job j;
+        j.handler = "on(" + name + ")";
+        j.idempotency_key = "key-" + name;
+        j.call = [this, name, failures] {
+            std::lock_guard lock(m);
+            if((*failures)-- > 0)
+            {
+                calls.push_back(name + "!");
+                throw std::runtime_error("boom " + name);
+            }
+            calls.push_back(name);
+        };
+        return j;
+    }
+
+    // Enqueues on the strand, as the receiver does, and runs until idle.
+    void run(std::function<void()> f)
+    {
+        net::post(strand, std::move(f));
+        ioc.run();
+        ioc.restart();
+    }
+};
+
+BOOST_FIXTURE_TEST_SUITE(dispatcher_, fixture)
+
+BOOST_AUTO_TEST_CASE(runs_jobs_of_a_queue_in_order)
+{
+    auto d = make();
+    run([&] {
+        for(auto n : {"a1", "a2", "a3"})
+            d->enqueue("fleet-a", job(n));
+    });
+    BOOST_TEST(calls == (std::vector<std::string>{"a1", "a2", "a3"}));
+    BOOST_TEST(d->backlog() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(failing_job_holds_its_queue_but_not_others)
+{
+    callback_policy p;
+    p.max_attempts = 2;
+    p.initial_backoff = 50ms;
+    auto d = make(p);
+    run([&] {
+        d->enqueue("fleet-a", job("a1", 1));
+        d->enqueue("fleet-a", job("a2"));
+        d->enqueue("fleet-b", job("b1"));
+    });
+    // a1 failed once, b1 ran while a1 waited, then a1 succeeded and a2 followed it.
+    BOOST_TEST(calls == (std::vector<std::string>{"a1!", "b1", "a1", "a2"}));
+    BOOST_TEST(d->retries() == 1u);
+    BOOST_TEST(dead.empty());
+    BOOST_REQUIRE(reports.size() == 1u);
+    BOOST_TEST(reports[0] == "handler_exception: on(a1) threw on attempt 1: boom a1");
+}
+
+BOOST_AUTO_TEST_CASE(dead_letters_a_job_after_its_attempts_and_moves_on)
+{
+    callback_policy p;
+    p.max_attempts = 3;
+    p.initial_backoff = 1ms;
+    auto d = make(p);
+    run([&] {
+        d->enqueue("fleet-a", job("a1", 100));
+        d->enqueue("fleet-a", job("a2"));
+    });
+    BOOST_TEST(calls == (std::vector<std::string>{"a1!", "a1!", "a1!", "a2"}));
+    BOOST_REQUIRE(dead.size() == 1u);
+    BOOST_TEST((dead[0].kind == dead_letter_kind::callback_failed));
+    BOOST_TEST(dead[0].attempts == 3u);
+    BOOST_TEST(dead[0].handler == "on(a1)");
+    BOOST_TEST(dead[0].idempotency_key == "key-a1");
+    BOOST_TEST(dead[0].error_text == "boom a1");
+    BOOST_TEST(d->dead_lettered() == 1u);
+    BOOST_TEST(d->backlog() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(backoff_grows_between_attempts)
+{
+    callback_policy p;
+    p.max_attempts = 3;
+    p.initial_backoff = 40ms;
+    p.backoff_multiplier = 3;
+    auto d = make(p);
+    std::vector<std::chrono::steady_clock::time_point> at;
+    callback_job j;
+    j.handler = "on(x)";
+    j.call = [&] {
+        at.push_back(std::chrono::steady_clock::now());
+        throw std::runtime_error("no");
+    };
+    run([&] { d->enqueue("q", std::move(j)); });
+    BOOST_REQUIRE(at.size() == 3u);
+    // Waits of at least 40 ms, then 120 ms: compared as a ratio, not against a clock budget.
+    auto const first = at[1] - at[0], second = at[2] - at[1];
+    BOOST_TEST(first >= 40ms);
+    BOOST_TEST(second >= 120ms);
+    BOOST_TEST(second > first);
+}
+
+BOOST_AUTO_TEST_CASE(hurry_retries_at_once)
+{
+    callback_policy p;
+    p.max_attempts = 2;
+    p.initial_backoff = std::chrono::hours(1);
+    auto d = make(p);
+    run([&] {
+        d->enqueue("q", job("slow", 5));
+        // The stop path: hurry while the job waits out its backoff.
+        net::post(strand, [d] { d->hurry(); });
+    });
+    BOOST_TEST(calls == (std::vector<std::string>{"slow!", "slow!"}));
+    BOOST_TEST(dead.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(runs_on_the_callback_executor_one_at_a_time_per_queue)
+{
+    net::thread_pool pool(2);
+    auto d = make({}, pool.get_executor());
+    std::mutex seen_m;
+    std::vector<std::thread::id> threads;
+    int in_a = 0, max_in_a = 0;
+    std::vector<std::string> order;
+    // The callbacks run on the pool and report back to the strand: keep the strand's
+    // context running until all have.
+    auto guard = net::make_work_guard(ioc);
+    std::thread io([&] { ioc.run(); });
+    net::post(strand, [&] {
+        for(int i = 0; i < 20; ++i)
+        {
+            callback_job j;
+            j.handler = "on(a)";
+            j.call = [&, i] {
+                {
+                    std::lock_guard lock(seen_m);
+                    max_in_a = std::max(max_in_a, ++in_a);
+                    threads.push_back(std::this_thread::get_id());
+                }
+                std::this_thread::sleep_for(1ms);
+                std::lock_guard lock(seen_m);
+                --in_a;
+                order.push_back(std::to_string(i));
+            };
+            d->enqueue("fleet-a", std::move(j));
+        }
+    });
+    auto done = [&] {
+        std::lock_guard lock(seen_m);
+        return order.size() == 20u && d->backlog() == 0u;
+    };
+    for(int i = 0; i < 1000 && !done(); ++i)
+        std::this_thread::sleep_for(5ms);
+    guard.reset();
+    io.join();
+    pool.join();
+    BOOST_TEST(max_in_a == 1);
+    BOOST_REQUIRE(order.size() == 20u);
+    for(int i = 0; i < 20; ++i)
+        BOOST_TEST(order[static_cast<std::size_t>(i)] == std::to_string(i));
+    BOOST_TEST((threads.front() != std::this_thread::get_id()));
+}
+
+BOOST_AUTO_TEST_CASE(merge_keeps_waiting_jobs_ahead_of_new_ones)
+{
+    callback_policy p;
+    p.max_attempts = 2;
+    p.initial_backoff = 20ms;
+    auto d = make(p);
+    run([&] {
+        d->enqueue("ref:F1", job("old", 1));
+        d->merge("ref:F1", "fleet-1");
+        d->enqueue("fleet-1", job("new"));
+    });
+    BOOST_TEST(calls == (std::vector<std::string>{"old!", "old", "new"}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/lifecycle.cpp - correlation to fleets, merges, and the stage and health transition tables.
+#include "detail/lifecycle.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono_literals;
+using detail::lifecycle;
+using detail::lifecycle_output;
+using detail::order_key;
+
+timestamp const t0{std::chrono::seconds(1'764'000'000)};
+
+struct ids
+{
+    std::string fleet_id, fleet_ref, invitation_id, connection_id;
+};
+
+struct fixture
+{
+    lifecycle lc;
+    lifecycle_output out;
+    int clock = 0;
+
+    // Applies `name` at the next second (or at `at` seconds when given).
+    event apply(std::string name, ids const& i, int at = -1, std::string status = {})
+    {
+        event ev;
+        ev.event_name = std::move(name);
+        ev.record_id = "rec-" + std::to_string(++clock);
+        ev.event_id = "evt-" + std::to_string(clock);
+        ev.idempotency_key = "wh/" + ev.event_id + "/" + ev.record_id;
+        ev.fleet_id = i.fleet_id;
+        ev.fleet_ref = i.fleet_ref;
+        ev.invitation_id = i.invitation_id;
+        ev.connection_id = i.connection_id;
+        ev.status = std::move(status);
+        order_key k;
+        k.time = t0 + std::chrono::seconds(at >= 0 ? at : clock);
+        k.record_id = ev.record_id;
+        out = {};
+        lc.apply(ev, k, out);
+        return ev;
+    }
+
+    std::vector<std::string> stage_moves() const
+    {
+        std::vector<std::string> v;
+        for(auto const& t : out.transitions)
+            if(t.what == dimension::stage)
+                v.push_back(std::string(t.from) + ">" + std::string(t.to));
+        return v;
+    }
+    std::vector<std::string> health_moves() const
+    {
+        std::vector<std::string> v;
+        for(auto const& t : out.transitions)
+            if(t.what == dimension::health)
+                v.push_back(std::string(t.from) + ">" + std::string(t.to));
+        return v;
+    }
+    stage stage_of(std::string const& key) const { return lc.fleet(key).value().stage; }
+    health health_of(std::string const& key) const { return lc.fleet(key).value().health; }
+};
+
+ids const invite{"", "FLEET-1", "inv-1", ""};
+ids const fleet{"fleet-1", "FLEET-1", "inv-1", ""};
+ids const agreement{"fleet-1", "FLEET-1", "inv-1", ""};
+ids const conn{"fleet-1", "", "", "conn-1"};
+ids const conn_only{"", "", "", "conn-1"};
+
+BOOST_FIXTURE_TEST_SUITE(lifecycle_, fixture)
+
+BOOST_AUTO_TEST_CASE(state_names_round_trip)
+{
+    for(auto s : {stage::invited, stage::viewed, stage::accepted, stage::agreement, stage::connection, stage::connected,
+                  stage::declined, stage::expired, stage::deleted, stage::revoked})
+        BOOST_TEST((parse_stage(to_string(s)) == s));
+    for(auto h : {health::ok, health::degraded, health::stale, health::halted})
+        BOOST_TEST((parse_health(to_string(h)) == h));
+    BOOST_TEST(to_string(stage::connected) == "connected");
+    BOOST_TEST(to_string(health::halted) == "halted");
+    BOOST_TEST(!parse_stage("onboarded").has_value());
+    BOOST_TEST(to_string(stage::none).empty());
+}
+
+BOOST_AUTO_TEST_CASE(walks_the_onboarding_journey_in_order)
+{
+    std::vector<std::string> moves;
+    auto step = [&](std::string name, ids const& i) {
+        apply(std::move(name), i);
+        for(auto const& m : stage_moves())
+            moves.push_back(m);
+        BOOST_TEST(out.impossible.empty());
+    };
+    step("invitation.created", invite);
+    step("invitation.sent", invite);
+    step("invitation.viewed", invite);
+    step("invitation.accepted", fleet);
+    step("share_agreement.created", agreement);
+    step("connection.created", conn);
+    step("fleet_connection.created", conn);
+    std::vector<std::string> const expected{">invited",           "invited>viewed",        "viewed>accepted",
+                                            "accepted>agreement", "agreement>connection", "connection>connected"};
+    BOOST_TEST(moves == expected, boost::test_tools::per_element());
+    BOOST_TEST((stage_of("fleet-1") == stage::connected));
+    BOOST_TEST((health_of("fleet-1") == health::ok));
+    auto const h = lc.history("fleet-1");
+    BOOST_TEST(h.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(skipped_connection_step_goes_straight_to_connected)
+{
+    apply("invitation.accepted", fleet);
+    apply("share_agreement.created", agreement);
+    apply("fleet_connection.created", conn);
+    BOOST_TEST(stage_moves() == std::vector<std::string>{"agreement>connected"});
+    BOOST_TEST(out.impossible.empty());
+}
+
+BOOST_AUTO_TEST_CASE(merges_ref_keyed_journey_into_fleet_when_accepted)
+{
+    auto e = apply("invitation.created", invite);
+    BOOST_TEST(e.fleet_key == "ref:FLEET-1");
+    apply("invitation.viewed", invite);
+    e = apply("invitation.accepted", fleet);
+    BOOST_TEST(e.fleet_key == "fleet-1");
+    BOOST_REQUIRE(out.merges.size() == 1u);
+    BOOST_TEST(out.merges[0].from == "ref:FLEET-1");
+    BOOST_TEST(out.merges[0].into == "fleet-1");
+    BOOST_TEST(out.merges[0].cause == "invitation.accepted");
+    BOOST_TEST(stage_moves() == std::vector<std::string>{"viewed>accepted"});
+    // The old key and every linked id now find the fleet, and its history is whole.
+    BOOST_TEST(lc.fleet("ref:FLEET-1")->key == "fleet-1");
+    BOOST_TEST(lc.fleet("invitation:inv-1")->key == "fleet-1");
+    BOOST_TEST(lc.history("fleet-1").size() == 3u);
+    BOOST_TEST(lc.fleet_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(keys_by_invitation_when_there_is_no_fleet_ref)
+{
+    ids const bare{"", "", "inv-9", ""};
+    auto e = apply("invitation.created", bare);
+    BOOST_TEST(e.fleet_key == "invitation:inv-9");
+    // share_agreement links the invitation to the fleet (schema versions with invitation_id).
+    e = apply("share_agreement.created", ids{"fleet-9", "", "inv-9", ""});
+    BOOST_TEST(e.fleet_key == "fleet-9");
+    BOOST_REQUIRE(out.merges.size() == 1u);
+    BOOST_TEST(out.merges[0].from == "invitation:inv-9");
+    BOOST_TEST(stage_moves() == std::vector<std::string>{"invited>agreement"});
+}
+
+BOOST_AUTO_TEST_CASE(schedule_deactivated_reaches_fleet_through_its_connection)
+{
+    apply("fleet_connection.created", conn);
+    auto e = apply("schedule.deactivated", conn_only);
+    BOOST_TEST(e.fleet_key == "fleet-1");
+    BOOST_TEST(health_moves() == std::vector<std::string>{"ok>halted"});
+    BOOST_TEST((health_of("fleet-1") == health::halted));
+}
+
+BOOST_AUTO_TEST_CASE(unlinked_connection_is_merged_once_linked)
+{
+    auto e = apply("schedule.deactivated", conn_only);
+    BOOST_TEST(e.fleet_key == "connection:conn-1");
+    e = apply("fleet_connection.created", conn);
+    BOOST_TEST(e.fleet_key == "fleet-1");
+    BOOST_REQUIRE(out.merges.size() == 1u);
+    BOOST_TEST(out.merges[0].from == "connection:conn-1");
+}
+
+BOOST_AUTO_TEST_CASE(health_degrades_stales_halts_and_recovers)
+{
+    apply("fleet_connection.created", conn);
+    apply("execution.failed", conn, -1, "failed");
+    BOOST_TEST(health_moves() == std::vector<std::string>{"ok>degraded"});
+    apply("vehicle_location.added", conn);
+    BOOST_TEST(health_moves() == std::vector<std::string>{"degraded>ok"});
+    apply("connection.staled", conn);
+    BOOST_TEST(health_moves() == std::vector<std::string>{"ok>stale"});
+    // Data (possibly a backfill) does not end a stale connection; re-authentication does.
+    apply("vehicle_location.added", conn);
+    BOOST_TEST(health_moves().empty());
+    apply("connection.created", conn);
+    BOOST_TEST(health_moves() == std::vector<std::string>{"stale>ok"});
+    BOOST_TEST(out.impossible.empty()); // re-authenticating a connected fleet is normal
+    BOOST_TEST((stage_of("fleet-1") == stage::connected));
+    apply("schedule.deactivated", conn_only);
+    BOOST_TEST(health_moves() == std::vector<std::string>{"ok>halted"});
+    apply("execution.created", conn, -1, "success");
+    BOOST_TEST(health_moves() == std::vector<std::string>{"halted>ok"});
+    BOOST_TEST(lc.fleet("fleet-1")->failed_executions == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(late_event_is_flagged_and_changes_nothing)
+{
+    apply("invitation.accepted", fleet, 10);
+    apply("fleet_connection.created", conn, 20);
+    auto e = apply("invitation.viewed", fleet, 5);
+    BOOST_TEST(e.late);
+    BOOST_TEST(out.transitions.empty());
+    BOOST_TEST(out.impossible.empty());
+    BOOST_TEST((stage_of("fleet-1") == stage::connected));
+    // A late failure is counted but does not degrade a fleet that has moved on.
+    apply("connection.staled", conn, 30);
+    e = apply("execution.failed", conn, 25, "failed");
+    BOOST_TEST(e.late);
+    BOOST_TEST((health_of("fleet-1") == health::stale));
+    BOOST_TEST(lc.fleet("fleet-1")->failed_executions == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(lateness_is_judged_per_stream)
+{
+    apply("fleet_connection.created", conn, 100);
+    // A location that occurred before the connection (a backfill) is not late: nothing
+    // newer of the vehicle_location stream was released.
+    auto e = apply("vehicle_location.added", conn, 50);
+    BOOST_TEST(!e.late);
+    e = apply("vehicle_location.added", conn, 40);
+    BOOST_TEST(e.late);
+}
+
+BOOST_AUTO_TEST_CASE(impossible_move_is_reported_and_not_applied)
+{
+    apply("fleet_connection.created", conn);
+    apply("invitation.declined", fleet);
+    BOOST_TEST(out.transitions.empty());
+    BOOST_TEST(out.impossible.find("invitation.declined cannot follow stage connected") != std::string::npos);
+    BOOST_TEST((stage_of("fleet-1") == stage::connected));
+}
+
+BOOST_AUTO_TEST_CASE(new_invitation_restarts_an_ended_journey)
+{
+    apply("invitation.created", invite);
+    apply("invitation.declined", invite);
+    BOOST_TEST(stage_moves() == std::vector<std::string>{"invited>declined"});
+    apply("invitation.created", ids{"", "FLEET-1", "inv-2", ""});
+    BOOST_TEST(stage_moves() == std::vector<std::string>{"declined>invited"});
+    BOOST_TEST(lc.fleet("ref:FLEET-1")->invitation_ids.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(expired_and_deleted_leave_before_acceptance)
+{
+    apply("invitation.created", ids{"", "A", "inv-a", ""});
+    apply("invitation.expired", ids{"", "A", "inv-a", ""});
+    BOOST_TEST((stage_of("ref:A") == stage::expired));
+    apply("invitation.created", ids{"", "B", "inv-b", ""});
+    apply("invitation.viewed", ids{"", "B", "inv-b", ""});
+    apply("invitation.deleted", ids{"", "B", "inv-b", ""});
+    BOOST_TEST((stage_of("ref:B") == stage::deleted));
+    BOOST_TEST(lc.fleets_in(stage::expired).size() == 1u);
+    BOOST_TEST(lc.fleets_in(stage::deleted).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(share_agreement_deleted_revokes)
+{
+    apply("share_agreement.created", agreement);
+    apply("fleet_connection.created", conn);
+    apply("share_agreement.deleted", agreement);
+    BOOST_TEST(stage_moves() == std::vector<std::string>{"connected>revoked"});
+}
+
+BOOST_AUTO_TEST_CASE(two_fleet_ids_sharing_a_ref_stay_two_fleets)
+{
+    apply("invitation.accepted", ids{"fleet-a", "SHARED", "inv-a", ""});
+    auto e = apply("invitation.accepted", ids{"fleet-b", "SHARED", "inv-b", ""});
+    BOOST_TEST(e.fleet_key == "fleet-b");
+    BOOST_TEST(out.merges.empty());
+    BOOST_TEST(lc.fleet_count() == 2u);
+    // The reference now names the fleet seen last.
+    BOOST_TEST(lc.fleet("ref:SHARED")->key == "fleet-b");
+}
+
+BOOST_AUTO_TEST_CASE(events_about_no_fleet_have_no_key)
+{
+    auto e = apply("webhook.staled", ids{});
+    BOOST_TEST(e.fleet_key.empty());
+    BOOST_TEST(lc.fleet_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(transition_keys_are_stable_and_distinct_per_dimension)
+{
+    apply("fleet_connection.created", conn);
+    auto const e = apply("connection.created", ids{"fleet-2", "", "", "conn-2"});
+    // connection.created on a new fleet moves its stage; health stays ok (no transition).
+    BOOST_REQUIRE(out.transitions.size() == 1u);
+    BOOST_TEST(out.transitions[0].idempotency_key == e.idempotency_key + "#stage");
+    BOOST_TEST(out.transitions[0].cause == "connection.created");
+    BOOST_TEST(out.transitions[0].fleet_key == "fleet-2");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace

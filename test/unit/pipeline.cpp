@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/pipeline.cpp - dedup, ordering, operations and subscriptions through the whole
+// pipeline, and the property that shuffling and duplicating deliveries changes nothing.
+#include "detail/pipeline.hpp"
+
+#include "sim.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono_literals;
+namespace cs = catena::webhooks::sim;
+namespace json = boost::json;
+
+timestamp const t0{std::chrono::seconds(1'764'000'000)};
+
+struct recorder : detail::pipeline_sink
+{
+    std::vector<event> events;
+    std::vector<transition> transitions;
+    std::vector<fleet_merge> merges;
+    std::vector<dead_letter> dead;
+    std::vector<std::pair<error_code, std::string>> problems;
+    std::vector<operation_result> operations;
+    std::vector<subscription_event> subscriptions;
+
+    void on_event(event&& ev) override { events.push_back(std::move(ev)); }
+    void on_transition(transition&& t) override { transitions.push_back(std::move(t)); }
+    void on_merge(fleet_merge&& m) override { merges.push_back(std::move(m)); }
+    void on_dead_letter(dead_letter&& d) override { dead.push_back(std::move(d)); }
+    void on_problem(error_code ec, std::string detail, event const*) override { problems.emplace_back(ec, detail); }
+    void on_operation(operation_result&& r, operation_handler&& h) override
+    {
+        if(h)
+            h(r);
+        operations.push_back(std::move(r));
+    }
+    void on_subscription(subscription_event&& s) override { subscriptions.push_back(std::move(s)); }
+};
+
+detail::pipeline_options options(std::chrono::milliseconds window = 2000ms)
+{
+    detail::pipeline_options o;
+    o.reorder_window = window;
+    return o;
+}
+
+struct feeder
+{
+    recorder sink;
+    detail::pipeline p;
+    std::uint64_t sequence = 0;
+
+    explicit feeder(detail::pipeline_options o = options()) : p(std::move(o), sink) {}
+
+    void push(cs::message const& m, timestamp now, std::uint32_t attempt = 1)
+    {
+        detail::inbox_entry e;
+        e.sequence = ++sequence;
+        e.body = cs::render_body(m, attempt, now);
+        e.webhook_id = m.webhook_id;
+        e.request_id = "req-" + std::to_string(sequence);
+        e.event_type = m.event_name;
+        e.delivery_attempt = attempt;
+        e.sent_at = now;
+        e.received_at = now;
+        p.release(now);
+        p.push(e, now);
+    }
+};
+
+cs::message message(std::string event_name, json::object record, std::string event_id = "",
+                    std::string webhook_id = "wh-1")
+{
+    cs::message m;
+    m.webhook_id = std::move(webhook_id);
+    m.event_name = std::move(event_name);
+    m.event_id = std::move(event_id);
+    m.data.push_back(std::move(record));
+    return m;
+}
+
+json::object location(std::string id, std::string occurred)
+{
+    return json::object{{"id", std::move(id)},
+                        {"fleet_id", "fleet-1"},
+                        {"connection_id", "conn-1"},
+                        {"occurred_at", std::move(occurred)},
+                        {"updated_at", "2025-11-24T16:00:00Z"}};
+}
+
+BOOST_AUTO_TEST_SUITE(pipeline_)
+
+BOOST_AUTO_TEST_CASE(drops_a_retry_whose_request_and_body_differ)
+{
+    feeder f;
+    auto const m = message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z"), "0190-evt-1");
+    f.push(m, t0, 1);
+    f.push(m, t0 + 1s, 2); // new X-Request-ID, timestamp and delivery_attempt: same event
+    f.p.flush(t0 + 2s);
+    BOOST_TEST(f.sink.events.size() == 1u);
+    BOOST_TEST(f.p.stats().duplicate_events == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(drops_a_dead_letter_replay_days_later)
+{
+    feeder f;
+    auto const m = message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z"), "0190-evt-1");
+    f.push(m, t0);
+    f.p.release(t0 + 3s);
+    f.push(m, t0 + std::chrono::hours(24 * 14), 4);
+    f.p.flush(t0 + std::chrono::hours(24 * 14) + 3s);
+    BOOST_TEST(f.sink.events.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(same_envelope_id_from_two_subscriptions_is_two_events)
+{
+    feeder f;
+    f.push(message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z"), "0190-evt-1", "wh-1"), t0);
+    f.push(message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z"), "0190-evt-1", "wh-2"), t0);
+    f.p.flush(t0);
+    BOOST_TEST(f.sink.events.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(without_envelope_id_dedups_by_record_identity)
+{
+    feeder f;
+    f.push(message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z")), t0);
+    f.push(message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z")), t0 + 1s, 2);
+    // The same record with a newer occurred_at is a new event.
+    f.push(message("vehicle_location.added", location("loc-1", "2025-11-24T16:05:00Z")), t0 + 2s);
+    f.p.flush(t0 + 3s);
+    BOOST_REQUIRE(f.sink.events.size() == 2u);
+    BOOST_TEST(f.sink.events[0].idempotency_key == "vehicle_location.added/loc-1/2025-11-24T16:00:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(releases_by_occurred_at_not_arrival)
+{
+    feeder f;
+    f.push(message("vehicle_location.added", location("late", "2025-11-24T16:00:09Z"), "0190-evt-1"), t0);
+    f.push(message("vehicle_location.added", location("early", "2025-11-24T16:00:01Z"), "0190-evt-2"), t0 + 500ms);
+    f.p.release(t0 + 1999ms);
+    BOOST_TEST(f.sink.events.empty());
+    f.p.release(t0 + 2500ms);
+    BOOST_REQUIRE(f.sink.events.size() == 2u);
+    BOOST_TEST(f.sink.events[0].record_id == "early");
+    BOOST_TEST(f.sink.events[1].record_id == "late");
+    BOOST_TEST(!f.sink.events[1].late);
+}
+
+BOOST_AUTO_TEST_CASE(orders_lifecycle_records_by_their_action_time)
+{
+    feeder f;
+    json::object accepted{{"id", "inv-1"},
+                          {"fleet_id", "fleet-1"},
+                          {"fleet_ref", "F1"},
+                          {"status", "accepted"},
+                          {"accepted_at", "2025-11-24T16:00:05Z"},
+                          {"updated_at", "2025-11-24T16:00:05Z"}};
+    json::object viewed{{"id", "inv-1"}, {"fleet_ref", "F1"}, {"status", "active"}, {"updated_at", "2025-11-24T16:00:02Z"}};
+    f.push(message("invitation.accepted", accepted, "0190-a"), t0);
+    f.push(message("invitation.viewed", viewed, "0190-b"), t0 + 1s);
+    f.p.flush(t0 + 1s);
+    BOOST_REQUIRE(f.sink.transitions.size() == 2u);
+    BOOST_TEST(f.sink.transitions[0].to == "viewed");
+    BOOST_TEST(f.sink.transitions[1].to == "accepted");
+    BOOST_TEST(f.sink.transitions[1].fleet_key == "fleet-1");
+    BOOST_REQUIRE(f.sink.merges.size() == 1u);
+    BOOST_TEST(f.sink.merges[0].from == "ref:F1");
+}
+
+BOOST_AUTO_TEST_CASE(late_arrival_after_release_is_flagged)
+{
+    feeder f(options(1000ms));
+    f.push(message("vehicle_location.added", location("b", "2025-11-24T16:00:09Z"), "0190-evt-1"), t0);
+    f.p.release(t0 + 2s);
+    f.push(message("vehicle_location.added", location("a", "2025-11-24T16:00:01Z"), "0190-evt-2"), t0 + 3s);
+    f.p.flush(t0 + 3s);
+    BOOST_REQUIRE(f.sink.events.size() == 2u);
+    BOOST_TEST(f.sink.events[1].record_id == "a");
+    BOOST_TEST(f.sink.events[1].late);
+    BOOST_TEST(f.p.stats().late_events == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(dead_letters_an_undecodable_delivery)
+{
+    feeder f;
+    detail::inbox_entry e;
+    e.sequence = 7;
+    e.body = R"({"version":"1.0","webhook_id":"wh-1","data":[{"no_id":true}]})";
+    e.webhook_id = "wh-1";
+    e.request_id = "req-7";
+    f.p.push(e, t0);
+    BOOST_REQUIRE(f.sink.dead.size() == 1u);
+    BOOST_TEST(f.sink.dead[0].reason == "record_missing_id");
+    BOOST_TEST(f.sink.dead[0].sequence == 7u);
+    BOOST_TEST(f.sink.dead[0].body == e.body);
+    BOOST_TEST(f.sink.events.empty());
+}
+
+BOOST_AUTO_TEST_CASE(reports_early_release_when_buffer_is_full)
+{
+    auto o = options();
+    o.reorder_max_events = 2;
+    feeder f(o);
+    for(int i = 0; i < 4; ++i)
+        f.push(message("vehicle_location.added", location("l" + std::to_string(i), "2025-11-24T16:00:0" + std::to_string(i) + "Z"),
+                       "0190-" + std::to_string(i)),
+               t0);
+    f.p.release(t0);
+    BOOST_TEST(f.sink.events.size() == 2u);
+    BOOST_TEST(f.p.stats().released_early == 2u);
+    BOOST_REQUIRE(!f.sink.problems.empty());
+    BOOST_TEST((f.sink.problems.back().first == error::released_early));
+}
+
+json::object operation(std::string id, std::string status)
+{
+    return json::object{{"id", std::move(id)},        {"connection_id", "conn-1"}, {"fleet_ref", "F1"},
+                        {"resource", "message"},       {"operation_type", "create"}, {"status", std::move(status)},
+                        {"updated_at", "2025-11-24T16:00:00Z"}};
+}
+
+BOOST_AUTO_TEST_CASE(completes_a_tracked_operation_on_success)
+{
+    feeder f;
+    operation_result got;
+    int calls = 0;
+    BOOST_TEST(!f.p.track("op-1", [&](operation_result const& r) { got = r, ++calls; }, t0 + 1h));
+    f.push(message("resource_operation.created", operation("op-1", "pending"), "0190-1"), t0);
+    auto done = operation("op-1", "success");
+    done["resource_id"] = "msg-9";
+    done["source_id"] = "tsp-9";
+    f.push(message("resource_operation.succeeded", done, "0190-2"), t0 + 1s);
+    f.p.flush(t0 + 1s);
+    BOOST_TEST(calls == 1);
+    BOOST_TEST((got.status == operation_status::success));
+    BOOST_TEST(got.resource_id == "msg-9");
+    BOOST_TEST(got.source_id == "tsp-9");
+    BOOST_TEST(got.resource == "message");
+    BOOST_TEST(got.fleet_key == "ref:F1");
+    BOOST_TEST(f.p.stats().tracked_operations == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(completes_a_tracked_operation_on_failure_with_the_logged_error)
+{
+    feeder f;
+    operation_result got;
+    BOOST_TEST(!f.p.track("op-2", [&](operation_result const& r) { got = r; }, t0 + 1h));
+    auto failed = operation("op-2", "failed");
+    failed["logs"] = json::array{
+        json::object{{"status", "failed"}, {"error_type", "network"}, {"error_details", "timeout"}},
+        json::object{{"status", "failed"}, {"error_type", "auth"}, {"error_details", "TSP answered 401"},
+                     {"response_status_code", 401}}};
+    f.push(message("resource_operation.failed", failed, "0190-3"), t0);
+    f.p.flush(t0);
+    BOOST_TEST((got.status == operation_status::failed));
+    BOOST_TEST(got.error_type == "auth");
+    BOOST_TEST(got.error_details == "TSP answered 401");
+    BOOST_TEST((got.response_status_code == std::optional<int>(401)));
+}
+
+BOOST_AUTO_TEST_CASE(times_out_an_operation_that_never_completes)
+{
+    feeder f;
+    operation_result got;
+    BOOST_TEST(!f.p.track("op-3", [&](operation_result const& r) { got = r; }, t0 + 10s));
+    BOOST_TEST((f.p.next_due() == std::optional<timestamp>(t0 + 10s)));
+    f.p.release(t0 + 9s);
+    BOOST_TEST((got.status == operation_status::pending));
+    f.p.release(t0 + 10s);
+    BOOST_TEST((got.status == operation_status::timed_out));
+    BOOST_TEST(got.operation_id == "op-3");
+    BOOST_TEST(f.p.stats().operations_timed_out == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(registration_after_the_outcome_completes_at_once)
+{
+    feeder f;
+    f.push(message("resource_operation.succeeded", operation("op-4", "success"), "0190-4"), t0);
+    f.p.flush(t0);
+    operation_result got;
+    BOOST_TEST(!f.p.track("op-4", [&](operation_result const& r) { got = r; }, t0 + 1h));
+    BOOST_TEST((got.status == operation_status::success));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_tracking_beyond_the_bound)
+{
+    auto o = options();
+    o.max_tracked_operations = 1;
+    feeder f(o);
+    BOOST_TEST(!f.p.track("a", [](operation_result const&) {}, t0 + 1h));
+    BOOST_TEST((f.p.track("b", [](operation_result const&) {}, t0 + 1h) == error::too_many_operations));
+}
+
+BOOST_AUTO_TEST_CASE(webhook_events_become_subscription_events)
+{
+    feeder f;
+    json::object rec{{"id", "sub-9"},
+                     {"url", "https://partner.example/hooks"},
+                     {"event_name", "vehicle_location.added"},
+                     {"status", "stale"}};
+    f.push(message("webhook.staled", rec, "0190-5", "wh-admin"), t0);
+    f.p.flush(t0);
+    BOOST_REQUIRE(f.sink.subscriptions.size() == 1u);
+    auto const& s = f.sink.subscriptions[0];
+    BOOST_TEST(s.action == "staled");
+    BOOST_TEST(s.subscription_id == "sub-9");
+    BOOST_TEST(s.delivered_by == "wh-admin");
+    BOOST_TEST(s.status == "stale");
+    BOOST_TEST(s.event_name == "vehicle_location.added");
+    BOOST_TEST(s.delivery_stopped());
+}
+
+//------------------------------------------------------------------------------
+// The property: what the simulator's shuffling, retries and duplicates do to a scenario
+// changes nothing that reaches callbacks.
+
+struct outcome
+{
+    std::vector<std::string> events;      // idempotency key, name, fleet, late
+    std::vector<std::string> transitions; // fleet, dimension, from, to, cause, key
+    std::map<std::string, std::pair<std::string, std::string>> by_ref; // fleet_ref -> stage, health
+};
+
+outcome collect(feeder const& f)
+{
+    outcome o;
+    for(auto const& e : f.sink.events)
+        o.events.push_back(e.idempotency_key + " " + e.event_name + " " + e.fleet_key + (e.late ? " late" : ""));
+    for(auto const& t : f.sink.transitions)
+        o.transitions.push_back(t.fleet_key + " " + std::string(to_string(t.what)) + " " + std::string(t.from) + ">" +
+                                std::string(t.to) + " " + t.cause + " " + t.idempotency_key);
+    for(auto const& s : f.p.fleets().fleets())
+        if(!s.fleet_ref.empty())
+            o.by_ref[s.fleet_ref] = {std::string(to_string(s.stage)), std::string(to_string(s.health))};
+    return o;
+}
+
+BOOST_AUTO_TEST_CASE(shuffled_and_duplicated_deliveries_give_the_ordered_outcome)
+{
+    int const seeds = 150;
+    std::size_t total_events = 0, total_duplicates = 0;
+    for(int seed = 1; seed <= seeds; ++seed)
+    {
+        cs::scenario_options so;
+        so.fleets = 8;
+        so.seed = static_cast<std::uint64_t>(seed);
+        so.duplicate_rate = 0.3;
+        so.jitter = 1500ms;
+        so.start = t0;
+        auto const sc = cs::make_scenario(so);
+
+        // The ordered stream without duplicates, each message arriving when it occurred.
+        std::vector<cs::scheduled_message const*> ordered;
+        for(auto const& m : sc.messages)
+            if(!m.duplicate)
+                ordered.push_back(&m);
+        std::stable_sort(ordered.begin(), ordered.end(),
+                         [](auto const* a, auto const* b) { return a->occurred < b->occurred; });
+        feeder base;
+        for(auto const* m : ordered)
+            base.push(m->msg, m->occurred);
+        base.p.flush(sc.messages.back().occurred + 10s);
+
+        // As the simulator sends them: shuffled within the jitter, duplicates as retries.
+        feeder shuffled;
+        timestamp last = t0;
+        for(auto const& m : sc.messages)
+        {
+            last = t0 + m.send_at;
+            shuffled.push(m.msg, last, m.duplicate ? 2 : 1);
+        }
+        shuffled.p.release(last + 2s);
+        shuffled.p.flush(last + 2s);
+
+        auto const a = collect(base);
+        auto const b = collect(shuffled);
+        BOOST_TEST_CONTEXT("seed " << seed)
+        {
+            BOOST_TEST(a.events.size() == sc.unique_records);
+            BOOST_TEST(a.events == b.events, boost::test_tools::per_element());
+            BOOST_TEST(a.transitions == b.transitions, boost::test_tools::per_element());
+            BOOST_TEST(shuffled.p.stats().late_events == 0u);
+            for(auto const& fe : sc.fleets)
+            {
+                BOOST_TEST_CONTEXT(fe.fleet_ref)
+                {
+                    BOOST_TEST(a.by_ref.at(fe.fleet_ref).first == fe.stage);
+                    BOOST_TEST(a.by_ref.at(fe.fleet_ref).second == fe.health);
+                    BOOST_TEST(b.by_ref.at(fe.fleet_ref).first == fe.stage);
+                    BOOST_TEST(b.by_ref.at(fe.fleet_ref).second == fe.health);
+                }
+            }
+        }
+        total_events += b.events.size();
+        total_duplicates += shuffled.p.stats().duplicate_events;
+    }
+    BOOST_TEST_MESSAGE(seeds << " seeds: " << total_events << " events, " << total_duplicates << " duplicates dropped");
+    BOOST_TEST(total_duplicates > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(too_small_a_window_flags_late_events_but_never_moves_a_fleet_back)
+{
+    // Rank on the forward path; exits are terminal for this check.
+    auto rank = [](std::string_view s) {
+        auto const st = parse_stage(s);
+        return st ? static_cast<int>(*st) : 0;
+    };
+    std::size_t late = 0;
+    for(int seed = 1; seed <= 30; ++seed)
+    {
+        cs::scenario_options so;
+        so.fleets = 6;
+        so.seed = static_cast<std::uint64_t>(seed);
+        so.duplicate_rate = 0.2;
+        so.jitter = 3000ms;
+        so.start = t0;
+        so.decline_rate = so.expire_rate = so.delete_rate = 0;
+        auto const sc = cs::make_scenario(so);
+        feeder f(options(0ms));
+        for(auto const& m : sc.messages)
+            f.push(m.msg, t0 + m.send_at, m.duplicate ? 2 : 1);
+        f.p.flush(t0 + 1h);
+        for(auto const& t : f.sink.transitions)
+            if(t.what == dimension::stage && t.to != "revoked")
+                BOOST_TEST(rank(t.to) > rank(t.from), "seed " << seed << ": " << t.from << ">" << t.to);
+        late += f.p.stats().late_events;
+        std::size_t distinct = f.sink.events.size();
+        BOOST_TEST(distinct == sc.unique_records);
+    }
+    BOOST_TEST(late > 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace
