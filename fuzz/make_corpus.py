@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSL-1.0
 # fuzz/make_corpus.py - writes the seed corpora from real-shaped deliveries (spec §3.6, §4.4).
 # Signs with Python's own hmac/gzip, independently of the library. Re-run after changing seeds.
-import base64, gzip, hashlib, hmac, json, os
+import base64, gzip, hashlib, hmac, json, os, random
 
 here = os.path.dirname(os.path.abspath(__file__))
 WH = "247b2dea-a030-48b7-9a05-ee33c1b6ab0a"
@@ -73,3 +73,36 @@ for i, ts in enumerate(["2024-11-28T10:30:00+00:00", "2024-11-28T10:30:00Z", "20
                         "2016-12-31T23:59:60z", "0001-01-01T00:00:00+23:59", "9999-12-31t23:59:59.9-23:59",
                         "2024-02-29T00:00:00Z"]):
     write("timestamp", "ts%d" % i, ts)
+
+# delivery_sequence: programs of the fuzz_delivery_sequence target (see its header comment).
+EVENTS = ["invitation.created", "invitation.sent", "invitation.viewed", "invitation.accepted", "invitation.declined",
+          "invitation.expired", "invitation.deleted", "share_agreement.created", "share_agreement.deleted",
+          "connection.created", "connection.staled", "fleet_connection.created", "execution.failed",
+          "execution.created", "schedule.deactivated", "vehicle_location.added", "resource_operation.created",
+          "resource_operation.succeeded", "resource_operation.failed", "webhook.staled", "tsp.created", "unknown.event"]
+
+def deliver(name, eid, sub, fleet, ref, inv, conn, t, recs=0):
+    return bytes([0, EVENTS.index(name), eid, sub, fleet, ref, inv, conn, t, recs])
+
+def advance(n):
+    return bytes([1, n])
+
+JOURNEY = [("invitation.created", 1, 0, 0, 1, 1, 0, 130), ("invitation.viewed", 2, 0, 0, 1, 1, 0, 140),
+           ("invitation.accepted", 3, 0, 1, 1, 1, 0, 150), ("share_agreement.created", 4, 0, 1, 1, 1, 0, 160),
+           ("connection.created", 5, 0, 1, 0, 0, 1, 170), ("fleet_connection.created", 6, 0, 1, 0, 0, 1, 180),
+           ("vehicle_location.added", 7, 0, 1, 1, 0, 1, 190), ("execution.failed", 8, 0, 1, 0, 0, 1, 200),
+           ("schedule.deactivated", 0, 0, 0, 0, 0, 1, 210)]
+write("delivery_sequence", "journey_in_order", b"".join(deliver(*j) for j in JOURNEY) + advance(50) + bytes([4]))
+shuffled = JOURNEY[:]
+random.Random(3).shuffle(shuffled)
+write("delivery_sequence", "journey_shuffled", b"".join(deliver(*j) + advance(1) for j in shuffled) + advance(50))
+write("delivery_sequence", "journey_duplicated", b"".join(deliver(*j) + deliver(*j) for j in JOURNEY) + advance(20))
+write("delivery_sequence", "journey_late",
+      b"".join(deliver(*j) for j in JOURNEY[5:]) + advance(20) + b"".join(deliver(*j) for j in JOURNEY[:5]) + advance(20))
+write("delivery_sequence", "operations",
+      bytes([2, 1, 10]) + deliver("resource_operation.created", 1, 0, 0, 1, 0, 1, 130) +
+      deliver("resource_operation.succeeded", 2, 0, 0, 1, 0, 1, 131) + advance(20) + bytes([2, 1, 5]))
+write("delivery_sequence", "raw_bodies", bytes([3, 20]) + b'{"version":"1.0","w' + bytes([3, 5]) + b"[1,2]" + advance(10))
+write("delivery_sequence", "decline_restart",
+      deliver("invitation.created", 1, 0, 0, 2, 2, 0, 100) + deliver("invitation.declined", 2, 0, 0, 2, 2, 0, 110) +
+      deliver("invitation.created", 3, 0, 0, 2, 3, 0, 120) + advance(10))

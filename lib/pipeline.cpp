@@ -171,6 +171,16 @@ void pipeline::push(inbox_entry const& e, timestamp now)
         ev.sequence = e.sequence;
         ev.record_index = i;
         ev.idempotency_key = idempotency_key_of(ev);
+        // A record id that repeats within one envelope gets its occurrence number, so that
+        // every record keeps a key of its own.
+        if(!envelope_id.empty() && records.size() > 1)
+        {
+            std::size_t repeats = 0;
+            for(std::size_t j = 0; j < i; ++j)
+                repeats += records[j].id == r.id;
+            if(repeats > 0)
+                ev.idempotency_key += "#" + std::to_string(repeats);
+        }
         if(envelope_id.empty() && !dedup_.insert(digest_of("r\x1f" + ev.idempotency_key), now))
         {
             ++stats_.duplicate_events;
@@ -181,6 +191,9 @@ void pipeline::push(inbox_entry const& e, timestamp now)
                       static_cast<std::uint32_t>(i), ev.record_id, e.sequence};
         auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;
         reorder_.push(std::move(key), std::move(ev), bytes, now);
+        // The bounds hold at every step, even within one delivery of many records.
+        if(reorder_.over_bounds())
+            release(now);
     }
     if(auto const evicted = dedup_.evicted_early(); evicted != evicted_before)
         sink_.on_problem(error::dedup_memory_full,

@@ -395,6 +395,41 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         publish_snapshot();
     }
 
+    std::string metrics_text() const
+    {
+        detail::metrics::gauges g;
+        g.inbox_depth = inbox.depth();
+        g.inbox_bytes = inbox.bytes();
+        if(auto oldest = inbox.oldest_received())
+            g.processing_lag_seconds = std::chrono::duration<double>(opts.clock() - *oldest).count();
+        detail::pipeline_stats p;
+        {
+            std::lock_guard lock(snapshot_mutex);
+            p = pipe_stats;
+        }
+        auto d = [](auto v) { return static_cast<double>(v); };
+        g.extras = {
+            {"duplicate_events_total", "Retries and replays of events already seen, not dispatched again.", true, d(p.duplicate_events)},
+            {"late_events_total", "Events dispatched flagged late (older than what their fleet had released).", true, d(p.late_events)},
+            {"transitions_total", "Fleet stage and health transitions.", true, d(p.transitions)},
+            {"fleet_merges_total", "Journeys merged into their fleet once linked.", true, d(p.merges)},
+            {"impossible_transitions_total", "Events whose stage move the lifecycle does not allow (not applied).", true, d(p.impossible_transitions)},
+            {"released_early_total", "Events released before their reorder window ended (buffer full).", true, d(p.released_early)},
+            {"dedup_evicted_early_total", "Event identities forgotten before their retention ended (memory bound).", true, d(p.dedup_evicted_early)},
+            {"operations_completed_total", "Tracked resource operations completed.", true, d(p.operations_completed)},
+            {"operations_timed_out_total", "Tracked resource operations that timed out.", true, d(p.operations_timed_out)},
+            {"callback_retries_total", "Callback attempts retried after a failure.", true, d(disp->retries())},
+            {"callback_dead_letters_total", "Callbacks dead-lettered after every attempt failed.", true, d(disp->dead_lettered())},
+            {"reorder_held_events", "Events held in the reorder window.", false, d(p.held)},
+            {"reorder_held_bytes", "Approximate bytes held in the reorder window.", false, d(p.held_bytes)},
+            {"dedup_identities", "Event identities remembered.", false, d(p.identities)},
+            {"fleets", "Fleets known.", false, d(p.fleets)},
+            {"tracked_operations", "Resource operations awaiting their outcome.", false, d(p.tracked_operations)},
+            {"callback_backlog", "Callback calls queued or waiting for a retry.", false, d(disp->backlog())},
+        };
+        return metrics.render(g);
+    }
+
     void publish_snapshot()
     {
         auto st = pipe.stats();
@@ -701,17 +736,7 @@ private:
             return respond(up ? 200 : 503, up ? "ok\n" : "stopping\n", "text/plain");
         }
         core_->metrics.count_response(200, {});
-        respond(200, core_->metrics.render(gauges()), "text/plain; version=0.0.4");
-    }
-
-    detail::metrics::gauges gauges() const
-    {
-        detail::metrics::gauges g;
-        g.inbox_depth = core_->inbox.depth();
-        g.inbox_bytes = core_->inbox.bytes();
-        if(auto oldest = core_->inbox.oldest_received())
-            g.processing_lag_seconds = std::chrono::duration<double>(core_->opts.clock() - *oldest).count();
-        return g;
+        respond(200, core_->metrics_text(), "text/plain; version=0.0.4");
     }
 
     void on_body(error_code ec)
@@ -1194,12 +1219,6 @@ receiver_stats receiver::stats() const
     return s;
 }
 
-std::string receiver::metrics_text() const
-{
-    detail::metrics::gauges g;
-    g.inbox_depth = impl_->inbox.depth();
-    g.inbox_bytes = impl_->inbox.bytes();
-    return impl_->metrics.render(g);
-}
+std::string receiver::metrics_text() const { return impl_->metrics_text(); }
 
 } // namespace catena::webhooks

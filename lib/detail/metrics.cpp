@@ -100,6 +100,14 @@ std::string metrics::render(gauges const& g) const
               "# TYPE catena_webhooks_processing_lag_seconds gauge\ncatena_webhooks_processing_lag_seconds %.6f\n",
          g.processing_lag_seconds);
 
+    for(auto const& x : g.extras)
+    {
+        std::string const name = std::string("catena_webhooks_") + x.name;
+        out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
+        out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
+        line(out, "%s %.17g\n", name.c_str(), x.value);
+    }
+
     out += "# HELP catena_webhooks_ack_latency_seconds Time from the end of a request to its 202 being queued for writing.\n"
            "# TYPE catena_webhooks_ack_latency_seconds histogram\n";
     unsigned long long cumulative = 0;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace catena::webhooks::detail {
 
@@ -44,6 +45,15 @@ public:
         std::uint64_t inbox_depth = 0;
         std::uint64_t inbox_bytes = 0;
         double processing_lag_seconds = 0;
+        /// Further series (processing): name, help, true for a counter, value.
+        struct extra
+        {
+            char const* name;
+            char const* help;
+            bool counter;
+            double value;
+        };
+        std::vector<extra> extras;
     };
     std::string render(gauges const& g) const;
 

@@ -109,6 +109,9 @@ public:
         return std::nullopt;
     }
 
+    /// True when a release is needed now to get back within the bounds.
+    bool over_bounds() const noexcept { return by_key_.size() > max_count_ || bytes_ > max_bytes_; }
+
     std::size_t size() const noexcept { return by_key_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }
     std::uint64_t released_early() const noexcept { return released_early_; }

@@ -18,6 +18,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -689,6 +691,127 @@ BOOST_AUTO_TEST_CASE(graceful_stop_loses_no_acknowledged_delivery)
     // After stop nothing listens any more.
     cs::client late(s->ep(), no_retry());
     BOOST_TEST(late.send(make_message(), secret).status == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(scenario_with_retries_and_shuffling_gives_each_event_once_and_expected_fleet_states)
+{
+    cs::scenario_options so;
+    so.fleets = 20;
+    so.seed = 11;
+    so.duplicate_rate = 0.3;
+    so.jitter = 1500ms; // sent out of occurrence order
+    so.start = cw::system_now() - 1h;
+    auto const sc = cs::make_scenario(so, {}, webhook_id);
+
+    auto o = base_options();
+    o.processing.reorder_window = 3000ms; // the whole scenario arrives within it
+    std::mutex tm;
+    std::vector<cw::transition> transitions;
+    std::vector<std::future<cw::operation_result>> operations;
+    std::map<std::string, cw::operation_status> expected_operations;
+    server s(o, [&](cw::receiver& rx) {
+        rx.on_transition([&](cw::transition const& t) {
+            std::lock_guard lock(tm);
+            transitions.push_back(t);
+        });
+    });
+    // Track every operation the scenario completes, as a service would after its write.
+    for(auto const& m : sc.messages)
+        if(!m.duplicate && (m.msg.event_name == "resource_operation.succeeded" || m.msg.event_name == "resource_operation.failed"))
+        {
+            auto const id = std::string(m.msg.data[0].as_object().at("id").as_string());
+            expected_operations[id] = m.msg.event_name.ends_with("succeeded") ? cw::operation_status::success
+                                                                              : cw::operation_status::failed;
+            operations.push_back(s.rx.track_operation(id, 60s));
+        }
+
+    cs::client c(s.ep(), no_retry());
+    for(auto const& m : sc.messages)
+        BOOST_REQUIRE(c.send(m.msg, secret, m.duplicate ? 2 : 1).status == 202u);
+    BOOST_REQUIRE(s.wait_events(sc.unique_records, 15000ms));
+    std::this_thread::sleep_for(200ms);
+    BOOST_TEST(s.events.size() == sc.unique_records); // each event once
+    auto const st = s.rx.stats();
+    BOOST_TEST(st.late_events == 0u);
+    BOOST_TEST(st.duplicate_events == sc.messages.size() - sc.unique_events);
+
+    // Events are released in occurrence order.
+    std::lock_guard lock(s.m);
+    for(std::size_t i = 1; i < s.events.size(); ++i)
+    {
+        auto time = [](cw::event const& e) { return e.occurred_at ? *e.occurred_at : *e.updated_at; };
+        BOOST_TEST((time(s.events[i - 1]) <= time(s.events[i])), "event " << i);
+    }
+    // Every fleet ends where the scenario says, and its transitions came through on_transition.
+    for(auto const& f : sc.fleets)
+    {
+        BOOST_TEST_CONTEXT(f.fleet_ref)
+        {
+            auto const fs = s.rx.fleet("ref:" + f.fleet_ref);
+            BOOST_REQUIRE(fs.has_value());
+            BOOST_TEST(cw::to_string(fs->stage) == f.stage);
+            BOOST_TEST(cw::to_string(fs->health) == f.health);
+            if(!f.fleet_id.empty())
+                BOOST_TEST(fs->key == f.fleet_id);
+            auto const h = s.rx.history(fs->key);
+            BOOST_REQUIRE(!h.empty());
+            BOOST_TEST(h.front().from.empty());
+            BOOST_TEST(h.front().to == "invited");
+        }
+    }
+    {
+        std::lock_guard tl(tm);
+        BOOST_TEST(transitions.size() == st.transitions);
+    }
+    for(auto& f : operations)
+    {
+        BOOST_REQUIRE((f.wait_for(5s) == std::future_status::ready));
+        auto const r = f.get();
+        BOOST_TEST((r.status == expected_operations.at(r.operation_id)));
+        if(r.status == cw::operation_status::failed)
+            BOOST_TEST(r.error_type == "auth");
+        else
+            BOOST_TEST(!r.resource_id.empty());
+    }
+    BOOST_TEST(!operations.empty());
+    auto const metrics = s.rx.metrics_text();
+    BOOST_TEST(metrics.find("catena_webhooks_duplicate_events_total ") != std::string::npos);
+    BOOST_TEST(metrics.find("catena_webhooks_transitions_total ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reports_subscription_health_events)
+{
+    std::promise<cw::subscription_event> got;
+    server s(base_options(), [&](cw::receiver& rx) {
+        rx.on_subscription([&](cw::subscription_event const& e) { got.set_value(e); });
+    });
+    cs::message m;
+    m.webhook_id = webhook_id;
+    m.event_name = "webhook.staled";
+    m.event_id = "01936b2e-7c00-7000-8000-00000000beef";
+    m.data.push_back(boost::json::object{{"id", "sub-7"}, {"url", "https://partner.example/catena"},
+                                         {"event_name", "vehicle_location.added"}, {"status", "stale"}});
+    cs::client c(s.ep(), no_retry());
+    BOOST_TEST(c.send(m, secret).status == 202u);
+    auto f = got.get_future();
+    BOOST_REQUIRE((f.wait_for(5s) == std::future_status::ready));
+    auto const e = f.get();
+    BOOST_TEST(e.subscription_id == "sub-7");
+    BOOST_TEST(e.action == "staled");
+    BOOST_TEST(e.delivery_stopped());
+}
+
+BOOST_AUTO_TEST_CASE(flushes_held_events_on_stop)
+{
+    auto o = base_options();
+    o.processing.reorder_window = 60s; // far longer than the test
+    server s(o);
+    cs::client c(s.ep(), no_retry());
+    BOOST_TEST(c.send(make_message("vehicle.added", "held-1"), secret).status == 202u);
+    std::this_thread::sleep_for(200ms);
+    BOOST_TEST(s.rx.stats().held_events == 1u);
+    s.shutdown();
+    BOOST_TEST(s.events.size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // receiver_
