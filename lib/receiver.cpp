@@ -1098,7 +1098,9 @@ receiver& receiver::on_subscription(subscription_handler h)
 void receiver::track_operation(std::string operation_id, operation_handler h, std::chrono::seconds timeout)
 {
     auto const deadline = impl_->opts.clock() + timeout;
-    net::dispatch(impl_->processing,
+    // Posted, never run inline: a callback on the processing strand may call this while the
+    // pipeline is in the middle of completing operations.
+    net::post(impl_->processing,
                   [self = impl_, id = std::move(operation_id), h = std::move(h), deadline]() mutable {
                       if(auto ec = self->pipe.track(id, std::move(h), deadline))
                       {
@@ -1115,7 +1117,7 @@ std::future<operation_result> receiver::track_operation(std::string operation_id
     auto promise = std::make_shared<std::promise<operation_result>>();
     auto f = promise->get_future();
     auto const deadline = impl_->opts.clock() + timeout;
-    net::dispatch(impl_->processing, [self = impl_, id = std::move(operation_id), promise, deadline]() mutable {
+    net::post(impl_->processing, [self = impl_, id = std::move(operation_id), promise, deadline]() mutable {
         auto ec = self->pipe.track(
             id, [promise](operation_result const& r) { promise->set_value(r); }, deadline);
         if(ec)
