@@ -104,7 +104,7 @@ void dispatcher::pump(queue_ptr const& q)
 {
     while(!q->busy && !q->jobs.empty())
     {
-        if(!callback_ex_)
+        if(!callback_ex_ || q->jobs.front().internal)
         {
             if(!finish(q, invoke_callback(q->jobs.front().call)))
                 return;

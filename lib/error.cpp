@@ -63,10 +63,14 @@ constexpr error_info infos[] = {
     {"dedup_memory_full", "event identities were forgotten before their retention ended", condition::limit_exceeded},
     {"too_many_operations", "too many tracked operations", condition::limit_exceeded},
     {"callback_dead_lettered", "a callback failed on every attempt; the call was dead-lettered", condition::usage},
+    {"store_locked", "the data directory is in use by another process", condition::unavailable},
+    {"store_not_ours", "the database file is not a catena-webhooks store (foreign or corrupt); it was left untouched",
+     condition::usage},
+    {"store_newer_schema", "the store was written by a newer version; it was left untouched", condition::usage},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::callback_dead_lettered) + 1,
+static_assert(info_count == static_cast<int>(error::store_newer_schema) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept

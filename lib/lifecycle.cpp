@@ -4,6 +4,9 @@
 
 #include "detail/lifecycle.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <array>
 
@@ -473,6 +476,195 @@ std::size_t lifecycle::fleet_count() const
 {
     std::lock_guard lock(mutex_);
     return fleets_.size();
+}
+
+namespace {
+
+namespace json = boost::json;
+
+json::value time_value(std::optional<timestamp> t)
+{
+    return t ? json::value(t->time_since_epoch().count()) : json::value(nullptr);
+}
+
+std::optional<timestamp> time_of(json::object const& o, std::string_view k)
+{
+    if(auto const* v = o.if_contains(k); v && v->is_int64())
+        return timestamp{std::chrono::microseconds(v->get_int64())};
+    return std::nullopt;
+}
+
+std::string str_of(json::object const& o, std::string_view k)
+{
+    if(auto const* v = o.if_contains(k); v && v->is_string())
+        return std::string(v->get_string());
+    return {};
+}
+
+json::array strings(std::vector<std::string> const& v)
+{
+    json::array a;
+    for(auto const& s : v)
+        a.emplace_back(s);
+    return a;
+}
+
+std::vector<std::string> strings_of(json::object const& o, std::string_view k)
+{
+    std::vector<std::string> v;
+    if(auto const* a = o.if_contains(k); a && a->is_array())
+        for(auto const& e : a->get_array())
+            if(e.is_string())
+                v.emplace_back(e.get_string());
+    return v;
+}
+
+json::object key_doc(order_key const& k)
+{
+    return json::object{{"t", k.time.time_since_epoch().count()},
+                        {"e", k.envelope_id},
+                        {"i", k.record_index},
+                        {"r", k.record_id},
+                        {"s", k.sequence}};
+}
+
+order_key key_of(json::object const& o)
+{
+    order_key k;
+    k.time = time_of(o, "t").value_or(timestamp{});
+    k.envelope_id = str_of(o, "e");
+    if(auto const* i = o.if_contains("i"); i && i->is_number())
+        k.record_index = static_cast<std::uint32_t>(i->to_number<std::uint64_t>());
+    k.record_id = str_of(o, "r");
+    if(auto const* q = o.if_contains("s"); q && q->is_number())
+        k.sequence = q->to_number<std::uint64_t>();
+    return k;
+}
+
+} // namespace
+
+std::string lifecycle::snapshot(std::string const& key) const
+{
+    std::lock_guard lock(mutex_);
+    auto it = fleets_.find(key);
+    if(it == fleets_.end())
+        return {};
+    auto const& st = it->second.state;
+    json::object streams;
+    for(auto const& [name, k] : it->second.last_released)
+        streams[name] = key_doc(k);
+    json::object o{{"key", st.key},
+                   {"fleet_id", st.fleet_id},
+                   {"fleet_ref", st.fleet_ref},
+                   {"invitation_ids", strings(st.invitation_ids)},
+                   {"connection_ids", strings(st.connection_ids)},
+                   {"stage", to_string(st.stage)},
+                   {"health", to_string(st.health)},
+                   {"failed_executions", st.failed_executions},
+                   {"last_event", st.last_event},
+                   {"last_occurred_at", time_value(st.last_occurred_at)},
+                   {"streams", std::move(streams)}};
+    return json::serialize(o);
+}
+
+bool lifecycle::restore(std::string_view doc)
+{
+    error_code ec;
+    auto v = json::parse(doc, ec);
+    if(ec || !v.is_object())
+        return false;
+    auto const& o = v.get_object();
+    fleet_record f;
+    auto& st = f.state;
+    st.key = str_of(o, "key");
+    if(st.key.empty())
+        return false;
+    st.fleet_id = str_of(o, "fleet_id");
+    st.fleet_ref = str_of(o, "fleet_ref");
+    st.invitation_ids = strings_of(o, "invitation_ids");
+    st.connection_ids = strings_of(o, "connection_ids");
+    st.stage = parse_stage(str_of(o, "stage")).value_or(stage::none);
+    st.health = parse_health(str_of(o, "health")).value_or(health::ok);
+    if(auto const* n = o.if_contains("failed_executions"); n && n->is_number())
+        st.failed_executions = n->to_number<std::uint64_t>();
+    st.last_event = str_of(o, "last_event");
+    st.last_occurred_at = time_of(o, "last_occurred_at");
+    if(auto const* s = o.if_contains("streams"); s && s->is_object())
+        for(auto const& kv : s->get_object())
+            if(kv.value().is_object())
+                f.last_released.emplace(std::string(kv.key()), key_of(kv.value().get_object()));
+
+    std::lock_guard lock(mutex_);
+    auto const key = st.key;
+    if(!st.fleet_id.empty())
+        aliases_["fleet:" + st.fleet_id] = key;
+    if(!st.fleet_ref.empty())
+        aliases_["ref:" + st.fleet_ref] = key;
+    for(auto const& i : st.invitation_ids)
+        aliases_["invitation:" + i] = key;
+    for(auto const& c : st.connection_ids)
+        aliases_["connection:" + c] = key;
+    fleets_[key] = std::move(f);
+    return true;
+}
+
+void lifecycle::restore_history(std::vector<transition> const& ts)
+{
+    std::lock_guard lock(mutex_);
+    for(auto const& t : ts)
+    {
+        auto it = fleets_.find(t.fleet_key);
+        if(it == fleets_.end())
+        {
+            auto a = aliases_.find(t.fleet_key);
+            if(a == aliases_.end() || (it = fleets_.find(a->second)) == fleets_.end())
+                continue;
+        }
+        record(it->second, t);
+    }
+}
+
+std::string transition_to_json(transition const& t)
+{
+    json::object o{{"fleet_key", t.fleet_key},
+                   {"fleet_id", t.fleet_id},
+                   {"fleet_ref", t.fleet_ref},
+                   {"dimension", to_string(t.what)},
+                   {"from", t.from},
+                   {"to", t.to},
+                   {"cause", t.cause},
+                   {"event_id", t.event_id},
+                   {"record_id", t.record_id},
+                   {"occurred_at", time_value(t.occurred_at)},
+                   {"idempotency_key", t.idempotency_key}};
+    return json::serialize(o);
+}
+
+std::optional<transition> transition_from_json(std::string_view doc)
+{
+    error_code ec;
+    auto v = json::parse(doc, ec);
+    if(ec || !v.is_object())
+        return std::nullopt;
+    auto const& o = v.get_object();
+    transition t;
+    t.fleet_key = str_of(o, "fleet_key");
+    t.fleet_id = str_of(o, "fleet_id");
+    t.fleet_ref = str_of(o, "fleet_ref");
+    t.what = str_of(o, "dimension") == "health" ? dimension::health : dimension::stage;
+    auto name = [&](std::string const& s) -> std::string_view {
+        if(t.what == dimension::health)
+            return parse_health(s) ? to_string(*parse_health(s)) : std::string_view{};
+        return parse_stage(s) ? to_string(*parse_stage(s)) : std::string_view{};
+    };
+    t.from = name(str_of(o, "from"));
+    t.to = name(str_of(o, "to"));
+    t.cause = str_of(o, "cause");
+    t.event_id = str_of(o, "event_id");
+    t.record_id = str_of(o, "record_id");
+    t.occurred_at = time_of(o, "occurred_at");
+    t.idempotency_key = str_of(o, "idempotency_key");
+    return t;
 }
 
 } // namespace detail

@@ -108,8 +108,19 @@ pipeline::pipeline(pipeline_options opts, pipeline_sink& sink)
 {
 }
 
-void pipeline::push(inbox_entry const& e, timestamp now)
+void pipeline::restore(std::vector<std::string> const& fleets, std::vector<transition> const& history,
+                       std::vector<std::pair<identity_digest, timestamp>> const& identities)
 {
+    for(auto const& f : fleets)
+        lifecycle_.restore(f);
+    lifecycle_.restore_history(history);
+    for(auto const& [d, t] : identities)
+        dedup_.insert(d, t);
+}
+
+push_result pipeline::push(inbox_entry const& e, timestamp now)
+{
+    push_result result;
     now_ = std::max(now_, now);
     auto ec = env_.parse(e.body, opts_.envelope);
     if(!ec)
@@ -126,7 +137,7 @@ void pipeline::push(inbox_entry const& e, timestamp now)
         d.event_type = e.event_type;
         d.body = e.body;
         sink_.on_dead_letter(std::move(d));
-        return;
+        return result;
     }
 
     auto const evicted_before = dedup_.evicted_early();
@@ -138,11 +149,13 @@ void pipeline::push(inbox_entry const& e, timestamp now)
         std::string identity;
         identity.reserve(e.webhook_id.size() + envelope_id.size() + 3);
         identity.append("e\x1f").append(e.webhook_id).append("\x1f").append(envelope_id);
-        if(!dedup_.insert(digest_of(identity), now))
+        auto const d = digest_of(identity);
+        if(!dedup_.insert(d, now))
         {
             ++stats_.duplicate_events;
-            return;
+            return result;
         }
+        result.identities.push_back(d);
     }
 
     auto const records = env_.records();
@@ -181,16 +194,22 @@ void pipeline::push(inbox_entry const& e, timestamp now)
             if(repeats > 0)
                 ev.idempotency_key += "#" + std::to_string(repeats);
         }
-        if(envelope_id.empty() && !dedup_.insert(digest_of("r\x1f" + ev.idempotency_key), now))
+        if(envelope_id.empty())
         {
-            ++stats_.duplicate_events;
-            continue;
+            auto const d = digest_of("r\x1f" + ev.idempotency_key);
+            if(!dedup_.insert(d, now))
+            {
+                ++stats_.duplicate_events;
+                continue;
+            }
+            result.identities.push_back(d);
         }
         ev.record = *r.fields;
         order_key key{order_time(ev, envelope_id, env_.sent_at(), e.received_at), std::string(envelope_id),
                       static_cast<std::uint32_t>(i), ev.record_id, e.sequence};
         auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;
         reorder_.push(std::move(key), std::move(ev), bytes, now);
+        ++result.events;
         // The bounds hold at every step, even within one delivery of many records.
         if(reorder_.over_bounds())
             release(now);
@@ -200,6 +219,7 @@ void pipeline::push(inbox_entry const& e, timestamp now)
                          std::to_string(evicted - evicted_before) +
                              " identities forgotten early; raise the identity bound to keep them for the whole retention",
                          nullptr);
+    return result;
 }
 
 void pipeline::release(timestamp now)
@@ -270,6 +290,8 @@ void pipeline::deliver(order_key const& key, event&& ev)
     std::optional<event> for_operation;
     if(operation)
         for_operation = ev;
+    auto const sequence = ev.sequence;
+    auto const fleet_key = ev.fleet_key;
 
     sink_.on_event(std::move(ev));
     for(auto& t : out_.transitions)
@@ -281,6 +303,7 @@ void pipeline::deliver(order_key const& key, event&& ev)
         complete_operation(*for_operation);
     if(sub)
         sink_.on_subscription(std::move(*sub));
+    sink_.on_settled(sequence, fleet_key);
 }
 
 void pipeline::complete_operation(event const& ev)

@@ -9,6 +9,7 @@
 #include "detail/inbox.hpp"
 #include "detail/metrics.hpp"
 #include "detail/pipeline.hpp"
+#include "detail/store.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +23,7 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -95,7 +97,6 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         , grace_timer(accept_strand)
         , release_timer(processing)
         , backlog_timer(processing)
-        , inbox(opts.limits.max_inbox_entries, opts.limits.max_inbox_bytes, opts.request_id_memory)
         , secrets(std::make_shared<secret_ring const>(opts.secrets))
         , pipe(pipeline_options_of(opts), *this)
     {
@@ -124,7 +125,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     tcp::endpoint bound;
 
     detail::metrics metrics;
-    detail::memory_inbox inbox;
+    std::unique_ptr<detail::store> store; // set by start()
+    std::string start_detail;             // why start() failed, in one line
     std::atomic<std::shared_ptr<secret_ring const>> secrets;
 
     // Handlers: written before start(), read-only afterwards.
@@ -257,9 +259,11 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         error_code ec;
     };
 
-    // Verifies and keeps one delivery. Runs on the session's strand; never blocks.
-    template<class Fields>
-    answer deliver(http::request<http::string_body, Fields>& req, std::string const& remote)
+    // Verifies and keeps one delivery, then calls done(answer) once the store has kept it or
+    // refused it: at once on a verification failure, otherwise possibly from the store's
+    // writer thread. Runs on the session's strand; never blocks.
+    template<class Fields, class Done>
+    void deliver(http::request<http::string_body, Fields>& req, std::string const& remote, Done done)
     {
         auto field = [&req](std::string_view name) -> std::string_view {
             auto it = req.find(name);
@@ -279,7 +283,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             if(r.error() == condition::unauthenticated)
                 a.status = opts.unverified_status;
             report(r.error(), a.status, "delivery from " + remote, std::string(h.request_id), std::string(h.webhook_id));
-            return a;
+            return done(a);
         }
 
         detail::inbox_entry e;
@@ -295,22 +299,30 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
         e.sent_at = r->sent_at;
         e.received_at = now;
-
-        switch(inbox.append(e, now))
-        {
-        case detail::memory_inbox::append_result::kept:
-            schedule_processing();
-            return {202, {}};
-        case detail::memory_inbox::append_result::duplicate:
-            metrics.count_duplicate_request();
-            return {202, {}};
-        case detail::memory_inbox::append_result::full:
-            break;
-        }
-        answer a{503, make_error_code(error::inbox_full)};
-        report(a.ec, a.status, "inbox full; delivery from " + remote, std::string(h.request_id),
-               std::string(h.webhook_id));
-        return a;
+        std::string request_id(h.request_id), webhook_id(h.webhook_id);
+        store->append(std::move(e), now,
+                      [self = shared_from_this(), done = std::move(done), remote, request_id = std::move(request_id),
+                       webhook_id = std::move(webhook_id)](detail::append_status st, std::uint64_t, error_code ec) mutable {
+                          switch(st)
+                          {
+                          case detail::append_status::kept:
+                              self->schedule_processing();
+                              return done(answer{202, {}});
+                          case detail::append_status::duplicate:
+                              self->metrics.count_duplicate_request();
+                              return done(answer{202, {}});
+                          case detail::append_status::full:
+                          case detail::append_status::failed:
+                              break;
+                          }
+                          answer a{503, ec ? ec : make_error_code(error::store_failure)};
+                          self->report(a.ec, a.status,
+                                       (st == detail::append_status::full ? "backlog full; delivery from "
+                                                                           : "could not keep the delivery from ") +
+                                           remote,
+                                       std::move(request_id), std::move(webhook_id));
+                          done(a);
+                      });
     }
 
     //--------------------------------------------------------------------------
@@ -341,20 +353,111 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             });
             return;
         }
-        for(int i = 0; i < 256; ++i)
-        {
-            auto e = inbox.pop();
-            if(!e)
-                break;
-            pipe.push(*e, now);
-        }
+        auto batch = store->take(256);
+        for(auto& e : batch)
+            push(e, now);
         pipe.release(opts.clock());
-        if(inbox.depth() > 0)
+        flush_progress();
+        if(batch.size() == 256)
             schedule_processing();
         else if(sessions_closed.load())
             return final_flush();
         arm_release_timer();
         publish_snapshot();
+    }
+
+    //--------------------------------------------------------------------------
+    // Progress: a delivery is processed once every event it held has settled and every
+    // callback of those events has finished (a marker job behind them in their fleet's
+    // queue). Then its processed mark, identities, the fleet snapshots its events left and
+    // their transitions are committed together, so a restart neither skips nor repeats.
+
+    struct entry_progress
+    {
+        std::int64_t outstanding = 0; // events not settled-and-called-back yet
+        bool pushing = true;
+        std::size_t bytes = 0;
+        std::vector<detail::identity_digest> identities;
+        timestamp seen{};
+    };
+    std::unordered_map<std::uint64_t, entry_progress> entries;
+    detail::progress pending;
+    std::unordered_map<std::string, std::string> pending_snapshots;
+    std::vector<std::string> settle_removed;          // merges since the last settled event
+    std::vector<transition> settle_transitions;       // transitions since the last settled event
+    bool flush_scheduled = false;
+
+    void push(detail::inbox_entry const& e, timestamp now)
+    {
+        auto& ep = entries[e.sequence];
+        ep.bytes = e.bytes();
+        ep.seen = now;
+        auto r = pipe.push(e, now);
+        auto it = entries.find(e.sequence);
+        it->second.identities = std::move(r.identities);
+        it->second.outstanding += static_cast<std::int64_t>(r.events);
+        it->second.pushing = false;
+        if(it->second.outstanding <= 0)
+            complete(it);
+    }
+
+    void complete(std::unordered_map<std::uint64_t, entry_progress>::iterator it)
+    {
+        pending.processed.push_back(it->first);
+        pending.processed_bytes += it->second.bytes;
+        for(auto const& d : it->second.identities)
+            pending.identities.emplace_back(d, it->second.seen);
+        entries.erase(it);
+        request_flush();
+    }
+
+    void on_settled(std::uint64_t sequence, std::string const& fleet_key) override
+    {
+        auto job = detail::callback_job{};
+        job.internal = true;
+        job.handler = "settle";
+        auto snapshot = fleet_key.empty() ? std::string() : pipe.fleets().snapshot(fleet_key);
+        job.call = [this, sequence, key = fleet_key, snapshot = std::move(snapshot), removed = std::move(settle_removed),
+                    ts = std::move(settle_transitions)]() mutable {
+            for(auto& k : removed)
+            {
+                pending_snapshots.erase(k);
+                pending.removed_fleets.push_back(std::move(k));
+            }
+            if(!snapshot.empty())
+                pending_snapshots[key] = std::move(snapshot);
+            for(auto& t : ts)
+                pending.transitions.push_back(std::move(t));
+            if(auto it = entries.find(sequence); it != entries.end())
+                if(--it->second.outstanding <= 0 && !it->second.pushing)
+                    complete(it);
+            request_flush();
+        };
+        settle_removed.clear();
+        settle_transitions.clear();
+        dispatcher().enqueue(fleet_key, std::move(job));
+    }
+
+    void request_flush()
+    {
+        if(flush_scheduled)
+            return;
+        flush_scheduled = true;
+        net::post(processing, [self = shared_from_this()] { self->flush_progress(); });
+    }
+
+    void flush_progress()
+    {
+        flush_scheduled = false;
+        if(!store)
+            return;
+        for(auto& [k, snap] : pending_snapshots)
+            pending.fleets.emplace_back(k, std::move(snap));
+        pending_snapshots.clear();
+        if(pending.empty())
+            return;
+        store->commit(std::move(pending));
+        pending = {};
     }
 
     // Wakes the processing strand when the next held event or operation deadline is due.
@@ -385,9 +488,11 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     {
         if(flushed)
             return;
-        while(auto e = inbox.pop())
-            pipe.push(*e, opts.clock());
+        for(auto batch = store->take(256); !batch.empty(); batch = store->take(256))
+            for(auto& e : batch)
+                push(e, opts.clock());
         pipe.flush(opts.clock());
+        flush_progress();
         flushed = true;
         release_at.reset();
         release_timer.cancel();
@@ -398,10 +503,13 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     std::string metrics_text() const
     {
         detail::metrics::gauges g;
-        g.inbox_depth = inbox.depth();
-        g.inbox_bytes = inbox.bytes();
-        if(auto oldest = inbox.oldest_received())
-            g.processing_lag_seconds = std::chrono::duration<double>(opts.clock() - *oldest).count();
+        if(store)
+        {
+            g.inbox_depth = store->backlog();
+            g.inbox_bytes = store->backlog_bytes();
+            if(auto oldest = store->oldest_unprocessed())
+                g.processing_lag_seconds = std::chrono::duration<double>(opts.clock() - *oldest).count();
+        }
         detail::pipeline_stats p;
         {
             std::lock_guard lock(snapshot_mutex);
@@ -426,6 +534,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             {"fleets", "Fleets known.", false, d(p.fleets)},
             {"tracked_operations", "Resource operations awaiting their outcome.", false, d(p.tracked_operations)},
             {"callback_backlog", "Callback calls queued or waiting for a retry.", false, d(disp->backlog())},
+            {"store_bytes", "Size of the durable store on disk (0 in memory).", false,
+             d(store ? store->size_on_disk() : 0)},
         };
         return metrics.render(g);
     }
@@ -445,6 +555,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     void keep_dead_letter(dead_letter&& d)
     {
         metrics.dead_letters.fetch_add(1, std::memory_order_relaxed);
+        pending.dead_letters.push_back(d);
+        request_flush();
         {
             std::lock_guard lock(snapshot_mutex);
             recent_dead_letters.push_back(d);
@@ -544,6 +656,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
 
     void on_transition(transition&& t) override
     {
+        settle_transitions.push_back(t);
         auto p = std::make_shared<transition const>(std::move(t));
         enqueue_calls<transition_handler, transition>(p->fleet_key, transition_handlers, "on_transition", p,
                                                       p->idempotency_key, nullptr, &describe_transition);
@@ -552,6 +665,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     void on_merge(fleet_merge&& m) override
     {
         auto p = std::make_shared<fleet_merge const>(std::move(m));
+        settle_removed.push_back(p->from);
         dispatcher().merge(p->from, p->into);
         enqueue_calls<merge_handler, fleet_merge>(p->into, merge_handlers, "on_merge", p,
                                                   "merge/" + p->from + "/" + p->into, nullptr, &describe_merge);
@@ -583,6 +697,51 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     void begin_stop();
     error_code validate() const;
     error_code setup_tls();
+
+    // Opens the store and takes back what an earlier run left in it.
+    error_code open_store()
+    {
+        if(store)
+            return {};
+        detail::store_limits limits;
+        limits.max_backlog_entries = opts.limits.max_inbox_entries;
+        limits.max_backlog_bytes = opts.limits.max_inbox_bytes;
+        limits.request_id_memory = opts.request_id_memory;
+        if(opts.store.data_dir.empty())
+        {
+            store = detail::make_memory_store(limits);
+            return {};
+        }
+        std::error_code fs_ec;
+        std::filesystem::create_directories(opts.store.data_dir, fs_ec);
+        if(fs_ec)
+        {
+            start_detail = "cannot create " + opts.store.data_dir + ": " + fs_ec.message();
+            return error::store_failure;
+        }
+        detail::sqlite_options so;
+        so.path = (std::filesystem::path(opts.store.data_dir) / "catena-webhooks.db").string();
+        so.level = opts.store.level;
+        so.processed_retention = opts.store.processed_retention;
+        so.identity_retention = opts.processing.dedup_retention;
+        so.max_identities_loaded = opts.processing.dedup_max_identities;
+        so.history_per_fleet = opts.processing.max_history_per_fleet;
+        so.max_page_count = opts.store.max_page_count;
+        error_code ec;
+        auto s = detail::make_sqlite_store(so, limits, ec, start_detail);
+        if(ec)
+            return ec;
+        detail::recovered_state r;
+        if(auto rec = s->recover(r, opts.clock()))
+        {
+            start_detail = "cannot read the store in " + opts.store.data_dir;
+            return rec;
+        }
+        pipe.restore(r.fleets, r.transitions, r.identities);
+        store = std::move(s);
+        publish_snapshot();
+        return {};
+    }
 };
 
 //------------------------------------------------------------------------------
@@ -746,11 +905,15 @@ private:
         phase_ = phase::processing;
         disarm();
         auto const t0 = std::chrono::steady_clock::now();
-        auto a = core_->deliver(parser_->get(), remote_);
-        core_->metrics.count_response(a.status, a.ec);
-        if(a.status == 202)
-            core_->metrics.observe_ack_latency(std::chrono::steady_clock::now() - t0);
-        respond_status(a.status, a.ec);
+        // The answer waits for the store (a commit on disk); it comes back to this strand.
+        core_->deliver(parser_->get(), remote_, [self = this->shared_from_this(), t0](receiver::impl::answer a) {
+            net::dispatch(self->stream_.get_executor(), [self, a, t0] {
+                self->core_->metrics.count_response(a.status, a.ec);
+                if(a.status == 202)
+                    self->core_->metrics.observe_ack_latency(std::chrono::steady_clock::now() - t0);
+                self->respond_status(a.status, a.ec);
+            });
+        });
     }
 
     void on_read_error(error_code ec)
@@ -1149,6 +1312,8 @@ error_code receiver::start()
         return ec;
     if(auto ec = im.setup_tls())
         return ec;
+    if(auto ec = im.open_store())
+        return ec;
 
     error_code ec;
     tcp::acceptor a(im.accept_strand);
@@ -1166,8 +1331,12 @@ error_code receiver::start()
     im.acceptor.emplace(std::move(a));
     im.started.store(true);
     net::dispatch(im.accept_strand, [self = impl_] { self->do_accept(); });
+    // Deliveries an earlier run kept but did not process go first.
+    im.schedule_processing();
     return {};
 }
+
+std::string const& receiver::start_detail() const noexcept { return impl_->start_detail; }
 
 void receiver::stop() noexcept
 {
@@ -1202,7 +1371,7 @@ receiver_stats receiver::stats() const
     s.events = m.events.load();
     s.dead_letters = m.dead_letters.load();
     s.callback_errors = m.callback_errors.load();
-    s.inbox_depth = impl_->inbox.depth();
+    s.inbox_depth = impl_->store ? impl_->store->backlog() : 0;
     {
         std::lock_guard lock(impl_->snapshot_mutex);
         auto const& p = impl_->pipe_stats;

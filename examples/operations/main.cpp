@@ -19,7 +19,10 @@ int main()
     boost::asio::io_context ioc;
     cw::receiver_options opts;
     if(char const* s = std::getenv("CATENA_WEBHOOK_SECRET"))
-        opts.secrets.add_default(s);
+    {
+        opts.secrets.add_default(s); // tried for every subscription, as catena-webhookd does
+        opts.secrets.set_unknown_policy(cw::unknown_webhook_policy::try_defaults);
+    }
     // Catena retries within about 5 s; hold events up to 3 s to put them back in order.
     opts.processing.reorder_window = std::chrono::seconds(3);
     cw::receiver rx{ioc.get_executor(), std::move(opts)};

@@ -31,6 +31,8 @@ struct callback_job
     std::shared_ptr<event const> ev; ///< The event the call is about, if any (for dead letters).
     std::string description;     ///< What the call is about when it is not an event (JSON).
     unsigned attempts = 0;
+    /// The receiver's own bookkeeping: runs on the processing strand, never fails.
+    bool internal = false;
 };
 
 /** Runs callback jobs: one at a time per queue (a fleet), queues independent of each other.

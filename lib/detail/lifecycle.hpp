@@ -58,6 +58,13 @@ public:
     std::vector<transition> history(std::string_view key) const;
     std::size_t fleet_count() const;
 
+    /// The fleet under `key` as a JSON document for the store ("" if unknown).
+    std::string snapshot(std::string const& key) const;
+    /// Adds a fleet from snapshot() and links its ids; false if the document is not one.
+    bool restore(std::string_view snapshot);
+    /// Appends stored transitions to their fleets' histories.
+    void restore_history(std::vector<transition> const& ts);
+
 private:
     struct fleet_record
     {
@@ -76,6 +83,10 @@ private:
     std::unordered_map<std::string, fleet_record> fleets_;
     std::unordered_map<std::string, std::string> aliases_; // "fleet:", "ref:", "invitation:", "connection:" → key
 };
+
+/// A transition as a JSON document, and back (state names re-pointed to static storage).
+CATENA_WEBHOOKS_DECL std::string transition_to_json(transition const& t);
+CATENA_WEBHOOKS_DECL std::optional<transition> transition_from_json(std::string_view doc);
 
 } // namespace catena::webhooks::detail
 

@@ -54,6 +54,15 @@ public:
     virtual void on_problem(error_code ec, std::string detail, event const* ev) = 0;
     virtual void on_operation(operation_result&& r, operation_handler&& h) = 0;
     virtual void on_subscription(subscription_event&& s) = 0;
+    /// Everything one released event produced has been handed over.
+    virtual void on_settled(std::uint64_t /*sequence*/, std::string const& /*fleet_key*/) {}
+};
+
+/** What push() did with a delivery. */
+struct push_result
+{
+    std::size_t events = 0;                   ///< Records held for release.
+    std::vector<identity_digest> identities; ///< Identities it added (to be stored once processed).
 };
 
 struct pipeline_stats
@@ -89,7 +98,10 @@ class CATENA_WEBHOOKS_DECL pipeline
 public:
     pipeline(pipeline_options opts, pipeline_sink& sink);
 
-    void push(inbox_entry const& e, timestamp now);
+    push_result push(inbox_entry const& e, timestamp now);
+    /// Takes back what a store kept from an earlier run (before any push).
+    void restore(std::vector<std::string> const& fleets, std::vector<transition> const& history,
+                 std::vector<std::pair<identity_digest, timestamp>> const& identities);
     void release(timestamp now);
     /// Releases everything held (on stop).
     void flush(timestamp now);

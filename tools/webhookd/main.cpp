@@ -41,7 +41,11 @@ and writes each event as one JSON line.
                              X-Webhook-ID without its own (default CATENA_WEBHOOK_SECRET)
   --secrets-file FILE        lines "WEBHOOK_ID SECRET [NOT_AFTER]"; several lines per id for
                              rotation; reloaded on SIGHUP
-  --data-dir DIR             where the receiver keeps its state (default ./catena-data)
+  --data-dir DIR             where the durable store lives (default ./catena-data)
+  --durability process|power what a 202 survives: a crash of the process (default), or
+                             power loss too (fsync at every commit)
+  --memory                   keep everything in memory instead (a 202 then survives only a
+                             graceful stop)
   --events FILE|-            JSON Lines output of events and dead letters (default -: stdout)
   --reorder-window MS        how long events are held to be put in occurred_at order (default 2000)
   --tls-cert FILE            PEM certificate chain; with --tls-key turns on HTTPS
@@ -62,6 +66,8 @@ struct options
     std::string secret_env = "CATENA_WEBHOOK_SECRET";
     std::string secrets_file;
     std::string data_dir = "./catena-data";
+    bool memory = false;
+    cw::durability level = cw::durability::process;
     std::string events = "-";
     long reorder_window_ms = 2000;
     std::string tls_cert, tls_key;
@@ -117,6 +123,14 @@ options parse(int argc, char** argv)
         else if(a == "--secret-env") o.secret_env = value();
         else if(a == "--secrets-file") o.secrets_file = value();
         else if(a == "--data-dir") o.data_dir = value();
+        else if(a == "--memory") o.memory = true;
+        else if(a == "--durability")
+        {
+            auto v = value();
+            if(v != "process" && v != "power")
+                fail("--durability must be process or power, not " + v);
+            o.level = v == "power" ? cw::durability::power : cw::durability::process;
+        }
         else if(a == "--events") o.events = value();
         else if(a == "--reorder-window") o.reorder_window_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
         else if(a == "--tls-cert") o.tls_cert = value();
@@ -259,6 +273,9 @@ int main(int argc, char** argv)
     ro.tls.certificate_file = o.tls_cert;
     ro.tls.private_key_file = o.tls_key;
     ro.processing.reorder_window = std::chrono::milliseconds(o.reorder_window_ms);
+    if(!o.memory)
+        ro.store.data_dir = o.data_dir;
+    ro.store.level = o.level;
 
     net::io_context ioc(static_cast<int>(o.threads));
     cw::receiver rx(ioc.get_executor(), std::move(ro));
@@ -324,7 +341,11 @@ int main(int argc, char** argv)
     });
 
     if(auto ec = rx.start())
+    {
+        if(!rx.start_detail().empty())
+            fail(rx.start_detail());
         fail("cannot listen on " + o.listen + ": " + ec.message());
+    }
     auto const ep = rx.local_endpoint();
     std::string addr = ep.address().to_string();
     if(ep.address().is_v6())

@@ -81,6 +81,11 @@ enum class error
     dedup_memory_full,      ///< Event identities were forgotten before their retention ended.
     too_many_operations,    ///< The bound on tracked operations is reached.
     callback_dead_lettered, ///< A callback failed on every attempt; the call went to the dead letters.
+
+    // --- store ---------------------------------------------------------------------------
+    store_locked,           ///< The data directory is in use by another process.
+    store_not_ours,         ///< The database file is not a catena-webhooks store (foreign or corrupt); left untouched.
+    store_newer_schema,     ///< The store was written by a newer version; left untouched.
 };
 
 /** Groups of errors; compare an error_code against these. */

@@ -153,6 +153,9 @@ public:
     */
     [[nodiscard]] error_code start();
 
+    /// After start() failed: a one-line explanation (which file, which lock...), or empty.
+    std::string const& start_detail() const noexcept;
+
     /** Stops accepting, lets in-flight requests finish for up to timeouts.shutdown_grace,
         then closes every connection and processes what the inbox holds. Idempotent and
         thread-safe. Afterwards the receiver holds no work, so io_context::run() returns.

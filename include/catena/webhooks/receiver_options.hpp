@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -103,6 +104,30 @@ struct processing_options
     boost::asio::any_io_executor callback_executor{};
 };
 
+/** What a 202 survives when the store is on disk. */
+enum class durability
+{
+    /// A crash or kill of the process (SQLite WAL, synchronous=NORMAL). Not an OS crash or
+    /// power loss: the last transactions may then be lost.
+    process,
+    /// Power loss and OS crashes too: every commit waits for fsync (synchronous=FULL).
+    power,
+};
+
+/** Where kept deliveries and the processing state live. */
+struct store_options
+{
+    /// Directory of the durable store (one SQLite file, `catena-webhooks.db`, locked against
+    /// other processes). Empty: everything is kept in memory and a 202 survives nothing
+    /// but a graceful stop.
+    std::string data_dir;
+    durability level = durability::process;
+    /// Processed deliveries are kept this long (for inspection), then pruned.
+    std::chrono::seconds processed_retention{std::chrono::hours(24)};
+    /// Test hook: the file may not grow beyond this many pages, as if the disk were full.
+    std::uint64_t max_page_count = 0;
+};
+
 /** Options of a receiver. Validated by receiver::start(). */
 struct receiver_options
 {
@@ -126,6 +151,7 @@ struct receiver_options
     receiver_timeouts timeouts{};
     receiver_tls tls{};
     processing_options processing{};
+    store_options store{};
     /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
     std::chrono::seconds request_id_memory{900};
     /// The clock; tests inject their own.

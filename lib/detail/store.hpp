@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/detail/store.hpp - where kept deliveries and processing state live: the contract of every backend.
+#ifndef CATENA_WEBHOOKS_DETAIL_STORE_HPP
+#define CATENA_WEBHOOKS_DETAIL_STORE_HPP
+
+#include <catena/webhooks/event.hpp>
+#include <catena/webhooks/export.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/receiver_options.hpp>
+
+#include "detail/deduper.hpp"
+#include "detail/inbox.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace catena::webhooks::detail {
+
+/** What one processing step made durable: the deliveries it finished, and the state they produced. */
+struct progress
+{
+    std::vector<std::uint64_t> processed;               ///< Inbox sequences whose events all reached their callbacks.
+    std::size_t processed_bytes = 0;                    ///< Their inbox_entry::bytes(), summed.
+    std::vector<std::pair<identity_digest, timestamp>> identities; ///< Event identities of those deliveries.
+    std::vector<std::pair<std::string, std::string>> fleets;       ///< Fleet key → snapshot (upsert).
+    std::vector<std::string> removed_fleets;            ///< Keys merged into another fleet.
+    std::vector<transition> transitions;                ///< Appended to the history.
+    std::vector<dead_letter> dead_letters;
+
+    bool empty() const noexcept
+    {
+        return processed.empty() && identities.empty() && fleets.empty() && removed_fleets.empty() &&
+               transitions.empty() && dead_letters.empty();
+    }
+};
+
+/** What a store holds after a restart. */
+struct recovered_state
+{
+    std::vector<std::string> fleets;                    ///< Snapshots.
+    std::vector<transition> transitions;                ///< The newest of each fleet, oldest first.
+    std::vector<std::pair<identity_digest, timestamp>> identities;
+    std::uint64_t unprocessed = 0;                      ///< Deliveries kept but not processed.
+};
+
+enum class append_status
+{
+    kept,      ///< Durable (as the durability level promises); the sequence is set.
+    duplicate, ///< A request with this X-Request-ID was kept recently: not kept again.
+    full,      ///< The backlog is over its bound: not kept.
+    failed,    ///< The write failed (disk full, I/O error): not kept.
+};
+
+/** The storage contract. The in-memory and SQLite backends implement it; the conformance
+    tests run against each.
+
+    @par Thread safety
+    append() from any thread. take(), commit() and the queries from the processing thread.
+*/
+class CATENA_WEBHOOKS_DECL store
+{
+public:
+    using append_handler = std::function<void(append_status, std::uint64_t sequence, error_code)>;
+
+    virtual ~store() = default;
+
+    /** Keeps `e` and calls `done` once it is kept or refused, possibly on another thread,
+        never before the entry is as durable as the store promises. */
+    virtual void append(inbox_entry e, timestamp now, append_handler done) = 0;
+
+    /// Up to `max` kept deliveries not handed out yet, in sequence order.
+    virtual std::vector<inbox_entry> take(std::size_t max) = 0;
+
+    /// Makes `p` durable (asynchronously for stores that write behind).
+    virtual void commit(progress p) = 0;
+
+    /// What a previous run left. Call once, before anything else.
+    virtual error_code recover(recovered_state& out, timestamp now) = 0;
+
+    /// Kept deliveries not processed yet, and their bytes.
+    virtual std::size_t backlog() const = 0;
+    virtual std::size_t backlog_bytes() const = 0;
+    virtual std::optional<timestamp> oldest_unprocessed() const = 0;
+    /// Bytes used on disk (0 in memory).
+    virtual std::uint64_t size_on_disk() const = 0;
+    /// The most recent dead letters, oldest first.
+    virtual std::vector<dead_letter> dead_letters(std::size_t max) const = 0;
+    /// Waits until everything committed or appended so far is written (shutdown, tests).
+    virtual void sync() = 0;
+};
+
+/** Bounds and durability of a store. */
+struct store_limits
+{
+    std::size_t max_backlog_entries = 100'000;
+    std::size_t max_backlog_bytes = 512u << 20;
+    std::chrono::seconds request_id_memory{900};
+};
+
+/// The in-memory store: nothing survives the process.
+CATENA_WEBHOOKS_DECL std::unique_ptr<store> make_memory_store(store_limits limits);
+
+struct sqlite_options
+{
+    std::string path;                  ///< The database file.
+    durability level = durability::process;
+    std::size_t max_batch = 1024;      ///< Most appends per transaction.
+    std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
+    std::chrono::seconds identity_retention{std::chrono::hours(24 * 15)};
+    std::size_t max_identities_loaded = 2'000'000;
+    std::size_t history_per_fleet = 256;
+    /// Test hook: refuse to grow the file beyond this many pages (0: no limit), as a full disk would.
+    std::uint64_t max_page_count = 0;
+};
+
+/** Opens (creating if absent) the SQLite store at o.path, locked against other processes.
+    @param why set to a one-line explanation on failure.
+*/
+CATENA_WEBHOOKS_DECL std::unique_ptr<store> make_sqlite_store(sqlite_options const& o, store_limits limits,
+                                                              error_code& ec, std::string& why);
+
+} // namespace catena::webhooks::detail
+
+#endif

@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/store_sqlite.cpp - the SQLite store: WAL, one writer thread committing appends in groups.
+#include "detail/lifecycle.hpp"
+#include "detail/store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <unordered_set>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace catena::webhooks::detail {
+
+namespace {
+
+constexpr int application_id = 0x43415445; // "CATE"
+constexpr int schema_version = 1;
+
+constexpr char const* schema_v1 = R"sql(
+CREATE TABLE inbox(
+  seq INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  sent_at INTEGER NOT NULL,
+  webhook_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  processed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;
+CREATE INDEX inbox_processed ON inbox(received_at) WHERE processed = 1;
+CREATE TABLE identities(digest BLOB PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX identities_seen ON identities(seen_at);
+CREATE TABLE fleets(key TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE transitions(id INTEGER PRIMARY KEY, fleet_key TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX transitions_fleet ON transitions(fleet_key, id);
+CREATE TABLE dead_letters(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  body BLOB NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  handler TEXT NOT NULL,
+  error_text TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+std::int64_t micros(timestamp t) noexcept { return t.time_since_epoch().count(); }
+timestamp from_micros(std::int64_t v) noexcept { return timestamp{std::chrono::microseconds(v)}; }
+
+// A prepared statement, reset after each use.
+class statement
+{
+public:
+    statement() = default;
+    statement(sqlite3* db, char const* sql)
+    {
+        if(sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK)
+            s_ = nullptr;
+    }
+    ~statement() { sqlite3_finalize(s_); }
+    statement(statement&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    statement& operator=(statement&& o) noexcept
+    {
+        std::swap(s_, o.s_);
+        return *this;
+    }
+    explicit operator bool() const noexcept { return s_ != nullptr; }
+
+    statement& bind(int i, std::int64_t v)
+    {
+        sqlite3_bind_int64(s_, i, v);
+        return *this;
+    }
+    statement& bind(int i, std::string_view v)
+    {
+        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        return *this;
+    }
+    statement& bind_blob(int i, void const* p, std::size_t n)
+    {
+        sqlite3_bind_blob(s_, i, p, static_cast<int>(n), SQLITE_STATIC);
+        return *this;
+    }
+    int step() { return sqlite3_step(s_); }
+    void reset()
+    {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+    }
+    std::int64_t integer(int i) const { return sqlite3_column_int64(s_, i); }
+    std::string text(int i) const
+    {
+        auto const* p = reinterpret_cast<char const*>(sqlite3_column_blob(s_, i));
+        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))) : std::string();
+    }
+    std::size_t bytes(int i) const { return static_cast<std::size_t>(sqlite3_column_bytes(s_, i)); }
+    void const* blob(int i) const { return sqlite3_column_blob(s_, i); }
+
+private:
+    sqlite3_stmt* s_ = nullptr;
+};
+
+struct connection
+{
+    sqlite3* db = nullptr;
+    ~connection() { sqlite3_close_v2(db); }
+    bool exec(char const* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+    std::string message() const { return db ? sqlite3_errmsg(db) : "out of memory"; }
+    std::int64_t pragma(char const* sql)
+    {
+        statement s(db, sql);
+        if(!s || s.step() != SQLITE_ROW)
+            return -1;
+        return s.integer(0);
+    }
+};
+
+class sqlite_store final : public store
+{
+public:
+    sqlite_store(sqlite_options o, store_limits l) : o_(std::move(o)), limits_(l) {}
+
+    ~sqlite_store() override
+    {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if(writer_.joinable())
+            writer_.join();
+        if(lock_fd_ >= 0)
+            ::close(lock_fd_);
+    }
+
+    error_code open(std::string& why)
+    {
+        // One process per store: an advisory lock beside the file.
+        auto const lock_path = o_.path + ".lock";
+        lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if(lock_fd_ < 0)
+        {
+            why = "cannot open " + lock_path + ": " + std::strerror(errno);
+            return error::store_failure;
+        }
+        if(::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+        {
+            why = o_.path + " is in use by another process (" + lock_path + " is locked)";
+            return error::store_locked;
+        }
+        if(auto ec = open_connection(w_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, why))
+            return ec;
+        // Before anything writes: is it ours? A foreign or corrupt file is left as it is.
+        auto const app = w_.pragma("PRAGMA application_id");
+        if(app < 0)
+        {
+            why = o_.path + " is not a SQLite database or is corrupt: " + w_.message();
+            return error::store_not_ours;
+        }
+        auto const version = w_.pragma("PRAGMA user_version");
+        auto const objects = w_.pragma("SELECT count(*) FROM sqlite_schema");
+        if(app == 0 && objects == 0)
+        {
+            if(!w_.exec("PRAGMA journal_mode=WAL") || !w_.exec("BEGIN") || !w_.exec(schema_v1) ||
+               !w_.exec(("PRAGMA application_id=" + std::to_string(application_id)).c_str()) ||
+               !w_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w_.exec("COMMIT"))
+            {
+                why = "cannot create the store in " + o_.path + ": " + w_.message();
+                return error::store_failure;
+            }
+        }
+        else if(app != application_id)
+        {
+            why = o_.path + " is a SQLite database of something else (application_id " + std::to_string(app) +
+                  "); it was left untouched";
+            return error::store_not_ours;
+        }
+        else if(version > schema_version)
+        {
+            why = o_.path + " was written by a newer version (schema " + std::to_string(version) + ", this one reads " +
+                  std::to_string(schema_version) + "); it was left untouched";
+            return error::store_newer_schema;
+        }
+        // (Migrations from older schema versions go here as the schema evolves.)
+        if(!w_.exec("PRAGMA journal_mode=WAL") ||
+           !w_.exec(o_.level == durability::power ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
+           !w_.exec("PRAGMA foreign_keys=OFF") || !w_.exec("PRAGMA busy_timeout=5000"))
+        {
+            why = "cannot configure " + o_.path + ": " + w_.message();
+            return error::store_failure;
+        }
+        if(o_.max_page_count)
+            w_.exec(("PRAGMA max_page_count=" + std::to_string(o_.max_page_count)).c_str());
+        if(auto ec = open_connection(r_, SQLITE_OPEN_READONLY, why))
+            return ec;
+        r_.exec("PRAGMA busy_timeout=5000");
+        if(!prepare(why))
+            return error::store_failure;
+        return {};
+    }
+
+    //--------------------------------------------------------------------------
+
+    error_code recover(recovered_state& out, timestamp now) override
+    {
+        out = {};
+        {
+            statement s(r_.db, "SELECT snapshot FROM fleets");
+            while(s && s.step() == SQLITE_ROW)
+                out.fleets.push_back(s.text(0));
+        }
+        {
+            statement s(r_.db, "SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id DESC) "
+                               "AS n FROM transitions) WHERE n <= ? ORDER BY id");
+            if(s)
+            {
+                s.bind(1, static_cast<std::int64_t>(o_.history_per_fleet));
+                while(s.step() == SQLITE_ROW)
+                    if(auto t = transition_from_json(s.text(0)))
+                        out.transitions.push_back(std::move(*t));
+            }
+        }
+        {
+            statement s(r_.db, "SELECT digest, seen_at FROM identities WHERE seen_at > ? ORDER BY seen_at DESC LIMIT ?");
+            if(s)
+            {
+                s.bind(1, micros(now - o_.identity_retention));
+                s.bind(2, static_cast<std::int64_t>(o_.max_identities_loaded));
+                while(s.step() == SQLITE_ROW)
+                {
+                    identity_digest d;
+                    if(s.bytes(0) != 16)
+                        continue;
+                    std::memcpy(&d.hi, s.blob(0), 8);
+                    std::memcpy(&d.lo, static_cast<char const*>(s.blob(0)) + 8, 8);
+                    out.identities.emplace_back(d, from_micros(s.integer(1)));
+                }
+                std::reverse(out.identities.begin(), out.identities.end());
+            }
+        }
+        {
+            statement s(r_.db, "SELECT count(*), coalesce(sum(length(body)), 0), coalesce(max(seq), 0), min(received_at) "
+                               "FROM inbox WHERE processed = 0");
+            if(!s || s.step() != SQLITE_ROW)
+                return error::store_failure;
+            std::lock_guard lock(mutex_);
+            backlog_ = static_cast<std::size_t>(s.integer(0));
+            backlog_bytes_ = static_cast<std::size_t>(s.integer(1));
+            recover_upto_ = static_cast<std::uint64_t>(s.integer(2));
+            out.unprocessed = backlog_;
+        }
+        update_size();
+        writer_ = std::thread([this] { run_writer(); });
+        return {};
+    }
+
+    void append(inbox_entry e, timestamp now, append_handler done) override
+    {
+        auto status = append_status::kept;
+        {
+            std::lock_guard lock(mutex_);
+            forget_request_ids(now);
+            auto const bytes = e.bytes();
+            if(!e.request_id.empty() && request_ids_.contains(e.request_id))
+                status = append_status::duplicate;
+            else if(stopping_ || backlog_ + pending_appends_ >= limits_.max_backlog_entries ||
+                    backlog_bytes_ + pending_bytes_ + bytes > limits_.max_backlog_bytes)
+                status = append_status::full;
+            else
+            {
+                ++pending_appends_;
+                pending_bytes_ += bytes;
+                queue_.emplace_back(append_item{std::move(e), std::move(done), now});
+            }
+        }
+        if(status == append_status::duplicate)
+            return done(status, 0, {});
+        if(status == append_status::full)
+            return done(status, 0, error::inbox_full);
+        cv_.notify_one();
+    }
+
+    std::vector<inbox_entry> take(std::size_t max) override
+    {
+        std::vector<inbox_entry> v;
+        std::unique_lock read_lock(read_mutex_);
+        // Rows left unprocessed by an earlier run come first, read in chunks.
+        while(recover_next_ < recover_upto_ && v.size() < max)
+        {
+            statement& s = read_unprocessed_;
+            s.bind(1, static_cast<std::int64_t>(recover_next_));
+            s.bind(2, static_cast<std::int64_t>(recover_upto_));
+            s.bind(3, static_cast<std::int64_t>(max - v.size()));
+            bool any = false;
+            while(s.step() == SQLITE_ROW)
+            {
+                any = true;
+                inbox_entry e;
+                e.sequence = static_cast<std::uint64_t>(s.integer(0));
+                e.received_at = from_micros(s.integer(1));
+                e.sent_at = from_micros(s.integer(2));
+                e.webhook_id = s.text(3);
+                e.request_id = s.text(4);
+                e.event_type = s.text(5);
+                e.delivery_attempt = static_cast<std::uint32_t>(s.integer(6));
+                e.body = s.text(7);
+                recover_next_ = e.sequence;
+                v.push_back(std::move(e));
+            }
+            s.reset();
+            if(!any)
+                recover_next_ = recover_upto_;
+        }
+        read_lock.unlock();
+        std::lock_guard lock(mutex_);
+        while(!ready_.empty() && v.size() < max)
+        {
+            v.push_back(std::move(ready_.front()));
+            ready_.pop_front();
+        }
+        return v;
+    }
+
+    void commit(progress p) override
+    {
+        if(p.empty())
+            return;
+        {
+            std::lock_guard lock(mutex_);
+            queue_.emplace_back(std::move(p));
+        }
+        cv_.notify_one();
+    }
+
+    std::size_t backlog() const override
+    {
+        std::lock_guard lock(mutex_);
+        return backlog_;
+    }
+    std::size_t backlog_bytes() const override
+    {
+        std::lock_guard lock(mutex_);
+        return backlog_bytes_;
+    }
+    std::optional<timestamp> oldest_unprocessed() const override
+    {
+        std::lock_guard lock(mutex_);
+        return oldest_;
+    }
+    std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
+
+    std::vector<dead_letter> dead_letters(std::size_t max) const override
+    {
+        std::vector<dead_letter> v;
+        std::lock_guard lock(read_mutex_);
+        statement s(r_.db, "SELECT kind, reason, seq, request_id, webhook_id, event_type, body, idempotency_key, handler, "
+                           "error_text, attempts FROM (SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?) ORDER BY id");
+        if(!s)
+            return v;
+        s.bind(1, static_cast<std::int64_t>(max));
+        while(s.step() == SQLITE_ROW)
+        {
+            dead_letter d;
+            d.kind = s.text(0) == "callback_failed" ? dead_letter_kind::callback_failed : dead_letter_kind::undecodable;
+            d.reason = reason_named(s.text(1));
+            d.sequence = static_cast<std::uint64_t>(s.integer(2));
+            d.request_id = s.text(3);
+            d.webhook_id = s.text(4);
+            d.event_type = s.text(5);
+            d.body = s.text(6);
+            d.idempotency_key = s.text(7);
+            d.handler = s.text(8);
+            d.error_text = s.text(9);
+            d.attempts = static_cast<unsigned>(s.integer(10));
+            v.push_back(std::move(d));
+        }
+        return v;
+    }
+
+    void sync() override
+    {
+        std::unique_lock lock(mutex_);
+        idle_cv_.wait(lock, [this] { return queue_.empty() && !writing_; });
+    }
+
+private:
+    struct append_item
+    {
+        inbox_entry e;
+        append_handler done;
+        timestamp now;
+    };
+    using item = std::variant<append_item, progress>;
+
+    static std::string_view reason_named(std::string const& r)
+    {
+        // Dead-letter reasons are error reason codes: map back to their static strings.
+        for(int ev = 1;; ++ev)
+        {
+            auto const name = reason(make_error_code(static_cast<error>(ev)));
+            if(name == "internal")
+                return name;
+            if(name == r)
+                return name;
+        }
+    }
+
+    error_code open_connection(connection& c, int flags, std::string& why)
+    {
+        if(sqlite3_open_v2(o_.path.c_str(), &c.db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+        {
+            why = "cannot open " + o_.path + ": " + c.message();
+            return error::store_failure;
+        }
+        sqlite3_extended_result_codes(c.db, 1);
+        return {};
+    }
+
+    bool prepare(std::string& why)
+    {
+        insert_inbox_ = statement(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, "
+                                         "attempt, body) VALUES(?,?,?,?,?,?,?)");
+        mark_processed_ = statement(w_.db, "UPDATE inbox SET processed = 1 WHERE seq = ?");
+        insert_identity_ = statement(w_.db, "INSERT OR REPLACE INTO identities(digest, seen_at) VALUES(?, ?)");
+        upsert_fleet_ = statement(w_.db, "INSERT INTO fleets(key, snapshot) VALUES(?, ?) "
+                                         "ON CONFLICT(key) DO UPDATE SET snapshot = excluded.snapshot");
+        delete_fleet_ = statement(w_.db, "DELETE FROM fleets WHERE key = ?");
+        insert_transition_ = statement(w_.db, "INSERT INTO transitions(fleet_key, doc) VALUES(?, ?)");
+        insert_dead_ = statement(w_.db, "INSERT INTO dead_letters(kind, reason, seq, request_id, webhook_id, event_type, "
+                                        "body, idempotency_key, handler, error_text, attempts, created_at) "
+                                        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+        read_unprocessed_ = statement(r_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
+                                             "attempt, body FROM inbox WHERE processed = 0 AND seq > ? AND seq <= ? "
+                                             "ORDER BY seq LIMIT ?");
+        bool const ok = insert_inbox_ && mark_processed_ && insert_identity_ && upsert_fleet_ && delete_fleet_ &&
+                        insert_transition_ && insert_dead_ && read_unprocessed_;
+        if(!ok)
+            why = "cannot prepare statements on " + o_.path + ": " + w_.message();
+        return ok;
+    }
+
+    void forget_request_ids(timestamp now)
+    {
+        while(!request_id_order_.empty() && request_id_order_.front().first + limits_.request_id_memory < now)
+        {
+            request_ids_.erase(request_id_order_.front().second);
+            request_id_order_.pop_front();
+        }
+        while(request_id_order_.size() > limits_.max_backlog_entries * 16)
+        {
+            request_ids_.erase(request_id_order_.front().second);
+            request_id_order_.pop_front();
+        }
+    }
+
+    void update_size()
+    {
+        auto const pages = w_.pragma("PRAGMA page_count");
+        auto const size = w_.pragma("PRAGMA page_size");
+        if(pages >= 0 && size >= 0)
+            size_.store(static_cast<std::uint64_t>(pages * size), std::memory_order_relaxed);
+    }
+
+    // Writes one batch in one transaction. Returns false (and rolls back) on failure.
+    bool write(std::vector<item>& batch, std::string& why)
+    {
+        if(!w_.exec("BEGIN IMMEDIATE"))
+        {
+            why = w_.message();
+            return false;
+        }
+        auto fail = [&] {
+            why = w_.message();
+            w_.exec("ROLLBACK");
+            return false;
+        };
+        for(auto& it : batch)
+        {
+            if(auto* a = std::get_if<append_item>(&it))
+            {
+                auto& s = insert_inbox_;
+                auto const& e = a->e;
+                s.bind(1, micros(e.received_at))
+                    .bind(2, micros(e.sent_at))
+                    .bind(3, e.webhook_id)
+                    .bind(4, e.request_id)
+                    .bind(5, e.event_type)
+                    .bind(6, static_cast<std::int64_t>(e.delivery_attempt))
+                    .bind_blob(7, e.body.data(), e.body.size());
+                int const rc = s.step();
+                s.reset();
+                if(rc != SQLITE_DONE)
+                    return fail();
+                a->e.sequence = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(w_.db));
+                continue;
+            }
+            auto& p = std::get<progress>(it);
+            auto run = [&](statement& s) {
+                int const rc = s.step();
+                s.reset();
+                return rc == SQLITE_DONE;
+            };
+            for(auto seq : p.processed)
+                if(!run(mark_processed_.bind(1, static_cast<std::int64_t>(seq))))
+                    return fail();
+            for(auto const& [d, t] : p.identities)
+            {
+                unsigned char raw[16];
+                std::memcpy(raw, &d.hi, 8);
+                std::memcpy(raw + 8, &d.lo, 8);
+                if(!run(insert_identity_.bind_blob(1, raw, 16).bind(2, micros(t))))
+                    return fail();
+            }
+            for(auto const& k : p.removed_fleets)
+                if(!run(delete_fleet_.bind(1, k)))
+                    return fail();
+            for(auto const& [k, snap] : p.fleets)
+                if(!run(upsert_fleet_.bind(1, k).bind(2, snap)))
+                    return fail();
+            for(auto const& t : p.transitions)
+            {
+                auto const doc = transition_to_json(t);
+                if(!run(insert_transition_.bind(1, t.fleet_key).bind(2, doc)))
+                    return fail();
+            }
+            for(auto const& d : p.dead_letters)
+            {
+                auto& s = insert_dead_;
+                s.bind(1, d.kind == dead_letter_kind::callback_failed ? "callback_failed" : "undecodable")
+                    .bind(2, d.reason)
+                    .bind(3, static_cast<std::int64_t>(d.sequence))
+                    .bind(4, d.request_id)
+                    .bind(5, d.webhook_id)
+                    .bind(6, d.event_type)
+                    .bind_blob(7, d.body.data(), d.body.size())
+                    .bind(8, d.idempotency_key)
+                    .bind(9, d.handler)
+                    .bind(10, d.error_text)
+                    .bind(11, static_cast<std::int64_t>(d.attempts))
+                    .bind(12, micros(system_now()));
+                if(!run(s))
+                    return fail();
+            }
+        }
+        if(!w_.exec("COMMIT"))
+            return fail();
+        return true;
+    }
+
+    void prune(timestamp now)
+    {
+        statement a(w_.db, "DELETE FROM inbox WHERE processed = 1 AND received_at < ?");
+        if(a)
+        {
+            a.bind(1, micros(now - o_.processed_retention));
+            a.step();
+        }
+        statement b(w_.db, "DELETE FROM identities WHERE seen_at < ?");
+        if(b)
+        {
+            b.bind(1, micros(now - o_.identity_retention));
+            b.step();
+        }
+        update_size();
+    }
+
+    void run_writer()
+    {
+        auto last_prune = std::chrono::steady_clock::now();
+        std::vector<item> batch;
+        for(;;)
+        {
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+                if(queue_.empty() && stopping_)
+                    return;
+                // Everything waiting goes in one transaction (group commit): under load the
+                // batch grows while the previous one commits; alone, a delivery waits for nothing.
+                while(!queue_.empty() && batch.size() < o_.max_batch)
+                {
+                    batch.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
+                writing_ = true;
+            }
+            std::string why;
+            bool const ok = write(batch, why);
+            std::vector<std::pair<append_handler, std::uint64_t>> kept;
+            {
+                std::lock_guard lock(mutex_);
+                for(auto& it : batch)
+                {
+                    if(auto* a = std::get_if<append_item>(&it))
+                    {
+                        --pending_appends_;
+                        pending_bytes_ -= a->e.bytes();
+                        if(!ok)
+                            continue;
+                        ++backlog_;
+                        backlog_bytes_ += a->e.bytes();
+                        if(!oldest_)
+                            oldest_ = a->e.received_at;
+                        if(!a->e.request_id.empty())
+                        {
+                            request_ids_.insert(a->e.request_id);
+                            request_id_order_.emplace_back(a->now, a->e.request_id);
+                        }
+                        kept.emplace_back(std::move(a->done), a->e.sequence);
+                        ready_.push_back(std::move(a->e));
+                    }
+                    else if(ok)
+                    {
+                        auto const& p = std::get<progress>(it);
+                        backlog_ -= std::min(backlog_, p.processed.size());
+                        backlog_bytes_ -= std::min(backlog_bytes_, p.processed_bytes);
+                        if(backlog_ == 0)
+                            oldest_.reset();
+                    }
+                }
+                if(!ok)
+                    failures_.fetch_add(1, std::memory_order_relaxed);
+            }
+            // Completions outside the lock: they write responses.
+            for(auto& [done, seq] : kept)
+                done(append_status::kept, seq, {});
+            if(!ok)
+            {
+                for(auto& it : batch)
+                    if(auto* a = std::get_if<append_item>(&it))
+                        a->done(append_status::failed, 0, error::store_failure);
+                    else
+                        requeue_progress(std::get<progress>(it));
+                last_error_ = why;
+            }
+            batch.clear();
+            auto const now = std::chrono::steady_clock::now();
+            if(now - last_prune > std::chrono::seconds(60))
+            {
+                last_prune = now;
+                prune(system_now());
+            }
+            {
+                std::lock_guard lock(mutex_);
+                writing_ = false;
+            }
+            idle_cv_.notify_all();
+            if(!ok)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50)); // a full disk: do not spin
+        }
+    }
+
+    // A failed progress commit is retried later: the processing state must reach the disk.
+    void requeue_progress(progress& p)
+    {
+        std::lock_guard lock(mutex_);
+        queue_.emplace_back(std::move(p));
+    }
+
+    sqlite_options o_;
+    store_limits limits_;
+    int lock_fd_ = -1;
+    connection w_; // the writer thread's (and open/recover before it starts)
+    connection r_; // the processing thread's reads
+    mutable std::mutex read_mutex_;
+    statement insert_inbox_, mark_processed_, insert_identity_, upsert_fleet_, delete_fleet_, insert_transition_,
+        insert_dead_, read_unprocessed_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::condition_variable idle_cv_;
+    std::deque<item> queue_;
+    std::deque<inbox_entry> ready_;
+    bool stopping_ = false;
+    bool writing_ = false;
+    std::size_t pending_appends_ = 0, pending_bytes_ = 0;
+    std::size_t backlog_ = 0, backlog_bytes_ = 0;
+    std::optional<timestamp> oldest_;
+    std::uint64_t recover_next_ = 0, recover_upto_ = 0;
+    std::unordered_set<std::string> request_ids_;
+    std::deque<std::pair<timestamp, std::string>> request_id_order_;
+    std::atomic<std::uint64_t> size_{0};
+    std::atomic<std::uint64_t> failures_{0};
+    std::string last_error_;
+    std::thread writer_;
+};
+
+} // namespace
+
+std::unique_ptr<store> make_sqlite_store(sqlite_options const& o, store_limits limits, error_code& ec, std::string& why)
+{
+    auto s = std::make_unique<sqlite_store>(o, limits);
+    ec = s->open(why);
+    if(ec)
+        return nullptr;
+    return s;
+}
+
+} // namespace catena::webhooks::detail

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/integration/durability.cpp - nothing acknowledged is lost: kill -9 at random points,
+// a full disk, a foreign database file, a second process on the same data directory.
+#include <catena/webhooks/receiver.hpp>
+
+#include "process.hpp"
+#include "sim.hpp"
+#include "tls_material.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#ifndef CATENA_WEBHOOKD_PATH
+#error "CATENA_WEBHOOKD_PATH must name the catena-webhookd binary"
+#endif
+
+namespace {
+
+namespace cw = catena::webhooks;
+namespace cs = catena::webhooks::sim;
+namespace tst = catena::webhooks::test;
+namespace json = boost::json;
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr char daemon_path[] = CATENA_WEBHOOKD_PATH;
+constexpr char secret[] = "durable-secret-123";
+
+// Reads JSON lines, skipping a last line cut short by a kill.
+std::vector<json::object> read_lines(std::string const& path)
+{
+    std::vector<json::object> out;
+    std::ifstream in(path);
+    for(std::string line; std::getline(in, line);)
+    {
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);
+        if(!ec && v.is_object())
+            out.push_back(std::move(v.as_object()));
+    }
+    return out;
+}
+
+int crash_rounds()
+{
+    if(char const* v = std::getenv("CATENA_WEBHOOKS_CRASH_ROUNDS"))
+        return std::max(1, std::atoi(v));
+#if defined(__SANITIZE_ADDRESS__)
+    return 6; // the sanitizer build is several times slower
+#else
+    return 20;
+#endif
+}
+
+BOOST_AUTO_TEST_SUITE(durability)
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
+{
+    auto const dir = tst::make_temp_dir("durable");
+    cs::scenario_options so;
+    so.fleets = 40;
+    so.seed = 5;
+    so.telematics_per_fleet = 6;
+    so.start = cw::system_now() - 1h;
+    auto const sc = cs::make_scenario(so, {}, "wh-durable");
+    std::vector<cs::message const*> todo;
+    for(auto const& m : sc.messages)
+        if(!m.duplicate)
+            todo.push_back(&m.msg);
+
+    int const rounds = crash_rounds();
+    std::mt19937 rng(42);
+    std::size_t next = 0; // first message without a 202
+    std::set<std::string> acked;
+    int killed = 0;
+    for(int round = 0; next < todo.size(); ++round)
+    {
+        bool const last = round >= rounds;
+        auto const events = dir + "/events-" + std::to_string(round) + ".jsonl";
+        tst::child_process p({daemon_path, "--listen", "127.0.0.1:0", "--data-dir", dir + "/data", "--events", events,
+                              "--reorder-window", "200"},
+                             {{"CATENA_WEBHOOK_SECRET", secret}}, dir);
+        BOOST_REQUIRE_MESSAGE(p.wait_stderr("listening on"), p.stderr_text());
+        cs::endpoint ep;
+        ep.port = p.listening_port();
+        cs::send_options no_retry;
+        no_retry.max_retries = 0;
+        no_retry.timeout = 2000ms;
+        cs::client c(ep, no_retry);
+        // Kill at a random moment while deliveries are in flight (not in the last round).
+        std::thread killer;
+        if(!last)
+            killer = std::thread([&p, delay = std::uniform_int_distribution<int>(5, 120)(rng)] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+                p.signal(SIGKILL);
+            });
+        while(next < todo.size())
+        {
+            auto const r = c.send(*todo[next], secret);
+            if(r.status != 202)
+                break; // killed: the rest goes to the next run, as Catena would retry it
+            acked.insert(todo[next]->event_id);
+            ++next;
+        }
+        if(killer.joinable())
+        {
+            killer.join();
+            BOOST_TEST(p.wait(5s).has_value());
+            ++killed;
+        }
+        else
+        {
+            // The last run drains gracefully.
+            std::this_thread::sleep_for(300ms);
+            p.signal(SIGTERM);
+            BOOST_TEST(p.wait(10s).value_or(-1) == 0);
+        }
+    }
+    BOOST_TEST_MESSAGE(killed << " kill -9 rounds, " << todo.size() << " deliveries");
+    BOOST_TEST(killed == rounds);
+
+    // Every delivery that got a 202 produced its events, once per idempotency key, across runs.
+    std::map<std::string, int> seen;       // idempotency key -> times dispatched
+    std::map<std::string, std::string> stage, health;
+    for(int round = 0;; ++round)
+    {
+        auto const path = dir + "/events-" + std::to_string(round) + ".jsonl";
+        if(!std::filesystem::exists(path))
+            break;
+        for(auto const& l : read_lines(path))
+        {
+            if(l.at("kind") == "event")
+                ++seen[std::string(l.at("idempotency_key").as_string())];
+            else if(l.at("kind") == "transition" && l.at("fleet_ref").is_string())
+                (l.at("dimension") == "stage" ? stage : health)[std::string(l.at("fleet_ref").as_string())] =
+                    std::string(l.at("to").as_string());
+        }
+    }
+    std::size_t missing = 0;
+    for(auto const* m : todo)
+        for(auto const& r : m->data)
+        {
+            auto const key = m->webhook_id + "/" + m->event_id + "/" + std::string(r.as_object().at("id").as_string());
+            if(!seen.contains(key))
+                ++missing;
+        }
+    BOOST_TEST(missing == 0u);
+    BOOST_TEST(seen.size() == sc.unique_records); // nothing else, nothing twice under another key
+    std::size_t redelivered = 0;
+    for(auto const& [k, n] : seen)
+        redelivered += static_cast<std::size_t>(n - 1);
+    BOOST_TEST_MESSAGE(redelivered << " events dispatched again after a crash (same idempotency key)");
+
+    // The fleets end where an uninterrupted run ends.
+    for(auto const& f : sc.fleets)
+        BOOST_TEST_CONTEXT(f.fleet_ref)
+        {
+            BOOST_TEST(stage[f.fleet_ref] == f.stage);
+            BOOST_TEST((health.contains(f.fleet_ref) ? health[f.fleet_ref] : std::string("ok")) == f.health);
+        }
+}
+
+// A receiver in this process on a store in `dir`.
+struct embedded
+{
+    net::io_context ioc;
+    cw::receiver rx;
+    std::thread t;
+    std::mutex m;
+    std::vector<cw::event> events;
+
+    embedded(std::string const& dir, std::uint64_t max_pages = 0)
+        : rx(ioc.get_executor(), [&] {
+            cw::receiver_options o;
+            o.listen = {net::ip::make_address("127.0.0.1"), 0};
+            o.secrets.add_default(secret);
+            o.secrets.set_unknown_policy(cw::unknown_webhook_policy::try_defaults);
+            o.store.data_dir = dir;
+            o.store.max_page_count = max_pages;
+            o.processing.reorder_window = 50ms;
+            o.timeouts.retry_after = std::chrono::seconds(1);
+            return o;
+        }())
+    {
+        rx.on_any([this](cw::event const& e) {
+            std::lock_guard lock(m);
+            events.push_back(e);
+        });
+    }
+    ~embedded()
+    {
+        rx.stop();
+        if(t.joinable())
+            t.join();
+    }
+    embedded(embedded const&) = delete;
+    cw::error_code start()
+    {
+        auto ec = rx.start();
+        if(!ec)
+            t = std::thread([this] { ioc.run(); });
+        return ec;
+    }
+    cs::endpoint ep() const
+    {
+        cs::endpoint e;
+        e.port = rx.local_endpoint().port();
+        return e;
+    }
+};
+
+cs::message big(int i)
+{
+    cs::message m;
+    m.webhook_id = "wh-disk";
+    m.event_name = "vehicle.added";
+    m.event_id = "0193-disk-" + std::to_string(i);
+    m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-1"}, {"padding", std::string(8000, 'x')}});
+    return m;
+}
+
+BOOST_AUTO_TEST_CASE(full_disk_answers_503_never_202_and_recovers)
+{
+    auto const dir = tst::make_temp_dir("diskfull");
+    std::set<std::string> acked, first_run_events, second_run_events;
+    int refused = 0;
+    {
+        // The file may not grow past 64 pages (256 KiB): as if the disk filled up.
+        embedded e(dir, 64);
+        BOOST_REQUIRE(!e.start());
+        cs::send_options so;
+        so.max_retries = 0;
+        cs::client c(e.ep(), so);
+        for(int i = 0; i < 80; ++i)
+        {
+            auto r = c.send(big(i), secret);
+            if(r.status == 202)
+                acked.insert("v-" + std::to_string(i));
+            else
+            {
+                BOOST_TEST(r.status == 503u);
+                BOOST_TEST(r.body.find("store_failure") != std::string::npos);
+                ++refused;
+            }
+        }
+        e.rx.stop();
+        e.t.join();
+        std::lock_guard lock(e.m);
+        for(auto const& ev : e.events)
+            first_run_events.insert(ev.record_id);
+    }
+    BOOST_TEST(refused > 0);
+    BOOST_TEST(!acked.empty());
+    // What was answered 503 was not kept: only acknowledged deliveries became events.
+    BOOST_TEST(first_run_events == acked, boost::test_tools::per_element());
+
+    // Room again: the refused deliveries, sent again as Catena would, are kept now.
+    embedded e(dir);
+    BOOST_REQUIRE(!e.start());
+    cs::send_options so;
+    so.max_retries = 0;
+    cs::client c(e.ep(), so);
+    std::size_t resent = 0;
+    for(int i = 0; i < 80; ++i)
+        if(!acked.contains("v-" + std::to_string(i)))
+        {
+            BOOST_TEST(c.send(big(i), secret).status == 202u);
+            ++resent;
+        }
+    e.rx.stop();
+    e.t.join();
+    {
+        std::lock_guard lock(e.m);
+        for(auto const& ev : e.events)
+            second_run_events.insert(ev.record_id);
+    }
+    BOOST_TEST(resent == static_cast<std::size_t>(refused));
+    BOOST_TEST(second_run_events.size() == resent);
+    std::set<std::string> all = first_run_events;
+    all.insert(second_run_events.begin(), second_run_events.end());
+    BOOST_TEST(all.size() == 80u);
+}
+
+BOOST_AUTO_TEST_CASE(foreign_database_file_is_refused_and_left_untouched)
+{
+    auto const dir = tst::make_temp_dir("foreign");
+    auto const db = dir + "/catena-webhooks.db";
+    {
+        std::ofstream f(db, std::ios::binary);
+        f << "this is not a database, and it must stay as it is\n";
+    }
+    auto const before = std::filesystem::file_size(db);
+    embedded e(dir);
+    BOOST_TEST((e.start() == cw::error::store_not_ours));
+    BOOST_TEST(e.rx.start_detail().find("not a SQLite database") != std::string::npos);
+    BOOST_TEST(std::filesystem::file_size(db) == before);
+
+    // The daemon says so in one line and exits 2.
+    tst::child_process p({daemon_path, "--listen", "127.0.0.1:0", "--data-dir", dir}, {{"CATENA_WEBHOOK_SECRET", secret}},
+                         dir);
+    BOOST_TEST(p.wait().value_or(-1) == 2);
+    BOOST_TEST(p.stderr_text().find("catena-webhooks.db") != std::string::npos);
+    BOOST_TEST(std::filesystem::file_size(db) == before);
+}
+
+BOOST_AUTO_TEST_CASE(second_receiver_on_the_same_store_is_refused)
+{
+    auto const dir = tst::make_temp_dir("locked");
+    embedded a(dir);
+    BOOST_REQUIRE(!a.start());
+    embedded b(dir);
+    BOOST_TEST((b.start() == cw::error::store_locked));
+    BOOST_TEST(b.rx.start_detail().find("in use by another process") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
+{
+    auto const dir = tst::make_temp_dir("restart");
+    cs::message accepted;
+    accepted.webhook_id = "wh-r";
+    accepted.event_name = "invitation.accepted";
+    accepted.event_id = "0193-restart-1";
+    accepted.data.push_back(json::object{{"id", "inv-1"}, {"fleet_id", "fleet-r"}, {"fleet_ref", "R"},
+                                         {"status", "accepted"}, {"updated_at", "2026-11-22T10:00:00Z"}});
+    {
+        embedded e(dir);
+        BOOST_REQUIRE(!e.start());
+        cs::client c(e.ep(), {});
+        BOOST_TEST(c.send(accepted, secret).status == 202u);
+        for(int i = 0; i < 100 && e.rx.stats().transitions == 0; ++i)
+            std::this_thread::sleep_for(10ms);
+    }
+    embedded e(dir);
+    BOOST_REQUIRE(!e.start());
+    auto const f = e.rx.fleet("fleet-r");
+    BOOST_REQUIRE(f.has_value());
+    BOOST_TEST(cw::to_string(f->stage) == "accepted");
+    BOOST_TEST(e.rx.fleet("ref:R").has_value());
+    BOOST_TEST(e.rx.history("fleet-r").size() == 1u);
+    // A retry of the same event after the restart is recognised as a duplicate.
+    cs::client c(e.ep(), {});
+    BOOST_TEST(c.send(accepted, secret, 2).status == 202u);
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(e.rx.stats().duplicate_events == 1u);
+    std::lock_guard lock(e.m);
+    BOOST_TEST(e.events.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace
