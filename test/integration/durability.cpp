@@ -82,9 +82,10 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
     std::size_t next = 0; // first message without a 202
     std::set<std::string> acked;
     int killed = 0;
-    for(int round = 0; next < todo.size(); ++round)
+    // `rounds` runs killed at a random moment, then one that drains gracefully.
+    for(int round = 0; round <= rounds; ++round)
     {
-        bool const last = round >= rounds;
+        bool const last = round == rounds;
         auto const events = dir + "/events-" + std::to_string(round) + ".jsonl";
         tst::child_process p({daemon_path, "--listen", "127.0.0.1:0", "--data-dir", dir + "/data", "--events", events,
                               "--reorder-window", "200"},
@@ -99,7 +100,7 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
         // Kill at a random moment while deliveries are in flight (not in the last round).
         std::thread killer;
         if(!last)
-            killer = std::thread([&p, delay = std::uniform_int_distribution<int>(5, 120)(rng)] {
+            killer = std::thread([&p, delay = std::uniform_int_distribution<int>(5, 600)(rng)] {
                 std::this_thread::sleep_for(std::chrono::milliseconds(delay));
                 p.signal(SIGKILL);
             });
@@ -119,14 +120,15 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
         }
         else
         {
-            // The last run drains gracefully.
-            std::this_thread::sleep_for(300ms);
+            // The last run processes what earlier runs left, and drains gracefully.
+            std::this_thread::sleep_for(500ms);
             p.signal(SIGTERM);
             BOOST_TEST(p.wait(10s).value_or(-1) == 0);
         }
     }
     BOOST_TEST_MESSAGE(killed << " kill -9 rounds, " << todo.size() << " deliveries");
     BOOST_TEST(killed == rounds);
+    BOOST_TEST(next == todo.size());
 
     // Every delivery that got a 202 produced its events, once per idempotency key, across runs.
     std::map<std::string, int> seen;       // idempotency key -> times dispatched
@@ -236,7 +238,7 @@ BOOST_AUTO_TEST_CASE(full_disk_answers_503_never_202_and_recovers)
     {
         // The file may not grow past 64 pages (256 KiB): as if the disk filled up.
         embedded e(dir, 64);
-        BOOST_REQUIRE(!e.start());
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
         cs::send_options so;
         so.max_retries = 0;
         cs::client c(e.ep(), so);
@@ -265,7 +267,7 @@ BOOST_AUTO_TEST_CASE(full_disk_answers_503_never_202_and_recovers)
 
     // Room again: the refused deliveries, sent again as Catena would, are kept now.
     embedded e(dir);
-    BOOST_REQUIRE(!e.start());
+    BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
     cs::send_options so;
     so.max_retries = 0;
     cs::client c(e.ep(), so);
@@ -316,7 +318,7 @@ BOOST_AUTO_TEST_CASE(second_receiver_on_the_same_store_is_refused)
 {
     auto const dir = tst::make_temp_dir("locked");
     embedded a(dir);
-    BOOST_REQUIRE(!a.start());
+    BOOST_REQUIRE_MESSAGE(!a.start(), a.rx.start_detail());
     embedded b(dir);
     BOOST_TEST((b.start() == cw::error::store_locked));
     BOOST_TEST(b.rx.start_detail().find("in use by another process") != std::string::npos);
@@ -333,14 +335,14 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
                                          {"status", "accepted"}, {"updated_at", "2026-11-22T10:00:00Z"}});
     {
         embedded e(dir);
-        BOOST_REQUIRE(!e.start());
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
         cs::client c(e.ep(), {});
         BOOST_TEST(c.send(accepted, secret).status == 202u);
         for(int i = 0; i < 100 && e.rx.stats().transitions == 0; ++i)
             std::this_thread::sleep_for(10ms);
     }
     embedded e(dir);
-    BOOST_REQUIRE(!e.start());
+    BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
     auto const f = e.rx.fleet("fleet-r");
     BOOST_REQUIRE(f.has_value());
     BOOST_TEST(cw::to_string(f->stage) == "accepted");
