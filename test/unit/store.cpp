@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/store.cpp - the store contract, run against every backend (memory, SQLite).
+#include "detail/store.hpp"
+
+#include "tls_material.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <string>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono_literals;
+namespace tst = catena::webhooks::test;
+using detail::append_status;
+
+timestamp const t0{std::chrono::seconds(1'764'000'000)};
+
+struct backend
+{
+    std::string name;
+    bool durable;
+    std::function<std::unique_ptr<detail::store>(std::string const& dir, detail::store_limits)> open;
+};
+
+std::unique_ptr<detail::store> open_sqlite(std::string const& dir, detail::store_limits l)
+{
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    error_code ec;
+    std::string why;
+    auto s = detail::make_sqlite_store(o, l, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    return s;
+}
+
+std::vector<backend> backends()
+{
+    return {{"memory", false, [](std::string const&, detail::store_limits l) { return detail::make_memory_store(l); }},
+            {"sqlite", true, open_sqlite}};
+}
+
+// Opens, recovers, and runs f on every backend in a fresh directory.
+template<class F>
+void for_each_backend(F f, detail::store_limits limits = {})
+{
+    for(auto const& b : backends())
+    {
+        BOOST_TEST_CONTEXT(b.name)
+        {
+            auto const dir = tst::make_temp_dir("store");
+            auto s = b.open(dir, limits);
+            detail::recovered_state r;
+            BOOST_REQUIRE(!s->recover(r, t0));
+            f(b, dir, s);
+        }
+    }
+}
+
+detail::inbox_entry entry(std::string request_id, std::string body = R"({"x":1})")
+{
+    detail::inbox_entry e;
+    e.body = std::move(body);
+    e.webhook_id = "wh-1";
+    e.request_id = std::move(request_id);
+    e.event_type = "vehicle.added";
+    e.delivery_attempt = 2;
+    e.sent_at = t0;
+    e.received_at = t0;
+    return e;
+}
+
+// Appends and waits for the answer.
+std::pair<append_status, std::uint64_t> append(detail::store& s, detail::inbox_entry e)
+{
+    std::promise<std::pair<append_status, std::uint64_t>> p;
+    auto f = p.get_future();
+    s.append(std::move(e), t0, [&p](append_status st, std::uint64_t seq, error_code) { p.set_value({st, seq}); });
+    BOOST_REQUIRE((f.wait_for(5s) == std::future_status::ready));
+    return f.get();
+}
+
+BOOST_AUTO_TEST_SUITE(store_)
+
+BOOST_AUTO_TEST_CASE(keeps_entries_and_hands_them_out_in_sequence_order)
+{
+    for_each_backend([](backend const&, std::string const&, auto& s) {
+        auto a = append(*s, entry("r1", "one"));
+        auto b = append(*s, entry("r2", "two"));
+        BOOST_TEST((a.first == append_status::kept));
+        BOOST_TEST((b.first == append_status::kept));
+        BOOST_TEST(b.second > a.second);
+        BOOST_TEST(s->backlog() == 2u);
+        auto got = s->take(10);
+        BOOST_REQUIRE(got.size() == 2u);
+        BOOST_TEST(got[0].body == "one");
+        BOOST_TEST(got[1].body == "two");
+        BOOST_TEST(got[0].sequence == a.second);
+        BOOST_TEST(got[0].request_id == "r1");
+        BOOST_TEST(got[0].delivery_attempt == 2u);
+        BOOST_TEST(s->take(10).empty());
+    });
+}
+
+BOOST_AUTO_TEST_CASE(drops_a_replayed_request_id)
+{
+    for_each_backend([](backend const&, std::string const&, auto& s) {
+        BOOST_TEST((append(*s, entry("same")).first == append_status::kept));
+        BOOST_TEST((append(*s, entry("same")).first == append_status::duplicate));
+        BOOST_TEST(s->take(10).size() == 1u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(refuses_beyond_the_backlog_bound)
+{
+    detail::store_limits l;
+    l.max_backlog_entries = 2;
+    for_each_backend(
+        [](backend const&, std::string const&, auto& s) {
+            BOOST_TEST((append(*s, entry("a")).first == append_status::kept));
+            BOOST_TEST((append(*s, entry("b")).first == append_status::kept));
+            BOOST_TEST((append(*s, entry("c")).first == append_status::full));
+        },
+        l);
+}
+
+BOOST_AUTO_TEST_CASE(processed_entries_leave_the_backlog)
+{
+    for_each_backend([](backend const&, std::string const&, auto& s) {
+        auto a = append(*s, entry("a"));
+        auto got = s->take(10);
+        detail::progress p;
+        p.processed.push_back(a.second);
+        p.processed_bytes = got[0].bytes();
+        s->commit(std::move(p));
+        s->sync();
+        BOOST_TEST(s->backlog() == 0u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(keeps_dead_letters)
+{
+    for_each_backend([](backend const&, std::string const&, auto& s) {
+        detail::progress p;
+        dead_letter d;
+        d.kind = dead_letter_kind::callback_failed;
+        d.reason = "callback_dead_lettered";
+        d.handler = "on(vehicle.added)";
+        d.error_text = "boom";
+        d.attempts = 3;
+        d.body = R"({"id":"v-1"})";
+        p.dead_letters.push_back(d);
+        s->commit(std::move(p));
+        s->sync();
+        auto v = s->dead_letters(10);
+        BOOST_REQUIRE(v.size() == 1u);
+        BOOST_TEST((v[0].kind == dead_letter_kind::callback_failed));
+        BOOST_TEST(v[0].reason == "callback_dead_lettered");
+        BOOST_TEST(v[0].handler == "on(vehicle.added)");
+        BOOST_TEST(v[0].attempts == 3u);
+        BOOST_TEST(v[0].body == R"({"id":"v-1"})");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(durable_backends_give_back_state_and_unprocessed_entries_after_reopening)
+{
+    for_each_backend([](backend const& b, std::string const& dir, auto& s) {
+        if(!b.durable)
+            return;
+        auto a = append(*s, entry("a", "processed"));
+        append(*s, entry("b", "not processed"));
+        detail::progress p;
+        p.processed.push_back(a.second);
+        p.identities.emplace_back(detail::digest_of("e/1"), t0);
+        p.fleets.emplace_back("fleet-1", R"({"key":"fleet-1","stage":"connected"})");
+        transition t;
+        t.fleet_key = "fleet-1";
+        t.what = dimension::stage;
+        t.from = "connection";
+        t.to = "connected";
+        t.cause = "fleet_connection.created";
+        t.idempotency_key = "k#stage";
+        p.transitions.push_back(t);
+        s->commit(std::move(p));
+        s->sync();
+        s.reset(); // close
+
+        auto again = b.open(dir, {});
+        detail::recovered_state r;
+        BOOST_REQUIRE(!again->recover(r, t0 + 1s));
+        BOOST_TEST(r.unprocessed == 1u);
+        BOOST_REQUIRE(r.fleets.size() == 1u);
+        BOOST_TEST(r.fleets[0].find("connected") != std::string::npos);
+        BOOST_REQUIRE(r.transitions.size() == 1u);
+        BOOST_TEST(r.transitions[0].to == "connected");
+        BOOST_TEST(r.transitions[0].idempotency_key == "k#stage");
+        BOOST_REQUIRE(r.identities.size() == 1u);
+        BOOST_TEST((r.identities[0].first == detail::digest_of("e/1")));
+        auto rest = again->take(10);
+        BOOST_REQUIRE(rest.size() == 1u);
+        BOOST_TEST(rest[0].body == "not processed");
+        // New entries come after the recovered ones.
+        append(*again, entry("c", "new"));
+        auto more = again->take(10);
+        BOOST_REQUIRE(more.size() == 1u);
+        BOOST_TEST(more[0].body == "new");
+        BOOST_TEST(more[0].sequence > rest[0].sequence);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_refuses_a_second_opener_and_a_foreign_file)
+{
+    auto const dir = tst::make_temp_dir("store");
+    auto first = open_sqlite(dir, {});
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    error_code ec;
+    std::string why;
+    BOOST_TEST(!detail::make_sqlite_store(o, {}, ec, why));
+    BOOST_TEST((ec == error::store_locked));
+
+    // A corrupt file (a SQLite header cut short) is refused and left as it was.
+    auto const corrupt = dir + "/corrupt.db";
+    {
+        std::FILE* f = std::fopen(corrupt.c_str(), "wb");
+        std::fputs("SQLite format 3", f);
+        std::fclose(f);
+    }
+    o.path = corrupt;
+    BOOST_TEST(!detail::make_sqlite_store(o, {}, ec, why));
+    BOOST_TEST((ec == error::store_not_ours));
+    BOOST_TEST(std::filesystem::file_size(corrupt) == 15u);
+
+    // The database of another application is refused and left as it was.
+    auto const other = dir + "/other.db";
+    {
+        sqlite3* db = nullptr;
+        BOOST_REQUIRE(sqlite3_open(other.c_str(), &db) == SQLITE_OK);
+        BOOST_REQUIRE(sqlite3_exec(db, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, owner TEXT);"
+                                       "INSERT INTO accounts(owner) VALUES('someone');",
+                                   nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto const size = std::filesystem::file_size(other);
+    o.path = other;
+    BOOST_TEST(!detail::make_sqlite_store(o, {}, ec, why));
+    BOOST_TEST((ec == error::store_not_ours));
+    BOOST_TEST(why.find("something else") != std::string::npos);
+    BOOST_TEST(std::filesystem::file_size(other) == size);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace
