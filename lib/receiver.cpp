@@ -97,6 +97,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         , grace_timer(accept_strand)
         , release_timer(processing)
         , backlog_timer(processing)
+        , flush_timer(processing)
         , secrets(std::make_shared<secret_ring const>(opts.secrets))
         , pipe(pipeline_options_of(opts), *this)
     {
@@ -121,6 +122,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     net::steady_timer grace_timer;
     net::steady_timer release_timer; // on the processing strand
     net::steady_timer backlog_timer; // on the processing strand
+    net::steady_timer flush_timer;   // on the processing strand
     std::unique_ptr<ssl::context> tls;
     tcp::endpoint bound;
 
@@ -357,7 +359,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         for(auto& e : batch)
             push(e, now);
         pipe.release(opts.clock());
-        flush_progress();
+        if(pending.processed.size() >= 1024)
+            flush_progress();
         if(batch.size() == 256)
             schedule_processing();
         else if(sessions_closed.load())
@@ -438,12 +441,15 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         dispatcher().enqueue(fleet_key, std::move(job));
     }
 
+    // Progress is written behind, coalesced over a few milliseconds: a lost mark only means
+    // a delivery is processed again after a crash.
     void request_flush()
     {
         if(flush_scheduled)
             return;
         flush_scheduled = true;
-        net::post(processing, [self = shared_from_this()] { self->flush_progress(); });
+        flush_timer.expires_after(std::chrono::milliseconds(5));
+        flush_timer.async_wait([self = shared_from_this()](error_code) { self->flush_progress(); });
     }
 
     void flush_progress()
@@ -1196,7 +1202,14 @@ receiver::receiver(net::any_io_executor ex, receiver_options opts)
 {
 }
 
-receiver::~receiver() { stop(); }
+receiver::~receiver()
+{
+    stop();
+    // The store's writer may still hold completion handlers that own the receiver's state:
+    // wait until it has let go of them, so that it is never destroyed from that thread.
+    if(impl_->store)
+        impl_->store->sync();
+}
 
 receiver& receiver::on(std::string_view pattern, event_handler h)
 {
