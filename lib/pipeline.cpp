@@ -150,7 +150,7 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         identity.reserve(e.webhook_id.size() + envelope_id.size() + 3);
         identity.append("e\x1f").append(e.webhook_id).append("\x1f").append(envelope_id);
         auto const d = digest_of(identity);
-        if(!dedup_.insert(d, now))
+        if(!dedup_.insert(d, now) && !e.replay)
         {
             ++stats_.duplicate_events;
             return result;
@@ -197,7 +197,7 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         if(envelope_id.empty())
         {
             auto const d = digest_of("r\x1f" + ev.idempotency_key);
-            if(!dedup_.insert(d, now))
+            if(!dedup_.insert(d, now) && !e.replay)
             {
                 ++stats_.duplicate_events;
                 continue;

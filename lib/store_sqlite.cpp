@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
 // lib/store_sqlite.cpp - the SQLite store: WAL, one writer thread committing appends in groups.
+#include <catena/webhooks/dead_letters.hpp>
+
 #include "detail/lifecycle.hpp"
 #include "detail/store.hpp"
+
+#include <filesystem>
+#include <limits>
 
 #include <sqlite3.h>
 
@@ -36,7 +41,8 @@ CREATE TABLE inbox(
   event_type TEXT NOT NULL,
   attempt INTEGER NOT NULL,
   body BLOB NOT NULL,
-  processed INTEGER NOT NULL DEFAULT 0
+  processed INTEGER NOT NULL DEFAULT 0,
+  replay INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;
 CREATE TABLE identities(digest BLOB PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -324,6 +330,7 @@ public:
                 e.event_type = s.text(5);
                 e.delivery_attempt = static_cast<std::uint32_t>(s.integer(6));
                 e.body = s.text(7);
+                e.replay = s.integer(8) != 0;
                 recover_next_ = e.sequence;
                 v.push_back(std::move(e));
             }
@@ -405,6 +412,93 @@ public:
         idle_cv_.wait(lock, [this] { return queue_.empty() && !writing_; });
     }
 
+    //--------------------------------------------------------------------------
+    // Offline dead-letter access (no writer thread running).
+
+    std::vector<stored_dead_letter> list_dead(std::size_t max, std::int64_t only = 0)
+    {
+        std::vector<stored_dead_letter> v;
+        statement s(w_.db, only ? "SELECT id, created_at, kind, reason, seq, request_id, webhook_id, event_type, body, "
+                                  "idempotency_key, handler, error_text, attempts FROM dead_letters WHERE id = ?"
+                                : "SELECT * FROM (SELECT id, created_at, kind, reason, seq, request_id, webhook_id, "
+                                  "event_type, body, idempotency_key, handler, error_text, attempts FROM dead_letters "
+                                  "ORDER BY id DESC LIMIT ?) ORDER BY id");
+        if(!s)
+            return v;
+        s.bind(1, only ? only : static_cast<std::int64_t>(max));
+        while(s.step() == SQLITE_ROW)
+        {
+            stored_dead_letter x;
+            x.id = s.integer(0);
+            x.created_at = from_micros(s.integer(1));
+            auto& d = x.letter;
+            d.kind = s.text(2) == "callback_failed" ? dead_letter_kind::callback_failed : dead_letter_kind::undecodable;
+            d.reason = reason_named(s.text(3));
+            d.sequence = static_cast<std::uint64_t>(s.integer(4));
+            d.request_id = s.text(5);
+            d.webhook_id = s.text(6);
+            d.event_type = s.text(7);
+            d.body = s.text(8);
+            d.idempotency_key = s.text(9);
+            d.handler = s.text(10);
+            d.error_text = s.text(11);
+            d.attempts = static_cast<unsigned>(s.integer(12));
+            v.push_back(std::move(x));
+        }
+        return v;
+    }
+
+    error_code replay_dead(std::int64_t id, std::string& why)
+    {
+        auto found = list_dead(1, id);
+        if(found.empty())
+        {
+            why = "no dead letter " + std::to_string(id);
+            return error::invalid_options;
+        }
+        auto const& d = found.front().letter;
+        if(!w_.exec("BEGIN IMMEDIATE"))
+        {
+            why = w_.message();
+            return error::store_failure;
+        }
+        bool ok = false;
+        if(d.kind == dead_letter_kind::undecodable)
+        {
+            statement s(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, body, "
+                               "replay) VALUES(?, ?, ?, ?, ?, 1, ?, 1)");
+            auto const now = micros(system_now());
+            std::string const rid = "replay-" + std::to_string(id) + "-" + d.request_id;
+            ok = s && (s.bind(1, now).bind(2, now).bind(3, d.webhook_id).bind(4, rid).bind(5, d.event_type)
+                           .bind_blob(6, d.body.data(), d.body.size()),
+                       s.step() == SQLITE_DONE);
+        }
+        else
+        {
+            statement s(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, body, "
+                               "replay) SELECT received_at, sent_at, webhook_id, request_id, event_type, attempt, body, 1 "
+                               "FROM inbox WHERE seq = ?");
+            ok = s && (s.bind(1, static_cast<std::int64_t>(d.sequence)), s.step() == SQLITE_DONE) &&
+                 sqlite3_changes(w_.db) == 1;
+            if(!ok && why.empty())
+                why = "the delivery of dead letter " + std::to_string(id) + " (inbox " + std::to_string(d.sequence) +
+                      ") was pruned; its record is in the letter's body";
+        }
+        if(ok)
+        {
+            statement del(w_.db, "DELETE FROM dead_letters WHERE id = ?");
+            ok = del && (del.bind(1, id), del.step() == SQLITE_DONE);
+        }
+        if(!ok || !w_.exec("COMMIT"))
+        {
+            if(why.empty())
+                why = w_.message();
+            w_.exec("ROLLBACK");
+            return error::store_failure;
+        }
+        return {};
+    }
+
 private:
     struct append_item
     {
@@ -455,7 +549,7 @@ private:
                                         "body, idempotency_key, handler, error_text, attempts, created_at) "
                                         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
         read_unprocessed_ = statement(r_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
-                                             "attempt, body FROM inbox WHERE processed = 0 AND seq > ? AND seq <= ? "
+                                             "attempt, body, replay FROM inbox WHERE processed = 0 AND seq > ? AND seq <= ? "
                                              "ORDER BY seq LIMIT ?");
         bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && mark_processed_ && insert_identity_ && upsert_fleet_ && delete_fleet_ &&
                         insert_transition_ && insert_dead_ && read_unprocessed_;
@@ -733,3 +827,66 @@ std::unique_ptr<store> make_sqlite_store(sqlite_options const& o, store_limits l
 }
 
 } // namespace catena::webhooks::detail
+
+namespace catena::webhooks {
+
+struct dead_letter_box::impl
+{
+    std::unique_ptr<detail::sqlite_store> s;
+};
+
+std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir, error_code& ec, std::string& why)
+{
+    auto const path = (std::filesystem::path(data_dir) / "catena-webhooks.db").string();
+    if(!std::filesystem::exists(path))
+    {
+        ec = error::invalid_options;
+        why = "no store in " + data_dir + " (" + path + " does not exist)";
+        return std::nullopt;
+    }
+    detail::sqlite_options o;
+    o.path = path;
+    auto s = std::make_unique<detail::sqlite_store>(o, detail::store_limits{});
+    ec = s->open(why);
+    if(ec)
+        return std::nullopt;
+    auto p = std::make_unique<impl>();
+    p->s = std::move(s);
+    return dead_letter_box(std::move(p));
+}
+
+dead_letter_box::dead_letter_box(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+dead_letter_box::dead_letter_box(dead_letter_box&&) noexcept = default;
+dead_letter_box& dead_letter_box::operator=(dead_letter_box&&) noexcept = default;
+dead_letter_box::~dead_letter_box() = default;
+
+std::vector<stored_dead_letter> dead_letter_box::list(std::size_t max) const { return impl_->s->list_dead(max); }
+
+std::optional<stored_dead_letter> dead_letter_box::get(std::int64_t id) const
+{
+    auto v = impl_->s->list_dead(1, id);
+    if(v.empty())
+        return std::nullopt;
+    return std::move(v.front());
+}
+
+error_code dead_letter_box::replay(std::int64_t id, std::string& why) { return impl_->s->replay_dead(id, why); }
+
+std::size_t dead_letter_box::replay_all(std::string& why)
+{
+    std::size_t n = 0;
+    for(auto const& d : impl_->s->list_dead(std::numeric_limits<std::int64_t>::max()))
+    {
+        std::string w;
+        if(impl_->s->replay_dead(d.id, w))
+        {
+            if(why.empty())
+                why = w;
+            continue;
+        }
+        ++n;
+    }
+    return n;
+}
+
+} // namespace catena::webhooks

@@ -26,6 +26,8 @@ struct inbox_entry
     std::uint32_t delivery_attempt = 1;
     timestamp sent_at{};
     timestamp received_at{};
+    /// Put back from the dead letters: processed even if its identity was seen before.
+    bool replay = false;
 
     std::size_t bytes() const noexcept
     {

@@ -17,6 +17,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #ifndef CATENA_WEBHOOKD_PATH
@@ -180,7 +181,8 @@ struct embedded
     std::mutex m;
     std::vector<cw::event> events;
 
-    embedded(std::string const& dir, std::uint64_t max_pages = 0)
+    embedded(std::string const& dir, std::uint64_t max_pages = 0,
+             std::function<void(cw::receiver_options&)> tune = {}, std::function<void(cw::receiver&)> setup = {})
         : rx(ioc.get_executor(), [&] {
             cw::receiver_options o;
             o.listen = {net::ip::make_address("127.0.0.1"), 0};
@@ -190,6 +192,8 @@ struct embedded
             o.store.max_page_count = max_pages;
             o.processing.reorder_window = 50ms;
             o.timeouts.retry_after = std::chrono::seconds(1);
+            if(tune)
+                tune(o);
             return o;
         }())
     {
@@ -197,6 +201,8 @@ struct embedded
             std::lock_guard lock(m);
             events.push_back(e);
         });
+        if(setup)
+            setup(rx);
     }
     ~embedded()
     {
@@ -355,6 +361,96 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     BOOST_TEST(e.rx.stats().duplicate_events == 1u);
     std::lock_guard lock(e.m);
     BOOST_TEST(e.events.empty());
+}
+
+std::vector<std::string> lines_of(std::string const& text)
+{
+    std::vector<std::string> v;
+    std::istringstream in(text);
+    for(std::string l; std::getline(in, l);)
+        if(!l.empty())
+            v.push_back(l);
+    return v;
+}
+
+BOOST_AUTO_TEST_CASE(dead_letters_are_kept_listed_shown_and_replayed)
+{
+    auto const dir = tst::make_temp_dir("deadletters");
+    cs::message fails;
+    fails.webhook_id = "wh-dl";
+    fails.event_name = "vehicle.added";
+    fails.event_id = "0193-dl-1";
+    fails.data.push_back(json::object{{"id", "v-1"}, {"fleet_id", "f-1"}});
+    cs::message undecodable = fails;
+    undecodable.event_id = "0193-dl-2";
+    undecodable.data = json::array{json::object{{"no_id", true}}};
+    {
+        // A callback that fails every attempt, and a delivery that cannot be decoded.
+        embedded e(
+            dir, 0,
+            [](cw::receiver_options& o) {
+                o.processing.callbacks.max_attempts = 2;
+                o.processing.callbacks.initial_backoff = 1ms;
+            },
+            [](cw::receiver& rx) { rx.on("vehicle.added", [](cw::event const&) { throw std::runtime_error("db down"); }); });
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+        cs::client c(e.ep(), {});
+        BOOST_TEST(c.send(fails, secret).status == 202u);
+        BOOST_TEST(c.send(undecodable, secret).status == 202u);
+        for(int i = 0; i < 200 && e.rx.dead_letters().size() < 2; ++i)
+            std::this_thread::sleep_for(10ms);
+        BOOST_TEST(e.rx.dead_letters().size() == 2u);
+    }
+
+    auto cli = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv{daemon_path, "dead-letters"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.insert(argv.end(), {"--data-dir", dir});
+        auto p = std::make_unique<tst::child_process>(argv, std::map<std::string, std::string>{}, dir);
+        int const code = p->wait().value_or(-1); // before reading what it wrote
+        return std::make_pair(code, p->stdout_text() + p->stderr_text());
+    };
+    auto [rc, out] = cli({"list"});
+    BOOST_TEST(rc == 0);
+    auto const listed = lines_of(out);
+    BOOST_REQUIRE_MESSAGE(listed.size() == 2u, "rc " << rc << ": " << out);
+    auto const failed = json::parse(listed[0]).as_object().at("kind") == "callback_failed" ? json::parse(listed[0])
+                                                                                           : json::parse(listed[1]);
+    BOOST_TEST(failed.at("handler").as_string() == "on(vehicle.added)");
+    BOOST_TEST(failed.at("error").as_string() == "db down");
+    auto const id = std::to_string(failed.at("id").as_int64());
+    std::tie(rc, out) = cli({"show", id});
+    BOOST_TEST(rc == 0);
+    BOOST_TEST(out.find("\\\"v-1\\\"") != std::string::npos);
+    std::tie(rc, out) = cli({"show", "999"});
+    BOOST_TEST(rc == 2);
+    std::tie(rc, out) = cli({"replay", "--all"});
+    BOOST_TEST(rc == 0, out);
+    std::tie(rc, out) = cli({"list"});
+    BOOST_TEST(lines_of(out).empty());
+
+    // Started again with a working callback: the replayed event is delivered, although its
+    // identity was seen; the undecodable delivery is dead-lettered again.
+    embedded e(dir);
+    BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+    for(int i = 0; i < 200; ++i)
+    {
+        {
+            std::lock_guard lock(e.m);
+            if(!e.events.empty() && e.rx.dead_letters().size() == 1u)
+                break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    std::lock_guard lock(e.m);
+    BOOST_REQUIRE(e.events.size() == 1u);
+    BOOST_TEST(e.events[0].record_id == "v-1");
+    BOOST_TEST(e.rx.dead_letters().size() == 1u);
+
+    // While a receiver runs on the directory, the command says so.
+    std::tie(rc, out) = cli({"list"});
+    BOOST_TEST(rc == 2);
+    BOOST_TEST(out.find("in use by another process") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

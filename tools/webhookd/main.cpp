@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -57,6 +58,13 @@ and writes each event as one JSON line.
   --help                     this text
 
 Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the secrets.
+
+Dead letters (while no catena-webhookd runs on the data directory):
+  catena-webhookd dead-letters list [--data-dir DIR]        one JSON line per dead letter
+  catena-webhookd dead-letters show ID [--data-dir DIR]     one, with its body
+  catena-webhookd dead-letters replay ID|--all [--data-dir DIR]
+                             put the delivery back into the inbox; it is processed at the
+                             next start, even though its events were seen before
 )";
 
 struct options
@@ -232,8 +240,85 @@ json::value time_or_null(std::optional<cw::timestamp> const& t)
 
 } // namespace
 
+json::object dead_letter_json(cw::stored_dead_letter const& x, bool with_body)
+{
+    auto const& d = x.letter;
+    json::object o{{"id", x.id},
+                   {"created_at", cw::format_rfc3339(x.created_at, cw::utc_suffix::z)},
+                   {"kind", d.kind == cw::dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
+                   {"reason", d.reason},
+                   {"inbox_sequence", d.sequence},
+                   {"request_id", str_or_null(d.request_id)},
+                   {"webhook_id", str_or_null(d.webhook_id)},
+                   {"event_type", str_or_null(d.event_type)},
+                   {"idempotency_key", str_or_null(d.idempotency_key)},
+                   {"handler", str_or_null(d.handler)},
+                   {"error", str_or_null(d.error_text)},
+                   {"attempts", d.attempts}};
+    if(with_body)
+        o["body"] = d.body;
+    return o;
+}
+
+// catena-webhookd dead-letters list|show ID|replay ID|replay --all [--data-dir DIR]
+int dead_letters_command(int argc, char** argv)
+{
+    std::string dir = "./catena-data", verb, arg;
+    for(int i = 2; i < argc; ++i)
+    {
+        std::string a = argv[i];
+        if(a == "--data-dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if(a.rfind("--data-dir=", 0) == 0)
+            dir = a.substr(11);
+        else if(verb.empty())
+            verb = a;
+        else if(arg.empty())
+            arg = a;
+        else
+            fail("dead-letters: unexpected argument " + a);
+    }
+    if(verb != "list" && verb != "show" && verb != "replay")
+        fail("dead-letters: say list, show ID or replay ID|--all (see --help)");
+    cw::error_code ec;
+    std::string why;
+    auto box = cw::dead_letter_box::open(dir, ec, why);
+    if(!box)
+        fail(why);
+    if(verb == "list")
+    {
+        for(auto const& x : box->list(std::numeric_limits<std::size_t>::max() / 2))
+            std::cout << json::serialize(dead_letter_json(x, false)) << '\n';
+        return 0;
+    }
+    if(verb == "replay" && arg == "--all")
+    {
+        auto const n = box->replay_all(why);
+        std::fprintf(stderr, "catena-webhookd: %zu dead letters put back into the inbox%s%s\n", n,
+                     why.empty() ? "" : "; not all: ", why.c_str());
+        return why.empty() ? 0 : 1;
+    }
+    if(arg.empty() || arg.find_first_not_of("0123456789") != std::string::npos || arg.size() > 18)
+        fail("dead-letters " + verb + ": needs a dead letter id (a number)");
+    auto const id = std::stoll(arg);
+    if(verb == "show")
+    {
+        auto x = box->get(id);
+        if(!x)
+            fail("no dead letter " + arg);
+        std::cout << json::serialize(dead_letter_json(*x, true)) << '\n';
+        return 0;
+    }
+    if(auto e = box->replay(id, why))
+        fail("dead letter " + arg + " not replayed: " + why);
+    std::fprintf(stderr, "catena-webhookd: dead letter %s put back into the inbox\n", arg.c_str());
+    return 0;
+}
+
 int main(int argc, char** argv)
 {
+    if(argc > 1 && std::string_view(argv[1]) == "dead-letters")
+        return dead_letters_command(argc, argv);
     auto const o = parse(argc, argv);
     auto const listen = parse_listen(o.listen);
 
