@@ -30,26 +30,31 @@ run() { # mode, daemon flags...
   for _ in $(seq 100); do grep -q "listening on" "$dir/stderr" 2>/dev/null && break; sleep 0.05; done
   local port
   port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$dir/stderr")
-  # Warm-up, then the measured run.
+  # Warm-up, then the measured run; the receiver's CPU time is read around it.
   "${pin_load[@]}" "$sim" load --target "127.0.0.1:$port" --count 2000 --connections "$connections" > /dev/null
+  local cpu0 cpu1
+  cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   "${pin_load[@]}" "$sim" load --target "127.0.0.1:$port" --count "$count" --connections "$connections" --json \
     > "$dir/result.json"
+  sleep 0.5 # let processing finish
+  cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   local rss
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  echo $(( (cpu1 - cpu0) * 1000000 / $(getconf CLK_TCK) / count )) > "$dir/cpu_us"
   kill -TERM "$pid"; wait "$pid" || true
-  python3 - "$mode" "$dir/result.json" "$rss" <<'PY'
+  python3 - "$mode" "$dir/result.json" "$rss" "$(cat "$dir/cpu_us")" <<'PY'
 import json, sys
-mode, path, rss = sys.argv[1], sys.argv[2], int(sys.argv[3])
+mode, path, rss, cpu = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 r = json.load(open(path))
 l = r["latency_ms"]
 statuses = ", ".join("%s: %d" % kv for kv in sorted(r["by_status"].items()))
-print("%-8s %10.0f %8.2f %8.2f %8.2f %9.1f   %s" % (mode, r["throughput_per_s"], l["p50"], l["p99"], l["p999"], rss / 1024, statuses))
+print("%-8s %10.0f %8.2f %8.2f %8.2f %9.1f %9d   %s" % (mode, r["throughput_per_s"], l["p50"], l["p99"], l["p999"], rss / 1024, cpu, statuses))
 open(path + ".tput", "w").write(str(r["throughput_per_s"]))
 PY
 }
 
 echo "$count deliveries over $connections connections; receiver pinned to core 0, load to core 1"
-printf "%-8s %10s %8s %8s %8s %9s   %s\n" mode "acked/s" "p50 ms" "p99 ms" "p99.9 ms" "RSS MiB" statuses
+printf "%-8s %10s %8s %8s %8s %9s %9s   %s\n" mode "acked/s" "p50 ms" "p99 ms" "p99.9 ms" "RSS MiB" "CPU us" statuses
 run memory --memory
 run process --durability process
 run power --durability power

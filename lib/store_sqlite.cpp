@@ -150,6 +150,9 @@ public:
             stopping_ = true;
         }
         cv_.notify_all();
+        checkpoint_cv_.notify_all();
+        if(checkpointer_.joinable())
+            checkpointer_.join();
         if(writer_.joinable())
             writer_.join();
         if(lock_fd_ >= 0)
@@ -208,8 +211,8 @@ public:
         if(!w_.exec("PRAGMA journal_mode=WAL") ||
            !w_.exec(o_.level == durability::power ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
            !w_.exec("PRAGMA foreign_keys=OFF") || !w_.exec("PRAGMA busy_timeout=5000") ||
-           // A larger page cache and fewer, larger checkpoints: appends are sequential.
-           !w_.exec("PRAGMA cache_size=-32768") || !w_.exec("PRAGMA wal_autocheckpoint=8192") ||
+           // A larger page cache: appends and their index pages stay in memory.
+           !w_.exec("PRAGMA cache_size=-32768") ||
            !w_.exec("PRAGMA temp_store=MEMORY"))
         {
             why = "cannot configure " + o_.path + ": " + w_.message();
@@ -217,9 +220,12 @@ public:
         }
         if(o_.max_page_count)
             w_.exec(("PRAGMA max_page_count=" + std::to_string(o_.max_page_count)).c_str());
-        if(auto ec = open_connection(r_, SQLITE_OPEN_READONLY, why))
+        // Checkpoints (copying the WAL into the database, with an fsync) run on a thread of
+        // their own, so that they never hold up the commits that acknowledge deliveries.
+        w_.exec("PRAGMA wal_autocheckpoint=0");
+        if(auto ec = open_connection(c_, SQLITE_OPEN_READWRITE, why))
             return ec;
-        r_.exec("PRAGMA busy_timeout=5000");
+        c_.exec("PRAGMA busy_timeout=5000");
         if(!prepare(why))
             return error::store_failure;
         return {};
@@ -231,12 +237,12 @@ public:
     {
         out = {};
         {
-            statement s(r_.db, "SELECT snapshot FROM fleets");
+            statement s(w_.db, "SELECT snapshot FROM fleets");
             while(s && s.step() == SQLITE_ROW)
                 out.fleets.push_back(s.text(0));
         }
         {
-            statement s(r_.db, "SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id DESC) "
+            statement s(w_.db, "SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id DESC) "
                                "AS n FROM transitions) WHERE n <= ? ORDER BY id");
             if(s)
             {
@@ -247,7 +253,7 @@ public:
             }
         }
         {
-            statement s(r_.db, "SELECT digest, seen_at FROM identities WHERE seen_at > ? ORDER BY seen_at DESC LIMIT ?");
+            statement s(w_.db, "SELECT digest, seen_at FROM identities WHERE seen_at > ? ORDER BY seen_at DESC LIMIT ?");
             if(s)
             {
                 s.bind(1, micros(now - o_.identity_retention));
@@ -265,7 +271,7 @@ public:
             }
         }
         {
-            statement s(r_.db, "SELECT count(*), coalesce(sum(length(body)), 0), coalesce(max(seq), 0), min(received_at) "
+            statement s(w_.db, "SELECT count(*), coalesce(sum(length(body)), 0), coalesce(max(seq), 0), min(received_at) "
                                "FROM inbox WHERE processed = 0");
             if(!s || s.step() != SQLITE_ROW)
                 return error::store_failure;
@@ -277,6 +283,7 @@ public:
         }
         update_size();
         writer_ = std::thread([this] { run_writer(); });
+        checkpointer_ = std::thread([this] { run_checkpointer(); });
         return {};
     }
 
@@ -309,7 +316,7 @@ public:
     std::vector<inbox_entry> take(std::size_t max) override
     {
         std::vector<inbox_entry> v;
-        std::unique_lock read_lock(read_mutex_);
+        std::unique_lock read_lock(db_mutex_);
         // Rows left unprocessed by an earlier run come first, read in chunks.
         while(recover_next_ < recover_upto_ && v.size() < max)
         {
@@ -379,8 +386,8 @@ public:
     std::vector<dead_letter> dead_letters(std::size_t max) const override
     {
         std::vector<dead_letter> v;
-        std::lock_guard lock(read_mutex_);
-        statement s(r_.db, "SELECT kind, reason, seq, request_id, webhook_id, event_type, body, idempotency_key, handler, "
+        std::lock_guard lock(db_mutex_);
+        statement s(w_.db, "SELECT kind, reason, seq, request_id, webhook_id, event_type, body, idempotency_key, handler, "
                            "error_text, attempts FROM (SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?) ORDER BY id");
         if(!s)
             return v;
@@ -548,7 +555,7 @@ private:
         insert_dead_ = statement(w_.db, "INSERT INTO dead_letters(kind, reason, seq, request_id, webhook_id, event_type, "
                                         "body, idempotency_key, handler, error_text, attempts, created_at) "
                                         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-        read_unprocessed_ = statement(r_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
+        read_unprocessed_ = statement(w_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
                                              "attempt, body, replay FROM inbox WHERE processed = 0 AND seq > ? AND seq <= ? "
                                              "ORDER BY seq LIMIT ?");
         bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && mark_processed_ && insert_identity_ && upsert_fleet_ && delete_fleet_ &&
@@ -712,7 +719,11 @@ private:
                 writing_ = true;
             }
             std::string why;
-            bool const ok = write(batch, why);
+            bool ok;
+            {
+                std::lock_guard db(db_mutex_);
+                ok = write(batch, why);
+            }
             std::vector<std::pair<append_handler, std::uint64_t>> kept;
             {
                 std::lock_guard lock(mutex_);
@@ -768,6 +779,7 @@ private:
             if(now - last_prune > std::chrono::seconds(60))
             {
                 last_prune = now;
+                std::lock_guard db(db_mutex_);
                 prune(system_now());
             }
             {
@@ -777,6 +789,21 @@ private:
             idle_cv_.notify_all();
             if(!ok)
                 std::this_thread::sleep_for(std::chrono::milliseconds(50)); // a full disk: do not spin
+        }
+    }
+
+    void run_checkpointer()
+    {
+        std::unique_lock lock(mutex_);
+        while(!stopping_)
+        {
+            checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200));
+            if(stopping_)
+                break;
+            lock.unlock();
+            int frames = 0, done = 0;
+            sqlite3_wal_checkpoint_v2(c_.db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
+            lock.lock();
         }
     }
 
@@ -790,15 +817,16 @@ private:
     sqlite_options o_;
     store_limits limits_;
     int lock_fd_ = -1;
-    connection w_; // the writer thread's (and open/recover before it starts)
-    connection r_; // the processing thread's reads
-    mutable std::mutex read_mutex_;
+    connection w_;                // used under db_mutex_ once the writer runs
+    connection c_;                // the checkpointer's
+    mutable std::mutex db_mutex_;
     statement begin_, commit_, rollback_, insert_inbox_, mark_processed_, insert_identity_, upsert_fleet_, delete_fleet_, insert_transition_,
         insert_dead_, read_unprocessed_;
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::condition_variable idle_cv_;
+    std::condition_variable checkpoint_cv_; // its own: a notify_one meant for the writer must not wake it
     std::deque<item> queue_;
     std::deque<inbox_entry> ready_;
     bool stopping_ = false;
@@ -813,6 +841,7 @@ private:
     std::atomic<std::uint64_t> failures_{0};
     std::string last_error_;
     std::thread writer_;
+    std::thread checkpointer_;
 };
 
 } // namespace
