@@ -45,7 +45,10 @@ CREATE TABLE inbox(
   replay INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;
-CREATE TABLE identities(digest BLOB PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX inbox_received ON inbox(received_at);
+-- Read only at start (newest first) and pruned by age, never looked up by digest: appended in
+-- time order, so a commit touches the last page or two instead of one random page per digest.
+CREATE TABLE identities(id INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL, digest BLOB NOT NULL);
 CREATE INDEX identities_seen ON identities(seen_at);
 CREATE TABLE fleets(key TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE transitions(id INTEGER PRIMARY KEY, fleet_key TEXT NOT NULL, doc TEXT NOT NULL);
@@ -253,7 +256,8 @@ public:
             }
         }
         {
-            statement s(w_.db, "SELECT digest, seen_at FROM identities WHERE seen_at > ? ORDER BY seen_at DESC LIMIT ?");
+            statement s(w_.db, "SELECT digest, seen_at FROM identities WHERE id >= (SELECT coalesce(min(id), 0) FROM "
+                               "identities WHERE seen_at > ?) ORDER BY id DESC LIMIT ?");
             if(s)
             {
                 s.bind(1, micros(now - o_.identity_retention));
@@ -547,7 +551,7 @@ private:
         insert_inbox_ = statement(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, "
                                          "attempt, body) VALUES(?,?,?,?,?,?,?)");
         mark_processed_ = statement(w_.db, "UPDATE inbox SET processed = 1 WHERE seq = ?");
-        insert_identity_ = statement(w_.db, "INSERT OR REPLACE INTO identities(digest, seen_at) VALUES(?, ?)");
+        insert_identity_ = statement(w_.db, "INSERT INTO identities(digest, seen_at) VALUES(?, ?)");
         upsert_fleet_ = statement(w_.db, "INSERT INTO fleets(key, snapshot) VALUES(?, ?) "
                                          "ON CONFLICT(key) DO UPDATE SET snapshot = excluded.snapshot");
         delete_fleet_ = statement(w_.db, "DELETE FROM fleets WHERE key = ?");
@@ -689,7 +693,8 @@ private:
             a.bind(1, micros(now - o_.processed_retention));
             a.step();
         }
-        statement b(w_.db, "DELETE FROM identities WHERE seen_at < ?");
+        statement b(w_.db, "DELETE FROM identities WHERE id < (SELECT coalesce(min(id), 0) FROM identities WHERE "
+                           "seen_at >= ?)");
         if(b)
         {
             b.bind(1, micros(now - o_.identity_retention));
@@ -709,8 +714,11 @@ private:
                 cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
                 if(queue_.empty() && stopping_)
                     return;
-                // Everything waiting goes in one transaction (group commit): under load the
-                // batch grows while the previous one commits; alone, a delivery waits for nothing.
+                // Everything waiting goes in one transaction (group commit). Under load (the
+                // last batch held several appends) linger up to o_.linger for more, so that
+                // one commit covers many deliveries; alone, a delivery waits for nothing.
+                if(last_appends_ > 1 && o_.linger.count() > 0 && !stopping_)
+                    cv_.wait_for(lock, o_.linger, [this] { return stopping_ || queue_.size() >= last_appends_ * 2; });
                 while(!queue_.empty() && batch.size() < o_.max_batch)
                 {
                     batch.push_back(std::move(queue_.front()));
@@ -724,6 +732,8 @@ private:
                 std::lock_guard db(db_mutex_);
                 ok = write(batch, why);
             }
+            last_appends_ = static_cast<std::size_t>(
+                std::count_if(batch.begin(), batch.end(), [](item const& i) { return i.index() == 0; }));
             std::vector<std::pair<append_handler, std::uint64_t>> kept;
             {
                 std::lock_guard lock(mutex_);
@@ -842,6 +852,7 @@ private:
     std::string last_error_;
     std::thread writer_;
     std::thread checkpointer_;
+    std::size_t last_appends_ = 0; // writer thread only
 };
 
 } // namespace

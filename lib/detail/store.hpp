@@ -109,6 +109,8 @@ struct sqlite_options
     std::string path;                  ///< The database file.
     durability level = durability::process;
     std::size_t max_batch = 1024;      ///< Most appends per transaction.
+    /// Under load, how long the writer waits for more appends before it commits (at most).
+    std::chrono::microseconds linger{500};
     std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
     std::chrono::seconds identity_retention{std::chrono::hours(24 * 15)};
     std::size_t max_identities_loaded = 2'000'000;
