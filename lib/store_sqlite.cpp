@@ -380,10 +380,13 @@ public:
         std::lock_guard lock(mutex_);
         return backlog_bytes_;
     }
+    // The oldest delivery kept but not handed to processing yet.
     std::optional<timestamp> oldest_unprocessed() const override
     {
         std::lock_guard lock(mutex_);
-        return oldest_;
+        if(ready_.empty())
+            return std::nullopt;
+        return ready_.front().received_at;
     }
     std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
 
@@ -747,8 +750,6 @@ private:
                             continue;
                         ++backlog_;
                         backlog_bytes_ += a->e.bytes();
-                        if(!oldest_)
-                            oldest_ = a->e.received_at;
                         if(!a->e.request_id.empty())
                         {
                             request_ids_.insert(a->e.request_id);
@@ -762,8 +763,6 @@ private:
                         auto const& p = std::get<progress>(it);
                         backlog_ -= std::min(backlog_, p.processed.size());
                         backlog_bytes_ -= std::min(backlog_bytes_, p.processed_bytes);
-                        if(backlog_ == 0)
-                            oldest_.reset();
                     }
                 }
                 if(!ok)
@@ -774,11 +773,13 @@ private:
                 done(append_status::kept, seq, {});
             if(!ok)
             {
+                std::vector<progress> retry;
                 for(auto& it : batch)
                     if(auto* a = std::get_if<append_item>(&it))
                         a->done(append_status::failed, 0, error::store_failure);
                     else
-                        requeue_progress(std::get<progress>(it));
+                        retry.push_back(std::move(std::get<progress>(it)));
+                requeue_progress(retry);
                 last_error_ = why;
             }
             // Handlers may own the last reference to their owner: release them before this
@@ -817,11 +818,13 @@ private:
         }
     }
 
-    // A failed progress commit is retried later: the processing state must reach the disk.
-    void requeue_progress(progress& p)
+    // Failed progress commits are retried first, in their order: the processing state must
+    // reach the disk, and a later snapshot of a fleet must not be overwritten by an earlier one.
+    void requeue_progress(std::vector<progress>& ps)
     {
         std::lock_guard lock(mutex_);
-        queue_.emplace_back(std::move(p));
+        for(auto it = ps.rbegin(); it != ps.rend(); ++it)
+            queue_.emplace_front(std::move(*it));
     }
 
     sqlite_options o_;
@@ -843,7 +846,6 @@ private:
     bool writing_ = false;
     std::size_t pending_appends_ = 0, pending_bytes_ = 0;
     std::size_t backlog_ = 0, backlog_bytes_ = 0;
-    std::optional<timestamp> oldest_;
     std::uint64_t recover_next_ = 0, recover_upto_ = 0;
     std::unordered_set<std::string> request_ids_;
     std::deque<std::pair<timestamp, std::string>> request_id_order_;
