@@ -45,11 +45,11 @@ CREATE TABLE inbox(
   replay INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;
-CREATE INDEX inbox_received ON inbox(received_at);
+
 -- Read only at start (newest first) and pruned by age, never looked up by digest: appended in
 -- time order, so a commit touches the last page or two instead of one random page per digest.
 CREATE TABLE identities(id INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL, digest BLOB NOT NULL);
-CREATE INDEX identities_seen ON identities(seen_at);
+
 CREATE TABLE fleets(key TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE transitions(id INTEGER PRIMARY KEY, fleet_key TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX transitions_fleet ON transitions(fleet_key, id);
@@ -256,11 +256,11 @@ public:
             }
         }
         {
-            statement s(w_.db, "SELECT digest, seen_at FROM identities WHERE id >= (SELECT coalesce(min(id), 0) FROM "
-                               "identities WHERE seen_at > ?) ORDER BY id DESC LIMIT ?");
+            auto const from = first_row_at_or_after("identities", "seen_at", now - o_.identity_retention);
+            statement s(w_.db, "SELECT digest, seen_at FROM identities WHERE id >= ? ORDER BY id DESC LIMIT ?");
             if(s)
             {
-                s.bind(1, micros(now - o_.identity_retention));
+                s.bind(1, from);
                 s.bind(2, static_cast<std::int64_t>(o_.max_identities_loaded));
                 while(s.step() == SQLITE_ROW)
                 {
@@ -685,22 +685,54 @@ private:
         return true;
     }
 
+    // Rows of inbox and identities are appended in time order, so the first row at or after
+    // an instant is found by a binary search on the row id: no index on the time column (an
+    // index would cost a page write in every commit).
+    std::int64_t first_row_at_or_after(char const* table, char const* time_column, timestamp t)
+    {
+        auto const sql_bounds = std::string("SELECT coalesce(min(rowid), 0), coalesce(max(rowid), 0) FROM ") + table;
+        auto const sql_probe = std::string("SELECT rowid, ") + time_column + " FROM " + table +
+                               " WHERE rowid >= ? ORDER BY rowid LIMIT 1";
+        statement bounds(w_.db, sql_bounds.c_str());
+        statement probe(w_.db, sql_probe.c_str());
+        if(!bounds || !probe || bounds.step() != SQLITE_ROW)
+            return 0;
+        std::int64_t lo = bounds.integer(0), hi = bounds.integer(1) + 1;
+        while(lo < hi)
+        {
+            auto const mid = lo + (hi - lo) / 2;
+            probe.bind(1, mid);
+            if(probe.step() != SQLITE_ROW)
+            {
+                probe.reset();
+                hi = mid;
+                continue;
+            }
+            auto const id = probe.integer(0);
+            auto const at = from_micros(probe.integer(1));
+            probe.reset();
+            if(at < t)
+                lo = id + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+
     void prune(timestamp now)
     {
-        // Rows are appended in time order: the processed ones older than the retention lie
-        // below the first row younger than it.
-        statement a(w_.db, "DELETE FROM inbox WHERE processed = 1 AND seq < (SELECT coalesce(min(seq), 0) FROM inbox "
-                           "WHERE received_at >= ?)");
+        auto const inbox_cut = first_row_at_or_after("inbox", "received_at", now - o_.processed_retention);
+        statement a(w_.db, "DELETE FROM inbox WHERE processed = 1 AND seq < ?");
         if(a)
         {
-            a.bind(1, micros(now - o_.processed_retention));
+            a.bind(1, inbox_cut);
             a.step();
         }
-        statement b(w_.db, "DELETE FROM identities WHERE id < (SELECT coalesce(min(id), 0) FROM identities WHERE "
-                           "seen_at >= ?)");
+        auto const identity_cut = first_row_at_or_after("identities", "seen_at", now - o_.identity_retention);
+        statement b(w_.db, "DELETE FROM identities WHERE id < ?");
         if(b)
         {
-            b.bind(1, micros(now - o_.identity_retention));
+            b.bind(1, identity_cut);
             b.step();
         }
         update_size();
@@ -787,7 +819,7 @@ private:
             kept.clear();
             batch.clear();
             auto const now = std::chrono::steady_clock::now();
-            if(now - last_prune > std::chrono::seconds(60))
+            if(now - last_prune >= o_.prune_interval)
             {
                 last_prune = now;
                 std::lock_guard db(db_mutex_);

@@ -112,6 +112,7 @@ struct sqlite_options
     /// Under load, how long the writer waits for more appends before it commits (at most).
     std::chrono::microseconds linger{500};
     std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
+    std::chrono::seconds prune_interval{60}; ///< How often old rows are pruned (0: after every commit).
     std::chrono::seconds identity_retention{std::chrono::hours(24 * 15)};
     std::size_t max_identities_loaded = 2'000'000;
     std::size_t history_per_fleet = 256;

@@ -214,6 +214,56 @@ BOOST_AUTO_TEST_CASE(durable_backends_give_back_state_and_unprocessed_entries_af
     });
 }
 
+BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    o.processed_retention = std::chrono::minutes(90);
+    o.identity_retention = std::chrono::minutes(90);
+    o.prune_interval = std::chrono::seconds(0);
+    error_code ec;
+    std::string why;
+    auto s = detail::make_sqlite_store(o, {}, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    detail::recovered_state r;
+    auto const now = system_now();
+    BOOST_REQUIRE(!s->recover(r, now));
+    std::vector<std::uint64_t> seqs;
+    for(auto age : {std::chrono::hours(3), std::chrono::hours(2), std::chrono::hours(1), std::chrono::hours(0)})
+    {
+        auto e = entry("r" + std::to_string(age.count()));
+        e.received_at = now - age;
+        seqs.push_back(append(*s, std::move(e)).second);
+    }
+    s->take(10);
+    detail::progress p;
+    p.processed = {seqs[0], seqs[1], seqs[2]}; // the newest stays unprocessed
+    for(auto age : {std::chrono::hours(3), std::chrono::hours(2), std::chrono::hours(1)})
+        p.identities.emplace_back(detail::digest_of(std::to_string(age.count())), now - age);
+    s->commit(std::move(p));
+    s->sync();
+    s->commit(detail::progress{{}, 0, {{detail::digest_of("now"), now}}}); // a commit that prunes
+    s->sync();
+    s.reset();
+
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
+    auto count = [db](char const* sql) {
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+        sqlite3_step(st);
+        auto n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+    };
+    // Processed and older than 90 minutes: gone. Younger, or not processed: kept.
+    BOOST_TEST(count("SELECT count(*) FROM inbox") == 2);
+    BOOST_TEST(count("SELECT count(*) FROM inbox WHERE processed = 0") == 1);
+    BOOST_TEST(count("SELECT count(*) FROM identities") == 2);
+    sqlite3_close(db);
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_refuses_a_second_opener_and_a_foreign_file)
 {
     auto const dir = tst::make_temp_dir("store");
