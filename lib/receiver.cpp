@@ -7,6 +7,7 @@
 
 #include "detail/dispatcher.hpp"
 #include "detail/inbox.hpp"
+#include "detail/lifecycle.hpp"
 #include "detail/metrics.hpp"
 #include "detail/pipeline.hpp"
 #include "detail/store.hpp"
@@ -20,6 +21,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <deque>
@@ -637,27 +640,23 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         dispatcher().enqueue(ev->fleet_key, std::move(job));
     }
 
-    static std::string describe_transition(transition const& t)
-    {
-        return "{\"kind\":\"transition\",\"fleet_key\":\"" + t.fleet_key + "\",\"dimension\":\"" +
-               std::string(to_string(t.what)) + "\",\"from\":\"" + std::string(t.from) + "\",\"to\":\"" +
-               std::string(t.to) + "\",\"cause\":\"" + t.cause + "\"}";
-    }
+    // What a dead-lettered call was about, as JSON (values escaped by Boost.JSON).
+    static std::string describe_transition(transition const& t) { return detail::transition_to_json(t); }
 
     static std::string describe_merge(fleet_merge const& m)
     {
-        return "{\"kind\":\"merge\",\"from\":\"" + m.from + "\",\"into\":\"" + m.into + "\"}";
+        return boost::json::serialize(boost::json::object{{"kind", "merge"}, {"from", m.from}, {"into", m.into}});
     }
 
     static std::string describe_operation(operation_result const& r)
     {
-        return "{\"kind\":\"operation\",\"operation_id\":\"" + r.operation_id + "\"}";
+        return boost::json::serialize(boost::json::object{{"kind", "operation"}, {"operation_id", r.operation_id}});
     }
 
     static std::string describe_subscription(subscription_event const& e)
     {
-        return "{\"kind\":\"subscription\",\"action\":\"" + e.action + "\",\"subscription_id\":\"" +
-               e.subscription_id + "\"}";
+        return boost::json::serialize(boost::json::object{
+            {"kind", "subscription"}, {"action", e.action}, {"subscription_id", e.subscription_id}});
     }
 
     void on_transition(transition&& t) override
