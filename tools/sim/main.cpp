@@ -27,7 +27,10 @@ constexpr char usage[] = R"(usage: catena-webhook-sim MODE [options]
 
 Modes:
   scenario   onboarding journeys for N fleets (spec 5.8), optionally duplicated and reordered
-  load       unique telematics deliveries as fast as possible, or at --rate
+  load       unique deliveries (telematics, operational and lifecycle events across 100 fleets)
+             as fast as possible, or at --rate
+  prepare    the load mode's deliveries, signed now, written as raw HTTP/1.1 requests to --out
+             for a replaying load generator (bench/replay.lua for wrk); valid for the 5-minute window
   send       one event: --event NAME [--record JSON]
 
 Options (all modes):
@@ -46,6 +49,8 @@ Scenario:
   --realtime               wait until each message's send time instead of sending back to back
 Load:
   --count N | --duration SECONDS (default --count 10000)   --rate PER_SECOND (0 = unlimited)
+Prepare:
+  --count N (default 10000)   --out FILE   each request is written as "LENGTH\n" and its bytes
 )";
 
 struct options
@@ -57,7 +62,7 @@ struct options
     bool gzip = true, retry = true, json_out = false, realtime = false;
     std::size_t connections = 0;
     cs::scenario_options sc;
-    std::string expect_file;
+    std::string expect_file, out_file;
     std::size_t count = 0;
     double duration_s = 0, rate = 0;
     std::string event_name, record = R"({"id":"00000000-0000-4000-8000-000000000001"})";
@@ -95,8 +100,8 @@ options parse(int argc, char** argv)
         std::exit(argc < 2 ? 2 : 0);
     }
     o.mode = argv[1];
-    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send")
-        fail("unknown mode '" + o.mode + "' (scenario, load or send)");
+    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send" && o.mode != "prepare")
+        fail("unknown mode '" + o.mode + "' (scenario, load, prepare or send)");
     for(int i = 2; i < argc; ++i)
     {
         std::string const a = argv[i];
@@ -131,6 +136,7 @@ options parse(int argc, char** argv)
         else if(a == "--duplicates") o.sc.duplicate_rate = number<double>(a, value());
         else if(a == "--jitter") o.sc.jitter = milliseconds(number<long long>(a, value()));
         else if(a == "--expect") o.expect_file = value();
+        else if(a == "--out") o.out_file = value();
         else if(a == "--count") o.count = number<std::size_t>(a, value());
         else if(a == "--duration") o.duration_s = number<double>(a, value());
         else if(a == "--rate") o.rate = number<double>(a, value());
@@ -140,8 +146,10 @@ options parse(int argc, char** argv)
     }
     if(o.connections == 0)
         o.connections = o.mode == "load" ? 8 : 1;
-    if(o.mode == "load" && o.count == 0 && o.duration_s == 0)
+    if((o.mode == "load" || o.mode == "prepare") && o.count == 0 && o.duration_s == 0)
         o.count = 10000;
+    if(o.mode == "prepare" && o.out_file.empty())
+        fail("prepare needs --out FILE");
     if(o.mode == "send" && o.event_name.empty())
         fail("send needs --event NAME");
     return o;
@@ -248,41 +256,6 @@ int run_scenario(options const& o, std::string const& secret)
     return t.by_status.size() == 1 && t.by_status.count(202) ? 0 : 1;
 }
 
-cs::message load_message(std::mt19937_64& rng, std::string const& webhook_id, std::size_t n)
-{
-    // A mix across 100 fleets: mostly telematics (two records), some lifecycle/operational.
-    std::size_t const fleet = n % 100;
-    auto const now = catena::webhooks::system_now();
-    cs::message m;
-    m.webhook_id = webhook_id;
-    m.event_id = cs::uuid_v7(now, rng);
-    std::string const fleet_id = "00000000-0000-4000-8000-" + std::string(12 - std::to_string(fleet).size(), '0') + std::to_string(fleet);
-    if(n % 10 == 9)
-    {
-        m.event_name = "execution.failed";
-        m.data.push_back(json::object{{"id", cs::random_uuid(rng)},
-                                      {"created_at", catena::webhooks::format_rfc3339(now)},
-                                      {"updated_at", catena::webhooks::format_rfc3339(now)},
-                                      {"schedule_id", cs::random_uuid(rng)},
-                                      {"connection_id", fleet_id},
-                                      {"fleet_id", fleet_id},
-                                      {"status", "failed"},
-                                      {"source_name", "geotab"},
-                                      {"resource", "vehicle_location"}});
-        return m;
-    }
-    m.event_name = "vehicle_location.added";
-    for(int k = 0; k < 2; ++k)
-        m.data.push_back(json::object{
-            {"id", cs::random_uuid(rng)}, {"fleet_id", fleet_id}, {"fleet_ref", "FLEET-" + std::to_string(fleet)},
-            {"tsp_id", "5b6c7d8e-9f00-4112-8334-556677889900"}, {"source_name", "samsara"}, {"connection_id", fleet_id},
-            {"source_id", "abc" + std::to_string(n)}, {"created_at", catena::webhooks::format_rfc3339(now)},
-            {"updated_at", catena::webhooks::format_rfc3339(now)}, {"occurred_at", catena::webhooks::format_rfc3339(now)},
-            {"location", json::object{{"type", "Point"}, {"coordinates", json::array{-97.7431, 30.2672}}}},
-            {"h3_index_11", 627710138564640767LL}, {"speed", 54}});
-    return m;
-}
-
 int run_load(options const& o, std::string const& secret)
 {
     tally t;
@@ -309,13 +282,59 @@ int run_load(options const& o, std::string const& secret)
                     std::this_thread::sleep_until(next_send);
                     next_send += duration_cast<steady_clock::duration>(interval);
                 }
-                t.add(cl.deliver(load_message(rng, o.webhook_id, n), secret));
+                t.add(cl.deliver(cs::load_message(rng, o.webhook_id, n), secret));
             }
         });
     for(auto& th : threads)
         th.join();
     double const elapsed = duration<double>(steady_clock::now() - t0).count();
     print_summary(o, t, elapsed, json::object{{"mode", "load"}, {"connections", o.connections}, {"rate", o.rate}});
+    return 0;
+}
+
+// Writes the load mode's deliveries as complete HTTP/1.1 requests, signed and timestamped now,
+// each preceded by its length in decimal and a newline. Built on all cores, written in order.
+int run_prepare(options const& o, std::string const& secret)
+{
+    unsigned const workers = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::string> parts(workers);
+    std::vector<std::thread> threads;
+    std::string const host = o.ep.host + ":" + std::to_string(o.ep.port);
+    for(unsigned w = 0; w < workers; ++w)
+        threads.emplace_back([&, w] {
+            std::mt19937_64 rng(std::random_device{}() + w);
+            auto& out = parts[w];
+            for(std::size_t n = w; n < o.count; n += workers)
+            {
+                auto const wr = cs::build_request(cs::load_message(rng, o.webhook_id, n), secret, 1,
+                                                  catena::webhooks::system_now(), o.gzip, cs::random_uuid(rng));
+                std::string req = "POST " + o.ep.path + " HTTP/1.1\r\nHost: " + host + "\r\n";
+                for(auto const& [k, v] : wr.headers)
+                    req += k + ": " + v + "\r\n";
+                req += "Content-Length: " + std::to_string(wr.body.size()) + "\r\n\r\n";
+                req += wr.body;
+                out += std::to_string(req.size());
+                out += '\n';
+                out += req;
+            }
+        });
+    for(auto& th : threads)
+        th.join();
+    std::ofstream f(o.out_file, std::ios::binary | std::ios::trunc);
+    // Interleave the workers' slices back into delivery order (n = w, w + workers, ...).
+    std::vector<std::size_t> pos(workers, 0);
+    for(std::size_t n = 0; n < o.count; ++n)
+    {
+        auto const w = n % workers;
+        auto const& part = parts[w];
+        auto const nl = part.find('\n', pos[w]);
+        auto const len = std::stoul(part.substr(pos[w], nl - pos[w]));
+        f.write(part.data() + pos[w], static_cast<std::streamsize>(nl + 1 + len - pos[w]));
+        pos[w] = nl + 1 + len;
+    }
+    if(!f.flush())
+        fail("cannot write " + o.out_file);
+    std::fprintf(stderr, "prepared %zu requests in %s\n", o.count, o.out_file.c_str());
     return 0;
 }
 
@@ -354,5 +373,7 @@ int main(int argc, char** argv)
         return run_scenario(o, secret);
     if(o.mode == "load")
         return run_load(o, secret);
+    if(o.mode == "prepare")
+        return run_prepare(o, secret);
     return run_send(o, secret);
 }

@@ -284,6 +284,56 @@ delivery_result client::deliver(message const& m, std::string_view secret)
 }
 
 //------------------------------------------------------------------------------
+// Load
+
+message load_message(std::mt19937_64& rng, std::string const& webhook_id, std::size_t n)
+{
+    // A mix across 100 fleets: 80 % telematics (two records), 10 % operational failures and
+    // 10 % lifecycle events (the fleet connection, then re-authentications: connection.created).
+    std::size_t const fleet = n % 100;
+    auto const now = system_now();
+    message m;
+    m.webhook_id = webhook_id;
+    m.event_id = uuid_v7(now, rng);
+    std::string const fleet_id = "00000000-0000-4000-8000-" + std::string(12 - std::to_string(fleet).size(), '0') + std::to_string(fleet);
+    std::size_t const kind = (n + n / 100) % 10; // every fleet gets every kind
+    if(kind == 9)
+    {
+        m.event_name = "execution.failed";
+        m.data.push_back(json::object{{"id", random_uuid(rng)},
+                                      {"created_at", format_rfc3339(now)},
+                                      {"updated_at", format_rfc3339(now)},
+                                      {"schedule_id", random_uuid(rng)},
+                                      {"connection_id", fleet_id},
+                                      {"fleet_id", fleet_id},
+                                      {"status", "failed"},
+                                      {"source_name", "geotab"},
+                                      {"resource", "vehicle_location"}});
+        return m;
+    }
+    if(kind == 4)
+    {
+        m.event_name = n < 1000 ? "fleet_connection.created" : "connection.created";
+        m.data.push_back(json::object{{"id", n < 1000 ? "00000000-0000-4000-9000-" + fleet_id.substr(24) : fleet_id},
+                                      {"fleet_id", fleet_id},
+                                      {"connection_id", fleet_id},
+                                      {"status", "active"},
+                                      {"updated_at", format_rfc3339(now)}});
+        return m;
+    }
+    m.event_name = "vehicle_location.added";
+    for(int k = 0; k < 2; ++k)
+        m.data.push_back(json::object{
+            {"id", random_uuid(rng)}, {"fleet_id", fleet_id}, {"fleet_ref", "FLEET-" + std::to_string(fleet)},
+            {"tsp_id", "5b6c7d8e-9f00-4112-8334-556677889900"}, {"source_name", "samsara"}, {"connection_id", fleet_id},
+            {"source_id", "abc" + std::to_string(n)}, {"created_at", format_rfc3339(now)},
+            {"updated_at", format_rfc3339(now)}, {"occurred_at", format_rfc3339(now)},
+            {"location", json::object{{"type", "Point"}, {"coordinates", json::array{-97.7431, 30.2672}}}},
+            {"h3_index_11", 627710138564640767LL}, {"speed", 54}});
+    return m;
+}
+
+//------------------------------------------------------------------------------
 // Scenarios
 
 namespace {

@@ -88,6 +88,11 @@ wire_request build_request(message const& m, std::string_view secret, std::uint3
 /** Serialises the envelope for attempt `attempt` (what is signed). */
 std::string render_body(message const& m, std::uint32_t attempt, timestamp now);
 
+/** Delivery number `n` of the load mix: 100 fleets (n % 100); 80 % `vehicle_location.added`
+    with two records, 10 % `execution.failed`, 10 % lifecycle (`fleet_connection.created` for
+    n < 1000, `connection.created` re-authentications after); unique ids, timestamped now. */
+message load_message(std::mt19937_64& rng, std::string const& webhook_id, std::size_t n);
+
 /** A random UUID v4 string. */
 std::string random_uuid(std::mt19937_64& rng);
 /** A UUID v7 string for instant `t` (time-ordered, like Catena's envelope ids). */

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# bench/run.sh - the end-to-end benchmark: catena-webhookd against a bare Beast floor, in one run.
+#
+# Usage: bench/run.sh [throughput|soak|recovery|all]   (default: throughput)
+#
+#   throughput  the floor (bench_floor_server) and catena-webhookd in memory, durable `process`
+#               and durable `power` mode, each at full speed from 64 keep-alive connections;
+#               then `process` again with 10 000 idle keep-alive connections open; then a sweep
+#               of paced offered loads against the floor and `process` for the plot.
+#   soak        5 000 000 deliveries through one durable `process` receiver, RSS after every
+#               500 000 (SOAK_DELIVERIES overrides the total).
+#   recovery    restart time of a receiver whose inbox holds 1 000 000 unprocessed deliveries
+#               (RECOVERY_ROWS overrides).
+#
+# The receiver (or floor) runs pinned to core 0 and wrk to core 1 (taskset). wrk replays
+# requests pre-signed by `catena-webhook-sim prepare` (gzip, ~1.2 KiB uncompressed, unique event
+# and request ids, telematics + lifecycle + operational events across 100 fleets), so the load
+# generator spends nothing on signing or compression. Every target starts fresh (new process,
+# new data directory) and gets a warm-up first. Results go to bench/results/ (JSON, a Markdown
+# table and throughput.png) and are printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-throughput}
+case $what in throughput|soak|recovery|all) ;; *) sed -n '2,20p' "$0"; exit 2 ;; esac
+
+./scripts/setup >/dev/null
+./scripts/build >/dev/null
+build=${CATENA_WEBHOOKS_BUILD_DIR:-build}
+daemon=$build/catena-webhookd
+sim=$build/catena-webhook-sim
+floor=$build/bench/bench_floor_server
+fill=$build/bench/bench_fill_inbox
+results=bench/results
+mkdir -p "$results"
+duration=${BENCH_DURATION:-10}     # seconds per measured point
+connections=${BENCH_CONNECTIONS:-64}
+export CATENA_WEBHOOK_SECRET=bench-secret-0123456789
+
+pin_rx=() pin_load=()
+if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
+  pin_rx=(taskset -c 0) pin_load=(taskset -c 1)
+fi
+work=$(mktemp -d)
+target_pid=""
+idle_pid=""
+cleanup() {
+  [[ -n $idle_pid ]] && kill "$idle_pid" 2>/dev/null || true
+  [[ -n $target_pid ]] && kill -9 "$target_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+machine() {
+  local cpu
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  echo "$(nproc) cores, ${cpu:-unknown CPU}, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
+}
+
+# start NAME COMMAND... : starts a target on core 0, sets target_pid and port.
+start() {
+  local name=$1; shift
+  "${pin_rx[@]}" "$@" 2> "$work/$name.stderr" &
+  target_pid=$!
+  for _ in $(seq 200); do grep -q "listening on" "$work/$name.stderr" 2>/dev/null && break; sleep 0.05; done
+  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.stderr" | head -1)
+  [[ -n $port ]] || { echo "$name did not start:" >&2; cat "$work/$name.stderr" >&2; exit 1; }
+}
+
+stop() {
+  kill -TERM "$target_pid" 2>/dev/null || true
+  wait "$target_pid" 2>/dev/null || true
+  target_pid=""
+}
+
+start_daemon() { # name, daemon flags...
+  local name=$1; shift
+  rm -rf "$work/data-$name"
+  start "$name" "$daemon" --listen 127.0.0.1:0 --data-dir "$work/data-$name" --events /dev/null \
+    --reorder-window 200 "$@"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# replay FILE OUT [DELAY_MS] [START] [DURATION]: wrk on core 1 against the running target.
+replay() {
+  REPLAY_FILE=$1 REPLAY_OUT=$2 REPLAY_DELAY_MS=${3:-0} REPLAY_START=${4:-1} \
+    "${pin_load[@]}" wrk -t1 -c"$connections" -d"${5:-$duration}s" --timeout 10s -s bench/replay.lua \
+    "http://127.0.0.1:$port/webhooks/catena" > /dev/null
+}
+
+prepare() { # FILE COUNT
+  "$sim" prepare --count "$2" --out "$1" --target 127.0.0.1:80 2> /dev/null
+}
+
+# measure NAME FILE [DELAY_MS]: warm-up from the end of FILE, then the measured run from its
+# start; writes $work/NAME.json with wrk's figures plus CPU per delivery and peak RSS.
+measure() {
+  local name=$1 file=$2 delay=${3:-0} total
+  total=$(cat "$file.count")
+  replay "$file" "$work/$name.warm.json" "$delay" $((total - 30000)) 2
+  local c0 c1
+  c0=$(cpu_ticks "$target_pid")
+  replay "$file" "$work/$name.run.json" "$delay"
+  c1=$(cpu_ticks "$target_pid")
+  local rss
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$target_pid/status")
+  local conns
+  conns=$(curl -s "http://127.0.0.1:$port/metrics" 2>/dev/null | awk '/^catena_webhooks_connections_active / {print $2}')
+  python3 - "$work/$name.run.json" "$name" "$((c1 - c0))" "$(getconf CLK_TCK)" "$rss" "${conns:-}" "$delay" \
+    "$total" > "$work/$name.json" <<'PY'
+import json, sys
+path, name, ticks, hz, rss, conns, delay, total = sys.argv[1:]
+r = json.load(open(path))
+acked = sum(n for s, n in r["by_status"].items() if s.startswith("2"))
+r.update(name=name, acked_per_s=acked / r["seconds"], cpu_us_per_delivery=(int(ticks) / int(hz)) * 1e6 / max(acked, 1),
+         cpu_share=(int(ticks) / int(hz)) / r["seconds"], peak_rss_mib=int(rss) / 1024, delay_ms=int(delay),
+         offered_per_s=(64000.0 / int(delay)) if int(delay) else None,
+         connections_open=int(float(conns)) if conns else None)
+# Replaying past the end of the file would send duplicates, which are cheaper for a receiver.
+r["valid"] = name.startswith("floor") or (r["file_wrapped"] == 0 and r["requests"] < int(total) - 30000)
+print(json.dumps(r))
+PY
+}
+
+row() { # NAME LABEL
+  python3 - "$work/$1.json" "$2" "$work/floor.json" <<'PY'
+import json, sys
+r, label, f = json.load(open(sys.argv[1])), sys.argv[2], json.load(open(sys.argv[3]))
+l = r["latency_ms"]
+st = ", ".join("%s: %d" % kv for kv in sorted(r["by_status"].items()))
+errs = sum(r["socket_errors"].values())
+if errs: st += ", socket errors: %d" % errs
+if not r["valid"]: st += " (INVALID: the request file ran out)"
+print("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %s |" % (
+    label, r["acked_per_s"], r["acked_per_s"] / f["acked_per_s"], l["p50"], l["p99"], l["p999"],
+    l["p99"] / f["latency_ms"]["p99"], r["cpu_us_per_delivery"], r["peak_rss_mib"], st))
+PY
+}
+
+throughput() {
+  local file=$work/requests.bin
+  local count=$(( (duration + 6) * 40000 ))
+  echo "preparing $count signed requests..." >&2
+  prepare "$file" "$count"; echo "$count" > "$file.count"
+
+  start floor "$floor" 127.0.0.1:0;                 measure floor "$file"; stop
+  start_daemon memory --memory;                     measure memory "$file"; stop
+  start_daemon process --durability process;        measure process "$file"; stop
+  start_daemon power --durability power;            measure power "$file"; stop
+  start_daemon idle --durability process
+  "${pin_load[@]}" python3 bench/idle_connections.py 127.0.0.1 "$port" 10000 > "$work/idle.out" &
+  idle_pid=$!
+  for _ in $(seq 600); do grep -q "^open" "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+  measure idle "$file"
+  kill "$idle_pid"; wait "$idle_pid" 2>/dev/null || true; idle_pid=""
+  stop
+
+  {
+    echo "# End-to-end throughput, $(date -u +%Y-%m-%d)"
+    echo
+    echo "Machine: $(machine). Receiver pinned to core 0, wrk (1 thread, $connections keep-alive"
+    echo "connections, ${duration} s per row after a warm-up) to core 1. Command: \`bench/run.sh throughput\`."
+    echo
+    echo "| target | acked/s | × floor | p50 ms | p99 ms | p99.9 ms | p99 × floor | CPU µs/delivery | peak RSS MiB | statuses |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    row floor "floor (bare Beast, answers 202)"
+    row memory "catena-webhookd --memory"
+    row process "catena-webhookd, durable \`process\`"
+    row power "catena-webhookd, durable \`power\`"
+    row idle "durable \`process\`, 10 000 idle connections open"
+  } > "$results/throughput.md"
+  python3 - "$work" > "$results/throughput.json" <<'PY'
+import json, sys
+print(json.dumps({n: json.load(open("%s/%s.json" % (sys.argv[1], n))) for n in ("floor", "memory", "process", "power", "idle")}, indent=1))
+PY
+  cat "$results/throughput.md"
+  grep -q "connections_open" "$results/throughput.json" && \
+    python3 -c "import json; print('idle connections open during the last row:', json.load(open('$results/throughput.json'))['idle']['connections_open'])"
+}
+
+sweep() {
+  local file=$work/sweep.bin
+  local count=$(( (duration + 6) * 40000 ))
+  echo "preparing $count signed requests for the sweep..." >&2
+  prepare "$file" "$count"; echo "$count" > "$file.count"
+  local delays=(32 16 8 5 4 3 2 1 0)
+  : > "$work/sweep.dat"
+  for d in "${delays[@]}"; do
+    start floor "$floor" 127.0.0.1:0; measure "floor-$d" "$file" "$d"; stop
+    start_daemon "process-$d" --durability process; measure "process-$d" "$file" "$d"; stop
+    python3 - "$work" "$d" >> "$work/sweep.dat" <<'PY'
+import json, sys
+w, d = sys.argv[1], int(sys.argv[2])
+f, p = json.load(open("%s/floor-%d.json" % (w, d))), json.load(open("%s/process-%d.json" % (w, d)))
+offered = 64000.0 / d if d else max(f["per_s"], p["per_s"]) * 1.25  # "unlimited" plotted past the rest
+print("%.0f %.0f %.3f %.0f %.3f %d" % (offered, f["acked_per_s"], f["latency_ms"]["p99"], p["acked_per_s"],
+                                        p["latency_ms"]["p99"], d))
+PY
+  done
+  sort -n "$work/sweep.dat" > "$results/sweep.dat"
+  if command -v gnuplot >/dev/null; then
+    gnuplot <<GP
+set terminal pngcairo size 1000,420 font ",10"
+set output "$results/throughput.png"
+set multiplot layout 1,2 title "catena-webhookd (durable process) vs bare Beast floor - $(machine | cut -d, -f1-2), $(date -u +%Y-%m-%d)"
+set key top left
+set grid
+set xlabel "offered load (requests/s; rightmost point: unpaced)"
+set ylabel "acknowledged/s"
+plot "$results/sweep.dat" using 1:2 with linespoints title "floor", "" using 1:4 with linespoints title "catena-webhookd"
+set ylabel "p99 ack latency (ms)"
+set logscale y
+plot "$results/sweep.dat" using 1:3 with linespoints title "floor", "" using 1:5 with linespoints title "catena-webhookd"
+unset multiplot
+GP
+    echo "plot: $results/throughput.png"
+  fi
+  { echo "# offered/s floor_acked/s floor_p99_ms process_acked/s process_p99_ms delay_ms"; cat "$results/sweep.dat"; } \
+    > "$results/sweep.dat.tmp" && mv "$results/sweep.dat.tmp" "$results/sweep.dat"
+  cat "$results/sweep.dat"
+}
+
+soak() {
+  local total=${SOAK_DELIVERIES:-5000000} chunk=500000 done_n=0
+  start_daemon soak --durability process
+  echo "# deliveries  acked_in_chunk  acked/s  RSS_MiB  peak_RSS_MiB" | tee "$results/soak.dat"
+  while (( done_n < total )); do
+    local n=$(( total - done_n < chunk ? total - done_n : chunk ))
+    prepare "$work/soak.bin" "$n"
+    REPLAY_ONCE=1 REPLAY_FILE=$work/soak.bin REPLAY_OUT=$work/soak.run.json \
+      "${pin_load[@]}" wrk -t1 -c"$connections" -d600s --timeout 10s -s bench/replay.lua \
+      "http://127.0.0.1:$port/webhooks/catena" > /dev/null
+    done_n=$(( done_n + n ))
+    python3 - "$work/soak.run.json" "$done_n" "$target_pid" <<'PY' | tee -a "$results/soak.dat"
+import json, sys
+r, n, pid = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+st = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/%s/status" % pid) if l.startswith(("VmRSS", "VmHWM"))}
+acked = sum(v for s, v in r["by_status"].items() if s.startswith("2"))
+print("%d %d %.0f %.1f %.1f" % (n, acked, acked / r["seconds"], st["VmRSS"] / 1024, st["VmHWM"] / 1024))
+PY
+  done
+  stop
+}
+
+recovery() {
+  local rows=${RECOVERY_ROWS:-1000000} dir=$work/data-recovery
+  rm -rf "$dir"; mkdir -p "$dir"
+  echo "filling an inbox with $rows unprocessed deliveries..." >&2
+  "$fill" "$dir/catena-webhooks.db" "$rows"
+  local t0 t_listen t_done
+  t0=$(date +%s.%N)
+  start recovery "$daemon" --listen 127.0.0.1:0 --data-dir "$dir" --events /dev/null --reorder-window 200
+  t_listen=$(date +%s.%N)
+  local depth=""
+  while :; do
+    depth=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^catena_webhooks_inbox_depth / {print $2}')
+    [[ -n $depth ]] && (( ${depth%.*} == 0 )) && break
+    sleep 0.05
+  done
+  t_done=$(date +%s.%N)
+  local rss
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$target_pid/status")
+  stop
+  python3 - "$rows" "$t0" "$t_listen" "$t_done" "$rss" <<'PY' | tee "$results/recovery.md"
+import sys
+rows, t0, tl, td, rss = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5])
+print("| unprocessed deliveries | accepting requests after | backlog processed after | rate | peak RSS |")
+print("|---|---|---|---|---|")
+print("| %d | %.2f s | %.2f s | %.0f deliveries/s | %.0f MiB |" % (rows, tl - t0, td - t0, rows / (td - t0), rss / 1024))
+PY
+}
+
+echo "machine: $(machine)"
+case $what in
+  throughput) throughput; sweep ;;
+  soak) soak ;;
+  recovery) recovery ;;
+  all) throughput; sweep; soak; recovery ;;
+esac
