@@ -545,13 +545,26 @@ order_key key_of(json::object const& o)
 
 std::string lifecycle::snapshot(std::string const& key) const
 {
+    auto c = capture(key);
+    return c ? serialize(*c) : std::string();
+}
+
+std::optional<fleet_capture> lifecycle::capture(std::string const& key) const
+{
     std::lock_guard lock(mutex_);
     auto it = fleets_.find(key);
     if(it == fleets_.end())
-        return {};
-    auto const& st = it->second.state;
+        return std::nullopt;
+    fleet_capture c{it->second.state, {}};
+    c.streams.assign(it->second.last_released.begin(), it->second.last_released.end());
+    return c;
+}
+
+std::string lifecycle::serialize(fleet_capture const& c)
+{
+    auto const& st = c.state;
     json::object streams;
-    for(auto const& [name, k] : it->second.last_released)
+    for(auto const& [name, k] : c.streams)
         streams[name] = key_doc(k);
     json::object o{{"key", st.key},
                    {"fleet_id", st.fleet_id},

@@ -144,6 +144,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     std::vector<transition_handler> transition_handlers;
     std::vector<merge_handler> merge_handlers;
     std::vector<subscription_handler> subscription_handlers;
+    std::function<void()> before_progress_hook;
 
     std::atomic<bool> started{false};
     std::atomic<bool> stopping{false};
@@ -388,7 +389,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     };
     std::unordered_map<std::uint64_t, entry_progress> entries;
     detail::progress pending;
-    std::unordered_map<std::string, std::string> pending_snapshots;
+    std::unordered_map<std::string, detail::fleet_capture> pending_snapshots; // serialized at flush
     std::vector<std::string> settle_removed;          // merges since the last settled event
     std::vector<transition> settle_transitions;       // transitions since the last settled event
     bool flush_scheduled = false;
@@ -422,7 +423,10 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         auto job = detail::callback_job{};
         job.internal = true;
         job.handler = "settle";
-        auto snapshot = fleet_key.empty() ? std::string() : pipe.fleets().snapshot(fleet_key);
+        // A store that keeps nothing across restarts needs no fleet snapshots.
+        std::optional<detail::fleet_capture> snapshot;
+        if(!fleet_key.empty() && store->keeps_state())
+            snapshot = pipe.fleets().capture(fleet_key);
         job.call = [this, sequence, key = fleet_key, snapshot = std::move(snapshot), removed = std::move(settle_removed),
                     ts = std::move(settle_transitions)]() mutable {
             for(auto& k : removed)
@@ -430,8 +434,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
                 pending_snapshots.erase(k);
                 pending.removed_fleets.push_back(std::move(k));
             }
-            if(!snapshot.empty())
-                pending_snapshots[key] = std::move(snapshot);
+            if(snapshot)
+                pending_snapshots[key] = std::move(*snapshot);
             for(auto& t : ts)
                 pending.transitions.push_back(std::move(t));
             if(auto it = entries.find(sequence); it != entries.end())
@@ -461,10 +465,25 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         if(!store)
             return;
         for(auto& [k, snap] : pending_snapshots)
-            pending.fleets.emplace_back(k, std::move(snap));
+            pending.fleets.emplace_back(k, detail::lifecycle::serialize(snap));
         pending_snapshots.clear();
         if(pending.empty())
             return;
+        if(before_progress_hook)
+        {
+            try
+            {
+                before_progress_hook();
+            }
+            catch(std::exception const& e)
+            {
+                // Not recorded yet: tried again with the next flush.
+                report(error::handler_exception, 0, std::string("on_before_progress threw: ") + e.what(), {}, {});
+                if(!stopping.load())
+                    request_flush();
+                return;
+            }
+        }
         store->commit(std::move(pending));
         pending = {};
     }
@@ -1260,6 +1279,13 @@ receiver& receiver::on_merge(merge_handler h)
 {
     if(!impl_->started.load())
         impl_->merge_handlers.push_back(std::move(h));
+    return *this;
+}
+
+receiver& receiver::on_before_progress(std::function<void()> h)
+{
+    if(!impl_->started.load())
+        impl_->before_progress_hook = std::move(h);
     return *this;
 }
 

@@ -60,6 +60,7 @@ public:
     std::size_t backlog() const override { return inbox_.depth(); }
     std::size_t backlog_bytes() const override { return inbox_.bytes(); }
     std::optional<timestamp> oldest_unprocessed() const override { return inbox_.oldest_received(); }
+    bool keeps_state() const noexcept override { return false; }
     std::uint64_t size_on_disk() const override { return 0; }
 
     std::vector<dead_letter> dead_letters(std::size_t max) const override

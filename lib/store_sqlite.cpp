@@ -388,6 +388,7 @@ public:
             return std::nullopt;
         return ready_.front().received_at;
     }
+    bool keeps_state() const noexcept override { return true; }
     std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
 
     std::vector<dead_letter> dead_letters(std::size_t max) const override

@@ -29,6 +29,14 @@ struct lifecycle_output
     std::string impossible;
 };
 
+/** A fleet's state as of one moment, copied cheaply; lifecycle::serialize makes the
+    store's JSON document of it later (only the last of several captures needs it). */
+struct fleet_capture
+{
+    fleet_state state;
+    std::vector<std::pair<std::string, order_key>> streams; ///< Last released key per stream.
+};
+
 /** Links every event to its fleet and keeps each fleet's stage and health.
 
     Events must be applied in release order (see reorderer). Correlation: invitation ids,
@@ -60,6 +68,10 @@ public:
 
     /// The fleet under `key` as a JSON document for the store ("" if unknown).
     std::string snapshot(std::string const& key) const;
+    /// The fleet under `key` as it is now, to be serialized later.
+    std::optional<fleet_capture> capture(std::string const& key) const;
+    /// The JSON document of a capture (what snapshot() returns).
+    static std::string serialize(fleet_capture const& c);
     /// Adds a fleet from snapshot() and links its ids; false if the document is not one.
     bool restore(std::string_view snapshot);
     /// Appends stored transitions to their fleets' histories.

@@ -85,6 +85,8 @@ public:
     virtual std::size_t backlog() const = 0;
     virtual std::size_t backlog_bytes() const = 0;
     virtual std::optional<timestamp> oldest_unprocessed() const = 0;
+    /// Whether fleet state committed here survives a restart (false: no snapshots needed).
+    virtual bool keeps_state() const noexcept = 0;
     /// Bytes used on disk (0 in memory).
     virtual std::uint64_t size_on_disk() const = 0;
     /// The most recent dead letters, oldest first.

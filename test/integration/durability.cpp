@@ -363,6 +363,85 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     BOOST_TEST(e.events.empty());
 }
 
+// A sink that buffers events and flushes them in on_before_progress: every delivery recorded as
+// processed has been flushed, and a hook that fails keeps its deliveries unrecorded, so they
+// come again after a restart.
+BOOST_AUTO_TEST_CASE(progress_is_recorded_only_after_on_before_progress_flushed_its_deliveries)
+{
+    auto const dir = tst::make_temp_dir("before-progress");
+    auto message = [](int i) {
+        cs::message m;
+        m.webhook_id = "wh-bp";
+        m.event_name = "vehicle.added";
+        m.event_id = "0193-bp-" + std::to_string(i);
+        m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-bp"}});
+        return m;
+    };
+    std::atomic<bool> failing{true};
+    std::atomic<int> calls{0};
+    std::mutex m;
+    std::vector<std::string> buffered, flushed;
+    auto setup = [&](cw::receiver& rx) {
+        rx.on_any([&](cw::event const& e) {
+            std::lock_guard lock(m);
+            buffered.push_back(e.idempotency_key);
+        });
+        rx.on_before_progress([&] {
+            ++calls;
+            if(failing)
+                throw std::runtime_error("sink unavailable");
+            std::lock_guard lock(m);
+            flushed.insert(flushed.end(), buffered.begin(), buffered.end());
+            buffered.clear();
+        });
+    };
+    std::atomic<int> reported{0};
+    {
+        // The hook fails throughout: nothing may be recorded as processed.
+        embedded e(dir, 0, {}, [&](cw::receiver& rx) {
+            setup(rx);
+            rx.on_error([&](cw::error_report const& r) { reported += r.ec == cw::error::handler_exception; });
+        });
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+        cs::client c(e.ep(), {});
+        for(int i = 0; i < 3; ++i)
+            BOOST_TEST(c.send(message(i), secret).status == 202u);
+        for(int i = 0; i < 200 && calls < 2; ++i)
+            std::this_thread::sleep_for(10ms);
+        BOOST_TEST(calls >= 2); // tried again after the failure
+        BOOST_TEST(reported >= 1);
+    }
+    BOOST_TEST(flushed.empty());
+    buffered.clear();
+    failing = false;
+    {
+        // After the restart the three deliveries are processed again, flushed, then recorded.
+        embedded e(dir, 0, {}, setup);
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+        for(int i = 0; i < 300; ++i)
+        {
+            {
+                std::lock_guard lock(m);
+                if(flushed.size() == 3)
+                    break;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        std::lock_guard lock(m);
+        BOOST_TEST(flushed.size() == 3u);
+    }
+    flushed.clear();
+    {
+        // Recorded: a second restart has nothing to do again.
+        embedded e(dir, 0, {}, setup);
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+        std::this_thread::sleep_for(300ms);
+        std::lock_guard lock(m);
+        BOOST_TEST(flushed.empty());
+        BOOST_TEST(buffered.empty());
+    }
+}
+
 std::vector<std::string> lines_of(std::string const& text)
 {
     std::vector<std::string> v;

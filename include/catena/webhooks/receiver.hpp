@@ -120,6 +120,15 @@ public:
     receiver& on_merge(merge_handler h);
     /// Receives webhook.* events: a subscription went stale, was paused, reactivated...
     receiver& on_subscription(subscription_handler h);
+    /** Called just before deliveries are recorded as processed (every few milliseconds under
+        load, and when stopping), on the processing strand. Every callback of those deliveries
+        has returned by then. A handler that buffers what it receives (a batching file writer,
+        a message producer) flushes here, so that nothing is recorded as processed before it
+        has been handed on: after a crash, what was not flushed is delivered again. Must not
+        throw; an exception is reported through on_error and the progress is recorded only
+        after a later call succeeds.
+    */
+    receiver& on_before_progress(std::function<void()> h);
 
     /** Tracks an asynchronous write: `h` is called once, in its fleet's callback order, with
         the outcome of `operation_id` (the id returned by Catena's 202) when
