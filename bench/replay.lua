@@ -7,7 +7,7 @@
 -- so no request is sent twice while the file lasts. REPLAY_START (1-based, default 1) is where
 -- each thread's share begins. REPLAY_DELAY_MS, when set, makes every connection wait that long
 -- between its requests (a paced, lower offered load). REPLAY_ONCE=1 stops a thread once every
--- request of its share has been answered (wrk's -d is then only an upper bound).
+-- request of its share has been answered; wrk itself still waits for its -d or a SIGINT.
 -- Statuses are counted per code; the summary goes to REPLAY_OUT as one JSON object.
 
 local threads = {}

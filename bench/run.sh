@@ -6,7 +6,9 @@
 #   throughput  the floor (bench_floor_server) and catena-webhookd in memory, durable `process`
 #               and durable `power` mode, each at full speed from 64 keep-alive connections;
 #               then `process` again with 10 000 idle keep-alive connections open; then a sweep
-#               of paced offered loads against the floor and `process` for the plot.
+#               of paced offered loads against the floor and `process` for the plot
+#               (SWEEP_DURATION seconds a point, default 5).
+#   sweep       only the paced sweep and its plot.
 #   soak        5 000 000 deliveries through one durable `process` receiver, RSS after every
 #               500 000 (SOAK_DELIVERIES overrides the total).
 #   recovery    restart time of a receiver whose inbox holds 1 000 000 unprocessed deliveries
@@ -21,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-throughput}
-case $what in throughput|soak|recovery|all) ;; *) sed -n '2,20p' "$0"; exit 2 ;; esac
+case $what in throughput|sweep|soak|recovery|all) ;; *) sed -n '2,22p' "$0"; exit 2 ;; esac
 
 ./scripts/setup >/dev/null
 ./scripts/build >/dev/null
@@ -90,6 +92,16 @@ replay() {
 
 prepare() { # FILE COUNT
   "$sim" prepare --count "$2" --out "$1" --target 127.0.0.1:80 2> /dev/null
+  echo "$2" > "$1.count"
+}
+
+# fresh FILE COUNT: prepares FILE again once it is older than 200 s, well inside the 5-minute
+# window in which Catena's signatures are accepted.
+fresh() {
+  if [[ ! -f $1 ]] || (( $(date +%s) - $(stat -c %Y "$1") > 200 )); then
+    echo "preparing $2 signed requests..." >&2
+    prepare "$1" "$2"
+  fi
 }
 
 # measure NAME FILE [DELAY_MS]: warm-up from the end of FILE, then the measured run from its
@@ -140,8 +152,7 @@ PY
 throughput() {
   local file=$work/requests.bin
   local count=$(( (duration + 6) * 40000 ))
-  echo "preparing $count signed requests..." >&2
-  prepare "$file" "$count"; echo "$count" > "$file.count"
+  fresh "$file" "$count"
 
   start floor "$floor" 127.0.0.1:0;                 measure floor "$file"; stop
   start_daemon memory --memory;                     measure memory "$file"; stop
@@ -179,13 +190,13 @@ PY
 }
 
 sweep() {
+  local duration=${SWEEP_DURATION:-5}
   local file=$work/sweep.bin
   local count=$(( (duration + 6) * 40000 ))
-  echo "preparing $count signed requests for the sweep..." >&2
-  prepare "$file" "$count"; echo "$count" > "$file.count"
   local delays=(32 16 8 5 4 3 2 1 0)
   : > "$work/sweep.dat"
   for d in "${delays[@]}"; do
+    fresh "$file" "$count"
     start floor "$floor" 127.0.0.1:0; measure "floor-$d" "$file" "$d"; stop
     start_daemon "process-$d" --durability process; measure "process-$d" "$file" "$d"; stop
     python3 - "$work" "$d" >> "$work/sweep.dat" <<'PY'
@@ -208,6 +219,7 @@ set grid
 set xlabel "offered load (requests/s; rightmost point: unpaced)"
 set ylabel "acknowledged/s"
 plot "$results/sweep.dat" using 1:2 with linespoints title "floor", "" using 1:4 with linespoints title "catena-webhookd"
+set key bottom right
 set ylabel "p99 ack latency (ms)"
 set logscale y
 plot "$results/sweep.dat" using 1:3 with linespoints title "floor", "" using 1:5 with linespoints title "catena-webhookd"
@@ -220,6 +232,10 @@ GP
   cat "$results/sweep.dat"
 }
 
+answered() { # responses the target has sent, by its /metrics
+  curl -s "http://127.0.0.1:$port/metrics" | awk '/^catena_webhooks_requests_total/ {n += $2} END {print n + 0}'
+}
+
 soak() {
   local total=${SOAK_DELIVERIES:-5000000} chunk=500000 done_n=0
   start_daemon soak --durability process
@@ -227,9 +243,22 @@ soak() {
   while (( done_n < total )); do
     local n=$(( total - done_n < chunk ? total - done_n : chunk ))
     prepare "$work/soak.bin" "$n"
+    # wrk runs for its whole -d even when every thread has stopped, so it is interrupted
+    # (it still reports) once the receiver has answered the chunk.
+    local answered0 answered
+    answered0=$(answered)
     REPLAY_ONCE=1 REPLAY_FILE=$work/soak.bin REPLAY_OUT=$work/soak.run.json \
-      "${pin_load[@]}" wrk -t1 -c"$connections" -d600s --timeout 10s -s bench/replay.lua \
-      "http://127.0.0.1:$port/webhooks/catena" > /dev/null
+      "${pin_load[@]}" wrk -t1 -c"$connections" -d3600s --timeout 10s -s bench/replay.lua \
+      "http://127.0.0.1:$port/webhooks/catena" > /dev/null &
+    local wrk_pid=$!
+    while :; do
+      answered=$(answered)
+      (( answered - answered0 >= n )) && break
+      kill -0 "$wrk_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -INT "$wrk_pid" 2>/dev/null || true
+    wait "$wrk_pid" || true
     done_n=$(( done_n + n ))
     python3 - "$work/soak.run.json" "$done_n" "$target_pid" <<'PY' | tee -a "$results/soak.dat"
 import json, sys
@@ -273,6 +302,7 @@ PY
 echo "machine: $(machine)"
 case $what in
   throughput) throughput; sweep ;;
+  sweep) sweep ;;
   soak) soak ;;
   recovery) recovery ;;
   all) throughput; sweep; soak; recovery ;;
