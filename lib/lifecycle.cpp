@@ -543,12 +543,6 @@ order_key key_of(json::object const& o)
 
 } // namespace
 
-std::string lifecycle::snapshot(std::string const& key) const
-{
-    auto c = capture(key);
-    return c ? serialize(*c) : std::string();
-}
-
 std::optional<fleet_capture> lifecycle::capture(std::string const& key) const
 {
     std::lock_guard lock(mutex_);

@@ -402,19 +402,7 @@ public:
         s.bind(1, static_cast<std::int64_t>(max));
         while(s.step() == SQLITE_ROW)
         {
-            dead_letter d;
-            d.kind = s.text(0) == "callback_failed" ? dead_letter_kind::callback_failed : dead_letter_kind::undecodable;
-            d.reason = reason_named(s.text(1));
-            d.sequence = static_cast<std::uint64_t>(s.integer(2));
-            d.request_id = s.text(3);
-            d.webhook_id = s.text(4);
-            d.event_type = s.text(5);
-            d.body = s.text(6);
-            d.idempotency_key = s.text(7);
-            d.handler = s.text(8);
-            d.error_text = s.text(9);
-            d.attempts = static_cast<unsigned>(s.integer(10));
-            v.push_back(std::move(d));
+            v.push_back(dead_letter_at(s, 0));
         }
         return v;
     }
@@ -446,18 +434,7 @@ public:
             stored_dead_letter x;
             x.id = s.integer(0);
             x.created_at = from_micros(s.integer(1));
-            auto& d = x.letter;
-            d.kind = s.text(2) == "callback_failed" ? dead_letter_kind::callback_failed : dead_letter_kind::undecodable;
-            d.reason = reason_named(s.text(3));
-            d.sequence = static_cast<std::uint64_t>(s.integer(4));
-            d.request_id = s.text(5);
-            d.webhook_id = s.text(6);
-            d.event_type = s.text(7);
-            d.body = s.text(8);
-            d.idempotency_key = s.text(9);
-            d.handler = s.text(10);
-            d.error_text = s.text(11);
-            d.attempts = static_cast<unsigned>(s.integer(12));
+            x.letter = dead_letter_at(s, 2);
             v.push_back(std::move(x));
         }
         return v;
@@ -522,6 +499,25 @@ private:
         timestamp now;
     };
     using item = std::variant<append_item, progress>;
+
+    // A dead letter from the current row, whose columns from `first` on are: kind, reason, seq,
+    // request_id, webhook_id, event_type, body, idempotency_key, handler, error_text, attempts.
+    static dead_letter dead_letter_at(statement const& s, int first)
+    {
+        dead_letter d;
+        d.kind = s.text(first) == "callback_failed" ? dead_letter_kind::callback_failed : dead_letter_kind::undecodable;
+        d.reason = reason_named(s.text(first + 1));
+        d.sequence = static_cast<std::uint64_t>(s.integer(first + 2));
+        d.request_id = s.text(first + 3);
+        d.webhook_id = s.text(first + 4);
+        d.event_type = s.text(first + 5);
+        d.body = s.text(first + 6);
+        d.idempotency_key = s.text(first + 7);
+        d.handler = s.text(first + 8);
+        d.error_text = s.text(first + 9);
+        d.attempts = static_cast<unsigned>(s.integer(first + 10));
+        return d;
+    }
 
     static std::string_view reason_named(std::string const& r)
     {

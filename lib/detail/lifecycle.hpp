@@ -66,13 +66,11 @@ public:
     std::vector<transition> history(std::string_view key) const;
     std::size_t fleet_count() const;
 
-    /// The fleet under `key` as a JSON document for the store ("" if unknown).
-    std::string snapshot(std::string const& key) const;
     /// The fleet under `key` as it is now, to be serialized later.
     std::optional<fleet_capture> capture(std::string const& key) const;
-    /// The JSON document of a capture (what snapshot() returns).
+    /// The capture as a JSON document for the store.
     static std::string serialize(fleet_capture const& c);
-    /// Adds a fleet from snapshot() and links its ids; false if the document is not one.
+    /// Adds a fleet from a serialize() document and links its ids; false if it is not one.
     bool restore(std::string_view snapshot);
     /// Appends stored transitions to their fleets' histories.
     void restore_history(std::vector<transition> const& ts);

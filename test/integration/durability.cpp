@@ -224,6 +224,17 @@ struct embedded
         e.port = rx.local_endpoint().port();
         return e;
     }
+    /// Stops the receiver (processing everything kept) and returns the record ids of its events.
+    std::set<std::string> stop_and_record_ids()
+    {
+        rx.stop();
+        t.join();
+        std::lock_guard lock(m);
+        std::set<std::string> ids;
+        for(auto const& ev : events)
+            ids.insert(ev.record_id);
+        return ids;
+    }
 };
 
 cs::message big(int i)
@@ -260,11 +271,7 @@ BOOST_AUTO_TEST_CASE(full_disk_answers_503_never_202_and_recovers)
                 ++refused;
             }
         }
-        e.rx.stop();
-        e.t.join();
-        std::lock_guard lock(e.m);
-        for(auto const& ev : e.events)
-            first_run_events.insert(ev.record_id);
+        first_run_events = e.stop_and_record_ids();
     }
     BOOST_TEST(refused > 0);
     BOOST_TEST(!acked.empty());
@@ -284,13 +291,7 @@ BOOST_AUTO_TEST_CASE(full_disk_answers_503_never_202_and_recovers)
             BOOST_TEST(c.send(big(i), secret).status == 202u);
             ++resent;
         }
-    e.rx.stop();
-    e.t.join();
-    {
-        std::lock_guard lock(e.m);
-        for(auto const& ev : e.events)
-            second_run_events.insert(ev.record_id);
-    }
+    second_run_events = e.stop_and_record_ids();
     BOOST_TEST(resent == static_cast<std::size_t>(refused));
     BOOST_TEST(second_run_events.size() == resent);
     std::set<std::string> all = first_run_events;

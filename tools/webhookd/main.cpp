@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -235,6 +236,7 @@ int lock_data_dir(std::string const& dir)
 class json_writer
 {
     std::string& out_;
+    json::serializer sr_;
     bool first_ = true;
 
     void key(std::string_view k)
@@ -245,28 +247,13 @@ class json_writer
         out_ += "\":";
     }
 
+    // Quoted and escaped by Boost.JSON's serializer, straight into the line.
     void string(std::string_view v)
     {
-        static constexpr char hex[] = "0123456789abcdef";
-        out_ += '"';
-        for(char c : v)
-        {
-            auto const u = static_cast<unsigned char>(c);
-            if(c == '"' || c == '\\')
-            {
-                out_ += '\\';
-                out_ += c;
-            }
-            else if(u < 0x20)
-            {
-                out_ += "\\u00";
-                out_ += hex[u >> 4];
-                out_ += hex[u & 15];
-            }
-            else
-                out_ += c;
-        }
-        out_ += '"';
+        sr_.reset(v);
+        char buf[256];
+        while(!sr_.done())
+            out_ += sr_.read(buf);
     }
 
 public:
