@@ -79,6 +79,11 @@ timestamp order_time(event const& ev, std::string_view envelope_id, std::optiona
     return sent_at.value_or(received_at);
 }
 
+std::int64_t millis(timestamp t) noexcept
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 std::string idempotency_key_of(event const& e)
 {
     std::string key;
@@ -149,13 +154,14 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         std::string identity;
         identity.reserve(e.webhook_id.size() + envelope_id.size() + 3);
         identity.append("e\x1f").append(e.webhook_id).append("\x1f").append(envelope_id);
-        auto const d = digest_of(identity);
-        if(!dedup_.insert(d, now) && !e.replay)
+        auto const created = uuid_v7_time(envelope_id);
+        identity_key const k{digest_of(identity), created ? millis(*created) : 0};
+        if(seen_before(k, created.has_value(), !e.replay, now) && !e.replay)
         {
             ++stats_.duplicate_events;
             return result;
         }
-        result.identities.push_back(d);
+        result.identities.push_back(k);
     }
 
     auto const records = env_.records();
@@ -196,13 +202,15 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         }
         if(envelope_id.empty())
         {
-            auto const d = digest_of("r\x1f" + ev.idempotency_key);
-            if(!dedup_.insert(d, now) && !e.replay)
+            // The key holds occurred_at, else updated_at: so does the stored key's time.
+            auto const at = ev.occurred_at ? ev.occurred_at : ev.updated_at;
+            identity_key const k{digest_of("r\x1f" + ev.idempotency_key), at ? millis(*at) : 0};
+            if(seen_before(k, false, !e.replay, now) && !e.replay)
             {
                 ++stats_.duplicate_events;
                 continue;
             }
-            result.identities.push_back(d);
+            result.identities.push_back(k);
         }
         ev.record = *r.fields;
         order_key key{order_time(ev, envelope_id, env_.sent_at(), e.received_at), std::string(envelope_id),
@@ -214,12 +222,42 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         if(reorder_.over_bounds())
             release(now);
     }
-    if(auto const evicted = dedup_.evicted_early(); evicted != evicted_before)
+    // With a store to recall from, memory is only a cache: forgetting early costs a lookup.
+    if(auto const evicted = dedup_.evicted_early(); evicted != evicted_before && !recall_)
         sink_.on_problem(error::dedup_memory_full,
                          std::to_string(evicted - evicted_before) +
                              " identities forgotten early; raise the identity bound to keep them for the whole retention",
                          nullptr);
     return result;
+}
+
+void pipeline::recall_with(std::function<bool(identity_key const&)> f, timestamp since)
+{
+    recall_ = std::move(f);
+    recall_since_ = since;
+}
+
+bool pipeline::seen_before(identity_key const& k, bool at_is_creation, bool look_up, timestamp now)
+{
+    if(!dedup_.insert(k.digest, now))
+        return true;
+    if(!recall_ || !look_up)
+        return false;
+    // An envelope id's UUID v7 time is when Catena created the event, before it first sent
+    // it, so no sighting of it lies earlier than that minus the accepted clock skew: when
+    // memory holds every identity seen since then, memory has the answer. A record's
+    // occurred_at comes from a device clock and proves nothing.
+    if(at_is_creation)
+    {
+        auto const held_since = std::max(dedup_.complete_since(), recall_since_);
+        if(timestamp{std::chrono::milliseconds(k.at_ms)} - opts_.identity_clock_margin >= held_since)
+            return false;
+    }
+    ++stats_.identity_lookups;
+    if(!recall_(k))
+        return false;
+    ++stats_.identities_recalled;
+    return true;
 }
 
 void pipeline::release(timestamp now)
@@ -417,6 +455,7 @@ pipeline_stats pipeline::stats() const
     s.held_bytes = reorder_.bytes();
     s.identities = dedup_.size();
     s.dedup_evicted_early = dedup_.evicted_early();
+    s.identity_memory_bytes = dedup_.memory_bytes();
     s.fleets = lifecycle_.fleet_count();
     s.tracked_operations = operations_.size();
     return s;

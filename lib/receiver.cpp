@@ -81,6 +81,7 @@ detail::pipeline_options pipeline_options_of(receiver_options const& o)
     p.reorder_max_bytes = o.processing.reorder_max_bytes;
     p.dedup_retention = o.processing.dedup_retention;
     p.dedup_max_identities = o.processing.dedup_max_identities;
+    p.identity_clock_margin = o.window.max_future + std::chrono::seconds(60);
     p.max_history_per_fleet = o.processing.max_history_per_fleet;
     p.max_tracked_operations = o.processing.max_tracked_operations;
     p.envelope = o.limits.envelope;
@@ -384,7 +385,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         std::int64_t outstanding = 0; // events not settled-and-called-back yet
         bool pushing = true;
         std::size_t bytes = 0;
-        std::vector<detail::identity_digest> identities;
+        std::vector<detail::identity_key> identities;
         timestamp seen{};
     };
     std::unordered_map<std::uint64_t, entry_progress> entries;
@@ -551,14 +552,17 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             {"fleet_merges_total", "Journeys merged into their fleet once linked.", true, d(p.merges)},
             {"impossible_transitions_total", "Events whose stage move the lifecycle does not allow (not applied).", true, d(p.impossible_transitions)},
             {"released_early_total", "Events released before their reorder window ended (buffer full).", true, d(p.released_early)},
-            {"dedup_evicted_early_total", "Event identities forgotten before their retention ended (memory bound).", true, d(p.dedup_evicted_early)},
+            {"dedup_evicted_early_total", "Event identities forgotten from memory before their retention ended (memory bound; with a data dir they are looked up on disk).", true, d(p.dedup_evicted_early)},
+            {"dedup_lookups_total", "Event identities looked up on disk (older than memory covers).", true, d(p.identity_lookups)},
+            {"dedup_recalled_total", "Of those, found on disk: duplicates older than memory covers.", true, d(p.identities_recalled)},
             {"operations_completed_total", "Tracked resource operations completed.", true, d(p.operations_completed)},
             {"operations_timed_out_total", "Tracked resource operations that timed out.", true, d(p.operations_timed_out)},
             {"callback_retries_total", "Callback attempts retried after a failure.", true, d(disp->retries())},
             {"callback_dead_letters_total", "Callbacks dead-lettered after every attempt failed.", true, d(disp->dead_lettered())},
             {"reorder_held_events", "Events held in the reorder window.", false, d(p.held)},
             {"reorder_held_bytes", "Approximate bytes held in the reorder window.", false, d(p.held_bytes)},
-            {"dedup_identities", "Event identities remembered.", false, d(p.identities)},
+            {"dedup_identities", "Event identities held in memory.", false, d(p.identities)},
+            {"dedup_memory_bytes", "Bytes of the in-memory identity table.", false, d(p.identity_memory_bytes)},
             {"fleets", "Fleets known.", false, d(p.fleets)},
             {"tracked_operations", "Resource operations awaiting their outcome.", false, d(p.tracked_operations)},
             {"callback_backlog", "Callback calls queued or waiting for a retry.", false, d(disp->backlog())},
@@ -762,6 +766,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             return rec;
         }
         pipe.restore(r.fleets, r.transitions, r.identities);
+        // Identities committed before now are on disk; memory holds those seen from here on.
+        pipe.recall_with([st = s.get()](detail::identity_key const& k) { return st->recall(k); }, opts.clock());
         store = std::move(s);
         publish_snapshot();
         return {};

@@ -13,7 +13,7 @@ class memory_store final : public store
 {
 public:
     explicit memory_store(store_limits l)
-        : inbox_(l.max_backlog_entries, l.max_backlog_bytes, l.request_id_memory)
+        : inbox_(l.max_backlog_entries, l.max_backlog_bytes, l.request_id_memory, l.max_request_ids)
     {
     }
 
@@ -60,6 +60,7 @@ public:
     std::size_t backlog() const override { return inbox_.depth(); }
     std::size_t backlog_bytes() const override { return inbox_.bytes(); }
     std::optional<timestamp> oldest_unprocessed() const override { return inbox_.oldest_received(); }
+    bool recall(identity_key const&) override { return false; }
     bool keeps_state() const noexcept override { return false; }
     std::uint64_t size_on_disk() const override { return 0; }
 

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <unordered_set>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -29,7 +28,7 @@ namespace catena::webhooks::detail {
 namespace {
 
 constexpr int application_id = 0x43415445; // "CATE"
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 constexpr char const* schema_v1 = R"sql(
 CREATE TABLE inbox(
@@ -46,8 +45,8 @@ CREATE TABLE inbox(
 );
 CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;
 
--- Read only at start (newest first) and pruned by age, never looked up by digest: appended in
--- time order, so a commit touches the last page or two instead of one random page per digest.
+-- Schema 1 kept identities here, read back into memory at start; schema 2 reads what is
+-- left (until pruned) but writes identity_keys.
 CREATE TABLE identities(id INTEGER PRIMARY KEY, seen_at INTEGER NOT NULL, digest BLOB NOT NULL);
 
 CREATE TABLE fleets(key TEXT PRIMARY KEY, snapshot TEXT NOT NULL) WITHOUT ROWID;
@@ -68,6 +67,19 @@ CREATE TABLE dead_letters(
   attempts INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 );
+)sql";
+
+// Schema 1 -> 2: identities looked up on disk. Keyed by the time the identity carries first
+// (a UUID v7 envelope id's, a record's occurred_at), so that new identities, whose times are
+// all about now, are appended at the right edge of the tree: a commit touches a page or two,
+// not one random page per identity.
+constexpr char const* migrate_v2 = R"sql(
+CREATE TABLE identity_keys(
+  at_ms INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY(at_ms, digest)
+) WITHOUT ROWID;
 )sql";
 
 std::int64_t micros(timestamp t) noexcept { return t.time_since_epoch().count(); }
@@ -144,7 +156,10 @@ struct connection
 class sqlite_store final : public store
 {
 public:
-    sqlite_store(sqlite_options o, store_limits l) : o_(std::move(o)), limits_(l) {}
+    sqlite_store(sqlite_options o, store_limits l)
+        : o_(std::move(o)), limits_(l), request_ids_(l.request_id_memory, l.max_request_ids)
+    {
+    }
 
     ~sqlite_store() override
     {
@@ -190,7 +205,7 @@ public:
         auto const objects = w_.pragma("SELECT count(*) FROM sqlite_schema");
         if(app == 0 && objects == 0)
         {
-            if(!w_.exec("PRAGMA journal_mode=WAL") || !w_.exec("BEGIN") || !w_.exec(schema_v1) ||
+            if(!w_.exec("PRAGMA journal_mode=WAL") || !w_.exec("BEGIN") || !w_.exec(schema_v1) || !w_.exec(migrate_v2) ||
                !w_.exec(("PRAGMA application_id=" + std::to_string(application_id)).c_str()) ||
                !w_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w_.exec("COMMIT"))
             {
@@ -210,7 +225,17 @@ public:
                   std::to_string(schema_version) + "); it was left untouched";
             return error::store_newer_schema;
         }
-        // (Migrations from older schema versions go here as the schema evolves.)
+        else if(version < schema_version)
+        {
+            // Migrations, each in the transaction that records the new version.
+            if(!w_.exec("BEGIN IMMEDIATE") || (version < 2 && !w_.exec(migrate_v2)) ||
+               !w_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w_.exec("COMMIT"))
+            {
+                why = "cannot upgrade " + o_.path + " from schema " + std::to_string(version) + ": " + w_.message();
+                w_.exec("ROLLBACK");
+                return error::store_failure;
+            }
+        }
         if(!w_.exec("PRAGMA journal_mode=WAL") ||
            !w_.exec(o_.level == durability::power ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
            !w_.exec("PRAGMA foreign_keys=OFF") || !w_.exec("PRAGMA busy_timeout=5000") ||
@@ -229,6 +254,11 @@ public:
         if(auto ec = open_connection(c_, SQLITE_OPEN_READWRITE, why))
             return ec;
         c_.exec("PRAGMA busy_timeout=5000");
+        if(auto ec = open_connection(r_, SQLITE_OPEN_READWRITE, why))
+            return ec;
+        r_.exec("PRAGMA busy_timeout=5000");
+        r_.exec("PRAGMA query_only=1");
+        r_.exec("PRAGMA cache_size=-16384");
         if(!prepare(why))
             return error::store_failure;
         return {};
@@ -294,11 +324,11 @@ public:
     void append(inbox_entry e, timestamp now, append_handler done) override
     {
         auto status = append_status::kept;
+        auto const rid = e.request_id.empty() ? identity_digest{} : digest_of(e.request_id);
         {
             std::lock_guard lock(mutex_);
-            forget_request_ids(now);
             auto const bytes = e.bytes();
-            if(!e.request_id.empty() && request_ids_.contains(e.request_id))
+            if(!e.request_id.empty() && request_ids_.contains(rid, now))
                 status = append_status::duplicate;
             else if(stopping_ || backlog_ + pending_appends_ >= limits_.max_backlog_entries ||
                     backlog_bytes_ + pending_bytes_ + bytes > limits_.max_backlog_bytes)
@@ -307,7 +337,7 @@ public:
             {
                 ++pending_appends_;
                 pending_bytes_ += bytes;
-                queue_.emplace_back(append_item{std::move(e), std::move(done), now});
+                queue_.emplace_back(append_item{std::move(e), std::move(done), now, rid});
             }
         }
         if(status == append_status::duplicate)
@@ -387,6 +417,19 @@ public:
         if(ready_.empty())
             return std::nullopt;
         return ready_.front().received_at;
+    }
+    // On the processing thread's own connection: WAL readers wait for no writer. An identity
+    // committed after this read began was pushed after it too, so the pipeline still holds it.
+    bool recall(identity_key const& k) override
+    {
+        unsigned char raw[16];
+        std::memcpy(raw, &k.digest.hi, 8);
+        std::memcpy(raw + 8, &k.digest.lo, 8);
+        auto& s = recall_;
+        s.bind(1, k.at_ms).bind_blob(2, raw, 16);
+        bool const found = s.step() == SQLITE_ROW;
+        s.reset();
+        return found;
     }
     bool keeps_state() const noexcept override { return true; }
     std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
@@ -497,6 +540,7 @@ private:
         inbox_entry e;
         append_handler done;
         timestamp now;
+        identity_digest request_id; // digest of e.request_id
     };
     using item = std::variant<append_item, progress>;
 
@@ -551,7 +595,9 @@ private:
         insert_inbox_ = statement(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, "
                                          "attempt, body) VALUES(?,?,?,?,?,?,?)");
         mark_processed_ = statement(w_.db, "UPDATE inbox SET processed = 1 WHERE seq = ?");
-        insert_identity_ = statement(w_.db, "INSERT INTO identities(digest, seen_at) VALUES(?, ?)");
+        // A replayed delivery's identities are there already: the first sighting stays.
+        insert_identity_ = statement(w_.db, "INSERT OR IGNORE INTO identity_keys(at_ms, digest, seen_at) VALUES(?, ?, ?)");
+        recall_ = statement(r_.db, "SELECT 1 FROM identity_keys WHERE at_ms = ? AND digest = ?");
         upsert_fleet_ = statement(w_.db, "INSERT INTO fleets(key, snapshot) VALUES(?, ?) "
                                          "ON CONFLICT(key) DO UPDATE SET snapshot = excluded.snapshot");
         delete_fleet_ = statement(w_.db, "DELETE FROM fleets WHERE key = ?");
@@ -562,25 +608,12 @@ private:
         read_unprocessed_ = statement(w_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
                                              "attempt, body, replay FROM inbox WHERE processed = 0 AND seq > ? AND seq <= ? "
                                              "ORDER BY seq LIMIT ?");
-        bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && mark_processed_ && insert_identity_ && upsert_fleet_ && delete_fleet_ &&
+        bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && mark_processed_ && insert_identity_ && recall_ &&
+                        upsert_fleet_ && delete_fleet_ &&
                         insert_transition_ && insert_dead_ && read_unprocessed_;
         if(!ok)
             why = "cannot prepare statements on " + o_.path + ": " + w_.message();
         return ok;
-    }
-
-    void forget_request_ids(timestamp now)
-    {
-        while(!request_id_order_.empty() && request_id_order_.front().first + limits_.request_id_memory < now)
-        {
-            request_ids_.erase(request_id_order_.front().second);
-            request_id_order_.pop_front();
-        }
-        while(request_id_order_.size() > limits_.max_backlog_entries * 16)
-        {
-            request_ids_.erase(request_id_order_.front().second);
-            request_id_order_.pop_front();
-        }
     }
 
     void update_size()
@@ -638,12 +671,12 @@ private:
             for(auto seq : p.processed)
                 if(!run(mark_processed_.bind(1, static_cast<std::int64_t>(seq))))
                     return fail();
-            for(auto const& [d, t] : p.identities)
+            for(auto const& [k, t] : p.identities)
             {
                 unsigned char raw[16];
-                std::memcpy(raw, &d.hi, 8);
-                std::memcpy(raw + 8, &d.lo, 8);
-                if(!run(insert_identity_.bind_blob(1, raw, 16).bind(2, micros(t))))
+                std::memcpy(raw, &k.digest.hi, 8);
+                std::memcpy(raw + 8, &k.digest.lo, 8);
+                if(!run(insert_identity_.bind(1, k.at_ms).bind_blob(2, raw, 16).bind(3, micros(t))))
                     return fail();
             }
             for(auto const& k : p.removed_fleets)
@@ -732,6 +765,25 @@ private:
             b.bind(1, identity_cut);
             b.step();
         }
+        // Identities seen before the retention, by key ranges: those whose own time is older
+        // too (nearly all), and those whose time lies implausibly far ahead (a record stamped
+        // years ahead would otherwise stay until then). An old identity seen again recently
+        // keeps its first sighting's row until both have aged.
+        auto const cut = now - o_.identity_retention;
+        auto const cut_ms = std::chrono::duration_cast<std::chrono::milliseconds>(cut.time_since_epoch()).count();
+        auto const ahead_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>((now + std::chrono::hours(24)).time_since_epoch()).count();
+        std::pair<char const*, std::int64_t> const ranges[] = {
+            {"DELETE FROM identity_keys WHERE at_ms < ? AND seen_at < ?", cut_ms},
+            {"DELETE FROM identity_keys WHERE at_ms > ? AND seen_at < ?", ahead_ms}};
+        for(auto const& [sql, bound] : ranges)
+        {
+            statement c(w_.db, sql);
+            if(!c)
+                continue;
+            c.bind(1, bound).bind(2, micros(cut));
+            c.step();
+        }
         update_size();
     }
 
@@ -780,10 +832,7 @@ private:
                         ++backlog_;
                         backlog_bytes_ += a->e.bytes();
                         if(!a->e.request_id.empty())
-                        {
-                            request_ids_.insert(a->e.request_id);
-                            request_id_order_.emplace_back(a->now, a->e.request_id);
-                        }
+                            request_ids_.insert(a->request_id, a->now);
                         kept.emplace_back(std::move(a->done), a->e.sequence);
                         ready_.push_back(std::move(a->e));
                     }
@@ -861,9 +910,11 @@ private:
     int lock_fd_ = -1;
     connection w_;                // used under db_mutex_ once the writer runs
     connection c_;                // the checkpointer's
+    connection r_;                // the processing thread's, for recall()
     mutable std::mutex db_mutex_;
     statement begin_, commit_, rollback_, insert_inbox_, mark_processed_, insert_identity_, upsert_fleet_, delete_fleet_, insert_transition_,
         insert_dead_, read_unprocessed_;
+    statement recall_; // on r_
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
@@ -876,8 +927,7 @@ private:
     std::size_t pending_appends_ = 0, pending_bytes_ = 0;
     std::size_t backlog_ = 0, backlog_bytes_ = 0;
     std::uint64_t recover_next_ = 0, recover_upto_ = 0;
-    std::unordered_set<std::string> request_ids_;
-    std::deque<std::pair<timestamp, std::string>> request_id_order_;
+    deduper request_ids_; // digests of the X-Request-IDs kept recently
     std::atomic<std::uint64_t> size_{0};
     std::atomic<std::uint64_t> failures_{0};
     std::string last_error_;

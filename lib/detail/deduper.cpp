@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/deduper.cpp - the expiring identity memory.
+// lib/detail/deduper.cpp - the expiring digest memory: a ring in insertion order, indexed.
 #include "detail/deduper.hpp"
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
+#include <functional>
 
 namespace catena::webhooks::detail {
 
@@ -28,41 +31,102 @@ identity_digest digest_of(std::string_view identity) noexcept
     return d;
 }
 
-deduper::deduper(std::chrono::seconds retention, std::size_t max_identities)
-    : retention_(retention), max_(max_identities == 0 ? 1 : max_identities)
+namespace {
+
+std::int64_t micros(timestamp t) noexcept { return t.time_since_epoch().count(); }
+
+} // namespace
+
+deduper::deduper(std::chrono::seconds retention, std::size_t max_digests)
+    : retention_(retention)
+    // The index holds 32-bit ring positions, its table twice the ring.
+    , max_(std::clamp<std::size_t>(max_digests, 1, std::size_t{1} << 30))
+    , ring_(std::min<std::size_t>(1024, std::bit_ceil(max_)))
+    , index_(ring_.size() * 2, empty)
 {
+}
+
+std::size_t deduper::find(identity_digest d) const noexcept
+{
+    auto const mask = index_.size() - 1;
+    auto pos = home(d);
+    while(index_[pos] != empty && !(ring_[index_[pos]].d == d))
+        pos = (pos + 1) & mask;
+    return pos;
+}
+
+// Backward-shift deletion: later members of the probe run move up, so that lookups never
+// stop early at the hole.
+void deduper::index_erase(std::size_t pos) noexcept
+{
+    auto const mask = index_.size() - 1;
+    auto hole = pos;
+    for(auto next = (hole + 1) & mask; index_[next] != empty; next = (next + 1) & mask)
+    {
+        auto const want = home(ring_[index_[next]].d);
+        // It may fill the hole when its home is not cyclically within (hole, next].
+        bool const stays = hole <= next ? (hole < want && want <= next) : (hole < want || want <= next);
+        if(stays)
+            continue;
+        index_[hole] = index_[next];
+        hole = next;
+    }
+    index_[hole] = empty;
+}
+
+void deduper::pop_oldest()
+{
+    index_erase(find(ring_[head_].d));
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --count_;
 }
 
 void deduper::expire(timestamp now)
 {
-    while(!order_.empty() && order_.front().first + retention_ <= now)
-    {
-        set_.erase(order_.front().second);
-        order_.pop_front();
-    }
+    auto const limit = micros(now) - std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
+    while(count_ > 0 && ring_[head_].at <= limit)
+        pop_oldest();
+}
+
+void deduper::grow()
+{
+    std::vector<slot> ring(ring_.size() * 2);
+    for(std::size_t i = 0; i < count_; ++i)
+        ring[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+    ring_ = std::move(ring);
+    head_ = 0;
+    index_.assign(ring_.size() * 2, empty);
+    for(std::size_t i = 0; i < count_; ++i)
+        index_[find(ring_[i].d)] = static_cast<std::uint32_t>(i);
 }
 
 bool deduper::contains(identity_digest d, timestamp now)
 {
     expire(now);
-    return set_.contains(d);
+    return index_[find(d)] != empty;
 }
 
 bool deduper::insert(identity_digest d, timestamp now)
 {
     expire(now);
-    if(!set_.insert(d).second)
+    if(index_[find(d)] != empty)
         return false;
-    // Insertion times only grow, even if the wall clock steps back, so the front stays oldest.
-    if(!order_.empty() && now < order_.back().first)
-        now = order_.back().first;
-    order_.emplace_back(now, d);
-    while(set_.size() > max_)
+    auto at = micros(now);
+    // Insertion times only grow, even if the wall clock steps back, so the head stays oldest.
+    if(count_ > 0)
+        at = std::max(at, ring_[(head_ + count_ - 1) & (ring_.size() - 1)].at);
+    if(count_ == max_)
     {
-        set_.erase(order_.front().second);
-        order_.pop_front();
+        complete_since_ = std::max(complete_since_, timestamp{std::chrono::microseconds(ring_[head_].at + 1)});
+        pop_oldest();
         ++evicted_early_;
     }
+    if(count_ == ring_.size())
+        grow();
+    auto const pos = (head_ + count_) & (ring_.size() - 1);
+    ring_[pos] = slot{d, at};
+    index_[find(d)] = static_cast<std::uint32_t>(pos);
+    ++count_;
     return true;
 }
 

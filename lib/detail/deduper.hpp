@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/deduper.hpp - remembers event identities for a retention period, in bounded memory.
+// lib/detail/deduper.hpp - remembers 128-bit digests for a retention period, in bounded memory.
 #ifndef CATENA_WEBHOOKS_DETAIL_DEDUPER_HPP
 #define CATENA_WEBHOOKS_DETAIL_DEDUPER_HPP
 
@@ -9,9 +9,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 namespace catena::webhooks::detail {
 
@@ -27,39 +26,67 @@ struct identity_digest
 
 CATENA_WEBHOOKS_DECL identity_digest digest_of(std::string_view identity) noexcept;
 
-/** The identities of events seen in the last `retention`, oldest forgotten first.
+/** An event identity as a store keeps it: its digest and the time the identity itself
+    carries (the envelope id's UUID v7 time, or the record's occurred_at), in milliseconds
+    since the epoch, 0 when it carries none. A store indexes identities by that time first,
+    so that new identities land together at the end of the index instead of on random pages.
+*/
+struct identity_key
+{
+    identity_digest digest;
+    std::int64_t at_ms = 0;
+};
 
-    Identities are remembered long enough to recognise a replay from Catena's dead-letter
-    queue (kept 14 days, so the default is 15). Memory is bounded by `max_identities`
-    (about 70 bytes each); when full, the oldest identity is forgotten before its time and
-    counted in evicted_early().
+/** The digests seen in the last `retention`, oldest forgotten first.
+
+    A flat table: a ring of (digest, time) in insertion order plus an open-addressing index
+    into it, 32 bytes per digest at most, no allocation per insert. It grows by doubling up
+    to `max_digests`; when full, the oldest digest is forgotten before its time, counted in
+    evicted_early(), and complete_since() moves past it.
 */
 class CATENA_WEBHOOKS_DECL deduper
 {
 public:
-    deduper(std::chrono::seconds retention, std::size_t max_identities);
+    deduper(std::chrono::seconds retention, std::size_t max_digests);
 
     /// Records `d` as seen at `now`. Returns false when it was already known (a duplicate).
     bool insert(identity_digest d, timestamp now);
     bool contains(identity_digest d, timestamp now);
 
-    std::size_t size() const noexcept { return set_.size(); }
+    std::size_t size() const noexcept { return count_; }
     std::uint64_t evicted_early() const noexcept { return evicted_early_; }
+    /// Every digest inserted at or after this instant is still held (none forgotten early).
+    timestamp complete_since() const noexcept { return complete_since_; }
+    /// Bytes of the tables.
+    std::size_t memory_bytes() const noexcept
+    {
+        return ring_.capacity() * sizeof(slot) + index_.capacity() * sizeof(std::uint32_t);
+    }
 
 private:
-    struct digest_hash
+    struct slot
     {
-        // The digest is uniformly distributed already.
-        std::size_t operator()(identity_digest d) const noexcept { return static_cast<std::size_t>(d.lo); }
+        identity_digest d;
+        std::int64_t at = 0; // microseconds since the epoch
     };
+    static constexpr std::uint32_t empty = 0xFFFFFFFFu;
 
     void expire(timestamp now);
+    void pop_oldest();
+    void grow();
+    std::size_t home(identity_digest d) const noexcept { return static_cast<std::size_t>(d.lo) & (index_.size() - 1); }
+    // Position in index_ of `d`, or of the empty slot where it would go.
+    std::size_t find(identity_digest d) const noexcept;
+    void index_erase(std::size_t pos) noexcept;
 
     std::chrono::seconds retention_;
     std::size_t max_;
-    std::unordered_set<identity_digest, digest_hash> set_;
-    std::deque<std::pair<timestamp, identity_digest>> order_; // by insertion
+    std::vector<slot> ring_;            // power-of-two size
+    std::vector<std::uint32_t> index_; // twice the ring; ring positions or `empty`
+    std::size_t head_ = 0;              // ring position of the oldest
+    std::size_t count_ = 0;
     std::uint64_t evicted_early_ = 0;
+    timestamp complete_since_{};
 };
 
 } // namespace catena::webhooks::detail

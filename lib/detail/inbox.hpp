@@ -5,13 +5,14 @@
 
 #include <catena/webhooks/timestamp.hpp>
 
+#include "detail/deduper.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
 namespace catena::webhooks::detail {
 
@@ -49,8 +50,9 @@ public:
         full,      ///< Over the entry or byte bound: not kept.
     };
 
-    memory_inbox(std::size_t max_entries, std::size_t max_bytes, std::chrono::seconds request_id_memory)
-        : max_entries_(max_entries), max_bytes_(max_bytes), request_id_memory_(request_id_memory)
+    memory_inbox(std::size_t max_entries, std::size_t max_bytes, std::chrono::seconds request_id_memory,
+                 std::size_t max_request_ids)
+        : max_entries_(max_entries), max_bytes_(max_bytes), request_ids_(request_id_memory, max_request_ids)
     {
     }
 
@@ -64,18 +66,14 @@ public:
     std::optional<timestamp> oldest_received() const;
 
 private:
-    void forget_old_request_ids(timestamp now);
-
     mutable std::mutex mutex_;
     std::deque<inbox_entry> entries_;
     std::size_t bytes_ = 0;
     std::uint64_t next_sequence_ = 1;
     std::size_t const max_entries_;
     std::size_t const max_bytes_;
-    std::chrono::seconds const request_id_memory_;
-    // X-Request-IDs of kept requests, oldest first, with the time each was kept.
-    std::unordered_set<std::string> request_ids_;
-    std::deque<std::pair<timestamp, std::string>> request_id_order_;
+    // Digests of the X-Request-IDs of kept requests.
+    deduper request_ids_;
 };
 
 } // namespace catena::webhooks::detail

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,7 +33,10 @@ struct pipeline_options
     std::size_t reorder_max_events = 100'000;
     std::size_t reorder_max_bytes = 256u << 20;
     std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
-    std::size_t dedup_max_identities = 2'000'000;
+    std::size_t dedup_max_identities = 1'000'000;
+    /// How long before the time an envelope id carries it may first have been seen: the
+    /// accepted clock skew of the signature timestamp, plus a margin.
+    std::chrono::seconds identity_clock_margin{120};
     std::size_t max_history_per_fleet = 256;
     std::size_t max_tracked_operations = 100'000;
     /// How long a completed operation's outcome is kept for a registration that comes late.
@@ -62,7 +66,7 @@ public:
 struct push_result
 {
     std::size_t events = 0;                   ///< Records held for release.
-    std::vector<identity_digest> identities; ///< Identities it added (to be stored once processed).
+    std::vector<identity_key> identities; ///< Identities it added (to be stored once processed).
 };
 
 struct pipeline_stats
@@ -75,11 +79,14 @@ struct pipeline_stats
     std::uint64_t impossible_transitions = 0;
     std::uint64_t released_early = 0;
     std::uint64_t dedup_evicted_early = 0;
+    std::uint64_t identity_lookups = 0;    ///< Identities looked up in the store (memory did not cover them).
+    std::uint64_t identities_recalled = 0; ///< Of those, found: duplicates older than memory.
     std::uint64_t operations_completed = 0;
     std::uint64_t operations_timed_out = 0;
     std::size_t held = 0;
     std::size_t held_bytes = 0;
     std::size_t identities = 0;
+    std::size_t identity_memory_bytes = 0;
     std::size_t fleets = 0;
     std::size_t tracked_operations = 0;
 };
@@ -102,6 +109,10 @@ public:
     /// Takes back what a store kept from an earlier run (before any push).
     void restore(std::vector<std::string> const& fleets, std::vector<transition> const& history,
                  std::vector<std::pair<identity_digest, timestamp>> const& identities);
+    /** Where identities beyond memory are looked up (a durable store): every identity seen
+        before `since` that memory does not hold, or holds no more, is asked of `f`. Without
+        it, memory is all there is. */
+    void recall_with(std::function<bool(identity_key const&)> f, timestamp since);
     void release(timestamp now);
     /// Releases everything held (on stop).
     void flush(timestamp now);
@@ -119,6 +130,7 @@ public:
     pipeline_stats stats() const;
 
 private:
+    bool seen_before(identity_key const& k, bool at_is_creation, bool look_up, timestamp now);
     void deliver(order_key const& key, event&& ev);
     void complete_operation(event const& ev);
     void expire_operations(timestamp now);
@@ -133,6 +145,8 @@ private:
     pipeline_sink& sink_;
     envelope env_;
     deduper dedup_;
+    std::function<bool(identity_key const&)> recall_;
+    timestamp recall_since_{};
     reorderer<event> reorder_;
     lifecycle lifecycle_;
     pipeline_stats stats_;

@@ -25,7 +25,7 @@ struct progress
 {
     std::vector<std::uint64_t> processed;               ///< Inbox sequences whose events all reached their callbacks.
     std::size_t processed_bytes = 0;                    ///< Their inbox_entry::bytes(), summed.
-    std::vector<std::pair<identity_digest, timestamp>> identities; ///< Event identities of those deliveries.
+    std::vector<std::pair<identity_key, timestamp>> identities; ///< Event identities of those deliveries, and when seen.
     std::vector<std::pair<std::string, std::string>> fleets;       ///< Fleet key → snapshot (upsert).
     std::vector<std::string> removed_fleets;            ///< Keys merged into another fleet.
     std::vector<transition> transitions;                ///< Appended to the history.
@@ -43,6 +43,7 @@ struct recovered_state
 {
     std::vector<std::string> fleets;                    ///< Snapshots.
     std::vector<transition> transitions;                ///< The newest of each fleet, oldest first.
+    /// Identities to hold in memory (a store that cannot recall() them gives the recent ones).
     std::vector<std::pair<identity_digest, timestamp>> identities;
     std::uint64_t unprocessed = 0;                      ///< Deliveries kept but not processed.
 };
@@ -85,6 +86,10 @@ public:
     virtual std::size_t backlog() const = 0;
     virtual std::size_t backlog_bytes() const = 0;
     virtual std::optional<timestamp> oldest_unprocessed() const = 0;
+    /** Whether the identities committed here were seen before: within the identity retention,
+        or beyond what the pipeline holds in memory. From the processing thread. A store that
+        cannot look them up answers false (and gives them back from recover() instead). */
+    virtual bool recall(identity_key const& k) = 0;
     /// Whether fleet state committed here survives a restart (false: no snapshots needed).
     virtual bool keeps_state() const noexcept = 0;
     /// Bytes used on disk (0 in memory).
@@ -101,6 +106,9 @@ struct store_limits
     std::size_t max_backlog_entries = 100'000;
     std::size_t max_backlog_bytes = 512u << 20;
     std::chrono::seconds request_id_memory{900};
+    /// Most X-Request-IDs remembered (32 bytes each); the oldest are forgotten first. They only
+    /// save re-keeping a replayed request: event identities catch its events regardless.
+    std::size_t max_request_ids = 131'072;
 };
 
 /// The in-memory store: nothing survives the process.
@@ -116,7 +124,8 @@ struct sqlite_options
     std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
     std::chrono::seconds prune_interval{60}; ///< How often old rows are pruned (0: after every commit).
     std::chrono::seconds identity_retention{std::chrono::hours(24 * 15)};
-    std::size_t max_identities_loaded = 2'000'000;
+    /// Identities read back by recover() from a store written before identities were indexed.
+    std::size_t max_identities_loaded = 1'000'000;
     std::size_t history_per_fleet = 256;
     /// Test hook: refuse to grow the file beyond this many pages (0: no limit), as a full disk would.
     std::uint64_t max_page_count = 0;

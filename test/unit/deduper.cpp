@@ -4,6 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <deque>
+#include <random>
 #include <set>
 #include <string>
 
@@ -62,6 +65,53 @@ BOOST_AUTO_TEST_CASE(survives_a_clock_that_steps_back)
     BOOST_TEST(d.contains(digest_of("a"), t0 + 105s));
     BOOST_TEST(!d.contains(digest_of("a"), t0 + 111s));
     BOOST_TEST(d.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(agrees_with_a_plain_set_through_growth_expiry_and_eviction)
+{
+    // Many inserts with early evictions and expiry: the flat table's answers match a model
+    // that keeps the same window in a std::deque.
+    std::size_t const bound = 5000;
+    deduper d(100s, bound);
+    std::deque<std::pair<timestamp, std::string>> model;
+    std::mt19937_64 rng(7);
+    auto now = t0;
+    for(int i = 0; i < 60'000; ++i)
+    {
+        now += std::chrono::milliseconds(rng() % 7);
+        while(!model.empty() && model.front().first + 100s <= now)
+            model.pop_front();
+        // Half fresh identities, half drawn from a range that repeats.
+        auto const id = rng() % 2 ? "fresh-" + std::to_string(i) : "again-" + std::to_string(rng() % 20'000);
+        bool const known = std::any_of(model.begin(), model.end(), [&](auto const& m) { return m.second == id; });
+        BOOST_REQUIRE_EQUAL(d.insert(digest_of(id), now), !known);
+        if(!known)
+        {
+            model.emplace_back(now, id);
+            if(model.size() > bound)
+                model.pop_front();
+        }
+        BOOST_REQUIRE_EQUAL(d.size(), model.size());
+    }
+    BOOST_TEST(d.evicted_early() > 0u);
+    BOOST_TEST(d.memory_bytes() <= 8192u * 32u);
+}
+
+BOOST_AUTO_TEST_CASE(complete_since_moves_past_what_was_forgotten_early)
+{
+    deduper d(24h, 2);
+    BOOST_TEST((d.complete_since() == timestamp{}));
+    d.insert(digest_of("a"), t0);
+    d.insert(digest_of("b"), t0 + 1s);
+    BOOST_TEST((d.complete_since() == timestamp{}));
+    d.insert(digest_of("c"), t0 + 2s); // "a" forgotten early
+    BOOST_TEST((d.complete_since() > t0));
+    BOOST_TEST((d.complete_since() <= t0 + 1s));
+    // Expiry by retention is not forgetting early.
+    deduper e(10s, 100);
+    e.insert(digest_of("a"), t0);
+    BOOST_TEST(e.insert(digest_of("b"), t0 + 20s));
+    BOOST_TEST((e.complete_since() == timestamp{}));
 }
 
 BOOST_AUTO_TEST_CASE(digests_of_distinct_identities_differ)

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,7 @@ struct feeder
 
     explicit feeder(detail::pipeline_options o = options()) : p(std::move(o), sink) {}
 
-    void push(cs::message const& m, timestamp now, std::uint32_t attempt = 1)
+    detail::push_result push(cs::message const& m, timestamp now, std::uint32_t attempt = 1)
     {
         detail::inbox_entry e;
         e.sequence = ++sequence;
@@ -73,7 +74,7 @@ struct feeder
         e.sent_at = now;
         e.received_at = now;
         p.release(now);
-        p.push(e, now);
+        return p.push(e, now);
     }
 };
 
@@ -140,6 +141,66 @@ BOOST_AUTO_TEST_CASE(without_envelope_id_dedups_by_record_identity)
     f.p.flush(t0 + 3s);
     BOOST_REQUIRE(f.sink.events.size() == 2u);
     BOOST_TEST(f.sink.events[0].idempotency_key == "vehicle_location.added/loc-1/2025-11-24T16:00:00Z");
+}
+
+// A store's identities, as recall() sees them once committed.
+struct fake_disk
+{
+    std::vector<detail::identity_key> keys;
+    int lookups = 0;
+    bool recall(detail::identity_key const& k)
+    {
+        ++lookups;
+        return std::any_of(keys.begin(), keys.end(),
+                           [&](auto const& x) { return x.digest == k.digest && x.at_ms == k.at_ms; });
+    }
+};
+
+BOOST_AUTO_TEST_CASE(recalls_duplicates_older_than_memory_from_the_store)
+{
+    auto o = options();
+    o.dedup_max_identities = 2;
+    feeder f(o);
+    fake_disk disk;
+    f.p.recall_with([&](detail::identity_key const& k) { return disk.recall(k); }, t0);
+    std::mt19937_64 rng(1);
+    std::vector<cs::message> ms;
+    for(int i = 0; i < 4; ++i)
+        ms.push_back(message("vehicle_location.added", location("loc-" + std::to_string(i), "2025-11-24T16:00:00Z"),
+                             cs::uuid_v7(t0 - 1h, rng)));
+    for(auto const& m : ms)
+        for(auto const& k : f.push(m, t0).identities)
+            disk.keys.push_back(k); // committed
+    // The first two are no longer in memory (bound 2): found on disk, dropped.
+    BOOST_TEST(f.push(ms[0], t0 + 1s, 2).identities.empty());
+    BOOST_TEST(f.push(ms[1], t0 + 1s, 2).identities.empty());
+    f.p.flush(t0 + 5s);
+    BOOST_TEST(f.sink.events.size() == 4u);
+    BOOST_TEST(f.p.stats().duplicate_events == 2u);
+    BOOST_TEST(f.p.stats().identities_recalled == 2u);
+    // Forgetting early is no problem when the store remembers.
+    BOOST_TEST(f.sink.problems.empty());
+}
+
+BOOST_AUTO_TEST_CASE(looks_up_only_what_memory_cannot_answer)
+{
+    feeder f;
+    fake_disk disk;
+    auto const since = t0 - 1h;
+    f.p.recall_with([&](detail::identity_key const& k) { return disk.recall(k); }, since);
+    std::mt19937_64 rng(2);
+    // Created after memory began (and past the clock margin): memory has every sighting.
+    f.push(message("vehicle_location.added", location("loc-1", "2025-11-24T16:00:00Z"), cs::uuid_v7(t0, rng)), t0);
+    BOOST_TEST(disk.lookups == 0);
+    // Created before memory began: it may have been seen by an earlier run.
+    f.push(message("vehicle_location.added", location("loc-2", "2025-11-24T16:00:00Z"), cs::uuid_v7(since - 1s, rng)), t0);
+    BOOST_TEST(disk.lookups == 1);
+    // A record's own time proves nothing (a device clock): always looked up.
+    f.push(message("vehicle_location.added", location("loc-3", "2025-11-24T16:00:00Z")), t0);
+    BOOST_TEST(disk.lookups == 2);
+    BOOST_TEST(f.p.stats().identity_lookups == 2u);
+    f.p.flush(t0 + 5s);
+    BOOST_TEST(f.sink.events.size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(releases_by_occurred_at_not_arrival)

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -177,7 +178,8 @@ BOOST_AUTO_TEST_CASE(durable_backends_give_back_state_and_unprocessed_entries_af
         append(*s, entry("b", "not processed"));
         detail::progress p;
         p.processed.push_back(a.second);
-        p.identities.emplace_back(detail::digest_of("e/1"), t0);
+        p.identities.emplace_back(detail::identity_key{detail::digest_of("e/1"), 1'764'000'000'123}, t0);
+        p.identities.emplace_back(detail::identity_key{detail::digest_of("e/2"), 0}, t0);
         p.fleets.emplace_back("fleet-1", R"({"key":"fleet-1","stage":"connected"})");
         transition t;
         t.fleet_key = "fleet-1";
@@ -200,8 +202,12 @@ BOOST_AUTO_TEST_CASE(durable_backends_give_back_state_and_unprocessed_entries_af
         BOOST_REQUIRE(r.transitions.size() == 1u);
         BOOST_TEST(r.transitions[0].to == "connected");
         BOOST_TEST(r.transitions[0].idempotency_key == "k#stage");
-        BOOST_REQUIRE(r.identities.size() == 1u);
-        BOOST_TEST((r.identities[0].first == detail::digest_of("e/1")));
+        // Identities stay on disk and are looked up by their key: digest and carried time.
+        BOOST_TEST(r.identities.empty());
+        BOOST_TEST(again->recall({detail::digest_of("e/1"), 1'764'000'000'123}));
+        BOOST_TEST(again->recall({detail::digest_of("e/2"), 0}));
+        BOOST_TEST(!again->recall({detail::digest_of("e/1"), 1'764'000'000'124}));
+        BOOST_TEST(!again->recall({detail::digest_of("e/3"), 0}));
         auto rest = again->take(10);
         BOOST_REQUIRE(rest.size() == 1u);
         BOOST_TEST(rest[0].body == "not processed");
@@ -239,12 +245,28 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
     s->take(10);
     detail::progress p;
     p.processed = {seqs[0], seqs[1], seqs[2]}; // the newest stays unprocessed
+    auto ms = [](timestamp t) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    };
     for(auto age : {std::chrono::hours(3), std::chrono::hours(2), std::chrono::hours(1)})
-        p.identities.emplace_back(detail::digest_of(std::to_string(age.count())), now - age);
+        p.identities.emplace_back(detail::identity_key{detail::digest_of(std::to_string(age.count())), ms(now - age)},
+                                  now - age);
+    // Old by its own time but seen within the retention: kept. Seen long ago, but stamped
+    // years ahead: pruned. Without a time, seen long ago: pruned.
+    p.identities.emplace_back(detail::identity_key{detail::digest_of("old, seen now"), ms(now - 72h)}, now);
+    p.identities.emplace_back(detail::identity_key{detail::digest_of("ahead"), ms(now + 24h * 365)}, now - 3h);
+    p.identities.emplace_back(detail::identity_key{detail::digest_of("no time"), 0}, now - 3h);
     s->commit(std::move(p));
     s->sync();
-    s->commit(detail::progress{{}, 0, {{detail::digest_of("now"), now}}}); // a commit that prunes
+    detail::progress prune;
+    prune.identities.emplace_back(detail::identity_key{detail::digest_of("now"), ms(now)}, now);
+    s->commit(std::move(prune)); // a commit that prunes
     s->sync();
+    BOOST_TEST(!s->recall({detail::digest_of("3"), ms(now - 3h)}));
+    BOOST_TEST(s->recall({detail::digest_of("1"), ms(now - 1h)}));
+    BOOST_TEST(s->recall({detail::digest_of("old, seen now"), ms(now - 72h)}));
+    BOOST_TEST(!s->recall({detail::digest_of("ahead"), ms(now + 24h * 365)}));
+    BOOST_TEST(!s->recall({detail::digest_of("no time"), 0}));
     s.reset();
 
     sqlite3* db = nullptr;
@@ -260,8 +282,44 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
     // Processed and older than 90 minutes: gone. Younger, or not processed: kept.
     BOOST_TEST(count("SELECT count(*) FROM inbox") == 2);
     BOOST_TEST(count("SELECT count(*) FROM inbox WHERE processed = 0") == 1);
-    BOOST_TEST(count("SELECT count(*) FROM identities") == 2);
+    BOOST_TEST(count("SELECT count(*) FROM identity_keys") == 3); // 1h, "old, seen now", now
     sqlite3_close(db);
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_upgrades_a_schema_1_store_and_gives_back_its_identities)
+{
+    auto const dir = tst::make_temp_dir("store");
+    auto const path = dir + "/store.db";
+    open_sqlite(dir, {}).reset();
+    // Made into what schema 1 wrote: identities in the rowid table, no identity_keys.
+    {
+        sqlite3* db = nullptr;
+        BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        auto const d = detail::digest_of("e/legacy");
+        unsigned char raw[16];
+        std::memcpy(raw, &d.hi, 8);
+        std::memcpy(raw + 8, &d.lo, 8);
+        BOOST_REQUIRE(sqlite3_exec(db, "DROP TABLE identity_keys; PRAGMA user_version=1;", nullptr, nullptr, nullptr) ==
+                      SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, "INSERT INTO identities(seen_at, digest) VALUES(?, ?)", -1, &st, nullptr);
+        sqlite3_bind_int64(st, 1, t0.time_since_epoch().count());
+        sqlite3_bind_blob(st, 2, raw, 16, SQLITE_TRANSIENT);
+        BOOST_REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    auto s = open_sqlite(dir, {});
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, t0 + 1h));
+    BOOST_REQUIRE(r.identities.size() == 1u);
+    BOOST_TEST((r.identities[0].first == detail::digest_of("e/legacy")));
+    // And it writes identities the new way.
+    detail::progress p;
+    p.identities.emplace_back(detail::identity_key{detail::digest_of("e/new"), 42}, t0 + 1h);
+    s->commit(std::move(p));
+    s->sync();
+    BOOST_TEST(s->recall({detail::digest_of("e/new"), 42}));
 }
 
 BOOST_AUTO_TEST_CASE(sqlite_refuses_a_second_opener_and_a_foreign_file)

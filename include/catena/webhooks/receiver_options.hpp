@@ -86,9 +86,11 @@ struct processing_options
     /// How long event identities are remembered. Catena keeps its dead-letter queue 14 days,
     /// so a replay can arrive that late.
     std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
-    /// Most identities remembered (about 70 bytes each in memory); beyond it the oldest are
-    /// forgotten early (error::dedup_memory_full).
-    std::size_t dedup_max_identities = 2'000'000;
+    /// Most identities held in memory (32 bytes each at most). With a data dir, memory is a
+    /// cache of the identities on disk: older ones are looked up there. Without one, memory
+    /// is all there is: beyond the bound the oldest are forgotten early
+    /// (error::dedup_memory_full).
+    std::size_t dedup_max_identities = 1'000'000;
     /// Transitions kept per fleet for receiver::history().
     std::size_t max_history_per_fleet = 256;
     /// Most operations tracked at once (receiver::track_operation).
