@@ -81,7 +81,7 @@ detail::pipeline_options pipeline_options_of(receiver_options const& o)
     p.reorder_max_bytes = o.processing.reorder_max_bytes;
     p.dedup_retention = o.processing.dedup_retention;
     p.dedup_max_identities = o.processing.dedup_max_identities;
-    p.identity_clock_margin = o.window.max_future + std::chrono::seconds(60);
+    p.identity_clock_margin = o.window.max_future + std::chrono::seconds(10);
     p.max_history_per_fleet = o.processing.max_history_per_fleet;
     p.max_tracked_operations = o.processing.max_tracked_operations;
     p.envelope = o.limits.envelope;
@@ -361,8 +361,16 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             return;
         }
         auto batch = store->take(256);
-        for(auto& e : batch)
-            push(e, now);
+        {
+            struct recalls
+            {
+                detail::store& s;
+                explicit recalls(detail::store& st) : s(st) { s.begin_recalls(); }
+                ~recalls() { s.end_recalls(); }
+            } bracket(*store);
+            for(auto& e : batch)
+                push(e, now);
+        }
         pipe.release(opts.clock());
         if(pending.processed.size() >= 1024)
             flush_progress();

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -28,7 +29,7 @@ namespace catena::webhooks::detail {
 namespace {
 
 constexpr int application_id = 0x43415445; // "CATE"
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 
 constexpr char const* schema_v1 = R"sql(
 CREATE TABLE inbox(
@@ -80,6 +81,19 @@ CREATE TABLE identity_keys(
   seen_at INTEGER NOT NULL,
   PRIMARY KEY(at_ms, digest)
 ) WITHOUT ROWID;
+)sql";
+
+// Schema 2 -> 3: progress as ranges of processed sequences instead of a flag on each row.
+// Marking a delivery processed was an UPDATE of its row (rewriting a page the append had just
+// written, and the partial index); a range row is extended instead. The processed column
+// stays, unused.
+constexpr char const* migrate_v3 = R"sql(
+CREATE TABLE processed_ranges(lo INTEGER PRIMARY KEY, hi INTEGER NOT NULL);
+INSERT INTO processed_ranges(lo, hi)
+  SELECT min(seq), max(seq) FROM (SELECT seq, seq - row_number() OVER (ORDER BY seq) AS island
+                                  FROM inbox WHERE processed = 1)
+  GROUP BY island;
+DROP INDEX inbox_unprocessed;
 )sql";
 
 std::int64_t micros(timestamp t) noexcept { return t.time_since_epoch().count(); }
@@ -153,6 +167,64 @@ struct connection
     }
 };
 
+// Processed inbox sequences: disjoint inclusive ranges, none adjacent to another.
+class seq_ranges
+{
+public:
+    using range = std::pair<std::uint64_t, std::uint64_t>;
+
+    /// Adds [lo, hi]. Returns the range that now holds it; the starts of the ranges merged
+    /// into it (other than its own) go to `merged`.
+    range add(std::uint64_t lo, std::uint64_t hi, std::vector<std::uint64_t>& merged)
+    {
+        auto it = m_.upper_bound(lo);
+        if(it != m_.begin())
+        {
+            auto prev = std::prev(it);
+            if(prev->second + 1 >= lo)
+            {
+                lo = prev->first;
+                hi = std::max(hi, prev->second);
+                it = prev;
+                ++it;
+            }
+        }
+        while(it != m_.end() && it->first <= hi + 1)
+        {
+            hi = std::max(hi, it->second);
+            if(it->first != lo)
+                merged.push_back(it->first);
+            it = m_.erase(it);
+        }
+        m_[lo] = hi;
+        return {lo, hi};
+    }
+
+    /// The sequences in [from, upto] outside every range.
+    std::deque<range> gaps(std::uint64_t from, std::uint64_t upto) const
+    {
+        std::deque<range> out;
+        for(auto const& [lo, hi] : m_)
+        {
+            if(from > upto || lo > upto)
+                break;
+            if(lo > from)
+                out.emplace_back(from, lo - 1);
+            from = std::max(from, hi + 1);
+        }
+        if(from <= upto)
+            out.emplace_back(from, upto);
+        return out;
+    }
+
+    std::map<std::uint64_t, std::uint64_t> const& all() const noexcept { return m_; }
+    void clear() { m_.clear(); }
+    void put(std::uint64_t lo, std::uint64_t hi) { m_[lo] = hi; }
+
+private:
+    std::map<std::uint64_t, std::uint64_t> m_;
+};
+
 class sqlite_store final : public store
 {
 public:
@@ -206,6 +278,7 @@ public:
         if(app == 0 && objects == 0)
         {
             if(!w_.exec("PRAGMA journal_mode=WAL") || !w_.exec("BEGIN") || !w_.exec(schema_v1) || !w_.exec(migrate_v2) ||
+               !w_.exec(migrate_v3) ||
                !w_.exec(("PRAGMA application_id=" + std::to_string(application_id)).c_str()) ||
                !w_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w_.exec("COMMIT"))
             {
@@ -229,6 +302,7 @@ public:
         {
             // Migrations, each in the transaction that records the new version.
             if(!w_.exec("BEGIN IMMEDIATE") || (version < 2 && !w_.exec(migrate_v2)) ||
+               (version < 3 && !w_.exec(migrate_v3)) ||
                !w_.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w_.exec("COMMIT"))
             {
                 why = "cannot upgrade " + o_.path + " from schema " + std::to_string(version) + ": " + w_.message();
@@ -305,14 +379,31 @@ public:
             }
         }
         {
-            statement s(w_.db, "SELECT count(*), coalesce(sum(length(body)), 0), coalesce(max(seq), 0), min(received_at) "
-                               "FROM inbox WHERE processed = 0");
-            if(!s || s.step() != SQLITE_ROW)
+            // What is not in a processed range is the backlog, read by take() gap by gap.
+            statement r(w_.db, "SELECT lo, hi FROM processed_ranges");
+            statement m(w_.db, "SELECT coalesce(max(seq), 0) FROM inbox");
+            statement c(w_.db, "SELECT count(*), coalesce(sum(length(body)), 0) FROM inbox WHERE seq >= ? AND seq <= ?");
+            if(!r || !m || !c || m.step() != SQLITE_ROW)
                 return error::store_failure;
+            ranges_.clear();
+            while(r.step() == SQLITE_ROW)
+                ranges_.put(static_cast<std::uint64_t>(r.integer(0)), static_cast<std::uint64_t>(r.integer(1)));
+            auto gaps = ranges_.gaps(1, static_cast<std::uint64_t>(m.integer(0)));
+            std::size_t rows = 0, bytes = 0;
+            for(auto const& [lo, hi] : gaps)
+            {
+                c.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(hi));
+                if(c.step() == SQLITE_ROW)
+                {
+                    rows += static_cast<std::size_t>(c.integer(0));
+                    bytes += static_cast<std::size_t>(c.integer(1));
+                }
+                c.reset();
+            }
             std::lock_guard lock(mutex_);
-            backlog_ = static_cast<std::size_t>(s.integer(0));
-            backlog_bytes_ = static_cast<std::size_t>(s.integer(1));
-            recover_upto_ = static_cast<std::uint64_t>(s.integer(2));
+            backlog_ = rows;
+            backlog_bytes_ = bytes;
+            gaps_ = std::move(gaps);
             out.unprocessed = backlog_;
         }
         update_size();
@@ -351,12 +442,13 @@ public:
     {
         std::vector<inbox_entry> v;
         std::unique_lock read_lock(db_mutex_);
-        // Rows left unprocessed by an earlier run come first, read in chunks.
-        while(recover_next_ < recover_upto_ && v.size() < max)
+        // Rows left unprocessed by an earlier run come first, read in chunks, gap by gap.
+        while(!gaps_.empty() && v.size() < max)
         {
+            auto& gap = gaps_.front();
             statement& s = read_unprocessed_;
-            s.bind(1, static_cast<std::int64_t>(recover_next_));
-            s.bind(2, static_cast<std::int64_t>(recover_upto_));
+            s.bind(1, static_cast<std::int64_t>(gap.first));
+            s.bind(2, static_cast<std::int64_t>(gap.second));
             s.bind(3, static_cast<std::int64_t>(max - v.size()));
             bool any = false;
             while(s.step() == SQLITE_ROW)
@@ -372,12 +464,12 @@ public:
                 e.delivery_attempt = static_cast<std::uint32_t>(s.integer(6));
                 e.body = s.text(7);
                 e.replay = s.integer(8) != 0;
-                recover_next_ = e.sequence;
+                gap.first = e.sequence + 1;
                 v.push_back(std::move(e));
             }
             s.reset();
-            if(!any)
-                recover_next_ = recover_upto_;
+            if(!any || gap.first > gap.second)
+                gaps_.pop_front();
         }
         read_lock.unlock();
         std::lock_guard lock(mutex_);
@@ -425,11 +517,23 @@ public:
         unsigned char raw[16];
         std::memcpy(raw, &k.digest.hi, 8);
         std::memcpy(raw + 8, &k.digest.lo, 8);
+        // One read transaction for the bracket: a read that begins after a commit starts
+        // with an empty page cache, so one per lookup would read the tree from the WAL again.
+        if(recall_bracket_ && !recall_reading_)
+            recall_reading_ = r_.exec("BEGIN");
         auto& s = recall_;
         s.bind(1, k.at_ms).bind_blob(2, raw, 16);
         bool const found = s.step() == SQLITE_ROW;
         s.reset();
         return found;
+    }
+    void begin_recalls() override { recall_bracket_ = true; }
+    void end_recalls() override
+    {
+        recall_bracket_ = false;
+        if(recall_reading_)
+            r_.exec("COMMIT");
+        recall_reading_ = false;
     }
     bool keeps_state() const noexcept override { return true; }
     std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
@@ -594,7 +698,8 @@ private:
         rollback_ = statement(w_.db, "ROLLBACK");
         insert_inbox_ = statement(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, "
                                          "attempt, body) VALUES(?,?,?,?,?,?,?)");
-        mark_processed_ = statement(w_.db, "UPDATE inbox SET processed = 1 WHERE seq = ?");
+        put_range_ = statement(w_.db, "INSERT OR REPLACE INTO processed_ranges(lo, hi) VALUES(?, ?)");
+        drop_range_ = statement(w_.db, "DELETE FROM processed_ranges WHERE lo = ?");
         // A replayed delivery's identities are there already: the first sighting stays.
         insert_identity_ = statement(w_.db, "INSERT OR IGNORE INTO identity_keys(at_ms, digest, seen_at) VALUES(?, ?, ?)");
         recall_ = statement(r_.db, "SELECT 1 FROM identity_keys WHERE at_ms = ? AND digest = ?");
@@ -606,9 +711,9 @@ private:
                                         "body, idempotency_key, handler, error_text, attempts, created_at) "
                                         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
         read_unprocessed_ = statement(w_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
-                                             "attempt, body, replay FROM inbox WHERE processed = 0 AND seq > ? AND seq <= ? "
+                                             "attempt, body, replay FROM inbox WHERE seq >= ? AND seq <= ? "
                                              "ORDER BY seq LIMIT ?");
-        bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && mark_processed_ && insert_identity_ && recall_ &&
+        bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && put_range_ && drop_range_ && insert_identity_ && recall_ &&
                         upsert_fleet_ && delete_fleet_ &&
                         insert_transition_ && insert_dead_ && read_unprocessed_;
         if(!ok)
@@ -642,6 +747,9 @@ private:
             step(rollback_);
             return false;
         };
+        // Applied to ranges_ once committed: a rolled-back batch is retried from the same state.
+        auto ranges = ranges_;
+        std::vector<std::uint64_t> merged;
         for(auto& it : batch)
         {
             if(auto* a = std::get_if<append_item>(&it))
@@ -668,9 +776,22 @@ private:
                 s.reset();
                 return rc == SQLITE_DONE;
             };
-            for(auto seq : p.processed)
-                if(!run(mark_processed_.bind(1, static_cast<std::int64_t>(seq))))
+            // Sequences finish nearly in order: a commit mostly extends one range.
+            std::sort(p.processed.begin(), p.processed.end());
+            for(std::size_t i = 0; i < p.processed.size();)
+            {
+                auto j = i + 1;
+                while(j < p.processed.size() && p.processed[j] <= p.processed[j - 1] + 1)
+                    ++j;
+                merged.clear();
+                auto const [lo, hi] = ranges.add(p.processed[i], p.processed[j - 1], merged);
+                for(auto m : merged)
+                    if(!run(drop_range_.bind(1, static_cast<std::int64_t>(m))))
+                        return fail();
+                if(!run(put_range_.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(hi))))
                     return fail();
+                i = j;
+            }
             for(auto const& [k, t] : p.identities)
             {
                 unsigned char raw[16];
@@ -712,6 +833,7 @@ private:
         }
         if(!step(commit_))
             return fail();
+        ranges_ = std::move(ranges);
         return true;
     }
 
@@ -751,12 +873,21 @@ private:
 
     void prune(timestamp now)
     {
-        auto const inbox_cut = first_row_at_or_after("inbox", "received_at", now - o_.processed_retention);
-        statement a(w_.db, "DELETE FROM inbox WHERE processed = 1 AND seq < ?");
-        if(a)
+        // Processed rows received before the cut go, range by range. The newest row always
+        // stays: SQLite gives a new row max(seq) + 1, and a sequence must never be reused
+        // (a processed range may cover it).
+        auto const inbox_cut = static_cast<std::uint64_t>(
+            std::max<std::int64_t>(0, first_row_at_or_after("inbox", "received_at", now - o_.processed_retention)));
+        auto const newest = static_cast<std::uint64_t>(std::max<std::int64_t>(0, w_.pragma("SELECT max(seq) FROM inbox")));
+        auto const below = std::min(inbox_cut, newest);
+        statement a(w_.db, "DELETE FROM inbox WHERE seq >= ? AND seq <= ?");
+        for(auto const& [lo, hi] : ranges_.all())
         {
-            a.bind(1, inbox_cut);
+            if(!a || lo >= below)
+                break;
+            a.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(std::min(hi, below - 1)));
             a.step();
+            a.reset();
         }
         auto const identity_cut = first_row_at_or_after("identities", "seen_at", now - o_.identity_retention);
         statement b(w_.db, "DELETE FROM identities WHERE id < ?");
@@ -912,9 +1043,10 @@ private:
     connection c_;                // the checkpointer's
     connection r_;                // the processing thread's, for recall()
     mutable std::mutex db_mutex_;
-    statement begin_, commit_, rollback_, insert_inbox_, mark_processed_, insert_identity_, upsert_fleet_, delete_fleet_, insert_transition_,
+    statement begin_, commit_, rollback_, insert_inbox_, put_range_, drop_range_, insert_identity_, upsert_fleet_, delete_fleet_, insert_transition_,
         insert_dead_, read_unprocessed_;
     statement recall_; // on r_
+    bool recall_bracket_ = false, recall_reading_ = false;
 
     mutable std::mutex mutex_;
     std::condition_variable cv_;
@@ -926,7 +1058,8 @@ private:
     bool writing_ = false;
     std::size_t pending_appends_ = 0, pending_bytes_ = 0;
     std::size_t backlog_ = 0, backlog_bytes_ = 0;
-    std::uint64_t recover_next_ = 0, recover_upto_ = 0;
+    std::deque<seq_ranges::range> gaps_; // unprocessed sequences left by an earlier run (db_mutex_)
+    seq_ranges ranges_;                   // as committed (writer thread, or before it starts)
     deduper request_ids_; // digests of the X-Request-IDs kept recently
     std::atomic<std::uint64_t> size_{0};
     std::atomic<std::uint64_t> failures_{0};

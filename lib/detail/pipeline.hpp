@@ -35,8 +35,8 @@ struct pipeline_options
     std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
     std::size_t dedup_max_identities = 1'000'000;
     /// How long before the time an envelope id carries it may first have been seen: the
-    /// accepted clock skew of the signature timestamp, plus a margin.
-    std::chrono::seconds identity_clock_margin{120};
+    /// accepted clock skew of the signature timestamp (Catena ahead of us), plus a margin.
+    std::chrono::seconds identity_clock_margin{70};
     std::size_t max_history_per_fleet = 256;
     std::size_t max_tracked_operations = 100'000;
     /// How long a completed operation's outcome is kept for a registration that comes late.

@@ -90,6 +90,10 @@ public:
         or beyond what the pipeline holds in memory. From the processing thread. A store that
         cannot look them up answers false (and gives them back from recover() instead). */
     virtual bool recall(identity_key const& k) = 0;
+    /// Brackets many recall() calls: they may share one read of the store (one snapshot,
+    /// which still holds every identity committed before the bracket began).
+    virtual void begin_recalls() {}
+    virtual void end_recalls() {}
     /// Whether fleet state committed here survives a restart (false: no snapshots needed).
     virtual bool keeps_state() const noexcept = 0;
     /// Bytes used on disk (0 in memory).

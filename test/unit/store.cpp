@@ -8,10 +8,12 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <random>
 #include <string>
 
 namespace {
@@ -281,12 +283,60 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
     };
     // Processed and older than 90 minutes: gone. Younger, or not processed: kept.
     BOOST_TEST(count("SELECT count(*) FROM inbox") == 2);
-    BOOST_TEST(count("SELECT count(*) FROM inbox WHERE processed = 0") == 1);
+    BOOST_TEST(count("SELECT count(*) FROM processed_ranges") == 1);
     BOOST_TEST(count("SELECT count(*) FROM identity_keys") == 3); // 1h, "old, seen now", now
     sqlite3_close(db);
+    auto again = detail::make_sqlite_store(o, {}, ec, why);
+    BOOST_REQUIRE(again);
+    BOOST_REQUIRE(!again->recover(r, now));
+    BOOST_TEST(r.unprocessed == 1u);
+    auto rest = again->take(10);
+    BOOST_REQUIRE(rest.size() == 1u);
+    BOOST_TEST(rest[0].sequence == seqs[3]);
 }
 
-BOOST_AUTO_TEST_CASE(sqlite_upgrades_a_schema_1_store_and_gives_back_its_identities)
+BOOST_AUTO_TEST_CASE(sqlite_gives_back_exactly_the_unprocessed_deliveries_between_processed_ranges)
+{
+    auto const dir = tst::make_temp_dir("store");
+    std::vector<std::uint64_t> seqs;
+    {
+        auto s = open_sqlite(dir, {});
+        detail::recovered_state r;
+        BOOST_REQUIRE(!s->recover(r, t0));
+        for(int i = 0; i < 40; ++i)
+            seqs.push_back(append(*s, entry("r" + std::to_string(i), "body " + std::to_string(i))).second);
+        s->take(100);
+        // Processed out of order over several commits, with holes: 7, 20..24 and 39 stay.
+        std::vector<std::uint64_t> done;
+        for(int i = 0; i < 40; ++i)
+            if(i != 7 && (i < 20 || i > 24) && i != 39)
+                done.push_back(seqs[static_cast<std::size_t>(i)]);
+        std::mt19937_64 rng(3);
+        std::shuffle(done.begin(), done.end(), rng);
+        for(std::size_t i = 0; i < done.size(); i += 5)
+        {
+            detail::progress p;
+            p.processed.assign(done.begin() + static_cast<std::ptrdiff_t>(i),
+                               done.begin() + static_cast<std::ptrdiff_t>(std::min(i + 5, done.size())));
+            s->commit(std::move(p));
+        }
+        s->sync();
+    }
+    auto s = open_sqlite(dir, {});
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, t0));
+    BOOST_TEST(r.unprocessed == 7u);
+    BOOST_TEST(s->backlog() == 7u);
+    std::vector<std::string> bodies;
+    for(auto const& e : s->take(3))
+        bodies.push_back(e.body);
+    for(auto const& e : s->take(100))
+        bodies.push_back(e.body);
+    std::vector<std::string> const want{"body 7", "body 20", "body 21", "body 22", "body 23", "body 24", "body 39"};
+    BOOST_TEST(bodies == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_upgrades_a_schema_1_store_keeping_its_identities_and_progress)
 {
     auto const dir = tst::make_temp_dir("store");
     auto const path = dir + "/store.db";
@@ -299,8 +349,15 @@ BOOST_AUTO_TEST_CASE(sqlite_upgrades_a_schema_1_store_and_gives_back_its_identit
         unsigned char raw[16];
         std::memcpy(raw, &d.hi, 8);
         std::memcpy(raw + 8, &d.lo, 8);
-        BOOST_REQUIRE(sqlite3_exec(db, "DROP TABLE identity_keys; PRAGMA user_version=1;", nullptr, nullptr, nullptr) ==
-                      SQLITE_OK);
+        // Schema 1 also marked processed rows with a flag: two processed, one not.
+        BOOST_REQUIRE(sqlite3_exec(db,
+                                   "DROP TABLE identity_keys; DROP TABLE processed_ranges;"
+                                   "CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;"
+                                   "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, "
+                                   "body, processed) VALUES (1, 1, 'w', 'a', 'e', 1, 'one', 1), "
+                                   "(1, 1, 'w', 'b', 'e', 1, 'two', 0), (1, 1, 'w', 'c', 'e', 1, 'three', 1);"
+                                   "PRAGMA user_version=1;",
+                                   nullptr, nullptr, nullptr) == SQLITE_OK);
         sqlite3_stmt* st = nullptr;
         sqlite3_prepare_v2(db, "INSERT INTO identities(seen_at, digest) VALUES(?, ?)", -1, &st, nullptr);
         sqlite3_bind_int64(st, 1, t0.time_since_epoch().count());
@@ -314,6 +371,10 @@ BOOST_AUTO_TEST_CASE(sqlite_upgrades_a_schema_1_store_and_gives_back_its_identit
     BOOST_REQUIRE(!s->recover(r, t0 + 1h));
     BOOST_REQUIRE(r.identities.size() == 1u);
     BOOST_TEST((r.identities[0].first == detail::digest_of("e/legacy")));
+    BOOST_TEST(r.unprocessed == 1u);
+    auto rest = s->take(10);
+    BOOST_REQUIRE(rest.size() == 1u);
+    BOOST_TEST(rest[0].body == "two");
     // And it writes identities the new way.
     detail::progress p;
     p.identities.emplace_back(detail::identity_key{detail::digest_of("e/new"), 42}, t0 + 1h);
