@@ -243,8 +243,8 @@ public:
         checkpoint_cv_.notify_all();
         if(checkpointer_.joinable())
             checkpointer_.join();
-        if(writer_.joinable())
-            writer_.join();
+        if(writer_thread_.joinable())
+            writer_thread_.join();
         if(lock_fd_ >= 0)
             ::close(lock_fd_);
     }
@@ -407,7 +407,7 @@ public:
             out.unprocessed = backlog_;
         }
         update_size();
-        writer_ = std::thread([this] { run_writer(); });
+        writer_thread_ = std::thread([this] { run_writer(); });
         checkpointer_ = std::thread([this] { run_checkpointer(); });
         return {};
     }
@@ -416,6 +416,7 @@ public:
     {
         auto status = append_status::kept;
         auto const rid = e.request_id.empty() ? identity_digest{} : digest_of(e.request_id);
+        bool wake = false;
         {
             std::lock_guard lock(mutex_);
             auto const bytes = e.bytes();
@@ -429,13 +430,15 @@ public:
                 ++pending_appends_;
                 pending_bytes_ += bytes;
                 queue_.emplace_back(append_item{std::move(e), std::move(done), now, rid});
+                wake = writer_needs_wake();
             }
         }
         if(status == append_status::duplicate)
             return done(status, 0, {});
         if(status == append_status::full)
             return done(status, 0, error::inbox_full);
-        cv_.notify_one();
+        if(wake)
+            cv_.notify_one();
     }
 
     std::vector<inbox_entry> take(std::size_t max) override
@@ -485,11 +488,14 @@ public:
     {
         if(p.empty())
             return;
+        bool wake;
         {
             std::lock_guard lock(mutex_);
             queue_.emplace_back(std::move(p));
+            wake = writer_needs_wake();
         }
-        cv_.notify_one();
+        if(wake)
+            cv_.notify_one();
     }
 
     std::size_t backlog() const override
@@ -926,6 +932,7 @@ private:
         {
             {
                 std::unique_lock lock(mutex_);
+                writer_ = writer_state::idle;
                 cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
                 if(queue_.empty() && stopping_)
                     return;
@@ -933,7 +940,12 @@ private:
                 // last batch held several appends) linger up to o_.linger for more, so that
                 // one commit covers many deliveries; alone, a delivery waits for nothing.
                 if(last_appends_ > 1 && o_.linger.count() > 0 && !stopping_)
-                    cv_.wait_for(lock, o_.linger, [this] { return stopping_ || queue_.size() >= last_appends_ * 2; });
+                {
+                    linger_target_ = std::min(last_appends_ * 2, o_.max_batch);
+                    writer_ = writer_state::lingering;
+                    cv_.wait_for(lock, o_.linger, [this] { return stopping_ || queue_.size() >= linger_target_; });
+                }
+                writer_ = writer_state::busy;
                 while(!queue_.empty() && batch.size() < o_.max_batch)
                 {
                     batch.push_back(std::move(queue_.front()));
@@ -1012,6 +1024,15 @@ private:
         }
     }
 
+    // Whether an append or commit just queued must wake the writer (under mutex_): when it
+    // waits for work, or lingers and the batch it waits for is complete. A busy writer looks
+    // at the queue when it is done, and a lingering one is not woken by every append: on a
+    // shared core each needless wake is two context switches.
+    bool writer_needs_wake() const noexcept
+    {
+        return writer_ == writer_state::idle || (writer_ == writer_state::lingering && queue_.size() >= linger_target_);
+    }
+
     void run_checkpointer()
     {
         std::unique_lock lock(mutex_);
@@ -1064,8 +1085,11 @@ private:
     std::atomic<std::uint64_t> size_{0};
     std::atomic<std::uint64_t> failures_{0};
     std::string last_error_;
-    std::thread writer_;
+    std::thread writer_thread_;
     std::thread checkpointer_;
+    enum class writer_state { busy, idle, lingering };
+    writer_state writer_ = writer_state::busy; // under mutex_
+    std::size_t linger_target_ = 0;             // under mutex_
     std::size_t last_appends_ = 0; // writer thread only
 };
 
