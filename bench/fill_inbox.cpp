@@ -7,6 +7,8 @@
 #include "detail/store.hpp"
 #include "sim.hpp"
 
+#include <catena/webhooks/gzip.hpp>
+
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +55,7 @@ int main(int argc, char** argv)
         auto const now = cw::system_now();
         cw::detail::inbox_entry e;
         e.body = cs::render_body(msg, 1, now);
+        e.gzip_body = cw::gzip_compress(e.body); // as a gzip delivery is kept
         e.webhook_id = webhook_id;
         e.request_id = cs::random_uuid(rng);
         e.event_type = msg.event_name;

@@ -29,7 +29,11 @@ struct inbox_entry
     timestamp received_at{};
     /// Put back from the dead letters: processed even if its identity was seen before.
     bool replay = false;
+    /// The body as it arrived, when it arrived gzip-compressed and the store keeps bodies on
+    /// disk: written instead of `body` (fewer bytes to write), dropped once written.
+    std::string gzip_body;
 
+    /// What the entry holds in memory while it waits for processing (gzip_body excluded).
     std::size_t bytes() const noexcept
     {
         return body.size() + webhook_id.size() + request_id.size() + event_type.size() + sizeof(inbox_entry);

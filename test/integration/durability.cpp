@@ -243,7 +243,12 @@ cs::message big(int i)
     m.webhook_id = "wh-disk";
     m.event_name = "vehicle.added";
     m.event_id = "0193-disk-" + std::to_string(i);
-    m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-1"}, {"padding", std::string(8000, 'x')}});
+    // Random letters: the store keeps gzip bodies compressed, and these do not compress much.
+    std::mt19937 rng(static_cast<unsigned>(i));
+    std::string padding(8000, ' ');
+    for(auto& c : padding)
+        c = static_cast<char>('a' + rng() % 26);
+    m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-1"}, {"padding", padding}});
     return m;
 }
 
