@@ -779,8 +779,10 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             return rec;
         }
         pipe.restore(r.fleets, r.transitions, r.identities);
-        // Identities committed before now are on disk; memory holds those seen from here on.
-        pipe.recall_with([st = s.get()](detail::identity_key const& k) { return st->recall(k); }, opts.clock());
+        // Identities committed by earlier runs are on disk, seen before now; memory holds
+        // those seen from here on.
+        pipe.recall_with([st = s.get()](detail::identity_key const& k) { return st->recall(k); },
+                         r.identities_to_recall ? opts.clock() : timestamp{});
         store = std::move(s);
         publish_snapshot();
         return {};

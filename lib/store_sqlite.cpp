@@ -390,6 +390,7 @@ public:
                 std::reverse(out.identities.begin(), out.identities.end());
             }
         }
+        out.identities_to_recall = w_.pragma("SELECT EXISTS (SELECT 1 FROM identity_keys)") == 1;
         {
             // What is not in a processed range is the backlog, read by take() gap by gap.
             statement r(w_.db, "SELECT lo, hi FROM processed_ranges");

@@ -45,6 +45,8 @@ struct recovered_state
     std::vector<transition> transitions;                ///< The newest of each fleet, oldest first.
     /// Identities to hold in memory (a store that cannot recall() them gives the recent ones).
     std::vector<std::pair<identity_digest, timestamp>> identities;
+    /// Whether earlier runs left identities that only recall() can answer for.
+    bool identities_to_recall = false;
     std::uint64_t unprocessed = 0;                      ///< Deliveries kept but not processed.
 };
 

@@ -345,11 +345,19 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     accepted.event_id = "0193-restart-1";
     accepted.data.push_back(json::object{{"id", "inv-1"}, {"fleet_id", "fleet-r"}, {"fleet_ref", "R"},
                                          {"status", "accepted"}, {"updated_at", "2026-11-22T10:00:00Z"}});
+    // An event whose envelope id is a UUID v7 of now: created after the first run began.
+    std::mt19937_64 rng(5);
+    cs::message located;
+    located.webhook_id = "wh-r";
+    located.event_name = "vehicle_location.added";
+    located.event_id = cs::uuid_v7(cw::system_now(), rng);
+    located.data.push_back(json::object{{"id", "loc-1"}, {"fleet_id", "fleet-r"}, {"occurred_at", "2026-11-22T10:00:01Z"}});
     {
         embedded e(dir);
         BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
         cs::client c(e.ep(), {});
         BOOST_TEST(c.send(accepted, secret).status == 202u);
+        BOOST_TEST(c.send(located, secret).status == 202u);
         for(int i = 0; i < 100 && e.rx.stats().transitions == 0; ++i)
             std::this_thread::sleep_for(10ms);
     }
@@ -360,11 +368,13 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     BOOST_TEST(cw::to_string(f->stage) == "accepted");
     BOOST_TEST(e.rx.fleet("ref:R").has_value());
     BOOST_TEST(e.rx.history("fleet-r").size() == 1u);
-    // A retry of the same event after the restart is recognised as a duplicate.
+    // Retries of the same events after the restart are recognised as duplicates: memory is
+    // empty, the identities are found on disk.
     cs::client c(e.ep(), {});
     BOOST_TEST(c.send(accepted, secret, 2).status == 202u);
+    BOOST_TEST(c.send(located, secret, 2).status == 202u);
     std::this_thread::sleep_for(300ms);
-    BOOST_TEST(e.rx.stats().duplicate_events == 1u);
+    BOOST_TEST(e.rx.stats().duplicate_events == 2u);
     std::lock_guard lock(e.m);
     BOOST_TEST(e.events.empty());
 }
