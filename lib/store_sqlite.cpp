@@ -336,7 +336,16 @@ public:
         w_.exec(("PRAGMA journal_size_limit=" + std::to_string(std::uint64_t{o_.wal_restart_frames} * 4096)).c_str());
         if(auto ec = open_connection(c_, SQLITE_OPEN_READWRITE, why))
             return ec;
-        c_.exec("PRAGMA busy_timeout=5000");
+        // A RESTART checkpoint waits for readers of the WAL (lookups on r_, one batch long)
+        // while the writer waits for it: in short sleeps, and not for long, as it is tried
+        // again at the next round.
+        sqlite3_busy_handler(
+            c_.db,
+            [](void*, int n) {
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
+                return n < 2000 ? 1 : 0;
+            },
+            nullptr);
         // A connection finds the WAL on its first read; until then it checkpoints nothing
         // (sqlite3_wal_checkpoint_v2 answers SQLITE_OK with -1 frames).
         c_.pragma("SELECT count(*) FROM sqlite_schema");
@@ -1075,10 +1084,24 @@ private:
             // Under sustained writes a passive checkpoint never catches up with the last
             // commit, so the WAL is never rewound and grows without end, and every page read
             // searches all of its index (sqlite3WalFindFrame, 90% of the CPU after 2 million
-            // deliveries). Past the bound, a RESTART checkpoint holds the writer back until
-            // the WAL is copied (most of it already was) so that the next commit rewinds it.
+            // deliveries). Past the bound, a RESTART checkpoint copies what is left while the
+            // writer waits, so that its next commit rewinds the WAL. The writer waits on
+            // db_mutex_, not in SQLite's busy handler, whose growing sleeps would hold it up
+            // for longer than the checkpoint itself; and what is left is little, as passive
+            // checkpoints are repeated first while each still finds much committed during the
+            // one before (bounded, in case committing outpaces copying).
             if(frames >= 0 && static_cast<std::uint32_t>(frames) >= o_.wal_restart_frames)
+            {
+                for(int pass = 0; pass < 8; ++pass)
+                {
+                    int const before = frames;
+                    if(sqlite3_wal_checkpoint_v2(c_.db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &done) != SQLITE_OK ||
+                       frames - before < static_cast<int>(o_.wal_restart_frames / 64))
+                        break;
+                }
+                std::lock_guard db(db_mutex_);
                 sqlite3_wal_checkpoint_v2(c_.db, nullptr, SQLITE_CHECKPOINT_RESTART, &frames, &done);
+            }
             lock.lock();
         }
     }

@@ -617,7 +617,7 @@ BOOST_AUTO_TEST_CASE(simulator_retries_like_catena)
     cw::verifier v;
     std::string buf;
     auto const sig = header(a2, "X-Catena-Signature"), ts = header(a2, "X-Catena-Timestamp"), wid = header(a2, "X-Webhook-ID");
-    cw::delivery_headers h{sig, ts, wid};
+    cw::delivery_headers h{.signature = sig, .timestamp = ts, .webhook_id = wid};
     BOOST_TEST(v.verify(h, a2.body, ring, t1 + 1s, buf).has_value());
 }
 

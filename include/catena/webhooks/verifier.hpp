@@ -33,13 +33,13 @@ inline constexpr std::string_view source = "X-Source";
 /** The delivery headers the verifier reads, as views into the request. Empty means absent. */
 struct delivery_headers
 {
-    std::string_view signature;        ///< X-Catena-Signature
-    std::string_view timestamp;        ///< X-Catena-Timestamp, exactly as sent
-    std::string_view webhook_id;       ///< X-Webhook-ID
-    std::string_view content_encoding; ///< Content-Encoding
-    std::string_view event_type;       ///< X-Event-Type
-    std::string_view request_id;       ///< X-Request-ID
-    std::string_view delivery_attempt; ///< X-Delivery-Attempt
+    std::string_view signature = {};         ///< X-Catena-Signature
+    std::string_view timestamp = {};         ///< X-Catena-Timestamp, exactly as sent
+    std::string_view webhook_id = {};        ///< X-Webhook-ID
+    std::string_view content_encoding = {};  ///< Content-Encoding
+    std::string_view event_type = {};        ///< X-Event-Type
+    std::string_view request_id = {};        ///< X-Request-ID
+    std::string_view delivery_attempt = {};  ///< X-Delivery-Attempt
 };
 
 /** Parses X-Delivery-Attempt: a positive decimal integer (spec C10: no upper bound assumed). */
