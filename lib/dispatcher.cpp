@@ -53,6 +53,45 @@ dispatcher::dispatcher(net::strand<net::any_io_executor> processing, net::any_io
 
 void dispatcher::enqueue(std::string const& queue, callback_job job)
 {
+    backlog_.fetch_add(1, std::memory_order_relaxed);
+    if(running_here_)
+    {
+        // Enqueued by the job running inline below: it goes after that job, whatever
+        // becomes of it.
+        deferred_.emplace_back(queue, std::move(job));
+        return;
+    }
+    place(queue, std::move(job));
+    while(!deferred_.empty())
+    {
+        auto next = std::move(deferred_.front());
+        deferred_.pop_front();
+        place(next.first, std::move(next.second));
+    }
+}
+
+void dispatcher::place(std::string const& queue, callback_job job)
+{
+    // The common case: nothing waits in the job's queue and the job runs here. It runs at
+    // once, without a queue made and unmade around it; a queue is made only if it fails.
+    if((!callback_ex_ || job.internal) && !queues_.contains(queue))
+    {
+        running_here_ = true;
+        auto failure = invoke_callback(job.call);
+        running_here_ = false;
+        if(!failure)
+        {
+            backlog_.fetch_sub(1, std::memory_order_relaxed);
+            return;
+        }
+        auto q = std::make_shared<queue_state>();
+        q->name = queue;
+        q->jobs.push_back(std::move(job));
+        queues_.emplace(queue, q);
+        if(finish(q, failure))
+            pump(q);
+        return;
+    }
     auto& q = queues_[queue];
     if(!q)
     {
@@ -60,7 +99,6 @@ void dispatcher::enqueue(std::string const& queue, callback_job job)
         q->name = queue;
     }
     q->jobs.push_back(std::move(job));
-    backlog_.fetch_add(1, std::memory_order_relaxed);
     auto keep = q;
     pump(keep);
 }
@@ -106,7 +144,11 @@ void dispatcher::pump(queue_ptr const& q)
     {
         if(!callback_ex_ || q->jobs.front().internal)
         {
-            if(!finish(q, invoke_callback(q->jobs.front().call)))
+            // Busy while it runs, so that what it enqueues waits behind it.
+            q->busy = true;
+            auto failure = invoke_callback(q->jobs.front().call);
+            q->busy = false;
+            if(!finish(q, failure))
                 return;
             continue;
         }

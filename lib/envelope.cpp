@@ -27,7 +27,9 @@ struct envelope::state
     // Constructed from the parser's result (never assigned: assignment would copy into the
     // storage of the value assigned to).
     std::optional<json::value> value;
+    json::array* data = nullptr; // data[] within value
     std::vector<record> records;
+    envelope_storage where = envelope_storage::arena;
     std::string_view version, event_name, webhook_id, id;
     std::optional<timestamp> sent_at;
     std::int64_t delivery_attempt = 0;
@@ -48,6 +50,7 @@ struct envelope::state
     void clear() noexcept
     {
         records.clear();
+        data = nullptr;
         value.reset();
         version = event_name = webhook_id = id = {};
         sent_at.reset();
@@ -55,7 +58,7 @@ struct envelope::state
     }
 };
 
-envelope::envelope() : st_(std::make_unique<state>()) {}
+envelope::envelope(envelope_storage where) : st_(std::make_unique<state>()) { st_->where = where; }
 envelope::~envelope() = default;
 envelope::envelope(envelope&&) noexcept = default;
 envelope& envelope::operator=(envelope&&) noexcept = default;
@@ -149,8 +152,11 @@ error_code envelope::parse(std::string_view body, envelope_limits const& limits)
     st.clear();
     auto& parser = st.parser_for(limits.max_depth);
     parser.reset(); // drops any reference to the previous resource
-    st.resource.emplace(st.arena, sizeof st.arena);
-    parser.reset(json::storage_ptr(&*st.resource));
+    if(st.where == envelope_storage::arena)
+    {
+        st.resource.emplace(st.arena, sizeof st.arena);
+        parser.reset(json::storage_ptr(&*st.resource));
+    }
     // parser::write takes the complete text: trailing bytes after the value are an error.
     error_code ec;
     parser.write(body.data(), body.size(), ec);
@@ -189,12 +195,13 @@ error_code envelope::parse(std::string_view body, envelope_limits const& limits)
             return fail(error::wrong_field_type);
     }
 
-    auto const* data = root->if_contains("data");
+    auto* data = st.value->get_object().if_contains("data");
     if(!data || data->is_null())
         return fail(error::missing_field);
-    auto const* arr = data->if_array();
+    auto* arr = data->if_array();
     if(!arr)
         return fail(error::wrong_field_type);
+    st.data = arr;
     if(arr->size() > limits.max_records)
         return fail(error::too_many_records);
 
@@ -243,6 +250,13 @@ std::string_view envelope::id() const noexcept { return st_->id; }
 std::optional<timestamp> envelope::sent_at() const noexcept { return st_->sent_at; }
 std::int64_t envelope::delivery_attempt() const noexcept { return st_->delivery_attempt; }
 std::span<record const> envelope::records() const noexcept { return st_->records; }
+boost::json::object envelope::take_fields(std::size_t i)
+{
+    BOOST_ASSERT(st_ && st_->data && i < st_->records.size());
+    // Moves when the storages are equal (heap), else copies into the default storage.
+    return json::object(std::move((*st_->data)[i].get_object()), json::storage_ptr());
+}
+
 boost::json::value const& envelope::json() const noexcept
 {
     static json::value const null_value;

@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 namespace catena::webhooks::detail {
 
@@ -166,6 +168,24 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
 
     auto const records = env_.records();
     auto const per_record_bytes = e.body.size() / std::max<std::size_t>(records.size(), 1);
+    // A record id that repeats within one envelope gets its occurrence number, so that every
+    // record keeps a key of its own. Counted before the loop moves the records out.
+    repeats_.assign(records.size(), 0);
+    if(!envelope_id.empty() && records.size() > 1)
+    {
+        if(records.size() <= 16)
+        {
+            for(std::size_t i = 1; i < records.size(); ++i)
+                for(std::size_t j = 0; j < i; ++j)
+                    repeats_[i] += records[j].id == records[i].id;
+        }
+        else
+        {
+            std::unordered_map<std::string_view, std::size_t> seen;
+            for(std::size_t i = 0; i < records.size(); ++i)
+                repeats_[i] = seen[records[i].id]++;
+        }
+    }
     for(std::size_t i = 0; i < records.size(); ++i)
     {
         auto const& r = records[i];
@@ -190,16 +210,8 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         ev.sequence = e.sequence;
         ev.record_index = i;
         ev.idempotency_key = idempotency_key_of(ev);
-        // A record id that repeats within one envelope gets its occurrence number, so that
-        // every record keeps a key of its own.
-        if(!envelope_id.empty() && records.size() > 1)
-        {
-            std::size_t repeats = 0;
-            for(std::size_t j = 0; j < i; ++j)
-                repeats += records[j].id == r.id;
-            if(repeats > 0)
-                ev.idempotency_key += "#" + std::to_string(repeats);
-        }
+        if(repeats_[i] > 0)
+            ev.idempotency_key += "#" + std::to_string(repeats_[i]);
         if(envelope_id.empty())
         {
             // The key holds occurred_at, else updated_at: so does the stored key's time.
@@ -212,7 +224,8 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
             }
             result.identities.push_back(k);
         }
-        ev.record = *r.fields;
+        // Last use of the record's views: its fields move into the event.
+        ev.record = env_.take_fields(i);
         order_key key{order_time(ev, envelope_id, env_.sent_at(), e.received_at), std::string(envelope_id),
                       static_cast<std::uint32_t>(i), ev.record_id, e.sequence};
         auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;

@@ -77,6 +77,7 @@ private:
     };
     using queue_ptr = std::shared_ptr<queue_state>;
 
+    void place(std::string const& queue, callback_job job);
     void pump(queue_ptr const& q);
     bool finish(queue_ptr const& q, std::optional<std::string> const& failure);
     void retire_if_idle(queue_ptr const& q);
@@ -87,6 +88,8 @@ private:
     callback_policy policy_;
     hooks hooks_;
     bool hurry_ = false;
+    bool running_here_ = false; // a job runs inline in place()
+    std::deque<std::pair<std::string, callback_job>> deferred_; // enqueued meanwhile
     std::unordered_map<std::string, queue_ptr> queues_;
     std::atomic<std::uint64_t> backlog_{0};
     std::atomic<std::uint64_t> retries_{0};

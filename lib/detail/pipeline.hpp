@@ -143,7 +143,8 @@ private:
 
     pipeline_options opts_;
     pipeline_sink& sink_;
-    envelope env_;
+    envelope env_{envelope_storage::heap}; // records are moved into events, not copied
+    std::vector<std::size_t> repeats_;     // per record of the current delivery, reused
     deduper dedup_;
     std::function<bool(identity_key const&)> recall_;
     timestamp recall_since_{};

@@ -85,6 +85,32 @@ BOOST_AUTO_TEST_CASE(runs_jobs_of_a_queue_in_order)
     BOOST_TEST(d->backlog() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_job_enqueued_by_a_running_job_runs_after_it_even_when_it_fails)
+{
+    callback_policy p;
+    p.max_attempts = 2;
+    p.initial_backoff = 20ms;
+    auto d = make(p);
+    std::vector<std::string> order;
+    int outer_failures = 1;
+    callback_job outer;
+    outer.handler = "on(outer)";
+    outer.call = [&] {
+        callback_job inner;
+        inner.handler = "on(inner)";
+        inner.call = [&] { order.push_back("inner"); };
+        d->enqueue("fleet-a", std::move(inner));
+        // Nothing enqueued from inside a job runs before the job is over.
+        order.push_back(outer_failures > 0 ? "outer!" : "outer");
+        if(outer_failures-- > 0)
+            throw std::runtime_error("boom");
+    };
+    run([&] { d->enqueue("fleet-a", std::move(outer)); });
+    // The retry of outer enqueues a second inner, queued behind the first.
+    BOOST_TEST(order == (std::vector<std::string>{"outer!", "outer", "inner", "inner"}));
+    BOOST_TEST(d->backlog() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(failing_job_holds_its_queue_but_not_others)
 {
     callback_policy p;

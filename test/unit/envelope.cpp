@@ -184,6 +184,32 @@ BOOST_AUTO_TEST_CASE(views_survive_a_move)
     BOOST_TEST(!b.parse(tv::tv2_body)); // a moved-from envelope can parse again
 }
 
+BOOST_AUTO_TEST_CASE(take_fields_moves_a_record_out_and_its_views_stay_valid)
+{
+    for(auto where : {envelope_storage::arena, envelope_storage::heap})
+    {
+        envelope e(where);
+        BOOST_REQUIRE(!e.parse(tv::tv1_body));
+        auto const& r = e.records()[0];
+        auto const* id_before = r.id.data();
+        boost::json::object taken = e.take_fields(0);
+        BOOST_TEST(taken.at("expires_in_hours").as_int64() == 24);
+        BOOST_TEST(taken.at("fleet_ref").as_string() == "FLEET-42");
+        BOOST_TEST((*taken.storage() == *boost::json::storage_ptr()));
+        if(where == envelope_storage::heap)
+        {
+            // Moved, not copied: the view still points at the same characters, now owned
+            // by the object taken.
+            BOOST_TEST(r.fields->empty());
+            BOOST_TEST(taken.at("id").as_string().data() == id_before);
+        }
+        BOOST_TEST(r.id == "01234567-89ab-cdef-0123-456789abcdef");
+        // Parsing again after a take starts afresh; what was taken is the caller's.
+        BOOST_REQUIRE(!e.parse(tv::tv2_body));
+        BOOST_TEST(taken.at("status").as_string() == "accepted");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(cross_checks_headers)
 {
     envelope e;

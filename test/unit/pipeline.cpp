@@ -143,6 +143,34 @@ BOOST_AUTO_TEST_CASE(without_envelope_id_dedups_by_record_identity)
     BOOST_TEST(f.sink.events[0].idempotency_key == "vehicle_location.added/loc-1/2025-11-24T16:00:00Z");
 }
 
+BOOST_AUTO_TEST_CASE(repeated_record_ids_in_one_envelope_get_keys_of_their_own)
+{
+    // Few records are counted pairwise, many through a table: both number the repeats alike.
+    for(std::size_t n : {4u, 40u})
+    {
+        feeder f;
+        cs::message m;
+        m.webhook_id = "wh-1";
+        m.event_name = "vehicle_location.added";
+        m.event_id = "0190-evt-1";
+        for(std::size_t i = 0; i < n; ++i)
+            m.data.push_back(location("loc-" + std::to_string(i % 2), "2025-11-24T16:00:0" + std::to_string(i % 10) + "Z"));
+        f.push(m, t0);
+        f.p.flush(t0 + 3s);
+        BOOST_REQUIRE(f.sink.events.size() == n);
+        std::map<std::string, int> keys;
+        for(auto const& ev : f.sink.events)
+        {
+            ++keys[ev.idempotency_key];
+            BOOST_TEST(ev.record.at("id").as_string() == ev.record_id);
+        }
+        BOOST_TEST(keys.size() == n);
+        BOOST_TEST(keys.count("wh-1/0190-evt-1/loc-0") == 1u);
+        BOOST_TEST(keys.count("wh-1/0190-evt-1/loc-1#1") == 1u);
+        BOOST_TEST(keys.count("wh-1/0190-evt-1/loc-0#" + std::to_string(n / 2 - 1)) == 1u);
+    }
+}
+
 // A store's identities, as recall() sees them once committed.
 struct fake_disk
 {

@@ -31,6 +31,15 @@ struct envelope_limits
     std::size_t max_string_bytes = 1u << 20;
 };
 
+/** Where an @ref envelope keeps the JSON it parses. */
+enum class envelope_storage
+{
+    /// A block reused from body to body: typical deliveries parse without touching the heap.
+    arena,
+    /// The default memory resource: envelope::take_fields() moves a record out without copying.
+    heap,
+};
+
 /** A typed view of one element of data[].
 
     String views are empty when the field is absent or null. The views and `fields` point
@@ -63,7 +72,7 @@ struct record
 class CATENA_WEBHOOKS_DECL envelope
 {
 public:
-    envelope();
+    explicit envelope(envelope_storage where = envelope_storage::arena);
     ~envelope();
     envelope(envelope&&) noexcept;
     envelope& operator=(envelope&&) noexcept;
@@ -97,6 +106,13 @@ public:
     /// The body's delivery_attempt, 0 when absent. The header is authoritative (spec C3).
     std::int64_t delivery_attempt() const noexcept;
     std::span<record const> records() const noexcept;
+    /** Moves the fields of record `i` out, into an object with the default storage.
+
+        Record `i`'s `fields` is left empty; its string views stay valid as long as the
+        returned object lives unmodified. With envelope_storage::heap this moves a pointer;
+        with envelope_storage::arena it copies.
+    */
+    boost::json::object take_fields(std::size_t i);
     /// The whole body as JSON (null before a successful parse).
     boost::json::value const& json() const noexcept;
 
