@@ -115,10 +115,16 @@ BOOST_AUTO_TEST_CASE(writes_events_as_json_lines_and_drains_on_sigterm)
     cs::client c(ep, no_retry());
     BOOST_TEST(c.send(message("wh-a", "vehicle.added", "v1"), "daemon-secret-123").status == 202u);
     BOOST_TEST(c.send(message("wh-a", "vehicle.added", "v2"), "wrong-secret-123").status == 401u);
+    // Quotes, backslashes, control characters and UTF-8 come back as they were sent.
+    std::string const awkward = "v3 \"quoted\" back\\slash \n\t\x01\x1f caf\xc3\xa9 end";
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", awkward), "daemon-secret-123").status == 202u);
     p.signal(SIGTERM);
     BOOST_TEST(p.wait().value_or(-1) == 0);
     auto ev = read_events(dir + "/events.jsonl");
-    BOOST_REQUIRE(ev.size() == 1u);
+    BOOST_REQUIRE(ev.size() == 2u);
+    if(ev[0].at("record_id").as_string() != "v1")
+        std::swap(ev[0], ev[1]);
+    BOOST_TEST(ev[1].at("record_id").as_string() == awkward);
     BOOST_TEST(ev[0].at("kind").as_string() == "event");
     BOOST_TEST(ev[0].at("event_name").as_string() == "vehicle.added");
     BOOST_TEST(ev[0].at("record_id").as_string() == "v1");

@@ -251,23 +251,28 @@ class json_writer
     {
         static constexpr char hex[] = "0123456789abcdef";
         out_ += '"';
-        for(char c : v)
+        // Runs of characters that need no escape are appended whole.
+        std::size_t run = 0;
+        for(std::size_t i = 0; i < v.size(); ++i)
         {
-            auto const u = static_cast<unsigned char>(c);
-            if(c == '"' || c == '\\')
+            auto const u = static_cast<unsigned char>(v[i]);
+            if(u >= 0x20 && u != '"' && u != '\\')
+                continue;
+            out_.append(v.data() + run, i - run);
+            run = i + 1;
+            if(u == '"' || u == '\\')
             {
                 out_ += '\\';
-                out_ += c;
+                out_ += v[i];
             }
-            else if(u < 0x20)
+            else
             {
                 out_ += "\\u00";
                 out_ += hex[u >> 4];
                 out_ += hex[u & 15];
             }
-            else
-                out_ += c;
         }
+        out_.append(v.data() + run, v.size() - run);
         out_ += '"';
     }
 
