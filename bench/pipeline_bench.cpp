@@ -78,7 +78,7 @@ void process_telematics_delivery(benchmark::State& state)
     }
     null_sink sink;
     cw::detail::pipeline_options o;
-    o.reorder_window = 2000ms;
+    o.processing.reorder_window = 2000ms;
     auto p = std::make_unique<cw::detail::pipeline>(o, sink);
     std::size_t i = 0;
     std::uint64_t seq = 0;

@@ -106,10 +106,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
 {
     checker sink;
     cw::detail::pipeline_options o;
-    o.reorder_window = std::chrono::milliseconds(500);
-    o.reorder_max_events = 16;
-    o.reorder_max_bytes = 1u << 16;
-    o.max_tracked_operations = 4;
+    o.processing.reorder_window = std::chrono::milliseconds(500);
+    o.processing.reorder_max_events = 16;
+    o.processing.reorder_max_bytes = 1u << 16;
+    o.processing.max_tracked_operations = 4;
     cw::detail::pipeline p(o, sink);
     cw::timestamp now{std::chrono::seconds(1'764'000'000)};
     std::uint64_t sequence = 0;
@@ -188,7 +188,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             break;
         }
         auto const st = p.stats();
-        if(st.held > o.reorder_max_events || st.held_bytes > o.reorder_max_bytes)
+        if(st.held > o.processing.reorder_max_events || st.held_bytes > o.processing.reorder_max_bytes)
             std::abort();
     }
     p.flush(now);

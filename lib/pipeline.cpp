@@ -109,9 +109,10 @@ std::string idempotency_key_of(event const& e)
 pipeline::pipeline(pipeline_options opts, pipeline_sink& sink)
     : opts_(std::move(opts))
     , sink_(sink)
-    , dedup_(opts_.dedup_retention, opts_.dedup_max_identities)
-    , reorder_(opts_.reorder_window, opts_.reorder_max_events, opts_.reorder_max_bytes)
-    , lifecycle_(opts_.max_history_per_fleet)
+    , dedup_(opts_.processing.dedup_retention, opts_.processing.dedup_max_identities)
+    , reorder_(opts_.processing.reorder_window, opts_.processing.reorder_max_events,
+               opts_.processing.reorder_max_bytes)
+    , lifecycle_(opts_.processing.max_history_per_fleet)
 {
 }
 
@@ -454,7 +455,7 @@ error_code pipeline::track(std::string operation_id, operation_handler h, timest
         sink_.on_operation(operation_result(it->second), std::move(h));
         return {};
     }
-    if(operations_.size() >= opts_.max_tracked_operations)
+    if(operations_.size() >= opts_.processing.max_tracked_operations)
         return error::too_many_operations;
     deadlines_.emplace(deadline, operation_id);
     operations_.emplace(std::move(operation_id), registration{std::move(h), deadline});

@@ -76,15 +76,9 @@ namespace {
 detail::pipeline_options pipeline_options_of(receiver_options const& o)
 {
     detail::pipeline_options p;
-    p.reorder_window = o.processing.reorder_window;
-    p.reorder_max_events = o.processing.reorder_max_events;
-    p.reorder_max_bytes = o.processing.reorder_max_bytes;
-    p.dedup_retention = o.processing.dedup_retention;
-    p.dedup_max_identities = o.processing.dedup_max_identities;
-    p.identity_clock_margin = o.window.max_future + std::chrono::seconds(10);
-    p.max_history_per_fleet = o.processing.max_history_per_fleet;
-    p.max_tracked_operations = o.processing.max_tracked_operations;
+    p.processing = o.processing;
     p.envelope = o.limits.envelope;
+    p.identity_clock_margin = o.window.max_future + std::chrono::seconds(10);
     return p;
 }
 

@@ -8,6 +8,7 @@
 #include <catena/webhooks/export.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
+#include <catena/webhooks/receiver_options.hpp>
 
 #include "detail/deduper.hpp"
 #include "detail/inbox.hpp"
@@ -29,20 +30,16 @@ namespace catena::webhooks::detail {
 
 struct pipeline_options
 {
-    std::chrono::milliseconds reorder_window{2000};
-    std::size_t reorder_max_events = 100'000;
-    std::size_t reorder_max_bytes = 256u << 20;
-    std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
-    std::size_t dedup_max_identities = 1'000'000;
+    /// The receiver's processing options (the pipeline reads the reorder, dedup, history
+    /// and operation bounds; the callback settings are the dispatcher's).
+    processing_options processing{};
+    envelope_limits envelope{};
     /// How long before the time an envelope id carries it may first have been seen: the
     /// accepted clock skew of the signature timestamp (Catena ahead of us), plus a margin.
     std::chrono::seconds identity_clock_margin{70};
-    std::size_t max_history_per_fleet = 256;
-    std::size_t max_tracked_operations = 100'000;
     /// How long a completed operation's outcome is kept for a registration that comes late.
     std::chrono::seconds operation_result_memory{3600};
     std::size_t max_remembered_operations = 10'000;
-    envelope_limits envelope{};
 };
 
 /** Where the pipeline's outputs go, in release order. */

@@ -50,7 +50,7 @@ struct recorder : detail::pipeline_sink
 detail::pipeline_options options(std::chrono::milliseconds window = 2000ms)
 {
     detail::pipeline_options o;
-    o.reorder_window = window;
+    o.processing.reorder_window = window;
     return o;
 }
 
@@ -187,7 +187,7 @@ struct fake_disk
 BOOST_AUTO_TEST_CASE(recalls_duplicates_older_than_memory_from_the_store)
 {
     auto o = options();
-    o.dedup_max_identities = 2;
+    o.processing.dedup_max_identities = 2;
     feeder f(o);
     fake_disk disk;
     f.p.recall_with([&](detail::identity_key const& k) { return disk.recall(k); }, t0);
@@ -298,7 +298,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_an_undecodable_delivery)
 BOOST_AUTO_TEST_CASE(reports_early_release_when_buffer_is_full)
 {
     auto o = options();
-    o.reorder_max_events = 2;
+    o.processing.reorder_max_events = 2;
     feeder f(o);
     for(int i = 0; i < 4; ++i)
         f.push(message("vehicle_location.added", location("l" + std::to_string(i), "2025-11-24T16:00:0" + std::to_string(i) + "Z"),
@@ -384,7 +384,7 @@ BOOST_AUTO_TEST_CASE(registration_after_the_outcome_completes_at_once)
 BOOST_AUTO_TEST_CASE(refuses_tracking_beyond_the_bound)
 {
     auto o = options();
-    o.max_tracked_operations = 1;
+    o.processing.max_tracked_operations = 1;
     feeder f(o);
     BOOST_TEST(!f.p.track("a", [](operation_result const&) {}, t0 + 1h));
     BOOST_TEST((f.p.track("b", [](operation_result const&) {}, t0 + 1h) == error::too_many_operations));
