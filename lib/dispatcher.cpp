@@ -84,23 +84,26 @@ void dispatcher::place(std::string const& queue, callback_job job)
             backlog_.fetch_sub(1, std::memory_order_relaxed);
             return;
         }
-        auto q = std::make_shared<queue_state>();
-        q->name = queue;
+        auto q = queue_named(queue);
         q->jobs.push_back(std::move(job));
-        queues_.emplace(queue, q);
         if(finish(q, failure))
             pump(q);
         return;
     }
+    auto q = queue_named(queue);
+    q->jobs.push_back(std::move(job));
+    pump(q);
+}
+
+dispatcher::queue_ptr dispatcher::queue_named(std::string const& queue)
+{
     auto& q = queues_[queue];
     if(!q)
     {
         q = std::make_shared<queue_state>();
         q->name = queue;
     }
-    q->jobs.push_back(std::move(job));
-    auto keep = q;
-    pump(keep);
+    return q;
 }
 
 void dispatcher::merge(std::string const& from, std::string const& into)

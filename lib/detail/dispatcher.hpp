@@ -78,6 +78,7 @@ private:
     using queue_ptr = std::shared_ptr<queue_state>;
 
     void place(std::string const& queue, callback_job job);
+    queue_ptr queue_named(std::string const& queue); // made when missing
     void pump(queue_ptr const& q);
     bool finish(queue_ptr const& q, std::optional<std::string> const& failure);
     void retire_if_idle(queue_ptr const& q);
