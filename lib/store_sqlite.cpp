@@ -575,6 +575,15 @@ public:
     }
     bool keeps_state() const noexcept override { return true; }
     std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
+    store_stats stats() const override
+    {
+        store_stats s;
+        s.transactions = transactions_.load(std::memory_order_relaxed);
+        s.appends = appends_.load(std::memory_order_relaxed);
+        s.pages_written = pages_written_.load(std::memory_order_relaxed);
+        s.failures = failures_.load(std::memory_order_relaxed);
+        return s;
+    }
 
     std::vector<dead_letter> dead_letters(std::size_t max) const override
     {
@@ -876,6 +885,9 @@ private:
         if(!step(commit_))
             return fail();
         ranges_ = std::move(ranges);
+        int pages = 0, highwater = 0;
+        sqlite3_db_status(w_.db, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &highwater, 1);
+        pages_written_.fetch_add(static_cast<std::uint64_t>(pages), std::memory_order_relaxed);
         return true;
     }
 
@@ -997,7 +1009,14 @@ private:
             }
             last_appends_ = static_cast<std::size_t>(
                 std::count_if(batch.begin(), batch.end(), [](item const& i) { return i.index() == 0; }));
-            std::vector<std::pair<append_handler, std::uint64_t>> kept;
+            if(ok)
+            {
+                transactions_.fetch_add(1, std::memory_order_relaxed);
+                appends_.fetch_add(last_appends_, std::memory_order_relaxed);
+            }
+            // Completions: (handler, sequence); sequence 0 with !ok means the write failed.
+            auto completions = std::make_shared<std::vector<std::pair<append_handler, std::uint64_t>>>();
+            completions->reserve(last_appends_);
             {
                 std::lock_guard lock(mutex_);
                 for(auto& it : batch)
@@ -1006,13 +1025,13 @@ private:
                     {
                         --pending_appends_;
                         pending_bytes_ -= a->e.bytes();
+                        completions->emplace_back(std::move(a->done), a->e.sequence);
                         if(!ok)
                             continue;
                         ++backlog_;
                         backlog_bytes_ += a->e.bytes();
                         if(!a->e.request_id.empty())
                             request_ids_.insert(a->request_id, a->now);
-                        kept.emplace_back(std::move(a->done), a->e.sequence);
                         a->e.gzip_body = std::string();
                         ready_.push_back(std::move(a->e));
                     }
@@ -1027,22 +1046,32 @@ private:
                     failures_.fetch_add(1, std::memory_order_relaxed);
             }
             // Completions outside the lock: they write responses.
-            for(auto& [done, seq] : kept)
-                done(append_status::kept, seq, {});
+            if(!completions->empty())
+            {
+                auto run = [completions, ok] {
+                    for(auto& [done, seq] : *completions)
+                        if(ok)
+                            done(append_status::kept, seq, {});
+                        else
+                            done(append_status::failed, 0, error::store_failure);
+                };
+                if(o_.run_completions)
+                    o_.run_completions(std::move(run));
+                else
+                    run();
+            }
+            // Handlers may own the last reference to their owner: release them before this
+            // thread reports idle (see sync()).
+            completions.reset();
             if(!ok)
             {
                 std::vector<progress> retry;
                 for(auto& it : batch)
-                    if(auto* a = std::get_if<append_item>(&it))
-                        a->done(append_status::failed, 0, error::store_failure);
-                    else
-                        retry.push_back(std::move(std::get<progress>(it)));
+                    if(auto* p = std::get_if<progress>(&it))
+                        retry.push_back(std::move(*p));
                 requeue_progress(retry);
                 last_error_ = why;
             }
-            // Handlers may own the last reference to their owner: release them before this
-            // thread reports idle (see sync()).
-            kept.clear();
             batch.clear();
             auto const now = std::chrono::steady_clock::now();
             if(now - last_prune >= o_.prune_interval)
@@ -1143,6 +1172,7 @@ private:
     deduper request_ids_; // digests of the X-Request-IDs kept recently
     std::atomic<std::uint64_t> size_{0};
     std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> transactions_{0}, appends_{0}, pages_written_{0};
     std::string last_error_;
     std::thread writer_thread_;
     std::thread checkpointer_;

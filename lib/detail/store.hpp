@@ -50,6 +50,15 @@ struct recovered_state
     std::uint64_t unprocessed = 0;                      ///< Deliveries kept but not processed.
 };
 
+/** What a store has written since it opened (all zero in memory). */
+struct store_stats
+{
+    std::uint64_t transactions = 0;     ///< Write transactions committed.
+    std::uint64_t appends = 0;          ///< Deliveries they kept (appends / transactions: the group-commit batch).
+    std::uint64_t pages_written = 0;    ///< Database pages they wrote (to the WAL).
+    std::uint64_t failures = 0;         ///< Write transactions that failed and were rolled back.
+};
+
 enum class append_status
 {
     kept,      ///< Durable (as the durability level promises); the sequence is set.
@@ -100,6 +109,8 @@ public:
     virtual bool keeps_state() const noexcept = 0;
     /// Bytes used on disk (0 in memory).
     virtual std::uint64_t size_on_disk() const = 0;
+    /// Counters of what was written (any thread).
+    virtual store_stats stats() const { return {}; }
     /// The most recent dead letters, oldest first.
     virtual std::vector<dead_letter> dead_letters(std::size_t max) const = 0;
     /// Waits until everything committed or appended so far is written (shutdown, tests).
@@ -140,6 +151,10 @@ struct sqlite_options
     std::uint32_t wal_restart_frames = 2048;
     /// Test hook: refuse to grow the file beyond this many pages (0: no limit), as a full disk would.
     std::uint64_t max_page_count = 0;
+    /** Where append handlers run. The writer hands over all the completions of one transaction
+        in one call (to post them to an io_context, say: one hand-off per batch instead of one
+        per delivery). Unset: they run on the writer thread. */
+    std::function<void(std::function<void()>)> run_completions;
 };
 
 /** Opens (creating if absent) the SQLite store at o.path, locked against other processes.

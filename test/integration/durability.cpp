@@ -276,6 +276,11 @@ BOOST_AUTO_TEST_CASE(full_disk_answers_503_never_202_and_recovers)
                 ++refused;
             }
         }
+        // Reported: the failed writes are counted.
+        auto const text = e.rx.metrics_text();
+        auto const at = text.find("\ncatena_webhooks_store_write_failures_total ");
+        BOOST_REQUIRE(at != std::string::npos);
+        BOOST_TEST(std::stod(text.substr(at + 44)) >= 1.0);
         first_run_events = e.stop_and_record_ids();
     }
     BOOST_TEST(refused > 0);

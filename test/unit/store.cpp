@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -339,6 +340,55 @@ BOOST_AUTO_TEST_CASE(sqlite_rewinds_the_wal_under_sustained_writes)
     BOOST_TEST_MESSAGE("largest WAL seen: " << largest << " bytes");
 }
 
+BOOST_AUTO_TEST_CASE(sqlite_hands_over_a_transactions_completions_in_one_call_and_counts_its_writes)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    std::mutex m;
+    std::vector<std::function<void()>> handed; // what the writer handed over, not run yet
+    o.run_completions = [&](std::function<void()> f) {
+        std::lock_guard lock(m);
+        handed.push_back(std::move(f));
+    };
+    error_code ec;
+    std::string why;
+    auto s = detail::make_sqlite_store(o, {}, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, t0));
+    BOOST_TEST(s->stats().transactions == 0u);
+
+    std::atomic<int> kept{0};
+    std::atomic<std::thread::id> ran_on{};
+    int const n = 50;
+    for(int i = 0; i < n; ++i)
+        s->append(entry("c" + std::to_string(i)), t0, [&](append_status st, std::uint64_t seq, error_code) {
+            if(st == append_status::kept && seq != 0)
+                kept.fetch_add(1);
+            ran_on = std::this_thread::get_id();
+        });
+    s->sync();
+    // Written, but no handler has run: they wait in what was handed over.
+    BOOST_TEST(kept.load() == 0);
+    std::vector<std::function<void()>> calls;
+    {
+        std::lock_guard lock(m);
+        calls.swap(handed);
+    }
+    auto const st = s->stats();
+    BOOST_TEST(st.appends == static_cast<std::uint64_t>(n));
+    BOOST_TEST(st.transactions >= 1u);
+    BOOST_TEST(st.transactions <= static_cast<std::uint64_t>(n));
+    BOOST_TEST(st.pages_written >= st.transactions); // every commit writes at least a page
+    BOOST_TEST(st.failures == 0u);
+    // One hand-over per transaction that kept deliveries, each running all of its handlers.
+    BOOST_TEST(calls.size() == st.transactions);
+    for(auto& f : calls)
+        f();
+    BOOST_TEST(kept.load() == n);
+    BOOST_TEST((ran_on.load() == std::this_thread::get_id()));
+}
 BOOST_AUTO_TEST_CASE(sqlite_writes_a_gzip_body_compressed_and_gives_it_back_inflated)
 {
     auto const dir = tst::make_temp_dir("store");
