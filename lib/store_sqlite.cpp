@@ -5,6 +5,7 @@
 
 #include "detail/lifecycle.hpp"
 #include "detail/store.hpp"
+#include "detail/coalescing_vfs.hpp"
 
 #include <filesystem>
 #include <limits>
@@ -730,7 +731,7 @@ private:
 
     error_code open_connection(connection& c, int flags, std::string& why)
     {
-        if(sqlite3_open_v2(o_.path.c_str(), &c.db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+        if(sqlite3_open_v2(o_.path.c_str(), &c.db, flags | SQLITE_OPEN_NOMUTEX, coalescing_vfs()) != SQLITE_OK)
         {
             why = "cannot open " + o_.path + ": " + c.message();
             return error::store_failure;
