@@ -3,9 +3,9 @@
 #include <catena/webhooks/lifecycle.hpp>
 
 #include "detail/lifecycle.hpp"
+#include "detail/json_writer.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <array>
@@ -482,9 +482,13 @@ namespace {
 
 namespace json = boost::json;
 
-json::value time_value(std::optional<timestamp> t)
+// A time as microseconds since the epoch, or null.
+void write_time(json_writer& w, std::string_view k, std::optional<timestamp> t)
 {
-    return t ? json::value(t->time_since_epoch().count()) : json::value(nullptr);
+    if(t)
+        w.number_field(k, t->time_since_epoch().count());
+    else
+        w.null_field(k);
 }
 
 std::optional<timestamp> time_of(json::object const& o, std::string_view k)
@@ -501,14 +505,6 @@ std::string str_of(json::object const& o, std::string_view k)
     return {};
 }
 
-json::array strings(std::vector<std::string> const& v)
-{
-    json::array a;
-    for(auto const& s : v)
-        a.emplace_back(s);
-    return a;
-}
-
 std::vector<std::string> strings_of(json::object const& o, std::string_view k)
 {
     std::vector<std::string> v;
@@ -517,15 +513,6 @@ std::vector<std::string> strings_of(json::object const& o, std::string_view k)
             if(e.is_string())
                 v.emplace_back(e.get_string());
     return v;
-}
-
-json::object key_doc(order_key const& k)
-{
-    return json::object{{"t", k.time.time_since_epoch().count()},
-                        {"e", k.envelope_id},
-                        {"i", k.record_index},
-                        {"r", k.record_id},
-                        {"s", k.sequence}};
 }
 
 order_key key_of(json::object const& o)
@@ -557,21 +544,33 @@ std::optional<fleet_capture> lifecycle::capture(std::string const& key) const
 std::string lifecycle::serialize(fleet_capture const& c)
 {
     auto const& st = c.state;
-    json::object streams;
+    std::string out;
+    out.reserve(512);
+    json_writer w(out);
+    w.field("key", st.key);
+    w.field("fleet_id", st.fleet_id);
+    w.field("fleet_ref", st.fleet_ref);
+    w.strings_field("invitation_ids", st.invitation_ids);
+    w.strings_field("connection_ids", st.connection_ids);
+    w.field("stage", to_string(st.stage));
+    w.field("health", to_string(st.health));
+    w.number_field("failed_executions", st.failed_executions);
+    w.field("last_event", st.last_event);
+    write_time(w, "last_occurred_at", st.last_occurred_at);
+    auto streams = w.object_field("streams");
     for(auto const& [name, k] : c.streams)
-        streams[name] = key_doc(k);
-    json::object o{{"key", st.key},
-                   {"fleet_id", st.fleet_id},
-                   {"fleet_ref", st.fleet_ref},
-                   {"invitation_ids", strings(st.invitation_ids)},
-                   {"connection_ids", strings(st.connection_ids)},
-                   {"stage", to_string(st.stage)},
-                   {"health", to_string(st.health)},
-                   {"failed_executions", st.failed_executions},
-                   {"last_event", st.last_event},
-                   {"last_occurred_at", time_value(st.last_occurred_at)},
-                   {"streams", std::move(streams)}};
-    return json::serialize(o);
+    {
+        auto d = streams.object_field(name);
+        d.number_field("t", k.time.time_since_epoch().count());
+        d.field("e", k.envelope_id);
+        d.number_field("i", k.record_index);
+        d.field("r", k.record_id);
+        d.number_field("s", k.sequence);
+        d.close();
+    }
+    streams.close();
+    w.close();
+    return out;
 }
 
 bool lifecycle::restore(std::string_view doc)
@@ -633,18 +632,22 @@ void lifecycle::restore_history(std::vector<transition> const& ts)
 
 std::string transition_to_json(transition const& t)
 {
-    json::object o{{"fleet_key", t.fleet_key},
-                   {"fleet_id", t.fleet_id},
-                   {"fleet_ref", t.fleet_ref},
-                   {"dimension", to_string(t.what)},
-                   {"from", t.from},
-                   {"to", t.to},
-                   {"cause", t.cause},
-                   {"event_id", t.event_id},
-                   {"record_id", t.record_id},
-                   {"occurred_at", time_value(t.occurred_at)},
-                   {"idempotency_key", t.idempotency_key}};
-    return json::serialize(o);
+    std::string out;
+    out.reserve(384);
+    json_writer w(out);
+    w.field("fleet_key", t.fleet_key);
+    w.field("fleet_id", t.fleet_id);
+    w.field("fleet_ref", t.fleet_ref);
+    w.field("dimension", to_string(t.what));
+    w.field("from", t.from);
+    w.field("to", t.to);
+    w.field("cause", t.cause);
+    w.field("event_id", t.event_id);
+    w.field("record_id", t.record_id);
+    write_time(w, "occurred_at", t.occurred_at);
+    w.field("idempotency_key", t.idempotency_key);
+    w.close();
+    return out;
 }
 
 std::optional<transition> transition_from_json(std::string_view doc)

@@ -295,6 +295,73 @@ BOOST_AUTO_TEST_CASE(transition_keys_are_stable_and_distinct_per_dimension)
     BOOST_TEST(out.transitions[0].fleet_key == "fleet-2");
 }
 
+BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_fleet_with_awkward_text_and_its_streams)
+{
+    // Text straight from deliveries: quotes, backslashes, control characters, UTF-8.
+    std::string const ref = "ref \"q\" \\ \t\n\x01 \xc3\xa9\xe2\x82\xac";
+    ids const i{"f-1", ref, "inv-\"1\"", "conn-\\1"};
+    apply("invitation.created", i);
+    apply("invitation.accepted", i);
+    apply("execution.failed", i);
+    auto const before = lc.fleet("f-1");
+    BOOST_REQUIRE(before);
+    auto const c = lc.capture(before->key);
+    BOOST_REQUIRE(c);
+    BOOST_REQUIRE(!c->streams.empty());
+    auto const doc = lifecycle::serialize(*c);
+
+    lifecycle restored;
+    BOOST_REQUIRE(restored.restore(doc));
+    auto const after = restored.fleet("f-1");
+    BOOST_REQUIRE(after);
+    BOOST_TEST(after->key == before->key);
+    BOOST_TEST(after->fleet_ref == ref);
+    BOOST_TEST(after->invitation_ids == before->invitation_ids, boost::test_tools::per_element());
+    BOOST_TEST(after->connection_ids == before->connection_ids, boost::test_tools::per_element());
+    BOOST_TEST((after->stage == before->stage));
+    BOOST_TEST((after->health == before->health));
+    BOOST_TEST(after->failed_executions == before->failed_executions);
+    BOOST_TEST(after->last_event == before->last_event);
+    BOOST_TEST((after->last_occurred_at == before->last_occurred_at));
+    BOOST_TEST(restored.fleet("ref:" + ref).has_value()); // its ids are linked again
+    // The streams came back too: the next capture serializes to the same document.
+    auto const again = restored.capture(after->key);
+    BOOST_REQUIRE(again);
+    BOOST_TEST(lifecycle::serialize(*again) == doc);
+}
+
+BOOST_AUTO_TEST_CASE(a_transition_document_round_trips)
+{
+    transition t;
+    t.fleet_key = "f-\"9\"";
+    t.fleet_id = "f-\"9\"";
+    t.fleet_ref = "ref\\9\x1f";
+    t.what = dimension::health;
+    t.from = "ok";
+    t.to = "stale";
+    t.cause = "connection.staled";
+    t.event_id = "evt-1";
+    t.record_id = "rec-\xe2\x82\xac";
+    t.occurred_at = t0 + 1500ms;
+    t.idempotency_key = "wh/evt-1/rec";
+    auto const back = detail::transition_from_json(detail::transition_to_json(t));
+    BOOST_REQUIRE(back);
+    BOOST_TEST(back->fleet_key == t.fleet_key);
+    BOOST_TEST(back->fleet_id == t.fleet_id);
+    BOOST_TEST(back->fleet_ref == t.fleet_ref);
+    BOOST_TEST((back->what == t.what));
+    BOOST_TEST(back->from == t.from);
+    BOOST_TEST(back->to == t.to);
+    BOOST_TEST(back->cause == t.cause);
+    BOOST_TEST(back->record_id == t.record_id);
+    BOOST_TEST((back->occurred_at == t.occurred_at));
+    BOOST_TEST(back->idempotency_key == t.idempotency_key);
+    t.occurred_at.reset();
+    auto const none = detail::transition_from_json(detail::transition_to_json(t));
+    BOOST_REQUIRE(none);
+    BOOST_TEST(!none->occurred_at.has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace

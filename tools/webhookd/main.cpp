@@ -2,6 +2,8 @@
 // tools/webhookd/main.cpp - catena-webhookd: the standalone receiver.
 #include <catena/webhooks.hpp>
 
+#include "detail/json_writer.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
@@ -231,78 +233,6 @@ int lock_data_dir(std::string const& dir)
     return fd;
 }
 
-// Writes one JSON object as a line, field by field, without building a json::object.
-class json_writer
-{
-    std::string& out_;
-    bool first_ = true;
-
-    void key(std::string_view k)
-    {
-        out_ += first_ ? "{\"" : ",\"";
-        first_ = false;
-        out_ += k;
-        out_ += "\":";
-    }
-
-    // Escaped here rather than by json::serializer: per field, resetting and draining a
-    // serializer cost about 4 us more per delivery in bench/run.sh's in-memory row.
-    void string(std::string_view v)
-    {
-        static constexpr char hex[] = "0123456789abcdef";
-        out_ += '"';
-        // Runs of characters that need no escape are appended whole.
-        std::size_t run = 0;
-        for(std::size_t i = 0; i < v.size(); ++i)
-        {
-            auto const u = static_cast<unsigned char>(v[i]);
-            if(u >= 0x20 && u != '"' && u != '\\')
-                continue;
-            out_.append(v.data() + run, i - run);
-            run = i + 1;
-            if(u == '"' || u == '\\')
-            {
-                out_ += '\\';
-                out_ += v[i];
-            }
-            else
-            {
-                out_ += "\\u00";
-                out_ += hex[u >> 4];
-                out_ += hex[u & 15];
-            }
-        }
-        out_.append(v.data() + run, v.size() - run);
-        out_ += '"';
-    }
-
-public:
-    explicit json_writer(std::string& out) : out_(out) {}
-
-    void field(std::string_view k, std::string_view v)
-    {
-        key(k);
-        string(v);
-    }
-    void field_or_null(std::string_view k, std::string_view v)
-    {
-        if(v.empty())
-            return null_field(k);
-        field(k, v);
-    }
-    void null_field(std::string_view k)
-    {
-        key(k);
-        out_ += "null";
-    }
-    void bool_field(std::string_view k, bool v)
-    {
-        key(k);
-        out_ += v ? "true" : "false";
-    }
-    void close() { out_ += first_ ? "{}" : "}"; }
-};
-
 // Output lines, buffered; thread-safe (callbacks may run on a user executor).
 class line_buffer
 {
@@ -472,7 +402,7 @@ int main(int argc, char** argv)
         // The hot path: written directly rather than through a json::object.
         std::string line;
         line.reserve(512);
-        json_writer w(line);
+        cw::detail::json_writer w(line);
         w.field("kind", "event");
         w.field("event_name", e.event_name);
         w.field_or_null("event_id", e.event_id);
