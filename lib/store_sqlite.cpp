@@ -1015,7 +1015,7 @@ private:
                 transactions_.fetch_add(1, std::memory_order_relaxed);
                 appends_.fetch_add(last_appends_, std::memory_order_relaxed);
             }
-            // Completions: (handler, sequence); sequence 0 with !ok means the write failed.
+            // Each append's handler and sequence; when the write failed, all are told so.
             auto completions = std::make_shared<std::vector<std::pair<append_handler, std::uint64_t>>>();
             completions->reserve(last_appends_);
             {

@@ -58,7 +58,6 @@ public:
         key(k);
         append_string(out_, v);
     }
-    void field(std::string_view k, char const* v) { field(k, std::string_view(v)); }
     void field_or_null(std::string_view k, std::string_view v)
     {
         if(v.empty())
