@@ -456,15 +456,23 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         dispatcher().enqueue(fleet_key, std::move(job));
     }
 
-    // Progress is written behind, coalesced over a few milliseconds: a lost mark only means
-    // a delivery is processed again after a crash.
+    // Progress is written behind, coalesced over opts.store.progress_interval: a lost mark
+    // only means a delivery is processed again after a crash. A flush that comes first (a
+    // full batch, the final one) leaves the timer armed; arming it again cancels that wait,
+    // whose handler then must not flush too (it did: from then on every settled delivery
+    // cancelled the wait before it and so committed its progress at once, alone).
     void request_flush()
     {
         if(flush_scheduled)
             return;
         flush_scheduled = true;
-        flush_timer.expires_after(std::chrono::milliseconds(5));
-        flush_timer.async_wait([self = shared_from_this()](error_code) { self->flush_progress(); });
+        // After the final flush (stopping), what settles late is written at once: a pending
+        // wait would keep the io_context running for up to the interval.
+        flush_timer.expires_after(flushed ? std::chrono::milliseconds(0) : opts.store.progress_interval);
+        flush_timer.async_wait([self = shared_from_this()](error_code ec) {
+            if(ec != net::error::operation_aborted)
+                self->flush_progress();
+        });
     }
 
     void flush_progress()
@@ -529,6 +537,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
                 push(e, opts.clock());
         pipe.flush(opts.clock());
         flush_progress();
+        flush_timer.cancel();
         flushed = true;
         release_at.reset();
         release_timer.cancel();
@@ -1192,6 +1201,7 @@ error_code receiver::impl::validate() const
                     o.limits.inflate.max_inflated_bytes > 0 && o.timeouts.header.count() > 0 &&
                     o.timeouts.body.count() > 0 && o.timeouts.idle.count() > 0 && o.timeouts.write.count() > 0 &&
                     o.window.max_past.count() >= 0 && o.window.max_future.count() >= 0 && o.clock &&
+                    o.store.progress_interval.count() >= 0 &&
                     (o.tls.certificate_file.empty() == o.tls.private_key_file.empty());
     return ok ? error_code{} : make_error_code(error::invalid_options);
 }

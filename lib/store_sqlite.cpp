@@ -23,6 +23,7 @@
 #include <variant>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -797,7 +798,9 @@ private:
             return false;
         };
         // Applied to ranges_ once committed: a rolled-back batch is retried from the same state.
-        auto ranges = ranges_;
+        // Copied only by a batch that marks progress: the map holds a range per gap, which
+        // reordering makes hundreds, and most batches are appends alone.
+        std::optional<seq_ranges> ranges;
         std::vector<std::uint64_t> merged;
         for(auto& it : batch)
         {
@@ -823,6 +826,8 @@ private:
                 continue;
             }
             auto& p = std::get<progress>(it);
+            if(!ranges)
+                ranges.emplace(ranges_);
             auto run = [&](statement& s) {
                 int const rc = s.step();
                 s.reset();
@@ -836,7 +841,7 @@ private:
                 while(j < p.processed.size() && p.processed[j] <= p.processed[j - 1] + 1)
                     ++j;
                 merged.clear();
-                auto const [lo, hi] = ranges.add(p.processed[i], p.processed[j - 1], merged);
+                auto const [lo, hi] = ranges->add(p.processed[i], p.processed[j - 1], merged);
                 for(auto m : merged)
                     if(!run(drop_range_.bind(1, static_cast<std::int64_t>(m))))
                         return fail();
@@ -885,7 +890,8 @@ private:
         }
         if(!step(commit_))
             return fail();
-        ranges_ = std::move(ranges);
+        if(ranges)
+            ranges_ = std::move(*ranges);
         int pages = 0, highwater = 0;
         sqlite3_db_status(w_.db, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &highwater, 1);
         pages_written_.fetch_add(static_cast<std::uint64_t>(pages), std::memory_order_relaxed);
@@ -985,16 +991,12 @@ private:
                 cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
                 if(queue_.empty() && stopping_)
                     return;
-                // Everything waiting goes in one transaction (group commit). Under load (the
-                // last batch held several appends) linger up to o_.linger for more, so that
-                // one commit covers many deliveries; alone, a delivery waits for nothing.
-                if(last_appends_ > 1 && o_.linger.count() > 0 && !stopping_)
-                {
-                    linger_target_ = std::min(last_appends_ * 2, o_.max_batch);
-                    writer_ = writer_state::lingering;
-                    cv_.wait_for(lock, o_.linger, [this] { return stopping_ || queue_.size() >= linger_target_; });
-                }
                 writer_ = writer_state::busy;
+                // Everything waiting goes in one transaction (group commit). Under load (the
+                // last batch held several appends) linger for more, so that one commit covers
+                // many deliveries; alone, a delivery waits for nothing.
+                if(last_appends_ > 1 && o_.linger.count() > 0 && !stopping_)
+                    linger(lock);
                 while(!queue_.empty() && batch.size() < o_.max_batch)
                 {
                     batch.push_back(std::move(queue_.front()));
@@ -1091,14 +1093,32 @@ private:
         }
     }
 
-    // Whether an append or commit just queued must wake the writer (under mutex_): when it
-    // waits for work, or lingers and the batch it waits for is complete. A busy writer looks
-    // at the queue when it is done, and a lingering one is not woken by every append: on a
-    // shared core each needless wake is two context switches.
-    bool writer_needs_wake() const noexcept
+    // Waits for more appends while they keep coming: the writer yields the processor and
+    // stops as soon as a yield brought none (whoever appends had nothing more to give, or
+    // wanted no processor time), the batch reached twice the last one, or o_.linger passed.
+    // Where the I/O threads share the writer's core, it thus commits when they run out of
+    // work, not on a timer: a timed wait left the core idle whenever every request in flight
+    // waited for this very commit (64 closed-loop connections: 8% idle, 8% fewer deliveries
+    // a second). Where they do not, a yield returns at once and the batch goes.
+    void linger(std::unique_lock<std::mutex>& lock)
     {
-        return writer_ == writer_state::idle || (writer_ == writer_state::lingering && queue_.size() >= linger_target_);
+        auto const target = std::min(last_appends_ * 2, o_.max_batch);
+        auto const until = std::chrono::steady_clock::now() + o_.linger;
+        while(!stopping_ && queue_.size() < target)
+        {
+            auto const before = queue_.size();
+            lock.unlock();
+            sched_yield();
+            lock.lock();
+            if(queue_.size() == before || std::chrono::steady_clock::now() >= until)
+                break;
+        }
     }
+
+    // Whether an append or commit just queued must wake the writer (under mutex_): only when
+    // it waits for work. A busy writer looks at the queue when it is done, and a lingering one
+    // between its yields.
+    bool writer_needs_wake() const noexcept { return writer_ == writer_state::idle; }
 
     void run_checkpointer()
     {
@@ -1177,9 +1197,8 @@ private:
     std::string last_error_;
     std::thread writer_thread_;
     std::thread checkpointer_;
-    enum class writer_state { busy, idle, lingering };
+    enum class writer_state { busy, idle };
     writer_state writer_ = writer_state::busy; // under mutex_
-    std::size_t linger_target_ = 0;             // under mutex_
     std::size_t last_appends_ = 0; // writer thread only
 };
 

@@ -136,7 +136,8 @@ struct sqlite_options
     std::string path;                  ///< The database file.
     durability level = durability::process;
     std::size_t max_batch = 1024;      ///< Most appends per transaction.
-    /// Under load, how long the writer waits for more appends before it commits (at most).
+    /// Under load, how long the writer waits for more appends before it commits (at most;
+    /// it stops waiting as soon as they stop coming).
     std::chrono::microseconds linger{500};
     std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
     std::chrono::seconds prune_interval{60}; ///< How often old rows are pruned (0: after every commit).

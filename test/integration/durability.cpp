@@ -463,6 +463,54 @@ BOOST_AUTO_TEST_CASE(progress_is_recorded_only_after_on_before_progress_flushed_
     }
 }
 
+// Progress gathered over store.progress_interval goes to the store in one transaction, also
+// after a flush that came early because 1024 deliveries waited.
+BOOST_AUTO_TEST_CASE(progress_is_committed_once_per_interval_also_after_an_early_flush)
+{
+    auto const dir = tst::make_temp_dir("progress-interval");
+    auto message = [](int i) {
+        cs::message m;
+        m.webhook_id = "wh-pi";
+        m.event_name = "vehicle.added";
+        m.event_id = "0193-pi-" + std::to_string(i);
+        m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-pi"}});
+        return m;
+    };
+    std::atomic<int> flushes{0};
+    embedded e(
+        dir, 0, [](cw::receiver_options& o) { o.store.progress_interval = std::chrono::hours(1); },
+        [&](cw::receiver& rx) { rx.on_before_progress([&] { ++flushes; }); });
+    BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+    auto const dispatched = [&] {
+        std::lock_guard lock(e.m);
+        return e.events.size();
+    };
+    auto const wait_for_events = [&](std::size_t n) {
+        for(int i = 0; i < 3000 && dispatched() < n; ++i)
+            std::this_thread::sleep_for(10ms);
+        BOOST_REQUIRE_EQUAL(dispatched(), n);
+        std::this_thread::sleep_for(100ms); // their deliveries settle behind them
+    };
+    cs::client c(e.ep(), {});
+    int sent = 0;
+    for(; sent < 1030; ++sent)
+        BOOST_REQUIRE_EQUAL(c.send(message(sent), secret).status, 202u);
+    wait_for_events(1030);
+    BOOST_TEST(flushes == 0); // an hour has not passed
+    // The next delivery finds more than 1024 processed deliveries waiting: they are flushed.
+    BOOST_REQUIRE_EQUAL(c.send(message(sent++), secret).status, 202u);
+    wait_for_events(1031);
+    BOOST_TEST(flushes == 1);
+    // Those that finish after it wait for the interval again, each of them.
+    for(int i = 0; i < 20; ++i)
+        BOOST_REQUIRE_EQUAL(c.send(message(sent++), secret).status, 202u);
+    wait_for_events(1051);
+    BOOST_TEST(flushes == 1);
+    e.rx.stop();
+    e.t.join();
+    BOOST_TEST(flushes == 2); // the last one, at the stop
+}
+
 std::vector<std::string> lines_of(std::string const& text)
 {
     std::vector<std::string> v;

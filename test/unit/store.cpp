@@ -389,6 +389,40 @@ BOOST_AUTO_TEST_CASE(sqlite_hands_over_a_transactions_completions_in_one_call_an
     BOOST_TEST(kept.load() == n);
     BOOST_TEST((ran_on.load() == std::this_thread::get_id()));
 }
+// Under load the writer lingers for a bigger batch, but only while appends keep coming: a
+// writer that waited on a timer would hold this last append for the whole hour.
+BOOST_AUTO_TEST_CASE(sqlite_lingering_writer_commits_as_soon_as_appends_stop_coming)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    o.linger = std::chrono::hours(1);
+    error_code ec;
+    std::string why;
+    auto s = detail::make_sqlite_store(o, {}, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, t0));
+
+    // Five appends queued while the writer completes the first (its handlers run on the
+    // writer thread) go in one batch: the writer is now under load.
+    std::atomic<int> kept{0};
+    auto count = [&](append_status st, std::uint64_t, error_code) { kept += st == append_status::kept; };
+    s->append(entry("first"), t0, [&](append_status st, std::uint64_t seq, error_code e) {
+        count(st, seq, e);
+        for(int i = 0; i < 5; ++i)
+            s->append(entry("more-" + std::to_string(i)), t0, count);
+    });
+    for(int i = 0; i < 500 && kept < 6; ++i)
+        std::this_thread::sleep_for(10ms);
+    BOOST_REQUIRE_EQUAL(kept.load(), 6);
+    BOOST_TEST(s->stats().transactions == 2u);
+
+    // One more, and nothing after it: committed without waiting for a batch of ten.
+    BOOST_TEST((append(*s, entry("last")).first == append_status::kept));
+    BOOST_TEST(s->stats().transactions == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_writes_a_gzip_body_compressed_and_gives_it_back_inflated)
 {
     auto const dir = tst::make_temp_dir("store");

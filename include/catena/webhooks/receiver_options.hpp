@@ -126,6 +126,13 @@ struct store_options
     durability level = durability::process;
     /// Processed deliveries are kept this long (for inspection), then pruned.
     std::chrono::seconds processed_retention{std::chrono::hours(24)};
+    /// How long processing progress is gathered before it is committed: the processed
+    /// marks, event identities, fleet snapshots and transitions of the deliveries finished
+    /// meanwhile go in one transaction (sooner once 1024 deliveries wait). Longer writes
+    /// less per delivery (each busy fleet's snapshot once per interval); after a crash, the
+    /// deliveries finished in the last interval are processed again (their callbacks run
+    /// again, with the same idempotency keys).
+    std::chrono::milliseconds progress_interval{20};
     /// Test hook: the file may not grow beyond this many pages, as if the disk were full.
     std::uint64_t max_page_count = 0;
 };
