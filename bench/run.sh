@@ -5,7 +5,8 @@
 #
 #   throughput  the floor (bench_floor_server) and catena-webhookd in memory, durable `process`
 #               and durable `power` mode, each at full speed from 64 keep-alive connections;
-#               then `process` again with 10 000 idle keep-alive connections open; then a sweep
+#               then `process` again with 10 000 idle keep-alive connections open; then
+#               BENCH_PAIRS (3) back-to-back pairs of memory and `process` for their ratio; then a sweep
 #               of paced offered loads against the floor and `process` for the plot
 #               (SWEEP_DURATION seconds a point, default 5).
 #   sweep       only the paced sweep and its plot.
@@ -36,6 +37,7 @@ results=bench/results
 mkdir -p "$results"
 duration=${BENCH_DURATION:-10}     # seconds per measured point
 connections=${BENCH_CONNECTIONS:-64}
+pairs=${BENCH_PAIRS:-3}            # back-to-back memory/process pairs for the ratio
 export CATENA_WEBHOOK_SECRET=bench-secret-0123456789
 
 pin_rx=() pin_load=()
@@ -165,6 +167,14 @@ throughput() {
   measure idle "$file"
   kill "$idle_pid"; wait "$idle_pid" 2>/dev/null || true; idle_pid=""
   stop
+  # The ratio the durable mode is held to, in back-to-back pairs: this VM's speed drifts by
+  # up to 2x over minutes, so one memory row and one process row a minute apart can
+  # mislead either way; the median over pairs does not.
+  for i in $(seq "$pairs"); do
+    fresh "$file" "$count"
+    start_daemon "pair-memory-$i" --memory;              measure "pair-memory-$i" "$file"; stop
+    start_daemon "pair-process-$i" --durability process; measure "pair-process-$i" "$file"; stop
+  done
 
   {
     echo "# End-to-end throughput, $(date -u +%Y-%m-%d)"
@@ -179,10 +189,31 @@ throughput() {
     row process "catena-webhookd, durable \`process\`"
     row power "catena-webhookd, durable \`power\`"
     row idle "durable \`process\`, 10 000 idle connections open"
+    echo
+    echo "Durable \`process\` against \`--memory\`, $pairs back-to-back pairs (each receiver fresh, ${duration} s each):"
+    echo
+    python3 - "$work" "$pairs" <<'PY'
+import json, statistics, sys
+work, n = sys.argv[1], int(sys.argv[2])
+print("| pair | memory acked/s | process acked/s | process / memory | memory CPU µs | process CPU µs | memory / process CPU |")
+print("|---|---|---|---|---|---|---|")
+t, c = [], []
+for i in range(1, n + 1):
+    m = json.load(open("%s/pair-memory-%d.json" % (work, i)))
+    p = json.load(open("%s/pair-process-%d.json" % (work, i)))
+    t.append(p["acked_per_s"] / m["acked_per_s"])
+    c.append(m["cpu_us_per_delivery"] / p["cpu_us_per_delivery"])
+    print("| %d | %.0f | %.0f | %.2f | %.1f | %.1f | %.2f |" % (i, m["acked_per_s"], p["acked_per_s"], t[-1],
+          m["cpu_us_per_delivery"], p["cpu_us_per_delivery"], c[-1]))
+print("| median | | | **%.2f** | | | %.2f |" % (statistics.median(t), statistics.median(c)))
+PY
   } > "$results/throughput.md"
   python3 - "$work" > "$results/throughput.json" <<'PY'
 import json, sys
-print(json.dumps({n: json.load(open("%s/%s.json" % (sys.argv[1], n))) for n in ("floor", "memory", "process", "power", "idle")}, indent=1))
+import os, re
+names = ["floor", "memory", "process", "power", "idle"] + sorted(
+    f[:-5] for f in os.listdir(sys.argv[1]) if re.fullmatch(r"pair-(memory|process)-\d+\.json", f))
+print(json.dumps({n: json.load(open("%s/%s.json" % (sys.argv[1], n))) for n in names}, indent=1))
 PY
   cat "$results/throughput.md"
   grep -q "connections_open" "$results/throughput.json" && \

@@ -19,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -381,6 +382,12 @@ public:
                     if(auto t = transition_from_json(s.text(0)))
                         out.transitions.push_back(std::move(*t));
             }
+        }
+        {
+            // The next prune bounds every fleet's history, also one an earlier run left long.
+            statement s(w_.db, "SELECT DISTINCT fleet_key FROM transitions");
+            while(s && s.step() == SQLITE_ROW)
+                history_touched_.insert(s.text(0));
         }
         {
             auto const from = first_row_at_or_after("identities", "seen_at", now - o_.identity_retention);
@@ -868,6 +875,7 @@ private:
                 auto const doc = transition_to_json(t);
                 if(!run(insert_transition_.bind(1, t.fleet_key).bind(2, doc)))
                     return fail();
+                history_touched_.insert(t.fleet_key);
             }
             for(auto const& d : p.dead_letters)
             {
@@ -976,7 +984,37 @@ private:
             c.bind(1, bound).bind(2, micros(cut));
             c.step();
         }
+        prune_history();
         update_size();
+    }
+
+    // Each fleet's history beyond the newest o_.history_per_fleet transitions goes (what a
+    // restart would load anyway), for the fleets given transitions since the last prune:
+    // one lookup of the cut on the (fleet_key, id) index and a range delete each, in one
+    // transaction.
+    void prune_history()
+    {
+        if(history_touched_.empty() || !w_.exec("BEGIN"))
+            return;
+        statement d(w_.db, o_.history_per_fleet == 0
+                               ? "DELETE FROM transitions WHERE fleet_key = ?1"
+                               : "DELETE FROM transitions WHERE fleet_key = ?1 AND id < (SELECT id FROM transitions "
+                                 "WHERE fleet_key = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+        bool ok = static_cast<bool>(d);
+        for(auto const& k : history_touched_)
+        {
+            if(!ok)
+                break;
+            d.bind(1, k);
+            if(o_.history_per_fleet > 0)
+                d.bind(2, static_cast<std::int64_t>(o_.history_per_fleet - 1));
+            ok = d.step() == SQLITE_DONE;
+            d.reset();
+        }
+        if(ok && w_.exec("COMMIT"))
+            history_touched_.clear();
+        else
+            w_.exec("ROLLBACK");
     }
 
     void run_writer()
@@ -1176,6 +1214,7 @@ private:
         insert_dead_, read_unprocessed_;
     statement recall_; // on r_
     inflater inflater_; // take(), under db_mutex_
+    std::set<std::string> history_touched_; // fleets given transitions since the last prune (under db_mutex_)
     bool recall_bracket_ = false, recall_reading_ = false;
 
     mutable std::mutex mutex_;

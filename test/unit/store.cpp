@@ -300,6 +300,72 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
     BOOST_TEST(rest[0].sequence == seqs[3]);
 }
 
+// The history table keeps what a restart loads: each fleet's newest history_per_fleet
+// transitions, also those left by a run that kept more.
+BOOST_AUTO_TEST_CASE(sqlite_prunes_each_fleets_history_to_its_newest_transitions)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    o.history_per_fleet = 3;
+    o.prune_interval = std::chrono::hours(1); // not before the reopening below
+    auto make_transition = [](std::string fleet, int n) {
+        transition t;
+        t.fleet_key = std::move(fleet);
+        t.what = dimension::stage;
+        t.from = "invited";
+        t.to = "viewed";
+        t.cause = "invitation.viewed";
+        t.record_id = "r-" + std::to_string(n);
+        t.idempotency_key = t.fleet_key + "/" + t.record_id;
+        return t;
+    };
+    auto count = [&](char const* sql) {
+        sqlite3* db = nullptr;
+        BOOST_REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+        sqlite3_step(st);
+        auto n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return n;
+    };
+    error_code ec;
+    std::string why;
+    {
+        auto s = detail::make_sqlite_store(o, {}, ec, why);
+        BOOST_REQUIRE_MESSAGE(s, why);
+        detail::recovered_state r;
+        BOOST_REQUIRE(!s->recover(r, t0));
+        detail::progress p;
+        for(int i = 0; i < 5; ++i)
+            p.transitions.push_back(make_transition("fleet-a", i));
+        for(int i = 0; i < 2; ++i)
+            p.transitions.push_back(make_transition("fleet-b", i));
+        s->commit(std::move(p));
+        s->sync();
+    }
+    BOOST_TEST(count("SELECT count(*) FROM transitions") == 7); // not pruned yet
+
+    o.prune_interval = std::chrono::seconds(0); // after every commit
+    auto s = detail::make_sqlite_store(o, {}, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, t0));
+    BOOST_TEST(r.transitions.size() == 5u); // three of fleet-a, both of fleet-b
+    detail::progress p;
+    p.transitions.push_back(make_transition("fleet-b", 2));
+    p.transitions.push_back(make_transition("fleet-b", 3));
+    s->commit(std::move(p));
+    s->sync();
+    s.reset();
+    BOOST_TEST(count("SELECT count(*) FROM transitions WHERE fleet_key = 'fleet-a'") == 3);
+    BOOST_TEST(count("SELECT count(*) FROM transitions WHERE fleet_key = 'fleet-b'") == 3);
+    // The newest stay.
+    BOOST_TEST(count("SELECT count(*) FROM transitions WHERE doc LIKE '%\"r-4\"%' OR doc LIKE '%\"r-0\"%'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_rewinds_the_wal_under_sustained_writes)
 {
     auto const dir = tst::make_temp_dir("store");

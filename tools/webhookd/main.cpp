@@ -51,6 +51,8 @@ and writes each event as one JSON line.
                              graceful stop)
   --events FILE|-            JSON Lines output of events and dead letters (default -: stdout)
   --reorder-window MS        how long events are held to be put in occurred_at order (default 2000)
+  --progress-interval MS     how long processing progress is gathered before it is committed
+                             (default 50; what a crash makes processed again)
   --tls-cert FILE            PEM certificate chain; with --tls-key turns on HTTPS
   --tls-key FILE             PEM private key
   --unverified-status 401|503  answer to deliveries that fail authentication (default 401;
@@ -80,6 +82,7 @@ struct options
     cw::durability level = cw::durability::process;
     std::string events = "-";
     long reorder_window_ms = 2000;
+    long progress_interval_ms = -1; // the library's default
     std::string tls_cert, tls_key;
     unsigned unverified_status = 401;
     std::size_t max_body = 4u << 20;
@@ -143,6 +146,8 @@ options parse(int argc, char** argv)
         }
         else if(a == "--events") o.events = value();
         else if(a == "--reorder-window") o.reorder_window_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
+        else if(a == "--progress-interval")
+            o.progress_interval_ms = static_cast<long>(parse_number(a, value(), 60'000));
         else if(a == "--tls-cert") o.tls_cert = value();
         else if(a == "--tls-key") o.tls_key = value();
         else if(a == "--unverified-status")
@@ -392,6 +397,8 @@ int main(int argc, char** argv)
     ro.tls.certificate_file = o.tls_cert;
     ro.tls.private_key_file = o.tls_key;
     ro.processing.reorder_window = std::chrono::milliseconds(o.reorder_window_ms);
+    if(o.progress_interval_ms >= 0)
+        ro.store.progress_interval = std::chrono::milliseconds(o.progress_interval_ms);
     if(!o.memory)
         ro.store.data_dir = o.data_dir;
     ro.store.level = o.level;

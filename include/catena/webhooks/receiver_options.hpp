@@ -132,7 +132,7 @@ struct store_options
     /// less per delivery (each busy fleet's snapshot once per interval); after a crash, the
     /// deliveries finished in the last interval are processed again (their callbacks run
     /// again, with the same idempotency keys).
-    std::chrono::milliseconds progress_interval{20};
+    std::chrono::milliseconds progress_interval{50};
     /// Test hook: the file may not grow beyond this many pages, as if the disk were full.
     std::uint64_t max_page_count = 0;
 };
