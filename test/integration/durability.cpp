@@ -384,20 +384,24 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     BOOST_TEST(e.events.empty());
 }
 
+// Delivery i of a series named tag: one vehicle.added record for fleet f-<tag>.
+cs::message one_vehicle(std::string const& tag, int i)
+{
+    cs::message m;
+    m.webhook_id = "wh-" + tag;
+    m.event_name = "vehicle.added";
+    m.event_id = "0193-" + tag + "-" + std::to_string(i);
+    m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-" + tag}});
+    return m;
+}
+
 // A sink that buffers events and flushes them in on_before_progress: every delivery recorded as
 // processed has been flushed, and a hook that fails keeps its deliveries unrecorded, so they
 // come again after a restart.
 BOOST_AUTO_TEST_CASE(progress_is_recorded_only_after_on_before_progress_flushed_its_deliveries)
 {
     auto const dir = tst::make_temp_dir("before-progress");
-    auto message = [](int i) {
-        cs::message m;
-        m.webhook_id = "wh-bp";
-        m.event_name = "vehicle.added";
-        m.event_id = "0193-bp-" + std::to_string(i);
-        m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-bp"}});
-        return m;
-    };
+    auto message = [](int i) { return one_vehicle("bp", i); };
     std::atomic<bool> failing{true};
     std::atomic<int> calls{0};
     std::mutex m;
@@ -468,14 +472,7 @@ BOOST_AUTO_TEST_CASE(progress_is_recorded_only_after_on_before_progress_flushed_
 BOOST_AUTO_TEST_CASE(progress_is_committed_once_per_interval_also_after_an_early_flush)
 {
     auto const dir = tst::make_temp_dir("progress-interval");
-    auto message = [](int i) {
-        cs::message m;
-        m.webhook_id = "wh-pi";
-        m.event_name = "vehicle.added";
-        m.event_id = "0193-pi-" + std::to_string(i);
-        m.data.push_back(json::object{{"id", "v-" + std::to_string(i)}, {"fleet_id", "f-pi"}});
-        return m;
-    };
+    auto message = [](int i) { return one_vehicle("pi", i); };
     std::atomic<int> flushes{0};
     embedded e(
         dir, 0, [](cw::receiver_options& o) { o.store.progress_interval = std::chrono::hours(1); },

@@ -48,6 +48,34 @@ std::unique_ptr<detail::store> open_sqlite(std::string const& dir, detail::store
     return s;
 }
 
+// Opens the SQLite store o describes and takes back what it holds (into r when given).
+std::unique_ptr<detail::store> open_recovered(detail::sqlite_options const& o, detail::store_limits l = {},
+                                              detail::recovered_state* r = nullptr)
+{
+    error_code ec;
+    std::string why;
+    auto s = detail::make_sqlite_store(o, l, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    detail::recovered_state ignored;
+    BOOST_REQUIRE(!s->recover(r ? *r : ignored, t0));
+    return s;
+}
+
+// The first column of the first row of sql, read from the database file at path by a plain
+// connection of its own (the store closed or not).
+std::int64_t query_int(std::string const& path, char const* sql)
+{
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    sqlite3_step(st);
+    auto const n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
 std::vector<backend> backends()
 {
     return {{"memory", false, [](std::string const&, detail::store_limits l) { return detail::make_memory_store(l); }},
@@ -276,21 +304,10 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
     BOOST_TEST(!s->recall({detail::digest_of("no time"), 0}));
     s.reset();
 
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
-    auto count = [db](char const* sql) {
-        sqlite3_stmt* st = nullptr;
-        sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
-        sqlite3_step(st);
-        auto n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        return n;
-    };
     // Processed and older than 90 minutes: gone. Younger, or not processed: kept.
-    BOOST_TEST(count("SELECT count(*) FROM inbox") == 2);
-    BOOST_TEST(count("SELECT count(*) FROM processed_ranges") == 1);
-    BOOST_TEST(count("SELECT count(*) FROM identity_keys") == 3); // 1h, "old, seen now", now
-    sqlite3_close(db);
+    BOOST_TEST(query_int(o.path, "SELECT count(*) FROM inbox") == 2);
+    BOOST_TEST(query_int(o.path, "SELECT count(*) FROM processed_ranges") == 1);
+    BOOST_TEST(query_int(o.path, "SELECT count(*) FROM identity_keys") == 3); // 1h, "old, seen now", now
     auto again = detail::make_sqlite_store(o, {}, ec, why);
     BOOST_REQUIRE(again);
     BOOST_REQUIRE(!again->recover(r, now));
@@ -320,24 +337,9 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_each_fleets_history_to_its_newest_transitions
         t.idempotency_key = t.fleet_key + "/" + t.record_id;
         return t;
     };
-    auto count = [&](char const* sql) {
-        sqlite3* db = nullptr;
-        BOOST_REQUIRE(sqlite3_open(o.path.c_str(), &db) == SQLITE_OK);
-        sqlite3_stmt* st = nullptr;
-        sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
-        sqlite3_step(st);
-        auto n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return n;
-    };
-    error_code ec;
-    std::string why;
+    auto count = [&](char const* sql) { return query_int(o.path, sql); };
     {
-        auto s = detail::make_sqlite_store(o, {}, ec, why);
-        BOOST_REQUIRE_MESSAGE(s, why);
-        detail::recovered_state r;
-        BOOST_REQUIRE(!s->recover(r, t0));
+        auto s = open_recovered(o);
         detail::progress p;
         for(int i = 0; i < 5; ++i)
             p.transitions.push_back(make_transition("fleet-a", i));
@@ -349,10 +351,8 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_each_fleets_history_to_its_newest_transitions
     BOOST_TEST(count("SELECT count(*) FROM transitions") == 7); // not pruned yet
 
     o.prune_interval = std::chrono::seconds(0); // after every commit
-    auto s = detail::make_sqlite_store(o, {}, ec, why);
-    BOOST_REQUIRE_MESSAGE(s, why);
     detail::recovered_state r;
-    BOOST_REQUIRE(!s->recover(r, t0));
+    auto s = open_recovered(o, {}, &r);
     BOOST_TEST(r.transitions.size() == 5u); // three of fleet-a, both of fleet-b
     detail::progress p;
     p.transitions.push_back(make_transition("fleet-b", 2));
@@ -374,12 +374,7 @@ BOOST_AUTO_TEST_CASE(sqlite_rewinds_the_wal_under_sustained_writes)
     o.wal_restart_frames = 64;
     detail::store_limits l;
     l.max_backlog_entries = 1'000'000;
-    error_code ec;
-    std::string why;
-    auto s = detail::make_sqlite_store(o, l, ec, why);
-    BOOST_REQUIRE_MESSAGE(s, why);
-    detail::recovered_state r;
-    BOOST_REQUIRE(!s->recover(r, t0));
+    auto s = open_recovered(o, l);
     // Writes that never pause for 1.5 s, 64 pages allowed in the WAL.
     std::string const body(1500, 'x');
     std::atomic<int> answered{0};
@@ -417,12 +412,7 @@ BOOST_AUTO_TEST_CASE(sqlite_hands_over_a_transactions_completions_in_one_call_an
         std::lock_guard lock(m);
         handed.push_back(std::move(f));
     };
-    error_code ec;
-    std::string why;
-    auto s = detail::make_sqlite_store(o, {}, ec, why);
-    BOOST_REQUIRE_MESSAGE(s, why);
-    detail::recovered_state r;
-    BOOST_REQUIRE(!s->recover(r, t0));
+    auto s = open_recovered(o);
     BOOST_TEST(s->stats().transactions == 0u);
 
     std::atomic<int> kept{0};
@@ -463,12 +453,7 @@ BOOST_AUTO_TEST_CASE(sqlite_lingering_writer_commits_as_soon_as_appends_stop_com
     detail::sqlite_options o;
     o.path = dir + "/store.db";
     o.linger = std::chrono::hours(1);
-    error_code ec;
-    std::string why;
-    auto s = detail::make_sqlite_store(o, {}, ec, why);
-    BOOST_REQUIRE_MESSAGE(s, why);
-    detail::recovered_state r;
-    BOOST_REQUIRE(!s->recover(r, t0));
+    auto s = open_recovered(o);
 
     // Five appends queued while the writer completes the first (its handlers run on the
     // writer thread) go in one batch: the writer is now under load.
