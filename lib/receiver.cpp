@@ -779,6 +779,14 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         // A transaction's completions come back to the I/O threads in one hand-off; each
         // answer then reaches its connection's strand without another trip through the queue.
         so.run_completions = [ex = ex](std::function<void()> f) { net::post(ex, std::move(f)); };
+        // Commits of appends on the I/O threads (durability process). The store lives as long
+        // as this impl: a commit posted after it is gone does nothing.
+        so.run_commits = [ex = ex, weak = weak_from_this()](std::function<void()> f) {
+            net::post(ex, [weak, f = std::move(f)] {
+                if(auto self = weak.lock())
+                    f();
+            });
+        };
         error_code ec;
         auto s = detail::make_sqlite_store(so, limits, ec, start_detail);
         if(ec)

@@ -33,6 +33,9 @@ namespace catena::webhooks::detail {
 namespace {
 
 constexpr int application_id = 0x43415445; // "CATE"
+// How long the writer waits for a database another connection holds (a checkpoint rewinding
+// the WAL) before a commit fails.
+constexpr int busy_timeout_ms = 5000;
 constexpr int schema_version = 4;
 
 constexpr char const* schema_v1 = R"sql(
@@ -239,7 +242,8 @@ class sqlite_store final : public store
 {
 public:
     sqlite_store(sqlite_options o, store_limits l)
-        : o_(std::move(o)), limits_(l), request_ids_(l.request_id_memory, l.max_request_ids)
+        : o_(std::move(o)), limits_(l), inline_commits_(o_.run_commits && o_.level == durability::process),
+          request_ids_(l.request_id_memory, l.max_request_ids)
     {
     }
 
@@ -322,7 +326,7 @@ public:
         }
         if(!w_.exec("PRAGMA journal_mode=WAL") ||
            !w_.exec(o_.level == durability::power ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
-           !w_.exec("PRAGMA foreign_keys=OFF") || !w_.exec("PRAGMA busy_timeout=5000") ||
+           !w_.exec("PRAGMA foreign_keys=OFF") || sqlite3_busy_timeout(w_.db, busy_timeout_ms) != SQLITE_OK ||
            // A larger page cache: appends and their index pages stay in memory.
            !w_.exec("PRAGMA cache_size=-32768") ||
            !w_.exec("PRAGMA temp_store=MEMORY"))
@@ -447,7 +451,7 @@ public:
     {
         auto status = append_status::kept;
         auto const rid = e.request_id.empty() ? identity_digest{} : digest_of(e.request_id);
-        bool wake = false;
+        bool wake = false, post_flush = false;
         {
             std::lock_guard lock(mutex_);
             auto const bytes = e.bytes();
@@ -461,7 +465,17 @@ public:
                 ++pending_appends_;
                 pending_bytes_ += bytes;
                 queue_.emplace_back(append_item{std::move(e), std::move(done), now, rid});
-                wake = writer_needs_wake();
+                if(commits_inline())
+                {
+                    if(!flush_posted_)
+                    {
+                        flush_posted_ = true;
+                        post_flush = true;
+                        flush_started_ = std::chrono::steady_clock::now();
+                    }
+                }
+                else
+                    wake = writer_needs_wake();
             }
         }
         if(status == append_status::duplicate)
@@ -470,7 +484,98 @@ public:
             return done(status, 0, error::inbox_full);
         if(wake)
             cv_.notify_one();
+        if(post_flush)
+            o_.run_commits([this] { flush_inline(); });
     }
+
+    // With inline commits (sqlite_options::run_commits), on an I/O thread. While appends keep
+    // coming, it goes to the back of the I/O threads' queue again, behind what they have to do
+    // (reading the next requests, verifying them); it commits once a look finds no new append,
+    // so a transaction holds what the I/O threads had to give, or when o_.linger has passed.
+    // It never waits: for a database the writer thread holds (a progress commit, a prune, a
+    // checkpoint that rewinds the WAL) or a queue that holds progress, it hands the batch
+    // to the writer thread instead.
+    void flush_inline()
+    {
+        std::vector<item> batch;
+        bool again = false;
+        {
+            std::lock_guard lock(mutex_);
+            auto const n = queue_.size();
+            if(!commits_inline() || n == 0 || progress_queued_ != 0)
+            {
+                // The writer thread has it (it was woken for the progress, or by sync()).
+                flush_posted_ = false;
+                flush_seen_ = 0;
+                return;
+            }
+            if(n != flush_seen_ && n < o_.max_batch && std::chrono::steady_clock::now() - flush_started_ < o_.linger)
+            {
+                flush_seen_ = n;
+                again = true;
+            }
+            else
+            {
+                flush_posted_ = false;
+                flush_seen_ = 0;
+                while(!queue_.empty() && batch.size() < o_.max_batch)
+                {
+                    batch.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
+                ++inline_writing_;
+            }
+        }
+        if(again)
+            return o_.run_commits([this] { flush_inline(); });
+        std::string why;
+        bool ok = false;
+        bool handed_over = false;
+        {
+            std::unique_lock db(db_mutex_, std::try_to_lock);
+            if(!db.owns_lock())
+                handed_over = true;
+            else
+            {
+                // Busy (which the writer holding db_mutex_ should rule out) is no reason to
+                // wait here either.
+                sqlite3_busy_timeout(w_.db, 0);
+                ok = write(batch, why);
+                sqlite3_busy_timeout(w_.db, busy_timeout_ms);
+                handed_over = !ok && begin_busy_;
+            }
+        }
+        if(handed_over)
+        {
+            {
+                std::lock_guard lock(mutex_);
+                for(auto it = batch.rbegin(); it != batch.rend(); ++it)
+                    queue_.emplace_front(std::move(*it));
+                --inline_writing_;
+            }
+            cv_.notify_one();
+            idle_cv_.notify_all();
+            return;
+        }
+        settle(batch, ok, true);
+        bool more = false;
+        {
+            std::lock_guard lock(mutex_);
+            --inline_writing_;
+            // What came beyond max_batch.
+            if(commits_inline() && !queue_.empty() && !flush_posted_ && progress_queued_ == 0)
+            {
+                flush_posted_ = more = true;
+                flush_started_ = std::chrono::steady_clock::now();
+            }
+        }
+        idle_cv_.notify_all();
+        if(more)
+            o_.run_commits([this] { flush_inline(); });
+    }
+
+    // Under mutex_.
+    bool commits_inline() const noexcept { return inline_commits_ && !handover_ && !stopping_; }
 
     std::vector<inbox_entry> take(std::size_t max) override
     {
@@ -533,6 +638,7 @@ public:
         {
             std::lock_guard lock(mutex_);
             queue_.emplace_back(std::move(p));
+            ++progress_queued_;
             wake = writer_needs_wake();
         }
         if(wake)
@@ -612,10 +718,14 @@ public:
 
     // Also guarantees that the writer holds no handler any more: an owner that calls sync()
     // before destroying the store is never destroyed from the writer thread.
+    // Inline commits stop here: the I/O threads that would run them may be gone.
     void sync() override
     {
         std::unique_lock lock(mutex_);
-        idle_cv_.wait(lock, [this] { return queue_.empty() && !writing_; });
+        handover_ = true;
+        if(!queue_.empty() && writer_needs_wake())
+            cv_.notify_one();
+        idle_cv_.wait(lock, [this] { return queue_.empty() && !writing_ && inline_writing_ == 0; });
     }
 
     //--------------------------------------------------------------------------
@@ -794,9 +904,11 @@ private:
             st.reset();
             return rc == SQLITE_DONE;
         };
+        begin_busy_ = false;
         if(!step(begin_))
         {
             why = w_.message();
+            begin_busy_ = (sqlite3_errcode(w_.db) & 0xff) == SQLITE_BUSY;
             return false;
         }
         auto fail = [&] {
@@ -1017,6 +1129,78 @@ private:
             w_.exec("ROLLBACK");
     }
 
+    // After a batch is written (or not): each append is answered, and what was kept is handed
+    // to processing. On the writer thread, or on an I/O thread (flush_inline()), where the
+    // answers are given at once. Returns the number of appends.
+    std::size_t settle(std::vector<item>& batch, bool ok, bool on_io_thread)
+    {
+        auto const appends = static_cast<std::size_t>(
+            std::count_if(batch.begin(), batch.end(), [](item const& i) { return i.index() == 0; }));
+        if(ok)
+        {
+            transactions_.fetch_add(1, std::memory_order_relaxed);
+            appends_.fetch_add(appends, std::memory_order_relaxed);
+        }
+        // Each append's handler and sequence; when the write failed, all are told so.
+        auto completions = std::make_shared<std::vector<std::pair<append_handler, std::uint64_t>>>();
+        completions->reserve(appends);
+        {
+            std::lock_guard lock(mutex_);
+            for(auto& it : batch)
+            {
+                if(auto* a = std::get_if<append_item>(&it))
+                {
+                    --pending_appends_;
+                    pending_bytes_ -= a->e.bytes();
+                    completions->emplace_back(std::move(a->done), a->e.sequence);
+                    if(!ok)
+                        continue;
+                    ++backlog_;
+                    backlog_bytes_ += a->e.bytes();
+                    if(!a->e.request_id.empty())
+                        request_ids_.insert(a->request_id, a->now);
+                    a->e.gzip_body = std::string();
+                    ready_.push_back(std::move(a->e));
+                }
+                else if(ok)
+                {
+                    auto const& p = std::get<progress>(it);
+                    backlog_ -= std::min(backlog_, p.processed.size());
+                    backlog_bytes_ -= std::min(backlog_bytes_, p.processed_bytes);
+                }
+            }
+            if(!ok)
+                failures_.fetch_add(1, std::memory_order_relaxed);
+        }
+        // Completions outside the lock: they write responses.
+        if(!completions->empty())
+        {
+            auto run = [completions, ok] {
+                for(auto& [done, seq] : *completions)
+                    if(ok)
+                        done(append_status::kept, seq, {});
+                    else
+                        done(append_status::failed, 0, error::store_failure);
+            };
+            if(o_.run_completions && !on_io_thread)
+                o_.run_completions(std::move(run));
+            else
+                run();
+        }
+        // Handlers may own the last reference to their owner: release them before this
+        // thread reports idle (see sync()).
+        completions.reset();
+        if(!ok)
+        {
+            std::vector<progress> retry;
+            for(auto& it : batch)
+                if(auto* p = std::get_if<progress>(&it))
+                    retry.push_back(std::move(*p));
+            requeue_progress(retry);
+        }
+        return appends;
+    }
+
     void run_writer()
     {
         auto last_prune = std::chrono::steady_clock::now();
@@ -1037,6 +1221,8 @@ private:
                     linger(lock);
                 while(!queue_.empty() && batch.size() < o_.max_batch)
                 {
+                    if(queue_.front().index() == 1)
+                        --progress_queued_;
                     batch.push_back(std::move(queue_.front()));
                     queue_.pop_front();
                 }
@@ -1048,71 +1234,7 @@ private:
                 std::lock_guard db(db_mutex_);
                 ok = write(batch, why);
             }
-            last_appends_ = static_cast<std::size_t>(
-                std::count_if(batch.begin(), batch.end(), [](item const& i) { return i.index() == 0; }));
-            if(ok)
-            {
-                transactions_.fetch_add(1, std::memory_order_relaxed);
-                appends_.fetch_add(last_appends_, std::memory_order_relaxed);
-            }
-            // Each append's handler and sequence; when the write failed, all are told so.
-            auto completions = std::make_shared<std::vector<std::pair<append_handler, std::uint64_t>>>();
-            completions->reserve(last_appends_);
-            {
-                std::lock_guard lock(mutex_);
-                for(auto& it : batch)
-                {
-                    if(auto* a = std::get_if<append_item>(&it))
-                    {
-                        --pending_appends_;
-                        pending_bytes_ -= a->e.bytes();
-                        completions->emplace_back(std::move(a->done), a->e.sequence);
-                        if(!ok)
-                            continue;
-                        ++backlog_;
-                        backlog_bytes_ += a->e.bytes();
-                        if(!a->e.request_id.empty())
-                            request_ids_.insert(a->request_id, a->now);
-                        a->e.gzip_body = std::string();
-                        ready_.push_back(std::move(a->e));
-                    }
-                    else if(ok)
-                    {
-                        auto const& p = std::get<progress>(it);
-                        backlog_ -= std::min(backlog_, p.processed.size());
-                        backlog_bytes_ -= std::min(backlog_bytes_, p.processed_bytes);
-                    }
-                }
-                if(!ok)
-                    failures_.fetch_add(1, std::memory_order_relaxed);
-            }
-            // Completions outside the lock: they write responses.
-            if(!completions->empty())
-            {
-                auto run = [completions, ok] {
-                    for(auto& [done, seq] : *completions)
-                        if(ok)
-                            done(append_status::kept, seq, {});
-                        else
-                            done(append_status::failed, 0, error::store_failure);
-                };
-                if(o_.run_completions)
-                    o_.run_completions(std::move(run));
-                else
-                    run();
-            }
-            // Handlers may own the last reference to their owner: release them before this
-            // thread reports idle (see sync()).
-            completions.reset();
-            if(!ok)
-            {
-                std::vector<progress> retry;
-                for(auto& it : batch)
-                    if(auto* p = std::get_if<progress>(&it))
-                        retry.push_back(std::move(*p));
-                requeue_progress(retry);
-                last_error_ = why;
-            }
+            last_appends_ = settle(batch, ok, false);
             batch.clear();
             auto const now = std::chrono::steady_clock::now();
             if(now - last_prune >= o_.prune_interval)
@@ -1201,6 +1323,7 @@ private:
         std::lock_guard lock(mutex_);
         for(auto it = ps.rbegin(); it != ps.rend(); ++it)
             queue_.emplace_front(std::move(*it));
+        progress_queued_ += ps.size();
     }
 
     sqlite_options o_;
@@ -1225,6 +1348,17 @@ private:
     std::deque<inbox_entry> ready_;
     bool stopping_ = false;
     bool writing_ = false;
+    // Inline commits (sqlite_options::run_commits), under mutex_: whether a flush_inline() is
+    // on its way, the queue's length when it last looked, when its first append came, how many
+    // are writing now, and whether sync() has handed everything to the writer thread.
+    bool const inline_commits_;
+    bool flush_posted_ = false;
+    std::size_t flush_seen_ = 0;
+    std::chrono::steady_clock::time_point flush_started_;
+    int inline_writing_ = 0;
+    bool handover_ = false;
+    std::size_t progress_queued_ = 0; // progress items in queue_
+    bool begin_busy_ = false;         // the last write() found the database locked (db_mutex_)
     std::size_t pending_appends_ = 0, pending_bytes_ = 0;
     std::size_t backlog_ = 0, backlog_bytes_ = 0;
     std::deque<seq_ranges::range> gaps_; // unprocessed sequences left by an earlier run (db_mutex_)
@@ -1233,7 +1367,6 @@ private:
     std::atomic<std::uint64_t> size_{0};
     std::atomic<std::uint64_t> failures_{0};
     std::atomic<std::uint64_t> transactions_{0}, appends_{0}, pages_written_{0};
-    std::string last_error_;
     std::thread writer_thread_;
     std::thread checkpointer_;
     enum class writer_state { busy, idle };

@@ -136,8 +136,8 @@ struct sqlite_options
     std::string path;                  ///< The database file.
     durability level = durability::process;
     std::size_t max_batch = 1024;      ///< Most appends per transaction.
-    /// Under load, how long the writer waits for more appends before it commits (at most;
-    /// it stops waiting as soon as they stop coming).
+    /// Under load, how long a commit of appends waits for more (at most; it stops waiting as
+    /// soon as they stop coming), on the writer thread or on an I/O thread (run_commits).
     std::chrono::microseconds linger{500};
     std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
     std::chrono::seconds prune_interval{60}; ///< How often old rows are pruned (0: after every commit).
@@ -156,6 +156,17 @@ struct sqlite_options
         in one call (to post them to an io_context, say: one hand-off per batch instead of one
         per delivery). Unset: they run on the writer thread. */
     std::function<void(std::function<void()>)> run_completions;
+    /** Where appends are committed with durability `process`, whose commit writes the WAL and
+        waits for no disk: a function that runs its argument on an I/O thread (posts it to an
+        io_context, say). Set, the commit of appends runs there, once the I/O threads find no
+        more appends to give it (or after `linger`), and answers them at once: no wake-up of
+        the writer thread, no hand-back of the answers, no thread switch on a shared core. The
+        writer thread still commits progress, prunes, and takes over whenever the database is
+        held (a progress commit, a prune, a checkpoint that rewinds the WAL) or progress is
+        queued, and from sync() on. Unset, or with `power` (an fsync per commit does not belong
+        on an I/O thread): the writer thread commits everything. The function must not run its
+        argument after the store is destroyed. */
+    std::function<void(std::function<void()>)> run_commits;
 };
 
 /** Opens (creating if absent) the SQLite store at o.path, locked against other processes.
