@@ -466,14 +466,7 @@ public:
                 pending_bytes_ += bytes;
                 queue_.emplace_back(append_item{std::move(e), std::move(done), now, rid});
                 if(commits_inline())
-                {
-                    if(!flush_posted_)
-                    {
-                        flush_posted_ = true;
-                        post_flush = true;
-                        flush_started_ = std::chrono::steady_clock::now();
-                    }
-                }
+                    post_flush = arm_flush();
                 else
                     wake = writer_needs_wake();
             }
@@ -485,7 +478,7 @@ public:
         if(wake)
             cv_.notify_one();
         if(post_flush)
-            o_.run_commits([this] { flush_inline(); });
+            post_flush_inline();
     }
 
     // With inline commits (sqlite_options::run_commits), on an I/O thread. While appends keep
@@ -527,7 +520,7 @@ public:
             }
         }
         if(again)
-            return o_.run_commits([this] { flush_inline(); });
+            return post_flush_inline();
         std::string why;
         bool ok = false;
         bool handed_over = false;
@@ -549,8 +542,7 @@ public:
         {
             {
                 std::lock_guard lock(mutex_);
-                for(auto it = batch.rbegin(); it != batch.rend(); ++it)
-                    queue_.emplace_front(std::move(*it));
+                requeue(batch);
                 --inline_writing_;
             }
             cv_.notify_one();
@@ -563,19 +555,31 @@ public:
             std::lock_guard lock(mutex_);
             --inline_writing_;
             // What came beyond max_batch.
-            if(commits_inline() && !queue_.empty() && !flush_posted_ && progress_queued_ == 0)
-            {
-                flush_posted_ = more = true;
-                flush_started_ = std::chrono::steady_clock::now();
-            }
+            more = commits_inline() && !queue_.empty() && progress_queued_ == 0 && arm_flush();
         }
         idle_cv_.notify_all();
         if(more)
-            o_.run_commits([this] { flush_inline(); });
+            post_flush_inline();
     }
 
     // Under mutex_.
     bool commits_inline() const noexcept { return inline_commits_ && !handover_ && !stopping_; }
+
+    // Under mutex_: whether the caller is to post a flush_inline() for what is queued (none is
+    // on its way yet); the batch's linger starts now.
+    bool arm_flush()
+    {
+        if(flush_posted_)
+            return false;
+        flush_posted_ = true;
+        flush_started_ = std::chrono::steady_clock::now();
+        return true;
+    }
+
+    void post_flush_inline()
+    {
+        o_.run_commits([this] { flush_inline(); });
+    }
 
     std::vector<inbox_entry> take(std::size_t max) override
     {
@@ -1192,11 +1196,12 @@ private:
         completions.reset();
         if(!ok)
         {
-            std::vector<progress> retry;
+            std::vector<item> retry;
             for(auto& it : batch)
-                if(auto* p = std::get_if<progress>(&it))
-                    retry.push_back(std::move(*p));
-            requeue_progress(retry);
+                if(it.index() == 1)
+                    retry.push_back(std::move(it));
+            std::lock_guard lock(mutex_);
+            requeue(retry);
         }
         return appends;
     }
@@ -1316,14 +1321,16 @@ private:
         }
     }
 
-    // Failed progress commits are retried first, in their order: the processing state must
-    // reach the disk, and a later snapshot of a fleet must not be overwritten by an earlier one.
-    void requeue_progress(std::vector<progress>& ps)
+    // Under mutex_: items taken from the queue go back to its front, in their order. Failed
+    // progress commits are retried first, in their order: the processing state must reach the
+    // disk, and a later snapshot of a fleet must not be overwritten by an earlier one.
+    void requeue(std::vector<item>& items)
     {
-        std::lock_guard lock(mutex_);
-        for(auto it = ps.rbegin(); it != ps.rend(); ++it)
+        for(auto it = items.rbegin(); it != items.rend(); ++it)
+        {
+            progress_queued_ += it->index() == 1;
             queue_.emplace_front(std::move(*it));
-        progress_queued_ += ps.size();
+        }
     }
 
     sqlite_options o_;

@@ -401,81 +401,9 @@ BOOST_AUTO_TEST_CASE(sqlite_rewinds_the_wal_under_sustained_writes)
     BOOST_TEST_MESSAGE("largest WAL seen: " << largest << " bytes");
 }
 
-BOOST_AUTO_TEST_CASE(sqlite_hands_over_a_transactions_completions_in_one_call_and_counts_its_writes)
-{
-    auto const dir = tst::make_temp_dir("store");
-    detail::sqlite_options o;
-    o.path = dir + "/store.db";
-    std::mutex m;
-    std::vector<std::function<void()>> handed; // what the writer handed over, not run yet
-    o.run_completions = [&](std::function<void()> f) {
-        std::lock_guard lock(m);
-        handed.push_back(std::move(f));
-    };
-    auto s = open_recovered(o);
-    BOOST_TEST(s->stats().transactions == 0u);
-
-    std::atomic<int> kept{0};
-    std::atomic<std::thread::id> ran_on{};
-    int const n = 50;
-    for(int i = 0; i < n; ++i)
-        s->append(entry("c" + std::to_string(i)), t0, [&](append_status st, std::uint64_t seq, error_code) {
-            if(st == append_status::kept && seq != 0)
-                kept.fetch_add(1);
-            ran_on = std::this_thread::get_id();
-        });
-    s->sync();
-    // Written, but no handler has run: they wait in what was handed over.
-    BOOST_TEST(kept.load() == 0);
-    std::vector<std::function<void()>> calls;
-    {
-        std::lock_guard lock(m);
-        calls.swap(handed);
-    }
-    auto const st = s->stats();
-    BOOST_TEST(st.appends == static_cast<std::uint64_t>(n));
-    BOOST_TEST(st.transactions >= 1u);
-    BOOST_TEST(st.transactions <= static_cast<std::uint64_t>(n));
-    BOOST_TEST(st.pages_written >= st.transactions); // every commit writes at least a page
-    BOOST_TEST(st.failures == 0u);
-    // One hand-over per transaction that kept deliveries, each running all of its handlers.
-    BOOST_TEST(calls.size() == st.transactions);
-    for(auto& f : calls)
-        f();
-    BOOST_TEST(kept.load() == n);
-    BOOST_TEST((ran_on.load() == std::this_thread::get_id()));
-}
-// Under load the writer lingers for a bigger batch, but only while appends keep coming: a
-// writer that waited on a timer would hold this last append for the whole hour.
-BOOST_AUTO_TEST_CASE(sqlite_lingering_writer_commits_as_soon_as_appends_stop_coming)
-{
-    auto const dir = tst::make_temp_dir("store");
-    detail::sqlite_options o;
-    o.path = dir + "/store.db";
-    o.linger = std::chrono::hours(1);
-    auto s = open_recovered(o);
-
-    // Five appends queued while the writer completes the first (its handlers run on the
-    // writer thread) go in one batch: the writer is now under load.
-    std::atomic<int> kept{0};
-    auto count = [&](append_status st, std::uint64_t, error_code) { kept += st == append_status::kept; };
-    s->append(entry("first"), t0, [&](append_status st, std::uint64_t seq, error_code e) {
-        count(st, seq, e);
-        for(int i = 0; i < 5; ++i)
-            s->append(entry("more-" + std::to_string(i)), t0, count);
-    });
-    for(int i = 0; i < 500 && kept < 6; ++i)
-        std::this_thread::sleep_for(10ms);
-    BOOST_REQUIRE_EQUAL(kept.load(), 6);
-    BOOST_TEST(s->stats().transactions == 2u);
-
-    // One more, and nothing after it: committed without waiting for a batch of ten.
-    BOOST_TEST((append(*s, entry("last")).first == append_status::kept));
-    BOOST_TEST(s->stats().transactions == 3u);
-}
-
-// What sqlite_options::run_commits posts, run by hand: the test thread plays the I/O thread.
-struct posted_commits
+// What a store hands over through sqlite_options::run_commits or run_completions, run by
+// hand: the test thread plays the I/O thread.
+struct posted_jobs
 {
     std::mutex m;
     std::vector<std::function<void()>> fns;
@@ -505,8 +433,72 @@ struct posted_commits
     }
 };
 
+BOOST_AUTO_TEST_CASE(sqlite_hands_over_a_transactions_completions_in_one_call_and_counts_its_writes)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    posted_jobs handed; // what the writer handed over, not run yet
+    o.run_completions = handed.hook();
+    auto s = open_recovered(o);
+    BOOST_TEST(s->stats().transactions == 0u);
+
+    std::atomic<int> kept{0};
+    std::atomic<std::thread::id> ran_on{};
+    int const n = 50;
+    for(int i = 0; i < n; ++i)
+        s->append(entry("c" + std::to_string(i)), t0, [&](append_status st, std::uint64_t seq, error_code) {
+            if(st == append_status::kept && seq != 0)
+                kept.fetch_add(1);
+            ran_on = std::this_thread::get_id();
+        });
+    s->sync();
+    // Written, but no handler has run: they wait in what was handed over.
+    BOOST_TEST(kept.load() == 0);
+    auto const st = s->stats();
+    BOOST_TEST(st.appends == static_cast<std::uint64_t>(n));
+    BOOST_TEST(st.transactions >= 1u);
+    BOOST_TEST(st.transactions <= static_cast<std::uint64_t>(n));
+    BOOST_TEST(st.pages_written >= st.transactions); // every commit writes at least a page
+    BOOST_TEST(st.failures == 0u);
+    // One hand-over per transaction that kept deliveries, each running all of its handlers.
+    BOOST_TEST(handed.size() == st.transactions);
+    handed.run();
+    BOOST_TEST(kept.load() == n);
+    BOOST_TEST((ran_on.load() == std::this_thread::get_id()));
+}
+
+// Under load the writer lingers for a bigger batch, but only while appends keep coming: a
+// writer that waited on a timer would hold this last append for the whole hour.
+BOOST_AUTO_TEST_CASE(sqlite_lingering_writer_commits_as_soon_as_appends_stop_coming)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    o.linger = std::chrono::hours(1);
+    auto s = open_recovered(o);
+
+    // Five appends queued while the writer completes the first (its handlers run on the
+    // writer thread) go in one batch: the writer is now under load.
+    std::atomic<int> kept{0};
+    auto count = [&](append_status st, std::uint64_t, error_code) { kept += st == append_status::kept; };
+    s->append(entry("first"), t0, [&](append_status st, std::uint64_t seq, error_code e) {
+        count(st, seq, e);
+        for(int i = 0; i < 5; ++i)
+            s->append(entry("more-" + std::to_string(i)), t0, count);
+    });
+    for(int i = 0; i < 500 && kept < 6; ++i)
+        std::this_thread::sleep_for(10ms);
+    BOOST_REQUIRE_EQUAL(kept.load(), 6);
+    BOOST_TEST(s->stats().transactions == 2u);
+
+    // One more, and nothing after it: committed without waiting for a batch of ten.
+    BOOST_TEST((append(*s, entry("last")).first == append_status::kept));
+    BOOST_TEST(s->stats().transactions == 3u);
+}
+
 // Options of a store in dir whose commits of appends go to posted.
-detail::sqlite_options committing_to(posted_commits& posted, std::string const& dir)
+detail::sqlite_options committing_to(posted_jobs& posted, std::string const& dir)
 {
     detail::sqlite_options o;
     o.path = dir + "/store.db";
@@ -519,7 +511,7 @@ detail::sqlite_options committing_to(posted_commits& posted, std::string const& 
 // new; their answers are given right there, not handed back from the writer thread.
 BOOST_AUTO_TEST_CASE(sqlite_commits_appends_on_the_io_thread_once_a_look_finds_no_new_ones)
 {
-    posted_commits posted, handed;
+    posted_jobs posted, handed;
     auto o = committing_to(posted, tst::make_temp_dir("store"));
     o.linger = std::chrono::hours(1);
     o.run_completions = handed.hook();
@@ -567,7 +559,7 @@ BOOST_AUTO_TEST_CASE(sqlite_commits_appends_on_the_io_thread_once_a_look_finds_n
 // only later, from another thread: an I/O thread that waited would commit and answer itself.
 BOOST_AUTO_TEST_CASE(sqlite_inline_commit_hands_a_locked_database_to_the_writer_instead_of_waiting)
 {
-    posted_commits posted;
+    posted_jobs posted;
     auto o = committing_to(posted, tst::make_temp_dir("store"));
     auto s = open_recovered(o);
 
@@ -601,7 +593,7 @@ BOOST_AUTO_TEST_CASE(sqlite_inline_commit_hands_a_locked_database_to_the_writer_
 // for their job is committed by the writer thread, and so is every append after it.
 BOOST_AUTO_TEST_CASE(sqlite_sync_commits_appends_whose_io_thread_job_never_runs)
 {
-    posted_commits posted;
+    posted_jobs posted;
     auto o = committing_to(posted, tst::make_temp_dir("store"));
     auto s = open_recovered(o);
 
@@ -623,7 +615,7 @@ BOOST_AUTO_TEST_CASE(sqlite_sync_commits_appends_whose_io_thread_job_never_runs)
 // With durability power, each commit waits for fsync: that never happens on an I/O thread.
 BOOST_AUTO_TEST_CASE(sqlite_power_durability_commits_on_the_writer_thread_only)
 {
-    posted_commits posted;
+    posted_jobs posted;
     auto o = committing_to(posted, tst::make_temp_dir("store"));
     o.level = durability::power;
     auto s = open_recovered(o);
