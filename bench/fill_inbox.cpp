@@ -4,7 +4,8 @@
 // the recovery benchmark (bench/run.sh recovery).
 //
 // Usage: bench_fill_inbox DB_FILE N
-#include "detail/store.hpp"
+#include "store/memory.hpp"
+#include "store/sqlite_store.hpp"
 #include "sim.hpp"
 
 #include <catena/webhooks/gzip.hpp>

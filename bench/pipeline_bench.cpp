@@ -5,7 +5,7 @@
 // Each iteration pushes one kept delivery (a vehicle_location.added envelope of two records,
 // ~1.3 KiB, spread over 100 fleets) through the pipeline and releases what is due, so the
 // reorder buffer holds a steady window of events as it would in a running receiver.
-#include "detail/pipeline.hpp"
+#include "processing/pipeline.hpp"
 
 #include "sim.hpp"
 

@@ -12,7 +12,7 @@
 // Invariants: no crash; each event's idempotency key is released at most once; a late event
 // causes no transition; a fleet's stage transitions chain (each `from` is the previous `to`,
 // across merges); the buffer honours its bounds and is empty after a flush.
-#include "detail/pipeline.hpp"
+#include "processing/pipeline.hpp"
 
 #include <boost/json/serialize.hpp>
 

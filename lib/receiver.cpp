@@ -5,12 +5,12 @@
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/verifier.hpp>
 
-#include "detail/dispatcher.hpp"
-#include "detail/inbox.hpp"
-#include "detail/lifecycle.hpp"
+#include "delivery/dispatcher.hpp"
 #include "detail/metrics.hpp"
-#include "detail/pipeline.hpp"
-#include "detail/store.hpp"
+#include "processing/pipeline.hpp"
+#include "store/memory.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -76,7 +76,9 @@ namespace {
 detail::pipeline_options pipeline_options_of(receiver_options const& o)
 {
     detail::pipeline_options p;
-    p.processing = o.processing;
+    auto const& q = o.processing;
+    p.processing = {q.reorder_window,     q.reorder_max_events,    q.reorder_max_bytes,     q.dedup_retention,
+                    q.dedup_max_identities, q.max_history_per_fleet, q.max_tracked_operations};
     p.envelope = o.limits.envelope;
     p.identity_clock_margin = o.window.max_future + std::chrono::seconds(10);
     return p;
@@ -481,7 +483,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
         if(!store)
             return;
         for(auto& [k, snap] : pending_snapshots)
-            pending.fleets.emplace_back(k, detail::lifecycle::serialize(snap));
+            pending.fleets.push_back(std::move(snap));
         pending_snapshots.clear();
         if(pending.empty())
             return;
@@ -685,7 +687,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
     }
 
     // What a dead-lettered call was about, as JSON (values escaped by Boost.JSON).
-    static std::string describe_transition(transition const& t) { return detail::transition_to_json(t); }
+    static std::string describe_transition(transition const& t) { return detail::codec::encode(t); }
 
     static std::string describe_merge(fleet_merge const& m)
     {
@@ -769,7 +771,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             return error::store_failure;
         }
         detail::sqlite_options so;
-        so.path = (std::filesystem::path(opts.store.data_dir) / "catena-webhooks.db").string();
+        so.path = detail::database_path(opts.store.data_dir);
         so.level = opts.store.level;
         so.processed_retention = opts.store.processed_retention;
         so.identity_retention = opts.processing.dedup_retention;
@@ -797,7 +799,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::pi
             start_detail = "cannot read the store in " + opts.store.data_dir;
             return rec;
         }
-        pipe.restore(r.fleets, r.transitions, r.identities);
+        pipe.restore(std::move(r.fleets), r.transitions, r.identities);
         // Identities committed by earlier runs are on disk, seen before now; memory holds
         // those seen from here on.
         pipe.recall_with([st = s.get()](detail::identity_key const& k) { return st->recall(k); },

@@ -3,7 +3,6 @@
 #ifndef CATENA_WEBHOOKS_DETAIL_DEDUPER_HPP
 #define CATENA_WEBHOOKS_DETAIL_DEDUPER_HPP
 
-#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
 #include <chrono>
@@ -24,7 +23,7 @@ struct identity_digest
     friend bool operator==(identity_digest, identity_digest) = default;
 };
 
-CATENA_WEBHOOKS_DECL identity_digest digest_of(std::string_view identity) noexcept;
+identity_digest digest_of(std::string_view identity) noexcept;
 
 /** An event identity as a store keeps it: its digest and the time the identity itself
     carries (the envelope id's UUID v7 time, or the record's occurred_at), in milliseconds
@@ -44,7 +43,7 @@ struct identity_key
     to `max_digests`; when full, the oldest digest is forgotten before its time, counted in
     evicted_early(), and complete_since() moves past it.
 */
-class CATENA_WEBHOOKS_DECL deduper
+class deduper
 {
 public:
     deduper(std::chrono::seconds retention, std::size_t max_digests);

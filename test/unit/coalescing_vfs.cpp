@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/coalescing_vfs.cpp - WAL writes gathered per transaction, never behind a commit.
-#include "detail/coalescing_vfs.hpp"
+#include "store/coalescing_vfs.hpp"
 
 #include "tls_material.hpp"
 

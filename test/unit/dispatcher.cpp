@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/dispatcher.cpp - per-fleet order, isolation of failures, retries and dead letters.
-#include "detail/dispatcher.hpp"
+#include "delivery/dispatcher.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/pipeline.cpp - dedup, ordering, operations and subscriptions through the whole
 // pipeline, and the property that shuffling and duplicating deliveries changes nothing.
-#include "detail/pipeline.hpp"
+#include "processing/pipeline.hpp"
 
 #include "sim.hpp"
 

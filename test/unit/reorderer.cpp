@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/reorderer.cpp - the hold window, the watermark, the bounds and flushing.
-#include "detail/reorderer.hpp"
+#include "processing/reorderer.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/store.cpp - the store contract, run against every backend (memory, SQLite).
-#include "detail/store.hpp"
+#include "store/memory.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <catena/webhooks/gzip.hpp>
 
@@ -215,7 +216,10 @@ BOOST_AUTO_TEST_CASE(durable_backends_give_back_state_and_unprocessed_entries_af
         p.processed.push_back(a.second);
         p.identities.emplace_back(detail::identity_key{detail::digest_of("e/1"), 1'764'000'000'123}, t0);
         p.identities.emplace_back(detail::identity_key{detail::digest_of("e/2"), 0}, t0);
-        p.fleets.emplace_back("fleet-1", R"({"key":"fleet-1","stage":"connected"})");
+        detail::fleet_capture f;
+        f.state.key = "fleet-1";
+        f.state.stage = stage::connected;
+        p.fleets.push_back(f);
         transition t;
         t.fleet_key = "fleet-1";
         t.what = dimension::stage;
@@ -233,7 +237,8 @@ BOOST_AUTO_TEST_CASE(durable_backends_give_back_state_and_unprocessed_entries_af
         BOOST_REQUIRE(!again->recover(r, t0 + 1s));
         BOOST_TEST(r.unprocessed == 1u);
         BOOST_REQUIRE(r.fleets.size() == 1u);
-        BOOST_TEST(r.fleets[0].find("connected") != std::string::npos);
+        BOOST_TEST(r.fleets[0].state.key == "fleet-1");
+        BOOST_TEST((r.fleets[0].state.stage == stage::connected));
         BOOST_REQUIRE(r.transitions.size() == 1u);
         BOOST_TEST(r.transitions[0].to == "connected");
         BOOST_TEST(r.transitions[0].idempotency_key == "k#stage");

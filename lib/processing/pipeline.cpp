@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/pipeline.cpp - decode, dedup, reorder, lifecycle; resource operations and subscription health.
-#include "detail/pipeline.hpp"
+// lib/processing/pipeline.cpp - decode, dedup, reorder, lifecycle; resource operations and subscription health.
+#include "processing/pipeline.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -116,11 +116,11 @@ pipeline::pipeline(pipeline_options opts, pipeline_sink& sink)
 {
 }
 
-void pipeline::restore(std::vector<std::string> const& fleets, std::vector<transition> const& history,
+void pipeline::restore(std::vector<fleet_capture> fleets, std::vector<transition> const& history,
                        std::vector<std::pair<identity_digest, timestamp>> const& identities)
 {
-    for(auto const& f : fleets)
-        lifecycle_.restore(f);
+    for(auto& f : fleets)
+        lifecycle_.restore(std::move(f));
     lifecycle_.restore_history(history);
     for(auto const& [d, t] : identities)
         dedup_.insert(d, t);

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/store.hpp - where kept deliveries and processing state live: the contract of every backend.
-#ifndef CATENA_WEBHOOKS_DETAIL_STORE_HPP
-#define CATENA_WEBHOOKS_DETAIL_STORE_HPP
+// lib/store/store.hpp - where kept deliveries and processing state live: the contract of every backend.
+#ifndef CATENA_WEBHOOKS_STORE_STORE_HPP
+#define CATENA_WEBHOOKS_STORE_STORE_HPP
 
 #include <catena/webhooks/event.hpp>
-#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/lifecycle.hpp>
-#include <catena/webhooks/receiver_options.hpp>
 
 #include "detail/deduper.hpp"
-#include "detail/inbox.hpp"
+#include "state/codec.hpp"
+#include "store/inbox_entry.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -26,7 +25,7 @@ struct progress
     std::vector<std::uint64_t> processed;               ///< Inbox sequences whose events all reached their callbacks.
     std::size_t processed_bytes = 0;                    ///< Their inbox_entry::bytes(), summed.
     std::vector<std::pair<identity_key, timestamp>> identities; ///< Event identities of those deliveries, and when seen.
-    std::vector<std::pair<std::string, std::string>> fleets;       ///< Fleet key → snapshot (upsert).
+    std::vector<fleet_capture> fleets;                  ///< Fleet snapshots (upsert by state.key).
     std::vector<std::string> removed_fleets;            ///< Keys merged into another fleet.
     std::vector<transition> transitions;                ///< Appended to the history.
     std::vector<dead_letter> dead_letters;
@@ -41,7 +40,7 @@ struct progress
 /** What a store holds after a restart. */
 struct recovered_state
 {
-    std::vector<std::string> fleets;                    ///< Snapshots.
+    std::vector<fleet_capture> fleets;                  ///< Snapshots.
     std::vector<transition> transitions;                ///< The newest of each fleet, oldest first.
     /// Identities to hold in memory (a store that cannot recall() them gives the recent ones).
     std::vector<std::pair<identity_digest, timestamp>> identities;
@@ -73,7 +72,7 @@ enum class append_status
     @par Thread safety
     append() from any thread. take(), commit() and the queries from the processing thread.
 */
-class CATENA_WEBHOOKS_DECL store
+class store
 {
 public:
     using append_handler = std::function<void(append_status, std::uint64_t sequence, error_code)>;
@@ -117,7 +116,7 @@ public:
     virtual void sync() = 0;
 };
 
-/** Bounds and durability of a store. */
+/** Bounds of a store's backlog and of its memory of requests. */
 struct store_limits
 {
     std::size_t max_backlog_entries = 100'000;
@@ -128,52 +127,32 @@ struct store_limits
     std::size_t max_request_ids = 131'072;
 };
 
-/// The in-memory store: nothing survives the process.
-CATENA_WEBHOOKS_DECL std::unique_ptr<store> make_memory_store(store_limits limits);
-
-struct sqlite_options
+/** The X-Request-IDs of the requests a store kept recently, so that a replayed copy of one
+    request is not kept twice. Both backends use it; the caller serializes access. */
+class request_ids
 {
-    std::string path;                  ///< The database file.
-    durability level = durability::process;
-    std::size_t max_batch = 1024;      ///< Most appends per transaction.
-    /// Under load, how long a commit of appends waits for more (at most; it stops waiting as
-    /// soon as they stop coming), on the writer thread or on an I/O thread (run_commits).
-    std::chrono::microseconds linger{500};
-    std::chrono::seconds processed_retention{std::chrono::hours(24)}; ///< Processed rows kept this long.
-    std::chrono::seconds prune_interval{60}; ///< How often old rows are pruned (0: after every commit).
-    std::chrono::seconds identity_retention{std::chrono::hours(24 * 15)};
-    /// Identities read back by recover() from a store written before identities were indexed.
-    std::size_t max_identities_loaded = 1'000'000;
-    std::size_t history_per_fleet = 256;
-    /// WAL frames (pages) past which a checkpoint holds the writer back so that the WAL is
-    /// rewound: the bound on the WAL's size (8 MiB of 4 KiB pages) under sustained load. The
-    /// time the writer is held grows with the WAL (measured: 7 ms at 2048 frames, 27 ms at
-    /// 16384, 100 ms at 65536), so a small bound rewound often costs the least latency.
-    std::uint32_t wal_restart_frames = 2048;
-    /// Test hook: refuse to grow the file beyond this many pages (0: no limit), as a full disk would.
-    std::uint64_t max_page_count = 0;
-    /** Where append handlers run. The writer hands over all the completions of one transaction
-        in one call (to post them to an io_context, say: one hand-off per batch instead of one
-        per delivery). Unset: they run on the writer thread. */
-    std::function<void(std::function<void()>)> run_completions;
-    /** Where appends are committed with durability `process`, whose commit writes the WAL and
-        waits for no disk: a function that runs its argument on an I/O thread (posts it to an
-        io_context, say). Set, the commit of appends runs there, once the I/O threads find no
-        more appends to give it (or after `linger`), and answers them at once: no wake-up of
-        the writer thread, no hand-back of the answers, no thread switch on a shared core. The
-        writer thread still commits progress, prunes, and takes over whenever the database is
-        held (a progress commit, a prune, a checkpoint that rewinds the WAL) or progress is
-        queued, and from sync() on. Unset, or with `power` (an fsync per commit does not belong
-        on an I/O thread): the writer thread commits everything. The function must not run its
-        argument after the store is destroyed. */
-    std::function<void(std::function<void()>)> run_commits;
-};
+public:
+    explicit request_ids(store_limits const& l) : seen_(l.request_id_memory, l.max_request_ids) {}
 
-/** Opens (creating if absent) the SQLite store at o.path, locked against other processes.
-    @param why set to a one-line explanation on failure.
-*/
-CATENA_WEBHOOKS_DECL std::unique_ptr<store> make_sqlite_store(sqlite_options const& o, store_limits limits,
-                                                              error_code& ec, std::string& why);
+    /// The digest under which `request_id` is remembered (none for an empty id).
+    static identity_digest key(std::string_view request_id) noexcept
+    {
+        return request_id.empty() ? identity_digest{} : digest_of(request_id);
+    }
+    /// Whether a request with this id was kept within the memory.
+    bool kept(std::string_view request_id, identity_digest k, timestamp now)
+    {
+        return !request_id.empty() && seen_.contains(k, now);
+    }
+    void remember(std::string_view request_id, identity_digest k, timestamp now)
+    {
+        if(!request_id.empty())
+            seen_.insert(k, now);
+    }
+
+private:
+    deduper seen_;
+};
 
 } // namespace catena::webhooks::detail
 

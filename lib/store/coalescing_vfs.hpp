@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/coalescing_vfs.hpp - a SQLite VFS that writes a WAL transaction with one system call.
-#ifndef CATENA_WEBHOOKS_DETAIL_COALESCING_VFS_HPP
-#define CATENA_WEBHOOKS_DETAIL_COALESCING_VFS_HPP
+// lib/store/coalescing_vfs.hpp - a SQLite VFS that writes a WAL transaction with one system call.
+#ifndef CATENA_WEBHOOKS_STORE_COALESCING_VFS_HPP
+#define CATENA_WEBHOOKS_STORE_COALESCING_VFS_HPP
 
-#include <catena/webhooks/export.hpp>
 
 #include <cstdint>
 
@@ -25,7 +24,7 @@ namespace catena::webhooks::detail {
 
     Null if the VFS could not be registered (the default VFS is used then).
 */
-CATENA_WEBHOOKS_DECL char const* coalescing_vfs();
+char const* coalescing_vfs();
 
 /// Writes received from SQLite for WAL files, and writes issued for them (process-wide).
 struct coalescing_counts
@@ -33,7 +32,7 @@ struct coalescing_counts
     std::uint64_t received = 0;
     std::uint64_t issued = 0;
 };
-CATENA_WEBHOOKS_DECL coalescing_counts coalescing_vfs_counts() noexcept;
+coalescing_counts coalescing_vfs_counts() noexcept;
 
 } // namespace catena::webhooks::detail
 

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/lifecycle.hpp - correlation of events to fleets and the per-fleet state machine.
-#ifndef CATENA_WEBHOOKS_DETAIL_LIFECYCLE_HPP
-#define CATENA_WEBHOOKS_DETAIL_LIFECYCLE_HPP
+// lib/processing/lifecycle.hpp - correlation of events to fleets and the per-fleet state machine.
+#ifndef CATENA_WEBHOOKS_PROCESSING_LIFECYCLE_HPP
+#define CATENA_WEBHOOKS_PROCESSING_LIFECYCLE_HPP
 
 #include <catena/webhooks/event.hpp>
-#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 
-#include "detail/reorderer.hpp"
+#include "state/codec.hpp"
 
 #include <cstddef>
 #include <deque>
@@ -29,14 +28,6 @@ struct lifecycle_output
     std::string impossible;
 };
 
-/** A fleet's state as of one moment, copied cheaply; lifecycle::serialize makes the
-    store's JSON document of it later (only the last of several captures needs it). */
-struct fleet_capture
-{
-    fleet_state state;
-    std::vector<std::pair<std::string, order_key>> streams; ///< Last released key per stream.
-};
-
 /** Links every event to its fleet and keeps each fleet's stage and health.
 
     Events must be applied in release order (see reorderer). Correlation: invitation ids,
@@ -49,7 +40,7 @@ struct fleet_capture
     @par Thread safety
     apply() from one thread at a time; queries from any thread.
 */
-class CATENA_WEBHOOKS_DECL lifecycle
+class lifecycle
 {
 public:
     explicit lifecycle(std::size_t max_history_per_fleet = 256) : max_history_(max_history_per_fleet) {}
@@ -66,12 +57,10 @@ public:
     std::vector<transition> history(std::string_view key) const;
     std::size_t fleet_count() const;
 
-    /// The fleet under `key` as it is now, to be serialized later.
+    /// The fleet under `key` as it is now (the store encodes it when it writes).
     std::optional<fleet_capture> capture(std::string const& key) const;
-    /// The capture as a JSON document for the store.
-    static std::string serialize(fleet_capture const& c);
-    /// Adds a fleet from a serialize() document and links its ids; false if it is not one.
-    bool restore(std::string_view snapshot);
+    /// Adds a fleet a store kept and links its ids.
+    void restore(fleet_capture c);
     /// Appends stored transitions to their fleets' histories.
     void restore_history(std::vector<transition> const& ts);
 
@@ -93,10 +82,6 @@ private:
     std::unordered_map<std::string, fleet_record> fleets_;
     std::unordered_map<std::string, std::string> aliases_; // "fleet:", "ref:", "invitation:", "connection:" → key
 };
-
-/// A transition as a JSON document, and back (state names re-pointed to static storage).
-CATENA_WEBHOOKS_DECL std::string transition_to_json(transition const& t);
-CATENA_WEBHOOKS_DECL std::optional<transition> transition_from_json(std::string_view doc);
 
 } // namespace catena::webhooks::detail
 

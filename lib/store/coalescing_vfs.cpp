@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/coalescing_vfs.cpp - a SQLite VFS that writes a WAL transaction with one system call.
-#include "detail/coalescing_vfs.hpp"
+// lib/store/coalescing_vfs.cpp - a SQLite VFS that writes a WAL transaction with one system call.
+#include "store/coalescing_vfs.hpp"
 
 #include <sqlite3.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/dispatcher.cpp - ordered, isolated, retried callbacks.
-#include "detail/dispatcher.hpp"
+// lib/delivery/dispatcher.cpp - ordered, isolated, retried callbacks.
+#include "delivery/dispatcher.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/reorderer.hpp - holds events for a bounded window and releases them in occurrence order.
-#ifndef CATENA_WEBHOOKS_DETAIL_REORDERER_HPP
-#define CATENA_WEBHOOKS_DETAIL_REORDERER_HPP
+// lib/processing/reorderer.hpp - holds events for a bounded window and releases them in occurrence order.
+#ifndef CATENA_WEBHOOKS_PROCESSING_REORDERER_HPP
+#define CATENA_WEBHOOKS_PROCESSING_REORDERER_HPP
 
 #include <catena/webhooks/timestamp.hpp>
+
+#include "state/order_key.hpp"
 
 #include <chrono>
 #include <compare>
@@ -17,22 +19,6 @@
 #include <utility>
 
 namespace catena::webhooks::detail {
-
-/** The release order of an event: occurrence time, then the envelope id (UUID v7, time
-    ordered), then the record's place in its delivery, then its id. Never arrival order, so
-    the order is the same however the deliveries were shuffled on the way.
-*/
-struct order_key
-{
-    timestamp time{};
-    std::string envelope_id;
-    std::uint32_t record_index = 0;
-    std::string record_id;
-    std::uint64_t sequence = 0; ///< Last resort: two identical keys from distinct deliveries.
-
-    friend auto operator<=>(order_key const&, order_key const&) = default;
-    friend bool operator==(order_key const&, order_key const&) = default;
-};
 
 /** Holds values for `window` after their arrival and releases them in key order.
 

@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/pipeline.hpp - decode, dedup, reorder and lifecycle: kept deliveries in, ordered outputs out (sans-I/O).
-#ifndef CATENA_WEBHOOKS_DETAIL_PIPELINE_HPP
-#define CATENA_WEBHOOKS_DETAIL_PIPELINE_HPP
+// lib/processing/pipeline.hpp - decode, dedup, reorder and lifecycle: kept deliveries in, ordered outputs out (sans-I/O).
+#ifndef CATENA_WEBHOOKS_PROCESSING_PIPELINE_HPP
+#define CATENA_WEBHOOKS_PROCESSING_PIPELINE_HPP
 
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/event.hpp>
-#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
-#include <catena/webhooks/receiver_options.hpp>
 
 #include "detail/deduper.hpp"
-#include "detail/inbox.hpp"
-#include "detail/lifecycle.hpp"
-#include "detail/reorderer.hpp"
+#include "processing/lifecycle.hpp"
+#include "processing/reorderer.hpp"
+#include "store/inbox_entry.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -28,11 +26,23 @@
 
 namespace catena::webhooks::detail {
 
+/** The bounds of processing_options that the pipeline reads (the callback settings are the
+    dispatcher's, and with their executor would bring Asio into a layer that does no I/O).
+    The receiver sets every field from its processing_options; the defaults are the same. */
+struct processing_bounds
+{
+    std::chrono::milliseconds reorder_window{2000};
+    std::size_t reorder_max_events = 100'000;
+    std::size_t reorder_max_bytes = 256u << 20;
+    std::chrono::seconds dedup_retention{std::chrono::hours(24 * 15)};
+    std::size_t dedup_max_identities = 1'000'000;
+    std::size_t max_history_per_fleet = 256;
+    std::size_t max_tracked_operations = 100'000;
+};
+
 struct pipeline_options
 {
-    /// The receiver's processing options (the pipeline reads the reorder, dedup, history
-    /// and operation bounds; the callback settings are the dispatcher's).
-    processing_options processing{};
+    processing_bounds processing{};
     envelope_limits envelope{};
     /// How long before the time an envelope id carries it may first have been seen: the
     /// accepted clock skew of the signature timestamp (Catena ahead of us), plus a margin.
@@ -97,14 +107,14 @@ struct pipeline_stats
     @par Thread safety
     One thread at a time; fleets() may be queried from any thread.
 */
-class CATENA_WEBHOOKS_DECL pipeline
+class pipeline
 {
 public:
     pipeline(pipeline_options opts, pipeline_sink& sink);
 
     push_result push(inbox_entry const& e, timestamp now);
     /// Takes back what a store kept from an earlier run (before any push).
-    void restore(std::vector<std::string> const& fleets, std::vector<transition> const& history,
+    void restore(std::vector<fleet_capture> fleets, std::vector<transition> const& history,
                  std::vector<std::pair<identity_digest, timestamp>> const& identities);
     /** Where identities beyond memory are looked up (a durable store): every identity seen
         before `since` that memory does not hold, or holds no more, is asked of `f`. Without

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/dispatcher.hpp - runs callbacks in order per fleet, isolates and retries failures.
-#ifndef CATENA_WEBHOOKS_DETAIL_DISPATCHER_HPP
-#define CATENA_WEBHOOKS_DETAIL_DISPATCHER_HPP
+// lib/delivery/dispatcher.hpp - runs callbacks in order per fleet, isolates and retries failures.
+#ifndef CATENA_WEBHOOKS_DELIVERY_DISPATCHER_HPP
+#define CATENA_WEBHOOKS_DELIVERY_DISPATCHER_HPP
 
 #include <catena/webhooks/event.hpp>
-#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,7 +44,7 @@ struct callback_job
     @par Thread safety
     Every member function is called on the processing strand, except backlog().
 */
-class CATENA_WEBHOOKS_DECL dispatcher : public std::enable_shared_from_this<dispatcher>
+class dispatcher : public std::enable_shared_from_this<dispatcher>
 {
 public:
     struct hooks
@@ -98,7 +97,7 @@ private:
 };
 
 /// Runs `call`, turning an exception into its message.
-CATENA_WEBHOOKS_DECL std::optional<std::string> invoke_callback(std::function<void()> const& call) noexcept;
+std::optional<std::string> invoke_callback(std::function<void()> const& call) noexcept;
 
 } // namespace catena::webhooks::detail
 

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/dead_letters.cpp - the dead letters of a stopped receiver's store, listed and replayed.
+#include <catena/webhooks/dead_letters.hpp>
+
+#include "store/dead_letter_rows.hpp"
+#include "store/schema.hpp"
+
+#include <filesystem>
+#include <limits>
+
+namespace catena::webhooks {
+
+struct dead_letter_box::impl
+{
+    detail::store_lock lock;
+    detail::connection db;
+};
+
+std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir, error_code& ec, std::string& why)
+{
+    auto const path = detail::database_path(data_dir);
+    if(!std::filesystem::exists(path))
+    {
+        ec = error::invalid_options;
+        why = "no store in " + data_dir + " (" + path + " does not exist)";
+        return std::nullopt;
+    }
+    auto p = std::make_unique<impl>();
+    ec = p->lock.acquire(path, why);
+    if(!ec)
+        ec = detail::open_schema(p->db, path, {}, why);
+    if(ec)
+        return std::nullopt;
+    return dead_letter_box(std::move(p));
+}
+
+dead_letter_box::dead_letter_box(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+dead_letter_box::dead_letter_box(dead_letter_box&&) noexcept = default;
+dead_letter_box& dead_letter_box::operator=(dead_letter_box&&) noexcept = default;
+dead_letter_box::~dead_letter_box() = default;
+
+std::vector<stored_dead_letter> dead_letter_box::list(std::size_t max) const
+{
+    return detail::list_dead_letters(impl_->db, max);
+}
+
+std::optional<stored_dead_letter> dead_letter_box::get(std::int64_t id) const
+{
+    auto v = detail::list_dead_letters(impl_->db, 1, id);
+    if(v.empty())
+        return std::nullopt;
+    return std::move(v.front());
+}
+
+error_code dead_letter_box::replay(std::int64_t id, std::string& why)
+{
+    return detail::replay_dead_letter(impl_->db, id, why);
+}
+
+std::size_t dead_letter_box::replay_all(std::string& why)
+{
+    std::size_t n = 0;
+    for(auto const& d : detail::list_dead_letters(impl_->db, std::numeric_limits<std::int64_t>::max()))
+    {
+        std::string w;
+        if(detail::replay_dead_letter(impl_->db, d.id, w))
+        {
+            if(why.empty())
+                why = w;
+            continue;
+        }
+        ++n;
+    }
+    return n;
+}
+
+} // namespace catena::webhooks

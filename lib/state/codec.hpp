@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/state/codec.hpp - a fleet's state and its transitions, and their stored form (JSON documents).
+#ifndef CATENA_WEBHOOKS_STATE_CODEC_HPP
+#define CATENA_WEBHOOKS_STATE_CODEC_HPP
+
+#include <catena/webhooks/lifecycle.hpp>
+
+#include "state/order_key.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace catena::webhooks::detail {
+
+/** A fleet's state as of one moment, copied cheaply by processing and encoded by the store
+    when it writes (only the last of several captures of one fleet is ever encoded). */
+struct fleet_capture
+{
+    fleet_state state;
+    std::vector<std::pair<std::string, order_key>> streams; ///< Last released key per stream.
+};
+
+/** The stored form of processing state: one codec for both of its users, the store that
+    writes and reads the rows and processing that restores from them. */
+namespace codec {
+
+/// A fleet capture as one JSON document.
+std::string encode(fleet_capture const& c);
+/// The capture encode() wrote; std::nullopt if `doc` is not one (no key, not JSON).
+std::optional<fleet_capture> decode_fleet(std::string_view doc);
+
+/// A transition as one JSON document.
+std::string encode(transition const& t);
+/// The transition encode() wrote (state names re-pointed to static storage).
+std::optional<transition> decode_transition(std::string_view doc);
+
+} // namespace codec
+
+} // namespace catena::webhooks::detail
+
+#endif

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/store/dead_letter_rows.hpp - the dead_letters table: written by the store, read and replayed offline.
+#ifndef CATENA_WEBHOOKS_STORE_DEAD_LETTER_ROWS_HPP
+#define CATENA_WEBHOOKS_STORE_DEAD_LETTER_ROWS_HPP
+
+#include <catena/webhooks/dead_letters.hpp>
+#include <catena/webhooks/event.hpp>
+
+#include "store/sqlite.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace catena::webhooks::detail {
+
+/// The statement write_dead_letter() binds.
+extern char const* const dead_letter_insert_sql;
+
+/// Inserts `d` through a prepared dead_letter_insert_sql; false on failure.
+bool write_dead_letter(statement& insert, dead_letter const& d, timestamp now);
+
+/// The newest `max` dead letters, oldest first.
+std::vector<dead_letter> recent_dead_letters(connection& c, std::size_t max);
+
+/// The newest `max` dead letters with their ids, oldest first; only letter `only` when it is not 0.
+std::vector<stored_dead_letter> list_dead_letters(connection& c, std::size_t max, std::int64_t only = 0);
+
+/** Puts the delivery behind dead letter `id` back into the inbox (flagged replay) and
+    removes the letter, in one transaction; `why` says why not. */
+error_code replay_dead_letter(connection& c, std::int64_t id, std::string& why);
+
+} // namespace catena::webhooks::detail
+
+#endif

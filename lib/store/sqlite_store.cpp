@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/store/sqlite_store.cpp - the SQLite store: its SQL, its checkpoints and its pruning.
+#include "store/sqlite_store.hpp"
+
+#include <catena/webhooks/gzip.hpp>
+
+#include "store/dead_letter_rows.hpp"
+#include "store/group_commit.hpp"
+#include "store/schema.hpp"
+#include "store/seq_ranges.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace catena::webhooks::detail {
+
+namespace {
+
+// An identity digest as the 16-byte key the identity tables hold.
+struct digest_blob
+{
+    unsigned char raw[16];
+    explicit digest_blob(identity_digest const& d) noexcept
+    {
+        std::memcpy(raw, &d.hi, 8);
+        std::memcpy(raw + 8, &d.lo, 8);
+    }
+};
+
+bool run(statement& s)
+{
+    int const rc = s.step();
+    s.reset();
+    return rc == SQLITE_DONE;
+}
+
+class sqlite_store final : public store, group_commit::database
+{
+public:
+    sqlite_store(sqlite_options o, store_limits l)
+        : o_(std::move(o)), commits_(commit_options(o_, l), *this, db_mutex_)
+    {
+    }
+
+    ~sqlite_store() override
+    {
+        {
+            std::lock_guard lock(checkpoint_mutex_);
+            stopping_ = true;
+        }
+        checkpoint_cv_.notify_all();
+        if(checkpointer_.joinable())
+            checkpointer_.join();
+        commits_.stop();
+    }
+
+    error_code open(std::string& why)
+    {
+        if(auto ec = lock_.acquire(o_.path, why))
+            return ec;
+        if(auto ec = open_schema(w_, o_.path, {o_.level, o_.wal_restart_frames, o_.max_page_count}, why))
+            return ec;
+        if(auto ec = open_connection(c_, o_.path, SQLITE_OPEN_READWRITE, why))
+            return ec;
+        // A RESTART checkpoint waits for readers of the WAL (lookups on r_, one batch long)
+        // while the writer waits for it: in short sleeps, and not for long, as it is tried
+        // again at the next round.
+        sqlite3_busy_handler(
+            c_.db,
+            [](void*, int n) {
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
+                return n < 2000 ? 1 : 0;
+            },
+            nullptr);
+        // A connection finds the WAL on its first read; until then it checkpoints nothing
+        // (sqlite3_wal_checkpoint_v2 answers SQLITE_OK with -1 frames).
+        c_.pragma("SELECT count(*) FROM sqlite_schema");
+        if(auto ec = open_connection(r_, o_.path, SQLITE_OPEN_READWRITE, why))
+            return ec;
+        r_.exec("PRAGMA busy_timeout=5000");
+        r_.exec("PRAGMA query_only=1");
+        r_.exec("PRAGMA cache_size=-16384");
+        if(!prepare(why))
+            return error::store_failure;
+        return {};
+    }
+
+    //--------------------------------------------------------------------------
+
+    error_code recover(recovered_state& out, timestamp now) override
+    {
+        out = {};
+        {
+            statement s(w_.db, "SELECT snapshot FROM fleets");
+            while(s && s.step() == SQLITE_ROW)
+                if(auto f = codec::decode_fleet(s.text(0)))
+                    out.fleets.push_back(std::move(*f));
+        }
+        {
+            statement s(w_.db, "SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id DESC) "
+                               "AS n FROM transitions) WHERE n <= ? ORDER BY id");
+            if(s)
+            {
+                s.bind(1, static_cast<std::int64_t>(o_.history_per_fleet));
+                while(s.step() == SQLITE_ROW)
+                    if(auto t = codec::decode_transition(s.text(0)))
+                        out.transitions.push_back(std::move(*t));
+            }
+        }
+        {
+            // The next prune bounds every fleet's history, also one an earlier run left long.
+            statement s(w_.db, "SELECT DISTINCT fleet_key FROM transitions");
+            while(s && s.step() == SQLITE_ROW)
+                history_touched_.insert(s.text(0));
+        }
+        {
+            auto const from = first_row_at_or_after(w_, "identities", "seen_at", now - o_.identity_retention);
+            statement s(w_.db, "SELECT digest, seen_at FROM identities WHERE id >= ? ORDER BY id DESC LIMIT ?");
+            if(s)
+            {
+                s.bind(1, from);
+                s.bind(2, static_cast<std::int64_t>(o_.max_identities_loaded));
+                while(s.step() == SQLITE_ROW)
+                {
+                    identity_digest d;
+                    if(s.bytes(0) != 16)
+                        continue;
+                    std::memcpy(&d.hi, s.blob(0), 8);
+                    std::memcpy(&d.lo, static_cast<char const*>(s.blob(0)) + 8, 8);
+                    out.identities.emplace_back(d, from_micros(s.integer(1)));
+                }
+                std::reverse(out.identities.begin(), out.identities.end());
+            }
+        }
+        out.identities_to_recall = w_.pragma("SELECT EXISTS (SELECT 1 FROM identity_keys)") == 1;
+        {
+            // What is not in a processed range is the backlog, read by take() gap by gap.
+            statement r(w_.db, "SELECT lo, hi FROM processed_ranges");
+            statement m(w_.db, "SELECT coalesce(max(seq), 0) FROM inbox");
+            statement c(w_.db, "SELECT count(*), coalesce(sum(length(body)), 0) FROM inbox WHERE seq >= ? AND seq <= ?");
+            if(!r || !m || !c || m.step() != SQLITE_ROW)
+                return error::store_failure;
+            ranges_.clear();
+            while(r.step() == SQLITE_ROW)
+                ranges_.put(static_cast<std::uint64_t>(r.integer(0)), static_cast<std::uint64_t>(r.integer(1)));
+            auto gaps = ranges_.gaps(1, static_cast<std::uint64_t>(m.integer(0)));
+            std::size_t rows = 0, bytes = 0;
+            for(auto const& [lo, hi] : gaps)
+            {
+                c.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(hi));
+                if(c.step() == SQLITE_ROW)
+                {
+                    rows += static_cast<std::size_t>(c.integer(0));
+                    bytes += static_cast<std::size_t>(c.integer(1));
+                }
+                c.reset();
+            }
+            gaps_ = std::move(gaps);
+            out.unprocessed = rows;
+            commits_.start(rows, bytes);
+        }
+        update_size();
+        checkpointer_ = std::thread([this] { run_checkpointer(); });
+        return {};
+    }
+
+    void append(inbox_entry e, timestamp now, append_handler done) override
+    {
+        commits_.append(std::move(e), now, std::move(done));
+    }
+
+    std::vector<inbox_entry> take(std::size_t max) override
+    {
+        std::vector<inbox_entry> v;
+        std::unique_lock read_lock(db_mutex_);
+        // Rows left unprocessed by an earlier run come first, read in chunks, gap by gap.
+        while(!gaps_.empty() && v.size() < max)
+        {
+            auto& gap = gaps_.front();
+            statement& s = read_unprocessed_;
+            s.bind(1, static_cast<std::int64_t>(gap.first));
+            s.bind(2, static_cast<std::int64_t>(gap.second));
+            s.bind(3, static_cast<std::int64_t>(max - v.size()));
+            bool any = false;
+            while(s.step() == SQLITE_ROW)
+            {
+                any = true;
+                inbox_entry e;
+                e.sequence = static_cast<std::uint64_t>(s.integer(0));
+                e.received_at = from_micros(s.integer(1));
+                e.sent_at = from_micros(s.integer(2));
+                e.webhook_id = s.text(3);
+                e.request_id = s.text(4);
+                e.event_type = s.text(5);
+                e.delivery_attempt = static_cast<std::uint32_t>(s.integer(6));
+                if(s.integer(9) == 1)
+                {
+                    // Verified when it arrived; a body that no longer inflates is left empty
+                    // and becomes an undecodable dead letter.
+                    // Limits were applied on arrival; these only guard against a damaged file.
+                    inflate_limits const trusted{std::size_t{1} << 30, std::size_t{1} << 20, 0};
+                    if(inflater_.inflate({static_cast<char const*>(s.blob(7)), s.bytes(7)}, e.body, trusted))
+                        e.body.clear();
+                }
+                else
+                    e.body = s.text(7);
+                e.replay = s.integer(8) != 0;
+                gap.first = e.sequence + 1;
+                v.push_back(std::move(e));
+            }
+            s.reset();
+            if(!any || gap.first > gap.second)
+                gaps_.pop_front();
+        }
+        read_lock.unlock();
+        commits_.take_ready(v, max);
+        return v;
+    }
+
+    void commit(progress p) override { commits_.commit(std::move(p)); }
+    std::size_t backlog() const override { return commits_.backlog(); }
+    std::size_t backlog_bytes() const override { return commits_.backlog_bytes(); }
+    // The oldest delivery kept but not handed to processing yet.
+    std::optional<timestamp> oldest_unprocessed() const override { return commits_.oldest_ready(); }
+    // On the processing thread's own connection: WAL readers wait for no writer. An identity
+    // committed after this read began was pushed after it too, so the pipeline still holds it.
+    bool recall(identity_key const& k) override
+    {
+        digest_blob const key(k.digest);
+        // One read transaction for the bracket: a read that begins after a commit starts
+        // with an empty page cache, so one per lookup would read the tree from the WAL again.
+        if(recall_bracket_ && !recall_reading_)
+            recall_reading_ = r_.exec("BEGIN");
+        auto& s = recall_;
+        s.bind(1, k.at_ms).bind_blob(2, key.raw, 16);
+        bool const found = s.step() == SQLITE_ROW;
+        s.reset();
+        return found;
+    }
+    void begin_recalls() override { recall_bracket_ = true; }
+    void end_recalls() override
+    {
+        recall_bracket_ = false;
+        if(recall_reading_)
+            r_.exec("COMMIT");
+        recall_reading_ = false;
+    }
+    bool keeps_state() const noexcept override { return true; }
+    std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
+    store_stats stats() const override
+    {
+        store_stats s;
+        s.transactions = commits_.transactions();
+        s.appends = commits_.appends();
+        s.pages_written = pages_written_.load(std::memory_order_relaxed);
+        s.failures = commits_.failures();
+        return s;
+    }
+
+    std::vector<dead_letter> dead_letters(std::size_t max) const override
+    {
+        std::lock_guard lock(db_mutex_);
+        return recent_dead_letters(w_, max);
+    }
+
+    void sync() override { commits_.sync(); }
+
+private:
+    static group_commit_options commit_options(sqlite_options const& o, store_limits l)
+    {
+        group_commit_options g;
+        g.max_batch = o.max_batch;
+        g.linger = o.linger;
+        g.run_completions = o.run_completions;
+        // An fsync per commit (power) does not belong on an I/O thread.
+        if(o.level == durability::process)
+            g.run_commits = o.run_commits;
+        g.limits = l;
+        return g;
+    }
+
+    bool prepare(std::string& why)
+    {
+        begin_ = statement(w_.db, "BEGIN IMMEDIATE");
+        commit_ = statement(w_.db, "COMMIT");
+        rollback_ = statement(w_.db, "ROLLBACK");
+        insert_inbox_ = statement(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, "
+                                         "attempt, body, encoding) VALUES(?,?,?,?,?,?,?,?)");
+        put_range_ = statement(w_.db, "INSERT OR REPLACE INTO processed_ranges(lo, hi) VALUES(?, ?)");
+        drop_range_ = statement(w_.db, "DELETE FROM processed_ranges WHERE lo = ?");
+        // A replayed delivery's identities are there already: the first sighting stays.
+        insert_identity_ = statement(w_.db, "INSERT OR IGNORE INTO identity_keys(at_ms, digest, seen_at) VALUES(?, ?, ?)");
+        recall_ = statement(r_.db, "SELECT 1 FROM identity_keys WHERE at_ms = ? AND digest = ?");
+        upsert_fleet_ = statement(w_.db, "INSERT INTO fleets(key, snapshot) VALUES(?, ?) "
+                                         "ON CONFLICT(key) DO UPDATE SET snapshot = excluded.snapshot");
+        delete_fleet_ = statement(w_.db, "DELETE FROM fleets WHERE key = ?");
+        insert_transition_ = statement(w_.db, "INSERT INTO transitions(fleet_key, doc) VALUES(?, ?)");
+        insert_dead_ = statement(w_.db, dead_letter_insert_sql);
+        read_unprocessed_ = statement(w_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
+                                             "attempt, body, replay, encoding FROM inbox WHERE seq >= ? AND seq <= ? "
+                                             "ORDER BY seq LIMIT ?");
+        bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && put_range_ && drop_range_ && insert_identity_ &&
+                        recall_ && upsert_fleet_ && delete_fleet_ && insert_transition_ && insert_dead_ &&
+                        read_unprocessed_;
+        if(!ok)
+            why = "cannot prepare statements on " + o_.path + ": " + w_.message();
+        return ok;
+    }
+
+    void update_size()
+    {
+        auto const pages = w_.pragma("PRAGMA page_count");
+        auto const size = w_.pragma("PRAGMA page_size");
+        if(pages >= 0 && size >= 0)
+            size_.store(static_cast<std::uint64_t>(pages * size), std::memory_order_relaxed);
+    }
+
+    // Writes one batch in one transaction. Returns false (and rolls back) on failure.
+    bool write(std::vector<commit_item>& batch, bool no_wait, bool& busy) override
+    {
+        if(!no_wait)
+            return write(batch, busy);
+        sqlite3_busy_timeout(w_.db, 0);
+        bool const ok = write(batch, busy);
+        sqlite3_busy_timeout(w_.db, busy_timeout_ms);
+        return ok;
+    }
+
+    bool write(std::vector<commit_item>& batch, bool& busy)
+    {
+        busy = false;
+        if(!run(begin_))
+        {
+            busy = (sqlite3_errcode(w_.db) & 0xff) == SQLITE_BUSY;
+            return false;
+        }
+        auto fail = [&] {
+            run(rollback_);
+            return false;
+        };
+        // Applied to ranges_ once committed: a rolled-back batch is retried from the same state.
+        // Copied only by a batch that marks progress: the map holds a range per gap, which
+        // reordering makes hundreds, and most batches are appends alone.
+        std::optional<seq_ranges> ranges;
+        std::vector<std::uint64_t> merged;
+        for(auto& it : batch)
+        {
+            if(auto* a = std::get_if<append_item>(&it))
+            {
+                auto& s = insert_inbox_;
+                auto const& e = a->e;
+                s.bind(1, micros(e.received_at))
+                    .bind(2, micros(e.sent_at))
+                    .bind(3, e.webhook_id)
+                    .bind(4, e.request_id)
+                    .bind(5, e.event_type)
+                    .bind(6, static_cast<std::int64_t>(e.delivery_attempt));
+                if(e.gzip_body.empty())
+                    s.bind_blob(7, e.body.data(), e.body.size()).bind(8, 0);
+                else
+                    s.bind_blob(7, e.gzip_body.data(), e.gzip_body.size()).bind(8, 1);
+                if(!run(s))
+                    return fail();
+                a->e.sequence = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(w_.db));
+                continue;
+            }
+            auto& p = std::get<progress>(it);
+            if(!ranges)
+                ranges.emplace(ranges_);
+            // Sequences finish nearly in order: a commit mostly extends one range.
+            std::sort(p.processed.begin(), p.processed.end());
+            for(std::size_t i = 0; i < p.processed.size();)
+            {
+                auto j = i + 1;
+                while(j < p.processed.size() && p.processed[j] <= p.processed[j - 1] + 1)
+                    ++j;
+                merged.clear();
+                auto const [lo, hi] = ranges->add(p.processed[i], p.processed[j - 1], merged);
+                for(auto m : merged)
+                    if(!run(drop_range_.bind(1, static_cast<std::int64_t>(m))))
+                        return fail();
+                if(!run(put_range_.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(hi))))
+                    return fail();
+                i = j;
+            }
+            for(auto const& [k, t] : p.identities)
+            {
+                digest_blob const key(k.digest);
+                if(!run(insert_identity_.bind(1, k.at_ms).bind_blob(2, key.raw, 16).bind(3, micros(t))))
+                    return fail();
+            }
+            for(auto const& k : p.removed_fleets)
+                if(!run(delete_fleet_.bind(1, k)))
+                    return fail();
+            for(auto const& f : p.fleets)
+            {
+                auto const doc = codec::encode(f);
+                if(!run(upsert_fleet_.bind(1, f.state.key).bind(2, doc)))
+                    return fail();
+            }
+            for(auto const& t : p.transitions)
+            {
+                auto const doc = codec::encode(t);
+                if(!run(insert_transition_.bind(1, t.fleet_key).bind(2, doc)))
+                    return fail();
+                history_touched_.insert(t.fleet_key);
+            }
+            for(auto const& d : p.dead_letters)
+                if(!write_dead_letter(insert_dead_, d, system_now()))
+                    return fail();
+        }
+        if(!run(commit_))
+            return fail();
+        if(ranges)
+            ranges_ = std::move(*ranges);
+        int pages = 0, highwater = 0;
+        sqlite3_db_status(w_.db, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &highwater, 1);
+        pages_written_.fetch_add(static_cast<std::uint64_t>(pages), std::memory_order_relaxed);
+        return true;
+    }
+
+    // Every o_.prune_interval (0: after every commit), old rows go.
+    void upkeep() override
+    {
+        auto const now = std::chrono::steady_clock::now();
+        if(now - last_prune_ < o_.prune_interval)
+            return;
+        last_prune_ = now;
+        std::lock_guard db(db_mutex_);
+        prune(system_now());
+    }
+
+    void prune(timestamp now)
+    {
+        // Processed rows received before the cut go, range by range. The newest row always
+        // stays: SQLite gives a new row max(seq) + 1, and a sequence must never be reused
+        // (a processed range may cover it).
+        auto const inbox_cut = static_cast<std::uint64_t>(
+            std::max<std::int64_t>(0, first_row_at_or_after(w_, "inbox", "received_at", now - o_.processed_retention)));
+        auto const newest = static_cast<std::uint64_t>(std::max<std::int64_t>(0, w_.pragma("SELECT max(seq) FROM inbox")));
+        auto const below = std::min(inbox_cut, newest);
+        statement a(w_.db, "DELETE FROM inbox WHERE seq >= ? AND seq <= ?");
+        for(auto const& [lo, hi] : ranges_.all())
+        {
+            if(!a || lo >= below)
+                break;
+            a.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(std::min(hi, below - 1)));
+            a.step();
+            a.reset();
+        }
+        auto const identity_cut = first_row_at_or_after(w_, "identities", "seen_at", now - o_.identity_retention);
+        statement b(w_.db, "DELETE FROM identities WHERE id < ?");
+        if(b)
+        {
+            b.bind(1, identity_cut);
+            b.step();
+        }
+        // Identities seen before the retention, by key ranges: those whose own time is older
+        // too (nearly all), and those whose time lies implausibly far ahead (a record stamped
+        // years ahead would otherwise stay until then). An old identity seen again recently
+        // keeps its first sighting's row until both have aged.
+        auto const cut = now - o_.identity_retention;
+        auto const cut_ms = std::chrono::duration_cast<std::chrono::milliseconds>(cut.time_since_epoch()).count();
+        auto const ahead_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>((now + std::chrono::hours(24)).time_since_epoch()).count();
+        std::pair<char const*, std::int64_t> const ranges[] = {
+            {"DELETE FROM identity_keys WHERE at_ms < ? AND seen_at < ?", cut_ms},
+            {"DELETE FROM identity_keys WHERE at_ms > ? AND seen_at < ?", ahead_ms}};
+        for(auto const& [sql, bound] : ranges)
+        {
+            statement c(w_.db, sql);
+            if(!c)
+                continue;
+            c.bind(1, bound).bind(2, micros(cut));
+            c.step();
+        }
+        prune_history();
+        update_size();
+    }
+
+    // Each fleet's history beyond the newest o_.history_per_fleet transitions goes (what a
+    // restart would load anyway), for the fleets given transitions since the last prune:
+    // one lookup of the cut on the (fleet_key, id) index and a range delete each, in one
+    // transaction.
+    void prune_history()
+    {
+        if(history_touched_.empty() || !w_.exec("BEGIN"))
+            return;
+        statement d(w_.db, o_.history_per_fleet == 0
+                               ? "DELETE FROM transitions WHERE fleet_key = ?1"
+                               : "DELETE FROM transitions WHERE fleet_key = ?1 AND id < (SELECT id FROM transitions "
+                                 "WHERE fleet_key = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+        bool ok = static_cast<bool>(d);
+        for(auto const& k : history_touched_)
+        {
+            if(!ok)
+                break;
+            d.bind(1, k);
+            if(o_.history_per_fleet > 0)
+                d.bind(2, static_cast<std::int64_t>(o_.history_per_fleet - 1));
+            ok = d.step() == SQLITE_DONE;
+            d.reset();
+        }
+        if(ok && w_.exec("COMMIT"))
+            history_touched_.clear();
+        else
+            w_.exec("ROLLBACK");
+    }
+
+    void run_checkpointer()
+    {
+        std::unique_lock lock(checkpoint_mutex_);
+        while(!stopping_)
+        {
+            checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200));
+            if(stopping_)
+                break;
+            lock.unlock();
+            int frames = 0, done = 0;
+            sqlite3_wal_checkpoint_v2(c_.db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &done);
+            // Under sustained writes a passive checkpoint never catches up with the last
+            // commit, so the WAL is never rewound and grows without end, and every page read
+            // searches all of its index (sqlite3WalFindFrame, 90% of the CPU after 2 million
+            // deliveries). Past the bound, a RESTART checkpoint copies what is left while the
+            // writer waits, so that its next commit rewinds the WAL. The writer waits on
+            // db_mutex_, not in SQLite's busy handler, whose growing sleeps would hold it up
+            // for longer than the checkpoint itself; and what is left is little, as passive
+            // checkpoints are repeated first while each still finds much committed during the
+            // one before (bounded, in case committing outpaces copying).
+            if(frames >= 0 && static_cast<std::uint32_t>(frames) >= o_.wal_restart_frames)
+            {
+                for(int pass = 0; pass < 8; ++pass)
+                {
+                    int const before = frames;
+                    if(sqlite3_wal_checkpoint_v2(c_.db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &done) != SQLITE_OK ||
+                       frames - before < static_cast<int>(o_.wal_restart_frames / 64))
+                        break;
+                }
+                std::lock_guard db(db_mutex_);
+                sqlite3_wal_checkpoint_v2(c_.db, nullptr, SQLITE_CHECKPOINT_RESTART, &frames, &done);
+            }
+            lock.lock();
+        }
+    }
+
+    // Under mutex_: items taken from the queue go back to its front, in their order. Failed
+    // progress commits are retried first, in their order: the processing state must reach the
+    // disk, and a later snapshot of a fleet must not be overwritten by an earlier one.
+    sqlite_options o_;
+    store_lock lock_;
+    mutable connection w_;        // used under db_mutex_ once the writer runs (dead_letters() too)
+    connection c_;                // the checkpointer's
+    connection r_;                // the processing thread's, for recall()
+    mutable std::mutex db_mutex_;
+    statement begin_, commit_, rollback_, insert_inbox_, put_range_, drop_range_, insert_identity_, upsert_fleet_,
+        delete_fleet_, insert_transition_, insert_dead_, read_unprocessed_;
+    statement recall_; // on r_
+    inflater inflater_; // take(), under db_mutex_
+    std::set<std::string> history_touched_; // fleets given transitions since the last prune (under db_mutex_)
+    bool recall_bracket_ = false, recall_reading_ = false;
+    std::deque<seq_ranges::range> gaps_; // unprocessed sequences left by an earlier run (db_mutex_)
+    seq_ranges ranges_;                   // as committed (writer thread, or before it starts)
+    std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now(); // writer thread
+    std::atomic<std::uint64_t> size_{0};
+    std::atomic<std::uint64_t> pages_written_{0};
+
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_cv_;
+    bool stopping_ = false; // under checkpoint_mutex_
+    std::thread checkpointer_;
+
+    // Last: its writer thread stops before anything it writes through goes.
+    group_commit commits_;
+};
+
+} // namespace
+
+std::unique_ptr<store> make_sqlite_store(sqlite_options const& o, store_limits limits, error_code& ec, std::string& why)
+{
+    auto s = std::make_unique<sqlite_store>(o, limits);
+    ec = s->open(why);
+    if(ec)
+        return nullptr;
+    return s;
+}
+
+} // namespace catena::webhooks::detail
