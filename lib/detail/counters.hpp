@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/metrics.hpp - lock-free counters of the receiver, rendered as Prometheus text.
-#ifndef CATENA_WEBHOOKS_DETAIL_METRICS_HPP
-#define CATENA_WEBHOOKS_DETAIL_METRICS_HPP
+// lib/detail/counters.hpp - lock-free counters of requests and connections, counted where they happen.
+#ifndef CATENA_WEBHOOKS_DETAIL_COUNTERS_HPP
+#define CATENA_WEBHOOKS_DETAIL_COUNTERS_HPP
 
 #include <catena/webhooks/error.hpp>
 
@@ -9,12 +9,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <string>
-#include <vector>
 
 namespace catena::webhooks::detail {
 
-class metrics
+/** What the listener, intake and processing count as it happens (any thread, relaxed).
+    metrics.cpp renders a values() copy of them with everything else. */
+class counters
 {
 public:
     static constexpr std::array<unsigned, 12> statuses{200, 202, 400, 401, 404, 405, 408, 413, 415, 431, 500, 503};
@@ -24,7 +24,6 @@ public:
 
     /// Counts one answered request; `ec` empty for 2xx.
     void count_response(unsigned status, error_code const& ec) noexcept;
-    void count_duplicate_request() noexcept { duplicate_requests.fetch_add(1, std::memory_order_relaxed); }
     void observe_ack_latency(std::chrono::nanoseconds d) noexcept;
 
     std::atomic<std::uint64_t> accepted{0};
@@ -40,22 +39,18 @@ public:
     std::atomic<std::uint64_t> accept_errors{0};
     std::atomic<std::uint64_t> secrets_reloads{0};
 
-    struct gauges
+    /** The counters as plain numbers at one moment. */
+    struct values
     {
-        std::uint64_t inbox_depth = 0;
-        std::uint64_t inbox_bytes = 0;
-        double processing_lag_seconds = 0;
-        /// Further series (processing): name, help, true for a counter, value.
-        struct extra
-        {
-            char const* name;
-            char const* help;
-            bool counter;
-            double value;
-        };
-        std::vector<extra> extras;
+        std::uint64_t accepted = 0, duplicate_requests = 0, rejected = 0, events = 0, unhandled_events = 0,
+                      dead_letters = 0, callback_errors = 0, connections_accepted = 0, connections_refused = 0,
+                      connections_active = 0, accept_errors = 0, secrets_reloads = 0;
+        std::array<std::uint64_t, statuses.size()> by_status{};
+        std::array<std::uint64_t, max_reason> by_reason{};        ///< By error value (0: other).
+        std::array<std::uint64_t, latency_buckets.size() + 1> latency{}; ///< Per bucket, not cumulative.
+        std::uint64_t latency_sum_ns = 0;
     };
-    std::string render(gauges const& g) const;
+    values load() const noexcept;
 
 private:
     std::array<std::atomic<std::uint64_t>, statuses.size()> by_status_{};

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/delivery/processor.cpp - the processing loop: inbox -> pipeline -> callbacks -> progress.
+#include "delivery/processor.hpp"
+
+#include "state/codec.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace catena::webhooks::detail {
+
+namespace net = boost::asio;
+
+namespace {
+
+pipeline_options pipeline_options_of(receiver_options const& o)
+{
+    pipeline_options p;
+    auto const& q = o.processing;
+    p.processing = {q.reorder_window,       q.reorder_max_events,    q.reorder_max_bytes,     q.dedup_retention,
+                    q.dedup_max_identities, q.max_history_per_fleet, q.max_tracked_operations};
+    p.envelope = o.limits.envelope;
+    p.identity_clock_margin = o.window.max_future + std::chrono::seconds(10);
+    return p;
+}
+
+// What a dead-lettered call was about, as JSON (values escaped by Boost.JSON).
+std::string describe_transition(transition const& t) { return codec::encode(t); }
+
+std::string describe_merge(fleet_merge const& m)
+{
+    return boost::json::serialize(boost::json::object{{"kind", "merge"}, {"from", m.from}, {"into", m.into}});
+}
+
+std::string describe_operation(operation_result const& r)
+{
+    return boost::json::serialize(boost::json::object{{"kind", "operation"}, {"operation_id", r.operation_id}});
+}
+
+std::string describe_subscription(subscription_event const& e)
+{
+    return boost::json::serialize(
+        boost::json::object{{"kind", "subscription"}, {"action", e.action}, {"subscription_id", e.subscription_id}});
+}
+
+constexpr std::size_t batch_size = 256;
+constexpr std::size_t flush_at_finished = 1024;
+
+} // namespace
+
+processor::processor(net::any_io_executor ex, receiver_options const& opts, handler_registry const& handlers,
+                     counters& counts, report_fn report)
+    : opts_(opts)
+    , handlers_(handlers)
+    , counts_(counts)
+    , report_(std::move(report))
+    , strand_(net::make_strand(ex))
+    , release_timer_(strand_)
+    , backlog_timer_(strand_)
+    , flush_timer_(strand_)
+    , pipe_(pipeline_options_of(opts), *this)
+{
+    dispatcher::hooks h;
+    h.report = [this](error_code ec, std::string text, callback_job const& job) {
+        if(ec == error::handler_exception)
+            counts_.callback_errors.fetch_add(1, std::memory_order_relaxed);
+        report_(ec, 0, std::move(text), job.ev ? job.ev->request_id : std::string(),
+                job.ev ? job.ev->webhook_id : std::string());
+    };
+    h.dead_letter = [this](dead_letter&& d) { keep_dead_letter(std::move(d)); };
+    disp_ = std::make_shared<dispatcher>(strand_, opts.processing.callback_executor, opts.processing.callbacks,
+                                         std::move(h));
+}
+
+void processor::attach(store& s, recovered_state r, std::weak_ptr<void> keep_alive)
+{
+    store_ = &s;
+    keep_alive_ = std::move(keep_alive);
+    pipe_.restore(std::move(r.fleets), r.transitions, r.identities);
+    // Identities committed by earlier runs are on disk, seen before now; memory holds those
+    // seen from here on.
+    if(s.keeps_state())
+        pipe_.recall_with([st = &s](identity_key const& k) { return st->recall(k); },
+                          r.identities_to_recall ? opts_.clock() : timestamp{});
+    publish();
+}
+
+void processor::schedule()
+{
+    if(!scheduled_.exchange(true))
+        net::post(strand_, [this, hold = hold()] { process_some(); });
+}
+
+void processor::no_more_deliveries()
+{
+    if(!sessions_closed_.exchange(true))
+        schedule();
+}
+
+void processor::process_some()
+{
+    scheduled_.store(false);
+    if(flushed_)
+        return;
+    auto const now = opts_.clock();
+    if(disp_->backlog() >= opts_.processing.max_callback_backlog && !sessions_closed_.load())
+    {
+        // Callbacks are behind: leave deliveries in the inbox (which answers 503 when full)
+        // and look again shortly.
+        backlog_timer_.expires_after(std::chrono::milliseconds(5));
+        backlog_timer_.async_wait([this, hold = hold()](error_code ec) {
+            if(!ec)
+                schedule();
+        });
+        return;
+    }
+    // A bounded batch per turn so that a long backlog does not starve other work on the
+    // same executor.
+    auto batch = store_->take(batch_size);
+    {
+        struct recalls
+        {
+            store& s;
+            explicit recalls(store& st) : s(st) { s.begin_recalls(); }
+            ~recalls() { s.end_recalls(); }
+        } bracket(*store_);
+        for(auto& e : batch)
+            push(e, now);
+    }
+    pipe_.release(opts_.clock());
+    if(progress_.finished() >= flush_at_finished)
+        flush_progress();
+    if(batch.size() == batch_size)
+        schedule();
+    else if(sessions_closed_.load())
+        return final_flush();
+    arm_release_timer();
+    publish();
+}
+
+void processor::push(inbox_entry const& e, timestamp now)
+{
+    progress_.started(e.sequence, e.bytes(), now);
+    auto r = pipe_.push(e, now);
+    if(progress_.pushed(e.sequence, r.events, std::move(r.identities)))
+        request_flush();
+}
+
+// The marker behind an event's callbacks in its fleet's queue: when it runs, the event has
+// settled. The fleet's snapshot is taken now, as the event left it.
+void processor::on_settled(std::uint64_t sequence, std::string const& fleet_key)
+{
+    callback_job job;
+    job.internal = true;
+    job.handler = "settle";
+    // A store that keeps nothing across restarts needs no fleet snapshots.
+    std::optional<fleet_capture> snapshot;
+    if(!fleet_key.empty() && store_->keeps_state())
+        snapshot = pipe_.fleets().capture(fleet_key);
+    job.call = [this, s = progress_.settle_point(sequence, fleet_key, std::move(snapshot))]() mutable {
+        progress_.settled(std::move(s));
+        request_flush();
+    };
+    disp_->enqueue(fleet_key, std::move(job));
+}
+
+// Progress is written behind, coalesced over opts.store.progress_interval: a lost mark only
+// means a delivery is processed again after a crash. A flush that comes first (a full batch,
+// the final one) leaves the timer armed; arming it again cancels that wait, whose handler
+// then must not flush too (it did: from then on every settled delivery cancelled the wait
+// before it and so committed its progress at once, alone).
+void processor::request_flush()
+{
+    if(flush_scheduled_)
+        return;
+    flush_scheduled_ = true;
+    // After the final flush (stopping), what settles late is written at once: a pending
+    // wait would keep the io_context running for up to the interval.
+    flush_timer_.expires_after(flushed_ ? std::chrono::milliseconds(0) : opts_.store.progress_interval);
+    flush_timer_.async_wait([this, hold = hold()](error_code ec) {
+        if(ec != net::error::operation_aborted)
+            flush_progress();
+    });
+}
+
+void processor::flush_progress()
+{
+    flush_scheduled_ = false;
+    if(progress_.empty())
+        return;
+    if(auto const& hook = handlers_.before_progress.current)
+    {
+        try
+        {
+            hook();
+        }
+        catch(std::exception const& e)
+        {
+            // Not recorded yet: tried again with the next flush.
+            report_(error::handler_exception, 0, std::string("on_before_progress threw: ") + e.what(), {}, {});
+            if(!sessions_closed_.load())
+                request_flush();
+            return;
+        }
+    }
+    store_->commit(progress_.take());
+}
+
+// Wakes the processing strand when the next held event or operation deadline is due.
+void processor::arm_release_timer()
+{
+    auto const due = pipe_.next_due();
+    if(!due || (release_at_ && *release_at_ <= *due))
+        return;
+    release_at_ = due;
+    auto const wait = *due - opts_.clock();
+    release_timer_.expires_after(wait.count() > 0 ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait)
+                                                  : std::chrono::steady_clock::duration::zero());
+    release_timer_.async_wait([this, hold = hold()](error_code ec) {
+        if(ec)
+            return;
+        release_at_.reset();
+        if(flushed_)
+            return;
+        pipe_.release(opts_.clock());
+        arm_release_timer();
+        publish();
+    });
+}
+
+// After stop(): the last session is gone, so nothing more enters the inbox. Process what it
+// holds, release everything held, and let failing callbacks retry without waiting.
+void processor::final_flush()
+{
+    if(flushed_)
+        return;
+    for(auto batch = store_->take(batch_size); !batch.empty(); batch = store_->take(batch_size))
+        for(auto& e : batch)
+            push(e, opts_.clock());
+    pipe_.flush(opts_.clock());
+    flush_progress();
+    flush_timer_.cancel();
+    flushed_ = true;
+    release_at_.reset();
+    release_timer_.cancel();
+    disp_->hurry();
+    publish();
+}
+
+error_code processor::track(std::string operation_id, operation_handler h, timestamp deadline)
+{
+    if(auto ec = pipe_.track(std::move(operation_id), std::move(h), deadline))
+        return ec;
+    if(!flushed_)
+        arm_release_timer();
+    return {};
+}
+
+void processor::publish()
+{
+    auto st = pipe_.stats();
+    std::lock_guard lock(stats_mutex_);
+    stats_ = st;
+}
+
+pipeline_stats processor::pipeline_snapshot() const
+{
+    std::lock_guard lock(stats_mutex_);
+    return stats_;
+}
+
+//------------------------------------------------------------------------------
+// What the pipeline releases, in order (on the processing strand)
+
+void processor::keep_dead_letter(dead_letter&& d)
+{
+    counts_.dead_letters.fetch_add(1, std::memory_order_relaxed);
+    if(auto const& hook = handlers_.dead_letters.current)
+        if(auto failure = invoke_callback([&] { hook(d); }))
+            report_(error::handler_exception, 0, "on_dead_letter threw: " + *failure, d.request_id, d.webhook_id);
+    progress_.dead_letter(std::move(d));
+    request_flush();
+}
+
+void processor::on_dead_letter(dead_letter&& d)
+{
+    report_(d.ec, 202, "dead letter: authentic delivery could not be decoded", d.request_id, d.webhook_id);
+    keep_dead_letter(std::move(d));
+}
+
+void processor::on_problem(error_code ec, std::string text, event const* ev)
+{
+    report_(ec, 0, std::move(text), ev ? ev->request_id : std::string(), ev ? ev->webhook_id : std::string());
+}
+
+template<class H, class Arg>
+void processor::enqueue_calls(std::string const& queue, std::vector<H> const& handlers, std::string const& name,
+                              std::shared_ptr<Arg const> const& arg, std::string const& key,
+                              std::shared_ptr<event const> const& ev, std::string (*describe)(Arg const&))
+{
+    for(auto const& h : handlers)
+    {
+        callback_job job;
+        job.call = [&h, arg] { h(*arg); };
+        job.handler = name;
+        job.idempotency_key = key;
+        job.ev = ev;
+        if(!ev && describe)
+            job.description = describe(*arg);
+        disp_->enqueue(queue, std::move(job));
+    }
+}
+
+void processor::on_event(event&& e)
+{
+    counts_.events.fetch_add(1, std::memory_order_relaxed);
+    auto ev = std::make_shared<event const>(std::move(e));
+    bool handled = false;
+    handlers_.for_each_match(ev->event_name, ev->resource(), [&](auto const& hs, std::string const& name) {
+        handled = true;
+        enqueue_calls<receiver::event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
+    });
+    if(handled)
+        return;
+    counts_.unhandled_events.fetch_add(1, std::memory_order_relaxed);
+    if(auto const& h = handlers_.unhandled.current)
+    {
+        callback_job job;
+        job.call = [&h, ev] { h(*ev); };
+        job.handler = "on_unhandled";
+        job.idempotency_key = ev->idempotency_key;
+        job.ev = ev;
+        disp_->enqueue(ev->fleet_key, std::move(job));
+    }
+}
+
+void processor::on_transition(transition&& t)
+{
+    progress_.transitioned(t);
+    auto p = std::make_shared<transition const>(std::move(t));
+    enqueue_calls<receiver::transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
+                                                           p->idempotency_key, nullptr, &describe_transition);
+}
+
+void processor::on_merge(fleet_merge&& m)
+{
+    auto p = std::make_shared<fleet_merge const>(std::move(m));
+    progress_.merged(p->from);
+    disp_->merge(p->from, p->into);
+    enqueue_calls<receiver::merge_handler, fleet_merge>(p->into, handlers_.merges.all, "on_merge", p,
+                                                       "merge/" + p->from + "/" + p->into, nullptr, &describe_merge);
+}
+
+void processor::on_operation(operation_result&& r, operation_handler&& h)
+{
+    auto p = std::make_shared<operation_result const>(std::move(r));
+    callback_job job;
+    job.call = [h = std::move(h), p] { h(*p); };
+    job.handler = "track_operation(" + p->operation_id + ")";
+    job.idempotency_key = p->idempotency_key;
+    job.description = describe_operation(*p);
+    disp_->enqueue(p->fleet_key, std::move(job));
+}
+
+void processor::on_subscription(subscription_event&& e)
+{
+    auto p = std::make_shared<subscription_event const>(std::move(e));
+    enqueue_calls<receiver::subscription_handler, subscription_event>(
+        "", handlers_.subscriptions.all, "on_subscription", p, p->idempotency_key, nullptr, &describe_subscription);
+}
+
+} // namespace catena::webhooks::detail

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/delivery/processor.hpp - the processing loop: inbox -> pipeline -> callbacks -> progress.
+#ifndef CATENA_WEBHOOKS_DELIVERY_PROCESSOR_HPP
+#define CATENA_WEBHOOKS_DELIVERY_PROCESSOR_HPP
+
+#include <catena/webhooks/receiver_options.hpp>
+
+#include "delivery/dispatcher.hpp"
+#include "delivery/handler_registry.hpp"
+#include "delivery/progress.hpp"
+#include "detail/counters.hpp"
+#include "processing/pipeline.hpp"
+#include "store/store.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace catena::webhooks::detail {
+
+/** Takes kept deliveries from the store on the processing strand, runs them through the
+    pipeline, hands what comes out to the dispatcher (the registered callbacks, in order per
+    fleet), and commits progress once the callbacks of a delivery's events are done.
+
+    @par Thread safety
+    schedule() and stats from any thread; everything else on the processing strand (the
+    owner posts there).
+*/
+class processor final : pipeline_sink
+{
+public:
+    /// How a problem is reported (the receiver's on_error, guarded).
+    using report_fn = std::function<void(error_code, unsigned status, std::string detail, std::string request_id,
+                                         std::string webhook_id)>;
+
+    processor(boost::asio::any_io_executor ex, receiver_options const& opts, handler_registry const& handlers,
+              counters& counts, report_fn report);
+
+    /** Takes what the store kept from an earlier run; `keep_alive` is held by every
+        handler this object posts (the receiver's own state). */
+    void attach(store& s, recovered_state r, std::weak_ptr<void> keep_alive);
+
+    /// Something was kept: process it soon (any thread).
+    void schedule();
+    /// Every session is gone: process what is left, release everything held, then stop (any thread).
+    void no_more_deliveries();
+    bool closed() const noexcept { return sessions_closed_.load(); }
+
+    /// Tracks an operation (see pipeline::track); on the processing strand.
+    error_code track(std::string operation_id, operation_handler h, timestamp deadline);
+
+    lifecycle const& fleets() const noexcept { return pipe_.fleets(); }
+    pipeline_stats pipeline_snapshot() const;
+    dispatcher const& callbacks() const noexcept { return *disp_; }
+    boost::asio::strand<boost::asio::any_io_executor> const& strand() const noexcept { return strand_; }
+
+private:
+    std::shared_ptr<void> hold() const { return keep_alive_.lock(); }
+    void process_some();
+    void push(inbox_entry const& e, timestamp now);
+    void request_flush();
+    void flush_progress();
+    void arm_release_timer();
+    void final_flush();
+    void publish();
+    void keep_dead_letter(dead_letter&& d);
+    template<class H, class Arg>
+    void enqueue_calls(std::string const& queue, std::vector<H> const& handlers, std::string const& name,
+                       std::shared_ptr<Arg const> const& arg, std::string const& key,
+                       std::shared_ptr<event const> const& ev, std::string (*describe)(Arg const&));
+
+    // pipeline_sink
+    void on_event(event&& e) override;
+    void on_transition(transition&& t) override;
+    void on_merge(fleet_merge&& m) override;
+    void on_dead_letter(dead_letter&& d) override;
+    void on_problem(error_code ec, std::string text, event const* ev) override;
+    void on_operation(operation_result&& r, operation_handler&& h) override;
+    void on_subscription(subscription_event&& s) override;
+    void on_settled(std::uint64_t sequence, std::string const& fleet_key) override;
+
+    receiver_options const& opts_;
+    handler_registry const& handlers_;
+    counters& counts_;
+    report_fn report_;
+    store* store_ = nullptr;
+    std::weak_ptr<void> keep_alive_;
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    boost::asio::steady_timer release_timer_;
+    boost::asio::steady_timer backlog_timer_;
+    boost::asio::steady_timer flush_timer_;
+    pipeline pipe_;
+    std::shared_ptr<dispatcher> disp_;
+    progress_tracker progress_;
+    std::optional<timestamp> release_at_; // when release_timer_ is set to fire
+    bool flush_scheduled_ = false;
+    bool flushed_ = false; // the final flush ran: nothing more comes
+    std::atomic<bool> scheduled_{false};
+    std::atomic<bool> sessions_closed_{false};
+
+    mutable std::mutex stats_mutex_; // pipeline stats, refreshed after each turn
+    pipeline_stats stats_;
+};
+
+} // namespace catena::webhooks::detail
+
+#endif

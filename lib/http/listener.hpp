@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/http/listener.hpp - accepts connections, starts their sessions, and stops them all.
+#ifndef CATENA_WEBHOOKS_HTTP_LISTENER_HPP
+#define CATENA_WEBHOOKS_HTTP_LISTENER_HPP
+
+#include <catena/webhooks/receiver_options.hpp>
+
+#include "http/intake.hpp"
+#include "http/session.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+namespace catena::webhooks::detail {
+
+/** The acceptor and the sessions it started.
+
+    Accepting runs on a strand of its own and every connection gets a strand of its own
+    (Beast's model). Accept errors never end the loop: a transient one (out of descriptors,
+    an aborted connection) pauses it briefly instead of spinning. stop() closes the
+    acceptor, lets sessions finish their request for timeouts.shutdown_grace, then closes
+    them; once the last one is gone, `on_drained` runs.
+
+    @par Thread safety
+    open() once, before any other call; stop() from any thread.
+*/
+class listener final : public session_host
+{
+public:
+    using report_fn = intake::report_fn;
+
+    listener(boost::asio::any_io_executor ex, receiver_options const& opts, counters& counts, intake& in,
+             report_fn report);
+
+    /** Sets up TLS (when configured) and binds; port 0 picks one. `keep_alive` is held by
+        every session and handler this object starts; `metrics` renders the metrics route;
+        `on_drained` runs once the acceptor is closed and no session is left. */
+    error_code open(std::weak_ptr<void> keep_alive, std::function<std::string()> metrics,
+                    std::function<void()> on_drained);
+    void start_accepting();
+    void stop();
+    bool stopping() const noexcept override { return stopping_.load(); }
+
+    boost::asio::ip::tcp::endpoint local_endpoint() const noexcept { return bound_; }
+
+    // session_host
+    receiver_options const& options() const noexcept override { return opts_; }
+    counters& counts() noexcept override { return counts_; }
+    void report(error_code ec, unsigned status, std::string text, std::string request_id,
+                std::string webhook_id) override;
+    void deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
+                 std::function<void(answer)> done) override;
+    std::string metrics_text() override { return metrics_(); }
+    void opened(session_base* s, std::weak_ptr<session_base> w) override;
+    void closed(session_base* s) noexcept override;
+
+private:
+    error_code setup_tls();
+    void do_accept();
+    void on_accept(error_code ec, boost::asio::ip::tcp::socket socket);
+    void begin_stop();
+    template<class F>
+    void for_each_session(F f);
+    std::shared_ptr<session_host> self() { return {keep_alive_.lock(), this}; }
+
+    boost::asio::any_io_executor ex_;
+    receiver_options const& opts_;
+    counters& counts_;
+    intake& intake_;
+    report_fn report_;
+    std::weak_ptr<void> keep_alive_;
+    std::function<std::string()> metrics_;
+    std::function<void()> on_drained_;
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+    boost::asio::steady_timer accept_retry_;
+    boost::asio::steady_timer grace_timer_;
+    std::unique_ptr<boost::asio::ssl::context> tls_;
+    boost::asio::ip::tcp::endpoint bound_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> accepting_closed_{false};
+    std::atomic<bool> drained_{false};
+    std::mutex sessions_mutex_;
+    std::unordered_map<session_base*, std::weak_ptr<session_base>> sessions_;
+};
+
+} // namespace catena::webhooks::detail
+
+#endif

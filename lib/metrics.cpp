@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/metrics.cpp - every series the receiver exposes, defined once, from one snapshot.
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace catena::webhooks::detail {
+
+namespace {
+
+void line(std::string& out, char const* fmt, auto... args)
+{
+    char buf[256];
+    int const n = std::snprintf(buf, sizeof buf, fmt, args...);
+    if(n > 0)
+        out.append(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
+}
+
+std::string_view reason_of(int ev) { return reason(ev ? make_error_code(static_cast<error>(ev)) : error_code{}); }
+
+// One plain series: name (after catena_webhooks_), help, counter or gauge, value.
+struct series
+{
+    char const* name;
+    char const* help;
+    bool counter;
+    double value;
+};
+
+} // namespace
+
+std::string render_metrics(metrics_snapshot const& s)
+{
+    auto const& r = s.requests;
+    auto const& p = s.pipeline;
+    auto d = [](auto v) { return static_cast<double>(v); };
+    std::string out;
+    out.reserve(8192);
+    out += "# HELP catena_webhooks_requests_total HTTP requests answered, by status.\n"
+           "# TYPE catena_webhooks_requests_total counter\n";
+    for(std::size_t i = 0; i < counters::statuses.size(); ++i)
+        line(out, "catena_webhooks_requests_total{status=\"%u\"} %llu\n", counters::statuses[i],
+             static_cast<unsigned long long>(r.by_status[i]));
+
+    out += "# HELP catena_webhooks_rejections_total Requests rejected, by reason.\n"
+           "# TYPE catena_webhooks_rejections_total counter\n";
+    for(int ev = 0; ev < counters::max_reason; ++ev)
+        if(auto n = r.by_reason[static_cast<std::size_t>(ev)])
+            line(out, "catena_webhooks_rejections_total{reason=\"%.*s\"} %llu\n", static_cast<int>(reason_of(ev).size()),
+                 reason_of(ev).data(), static_cast<unsigned long long>(n));
+
+    series const all[] = {
+        {"accepted_total", "Deliveries answered 202 and kept.", true, d(r.accepted)},
+        {"duplicate_requests_total", "Replayed copies of a kept request (same X-Request-ID).", true, d(r.duplicate_requests)},
+        {"events_total", "Records handed to callbacks.", true, d(r.events)},
+        {"unhandled_events_total", "Records no callback matched.", true, d(r.unhandled_events)},
+        {"dead_letters_total", "Authentic deliveries that could not be decoded.", true, d(r.dead_letters)},
+        {"callback_errors_total", "Callbacks that threw.", true, d(r.callback_errors)},
+        {"connections_accepted_total", "Connections accepted.", true, d(r.connections_accepted)},
+        {"connections_refused_total", "Connections closed on accept because of the connection cap.", true, d(r.connections_refused)},
+        {"accept_errors_total", "Failed accepts (retried after a pause).", true, d(r.accept_errors)},
+        {"secrets_reloads_total", "Times the secrets were replaced.", true, d(r.secrets_reloads)},
+        {"connections_active", "Open connections.", false, d(r.connections_active)},
+        {"inbox_depth", "Kept deliveries not processed yet.", false, d(s.inbox_depth)},
+        {"inbox_bytes", "Bytes of kept deliveries not processed yet.", false, d(s.inbox_bytes)},
+        {"processing_lag_seconds", "Age of the oldest unprocessed delivery.", false, s.processing_lag_seconds},
+        {"duplicate_events_total", "Retries and replays of events already seen, not dispatched again.", true, d(p.duplicate_events)},
+        {"late_events_total", "Events dispatched flagged late (older than what their fleet had released).", true, d(p.late_events)},
+        {"transitions_total", "Fleet stage and health transitions.", true, d(p.transitions)},
+        {"fleet_merges_total", "Journeys merged into their fleet once linked.", true, d(p.merges)},
+        {"impossible_transitions_total", "Events whose stage move the lifecycle does not allow (not applied).", true, d(p.impossible_transitions)},
+        {"released_early_total", "Events released before their reorder window ended (buffer full).", true, d(p.released_early)},
+        {"dedup_evicted_early_total", "Event identities forgotten from memory before their retention ended (memory bound; with a data dir they are looked up on disk).", true, d(p.dedup_evicted_early)},
+        {"dedup_lookups_total", "Event identities looked up on disk (older than memory covers).", true, d(p.identity_lookups)},
+        {"dedup_recalled_total", "Of those, found on disk: duplicates older than memory covers.", true, d(p.identities_recalled)},
+        {"operations_completed_total", "Tracked resource operations completed.", true, d(p.operations_completed)},
+        {"operations_timed_out_total", "Tracked resource operations that timed out.", true, d(p.operations_timed_out)},
+        {"callback_retries_total", "Callback attempts retried after a failure.", true, d(s.callback_retries)},
+        {"callback_dead_letters_total", "Callbacks dead-lettered after every attempt failed.", true, d(s.callback_dead_letters)},
+        {"reorder_held_events", "Events held in the reorder window.", false, d(p.held)},
+        {"reorder_held_bytes", "Approximate bytes held in the reorder window.", false, d(p.held_bytes)},
+        {"dedup_identities", "Event identities held in memory.", false, d(p.identities)},
+        {"dedup_memory_bytes", "Bytes of the in-memory identity table.", false, d(p.identity_memory_bytes)},
+        {"fleets", "Fleets known.", false, d(p.fleets)},
+        {"tracked_operations", "Resource operations awaiting their outcome.", false, d(p.tracked_operations)},
+        {"callback_backlog", "Callback calls queued or waiting for a retry.", false, d(s.callback_backlog)},
+        {"store_bytes", "Size of the durable store on disk (0 in memory).", false, d(s.store_bytes)},
+        {"store_transactions_total", "Write transactions committed to the durable store.", true, d(s.store.transactions)},
+        {"store_appends_total", "Deliveries those transactions kept (per transaction: the group-commit batch).", true, d(s.store.appends)},
+        {"store_pages_written_total", "Database pages those transactions wrote.", true, d(s.store.pages_written)},
+        {"store_write_failures_total", "Write transactions that failed and were rolled back (answered 503).", true, d(s.store.failures)},
+    };
+    for(auto const& x : all)
+    {
+        std::string const name = std::string("catena_webhooks_") + x.name;
+        out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
+        out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
+        line(out, "%s %.17g\n", name.c_str(), x.value);
+    }
+
+    out += "# HELP catena_webhooks_ack_latency_seconds Time from the end of a request to its 202 being queued for writing.\n"
+           "# TYPE catena_webhooks_ack_latency_seconds histogram\n";
+    unsigned long long cumulative = 0;
+    for(std::size_t i = 0; i < counters::latency_buckets.size(); ++i)
+    {
+        cumulative += r.latency[i];
+        line(out, "catena_webhooks_ack_latency_seconds_bucket{le=\"%g\"} %llu\n", counters::latency_buckets[i], cumulative);
+    }
+    cumulative += r.latency[counters::latency_buckets.size()];
+    line(out, "catena_webhooks_ack_latency_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
+    line(out, "catena_webhooks_ack_latency_seconds_sum %.9f\n", static_cast<double>(r.latency_sum_ns) / 1e9);
+    line(out, "catena_webhooks_ack_latency_seconds_count %llu\n", cumulative);
+    return out;
+}
+
+receiver_stats stats_of(metrics_snapshot const& s)
+{
+    auto const& r = s.requests;
+    auto const& p = s.pipeline;
+    receiver_stats x;
+    x.accepted = r.accepted - r.duplicate_requests;
+    x.duplicate_requests = r.duplicate_requests;
+    x.rejected = r.rejected;
+    x.events = r.events;
+    x.duplicate_events = p.duplicate_events;
+    x.late_events = p.late_events;
+    x.transitions = p.transitions;
+    x.merges = p.merges;
+    x.impossible_transitions = p.impossible_transitions;
+    x.released_early = p.released_early;
+    x.dead_letters = r.dead_letters;
+    x.callback_errors = r.callback_errors;
+    x.callback_retries = s.callback_retries;
+    x.inbox_depth = s.inbox_depth;
+    x.held_events = p.held;
+    x.callback_backlog = s.callback_backlog;
+    x.fleets = p.fleets;
+    x.connections_active = r.connections_active;
+    return x;
+}
+
+} // namespace catena::webhooks::detail

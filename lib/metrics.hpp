@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/metrics.hpp - every series the receiver exposes, from one snapshot of its parts.
+#ifndef CATENA_WEBHOOKS_METRICS_HPP_INTERNAL
+#define CATENA_WEBHOOKS_METRICS_HPP_INTERNAL
+
+#include <catena/webhooks/receiver.hpp>
+
+#include "detail/counters.hpp"
+#include "processing/pipeline.hpp"
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace catena::webhooks::detail {
+
+/** Everything the receiver reports, copied at one moment: the source of both the
+    Prometheus text (/metrics, receiver::metrics_text) and receiver::stats(). */
+struct metrics_snapshot
+{
+    counters::values requests;
+    pipeline_stats pipeline;
+    store_stats store;
+    std::uint64_t inbox_depth = 0;
+    std::uint64_t inbox_bytes = 0;
+    double processing_lag_seconds = 0;
+    std::uint64_t store_bytes = 0;
+    std::uint64_t callback_retries = 0;
+    std::uint64_t callback_dead_letters = 0;
+    std::uint64_t callback_backlog = 0;
+};
+
+/// The Prometheus text exposition (format 0.0.4) of `s`: every series, its help and type.
+std::string render_metrics(metrics_snapshot const& s);
+
+/// The same numbers as receiver_stats.
+receiver_stats stats_of(metrics_snapshot const& s);
+
+} // namespace catena::webhooks::detail
+
+#endif
