@@ -8,6 +8,7 @@
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/json_lines.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver.hpp>

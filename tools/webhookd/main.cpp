@@ -2,7 +2,6 @@
 // tools/webhookd/main.cpp - catena-webhookd: the standalone receiver.
 #include <catena/webhooks.hpp>
 
-#include "detail/json_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -23,9 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 namespace cw = catena::webhooks;
 namespace net = boost::asio;
@@ -221,23 +217,6 @@ cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem)
     return ring;
 }
 
-// Holds DIR/LOCK with an exclusive flock for the life of the process: two receivers on one
-// data directory would each believe they own its state.
-int lock_data_dir(std::string const& dir)
-{
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if(ec)
-        fail("cannot create data directory " + dir + ": " + ec.message());
-    auto const lock_path = (std::filesystem::path(dir) / "LOCK").string();
-    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if(fd < 0)
-        fail("cannot open " + lock_path + ": " + std::strerror(errno));
-    if(::flock(fd, LOCK_EX | LOCK_NB) != 0)
-        fail("data directory " + dir + " is in use by another catena-webhookd (" + lock_path + " is locked)");
-    return fd;
-}
-
 // Output lines, buffered; thread-safe (callbacks may run on a user executor).
 class line_buffer
 {
@@ -274,10 +253,6 @@ public:
 
 json::value str_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
-json::value time_or_null(std::optional<cw::timestamp> const& t)
-{
-    return t ? json::value(cw::format_rfc3339(*t, cw::utc_suffix::z)) : json::value(nullptr);
-}
 
 } // namespace
 
@@ -372,8 +347,6 @@ int main(int argc, char** argv)
                              "every delivery will be answered %u\n",
                      o.secret_env.c_str(), o.unverified_status);
 
-    int const lock_fd = lock_data_dir(o.data_dir);
-
     std::ofstream file_out;
     std::ostream* out = &std::cout;
     if(o.events != "-")
@@ -386,7 +359,6 @@ int main(int argc, char** argv)
     // Lines are buffered and handed to the file in batches: before the receiver records
     // deliveries as processed (so a crash repeats, never loses, a line), and when 64 KiB pile up.
     line_buffer lines(*out);
-    auto write_line = [&](json::object const& obj) { lines.append(json::serialize(obj)); };
 
     cw::receiver_options ro;
     ro.listen = listen;
@@ -405,56 +377,11 @@ int main(int argc, char** argv)
 
     net::io_context ioc(static_cast<int>(o.threads));
     cw::receiver rx(ioc.get_executor(), std::move(ro));
-    rx.on_any([&](cw::event const& e) {
-        // The hot path: written directly rather than through a json::object.
-        std::string line;
-        line.reserve(512);
-        cw::detail::json_writer w(line);
-        w.field("kind", "event");
-        w.field("event_name", e.event_name);
-        w.field_or_null("event_id", e.event_id);
-        w.field("webhook_id", e.webhook_id);
-        w.field("record_id", e.record_id);
-        w.field_or_null("fleet_id", e.fleet_id);
-        w.field_or_null("fleet_ref", e.fleet_ref);
-        w.field_or_null("connection_id", e.connection_id);
-        if(e.occurred_at)
-            w.field("occurred_at", cw::format_rfc3339(*e.occurred_at, cw::utc_suffix::z));
-        else
-            w.null_field("occurred_at");
-        w.bool_field("late", e.late);
-        w.field("idempotency_key", e.idempotency_key);
-        w.close();
-        lines.append(std::move(line));
-    });
+    rx.on_any([&](cw::event const& e) { lines.append(cw::to_json_line(e)); });
     rx.on_before_progress([&] { lines.flush(); });
-    rx.on_transition([&](cw::transition const& t) {
-        write_line(json::object{{"kind", "transition"},
-                                {"fleet_key", t.fleet_key},
-                                {"fleet_id", str_or_null(t.fleet_id)},
-                                {"fleet_ref", str_or_null(t.fleet_ref)},
-                                {"dimension", cw::to_string(t.what)},
-                                {"from", t.from.empty() ? json::value(nullptr) : json::value(t.from)},
-                                {"to", t.to},
-                                {"cause", t.cause},
-                                {"event_id", str_or_null(t.event_id)},
-                                {"occurred_at", time_or_null(t.occurred_at)},
-                                {"idempotency_key", t.idempotency_key}});
-    });
-    rx.on_merge([&](cw::fleet_merge const& m) {
-        write_line(json::object{{"kind", "merge"},
-                                {"from", m.from},
-                                {"into", m.into},
-                                {"cause", m.cause},
-                                {"event_id", str_or_null(m.event_id)}});
-    });
-    rx.on_dead_letter([&](cw::dead_letter const& d) {
-        write_line(json::object{{"kind", "dead_letter"},
-                                {"reason", d.reason},
-                                {"dead_letter", d.kind == cw::dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
-                                {"request_id", str_or_null(d.request_id)},
-                                {"webhook_id", str_or_null(d.webhook_id)}});
-    });
+    rx.on_transition([&](cw::transition const& t) { lines.append(cw::to_json_line(t)); });
+    rx.on_merge([&](cw::fleet_merge const& m) { lines.append(cw::to_json_line(m)); });
+    rx.on_dead_letter([&](cw::dead_letter const& d) { lines.append(cw::to_json_line(d)); });
     // Rejections are operators' news, not events: they go to stderr, rate-limited per second.
     std::mutex err_mutex;
     auto err_window = std::chrono::steady_clock::now();
@@ -478,6 +405,10 @@ int main(int argc, char** argv)
 
     if(auto ec = rx.start())
     {
+        // The store holds its directory's lock: two receivers on one data directory would
+        // each believe they own its state.
+        if(ec == cw::error::store_locked)
+            fail("data directory " + o.data_dir + " is in use by another catena-webhookd (" + rx.start_detail() + ")");
         if(!rx.start_detail().empty())
             fail(rx.start_detail());
         fail("cannot listen on " + o.listen + ": " + ec.message());
@@ -523,6 +454,5 @@ int main(int argc, char** argv)
         t.join();
     lines.flush();
     std::fprintf(stderr, "catena-webhookd: stopped\n");
-    ::close(lock_fd);
     return 0;
 }

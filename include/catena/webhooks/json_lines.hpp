@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: BSL-1.0
+// catena/webhooks/json_lines.hpp - events, transitions, merges and dead letters as JSON Lines records.
+#ifndef CATENA_WEBHOOKS_JSON_LINES_HPP
+#define CATENA_WEBHOOKS_JSON_LINES_HPP
+
+#include <catena/webhooks/event.hpp>
+#include <catena/webhooks/export.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+
+#include <string>
+
+namespace catena::webhooks {
+
+/** One JSON object on one line (no newline at the end), as catena-webhookd writes it to its
+    output: the shapes the README documents, each with a `"kind"` field. Strings are escaped
+    as RFC 8259 requires; empty ids and missing times are written as null; times as RFC 3339
+    in UTC.
+
+    @par Thread safety
+    Pure functions.
+*/
+/// {"kind":"event","event_name":…,"event_id":…,"webhook_id":…,"record_id":…,"fleet_id":…,
+///  "fleet_ref":…,"connection_id":…,"occurred_at":…,"late":…,"idempotency_key":…}
+CATENA_WEBHOOKS_DECL std::string to_json_line(event const& e);
+/// {"kind":"transition","fleet_key":…,"fleet_id":…,"fleet_ref":…,"dimension":…,"from":…,"to":…,
+///  "cause":…,"event_id":…,"occurred_at":…,"idempotency_key":…}
+CATENA_WEBHOOKS_DECL std::string to_json_line(transition const& t);
+/// {"kind":"merge","from":…,"into":…,"cause":…,"event_id":…}
+CATENA_WEBHOOKS_DECL std::string to_json_line(fleet_merge const& m);
+/// {"kind":"dead_letter","reason":…,"dead_letter":"undecodable"|"callback_failed","request_id":…,"webhook_id":…}
+CATENA_WEBHOOKS_DECL std::string to_json_line(dead_letter const& d);
+
+} // namespace catena::webhooks
+
+#endif
