@@ -106,3 +106,36 @@ write("delivery_sequence", "raw_bodies", bytes([3, 20]) + b'{"version":"1.0","w'
 write("delivery_sequence", "decline_restart",
       deliver("invitation.created", 1, 0, 0, 2, 2, 0, 100) + deliver("invitation.declined", 2, 0, 0, 2, 2, 0, 110) +
       deliver("invitation.created", 3, 0, 0, 2, 3, 0, 120) + advance(10))
+
+# http_session: a first byte (how the rest is cut into reads: (b % 64) + 1 bytes each, 0 for
+# all at once), then the raw bytes of one connection. Signed requests are valid for the
+# target's fixed clock (TS) and its secret (SECRET_B under WH).
+def request(method, target, headers=(), body=b""):
+    head = "%s %s HTTP/1.1\r\nHost: receiver\r\n" % (method, target)
+    head += "".join("%s: %s\r\n" % h for h in headers)
+    if body or method == "POST":
+        head += "Content-Length: %d\r\n" % len(body)
+    return head.encode() + b"\r\n" + body
+
+def signed(body, gz=True, rid="req-1"):
+    sent = gzip.compress(body, mtime=0) if gz else body
+    hs = [("X-Catena-Signature", sign(SECRET_B, TS, body)), ("X-Catena-Timestamp", TS), ("X-Webhook-ID", WH),
+          ("X-Request-ID", rid), ("X-Delivery-Attempt", "1"), ("Content-Type", "application/json")]
+    if gz:
+        hs.append(("Content-Encoding", "gzip"))
+    return request("POST", "/webhooks/catena", hs, sent)
+
+write("http_session", "signed_gzip", b"\x00" + signed(bodies["invitation_accepted"]))
+write("http_session", "signed_identity_split", b"\x07" + signed(bodies["vehicle_locations"], gz=False))
+write("http_session", "pipelined", b"\x00" + signed(bodies["connection_staled"], rid="a") +
+      request("GET", "/healthz") + request("GET", "/metrics") + signed(bodies["connection_staled"], rid="a"))
+write("http_session", "unsigned_post", b"\x00" + request("POST", "/webhooks/catena", body=b'{"data":[]}'))
+write("http_session", "wrong_routes", b"\x00" + request("GET", "/webhooks/catena") + request("DELETE", "/healthz") +
+      request("GET", "/nowhere"))
+write("http_session", "head_metrics", b"\x03" + request("HEAD", "/metrics"))
+write("http_session", "chunked", b"\x00" + b"POST /webhooks/catena HTTP/1.1\r\nHost: r\r\nTransfer-Encoding: chunked\r\n\r\n"
+      b"5\r\nhello\r\n0\r\n\r\n")
+write("http_session", "garbage", b"\x01" + b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n")
+write("http_session", "oversized_length", b"\x00" + b"POST /webhooks/catena HTTP/1.1\r\nHost: r\r\n"
+      b"Content-Length: 99999999999\r\n\r\n")
+write("http_session", "http10_close", b"\x00" + b"GET /healthz HTTP/1.0\r\n\r\n")

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/support/session_host.hpp - a session over Beast's in-memory stream, with a host that keeps deliveries in memory.
+#ifndef CATENA_WEBHOOKS_TEST_SUPPORT_SESSION_HOST_HPP
+#define CATENA_WEBHOOKS_TEST_SUPPORT_SESSION_HOST_HPP
+
+#include "http/intake.hpp"
+#include "http/session.hpp"
+#include "store/memory.hpp"
+
+#include <boost/beast/_experimental/test/stream.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace catena::webhooks::detail {
+
+/// Beast's in-memory stream under a session: closing is all it can do below the HTTP layer.
+template<>
+struct stream_ops<boost::beast::test::stream>
+{
+    static constexpr bool is_tls = false;
+    static std::string remote(boost::beast::test::stream&) { return "test"; }
+    static void cancel(boost::beast::test::stream& s) { s.close(); }
+    static void shutdown_send(boost::beast::test::stream& s) { s.close(); }
+    static void close(boost::beast::test::stream& s) { s.close(); }
+};
+
+} // namespace catena::webhooks::detail
+
+namespace catena::webhooks::test {
+
+/** A session_host with a real intake over a memory store, counting what happens. */
+class memory_host final : public detail::session_host
+{
+public:
+    explicit memory_host(receiver_options o)
+        : opts_(std::move(o)), store_(detail::make_memory_store({})), in_(opts_, counts_, [this](auto&&...) { ++reports; })
+    {
+        in_.attach(*store_, [this] { ++kept; });
+    }
+
+    receiver_options const& options() const noexcept override { return opts_; }
+    detail::counters& counts() noexcept override { return counts_; }
+    bool stopping() const noexcept override { return false; }
+    void report(error_code, unsigned, std::string, std::string, std::string) override { ++reports; }
+    void deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
+                 std::function<void(detail::answer)> done) override
+    {
+        in_.deliver(h, std::move(body), remote, std::move(done));
+    }
+    std::string metrics_text() override { return "catena_webhooks_test 1\n"; }
+    void opened(detail::session_base*, std::weak_ptr<detail::session_base>) override { ++opened_count; }
+    void closed(detail::session_base*) noexcept override { ++closed_count; }
+
+    detail::store& store() { return *store_; }
+
+    std::atomic<int> kept{0};
+    std::atomic<int> reports{0};
+    std::atomic<int> opened_count{0};
+    std::atomic<int> closed_count{0};
+
+private:
+    receiver_options opts_;
+    detail::counters counts_;
+    std::unique_ptr<detail::store> store_;
+    detail::intake in_;
+};
+
+} // namespace catena::webhooks::test
+
+#endif

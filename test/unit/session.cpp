@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/session.cpp - one connection's session over an in-memory stream: reads, routes, answers.
+#include "http/session.hpp"
+
+#include "session_host.hpp"
+#include "support.hpp"
+#include "vectors.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace catena::webhooks;
+namespace tst = catena::webhooks::test;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+receiver_options options()
+{
+    receiver_options o;
+    o.secrets.add(tst::webhook_id, tst::tv1_secret);
+    o.clock = [] { return tst::vector_time(); };
+    o.limits.max_body_bytes = 64 << 10;
+    return o;
+}
+
+std::string raw_request(tst::wire_delivery const& d, std::string_view extra_headers = {})
+{
+    std::string r = "POST /webhooks/catena HTTP/1.1\r\nHost: receiver\r\n";
+    r += "X-Catena-Signature: " + d.signature + "\r\n";
+    r += "X-Catena-Timestamp: " + d.timestamp + "\r\n";
+    r += "X-Webhook-ID: " + d.webhook_id + "\r\n";
+    r += "X-Request-ID: " + d.request_id + "\r\n";
+    r += "X-Delivery-Attempt: " + d.delivery_attempt + "\r\n";
+    if(!d.content_encoding.empty())
+        r += "Content-Encoding: " + d.content_encoding + "\r\n";
+    r += extra_headers;
+    r += "Content-Length: " + std::to_string(d.body.size()) + "\r\n\r\n" + d.body;
+    return r;
+}
+
+std::string get(std::string_view target, std::string_view method = "GET")
+{
+    return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: receiver\r\n\r\n";
+}
+
+// One connection: the client's bytes go in as the given pieces (the session runs between
+// them), then the client closes and the session runs to its end.
+struct connection
+{
+    net::io_context ioc;
+    std::shared_ptr<tst::memory_host> host = std::make_shared<tst::memory_host>(options());
+    beast::test::stream client{ioc};
+    bool reset = false; // the session closed the connection before every piece was written
+
+    explicit connection(std::vector<std::string> const& pieces)
+    {
+        beast::test::stream server(ioc);
+        client.connect(server);
+        std::make_shared<detail::session<beast::test::stream>>(host, std::move(server))->run();
+        for(auto const& piece : pieces)
+        {
+            error_code ec;
+            net::write(client, net::buffer(piece), ec);
+            if(ec)
+            {
+                reset = true;
+                break;
+            }
+            ioc.poll();
+        }
+        client.close();
+        ioc.run();
+    }
+
+    // The responses the session wrote, in order.
+    std::vector<http::response<http::string_body>> responses()
+    {
+        std::vector<http::response<http::string_body>> v;
+        beast::flat_buffer b;
+        auto const s = client.str();
+        net::buffer_copy(b.prepare(s.size()), net::buffer(s));
+        b.commit(s.size());
+        while(b.size() > 0)
+        {
+            http::response_parser<http::string_body> p;
+            p.eager(true);
+            error_code ec;
+            b.consume(p.put(b.data(), ec));
+            BOOST_REQUIRE_MESSAGE(!ec && p.is_done(), "a whole response: " << ec.message());
+            v.push_back(p.release());
+        }
+        return v;
+    }
+};
+
+std::string const json_body(tst::tv1_body);
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session_)
+
+BOOST_AUTO_TEST_CASE(a_delivery_split_at_every_byte_is_answered_202_and_kept_once)
+{
+    auto const request = raw_request(tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time()));
+    for(std::size_t cut = 1; cut < request.size(); ++cut)
+    {
+        BOOST_TEST_CONTEXT("cut at " << cut)
+        {
+            connection c({request.substr(0, cut), request.substr(cut)});
+            auto const rs = c.responses();
+            BOOST_REQUIRE(rs.size() == 1u);
+            BOOST_TEST(rs[0].result_int() == 202u);
+            BOOST_TEST(c.host->kept == 1);
+            BOOST_TEST(c.host->store().backlog() == 1u);
+            BOOST_TEST(c.host->opened_count == 1);
+            BOOST_TEST(c.host->closed_count == 1);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order_on_one_connection)
+{
+    auto d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    connection c({get("/healthz") + raw_request(d) + get("/metrics") + get("/nowhere") + get("/healthz", "DELETE")});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 5u);
+    BOOST_TEST(rs[0].result_int() == 200u);
+    BOOST_TEST(rs[0].body() == "ok\n");
+    BOOST_TEST(rs[1].result_int() == 202u);
+    BOOST_TEST(rs[2].result_int() == 200u);
+    BOOST_TEST(rs[2].body() == "catena_webhooks_test 1\n");
+    BOOST_TEST(rs[3].result_int() == 404u);
+    BOOST_TEST(rs[4].result_int() == 405u);
+    BOOST_TEST(rs[4][http::field::allow] == "GET, HEAD");
+    BOOST_TEST(c.host->kept == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_replayed_request_is_answered_202_and_not_kept_twice)
+{
+    auto const request = raw_request(tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time()));
+    connection c({request + request});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 2u);
+    BOOST_TEST(rs[0].result_int() == 202u);
+    BOOST_TEST(rs[1].result_int() == 202u);
+    BOOST_TEST(c.host->kept == 1);
+    BOOST_TEST(c.host->counts().duplicate_requests.load() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_forged_delivery_is_answered_401_and_nothing_is_kept)
+{
+    auto d = tst::make_delivery("another-secret-entirely", tst::webhook_id, json_body, tst::vector_time());
+    connection c({raw_request(d)});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST(rs[0].result_int() == 401u);
+    BOOST_TEST(rs[0].body().find("signature_mismatch") != std::string::npos);
+    BOOST_TEST(c.host->kept == 0);
+    BOOST_TEST(c.host->store().backlog() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_body_over_the_limit_is_refused_413_without_being_read_and_the_connection_closes)
+{
+    std::string const head = "POST /webhooks/catena HTTP/1.1\r\nHost: r\r\nContent-Length: " +
+                             std::to_string((64 << 10) + 1) + "\r\n\r\n";
+    connection c({head, std::string(1000, 'x'), get("/healthz")});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 1u); // nothing after it is answered
+    BOOST_TEST(rs[0].result_int() == 413u);
+    BOOST_TEST(!rs[0].keep_alive());
+    BOOST_TEST(c.host->kept == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bytes_that_are_not_http_are_answered_400_and_the_connection_closes)
+{
+    connection c({"\x16\x03\x01 this is not a request\r\n\r\n", get("/healthz")});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST(rs[0].result_int() == 400u);
+    BOOST_TEST(!rs[0].keep_alive());
+    BOOST_TEST(c.host->closed_count == 1);
+}
+
+BOOST_AUTO_TEST_CASE(head_of_the_metrics_route_has_no_body)
+{
+    connection c({get("/metrics", "HEAD")});
+    auto const s = c.client.str();
+    BOOST_TEST(s.starts_with("HTTP/1.1 200"));
+    BOOST_TEST(s.find("catena_webhooks_test") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END() // session_
