@@ -16,74 +16,73 @@ void time_field(detail::json_writer& w, std::string_view k, std::optional<timest
         w.null_field(k);
 }
 
+// One record: {"kind":kind, then what `fields` writes}.
+template<class F>
+std::string record(std::string_view kind, std::size_t size_hint, F&& fields)
+{
+    std::string line;
+    line.reserve(size_hint);
+    detail::json_writer w(line);
+    w.field("kind", kind);
+    fields(w);
+    w.close();
+    return line;
+}
+
 } // namespace
 
 // Written field by field rather than through a json::object: one line per event is the
 // daemon's hot path.
 std::string to_json_line(event const& e)
 {
-    std::string line;
-    line.reserve(512);
-    detail::json_writer w(line);
-    w.field("kind", "event");
-    w.field("event_name", e.event_name);
-    w.field_or_null("event_id", e.event_id);
-    w.field("webhook_id", e.webhook_id);
-    w.field("record_id", e.record_id);
-    w.field_or_null("fleet_id", e.fleet_id);
-    w.field_or_null("fleet_ref", e.fleet_ref);
-    w.field_or_null("connection_id", e.connection_id);
-    time_field(w, "occurred_at", e.occurred_at);
-    w.bool_field("late", e.late);
-    w.field("idempotency_key", e.idempotency_key);
-    w.close();
-    return line;
+    return record("event", 512, [&](detail::json_writer& w) {
+        w.field("event_name", e.event_name);
+        w.field_or_null("event_id", e.event_id);
+        w.field("webhook_id", e.webhook_id);
+        w.field("record_id", e.record_id);
+        w.field_or_null("fleet_id", e.fleet_id);
+        w.field_or_null("fleet_ref", e.fleet_ref);
+        w.field_or_null("connection_id", e.connection_id);
+        time_field(w, "occurred_at", e.occurred_at);
+        w.bool_field("late", e.late);
+        w.field("idempotency_key", e.idempotency_key);
+    });
 }
 
 std::string to_json_line(transition const& t)
 {
-    std::string line;
-    line.reserve(384);
-    detail::json_writer w(line);
-    w.field("kind", "transition");
-    w.field("fleet_key", t.fleet_key);
-    w.field_or_null("fleet_id", t.fleet_id);
-    w.field_or_null("fleet_ref", t.fleet_ref);
-    w.field("dimension", to_string(t.what));
-    w.field_or_null("from", t.from);
-    w.field("to", t.to);
-    w.field("cause", t.cause);
-    w.field_or_null("event_id", t.event_id);
-    time_field(w, "occurred_at", t.occurred_at);
-    w.field("idempotency_key", t.idempotency_key);
-    w.close();
-    return line;
+    return record("transition", 384, [&](detail::json_writer& w) {
+        w.field("fleet_key", t.fleet_key);
+        w.field_or_null("fleet_id", t.fleet_id);
+        w.field_or_null("fleet_ref", t.fleet_ref);
+        w.field("dimension", to_string(t.what));
+        w.field_or_null("from", t.from);
+        w.field("to", t.to);
+        w.field("cause", t.cause);
+        w.field_or_null("event_id", t.event_id);
+        time_field(w, "occurred_at", t.occurred_at);
+        w.field("idempotency_key", t.idempotency_key);
+    });
 }
 
 std::string to_json_line(fleet_merge const& m)
 {
-    std::string line;
-    detail::json_writer w(line);
-    w.field("kind", "merge");
-    w.field("from", m.from);
-    w.field("into", m.into);
-    w.field("cause", m.cause);
-    w.field_or_null("event_id", m.event_id);
-    w.close();
-    return line;
+    return record("merge", 128, [&](detail::json_writer& w) {
+        w.field("from", m.from);
+        w.field("into", m.into);
+        w.field("cause", m.cause);
+        w.field_or_null("event_id", m.event_id);
+    });
 }
 
 std::string to_json_line(dead_letter const& d)
 {
-    std::string line;
-    detail::json_writer w(line);
-    w.field("kind", "dead_letter");
-    w.field("reason", d.reason);
-    w.field("dead_letter", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed");
-    w.field_or_null("request_id", d.request_id);
-    w.field_or_null("webhook_id", d.webhook_id);
-    w.close();
-    return line;
+    return record("dead_letter", 128, [&](detail::json_writer& w) {
+        w.field("reason", d.reason);
+        w.field("dead_letter", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed");
+        w.field_or_null("request_id", d.request_id);
+        w.field_or_null("webhook_id", d.webhook_id);
+    });
 }
 
 } // namespace catena::webhooks

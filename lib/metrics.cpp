@@ -8,6 +8,8 @@ namespace catena::webhooks::detail {
 
 namespace {
 
+using id = counters::id;
+
 void line(std::string& out, char const* fmt, auto... args)
 {
     char buf[256];
@@ -50,17 +52,17 @@ std::string render_metrics(metrics_snapshot const& s)
                  reason_of(ev).data(), static_cast<unsigned long long>(n));
 
     series const all[] = {
-        {"accepted_total", "Deliveries answered 202 and kept.", true, d(r.accepted)},
-        {"duplicate_requests_total", "Replayed copies of a kept request (same X-Request-ID).", true, d(r.duplicate_requests)},
-        {"events_total", "Records handed to callbacks.", true, d(r.events)},
-        {"unhandled_events_total", "Records no callback matched.", true, d(r.unhandled_events)},
-        {"dead_letters_total", "Authentic deliveries that could not be decoded.", true, d(r.dead_letters)},
-        {"callback_errors_total", "Callbacks that threw.", true, d(r.callback_errors)},
-        {"connections_accepted_total", "Connections accepted.", true, d(r.connections_accepted)},
-        {"connections_refused_total", "Connections closed on accept because of the connection cap.", true, d(r.connections_refused)},
-        {"accept_errors_total", "Failed accepts (retried after a pause).", true, d(r.accept_errors)},
-        {"secrets_reloads_total", "Times the secrets were replaced.", true, d(r.secrets_reloads)},
-        {"connections_active", "Open connections.", false, d(r.connections_active)},
+        {"accepted_total", "Deliveries answered 202 and kept.", true, d(r[id::accepted])},
+        {"duplicate_requests_total", "Replayed copies of a kept request (same X-Request-ID).", true, d(r[id::duplicate_requests])},
+        {"events_total", "Records handed to callbacks.", true, d(r[id::events])},
+        {"unhandled_events_total", "Records no callback matched.", true, d(r[id::unhandled_events])},
+        {"dead_letters_total", "Authentic deliveries that could not be decoded.", true, d(r[id::dead_letters])},
+        {"callback_errors_total", "Callbacks that threw.", true, d(r[id::callback_errors])},
+        {"connections_accepted_total", "Connections accepted.", true, d(r[id::connections_accepted])},
+        {"connections_refused_total", "Connections closed on accept because of the connection cap.", true, d(r[id::connections_refused])},
+        {"accept_errors_total", "Failed accepts (retried after a pause).", true, d(r[id::accept_errors])},
+        {"secrets_reloads_total", "Times the secrets were replaced.", true, d(r[id::secrets_reloads])},
+        {"connections_active", "Open connections.", false, d(r[id::connections_active])},
         {"inbox_depth", "Kept deliveries not processed yet.", false, d(s.inbox_depth)},
         {"inbox_bytes", "Bytes of kept deliveries not processed yet.", false, d(s.inbox_bytes)},
         {"processing_lag_seconds", "Age of the oldest unprocessed delivery.", false, s.processing_lag_seconds},
@@ -118,24 +120,24 @@ receiver_stats stats_of(metrics_snapshot const& s)
     auto const& r = s.requests;
     auto const& p = s.pipeline;
     receiver_stats x;
-    x.accepted = r.accepted - r.duplicate_requests;
-    x.duplicate_requests = r.duplicate_requests;
-    x.rejected = r.rejected;
-    x.events = r.events;
+    x.accepted = r[id::accepted] - r[id::duplicate_requests];
+    x.duplicate_requests = r[id::duplicate_requests];
+    x.rejected = r[id::rejected];
+    x.events = r[id::events];
     x.duplicate_events = p.duplicate_events;
     x.late_events = p.late_events;
     x.transitions = p.transitions;
     x.merges = p.merges;
     x.impossible_transitions = p.impossible_transitions;
     x.released_early = p.released_early;
-    x.dead_letters = r.dead_letters;
-    x.callback_errors = r.callback_errors;
+    x.dead_letters = r[id::dead_letters];
+    x.callback_errors = r[id::callback_errors];
     x.callback_retries = s.callback_retries;
     x.inbox_depth = s.inbox_depth;
     x.held_events = p.held;
     x.callback_backlog = s.callback_backlog;
     x.fleets = p.fleets;
-    x.connections_active = r.connections_active;
+    x.connections_active = r[id::connections_active];
     return x;
 }
 

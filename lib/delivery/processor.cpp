@@ -64,7 +64,7 @@ processor::processor(net::any_io_executor ex, receiver_options const& opts, hand
     dispatcher::hooks h;
     h.report = [this](error_code ec, std::string text, callback_job const& job) {
         if(ec == error::handler_exception)
-            counts_.callback_errors.fetch_add(1, std::memory_order_relaxed);
+            counts_.add(counters::id::callback_errors);
         report_(ec, 0, std::move(text), job.ev ? job.ev->request_id : std::string(),
                 job.ev ? job.ev->webhook_id : std::string());
     };
@@ -275,7 +275,7 @@ pipeline_stats processor::pipeline_snapshot() const
 
 void processor::keep_dead_letter(dead_letter&& d)
 {
-    counts_.dead_letters.fetch_add(1, std::memory_order_relaxed);
+    counts_.add(counters::id::dead_letters);
     if(auto const& hook = handlers_.dead_letters.current)
         if(auto failure = invoke_callback([&] { hook(d); }))
             report_(error::handler_exception, 0, "on_dead_letter threw: " + *failure, d.request_id, d.webhook_id);
@@ -314,7 +314,7 @@ void processor::enqueue_calls(std::string const& queue, std::vector<H> const& ha
 
 void processor::on_event(event&& e)
 {
-    counts_.events.fetch_add(1, std::memory_order_relaxed);
+    counts_.add(counters::id::events);
     auto ev = std::make_shared<event const>(std::move(e));
     bool handled = false;
     handlers_.for_each_match(ev->event_name, ev->resource(), [&](auto const& hs, std::string const& name) {
@@ -323,7 +323,7 @@ void processor::on_event(event&& e)
     });
     if(handled)
         return;
-    counts_.unhandled_events.fetch_add(1, std::memory_order_relaxed);
+    counts_.add(counters::id::unhandled_events);
     if(auto const& h = handlers_.unhandled.current)
     {
         callback_job job;

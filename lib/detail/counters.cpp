@@ -10,10 +10,10 @@ void counters::count_response(unsigned status, error_code const& ec) noexcept
         if(statuses[i] == status)
             by_status_[i].fetch_add(1, std::memory_order_relaxed);
     if(status == 202)
-        accepted.fetch_add(1, std::memory_order_relaxed);
+        add(id::accepted);
     if(status < 400 || !ec)
         return;
-    rejected.fetch_add(1, std::memory_order_relaxed);
+    add(id::rejected);
     int const ev = ec.category() == error_category() ? ec.value() : 0;
     by_reason_[static_cast<std::size_t>(ev > 0 && ev < max_reason ? ev : 0)].fetch_add(1, std::memory_order_relaxed);
 }
@@ -30,27 +30,16 @@ void counters::observe_ack_latency(std::chrono::nanoseconds d) noexcept
 
 counters::values counters::load() const noexcept
 {
-    auto l = [](std::atomic<std::uint64_t> const& a) { return a.load(std::memory_order_relaxed); };
+    auto copy = [](auto const& from, auto& to) {
+        for(std::size_t i = 0; i < from.size(); ++i)
+            to[i] = from[i].load(std::memory_order_relaxed);
+    };
     values v;
-    v.accepted = l(accepted);
-    v.duplicate_requests = l(duplicate_requests);
-    v.rejected = l(rejected);
-    v.events = l(events);
-    v.unhandled_events = l(unhandled_events);
-    v.dead_letters = l(dead_letters);
-    v.callback_errors = l(callback_errors);
-    v.connections_accepted = l(connections_accepted);
-    v.connections_refused = l(connections_refused);
-    v.connections_active = l(connections_active);
-    v.accept_errors = l(accept_errors);
-    v.secrets_reloads = l(secrets_reloads);
-    for(std::size_t i = 0; i < by_status_.size(); ++i)
-        v.by_status[i] = l(by_status_[i]);
-    for(std::size_t i = 0; i < by_reason_.size(); ++i)
-        v.by_reason[i] = l(by_reason_[i]);
-    for(std::size_t i = 0; i < latency_.size(); ++i)
-        v.latency[i] = l(latency_[i]);
-    v.latency_sum_ns = l(latency_sum_ns_);
+    copy(counts_, v.count);
+    copy(by_status_, v.by_status);
+    copy(by_reason_, v.by_reason);
+    copy(latency_, v.latency);
+    v.latency_sum_ns = latency_sum_ns_.load(std::memory_order_relaxed);
     return v;
 }
 

@@ -26,33 +26,46 @@ public:
     void count_response(unsigned status, error_code const& ec) noexcept;
     void observe_ack_latency(std::chrono::nanoseconds d) noexcept;
 
-    std::atomic<std::uint64_t> accepted{0};
-    std::atomic<std::uint64_t> duplicate_requests{0};
-    std::atomic<std::uint64_t> rejected{0};
-    std::atomic<std::uint64_t> events{0};
-    std::atomic<std::uint64_t> unhandled_events{0};
-    std::atomic<std::uint64_t> dead_letters{0};
-    std::atomic<std::uint64_t> callback_errors{0};
-    std::atomic<std::uint64_t> connections_accepted{0};
-    std::atomic<std::uint64_t> connections_refused{0};
-    std::atomic<std::uint64_t> connections_active{0};
-    std::atomic<std::uint64_t> accept_errors{0};
-    std::atomic<std::uint64_t> secrets_reloads{0};
+    /// The plain counters (and one gauge, connections_active).
+    enum class id : std::size_t
+    {
+        accepted,
+        duplicate_requests,
+        rejected,
+        events,
+        unhandled_events,
+        dead_letters,
+        callback_errors,
+        connections_accepted,
+        connections_refused,
+        connections_active,
+        accept_errors,
+        secrets_reloads,
+        count_
+    };
+    static constexpr std::size_t ids = static_cast<std::size_t>(id::count_);
+
+    void add(id i, std::int64_t n = 1) noexcept
+    {
+        counts_[static_cast<std::size_t>(i)].fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    }
+    std::uint64_t get(id i) const noexcept { return counts_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed); }
 
     /** The counters as plain numbers at one moment. */
     struct values
     {
-        std::uint64_t accepted = 0, duplicate_requests = 0, rejected = 0, events = 0, unhandled_events = 0,
-                      dead_letters = 0, callback_errors = 0, connections_accepted = 0, connections_refused = 0,
-                      connections_active = 0, accept_errors = 0, secrets_reloads = 0;
+        std::array<std::uint64_t, ids> count{};
         std::array<std::uint64_t, statuses.size()> by_status{};
-        std::array<std::uint64_t, max_reason> by_reason{};        ///< By error value (0: other).
+        std::array<std::uint64_t, max_reason> by_reason{};               ///< By error value (0: other).
         std::array<std::uint64_t, latency_buckets.size() + 1> latency{}; ///< Per bucket, not cumulative.
         std::uint64_t latency_sum_ns = 0;
+
+        std::uint64_t operator[](id i) const noexcept { return count[static_cast<std::size_t>(i)]; }
     };
     values load() const noexcept;
 
 private:
+    std::array<std::atomic<std::uint64_t>, ids> counts_{};
     std::array<std::atomic<std::uint64_t>, statuses.size()> by_status_{};
     std::array<std::atomic<std::uint64_t>, max_reason> by_reason_{};
     std::array<std::atomic<std::uint64_t>, latency_buckets.size() + 1> latency_{};

@@ -18,7 +18,7 @@ void intake::attach(store& s, std::function<void()> on_kept)
 void intake::set_secrets(secret_ring ring)
 {
     secrets_.store(std::make_shared<secret_ring const>(std::move(ring)), std::memory_order_release);
-    counts_.secrets_reloads.fetch_add(1, std::memory_order_relaxed);
+    counts_.add(counters::id::secrets_reloads);
 }
 
 std::unique_ptr<intake::verifier_slot> intake::acquire_verifier()
@@ -90,7 +90,7 @@ void intake::deliver(delivery_headers const& h, std::string&& body, std::string 
                            on_kept_();
                            return done(answer{202, {}});
                        case append_status::duplicate:
-                           counts_.duplicate_requests.fetch_add(1, std::memory_order_relaxed);
+                           counts_.add(counters::id::duplicate_requests);
                            return done(answer{202, {}});
                        case append_status::full:
                        case append_status::failed:

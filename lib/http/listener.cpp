@@ -102,7 +102,7 @@ void listener::on_accept(error_code ec, tcp::socket socket)
         return;
     if(ec)
     {
-        counts_.accept_errors.fetch_add(1, std::memory_order_relaxed);
+        counts_.add(counters::id::accept_errors);
         report(ec, 0, "accept failed; retrying", {}, {});
         // Out of descriptors and the like: pause instead of spinning, then go on.
         accept_retry_.expires_after(transient_accept_error(ec) ? std::chrono::milliseconds(50)
@@ -113,16 +113,16 @@ void listener::on_accept(error_code ec, tcp::socket socket)
         });
         return;
     }
-    if(counts_.connections_active.load(std::memory_order_relaxed) >= opts_.limits.max_connections)
+    if(counts_.get(counters::id::connections_active) >= opts_.limits.max_connections)
     {
-        counts_.connections_refused.fetch_add(1, std::memory_order_relaxed);
+        counts_.add(counters::id::connections_refused);
         error_code ignored;
         socket.close(ignored);
     }
     else
     {
-        counts_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-        counts_.connections_active.fetch_add(1, std::memory_order_relaxed);
+        counts_.add(counters::id::connections_accepted);
+        counts_.add(counters::id::connections_active);
         socket.set_option(tcp::no_delay(true), ec);
         if(tls_)
             std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(self(), std::move(socket), *tls_)->run();
@@ -190,7 +190,7 @@ void listener::closed(session_base* s) noexcept
         sessions_.erase(s);
         last = sessions_.empty();
     }
-    counts_.connections_active.fetch_sub(1, std::memory_order_relaxed);
+    counts_.add(counters::id::connections_active, -1);
     // Every session is gone and the acceptor is closed: nothing more will be delivered.
     if(last && accepting_closed_.load())
     {

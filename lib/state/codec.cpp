@@ -47,6 +47,16 @@ std::vector<std::string> strings_of(json::object const& o, std::string_view k)
     return v;
 }
 
+// The document as a JSON object, if it is one.
+std::optional<json::object> object_of(std::string_view doc)
+{
+    error_code ec;
+    auto v = json::parse(doc, ec);
+    if(ec || !v.is_object())
+        return std::nullopt;
+    return std::move(v.get_object());
+}
+
 order_key key_of(json::object const& o)
 {
     order_key k;
@@ -96,11 +106,10 @@ std::string encode(fleet_capture const& c)
 
 std::optional<fleet_capture> decode_fleet(std::string_view doc)
 {
-    error_code ec;
-    auto v = json::parse(doc, ec);
-    if(ec || !v.is_object())
+    auto const obj = object_of(doc);
+    if(!obj)
         return std::nullopt;
-    auto const& o = v.get_object();
+    auto const& o = *obj;
     fleet_capture c;
     auto& st = c.state;
     st.key = str_of(o, "key");
@@ -145,11 +154,10 @@ std::string encode(transition const& t)
 
 std::optional<transition> decode_transition(std::string_view doc)
 {
-    error_code ec;
-    auto v = json::parse(doc, ec);
-    if(ec || !v.is_object())
+    auto const obj = object_of(doc);
+    if(!obj)
         return std::nullopt;
-    auto const& o = v.get_object();
+    auto const& o = *obj;
     transition t;
     t.fleet_key = str_of(o, "fleet_key");
     t.fleet_id = str_of(o, "fleet_id");
