@@ -598,6 +598,30 @@ BOOST_AUTO_TEST_CASE(dead_letters_are_kept_listed_shown_and_replayed)
     BOOST_TEST(out.find("in use by another process") != std::string::npos);
 }
 
+// The store is the one record of dead letters: what an earlier run kept is listed at once by
+// the next receiver on the directory (it used to keep its own copy, empty after a restart).
+BOOST_AUTO_TEST_CASE(dead_letters_kept_by_an_earlier_run_are_listed_after_a_restart)
+{
+    auto const dir = tst::make_temp_dir("deadletters-restart");
+    cs::message undecodable;
+    undecodable.webhook_id = "wh-dl";
+    undecodable.event_name = "vehicle.added";
+    undecodable.event_id = "0193-dl-restart";
+    undecodable.data = json::array{json::object{{"no_id", true}}};
+    {
+        embedded e(dir);
+        BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
+        cs::client c(e.ep(), {});
+        BOOST_TEST(c.send(undecodable, secret).status == 202u);
+    } // stop() drains: the dead letter is committed before the receiver is gone
+    embedded again(dir);
+    BOOST_REQUIRE_MESSAGE(!again.start(), again.rx.start_detail());
+    auto const letters = again.rx.dead_letters();
+    BOOST_REQUIRE(letters.size() == 1u);
+    BOOST_TEST((letters[0].kind == cw::dead_letter_kind::undecodable));
+    BOOST_TEST(letters[0].webhook_id == "wh-dl");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
