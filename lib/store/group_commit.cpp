@@ -132,6 +132,7 @@ void group_commit::flush_inline()
         {
             std::lock_guard lock(mutex_);
             requeue(batch);
+            handed_to_writer_ = true;
             --inline_writing_;
         }
         cv_.notify_one();
@@ -307,10 +308,17 @@ void group_commit::run_writer()
         {
             std::unique_lock lock(mutex_);
             writer_ = writer_state::idle;
-            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            // With inline commits, appends are the I/O threads' to commit: the writer takes
+            // them only along with progress, when handed over, or once sync() ended inline
+            // commits (it could otherwise take a batch it found queued when it first looked).
+            cv_.wait(lock, [this] {
+                return stopping_ ||
+                       (!queue_.empty() && (!commits_inline() || progress_queued_ != 0 || handed_to_writer_));
+            });
             if(queue_.empty() && stopping_)
                 return;
             writer_ = writer_state::busy;
+            handed_to_writer_ = false;
             // Everything waiting goes in one transaction (group commit). Under load (the
             // last batch held several appends) linger for more, so that one commit covers
             // many deliveries; alone, a delivery waits for nothing.

@@ -134,6 +134,7 @@ private:
     std::chrono::steady_clock::time_point flush_started_;
     int inline_writing_ = 0;
     bool handover_ = false;
+    bool handed_to_writer_ = false; // flush_inline() gave a batch back for the writer thread
     std::size_t progress_queued_ = 0; // progress items in queue_
     std::size_t pending_appends_ = 0, pending_bytes_ = 0;
     std::size_t backlog_ = 0, backlog_bytes_ = 0;
