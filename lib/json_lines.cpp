@@ -56,6 +56,8 @@ std::string to_json_line(transition const& t)
         w.field_or_null("fleet_id", t.fleet_id);
         w.field_or_null("fleet_ref", t.fleet_ref);
         w.field("dimension", to_string(t.what));
+        if(!t.entity_id.empty())
+            w.field("entity_id", t.entity_id);
         w.field_or_null("from", t.from);
         w.field("to", t.to);
         w.field("cause", t.cause);

@@ -18,8 +18,17 @@ pipeline_options pipeline_options_of(receiver_options const& o)
 {
     pipeline_options p;
     auto const& q = o.processing;
-    p.processing = {q.reorder_window,       q.reorder_max_events,    q.reorder_max_bytes,     q.dedup_retention,
-                    q.dedup_max_identities, q.max_history_per_fleet, q.max_tracked_operations};
+    p.processing = {q.reorder_window,
+                    q.reorder_max_events,
+                    q.reorder_max_bytes,
+                    q.dedup_retention,
+                    q.dedup_max_identities,
+                    q.max_history_per_fleet,
+                    q.max_tracked_operations,
+                    q.max_record_versions,
+                    q.dedup_across_subscriptions,
+                    q.cross_subscription_window,
+                    q.max_cross_subscription_events};
     p.envelope = o.limits.envelope;
     p.identity_clock_margin = o.window.max_future + std::chrono::seconds(10);
     return p;

@@ -54,7 +54,7 @@ public:
     /// Tracks an operation (see pipeline::track); on the processing strand.
     error_code track(std::string operation_id, operation_handler h, timestamp deadline);
 
-    lifecycle const& fleets() const noexcept { return pipe_.fleets(); }
+    fleet_directory const& fleets() const noexcept { return pipe_.fleets(); }
     pipeline_stats pipeline_snapshot() const;
     dispatcher const& callbacks() const noexcept { return *disp_; }
     boost::asio::strand<boost::asio::any_io_executor> const& strand() const noexcept { return strand_; }

@@ -94,6 +94,24 @@ public:
         }
         out_ += ']';
     }
+    /// An array of objects under `k`: each(writer, item) writes one item's fields.
+    template<class Range, class Each>
+    void objects_field(std::string_view k, Range const& items, Each&& each)
+    {
+        key(k);
+        out_ += '[';
+        bool first = true;
+        for(auto const& item : items)
+        {
+            if(!first)
+                out_ += ',';
+            first = false;
+            json_writer w(out_);
+            each(w, item);
+            w.close();
+        }
+        out_ += ']';
+    }
     /// Starts a nested object under `k`: write it with the writer returned, then close() it.
     json_writer object_field(std::string_view k)
     {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/processing/lifecycle.hpp - correlation of events to fleets and the per-fleet state machine.
-#ifndef CATENA_WEBHOOKS_PROCESSING_LIFECYCLE_HPP
-#define CATENA_WEBHOOKS_PROCESSING_LIFECYCLE_HPP
+// lib/processing/fleet_directory.hpp - which fleet every event belongs to: correlation, merges, and the fleets.
+#ifndef CATENA_WEBHOOKS_PROCESSING_FLEET_DIRECTORY_HPP
+#define CATENA_WEBHOOKS_PROCESSING_FLEET_DIRECTORY_HPP
 
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 
+#include "processing/fleet.hpp"
 #include "state/codec.hpp"
 
 #include <cstddef>
@@ -19,34 +20,25 @@
 
 namespace catena::webhooks::detail {
 
-/** What applying one event produced. */
-struct lifecycle_output
-{
-    std::vector<fleet_merge> merges;
-    std::vector<transition> transitions;
-    /// Set when the event asked for a move the state machine does not allow (not applied).
-    std::string impossible;
-};
-
-/** Links every event to its fleet and keeps each fleet's stage and health.
+/** Links every event to its fleet and keeps the fleets (see fleet_record for their parts).
 
     Events must be applied in release order (see reorderer). Correlation: invitation ids,
     fleet_refs, connection ids and fleet_ids seen together are linked, and a journey known
     under a weaker key (ref:, invitation:, connection:) is merged into the fleet once its
-    fleet_id appears. The stage machine is the table in lifecycle.cpp; it only moves
-    forward, and an event older than what its fleet's stream has already released is marked
-    late and changes nothing.
+    fleet_id appears; the merge reports the stage and health changes it causes. Events of
+    resource operations, subscriptions and TSPs belong to no fleet and touch none.
 
     @par Thread safety
     apply() from one thread at a time; queries from any thread.
 */
-class lifecycle
+class fleet_directory
 {
 public:
-    explicit lifecycle(std::size_t max_history_per_fleet = 256) : max_history_(max_history_per_fleet) {}
+    explicit fleet_directory(std::size_t max_history_per_fleet = 256) : max_history_(max_history_per_fleet) {}
 
-    /// Sets ev.fleet_key and ev.late, applies the event, and appends what changed to `out`.
-    void apply(event& ev, order_key const& key, lifecycle_output& out);
+    /** Sets ev.fleet_key and ev.late, applies the event, and appends what changed to `out`.
+        `late_record`: the caller found the (data) record late already; it changes nothing. */
+    void apply(event& ev, order_key const& key, lifecycle_output& out, bool late_record = false);
 
     /// The fleet known under `key`, or under any id it is linked to (fleet_id, "ref:…", ...).
     std::optional<fleet_state> fleet(std::string_view key) const;
@@ -65,13 +57,6 @@ public:
     void restore_history(std::vector<transition> const& ts);
 
 private:
-    struct fleet_record
-    {
-        fleet_state state;
-        std::unordered_map<std::string, order_key> last_released; // per stream
-        std::deque<transition> history;
-    };
-
     std::string resolve(event const& ev, lifecycle_output& out);
     void merge(std::string const& from, std::string const& into, event const& ev, lifecycle_output& out);
     void record(fleet_record& f, transition t);

@@ -2,6 +2,8 @@
 // lib/processing/pipeline.cpp - decode, dedup, reorder, lifecycle; resource operations and subscription health.
 #include "processing/pipeline.hpp"
 
+#include "processing/order_key.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -29,64 +31,14 @@ std::optional<timestamp> time_field(json::object const& o, std::string_view key)
     return std::nullopt;
 }
 
-// The millisecond timestamp in the leading 48 bits of a UUID v7.
-std::optional<timestamp> uuid_v7_time(std::string_view id)
-{
-    if(id.size() != 36 || id[14] != '7')
-        return std::nullopt;
-    std::uint64_t ms = 0;
-    int digits = 0;
-    for(char c : id.substr(0, 13))
-    {
-        if(c == '-')
-            continue;
-        int v;
-        if(c >= '0' && c <= '9')
-            v = c - '0';
-        else if(c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if(c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else
-            return std::nullopt;
-        ms = ms << 4 | static_cast<unsigned>(v);
-        ++digits;
-    }
-    if(digits != 12)
-        return std::nullopt;
-    return timestamp{std::chrono::milliseconds(static_cast<long long>(ms))};
-}
-
-// When the event happened, for ordering (spec §5.4): the record's occurred_at; for
-// lifecycle records, which have none, the time of the action they report, then their
-// updated_at and created_at; then the envelope id's UUID v7 time; the dispatch time last.
-timestamp order_time(event const& ev, std::string_view envelope_id, std::optional<timestamp> sent_at,
-                     timestamp received_at)
-{
-    if(ev.occurred_at)
-        return *ev.occurred_at;
-    auto const action = ev.action();
-    if(action == "accepted")
-        if(auto t = time_field(ev.record, "accepted_at"))
-            return *t;
-    if(action == "declined" || action == "rejected")
-        if(auto t = time_field(ev.record, "declined_at"))
-            return *t;
-    if(ev.updated_at)
-        return *ev.updated_at;
-    if(ev.created_at)
-        return *ev.created_at;
-    if(auto t = uuid_v7_time(envelope_id))
-        return *t;
-    return sent_at.value_or(received_at);
-}
-
 std::int64_t millis(timestamp t) noexcept
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-std::string idempotency_key_of(event const& e)
+// The envelope's identity (subscription, envelope id, record); without an envelope id, the
+// record's: its event, id and content (spec C5).
+std::string idempotency_key_of(event const& e, identity_digest content)
 {
     std::string key;
     if(!e.event_id.empty())
@@ -95,12 +47,12 @@ std::string idempotency_key_of(event const& e)
         key.append(e.webhook_id).append("/").append(e.event_id).append("/").append(e.record_id);
         return key;
     }
-    // Without an envelope id the record identity is the key (spec C5).
+    static constexpr char hex[] = "0123456789abcdef";
+    key.reserve(e.event_name.size() + e.record_id.size() + 2 + 32);
     key.append(e.event_name).append("/").append(e.record_id).append("/");
-    if(e.occurred_at)
-        key += format_rfc3339(*e.occurred_at, utc_suffix::z);
-    else if(e.updated_at)
-        key += format_rfc3339(*e.updated_at, utc_suffix::z);
+    for(auto const word : {content.hi, content.lo})
+        for(int shift = 60; shift >= 0; shift -= 4)
+            key += hex[(word >> shift) & 0xf];
     return key;
 }
 
@@ -112,7 +64,9 @@ pipeline::pipeline(pipeline_options opts, pipeline_sink& sink)
     , dedup_(opts_.processing.dedup_retention, opts_.processing.dedup_max_identities)
     , reorder_(opts_.processing.reorder_window, opts_.processing.reorder_max_events,
                opts_.processing.reorder_max_bytes)
-    , lifecycle_(opts_.processing.max_history_per_fleet)
+    , fleets_(opts_.processing.max_history_per_fleet)
+    , records_(opts_.processing.max_record_versions)
+    , subscriptions_(opts_.processing.cross_subscription_window, opts_.processing.max_cross_subscription_events)
 {
 }
 
@@ -120,8 +74,8 @@ void pipeline::restore(std::vector<fleet_capture> fleets, std::vector<transition
                        std::vector<std::pair<identity_digest, timestamp>> const& identities)
 {
     for(auto& f : fleets)
-        lifecycle_.restore(std::move(f));
-    lifecycle_.restore_history(history);
+        fleets_.restore(std::move(f));
+    fleets_.restore_history(history);
     for(auto const& [d, t] : identities)
         dedup_.insert(d, t);
 }
@@ -210,25 +164,49 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         ev.delivery_attempt = e.delivery_attempt;
         ev.sequence = e.sequence;
         ev.record_index = i;
-        ev.idempotency_key = idempotency_key_of(ev);
+        // Last use of the record's views: its fields move into the event.
+        ev.record = env_.take_fields(i);
+        auto const content = content_digest(ev);
+        ev.idempotency_key = idempotency_key_of(ev, content);
         if(repeats_[i] > 0)
             ev.idempotency_key += "#" + std::to_string(repeats_[i]);
         if(envelope_id.empty())
         {
-            // The key holds occurred_at, else updated_at: so does the stored key's time.
+            // Without an envelope id: the same content as the record's last is a duplicate;
+            // an older content of it is a new fact on a first attempt (the state went back,
+            // as in staled -> created -> staled) and a retry otherwise (spec §5.4).
+            auto const record = record_digest(env_.resource(), ev.record_id);
             auto const at = ev.occurred_at ? ev.occurred_at : ev.updated_at;
             identity_key const k{digest_of("r\x1f" + ev.idempotency_key), at ? millis(*at) : 0};
             if(seen_before(k, false, !e.replay, now) && !e.replay)
             {
-                ++stats_.duplicate_events;
+                auto const last = records_.last_content(record);
+                if(!last || *last == content || e.delivery_attempt != 1)
+                {
+                    ++stats_.duplicate_events;
+                    continue;
+                }
+                ++stats_.repeated_facts;
+                ev.idempotency_key += "#r" + std::to_string(e.sequence);
+            }
+            else
+                result.identities.push_back(k);
+            records_.set_content(record, content);
+        }
+        // The same event through another subscription (a second X-Webhook-ID, another
+        // envelope id, the same record).
+        if(opts_.processing.dedup_across_subscriptions && !e.replay)
+        {
+            identity_digest what = record_digest(ev.event_name, ev.record_id);
+            what.hi ^= content.hi;
+            what.lo ^= content.lo;
+            if(subscriptions_.from_another(what, e.webhook_id, now))
+            {
+                ++stats_.cross_subscription_duplicates;
                 continue;
             }
-            result.identities.push_back(k);
         }
-        // Last use of the record's views: its fields move into the event.
-        ev.record = env_.take_fields(i);
-        order_key key{order_time(ev, envelope_id, env_.sent_at(), e.received_at), std::string(envelope_id),
-                      static_cast<std::uint32_t>(i), ev.record_id, e.sequence};
+        auto key = order_key_of(ev, envelope_id, static_cast<std::uint32_t>(i), e.sequence, e.received_at);
         auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;
         reorder_.push(std::move(key), std::move(ev), bytes, now);
         ++result.events;
@@ -309,7 +287,11 @@ void pipeline::deliver(order_key const& key, event&& ev)
     out_.merges.clear();
     out_.transitions.clear();
     out_.impossible.clear();
-    lifecycle_.apply(ev, key, out_);
+    // Last-writer-wins per data record (lifecycle records are judged by their fleet).
+    bool late_record = false;
+    if(kind_of_event(ev.resource()) == event_kind::data)
+        late_record = records_.late(record_digest(ev.resource(), ev.record_id), key, ev.action() != "added");
+    fleets_.apply(ev, key, out_, late_record);
     ++stats_.events;
     for(auto& m : out_.merges)
     {
@@ -470,8 +452,9 @@ pipeline_stats pipeline::stats() const
     s.identities = dedup_.size();
     s.dedup_evicted_early = dedup_.evicted_early();
     s.identity_memory_bytes = dedup_.memory_bytes();
-    s.fleets = lifecycle_.fleet_count();
+    s.fleets = fleets_.fleet_count();
     s.tracked_operations = operations_.size();
+    s.remembered_records = records_.size();
     return s;
 }
 

@@ -9,7 +9,8 @@
 #include <catena/webhooks/operation.hpp>
 
 #include "detail/deduper.hpp"
-#include "processing/lifecycle.hpp"
+#include "processing/fleet_directory.hpp"
+#include "processing/identity.hpp"
 #include "processing/reorderer.hpp"
 #include "store/inbox_entry.hpp"
 
@@ -38,6 +39,10 @@ struct processing_bounds
     std::size_t dedup_max_identities = 1'000'000;
     std::size_t max_history_per_fleet = 256;
     std::size_t max_tracked_operations = 100'000;
+    std::size_t max_record_versions = 200'000;
+    bool dedup_across_subscriptions = true;
+    std::chrono::seconds cross_subscription_window{3600};
+    std::size_t max_cross_subscription_events = 200'000;
 };
 
 struct pipeline_options
@@ -80,6 +85,8 @@ struct pipeline_stats
 {
     std::uint64_t events = 0;           ///< Records released.
     std::uint64_t duplicate_events = 0; ///< Deliveries or records dropped as already seen.
+    std::uint64_t cross_subscription_duplicates = 0; ///< Records dropped as delivered through another subscription.
+    std::uint64_t repeated_facts = 0; ///< Records without envelope id whose content went back to an earlier one (kept).
     std::uint64_t late_events = 0;
     std::uint64_t transitions = 0;
     std::uint64_t merges = 0;
@@ -96,6 +103,7 @@ struct pipeline_stats
     std::size_t identity_memory_bytes = 0;
     std::size_t fleets = 0;
     std::size_t tracked_operations = 0;
+    std::size_t remembered_records = 0; ///< Records whose content and version are remembered.
 };
 
 /** The processing of kept deliveries, without I/O or threads.
@@ -133,7 +141,7 @@ public:
     */
     error_code track(std::string operation_id, operation_handler h, timestamp deadline);
 
-    lifecycle const& fleets() const noexcept { return lifecycle_; }
+    fleet_directory const& fleets() const noexcept { return fleets_; }
     pipeline_stats stats() const;
 
 private:
@@ -156,7 +164,9 @@ private:
     std::function<bool(identity_key const&)> recall_;
     timestamp recall_since_{};
     reorderer<event> reorder_;
-    lifecycle lifecycle_;
+    fleet_directory fleets_;
+    record_memory records_;
+    subscription_memory subscriptions_;
     pipeline_stats stats_;
     lifecycle_output out_;
     timestamp now_{}; // the latest time the caller gave

@@ -7,12 +7,17 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <functional>
+
 namespace catena::webhooks::detail::codec {
 
 
 namespace {
 
 namespace json = boost::json;
+
+// 2: the fleet's parts, and versions per record (1: stage and health, versions per stream).
+constexpr int format_version = 2;
 
 // A time as microseconds since the epoch, or null.
 void write_time(json_writer& w, std::string_view k, std::optional<timestamp> t)
@@ -47,6 +52,69 @@ std::vector<std::string> strings_of(json::object const& o, std::string_view k)
     return v;
 }
 
+bool bool_of(json::object const& o, std::string_view k)
+{
+    auto const* v = o.if_contains(k);
+    return v && v->is_bool() && v->get_bool();
+}
+
+// The objects of the array under `k` (others skipped).
+std::vector<std::reference_wrapper<json::object const>> objects_deref(json::object const& o, std::string_view k)
+{
+    std::vector<std::reference_wrapper<json::object const>> v;
+    if(auto const* a = o.if_contains(k); a && a->is_array())
+        for(auto const& e : a->get_array())
+            if(auto const* x = e.if_object())
+                v.push_back(*x);
+    return v;
+}
+
+// A version 1 document held the stage and health only: parts that derive them again, so
+// that the fleet goes on from where it stood (named "legacy" where its ids were not kept).
+void legacy_parts(fleet_state& st)
+{
+    auto const invitation_id = st.invitation_ids.empty() ? std::string("legacy") : st.invitation_ids.front();
+    auto const connection_id = st.connection_ids.empty() ? std::string("legacy") : st.connection_ids.front();
+    auto invite = [&](invitation_state s) { st.invitations.push_back(invitation_info{invitation_id, s}); };
+    auto connect = [&](bool linked) {
+        connection_info c;
+        c.id = connection_id;
+        c.reported = true;
+        c.linked = linked;
+        c.failed_executions = st.failed_executions;
+        st.connections.push_back(std::move(c));
+    };
+    switch(st.stage)
+    {
+    case stage::none: break;
+    case stage::invited: invite(invitation_state::created); break;
+    case stage::viewed: invite(invitation_state::viewed); break;
+    case stage::accepted: invite(invitation_state::accepted); break;
+    case stage::declined: invite(invitation_state::declined); break;
+    case stage::expired: invite(invitation_state::expired); break;
+    case stage::deleted: invite(invitation_state::deleted); break;
+    case stage::agreement: st.agreements.push_back(agreement_info{"legacy", true}); break;
+    case stage::connection:
+        st.agreements.push_back(agreement_info{"legacy", true});
+        connect(false);
+        break;
+    case stage::connected:
+        st.agreements.push_back(agreement_info{"legacy", true});
+        connect(true);
+        break;
+    case stage::revoked: st.agreements.push_back(agreement_info{"legacy", false}); break;
+    }
+    if(st.health == health::ok)
+        return;
+    if(st.connections.empty())
+        connect(false), st.connections.back().reported = false;
+    auto& c = st.connections.front();
+    if(st.health == health::halted)
+        c.schedules.push_back(schedule_info{"legacy", "", false});
+    else
+        c.health = st.health;
+}
+
 // The document as a JSON object, if it is one.
 std::optional<json::object> object_of(std::string_view doc)
 {
@@ -61,6 +129,11 @@ order_key key_of(json::object const& o)
 {
     order_key k;
     k.time = time_of(o, "t").value_or(timestamp{});
+    if(auto const* r = o.if_contains("k"); r && r->is_number())
+        k.rank = static_cast<std::uint8_t>(r->to_number<std::uint64_t>());
+    if(auto const* x = o.if_contains("x"); x && x->is_number())
+        k.tie = static_cast<std::uint8_t>(x->to_number<std::uint64_t>());
+    k.updated = time_of(o, "u").value_or(timestamp{});
     k.envelope_id = str_of(o, "e");
     if(auto const* i = o.if_contains("i"); i && i->is_number())
         k.record_index = static_cast<std::uint32_t>(i->to_number<std::uint64_t>());
@@ -88,18 +161,42 @@ std::string encode(fleet_capture const& c)
     w.number_field("failed_executions", st.failed_executions);
     w.field("last_event", st.last_event);
     write_time(w, "last_occurred_at", st.last_occurred_at);
-    auto streams = w.object_field("streams");
-    for(auto const& [name, k] : c.streams)
-    {
-        auto d = streams.object_field(name);
+    w.number_field("v", format_version);
+    w.objects_field("invitations", st.invitations, [](json_writer& o, invitation_info const& i) {
+        o.field("id", i.id);
+        o.field("state", to_string(i.state));
+    });
+    w.objects_field("agreements", st.agreements, [](json_writer& o, agreement_info const& a) {
+        o.field("id", a.id);
+        o.bool_field("active", a.active);
+    });
+    w.objects_field("connections", st.connections, [](json_writer& o, connection_info const& c) {
+        o.field("id", c.id);
+        o.field("source_name", c.source_name);
+        o.field("tsp_id", c.tsp_id);
+        o.field("health", to_string(c.health));
+        o.bool_field("reported", c.reported);
+        o.bool_field("linked", c.linked);
+        o.number_field("failed_executions", c.failed_executions);
+        o.objects_field("schedules", c.schedules, [](json_writer& so, schedule_info const& sc) {
+            so.field("id", sc.id);
+            so.field("resource", sc.resource);
+            so.bool_field("active", sc.active);
+        });
+    });
+    // Version keys hold record ids (any text): written as escaped values, not as keys.
+    w.objects_field("versions", c.versions, [](json_writer& d, std::pair<std::string, order_key> const& v) {
+        auto const& [name, k] = v;
+        d.field("n", name);
         d.number_field("t", k.time.time_since_epoch().count());
+        d.number_field("k", k.rank);
+        d.number_field("x", k.tie);
+        d.number_field("u", k.updated.time_since_epoch().count());
         d.field("e", k.envelope_id);
         d.number_field("i", k.record_index);
         d.field("r", k.record_id);
         d.number_field("s", k.sequence);
-        d.close();
-    }
-    streams.close();
+    });
     w.close();
     return out;
 }
@@ -125,10 +222,33 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
         st.failed_executions = n->to_number<std::uint64_t>();
     st.last_event = str_of(o, "last_event");
     st.last_occurred_at = time_of(o, "last_occurred_at");
-    if(auto const* s = o.if_contains("streams"); s && s->is_object())
-        for(auto const& kv : s->get_object())
-            if(kv.value().is_object())
-                c.streams.emplace_back(std::string(kv.key()), key_of(kv.value().get_object()));
+    if(auto const* v = o.if_contains("v"); !v || !v->is_int64() || v->get_int64() < 2)
+    {
+        legacy_parts(st);
+        return c; // a version 1 document's streams were per resource, not per record
+    }
+    for(json::object const& i : objects_deref(o, "invitations"))
+        if(auto s = parse_invitation_state(str_of(i, "state")))
+            st.invitations.push_back(invitation_info{str_of(i, "id"), *s});
+    for(json::object const& a : objects_deref(o, "agreements"))
+        st.agreements.push_back(agreement_info{str_of(a, "id"), bool_of(a, "active")});
+    for(json::object const& co : objects_deref(o, "connections"))
+    {
+        connection_info ci;
+        ci.id = str_of(co, "id");
+        ci.source_name = str_of(co, "source_name");
+        ci.tsp_id = str_of(co, "tsp_id");
+        ci.health = parse_health(str_of(co, "health")).value_or(health::ok);
+        ci.reported = bool_of(co, "reported");
+        ci.linked = bool_of(co, "linked");
+        if(auto const* n = co.if_contains("failed_executions"); n && n->is_number())
+            ci.failed_executions = n->to_number<std::uint64_t>();
+        for(json::object const& sc : objects_deref(co, "schedules"))
+            ci.schedules.push_back(schedule_info{str_of(sc, "id"), str_of(sc, "resource"), bool_of(sc, "active")});
+        st.connections.push_back(std::move(ci));
+    }
+    for(json::object const& v : objects_deref(o, "versions"))
+        c.versions.emplace_back(str_of(v, "n"), key_of(v));
     return c;
 }
 
@@ -141,6 +261,7 @@ std::string encode(transition const& t)
     w.field("fleet_id", t.fleet_id);
     w.field("fleet_ref", t.fleet_ref);
     w.field("dimension", to_string(t.what));
+    w.field("entity_id", t.entity_id);
     w.field("from", t.from);
     w.field("to", t.to);
     w.field("cause", t.cause);
@@ -162,11 +283,29 @@ std::optional<transition> decode_transition(std::string_view doc)
     t.fleet_key = str_of(o, "fleet_key");
     t.fleet_id = str_of(o, "fleet_id");
     t.fleet_ref = str_of(o, "fleet_ref");
-    t.what = str_of(o, "dimension") == "health" ? dimension::health : dimension::stage;
+    auto const dim = str_of(o, "dimension");
+    t.what = dimension::stage;
+    for(auto d : {dimension::stage, dimension::health, dimension::invitation, dimension::agreement, dimension::connection,
+                  dimension::schedule})
+        if(to_string(d) == dim)
+            t.what = d;
+    t.entity_id = str_of(o, "entity_id");
+    // State names point to static storage: the stored ones are mapped back to it.
     auto name = [&](std::string const& s) -> std::string_view {
-        if(t.what == dimension::health)
+        switch(t.what)
+        {
+        case dimension::stage: return parse_stage(s) ? to_string(*parse_stage(s)) : std::string_view{};
+        case dimension::health:
+        case dimension::connection:
+            if(s == "linked")
+                return "linked";
             return parse_health(s) ? to_string(*parse_health(s)) : std::string_view{};
-        return parse_stage(s) ? to_string(*parse_stage(s)) : std::string_view{};
+        case dimension::invitation:
+            return parse_invitation_state(s) ? to_string(*parse_invitation_state(s)) : std::string_view{};
+        case dimension::agreement: return s == "active" ? "active" : s == "deleted" ? "deleted" : std::string_view{};
+        case dimension::schedule: return s == "active" ? "active" : s == "deactivated" ? "deactivated" : std::string_view{};
+        }
+        return {};
     };
     t.from = name(str_of(o, "from"));
     t.to = name(str_of(o, "to"));

@@ -20,7 +20,7 @@ namespace catena::webhooks::detail {
 struct fleet_capture
 {
     fleet_state state;
-    std::vector<std::pair<std::string, order_key>> streams; ///< Last released key per stream.
+    std::vector<std::pair<std::string, order_key>> versions; ///< Newest version applied per record ("resource/id").
 };
 
 /** The stored form of processing state: one codec for both of its users, the store that

@@ -143,7 +143,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
         {
             if(l.at("kind") == "event")
                 ++seen[std::string(l.at("idempotency_key").as_string())];
-            else if(l.at("kind") == "transition" && l.at("fleet_ref").is_string())
+            else if(l.at("kind") == "transition" && l.at("fleet_ref").is_string() &&
+                    (l.at("dimension") == "stage" || l.at("dimension") == "health")) // not a part's own
                 (l.at("dimension") == "stage" ? stage : health)[std::string(l.at("fleet_ref").as_string())] =
                     std::string(l.at("to").as_string());
         }
@@ -372,7 +373,9 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     BOOST_REQUIRE(f.has_value());
     BOOST_TEST(cw::to_string(f->stage) == "accepted");
     BOOST_TEST(e.rx.fleet("ref:R").has_value());
-    BOOST_TEST(e.rx.history("fleet-r").size() == 1u);
+    auto stages = e.rx.history("fleet-r");
+    std::erase_if(stages, [](cw::transition const& t) { return t.what != cw::dimension::stage; });
+    BOOST_TEST(stages.size() == 1u);
     // Retries of the same events after the restart are recognised as duplicates: memory is
     // empty, the identities are found on disk.
     cs::client c(e.ep(), {});

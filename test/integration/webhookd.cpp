@@ -225,7 +225,8 @@ BOOST_AUTO_TEST_CASE(simulator_scenario_reaches_daemon_complete)
         auto const kind = l.at("kind").as_string();
         if(kind == "event")
             ++events;
-        else if(kind == "transition" && l.at("fleet_ref").is_string())
+        else if(kind == "transition" && l.at("fleet_ref").is_string() &&
+                (l.at("dimension") == "stage" || l.at("dimension") == "health")) // not a part's own transition
         {
             auto& m = l.at("dimension").as_string() == "stage" ? stage : health;
             m[std::string(l.at("fleet_ref").as_string())] = std::string(l.at("to").as_string());

@@ -58,8 +58,8 @@ BOOST_AUTO_TEST_CASE(a_fleet_capture_round_trips_with_its_streams)
     c.state.failed_executions = 3;
     c.state.last_event = "connection.staled";
     c.state.last_occurred_at = t0 + 250ms;
-    c.streams.emplace_back("connection", detail::order_key{t0, "0190-a", 2, "rec-\"x\"", 17});
-    c.streams.emplace_back("invitation", detail::order_key{t0 - 1s, "", 0, "inv-1", 3});
+    c.versions.emplace_back("connection", detail::order_key{t0, 3, t0 + 1s, "0190-a", 2, "rec-\"x\"", 17, 3});
+    c.versions.emplace_back("invitation", detail::order_key{t0 - 1s, 0, {}, "", 0, "inv-1", 3, 1});
     auto const doc = detail::codec::encode(c);
     auto const back = detail::codec::decode_fleet(doc);
     BOOST_REQUIRE(back);
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_fleet_capture_round_trips_with_its_streams)
     BOOST_TEST((back->state.health == health::stale));
     BOOST_TEST(back->state.failed_executions == 3u);
     BOOST_TEST((back->state.last_occurred_at == c.state.last_occurred_at));
-    BOOST_REQUIRE(back->streams.size() == 2u);
+    BOOST_REQUIRE(back->versions.size() == 2u);
     // Encoding the decoded capture gives the same document: nothing was lost on the way.
     BOOST_TEST(detail::codec::encode(*back) == doc);
 }

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
-// test/unit/lifecycle.cpp - correlation to fleets, merges, and the stage and health transition tables.
-#include "processing/lifecycle.hpp"
+// test/unit/fleet_directory.cpp - correlation to fleets, merges, and the stage and health of each fleet.
+#include "processing/fleet_directory.hpp"
+#include "processing/order_key.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <algorithm>
 
 #include <string>
 #include <vector>
@@ -11,7 +15,7 @@ namespace {
 
 using namespace catena::webhooks;
 using namespace std::chrono_literals;
-using detail::lifecycle;
+using lifecycle = detail::fleet_directory;
 using detail::lifecycle_output;
 using detail::order_key;
 
@@ -28,12 +32,16 @@ struct fixture
     lifecycle_output out;
     int clock = 0;
 
-    // Applies `name` at the next second (or at `at` seconds when given).
-    event apply(std::string name, ids const& i, int at = -1, std::string status = {})
+    // Applies `name` at the next second (or at `at` seconds when given), to a new record
+    // (or to `record_id`), with the record's other fields in `fields`.
+    event apply(std::string name, ids const& i, int at = -1, std::string status = {}, std::string record_id = {},
+                boost::json::object fields = {})
     {
         event ev;
         ev.event_name = std::move(name);
-        ev.record_id = "rec-" + std::to_string(++clock);
+        ++clock;
+        ev.record_id = record_id.empty() ? "rec-" + std::to_string(clock) : record_id;
+        ev.record = std::move(fields);
         ev.event_id = "evt-" + std::to_string(clock);
         ev.idempotency_key = "wh/" + ev.event_id + "/" + ev.record_id;
         ev.fleet_id = i.fleet_id;
@@ -43,6 +51,7 @@ struct fixture
         ev.status = std::move(status);
         order_key k;
         k.time = t0 + std::chrono::seconds(at >= 0 ? at : clock);
+        k.rank = detail::step_rank(ev.event_name);
         k.record_id = ev.record_id;
         out = {};
         lc.apply(ev, k, out);
@@ -64,6 +73,19 @@ struct fixture
             if(t.what == dimension::health)
                 v.push_back(std::string(t.from) + ">" + std::string(t.to));
         return v;
+    }
+    std::vector<std::string> moves_of(dimension d) const
+    {
+        std::vector<std::string> v;
+        for(auto const& t : out.transitions)
+            if(t.what == d)
+                v.push_back(t.entity_id + ":" + std::string(t.from) + ">" + std::string(t.to));
+        return v;
+    }
+    std::size_t history_of(std::string const& key, dimension d) const
+    {
+        auto const h = lc.history(key);
+        return static_cast<std::size_t>(std::count_if(h.begin(), h.end(), [&](transition const& t) { return t.what == d; }));
     }
     stage stage_of(std::string const& key) const { return lc.fleet(key).value().stage; }
     health health_of(std::string const& key) const { return lc.fleet(key).value().health; }
@@ -111,8 +133,7 @@ BOOST_AUTO_TEST_CASE(walks_the_onboarding_journey_in_order)
     BOOST_TEST(moves == expected, boost::test_tools::per_element());
     BOOST_TEST((stage_of("fleet-1") == stage::connected));
     BOOST_TEST((health_of("fleet-1") == health::ok));
-    auto const h = lc.history("fleet-1");
-    BOOST_TEST(h.size() == 6u);
+    BOOST_TEST(history_of("fleet-1", dimension::stage) == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(skipped_connection_step_goes_straight_to_connected)
@@ -139,7 +160,8 @@ BOOST_AUTO_TEST_CASE(merges_ref_keyed_journey_into_fleet_when_accepted)
     // The old key and every linked id now find the fleet, and its history is whole.
     BOOST_TEST(lc.fleet("ref:FLEET-1")->key == "fleet-1");
     BOOST_TEST(lc.fleet("invitation:inv-1")->key == "fleet-1");
-    BOOST_TEST(lc.history("fleet-1").size() == 3u);
+    BOOST_TEST(history_of("fleet-1", dimension::stage) == 3u);
+    BOOST_TEST(history_of("fleet-1", dimension::invitation) == 3u);
     BOOST_TEST(lc.fleet_count() == 1u);
 }
 
@@ -191,11 +213,14 @@ BOOST_AUTO_TEST_CASE(health_degrades_stales_halts_and_recovers)
     BOOST_TEST(health_moves() == std::vector<std::string>{"stale>ok"});
     BOOST_TEST(out.impossible.empty()); // re-authenticating a connected fleet is normal
     BOOST_TEST((stage_of("fleet-1") == stage::connected));
-    apply("schedule.deactivated", conn_only);
+    apply("schedule.deactivated", conn_only, -1, {}, "sched-1", {{"resource", "hos_event"}});
     BOOST_TEST(health_moves() == std::vector<std::string>{"ok>halted"});
-    apply("execution.created", conn, -1, "success");
+    BOOST_TEST(moves_of(dimension::schedule) == std::vector<std::string>{"sched-1:active>deactivated"});
+    // A successful execution of that schedule: it runs again.
+    apply("execution.created", conn, -1, "success", {}, {{"schedule_id", "sched-1"}, {"resource", "hos_event"}});
     BOOST_TEST(health_moves() == std::vector<std::string>{"halted>ok"});
     BOOST_TEST(lc.fleet("fleet-1")->failed_executions == 1u);
+    BOOST_TEST(lc.fleet("fleet-1")->connections.at(0).schedules.at(0).resource == "hos_event");
 }
 
 BOOST_AUTO_TEST_CASE(late_event_is_flagged_and_changes_nothing)
@@ -207,31 +232,39 @@ BOOST_AUTO_TEST_CASE(late_event_is_flagged_and_changes_nothing)
     BOOST_TEST(out.transitions.empty());
     BOOST_TEST(out.impossible.empty());
     BOOST_TEST((stage_of("fleet-1") == stage::connected));
-    // A late failure is counted but does not degrade a fleet that has moved on.
-    apply("connection.staled", conn, 30);
+    // A failure older than the connection's last health change is counted (it is a record
+    // of its own, not late) but says nothing about the connection now.
+    apply("connection.staled", conn, 30, {}, "conn-1");
     e = apply("execution.failed", conn, 25, "failed");
-    BOOST_TEST(e.late);
+    BOOST_TEST(!e.late);
+    BOOST_TEST(out.transitions.empty());
     BOOST_TEST((health_of("fleet-1") == health::stale));
     BOOST_TEST(lc.fleet("fleet-1")->failed_executions == 1u);
+    // An older version of the connection record itself is late.
+    e = apply("connection.created", conn, 28, {}, "conn-1");
+    BOOST_TEST(e.late);
+    BOOST_TEST((health_of("fleet-1") == health::stale));
 }
 
-BOOST_AUTO_TEST_CASE(lateness_is_judged_per_stream)
+BOOST_AUTO_TEST_CASE(lateness_is_judged_per_record_not_per_fleet)
 {
-    apply("fleet_connection.created", conn, 100);
-    // A location that occurred before the connection (a backfill) is not late: nothing
-    // newer of the vehicle_location stream was released.
-    auto e = apply("vehicle_location.added", conn, 50);
+    apply("connection.created", conn, 100, {}, "conn-1");
+    // Another connection's record, older than what conn-1 showed, is not late.
+    auto e = apply("connection.created", ids{"fleet-1", "", "", "conn-2"}, 50, {}, "conn-2");
     BOOST_TEST(!e.late);
-    e = apply("vehicle_location.added", conn, 40);
+    BOOST_TEST(lc.fleet("fleet-1")->connections.size() == 2u);
+    e = apply("connection.staled", ids{"fleet-1", "", "", "conn-2"}, 40, {}, "conn-2");
     BOOST_TEST(e.late);
+    BOOST_TEST((health_of("fleet-1") == health::ok));
 }
 
 BOOST_AUTO_TEST_CASE(impossible_move_is_reported_and_not_applied)
 {
+    apply("invitation.accepted", fleet);
     apply("fleet_connection.created", conn);
-    apply("invitation.declined", fleet);
+    apply("invitation.declined", fleet); // the same invitation: it ended accepted
     BOOST_TEST(out.transitions.empty());
-    BOOST_TEST(out.impossible.find("invitation.declined cannot follow stage connected") != std::string::npos);
+    BOOST_TEST(out.impossible.find("invitation.declined cannot follow accepted of invitation inv-1") != std::string::npos);
     BOOST_TEST((stage_of("fleet-1") == stage::connected));
 }
 
@@ -260,10 +293,11 @@ BOOST_AUTO_TEST_CASE(expired_and_deleted_leave_before_acceptance)
 
 BOOST_AUTO_TEST_CASE(share_agreement_deleted_revokes)
 {
-    apply("share_agreement.created", agreement);
+    apply("share_agreement.created", agreement, -1, {}, "sa-1");
     apply("fleet_connection.created", conn);
-    apply("share_agreement.deleted", agreement);
+    apply("share_agreement.deleted", agreement, -1, {}, "sa-1");
     BOOST_TEST(stage_moves() == std::vector<std::string>{"connected>revoked"});
+    BOOST_TEST(moves_of(dimension::agreement) == std::vector<std::string>{"sa-1:active>deleted"});
 }
 
 BOOST_AUTO_TEST_CASE(two_fleet_ids_sharing_a_ref_stay_two_fleets)
@@ -287,12 +321,14 @@ BOOST_AUTO_TEST_CASE(events_about_no_fleet_have_no_key)
 BOOST_AUTO_TEST_CASE(transition_keys_are_stable_and_distinct_per_dimension)
 {
     apply("fleet_connection.created", conn);
-    auto const e = apply("connection.created", ids{"fleet-2", "", "", "conn-2"});
-    // connection.created on a new fleet moves its stage; health stays ok (no transition).
-    BOOST_REQUIRE(out.transitions.size() == 1u);
-    BOOST_TEST(out.transitions[0].idempotency_key == e.idempotency_key + "#stage");
-    BOOST_TEST(out.transitions[0].cause == "connection.created");
-    BOOST_TEST(out.transitions[0].fleet_key == "fleet-2");
+    auto const e = apply("connection.staled", ids{"fleet-2", "", "", "conn-2"}, -1, {}, "conn-2");
+    // A connection seen first as stale: its part moves, then the fleet's stage and health.
+    BOOST_REQUIRE(out.transitions.size() == 3u);
+    BOOST_TEST(out.transitions[0].idempotency_key == e.idempotency_key + "#connection:conn-2");
+    BOOST_TEST(out.transitions[1].idempotency_key == e.idempotency_key + "#stage");
+    BOOST_TEST(out.transitions[2].idempotency_key == e.idempotency_key + "#health");
+    BOOST_TEST(out.transitions[1].cause == "connection.staled");
+    BOOST_TEST(out.transitions[1].fleet_key == "fleet-2");
 }
 
 BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_fleet_with_awkward_text_and_its_streams)
@@ -307,7 +343,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_fleet_with_awkward_text_and_it
     BOOST_REQUIRE(before);
     auto const c = lc.capture(before->key);
     BOOST_REQUIRE(c);
-    BOOST_REQUIRE(!c->streams.empty());
+    BOOST_REQUIRE(!c->versions.empty());
     auto const doc = detail::codec::encode(*c);
 
     lifecycle restored;

@@ -338,6 +338,14 @@ message load_message(std::mt19937_64& rng, std::string const& webhook_id, std::s
 
 namespace {
 
+// A fleet's health is the worst of its parts: ok < degraded < halted < stale.
+void worsen(fleet_expectation& f, std::string_view h)
+{
+    auto rank = [](std::string_view x) { return x == "degraded" ? 1 : x == "halted" ? 2 : x == "stale" ? 3 : 0; };
+    if(rank(h) > rank(f.health))
+        f.health = h;
+}
+
 struct journey_builder
 {
     scenario_options const& o;
@@ -524,13 +532,13 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
                 e["source_name"] = "samsara";
                 e["resource"] = "vehicle_location";
                 b.emit("execution.failed", t, std::move(e), f);
-                f.health = "degraded";
+                worsen(f, "degraded");
             }
             if(b.chance(o.stale_rate))
             {
                 auto c = connection("stale");
                 b.emit("connection.staled", t, std::move(c), f);
-                f.health = "stale";
+                worsen(f, "stale");
             }
             if(b.chance(o.halt_rate))
             {
@@ -544,7 +552,7 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
                 s["max_concurrent_executions"] = 1;
                 s["updated_at"] = format_rfc3339(next(), utc_suffix::z);
                 b.emit("schedule.deactivated", t, std::move(s), f);
-                f.health = "halted";
+                worsen(f, "halted");
             }
             if(b.chance(o.resource_operation_rate))
             {

@@ -14,11 +14,13 @@
 
 namespace catena::webhooks {
 
-/** Where a fleet is in Catena's onboarding (spec §5.8).
+/** Where a fleet is in Catena's onboarding (spec §5.8), derived from its invitations,
+    agreements and connections (see fleet_state): the furthest any of its journeys got.
 
     The forward path is invited → viewed → accepted → agreement → connection → connected
-    (connection may be skipped). declined, expired and deleted leave it before acceptance; a
-    new invitation starts the journey again. revoked follows share_agreement.deleted.
+    (connection may be skipped). declined, expired and deleted are where a fleet stands when
+    every invitation ended so and nothing else is live; a new invitation starts the journey
+    again. revoked: every share agreement was deleted.
 */
 enum class stage : std::uint8_t
 {
@@ -35,7 +37,8 @@ enum class stage : std::uint8_t
     revoked,    ///< share_agreement.deleted
 };
 
-/** Whether Catena is ingesting a fleet's data (meaningful once connected). */
+/** Whether Catena is ingesting a fleet's data: the worst over its connections and their
+    schedules, in the order ok < degraded < halted < stale (see severity()). */
 enum class health : std::uint8_t
 {
     ok,       ///< Ingesting, or nothing wrong reported.
@@ -44,37 +47,73 @@ enum class health : std::uint8_t
     halted,   ///< schedule.deactivated: ingestion off until the schedule is re-enabled.
 };
 
-/** The two independent dimensions of a fleet's state. */
+/// How bad a health is: ok 0 < degraded 1 < halted 2 < stale 3 (a stale connection delivers
+/// nothing at all; a halted schedule stops one resource).
+constexpr int severity(health h) noexcept
+{
+    switch(h)
+    {
+    case health::ok: return 0;
+    case health::degraded: return 1;
+    case health::halted: return 2;
+    case health::stale: return 3;
+    }
+    return 0;
+}
+
+/** What a transition is about: the fleet's two derived dimensions, or one of its parts. */
 enum class dimension : std::uint8_t
 {
-    stage,
-    health,
+    stage,      ///< The fleet's stage.
+    health,     ///< The fleet's health.
+    invitation, ///< One invitation (transition::entity_id): created, sent, viewed, accepted, ...
+    agreement,  ///< One share agreement: active, deleted.
+    connection, ///< One TSP connection: ok, degraded, stale.
+    schedule,   ///< One ingestion schedule of a connection: active, deactivated.
+};
+
+/** Where one invitation is; it only moves forward (created < sent < viewed < one of the ends). */
+enum class invitation_state : std::uint8_t
+{
+    created,
+    sent,
+    viewed,
+    accepted,
+    declined,
+    expired,
+    deleted,
 };
 
 /// "invited", "connected", ...; "" for stage::none.
 CATENA_WEBHOOKS_DECL std::string_view to_string(stage s) noexcept;
 /// "ok", "degraded", "stale", "halted".
 CATENA_WEBHOOKS_DECL std::string_view to_string(health h) noexcept;
-/// "stage" or "health".
+/// "stage", "health", "invitation", "agreement", "connection", "schedule".
 CATENA_WEBHOOKS_DECL std::string_view to_string(dimension d) noexcept;
+/// "created", "sent", "viewed", "accepted", "declined", "expired", "deleted".
+CATENA_WEBHOOKS_DECL std::string_view to_string(invitation_state s) noexcept;
+CATENA_WEBHOOKS_DECL std::optional<invitation_state> parse_invitation_state(std::string_view s) noexcept;
 /// The inverse of to_string; std::nullopt for an unknown name.
 CATENA_WEBHOOKS_DECL std::optional<stage> parse_stage(std::string_view s) noexcept;
 CATENA_WEBHOOKS_DECL std::optional<health> parse_health(std::string_view s) noexcept;
 
-/** One change of one dimension of a fleet's state, caused by one event. */
+/** One change of one dimension of a fleet's state, or of one of its parts, caused by one event. */
 struct transition
 {
     std::string fleet_key;  ///< The fleet's key when the transition happened (see fleet_state::key).
     std::string fleet_id;   ///< Empty while unknown.
     std::string fleet_ref;  ///< Empty while unknown.
     dimension what = dimension::stage;
-    std::string_view from;  ///< State name ("" for a fleet's first stage).
+    /// The invitation, agreement, connection or schedule id; empty for stage and health.
+    std::string entity_id;
+    std::string_view from;  ///< State name ("" for a fleet's first stage, or a part seen first).
     std::string_view to;    ///< State name.
     std::string cause;      ///< The event name, e.g. "fleet_connection.created".
     std::string event_id;   ///< The causing event's envelope id (may be empty).
     std::string record_id;  ///< The causing record's id.
     std::optional<timestamp> occurred_at; ///< The causing event's ordering time.
-    /// Stable across retries, replays and restarts: the cause's key plus the dimension.
+    /// Stable across retries, replays and restarts: the cause's key plus the dimension (and
+    /// the entity id).
     std::string idempotency_key;
 };
 
@@ -91,7 +130,42 @@ struct fleet_merge
     std::string record_id;
 };
 
-/** What is known about one fleet. */
+/** One invitation of a fleet. */
+struct invitation_info
+{
+    std::string id;
+    invitation_state state = invitation_state::created;
+};
+
+/** One share agreement of a fleet (what the partner may read). */
+struct agreement_info
+{
+    std::string id;
+    bool active = true; ///< false once share_agreement.deleted.
+};
+
+/** One ingestion schedule of a connection (one resource). */
+struct schedule_info
+{
+    std::string id;
+    std::string resource; ///< e.g. "hos_event"; empty while only executions named it.
+    bool active = true;   ///< false after schedule.deactivated, until an execution runs again.
+};
+
+/** One TSP connection of a fleet; Catena may share it with other partners. */
+struct connection_info
+{
+    std::string id;
+    std::string source_name; ///< The TSP, e.g. "samsara" (empty until a connection record names it).
+    std::string tsp_id;
+    enum health health = health::ok; ///< ok, degraded or stale (halted is per schedule).
+    bool reported = false;           ///< A connection record (connection.created or .staled) was seen.
+    bool linked = false;             ///< fleet_connection.created was seen for it.
+    std::uint64_t failed_executions = 0;
+    std::vector<schedule_info> schedules;
+};
+
+/** What is known about one fleet: its parts, and the stage and health derived from them. */
 struct fleet_state
 {
     /** Stable key: the fleet_id when known, else "ref:<fleet_ref>", else
@@ -103,8 +177,11 @@ struct fleet_state
     std::string fleet_ref;
     std::vector<std::string> invitation_ids;
     std::vector<std::string> connection_ids;
-    enum stage stage = stage::none;
-    enum health health = health::ok;
+    std::vector<invitation_info> invitations;
+    std::vector<agreement_info> agreements;
+    std::vector<connection_info> connections;
+    enum stage stage = stage::none;   ///< Derived from the parts (see the README's derivation table).
+    enum health health = health::ok;  ///< The worst of its connections and schedules.
     std::uint64_t failed_executions = 0; ///< execution.failed events seen (each one counted once).
     std::string last_event;              ///< Name of the last event applied.
     std::optional<timestamp> last_occurred_at; ///< Ordering time of the newest event applied.

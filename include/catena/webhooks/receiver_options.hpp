@@ -91,6 +91,18 @@ struct processing_options
     /// is all there is: beyond the bound the oldest are forgotten early
     /// (error::dedup_memory_full).
     std::size_t dedup_max_identities = 1'000'000;
+    /// Records whose latest content and newest applied version are remembered: the memory
+    /// behind last-writer-wins per data record (a `vehicle.modified` older than the one
+    /// applied is late) and behind duplicates without an envelope id. Oldest forgotten first.
+    std::size_t max_record_versions = 200'000;
+    /// Drop an event that already came through another subscription (an invitation's
+    /// callback_url beside an org-wide subscription delivers every lifecycle event twice,
+    /// with different envelope ids): same event name, record id and content. Counted in
+    /// catena_webhooks_cross_subscription_duplicates_total.
+    bool dedup_across_subscriptions = true;
+    /// How long (and how many) events are remembered for that.
+    std::chrono::seconds cross_subscription_window{3600};
+    std::size_t max_cross_subscription_events = 200'000;
     /// Transitions kept per fleet for receiver::history().
     std::size_t max_history_per_fleet = 256;
     /// Most operations tracked at once (receiver::track_operation).

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/processing/fleet.hpp - one fleet's parts, their small state machines, and the stage and health derived from them.
+#ifndef CATENA_WEBHOOKS_PROCESSING_FLEET_HPP
+#define CATENA_WEBHOOKS_PROCESSING_FLEET_HPP
+
+#include <catena/webhooks/event.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+
+#include "state/codec.hpp"
+#include "state/order_key.hpp"
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace catena::webhooks::detail {
+
+/** What applying one event produced. */
+struct lifecycle_output
+{
+    std::vector<fleet_merge> merges;
+    std::vector<transition> transitions;
+    /// Set when the event asked for a move its part's state machine does not allow (not applied).
+    std::string impossible;
+};
+
+/** Whether an event is about a fleet's lifecycle (its parts), ingested data, or neither. */
+enum class event_kind
+{
+    lifecycle, ///< invitation, share_agreement, connection, fleet_connection, execution, schedule
+    data,      ///< telematics and every other resource with a fleet
+    control,   ///< resource_operation, webhook, tsp: never about a fleet
+};
+event_kind kind_of_event(std::string_view resource) noexcept;
+
+/** One fleet: its invitations, agreements, connections and their schedules, each with its own
+    small state machine, and the fleet's stage and health derived from them (never set).
+
+    | part | key | states | moved by |
+    |---|---|---|---|
+    | invitation | invitation id | created < sent < viewed < accepted/declined/expired/deleted | invitation.* |
+    | agreement | agreement id | active, deleted | share_agreement.* |
+    | connection | connection id | ok, degraded, stale (+ linked by fleet_connection) | connection.*, execution.*, data |
+    | schedule | schedule id | active, deactivated | schedule.*, execution.* |
+
+    Lateness is per record: an event older than the newest version applied to its record
+    (order_key's time, rank, updated_at) is late, and for an invitation so is a step behind
+    the invitation's own state. A late event changes nothing.
+*/
+class fleet_record
+{
+public:
+    fleet_state state;
+    std::deque<transition> history;
+    /// The newest version applied per lifecycle record ("resource/id"), and per connection
+    /// the version of its last health change ("health/id").
+    std::unordered_map<std::string, order_key> versions;
+
+    /** Applies a correlated event (ev.fleet_key set): sets ev.late, moves its part, and
+        appends the part's transition and the derived stage/health transitions to `out`. */
+    void apply(event& ev, order_key const& key, lifecycle_output& out);
+
+    /// Takes in everything `other` knew (a journey known under a weaker key, now merged).
+    void absorb(fleet_record&& other);
+
+    /// Derives stage and health from the parts; appends a transition (made by `make`) for each
+    /// that changed.
+    template<class Make>
+    void derive(Make&& make, lifecycle_output& out)
+    {
+        auto const s = derived_stage();
+        auto const h = derived_health();
+        if(s != state.stage)
+        {
+            out.transitions.push_back(make(dimension::stage, std::string(), to_string(state.stage), to_string(s)));
+            state.stage = s;
+        }
+        if(h != state.health)
+        {
+            out.transitions.push_back(make(dimension::health, std::string(), to_string(state.health), to_string(h)));
+            state.health = h;
+        }
+    }
+
+    fleet_capture capture() const;
+    static fleet_record from(fleet_capture c);
+
+private:
+    stage derived_stage() const;
+    health derived_health() const;
+    invitation_info* invitation(std::string const& id);
+    agreement_info* agreement(std::string const& id);
+    connection_info* connection(std::string const& id);
+    schedule_info* schedule(connection_info& c, std::string const& id);
+};
+
+} // namespace catena::webhooks::detail
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/processing/identity.cpp - content digests and what is known of each record.
+#include "processing/identity.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <bit>
+#include <cstring>
+#include <functional>
+
+namespace catena::webhooks::detail {
+
+namespace {
+
+namespace json = boost::json;
+
+// Two independent 64-bit lanes, each a multiply-xorshift mix of 64-bit words.
+struct hasher
+{
+    std::uint64_t a = 0x243f6a8885a308d3ull;
+    std::uint64_t b = 0x13198a2e03707344ull;
+
+    void word(std::uint64_t x) noexcept
+    {
+        a = (a ^ x) * 0x9e3779b97f4a7c15ull;
+        a ^= a >> 29;
+        b = (b + x) * 0xbf58476d1ce4e5b9ull;
+        b ^= std::rotl(b, 31);
+    }
+    void text(std::string_view s) noexcept
+    {
+        std::size_t i = 0;
+        for(; i + 8 <= s.size(); i += 8)
+        {
+            std::uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            word(w);
+        }
+        std::uint64_t tail = 0;
+        std::memcpy(&tail, s.data() + i, s.size() - i);
+        word(tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
+    }
+    void value(json::value const& v) noexcept
+    {
+        word(static_cast<std::uint64_t>(v.kind()) + 0x51);
+        switch(v.kind())
+        {
+        case json::kind::null: break;
+        case json::kind::bool_: word(v.get_bool() ? 1 : 0); break;
+        case json::kind::int64: word(static_cast<std::uint64_t>(v.get_int64())); break;
+        case json::kind::uint64: word(v.get_uint64()); break;
+        case json::kind::double_: word(std::bit_cast<std::uint64_t>(v.get_double())); break;
+        case json::kind::string: text(v.get_string()); break;
+        case json::kind::array:
+            word(v.get_array().size());
+            for(auto const& e : v.get_array())
+                value(e);
+            break;
+        case json::kind::object: object(v.get_object()); break;
+        }
+    }
+    void object(json::object const& o) noexcept
+    {
+        word(o.size());
+        for(auto const& kv : o)
+        {
+            text(kv.key());
+            value(kv.value());
+        }
+    }
+    identity_digest digest() const noexcept { return {a ^ (b >> 17), b ^ (a << 13)}; }
+};
+
+} // namespace
+
+identity_digest content_digest(event const& ev) noexcept
+{
+    hasher h;
+    h.text(ev.event_name);
+    h.object(ev.record);
+    return h.digest();
+}
+
+identity_digest record_digest(std::string_view resource, std::string_view record_id) noexcept
+{
+    hasher h;
+    h.text(resource);
+    h.text(record_id);
+    return h.digest();
+}
+
+record_memory::entry& record_memory::touch(identity_digest record)
+{
+    auto [it, fresh] = entries_.try_emplace(record);
+    if(fresh)
+    {
+        order_.push_back(record);
+        while(entries_.size() > max_)
+        {
+            // The oldest goes first (never the one just added: max_ >= 1).
+            entries_.erase(order_.front());
+            order_.pop_front();
+            ++forgotten_;
+        }
+        it = entries_.find(record);
+    }
+    return it->second;
+}
+
+std::optional<identity_digest> record_memory::last_content(identity_digest record) const
+{
+    auto it = entries_.find(record);
+    if(it == entries_.end() || !it->second.has_content)
+        return std::nullopt;
+    return it->second.content;
+}
+
+void record_memory::set_content(identity_digest record, identity_digest content)
+{
+    auto& e = touch(record);
+    e.content = content;
+    e.has_content = true;
+}
+
+bool record_memory::late(identity_digest record, order_key const& key, bool remember)
+{
+    if(!remember)
+    {
+        auto it = entries_.find(record);
+        if(it == entries_.end() || !it->second.applied)
+            return false;
+        order_key newest;
+        newest.time = it->second.time;
+        newest.rank = it->second.rank;
+        newest.updated = it->second.updated;
+        return version_less(key, newest);
+    }
+    auto& e = touch(record);
+    order_key newest;
+    newest.time = e.time;
+    newest.rank = e.rank;
+    newest.updated = e.updated;
+    if(e.applied && version_less(key, newest))
+        return true;
+    e.applied = true;
+    e.time = key.time;
+    e.rank = key.rank;
+    e.updated = key.updated;
+    return false;
+}
+
+bool subscription_memory::from_another(identity_digest what, std::string_view webhook_id, timestamp now)
+{
+    while(!order_.empty() && (order_.front().first + retention_ <= now || first_.size() > max_))
+    {
+        first_.erase(order_.front().second);
+        order_.pop_front();
+    }
+    auto const sub = std::hash<std::string_view>{}(webhook_id);
+    auto [it, fresh] = first_.try_emplace(what, sub);
+    if(fresh)
+    {
+        order_.emplace_back(now, what);
+        return false;
+    }
+    return it->second != sub;
+}
+
+} // namespace catena::webhooks::detail

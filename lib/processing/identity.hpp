@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/processing/identity.hpp - what makes two deliveries the same event: content digests and what is known of each record.
+#ifndef CATENA_WEBHOOKS_PROCESSING_IDENTITY_HPP
+#define CATENA_WEBHOOKS_PROCESSING_IDENTITY_HPP
+
+#include <catena/webhooks/event.hpp>
+
+#include "detail/deduper.hpp"
+#include "state/order_key.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+namespace catena::webhooks::detail {
+
+/** A 128-bit digest of what an event says: its name and its record's fields (names and
+    values, in order), without anything of the delivery (attempt, envelope id, timestamp).
+    Not a cryptographic hash: every input is authenticated before it gets here. */
+identity_digest content_digest(event const& ev) noexcept;
+
+/// The digest under which a record (resource + record id) is known.
+identity_digest record_digest(std::string_view resource, std::string_view record_id) noexcept;
+
+struct identity_digest_hash
+{
+    std::size_t operator()(identity_digest d) const noexcept { return static_cast<std::size_t>(d.lo ^ (d.hi >> 7)); }
+};
+
+/** What is known of recent records, in bounded memory (the oldest forgotten first): the
+    content each record was last seen with, and the newest version of it that was applied.
+
+    Without an envelope id, a delivery is judged against its record's last content (equal: a
+    duplicate; an older content: a new fact on a first attempt, a retry otherwise). Data
+    records are late when older than the newest version applied (last-writer-wins per
+    record, spec §5.4). Lifecycle records keep their versions in their fleet instead.
+*/
+class record_memory
+{
+public:
+    explicit record_memory(std::size_t max_records) : max_(max_records == 0 ? 1 : max_records) {}
+
+    /// The content `record` was last seen with, if it is remembered.
+    std::optional<identity_digest> last_content(identity_digest record) const;
+    void set_content(identity_digest record, identity_digest content);
+
+    /** Whether `key` is older than the newest version applied to `record`; if not, and
+        `remember`, it becomes the newest. A first version (`*.added`) is checked but not
+        remembered: most records have no other, and they would crowd out those that do. */
+    bool late(identity_digest record, order_key const& key, bool remember = true);
+
+    std::size_t size() const noexcept { return entries_.size(); }
+    std::uint64_t forgotten() const noexcept { return forgotten_; }
+
+private:
+    struct entry
+    {
+        identity_digest content{};
+        bool has_content = false;
+        bool applied = false;
+        timestamp time{};
+        std::uint8_t rank = 0;
+        timestamp updated{};
+    };
+    entry& touch(identity_digest record);
+
+    std::size_t max_;
+    std::unordered_map<identity_digest, entry, identity_digest_hash> entries_;
+    std::deque<identity_digest> order_; // insertion order, for forgetting the oldest
+    std::uint64_t forgotten_ = 0;
+};
+
+/** Which subscription first delivered each (event, record, content), for a bounded time:
+    the same event reaching the receiver through a second subscription (an invitation's
+    callback_url beside an org-wide subscription) is a duplicate, though its envelope id and
+    X-Webhook-ID differ. */
+class subscription_memory
+{
+public:
+    subscription_memory(std::chrono::seconds retention, std::size_t max_entries)
+        : retention_(retention), max_(max_entries == 0 ? 1 : max_entries)
+    {
+    }
+
+    /// True when `what` was first delivered through another subscription than `webhook_id`
+    /// (remembered from now on otherwise).
+    bool from_another(identity_digest what, std::string_view webhook_id, timestamp now);
+
+    std::size_t size() const noexcept { return first_.size(); }
+
+private:
+    std::chrono::seconds retention_;
+    std::size_t max_;
+    std::unordered_map<identity_digest, std::uint64_t, identity_digest_hash> first_; // → webhook id hash
+    std::deque<std::pair<timestamp, identity_digest>> order_;
+};
+
+} // namespace catena::webhooks::detail
+
+#endif
