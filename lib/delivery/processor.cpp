@@ -87,6 +87,7 @@ void processor::attach(store& s, recovered_state r, std::weak_ptr<void> keep_ali
     store_ = &s;
     keep_alive_ = std::move(keep_alive);
     pipe_.restore(std::move(r.fleets), r.transitions, r.identities);
+    pipe_.restore_operations(std::move(r.operations));
     // Identities committed by earlier runs are on disk, seen before now; memory holds those
     // seen from here on.
     if(s.keeps_state())
@@ -370,6 +371,15 @@ void processor::on_operation(operation_result&& r, operation_handler&& h)
     job.idempotency_key = p->idempotency_key;
     job.description = describe_operation(*p);
     disp_->enqueue(p->fleet_key, std::move(job));
+}
+
+void processor::on_outcome(stored_operation&& op)
+{
+    // Kept only where state survives a restart.
+    if(!store_->keeps_state())
+        return;
+    progress_.operation(std::move(op));
+    request_flush();
 }
 
 void processor::on_subscription(subscription_event&& e)

@@ -83,6 +83,7 @@ private:
     void on_operation(operation_result&& r, operation_handler&& h) override;
     void on_subscription(subscription_event&& s) override;
     void on_settled(std::uint64_t sequence, std::string const& fleet_key) override;
+    void on_outcome(stored_operation&& op) override;
 
     receiver_options const& opts_;
     handler_registry const& handlers_;

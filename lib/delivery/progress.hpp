@@ -63,6 +63,7 @@ public:
     bool settled(settlement s);
 
     void dead_letter(dead_letter d) { pending_.dead_letters.push_back(std::move(d)); }
+    void operation(stored_operation op) { pending_.operations.push_back(std::move(op)); }
 
     /// Deliveries finished and not yet taken.
     std::size_t finished() const noexcept { return pending_.processed.size(); }

@@ -223,6 +223,17 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
     return result;
 }
 
+void pipeline::restore_operations(std::vector<stored_operation> ops)
+{
+    for(auto& op : ops)
+    {
+        auto const id = op.result.operation_id;
+        auto const at = op.completed_at;
+        if(completed_.insert_or_assign(id, std::move(op)).second)
+            completed_order_.emplace_back(at, id);
+    }
+}
+
 void pipeline::recall_with(std::function<bool(identity_key const&)> f, timestamp since)
 {
     recall_ = std::move(f);
@@ -392,9 +403,16 @@ void pipeline::complete_operation(event const& ev)
     operations_.erase(r.operation_id);
 
     // Kept for a registration that arrives after the outcome (the webhook can beat the
-    // caller's bookkeeping of the 202).
-    if(completed_.insert_or_assign(r.operation_id, r).second)
+    // caller's bookkeeping of the 202), also across a restart. Of two outcomes the newer
+    // record wins, not the later delivery.
+    stored_operation kept{r, ev.updated_at.value_or(now_), now_};
+    auto [it, fresh] = completed_.try_emplace(r.operation_id, kept);
+    if(fresh)
         completed_order_.emplace_back(now_, r.operation_id);
+    else if(kept.updated_at >= it->second.updated_at)
+        it->second = kept;
+    if(fresh || it->second.updated_at == kept.updated_at)
+        sink_.on_outcome(std::move(kept));
     while(completed_order_.size() > opts_.max_remembered_operations)
     {
         completed_.erase(completed_order_.front().second);
@@ -434,7 +452,7 @@ error_code pipeline::track(std::string operation_id, operation_handler h, timest
 {
     if(auto it = completed_.find(operation_id); it != completed_.end())
     {
-        sink_.on_operation(operation_result(it->second), std::move(h));
+        sink_.on_operation(operation_result(it->second.result), std::move(h));
         return {};
     }
     if(operations_.size() >= opts_.processing.max_tracked_operations)

@@ -72,6 +72,8 @@ public:
     virtual void on_subscription(subscription_event&& s) = 0;
     /// Everything one released event produced has been handed over.
     virtual void on_settled(std::uint64_t /*sequence*/, std::string const& /*fleet_key*/) {}
+    /// An operation's outcome to keep (the newest by its record's updated_at).
+    virtual void on_outcome(stored_operation&& /*op*/) {}
 };
 
 /** What push() did with a delivery. */
@@ -124,6 +126,8 @@ public:
     /// Takes back what a store kept from an earlier run (before any push).
     void restore(std::vector<fleet_capture> fleets, std::vector<transition> const& history,
                  std::vector<std::pair<identity_digest, timestamp>> const& identities);
+    /// Takes back the operation outcomes a store kept (before any push).
+    void restore_operations(std::vector<stored_operation> ops);
     /** Where identities beyond memory are looked up (a durable store): every identity seen
         before `since` that memory does not hold, or holds no more, is asked of `f`. Without
         it, memory is all there is. */
@@ -173,7 +177,7 @@ private:
 
     std::unordered_multimap<std::string, registration> operations_;
     std::multimap<timestamp, std::string> deadlines_;
-    std::unordered_map<std::string, operation_result> completed_;
+    std::unordered_map<std::string, stored_operation> completed_;
     std::deque<std::pair<timestamp, std::string>> completed_order_;
 };
 

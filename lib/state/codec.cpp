@@ -317,4 +317,76 @@ std::optional<transition> decode_transition(std::string_view doc)
     return t;
 }
 
+namespace {
+
+std::string_view status_name(operation_status s) noexcept
+{
+    switch(s)
+    {
+    case operation_status::pending: return "pending";
+    case operation_status::success: return "success";
+    case operation_status::failed: return "failed";
+    case operation_status::timed_out: return "timed_out";
+    }
+    return "pending";
+}
+
+} // namespace
+
+std::string encode(operation_result const& r)
+{
+    std::string out;
+    out.reserve(256);
+    json_writer w(out);
+    w.field("operation_id", r.operation_id);
+    w.field("status", status_name(r.status));
+    w.field("resource", r.resource);
+    w.field("operation_type", r.operation_type);
+    w.field("resource_id", r.resource_id);
+    w.field("source_id", r.source_id);
+    w.field("connection_id", r.connection_id);
+    w.field("fleet_ref", r.fleet_ref);
+    w.field("fleet_key", r.fleet_key);
+    w.field("error_type", r.error_type);
+    w.field("error_details", r.error_details);
+    if(r.response_status_code)
+        w.number_field("response_status_code", *r.response_status_code);
+    else
+        w.null_field("response_status_code");
+    w.field("event_id", r.event_id);
+    w.field("idempotency_key", r.idempotency_key);
+    w.close();
+    return out;
+}
+
+std::optional<operation_result> decode_operation(std::string_view doc)
+{
+    auto const obj = object_of(doc);
+    if(!obj)
+        return std::nullopt;
+    auto const& o = *obj;
+    operation_result r;
+    r.operation_id = str_of(o, "operation_id");
+    if(r.operation_id.empty())
+        return std::nullopt;
+    auto const st = str_of(o, "status");
+    for(auto s : {operation_status::pending, operation_status::success, operation_status::failed, operation_status::timed_out})
+        if(status_name(s) == st)
+            r.status = s;
+    r.resource = str_of(o, "resource");
+    r.operation_type = str_of(o, "operation_type");
+    r.resource_id = str_of(o, "resource_id");
+    r.source_id = str_of(o, "source_id");
+    r.connection_id = str_of(o, "connection_id");
+    r.fleet_ref = str_of(o, "fleet_ref");
+    r.fleet_key = str_of(o, "fleet_key");
+    r.error_type = str_of(o, "error_type");
+    r.error_details = str_of(o, "error_details");
+    if(auto const* c = o.if_contains("response_status_code"); c && c->is_int64())
+        r.response_status_code = static_cast<int>(c->get_int64());
+    r.event_id = str_of(o, "event_id");
+    r.idempotency_key = str_of(o, "idempotency_key");
+    return r;
+}
+
 } // namespace catena::webhooks::detail::codec

@@ -4,6 +4,7 @@
 #define CATENA_WEBHOOKS_STATE_CODEC_HPP
 
 #include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/operation.hpp>
 
 #include "state/order_key.hpp"
 
@@ -23,6 +24,16 @@ struct fleet_capture
     std::vector<std::pair<std::string, order_key>> versions; ///< Newest version applied per record ("resource/id").
 };
 
+/** A resource operation's outcome as kept: a track_operation() that comes after it (also
+    after a restart) is completed with it, and of two outcomes the one with the newer
+    updated_at of its record wins, whatever order they arrived in. */
+struct stored_operation
+{
+    operation_result result;
+    timestamp updated_at{};   ///< The deciding record's updated_at (or its order time).
+    timestamp completed_at{}; ///< When it was processed (it is kept for a while after).
+};
+
 /** The stored form of processing state: one codec for both of its users, the store that
     writes and reads the rows and processing that restores from them. */
 namespace codec {
@@ -36,6 +47,10 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc);
 std::string encode(transition const& t);
 /// The transition encode() wrote (state names re-pointed to static storage).
 std::optional<transition> decode_transition(std::string_view doc);
+
+/// An operation outcome as one JSON document, and back.
+std::string encode(operation_result const& r);
+std::optional<operation_result> decode_operation(std::string_view doc);
 
 } // namespace codec
 

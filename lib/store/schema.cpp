@@ -2,8 +2,11 @@
 // lib/store/schema.cpp - the store's file: its lock, its tables, their upgrades, its settings.
 #include "store/schema.hpp"
 
+#include "state/codec.hpp"
+
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,7 +17,7 @@ namespace catena::webhooks::detail {
 namespace {
 
 constexpr int application_id = 0x43415445; // "CATE"
-constexpr int schema_version = 4;
+constexpr int schema_version = 5;
 
 constexpr char const* schema_v1 = R"sql(
 CREATE TABLE inbox(
@@ -88,6 +91,41 @@ ALTER TABLE inbox ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 
+// Schema 4 -> 5: resource operations' outcomes survive a restart; fleet snapshots hold the
+// fleet's parts (format 2), rewritten from the stage and health they held (rewrite_fleets).
+constexpr char const* migrate_v5 = R"sql(
+CREATE TABLE IF NOT EXISTS operations(
+  id TEXT PRIMARY KEY,
+  updated_at INTEGER NOT NULL,
+  completed_at INTEGER NOT NULL,
+  doc TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// Every fleet snapshot read (a format 1 document becomes parts) and written again as format 2.
+bool rewrite_fleets(connection& w)
+{
+    std::vector<std::pair<std::string, std::string>> docs;
+    {
+        statement read(w.db, "SELECT key, snapshot FROM fleets");
+        while(read && read.step() == SQLITE_ROW)
+            if(auto f = codec::decode_fleet(read.text(1)))
+                docs.emplace_back(read.text(0), codec::encode(*f));
+    }
+    statement put(w.db, "UPDATE fleets SET snapshot = ? WHERE key = ?");
+    for(auto const& [key, doc] : docs)
+    {
+        if(!put)
+            return false;
+        put.bind(1, doc).bind(2, key);
+        int const rc = put.step();
+        put.reset();
+        if(rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 std::string database_path(std::string const& data_dir)
@@ -135,7 +173,7 @@ error_code open_schema(connection& w, std::string const& path, schema_settings c
     if(app == 0 && objects == 0)
     {
         if(!w.exec("PRAGMA journal_mode=WAL") || !w.exec("BEGIN") || !w.exec(schema_v1) || !w.exec(migrate_v2) ||
-           !w.exec(migrate_v3) || !w.exec(migrate_v4) ||
+           !w.exec(migrate_v3) || !w.exec(migrate_v4) || !w.exec(migrate_v5) ||
            !w.exec(("PRAGMA application_id=" + std::to_string(application_id)).c_str()) ||
            !w.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w.exec("COMMIT"))
         {
@@ -160,6 +198,7 @@ error_code open_schema(connection& w, std::string const& path, schema_settings c
         // Migrations, each in the transaction that records the new version.
         if(!w.exec("BEGIN IMMEDIATE") || (version < 2 && !w.exec(migrate_v2)) ||
            (version < 3 && !w.exec(migrate_v3)) || (version < 4 && !w.exec(migrate_v4)) ||
+           (version < 5 && (!w.exec(migrate_v5) || !rewrite_fleets(w))) ||
            !w.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w.exec("COMMIT"))
         {
             why = "cannot upgrade " + path + " from schema " + std::to_string(version) + ": " + w.message();

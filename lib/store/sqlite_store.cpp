@@ -6,6 +6,7 @@
 
 #include "store/dead_letter_rows.hpp"
 #include "store/group_commit.hpp"
+#include "store/retention.hpp"
 #include "store/schema.hpp"
 #include "store/seq_ranges.hpp"
 
@@ -139,6 +140,17 @@ public:
             }
         }
         out.identities_to_recall = w_.pragma("SELECT EXISTS (SELECT 1 FROM identity_keys)") == 1;
+        {
+            statement s(w_.db, "SELECT updated_at, completed_at, doc FROM operations WHERE completed_at >= ?");
+            if(s)
+            {
+                s.bind(1, micros(now - o_.operation_memory));
+                while(s.step() == SQLITE_ROW)
+                    if(auto r = codec::decode_operation(s.text(2)))
+                        out.operations.push_back(
+                            stored_operation{std::move(*r), from_micros(s.integer(0)), from_micros(s.integer(1))});
+            }
+        }
         {
             // What is not in a processed range is the backlog, read by take() gap by gap.
             statement r(w_.db, "SELECT lo, hi FROM processed_ranges");
@@ -302,12 +314,17 @@ private:
         delete_fleet_ = statement(w_.db, "DELETE FROM fleets WHERE key = ?");
         insert_transition_ = statement(w_.db, "INSERT INTO transitions(fleet_key, doc) VALUES(?, ?)");
         insert_dead_ = statement(w_.db, dead_letter_insert_sql);
+        // Of two outcomes of one operation, the newer record wins, whatever order they came in.
+        upsert_operation_ = statement(w_.db, "INSERT INTO operations(id, updated_at, completed_at, doc) VALUES(?, ?, ?, ?) "
+                                             "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, "
+                                             "completed_at = excluded.completed_at, doc = excluded.doc "
+                                             "WHERE excluded.updated_at >= operations.updated_at");
         read_unprocessed_ = statement(w_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
                                              "attempt, body, replay, encoding FROM inbox WHERE seq >= ? AND seq <= ? "
                                              "ORDER BY seq LIMIT ?");
         bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && put_range_ && drop_range_ && insert_identity_ &&
                         recall_ && upsert_fleet_ && delete_fleet_ && insert_transition_ && insert_dead_ &&
-                        read_unprocessed_;
+                        upsert_operation_ && read_unprocessed_;
         if(!ok)
             why = "cannot prepare statements on " + o_.path + ": " + w_.message();
         return ok;
@@ -414,6 +431,15 @@ private:
             for(auto const& d : p.dead_letters)
                 if(!write_dead_letter(insert_dead_, d, system_now()))
                     return fail();
+            for(auto const& op : p.operations)
+            {
+                auto const doc = codec::encode(op.result);
+                if(!run(upsert_operation_.bind(1, op.result.operation_id)
+                            .bind(2, micros(op.updated_at))
+                            .bind(3, micros(op.completed_at))
+                            .bind(4, doc)))
+                    return fail();
+            }
         }
         if(!run(commit_))
             return fail();
@@ -433,84 +459,10 @@ private:
             return;
         last_prune_ = now;
         std::lock_guard db(db_mutex_);
-        prune(system_now());
-    }
-
-    void prune(timestamp now)
-    {
-        // Processed rows received before the cut go, range by range. The newest row always
-        // stays: SQLite gives a new row max(seq) + 1, and a sequence must never be reused
-        // (a processed range may cover it).
-        auto const inbox_cut = static_cast<std::uint64_t>(
-            std::max<std::int64_t>(0, first_row_at_or_after(w_, "inbox", "received_at", now - o_.processed_retention)));
-        auto const newest = static_cast<std::uint64_t>(std::max<std::int64_t>(0, w_.pragma("SELECT max(seq) FROM inbox")));
-        auto const below = std::min(inbox_cut, newest);
-        statement a(w_.db, "DELETE FROM inbox WHERE seq >= ? AND seq <= ?");
-        for(auto const& [lo, hi] : ranges_.all())
-        {
-            if(!a || lo >= below)
-                break;
-            a.bind(1, static_cast<std::int64_t>(lo)).bind(2, static_cast<std::int64_t>(std::min(hi, below - 1)));
-            a.step();
-            a.reset();
-        }
-        auto const identity_cut = first_row_at_or_after(w_, "identities", "seen_at", now - o_.identity_retention);
-        statement b(w_.db, "DELETE FROM identities WHERE id < ?");
-        if(b)
-        {
-            b.bind(1, identity_cut);
-            b.step();
-        }
-        // Identities seen before the retention, by key ranges: those whose own time is older
-        // too (nearly all), and those whose time lies implausibly far ahead (a record stamped
-        // years ahead would otherwise stay until then). An old identity seen again recently
-        // keeps its first sighting's row until both have aged.
-        auto const cut = now - o_.identity_retention;
-        auto const cut_ms = std::chrono::duration_cast<std::chrono::milliseconds>(cut.time_since_epoch()).count();
-        auto const ahead_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>((now + std::chrono::hours(24)).time_since_epoch()).count();
-        std::pair<char const*, std::int64_t> const ranges[] = {
-            {"DELETE FROM identity_keys WHERE at_ms < ? AND seen_at < ?", cut_ms},
-            {"DELETE FROM identity_keys WHERE at_ms > ? AND seen_at < ?", ahead_ms}};
-        for(auto const& [sql, bound] : ranges)
-        {
-            statement c(w_.db, sql);
-            if(!c)
-                continue;
-            c.bind(1, bound).bind(2, micros(cut));
-            c.step();
-        }
-        prune_history();
+        prune_old_rows(w_, ranges_,
+                       {o_.processed_retention, o_.identity_retention, o_.operation_memory, o_.history_per_fleet},
+                       system_now(), history_touched_);
         update_size();
-    }
-
-    // Each fleet's history beyond the newest o_.history_per_fleet transitions goes (what a
-    // restart would load anyway), for the fleets given transitions since the last prune:
-    // one lookup of the cut on the (fleet_key, id) index and a range delete each, in one
-    // transaction.
-    void prune_history()
-    {
-        if(history_touched_.empty() || !w_.exec("BEGIN"))
-            return;
-        statement d(w_.db, o_.history_per_fleet == 0
-                               ? "DELETE FROM transitions WHERE fleet_key = ?1"
-                               : "DELETE FROM transitions WHERE fleet_key = ?1 AND id < (SELECT id FROM transitions "
-                                 "WHERE fleet_key = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
-        bool ok = static_cast<bool>(d);
-        for(auto const& k : history_touched_)
-        {
-            if(!ok)
-                break;
-            d.bind(1, k);
-            if(o_.history_per_fleet > 0)
-                d.bind(2, static_cast<std::int64_t>(o_.history_per_fleet - 1));
-            ok = d.step() == SQLITE_DONE;
-            d.reset();
-        }
-        if(ok && w_.exec("COMMIT"))
-            history_touched_.clear();
-        else
-            w_.exec("ROLLBACK");
     }
 
     void run_checkpointer()
@@ -559,7 +511,7 @@ private:
     connection r_;                // the processing thread's, for recall()
     mutable std::mutex db_mutex_;
     statement begin_, commit_, rollback_, insert_inbox_, put_range_, drop_range_, insert_identity_, upsert_fleet_,
-        delete_fleet_, insert_transition_, insert_dead_, read_unprocessed_;
+        delete_fleet_, insert_transition_, insert_dead_, upsert_operation_, read_unprocessed_;
     statement recall_; // on r_
     inflater inflater_; // take(), under db_mutex_
     std::set<std::string> history_touched_; // fleets given transitions since the last prune (under db_mutex_)

@@ -28,6 +28,8 @@ struct sqlite_options
     /// Identities read back by recover() from a store written before identities were indexed.
     std::size_t max_identities_loaded = 1'000'000;
     std::size_t history_per_fleet = 256;
+    /// How long resource operations' outcomes are kept for a track_operation() that comes late.
+    std::chrono::seconds operation_memory{3600};
     /// WAL frames (pages) past which a checkpoint holds the writer back so that the WAL is
     /// rewound: the bound on the WAL's size (8 MiB of 4 KiB pages) under sustained load. The
     /// time the writer is held grows with the WAL (measured: 7 ms at 2048 frames, 27 ms at

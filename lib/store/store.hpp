@@ -29,11 +29,12 @@ struct progress
     std::vector<std::string> removed_fleets;            ///< Keys merged into another fleet.
     std::vector<transition> transitions;                ///< Appended to the history.
     std::vector<dead_letter> dead_letters;
+    std::vector<stored_operation> operations;           ///< Outcomes (upsert by id; the newer updated_at wins).
 
     bool empty() const noexcept
     {
         return processed.empty() && identities.empty() && fleets.empty() && removed_fleets.empty() &&
-               transitions.empty() && dead_letters.empty();
+               transitions.empty() && dead_letters.empty() && operations.empty();
     }
 };
 
@@ -47,6 +48,7 @@ struct recovered_state
     /// Whether earlier runs left identities that only recall() can answer for.
     bool identities_to_recall = false;
     std::uint64_t unprocessed = 0;                      ///< Deliveries kept but not processed.
+    std::vector<stored_operation> operations;           ///< Outcomes completed recently.
 };
 
 /** What a store has written since it opened (all zero in memory). */
