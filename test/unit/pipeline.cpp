@@ -3,6 +3,8 @@
 // pipeline, and the property that shuffling and duplicating deliveries changes nothing.
 #include "processing/pipeline.hpp"
 
+#include "pipeline_feeder.hpp"
+
 #include "sim.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -20,74 +22,11 @@ using namespace catena::webhooks;
 using namespace std::chrono_literals;
 namespace cs = catena::webhooks::sim;
 namespace json = boost::json;
-
-timestamp const t0{std::chrono::seconds(1'764'000'000)};
-
-struct recorder : detail::pipeline_sink
-{
-    std::vector<event> events;
-    std::vector<transition> transitions;
-    std::vector<fleet_merge> merges;
-    std::vector<dead_letter> dead;
-    std::vector<std::pair<error_code, std::string>> problems;
-    std::vector<operation_result> operations;
-    std::vector<subscription_event> subscriptions;
-
-    void on_event(event&& ev) override { events.push_back(std::move(ev)); }
-    void on_transition(transition&& t) override { transitions.push_back(std::move(t)); }
-    void on_merge(fleet_merge&& m) override { merges.push_back(std::move(m)); }
-    void on_dead_letter(dead_letter&& d) override { dead.push_back(std::move(d)); }
-    void on_problem(error_code ec, std::string detail, event const*) override { problems.emplace_back(ec, detail); }
-    void on_operation(operation_result&& r, operation_handler&& h) override
-    {
-        if(h)
-            h(r);
-        operations.push_back(std::move(r));
-    }
-    void on_subscription(subscription_event&& s) override { subscriptions.push_back(std::move(s)); }
-};
-
-detail::pipeline_options options(std::chrono::milliseconds window = 2000ms)
-{
-    detail::pipeline_options o;
-    o.processing.reorder_window = window;
-    return o;
-}
-
-struct feeder
-{
-    recorder sink;
-    detail::pipeline p;
-    std::uint64_t sequence = 0;
-
-    explicit feeder(detail::pipeline_options o = options()) : p(std::move(o), sink) {}
-
-    detail::push_result push(cs::message const& m, timestamp now, std::uint32_t attempt = 1)
-    {
-        detail::inbox_entry e;
-        e.sequence = ++sequence;
-        e.body = cs::render_body(m, attempt, now);
-        e.webhook_id = m.webhook_id;
-        e.request_id = "req-" + std::to_string(sequence);
-        e.event_type = m.event_name;
-        e.delivery_attempt = attempt;
-        e.sent_at = now;
-        e.received_at = now;
-        p.release(now);
-        return p.push(e, now);
-    }
-};
-
-cs::message message(std::string event_name, json::object record, std::string event_id = "",
-                    std::string webhook_id = "wh-1")
-{
-    cs::message m;
-    m.webhook_id = std::move(webhook_id);
-    m.event_name = std::move(event_name);
-    m.event_id = std::move(event_id);
-    m.data.push_back(std::move(record));
-    return m;
-}
+namespace tst = catena::webhooks::test;
+using tst::feeder;
+using tst::message;
+using tst::options;
+using tst::t0;
 
 json::object location(std::string id, std::string occurred)
 {

@@ -322,6 +322,40 @@ BOOST_AUTO_TEST_CASE(sqlite_prunes_processed_deliveries_and_identities_by_age)
     BOOST_TEST(rest[0].sequence == seqs[3]);
 }
 
+
+// Operation outcomes survive a restart; of two outcomes of one operation the newer record
+// wins, whatever order they were committed in.
+BOOST_AUTO_TEST_CASE(sqlite_keeps_operation_outcomes_and_the_newer_one_wins)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    auto outcome = [](operation_status st, timestamp updated) {
+        detail::stored_operation op;
+        op.result.operation_id = "op-1";
+        op.result.status = st;
+        op.result.resource_id = st == operation_status::success ? "msg-1" : "";
+        op.updated_at = updated;
+        op.completed_at = t0;
+        return op;
+    };
+    {
+        auto s = open_recovered(o);
+        detail::progress p;
+        p.operations.push_back(outcome(operation_status::success, t0 + 5s));
+        s->commit(std::move(p));
+        detail::progress q;
+        q.operations.push_back(outcome(operation_status::failed, t0 + 1s)); // older record, committed later
+        s->commit(std::move(q));
+        s->sync();
+    }
+    detail::recovered_state r;
+    auto s = open_recovered(o, {}, &r);
+    BOOST_REQUIRE(r.operations.size() == 1u);
+    BOOST_TEST((r.operations[0].result.status == operation_status::success));
+    BOOST_TEST(r.operations[0].result.resource_id == "msg-1");
+    BOOST_TEST((r.operations[0].updated_at == t0 + 5s));
+}
 // The history table keeps what a restart loads: each fleet's newest history_per_fleet
 // transitions, also those left by a run that kept more.
 BOOST_AUTO_TEST_CASE(sqlite_prunes_each_fleets_history_to_its_newest_transitions)
