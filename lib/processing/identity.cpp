@@ -151,19 +151,18 @@ bool record_memory::late(identity_digest record, order_key const& key, bool reme
 
 bool subscription_memory::from_another(identity_digest what, std::string_view webhook_id, timestamp now)
 {
-    while(!order_.empty() && (order_.front().first + retention_ <= now || first_.size() > max_))
+    hasher h;
+    h.text(webhook_id);
+    auto const sub = h.digest();
+    identity_digest const mine{what.hi ^ sub.hi, what.lo ^ sub.lo};
+    // Only the first subscription is remembered with it: a repeat of the event through that
+    // one is its own (a state that came back), through any other a duplicate.
+    if(seen_.insert(what, now))
     {
-        first_.erase(order_.front().second);
-        order_.pop_front();
-    }
-    auto const sub = std::hash<std::string_view>{}(webhook_id);
-    auto [it, fresh] = first_.try_emplace(what, sub);
-    if(fresh)
-    {
-        order_.emplace_back(now, what);
+        seen_.insert(mine, now);
         return false;
     }
-    return it->second != sub;
+    return !seen_.contains(mine, now);
 }
 
 } // namespace catena::webhooks::detail

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <chrono>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -81,7 +82,7 @@ class subscription_memory
 {
 public:
     subscription_memory(std::chrono::seconds retention, std::size_t max_entries)
-        : retention_(retention), max_(max_entries == 0 ? 1 : max_entries)
+        : seen_(retention, max_entries == 0 ? 2 : 2 * max_entries)
     {
     }
 
@@ -89,13 +90,13 @@ public:
     /// (remembered from now on otherwise).
     bool from_another(identity_digest what, std::string_view webhook_id, timestamp now);
 
-    std::size_t size() const noexcept { return first_.size(); }
+    std::size_t size() const noexcept { return seen_.size() / 2; }
 
 private:
-    std::chrono::seconds retention_;
-    std::size_t max_;
-    std::unordered_map<identity_digest, std::uint64_t, identity_digest_hash> first_; // → webhook id hash
-    std::deque<std::pair<timestamp, identity_digest>> order_;
+    // Two digests per event in one allocation-free table: the event's, and the event's under
+    // the subscription that delivered it first. Known as the first but not as the second:
+    // another subscription delivered it.
+    deduper seen_;
 };
 
 } // namespace catena::webhooks::detail

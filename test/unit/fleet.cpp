@@ -231,6 +231,17 @@ BOOST_AUTO_TEST_CASE(the_same_event_through_a_second_subscription_reaches_callba
     BOOST_TEST(j.f.sink.events.size() == 1u);
     BOOST_TEST(j.f.p.stats().cross_subscription_duplicates == 1u);
     BOOST_TEST(j.count(dimension::invitation) == 1u);
+    // A state that comes back is delivered once more through each subscription: the first
+    // subscription's repeat is a fact, the second's a duplicate again.
+    auto const before = j.f.sink.events.size();
+    for(auto const* status : {"stale", "active", "stale"})
+    {
+        auto const name = std::string(status) == "stale" ? "connection.staled" : "connection.created";
+        j.send(name, connection("conn-a", status), "auto", 1, "wh-org");
+        j.send(name, connection("conn-a", status), "auto", 1, "wh-callback-url");
+    }
+    BOOST_TEST(j.f.sink.events.size() == before + 3);
+    BOOST_TEST(j.f.p.stats().cross_subscription_duplicates == 4u);
 }
 
 // Bullet 7: operations never create or touch a fleet; a merge reports what it changes.
