@@ -6,6 +6,7 @@
 #include <catena/webhooks/signature.hpp>
 #include <catena/webhooks/verifier.hpp>
 
+#include "processing/order_key.hpp"
 #include "sim.hpp"
 #include "tls_material.hpp"
 
@@ -739,7 +740,7 @@ BOOST_AUTO_TEST_CASE(scenario_with_retries_and_shuffling_gives_each_event_once_a
     std::lock_guard lock(s.m);
     for(std::size_t i = 1; i < s.events.size(); ++i)
     {
-        auto time = [](cw::event const& e) { return e.occurred_at ? *e.occurred_at : *e.updated_at; };
+        auto time = [](cw::event const& e) { return cw::detail::order_key_of(e, e.event_id, 0, 0, {}).time; };
         BOOST_TEST((time(s.events[i - 1]) <= time(s.events[i])), "event " << i);
     }
     // Every fleet ends where the scenario says, and its transitions came through on_transition.

@@ -45,6 +45,12 @@ Options (all modes):
   --json                   print the summary as one JSON object
 Scenario:
   --fleets N (10) --seed S (1) --duplicates RATE (0.0) --jitter MS (0)
+  --tsps N (1)             up to N TSP connections per connected fleet
+  --reinvite RATE (0.0)    connected fleets invited again
+  --late-steps RATE (0.0)  a step of an invitation sent again after it ended
+  --null-ids RATE (0.0)    envelopes with "id": null
+  --second-subscription RATE (0.0)   lifecycle events also through a second X-Webhook-ID
+  --telematics-lag MS (0)  telematics occurred up to MS before they are sent
   --expect FILE            write each fleet's expected final state as JSON Lines
   --realtime               wait until each message's send time instead of sending back to back
 Load:
@@ -135,6 +141,12 @@ options parse(int argc, char** argv)
         else if(a == "--seed") o.sc.seed = number<std::uint64_t>(a, value());
         else if(a == "--duplicates") o.sc.duplicate_rate = number<double>(a, value());
         else if(a == "--jitter") o.sc.jitter = milliseconds(number<long long>(a, value()));
+        else if(a == "--tsps") o.sc.max_tsps = number<std::size_t>(a, value());
+        else if(a == "--reinvite") o.sc.reinvite_rate = number<double>(a, value());
+        else if(a == "--late-steps") o.sc.late_invitation_rate = number<double>(a, value());
+        else if(a == "--null-ids") o.sc.null_id_rate = number<double>(a, value());
+        else if(a == "--second-subscription") o.sc.second_subscription_rate = number<double>(a, value());
+        else if(a == "--telematics-lag") o.sc.telematics_lag = milliseconds(number<long long>(a, value()));
         else if(a == "--expect") o.expect_file = value();
         else if(a == "--out") o.out_file = value();
         else if(a == "--count") o.count = number<std::size_t>(a, value());
@@ -244,7 +256,11 @@ int run_scenario(options const& o, std::string const& secret)
                 auto const& m = sc.messages[i];
                 if(o.realtime)
                     std::this_thread::sleep_until(t0 + m.send_at);
-                t.add(cl.deliver(m.msg, secret));
+                // A Catena retry is its second attempt; everything else a first one.
+                if(m.attempt > 1)
+                    t.add(cs::delivery_result{{cl.send(m.msg, secret, m.attempt)}});
+                else
+                    t.add(cl.deliver(m.msg, secret));
             }
         });
     for(auto& th : threads)

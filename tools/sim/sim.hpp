@@ -154,6 +154,22 @@ struct scenario_options
     double resource_operation_rate = 0.2;
     /// Telematics records (vehicle_location.added) per connected fleet.
     std::size_t telematics_per_fleet = 2;
+    /// Telematics occurred up to this long before they are sent (Catena polls each TSP on a
+    /// schedule, so records arrive seconds to minutes after their occurred_at).
+    std::chrono::milliseconds telematics_lag{0};
+    /// TSP connections per connected fleet: 1 to this many (each its own connection).
+    std::size_t max_tsps = 1;
+    /// Chance that a connected fleet is invited again (to add a TSP or scopes): a second
+    /// invitation created, viewed and accepted.
+    double reinvite_rate = 0.0;
+    /// Chance that a step of an invitation is sent again after the invitation ended (late).
+    double late_invitation_rate = 0.0;
+    /// Chance that an envelope has no id (`"id": null`).
+    double null_id_rate = 0.0;
+    /// Chance that a lifecycle event is also delivered through a second subscription (an
+    /// invitation's callback_url): another X-Webhook-ID and envelope id, the same record.
+    double second_subscription_rate = 0.0;
+    std::string second_webhook_id = "5f0c1e2a-0000-4000-8000-00000000b002";
     /// The instant of the first event.
     timestamp start = timestamp{std::chrono::seconds(1'764'000'000)};
 };
@@ -164,7 +180,10 @@ struct scheduled_message
     message msg;
     std::chrono::milliseconds send_at{0};
     timestamp occurred{};
+    /// A copy of a message already in the scenario: a Catena retry (sent with attempt 2), or
+    /// the same event through a second subscription (sent with attempt 1).
     bool duplicate = false;
+    std::uint32_t attempt = 1;
 };
 
 /** What a fleet's state should be once every message of the scenario is processed. */
@@ -175,8 +194,10 @@ struct fleet_expectation
     std::string invitation_id;
     std::string connection_id;
     std::string stage;        ///< invited, viewed, accepted, agreement, connection, connected, declined, expired, deleted, revoked
-    std::string health;       ///< ok, degraded, stale, halted
+    std::string health;       ///< ok, degraded, stale, halted: the worst of its connections
     std::vector<std::string> events; ///< Event names in occurrence order, duplicates excluded.
+    std::map<std::string, std::string> invitations;       ///< Invitation id -> its final state.
+    std::map<std::string, std::string> connection_health; ///< Connection id -> ok, degraded or stale.
 };
 
 struct scenario
