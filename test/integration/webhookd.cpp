@@ -7,12 +7,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +25,7 @@
 namespace {
 
 namespace cs = catena::webhooks::sim;
+namespace cw = catena::webhooks;
 namespace tst = catena::webhooks::test;
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -303,6 +306,143 @@ BOOST_AUTO_TEST_CASE(backs_off_when_out_of_descriptors_and_recovers)
         BOOST_TEST_MESSAGE("daemon stderr:\n" << p.stderr_text());
     p.signal(SIGTERM);
     BOOST_TEST(p.wait().value_or(-1) == 0);
+}
+
+// Catena's real world through the daemon with a data directory: 200 fleets of one to three
+// TSPs, re-invitations, late steps, 10 % envelopes without id, 20 % retries, lifecycle events
+// also through a second subscription, 2 s of reordering, telematics lagging up to two
+// minutes; once straight through and once with a kill -9 and a restart midway. Every fleet
+// ends with the stage, health, invitations and connection health the simulator's own model
+// expects, read from the daemon's JSON lines.
+void run_realistic_scenario(bool crash_midway)
+{
+    auto dir = tst::make_temp_dir("webhookd-real");
+    std::map<std::string, std::string> env{{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}};
+    cs::scenario_options so;
+    so.fleets = 200;
+    so.seed = 11;
+    so.duplicate_rate = 0.2;
+    so.second_subscription_rate = 0.2;
+    so.jitter = 2000ms;
+    so.null_id_rate = 0.1;
+    so.max_tsps = 3;
+    so.reinvite_rate = 0.2;
+    so.late_invitation_rate = 0.2;
+    so.telematics_lag = 120s;
+    so.start = cw::system_now() - 1h;
+    auto const sc = cs::make_scenario(so);
+    auto extra = std::vector<std::string>{"--reorder-window", "2000"};
+
+    auto send = [&](std::size_t from, std::size_t to) {
+        auto p = std::make_unique<tst::child_process>(args(dir, extra), env, dir);
+        BOOST_REQUIRE(p->wait_stderr("listening on"));
+        cs::endpoint ep;
+        ep.port = p->listening_port();
+        cs::client c(ep, no_retry());
+        for(auto i = from; i < to; ++i)
+            BOOST_REQUIRE(c.send(sc.messages[i].msg, "daemon-secret-123", sc.messages[i].attempt).status == 202u);
+        return p;
+    };
+    auto const half = sc.messages.size() / 2;
+    if(crash_midway)
+    {
+        auto first = send(0, half);
+        first->signal(SIGKILL);
+        first->wait();
+        auto second = send(half, sc.messages.size());
+        second->signal(SIGTERM);
+        BOOST_TEST(second->wait().value_or(-1) == 0);
+    }
+    else
+    {
+        auto p = send(0, sc.messages.size());
+        p->signal(SIGTERM);
+        BOOST_TEST(p->wait().value_or(-1) == 0);
+    }
+
+    // Each line to its fleet: by fleet id, fleet ref, or (before a link) connection.
+    std::map<std::string, std::size_t> by_id, by_ref, by_connection;
+    for(std::size_t i = 0; i < sc.fleets.size(); ++i)
+    {
+        auto const& f = sc.fleets[i];
+        if(!f.fleet_id.empty())
+            by_id[f.fleet_id] = i;
+        by_ref[f.fleet_ref] = i;
+        for(auto const& [cid, h] : f.connection_health)
+            by_connection["connection:" + cid] = i;
+    }
+    std::vector<std::string> stage(sc.fleets.size()), health(sc.fleets.size(), "ok");
+    std::map<std::string, std::string> invitation_state, connection_health;
+    std::size_t events = 0;
+    for(auto const& l : read_events(dir + "/events.jsonl"))
+    {
+        if(l.at("kind") == "event")
+        {
+            ++events;
+            continue;
+        }
+        if(l.at("kind") != "transition")
+            continue;
+        auto const dim = std::string(l.at("dimension").as_string());
+        auto const to = std::string(l.at("to").as_string());
+        if(dim == "invitation")
+            invitation_state[std::string(l.at("entity_id").as_string())] = to;
+        else if(dim == "connection" && to != "linked")
+            connection_health[std::string(l.at("entity_id").as_string())] = to;
+        if(dim != "stage" && dim != "health")
+            continue;
+        std::optional<std::size_t> fleet;
+        auto find = [&](auto const& m, json::value const& v) {
+            if(v.is_string())
+                if(auto it = m.find(std::string(v.as_string())); it != m.end())
+                    fleet = it->second;
+        };
+        find(by_id, l.at("fleet_id"));
+        if(!fleet)
+            find(by_ref, l.at("fleet_ref"));
+        if(!fleet)
+            find(by_connection, l.at("fleet_key"));
+        BOOST_REQUIRE_MESSAGE(fleet, "a transition of no fleet: " << json::serialize(l));
+        (dim == "stage" ? stage : health)[*fleet] = to;
+    }
+    {
+        std::map<std::string, long> expected_by_name, got_by_name;
+        for(auto const& m : sc.messages)
+            if(!m.duplicate)
+                expected_by_name[m.msg.event_name] += static_cast<long>(m.msg.data.size());
+        for(auto const& l : read_events(dir + "/events.jsonl"))
+            if(l.at("kind") == "event")
+                got_by_name[std::string(l.at("event_name").as_string())] += 1;
+        for(auto const& [n, c] : expected_by_name)
+            if(got_by_name[n] != c)
+                BOOST_TEST_MESSAGE(n << ": " << c << " records sent once, " << got_by_name[n] << " events");
+    }
+    BOOST_TEST(events >= sc.unique_records); // after a kill -9, at least once
+    if(!crash_midway)
+        BOOST_TEST(events == sc.unique_records);
+    for(std::size_t i = 0; i < sc.fleets.size(); ++i)
+    {
+        auto const& f = sc.fleets[i];
+        BOOST_TEST_CONTEXT(f.fleet_ref)
+        {
+            BOOST_TEST(stage[i] == f.stage);
+            BOOST_TEST(health[i] == f.health);
+            for(auto const& [id, st] : f.invitations)
+                BOOST_TEST(invitation_state[id] == st, id);
+            for(auto const& [cid, h] : f.connection_health)
+                BOOST_TEST((connection_health.contains(cid) ? connection_health[cid] : std::string("ok")) == h, cid);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_realistic_scenario_ends_in_the_simulators_states)
+{
+    run_realistic_scenario(false);
+}
+
+BOOST_AUTO_TEST_CASE(a_realistic_scenario_ends_in_the_simulators_states_after_a_kill_and_restart_midway)
+{
+    run_realistic_scenario(true);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // webhookd

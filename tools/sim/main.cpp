@@ -47,7 +47,7 @@ Scenario:
   --fleets N (10) --seed S (1) --duplicates RATE (0.0) --jitter MS (0)
   --tsps N (1)             up to N TSP connections per connected fleet
   --reinvite RATE (0.0)    connected fleets invited again
-  --late-steps RATE (0.0)  a step of an invitation sent again after it ended
+  --late-steps RATE (0.0)  an invitation's invitation.sent delivered after it ended
   --null-ids RATE (0.0)    envelopes with "id": null
   --second-subscription RATE (0.0)   lifecycle events also through a second X-Webhook-ID
   --telematics-lag MS (0)  telematics occurred up to MS before they are sent

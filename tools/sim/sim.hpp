@@ -162,7 +162,8 @@ struct scenario_options
     /// Chance that a connected fleet is invited again (to add a TSP or scopes): a second
     /// invitation created, viewed and accepted.
     double reinvite_rate = 0.0;
-    /// Chance that a step of an invitation is sent again after the invitation ended (late).
+    /// Chance that an invitation's invitation.sent is delivered only after the invitation
+    /// ended (late: it must change nothing).
     double late_invitation_rate = 0.0;
     /// Chance that an envelope has no id (`"id": null`).
     double null_id_rate = 0.0;
