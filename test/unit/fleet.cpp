@@ -62,7 +62,7 @@ std::string v7(std::chrono::milliseconds offset)
 {
     auto const ms = static_cast<unsigned long long>(
         std::chrono::duration_cast<std::chrono::milliseconds>((t0 + offset).time_since_epoch()).count());
-    char buf[40];
+    char buf[64];
     std::snprintf(buf, sizeof buf, "%08llx-%04llx-7000-8000-%012llx", ms >> 16, ms & 0xffff,
                   static_cast<unsigned long long>(offset.count()));
     return buf;
