@@ -100,6 +100,29 @@ std::string version_key(std::string_view kind, std::string_view id)
 
 } // namespace
 
+transition make_transition(event const& cause, fleet_state const& st, std::string fleet_key, dimension d,
+                           std::string entity, std::string_view from, std::string_view to, std::string_view key_infix,
+                           std::optional<timestamp> at)
+{
+    transition t;
+    t.fleet_key = std::move(fleet_key);
+    t.fleet_id = st.fleet_id;
+    t.fleet_ref = st.fleet_ref;
+    t.what = d;
+    t.entity_id = std::move(entity);
+    t.from = from;
+    t.to = to;
+    t.cause = cause.event_name;
+    t.event_id = cause.event_id;
+    t.record_id = cause.record_id;
+    t.occurred_at = at;
+    t.idempotency_key.reserve(cause.idempotency_key.size() + key_infix.size() + 12 + t.entity_id.size());
+    t.idempotency_key.append(cause.idempotency_key).append(key_infix).append(to_string(d));
+    if(!t.entity_id.empty())
+        t.idempotency_key.append(":").append(t.entity_id);
+    return t;
+}
+
 event_kind kind_of_event(std::string_view resource) noexcept
 {
     if(is_one_of(resource, lifecycle_resources))
@@ -147,22 +170,7 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
     auto const kind = kind_of_event(resource);
 
     auto make = [&](dimension d, std::string entity, std::string_view from, std::string_view to) {
-        transition t;
-        t.fleet_key = ev.fleet_key;
-        t.fleet_id = state.fleet_id;
-        t.fleet_ref = state.fleet_ref;
-        t.what = d;
-        t.entity_id = std::move(entity);
-        t.from = from;
-        t.to = to;
-        t.cause = ev.event_name;
-        t.event_id = ev.event_id;
-        t.record_id = ev.record_id;
-        t.occurred_at = key.time;
-        t.idempotency_key = ev.idempotency_key + "#" + std::string(to_string(d));
-        if(!t.entity_id.empty())
-            t.idempotency_key.append(":").append(t.entity_id);
-        return t;
+        return make_transition(ev, state, ev.fleet_key, d, std::move(entity), from, to, "#", key.time);
     };
 
     // Executions are records of their own, one per fetch: their effect on a connection is

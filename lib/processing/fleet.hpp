@@ -26,6 +26,12 @@ struct lifecycle_output
     std::string impossible;
 };
 
+/** A transition of `st` (keyed `fleet_key`) caused by `cause`: its idempotency key is the
+    cause's, then `key_infix`, the dimension and, for a part, ":" and its id. */
+transition make_transition(event const& cause, fleet_state const& st, std::string fleet_key, dimension d,
+                           std::string entity, std::string_view from, std::string_view to, std::string_view key_infix,
+                           std::optional<timestamp> at);
+
 /** Whether an event is about a fleet's lifecycle (its parts), ingested data, or neither. */
 enum class event_kind
 {

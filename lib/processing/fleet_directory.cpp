@@ -135,19 +135,8 @@ void fleet_directory::merge(std::string const& from, std::string const& into, ev
         auto const first = out.transitions.size();
         dst.derive(
             [&](dimension d, std::string entity, std::string_view from_state, std::string_view to_state) {
-                transition t;
-                t.fleet_key = into;
-                t.fleet_id = dst.state.fleet_id;
-                t.fleet_ref = dst.state.fleet_ref;
-                t.what = d;
-                t.entity_id = std::move(entity);
-                t.from = from_state;
-                t.to = to_state;
-                t.cause = ev.event_name;
-                t.event_id = ev.event_id;
-                t.record_id = ev.record_id;
-                t.idempotency_key = ev.idempotency_key + "#merge/" + from + "#" + std::string(to_string(d));
-                return t;
+                return make_transition(ev, dst.state, into, d, std::move(entity), from_state, to_state,
+                                       "#merge/" + from + "#", std::nullopt);
             },
             out);
         for(auto i = first; i < out.transitions.size(); ++i)
@@ -201,9 +190,8 @@ void fleet_directory::apply(event& ev, order_key const& key, lifecycle_output& o
         record(f, out.transitions[i]);
 }
 
-std::optional<fleet_state> fleet_directory::fleet(std::string_view key) const
+fleet_record const* fleet_directory::find_fleet(std::string_view key) const
 {
-    std::lock_guard lock(mutex_);
     auto it = fleets_.find(std::string(key));
     if(it == fleets_.end())
     {
@@ -213,9 +201,15 @@ std::optional<fleet_state> fleet_directory::fleet(std::string_view key) const
         if(k)
             it = fleets_.find(*k);
     }
-    if(it == fleets_.end())
-        return std::nullopt;
-    return it->second.state;
+    return it == fleets_.end() ? nullptr : &it->second;
+}
+
+std::optional<fleet_state> fleet_directory::fleet(std::string_view key) const
+{
+    std::lock_guard lock(mutex_);
+    if(auto const* f = find_fleet(key))
+        return f->state;
+    return std::nullopt;
 }
 
 std::vector<fleet_state> fleet_directory::fleets_in(stage s) const
@@ -251,18 +245,9 @@ std::vector<fleet_state> fleet_directory::fleets() const
 std::vector<transition> fleet_directory::history(std::string_view key) const
 {
     std::lock_guard lock(mutex_);
-    auto it = fleets_.find(std::string(key));
-    if(it == fleets_.end())
-    {
-        auto const* k = find_key(key);
-        if(!k)
-            k = find_key("fleet:" + std::string(key));
-        if(k)
-            it = fleets_.find(*k);
-    }
-    if(it == fleets_.end())
-        return {};
-    return {it->second.history.begin(), it->second.history.end()};
+    if(auto const* f = find_fleet(key))
+        return {f->history.begin(), f->history.end()};
+    return {};
 }
 
 std::size_t fleet_directory::fleet_count() const

@@ -61,6 +61,8 @@ private:
     void merge(std::string const& from, std::string const& into, event const& ev, lifecycle_output& out);
     void record(fleet_record& f, transition t);
     std::string const* find_key(std::string_view alias) const;
+    /// The fleet under `key` or under an id linked to it; under mutex_.
+    fleet_record const* find_fleet(std::string_view key) const;
 
     std::size_t max_history_;
     mutable std::mutex mutex_;
