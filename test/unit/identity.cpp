@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/identity.cpp - content digests, what is known of each record, and which subscription delivered first.
+#include "processing/identity.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono_literals;
+namespace detail = catena::webhooks::detail;
+
+timestamp const t0{std::chrono::seconds(1'764'000'000)};
+
+event record(std::string name, boost::json::object fields)
+{
+    event e;
+    e.event_name = std::move(name);
+    e.record = std::move(fields);
+    return e;
+}
+
+detail::order_key version(timestamp t, timestamp updated = {})
+{
+    detail::order_key k;
+    k.time = t;
+    k.updated = updated;
+    return k;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(identity)
+
+BOOST_AUTO_TEST_CASE(the_content_digest_is_the_event_and_the_records_fields)
+{
+    auto const a = detail::content_digest(record("connection.staled", {{"id", "c-1"}, {"status", "stale"}}));
+    BOOST_TEST((a == detail::content_digest(record("connection.staled", {{"id", "c-1"}, {"status", "stale"}}))));
+    BOOST_TEST(!(a == detail::content_digest(record("connection.created", {{"id", "c-1"}, {"status", "stale"}}))));
+    BOOST_TEST(!(a == detail::content_digest(record("connection.staled", {{"id", "c-1"}, {"status", "active"}}))));
+    // Nested values and types count: 1 is not "1", [1] is not 1.
+    BOOST_TEST(!(detail::content_digest(record("x.y", {{"v", 1}})) == detail::content_digest(record("x.y", {{"v", "1"}}))));
+    BOOST_TEST(!(detail::content_digest(record("x.y", {{"v", boost::json::array{1}}})) ==
+                 detail::content_digest(record("x.y", {{"v", 1}}))));
+}
+
+BOOST_AUTO_TEST_CASE(a_record_is_late_only_against_its_own_newest_version)
+{
+    detail::record_memory m(100);
+    auto const a = detail::record_digest("vehicle", "a");
+    auto const b = detail::record_digest("vehicle", "b");
+    BOOST_TEST(!m.late(a, version(t0 + 10s)));
+    BOOST_TEST(!m.late(b, version(t0 + 5s))); // another record: not late
+    BOOST_TEST(m.late(b, version(t0 + 4s)));
+    BOOST_TEST(!m.late(b, version(t0 + 5s, t0 + 1s))); // same occurred_at, newer updated_at
+    BOOST_TEST(m.late(b, version(t0 + 5s)));
+    // A first version is checked, not remembered.
+    auto const c = detail::record_digest("vehicle", "c");
+    BOOST_TEST(!m.late(c, version(t0 + 9s), false));
+    BOOST_TEST(!m.late(c, version(t0 + 1s), false));
+}
+
+BOOST_AUTO_TEST_CASE(record_memory_forgets_the_oldest_records_first)
+{
+    detail::record_memory m(2);
+    auto const a = detail::record_digest("r", "a"), b = detail::record_digest("r", "b"), c = detail::record_digest("r", "c");
+    m.set_content(a, detail::identity_digest{1, 1});
+    m.set_content(b, detail::identity_digest{2, 2});
+    m.set_content(c, detail::identity_digest{3, 3});
+    BOOST_TEST(!m.last_content(a).has_value());
+    BOOST_TEST((m.last_content(c) == detail::identity_digest{3, 3}));
+    BOOST_TEST(m.size() == 2u);
+    BOOST_TEST(m.forgotten() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_first_subscription_of_an_event_delivers_it_again)
+{
+    detail::subscription_memory m(1h, 100);
+    detail::identity_digest const x{7, 7};
+    BOOST_TEST(!m.from_another(x, "wh-org", t0));
+    BOOST_TEST(m.from_another(x, "wh-callback", t0 + 1s));
+    BOOST_TEST(!m.from_another(x, "wh-org", t0 + 2s)); // a repeat through the first one
+    BOOST_TEST(m.from_another(x, "wh-callback", t0 + 3s));
+    // Past the window the event is forgotten.
+    BOOST_TEST(!m.from_another(x, "wh-callback", t0 + 2h));
+}
+
+BOOST_AUTO_TEST_SUITE_END() // identity
