@@ -2,6 +2,7 @@
 // lib/processing/pipeline.cpp - decode, dedup, reorder, lifecycle; resource operations and subscription health.
 #include "processing/pipeline.hpp"
 
+#include "processing/decode.hpp"
 #include "processing/order_key.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -123,47 +124,10 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
 
     auto const records = env_.records();
     auto const per_record_bytes = e.body.size() / std::max<std::size_t>(records.size(), 1);
-    // A record id that repeats within one envelope gets its occurrence number, so that every
-    // record keeps a key of its own. Counted before the loop moves the records out.
-    repeats_.assign(records.size(), 0);
-    if(!envelope_id.empty() && records.size() > 1)
-    {
-        if(records.size() <= 16)
-        {
-            for(std::size_t i = 1; i < records.size(); ++i)
-                for(std::size_t j = 0; j < i; ++j)
-                    repeats_[i] += records[j].id == records[i].id;
-        }
-        else
-        {
-            std::unordered_map<std::string_view, std::size_t> seen;
-            for(std::size_t i = 0; i < records.size(); ++i)
-                repeats_[i] = seen[records[i].id]++;
-        }
-    }
+    count_repeats(records, !envelope_id.empty(), repeats_);
     for(std::size_t i = 0; i < records.size(); ++i)
     {
-        auto const& r = records[i];
-        event ev;
-        ev.event_name = env_.event_name();
-        ev.event_id = envelope_id;
-        ev.webhook_id = e.webhook_id;
-        ev.request_id = e.request_id;
-        ev.record_id = r.id;
-        ev.fleet_id = r.fleet_id;
-        ev.fleet_ref = r.fleet_ref;
-        ev.connection_id = r.connection_id;
-        // A connection record is the connection: its id is the connection id.
-        if(ev.connection_id.empty() && env_.resource() == "connection")
-            ev.connection_id = r.id;
-        ev.invitation_id = r.invitation_id;
-        ev.status = r.status;
-        ev.occurred_at = r.occurred_at;
-        ev.updated_at = r.updated_at;
-        ev.created_at = r.created_at;
-        ev.delivery_attempt = e.delivery_attempt;
-        ev.sequence = e.sequence;
-        ev.record_index = i;
+        auto ev = decode_record(env_, records[i], i, e);
         // Last use of the record's views: its fields move into the event.
         ev.record = env_.take_fields(i);
         auto const content = content_digest(ev);
