@@ -149,7 +149,9 @@ connection_info* fleet_record::connection(std::string const& id)
     auto it = std::find_if(state.connections.begin(), state.connections.end(), [&](auto const& c) { return c.id == id; });
     if(it != state.connections.end())
         return &*it;
-    state.connections.push_back(connection_info{id});
+    connection_info c;
+    c.id = id;
+    state.connections.push_back(std::move(c));
     return &state.connections.back();
 }
 
@@ -158,7 +160,9 @@ schedule_info* fleet_record::schedule(connection_info& c, std::string const& id)
     auto it = std::find_if(c.schedules.begin(), c.schedules.end(), [&](auto const& s) { return s.id == id; });
     if(it != c.schedules.end())
         return &*it;
-    c.schedules.push_back(schedule_info{id});
+    schedule_info s;
+    s.id = id;
+    c.schedules.push_back(std::move(s));
     return &c.schedules.back();
 }
 

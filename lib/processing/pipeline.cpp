@@ -24,14 +24,6 @@ std::string string_field(json::object const& o, std::string_view key)
     return {};
 }
 
-std::optional<timestamp> time_field(json::object const& o, std::string_view key)
-{
-    if(auto const* v = o.if_contains(key); v && v->is_string())
-        if(auto t = parse_rfc3339(v->get_string()))
-            return *t;
-    return std::nullopt;
-}
-
 std::int64_t millis(timestamp t) noexcept
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
