@@ -304,10 +304,13 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
         }
         else if(resource == "execution")
         {
+            // Executions name their schedule; only a schedule that was deactivated is a part
+            // worth keeping (one per connection and resource at most), so none is made here:
+            // a fleet fetched every few minutes would otherwise collect a part per execution.
             auto const schedule_id = string_field(ev.record, "schedule_id");
-            schedule_info* s = schedule_id.empty() ? nullptr : schedule(*c, schedule_id);
-            if(s && s->resource.empty())
-                s->resource = string_field(ev.record, "resource");
+            auto const known = std::find_if(c->schedules.begin(), c->schedules.end(),
+                                            [&](schedule_info const& x) { return x.id == schedule_id; });
+            schedule_info* s = known == c->schedules.end() ? nullptr : &*known;
             if(action == "failed" || action == "staled")
             {
                 if(action == "failed")
