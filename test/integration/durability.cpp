@@ -4,6 +4,7 @@
 #include <catena/webhooks/receiver.hpp>
 
 #include "process.hpp"
+#include "scenario.hpp"
 #include "sim.hpp"
 #include "tls_material.hpp"
 

@@ -7,6 +7,7 @@
 #include <catena/webhooks/verifier.hpp>
 
 #include "processing/order_key.hpp"
+#include "scenario.hpp"
 #include "sim.hpp"
 #include "tls_material.hpp"
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/integration/webhookd.cpp - the catena-webhookd binary as an operator runs it.
 #include "process.hpp"
+#include "scenario.hpp"
 #include "sim.hpp"
 #include "tls_material.hpp"
 

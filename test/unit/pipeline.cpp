@@ -5,6 +5,7 @@
 
 #include "pipeline_feeder.hpp"
 
+#include "scenario.hpp"
 #include "sim.hpp"
 
 #include <boost/json/serialize.hpp>

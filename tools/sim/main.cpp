@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // tools/sim/main.cpp - catena-webhook-sim: sends Catena-shaped deliveries to a receiver.
+#include "scenario.hpp"
 #include "sim.hpp"
 
 #include <boost/json/parse.hpp>
