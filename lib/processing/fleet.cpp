@@ -462,8 +462,6 @@ fleet_capture fleet_record::capture() const
 {
     fleet_capture c{state, {}};
     c.versions.assign(versions.begin(), versions.end());
-    // In key order, so that the same state always encodes to the same document.
-    std::sort(c.versions.begin(), c.versions.end(), [](auto const& a, auto const& b) { return a.first < b.first; });
     return c;
 }
 

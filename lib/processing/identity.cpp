@@ -127,20 +127,10 @@ bool record_memory::late(identity_digest record, order_key const& key, bool reme
     if(!remember)
     {
         auto it = entries_.find(record);
-        if(it == entries_.end() || !it->second.applied)
-            return false;
-        order_key newest;
-        newest.time = it->second.time;
-        newest.rank = it->second.rank;
-        newest.updated = it->second.updated;
-        return version_less(key, newest);
+        return it != entries_.end() && it->second.older(key);
     }
     auto& e = touch(record);
-    order_key newest;
-    newest.time = e.time;
-    newest.rank = e.rank;
-    newest.updated = e.updated;
-    if(e.applied && version_less(key, newest))
+    if(e.older(key))
         return true;
     e.applied = true;
     e.time = key.time;

@@ -65,6 +65,16 @@ private:
         timestamp time{};
         std::uint8_t rank = 0;
         timestamp updated{};
+
+        /// Whether `key` is an older version than the newest applied (none applied: no).
+        bool older(order_key const& key) const noexcept
+        {
+            order_key newest;
+            newest.time = time;
+            newest.rank = rank;
+            newest.updated = updated;
+            return applied && version_less(key, newest);
+        }
     };
     entry& touch(identity_digest record);
 

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <functional>
 
 namespace catena::webhooks::detail::codec {
@@ -170,23 +171,30 @@ std::string encode(fleet_capture const& c)
         o.field("id", a.id);
         o.bool_field("active", a.active);
     });
-    w.objects_field("connections", st.connections, [](json_writer& o, connection_info const& c) {
-        o.field("id", c.id);
-        o.field("source_name", c.source_name);
-        o.field("tsp_id", c.tsp_id);
-        o.field("health", to_string(c.health));
-        o.bool_field("reported", c.reported);
-        o.bool_field("linked", c.linked);
-        o.number_field("failed_executions", c.failed_executions);
-        o.objects_field("schedules", c.schedules, [](json_writer& so, schedule_info const& sc) {
+    w.objects_field("connections", st.connections, [](json_writer& o, connection_info const& cn) {
+        o.field("id", cn.id);
+        o.field("source_name", cn.source_name);
+        o.field("tsp_id", cn.tsp_id);
+        o.field("health", to_string(cn.health));
+        o.bool_field("reported", cn.reported);
+        o.bool_field("linked", cn.linked);
+        o.number_field("failed_executions", cn.failed_executions);
+        o.objects_field("schedules", cn.schedules, [](json_writer& so, schedule_info const& sc) {
             so.field("id", sc.id);
             so.field("resource", sc.resource);
             so.bool_field("active", sc.active);
         });
     });
     // Version keys hold record ids (any text): written as escaped values, not as keys.
-    w.objects_field("versions", c.versions, [](json_writer& d, std::pair<std::string, order_key> const& v) {
-        auto const& [name, k] = v;
+    // In name order, so that one state always encodes to one document. Sorted here, where a
+    // capture is encoded (the last of a fleet's per commit), not at every capture.
+    std::vector<std::pair<std::string, order_key> const*> sorted;
+    sorted.reserve(c.versions.size());
+    for(auto const& v : c.versions)
+        sorted.push_back(&v);
+    std::sort(sorted.begin(), sorted.end(), [](auto const* a, auto const* b) { return a->first < b->first; });
+    w.objects_field("versions", sorted, [](json_writer& d, std::pair<std::string, order_key> const* v) {
+        auto const& [name, k] = *v;
         d.field("n", name);
         d.number_field("t", k.time.time_since_epoch().count());
         d.number_field("k", k.rank);
