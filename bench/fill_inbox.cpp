@@ -55,8 +55,8 @@ int main(int argc, char** argv)
         auto const msg = cs::load_message(rng, webhook_id, i);
         auto const now = cw::system_now();
         cw::detail::inbox_entry e;
-        e.body = cs::render_body(msg, 1, now);
-        e.gzip_body = cw::gzip_compress(e.body); // as a gzip delivery is kept
+        e.body = cw::gzip_compress(cs::render_body(msg, 1, now)); // as a gzip delivery is kept
+        e.compressed = true;
         e.webhook_id = webhook_id;
         e.request_id = cs::random_uuid(rng);
         e.event_type = msg.event_name;

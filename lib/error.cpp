@@ -67,10 +67,22 @@ constexpr error_info infos[] = {
     {"store_not_ours", "the database file is not a catena-webhooks store (foreign or corrupt); it was left untouched",
      condition::usage},
     {"store_newer_schema", "the store was written by a newer version; it was left untouched", condition::usage},
+    {"bad_transfer_encoding", "Transfer-Encoding must end in chunked", condition::malformed},
+    {"bad_host", "an HTTP/1.1 request needs exactly one Host header", condition::malformed},
+    {"body_budget_exhausted", "too many request bodies in flight; retry later", condition::unavailable},
+    {"too_many_connections", "too many connections; retry later", condition::unavailable},
+    {"peer_connection_limit", "too many connections from this address; retry later", condition::unavailable},
+    {"peer_refused", "too many authentication failures from this address; refused for a while",
+     condition::unavailable},
+    {"clock_skew", "most deliveries' timestamps lie near the edge of the window: check this host's clock",
+     condition::inconsistent},
+    {"shutdown_timed_out", "stopping took longer than shutdown_timeout; what was not written is processed again at "
+                           "the next start",
+     condition::unavailable},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::store_newer_schema) + 1,
+static_assert(info_count == static_cast<int>(error::shutdown_timed_out) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept
@@ -151,6 +163,9 @@ unsigned http_status(error_code const& ec) noexcept
         case error::not_found: return 404;
         case error::method_not_allowed: return 405;
         case error::headers_too_large: return 431;
+        case error::peer_refused: return 429;
+        case error::clock_skew:
+        case error::shutdown_timed_out: return 0;
         default: break;
         }
     }

@@ -44,7 +44,9 @@ content_encoding classify_content_encoding(std::string_view value) noexcept
 
 struct inflater::impl
 {
+    static constexpr std::size_t window_bytes = 64u << 10;
     z_stream zs{};
+    std::unique_ptr<char[]> window;
 
     impl()
     {
@@ -115,6 +117,58 @@ error_code inflater::inflate(std::string_view in, std::string& out, inflate_limi
             // input ended before the stream did.
             if(zs.avail_in == 0)
                 return error::gzip_truncated;
+            continue;
+        case Z_MEM_ERROR:
+            throw std::bad_alloc();
+        default: // Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR
+            return error::gzip_corrupt;
+        }
+    }
+}
+
+error_code inflater::inflate_each(std::string_view in, sink const& out, inflate_limits const& limits)
+{
+    auto& zs = impl_->zs;
+    if(inflateReset(&zs) != Z_OK)
+        return error::gzip_corrupt;
+    if(in.empty())
+        return error::gzip_truncated;
+    if(in.size() > std::numeric_limits<uInt>::max())
+        return error::body_too_large;
+    if(!impl_->window)
+        impl_->window = std::make_unique<char[]>(impl::window_bytes);
+    char* const window = impl_->window.get();
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    std::size_t produced = 0;
+    for(;;)
+    {
+        zs.next_out = reinterpret_cast<Bytef*>(window);
+        zs.avail_out = static_cast<uInt>(impl::window_bytes);
+        int const rc = ::inflate(&zs, Z_NO_FLUSH);
+        std::size_t const n = impl::window_bytes - zs.avail_out;
+        produced += n;
+        if(produced > limits.max_inflated_bytes)
+            return error::inflated_too_large;
+        std::size_t const consumed = in.size() - zs.avail_in;
+        if(produced > limits.ratio_floor_bytes && produced / std::max<std::size_t>(consumed, 1) > limits.max_ratio)
+            return error::inflate_ratio_exceeded;
+        if(n > 0)
+            out(std::string_view(window, n));
+        switch(rc)
+        {
+        case Z_OK:
+            continue;
+        case Z_STREAM_END:
+            if(zs.avail_in != 0)
+                return error::gzip_trailing_garbage;
+            return {};
+        case Z_BUF_ERROR:
+            // A whole empty window to fill and no progress: the input ended early.
+            if(zs.avail_in == 0)
+                return error::gzip_truncated;
+            if(n == 0)
+                return error::gzip_corrupt;
             continue;
         case Z_MEM_ERROR:
             throw std::bad_alloc();

@@ -29,6 +29,25 @@ struct series
     double value;
 };
 
+// A histogram from per-bucket (not cumulative) counts, the last one past every bound.
+template<std::size_t N>
+void histogram(std::string& out, char const* name, char const* help, std::array<double, N> const& bounds,
+               auto const& counts, double sum)
+{
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" histogram\n");
+    unsigned long long cumulative = 0;
+    for(std::size_t i = 0; i < N; ++i)
+    {
+        cumulative += counts[i];
+        line(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cumulative);
+    }
+    cumulative += counts[N];
+    line(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, cumulative);
+    line(out, "%s_sum %.9f\n", name, sum);
+    line(out, "%s_count %llu\n", name, cumulative);
+}
+
 } // namespace
 
 std::string render_metrics(metrics_snapshot const& s)
@@ -61,6 +80,10 @@ std::string render_metrics(metrics_snapshot const& s)
         {"connections_accepted_total", "Connections accepted.", true, d(r[id::connections_accepted])},
         {"connections_refused_total", "Connections closed on accept because of the connection cap.", true, d(r[id::connections_refused])},
         {"accept_errors_total", "Failed accepts (retried after a pause).", true, d(r[id::accept_errors])},
+        {"connections_evicted_total", "Idle keep-alive connections closed to make room at the connection cap.", true, d(r[id::connections_evicted])},
+        {"deferred_deliveries_total", "Deliveries whose headers passed but whose body could not be kept (too large, undecodable): answered 503 so that Catena keeps them for replay.", true, d(r[id::deferred_deliveries])},
+        {"envelope_duplicates_total", "Copies of an envelope kept within the request-id memory, answered 202 without keeping them again.", true, d(r[id::envelope_duplicates])},
+        {"body_budget_bytes", "Request body bytes being read or verified now (bounded by limits.body_budget_bytes).", false, d(r[id::body_budget_bytes])},
         {"secrets_reloads_total", "Times the secrets were replaced.", true, d(r[id::secrets_reloads])},
         {"connections_active", "Open connections.", false, d(r[id::connections_active])},
         {"inbox_depth", "Kept deliveries not processed yet.", false, d(s.inbox_depth)},
@@ -103,18 +126,13 @@ std::string render_metrics(metrics_snapshot const& s)
         line(out, "%s %.17g\n", name.c_str(), x.value);
     }
 
-    out += "# HELP catena_webhooks_ack_latency_seconds Time from the end of a request to its 202 being queued for writing.\n"
-           "# TYPE catena_webhooks_ack_latency_seconds histogram\n";
-    unsigned long long cumulative = 0;
-    for(std::size_t i = 0; i < counters::latency_buckets.size(); ++i)
-    {
-        cumulative += r.latency[i];
-        line(out, "catena_webhooks_ack_latency_seconds_bucket{le=\"%g\"} %llu\n", counters::latency_buckets[i], cumulative);
-    }
-    cumulative += r.latency[counters::latency_buckets.size()];
-    line(out, "catena_webhooks_ack_latency_seconds_bucket{le=\"+Inf\"} %llu\n", cumulative);
-    line(out, "catena_webhooks_ack_latency_seconds_sum %.9f\n", static_cast<double>(r.latency_sum_ns) / 1e9);
-    line(out, "catena_webhooks_ack_latency_seconds_count %llu\n", cumulative);
+    histogram(out, "catena_webhooks_ack_latency_seconds",
+              "Time from the end of a request to its 202 being queued for writing.", counters::latency_buckets,
+              r.latency, static_cast<double>(r.latency_sum_ns) / 1e9);
+    histogram(out, "catena_webhooks_timestamp_skew_seconds",
+              "How far X-Catena-Timestamp lies behind the local clock (negative: ahead), for requests whose "
+              "other headers pass; near the window's edge means a wrong clock.",
+              counters::skew_buckets, r.skew, r.skew_sum);
     return out;
 }
 

@@ -14,7 +14,12 @@
 
 #include <boost/asio/post.hpp>
 
+#include <sys/resource.h>
+
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 namespace catena::webhooks {
 
@@ -26,10 +31,14 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
         : ex(std::move(ex_))
         , opts(std::move(o))
         , in(opts, counts, reporter())
-        , http(ex, opts, counts, in, reporter())
+        , http(ex, opts, counts, in, reporter(), opts.admin_listen ? detail::routes::deliveries : detail::routes::all)
         , proc(ex, opts, handlers, counts, reporter())
     {
+        if(opts.admin_listen)
+            admin.emplace(ex, opts, counts, in, reporter(), detail::routes::admin);
     }
+
+    ~impl() { end_watchdog(); }
 
     net::any_io_executor ex;
     receiver_options const opts;
@@ -38,9 +47,97 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
     std::unique_ptr<detail::store> store; // set by start()
     detail::intake in;
     detail::listener http;
+    std::optional<detail::listener> admin;
     detail::processor proc;
     std::string start_detail; // why start() failed, in one line
     std::atomic<bool> started{false};
+
+    // The bound on stop(): a thread of its own, so that it holds no work in the io_context
+    // and fires even when the I/O threads are stuck.
+    std::mutex stop_mutex;
+    std::condition_variable stop_cv;
+    std::optional<std::chrono::steady_clock::time_point> stop_deadline; // under stop_mutex
+    bool watchdog_done = false;                                           // under stop_mutex
+    bool waited = false;                                                  // under stop_mutex
+    std::atomic<bool> timed_out{false};
+    std::thread watchdog;
+
+    void arm_watchdog()
+    {
+        std::lock_guard lock(stop_mutex);
+        if(stop_deadline)
+            return;
+        stop_deadline = std::chrono::steady_clock::now() + opts.timeouts.shutdown_timeout;
+        watchdog = std::thread([this, deadline = *stop_deadline] {
+            std::unique_lock lock(stop_mutex);
+            if(stop_cv.wait_until(lock, deadline, [this] { return watchdog_done; }))
+                return;
+            lock.unlock();
+            give_up();
+        });
+    }
+
+    // Out of time: close every connection and stop processing; what is not written stays in
+    // the inbox.
+    void give_up()
+    {
+        if(timed_out.exchange(true))
+            return;
+        reporter()(error::shutdown_timed_out, 0,
+                   "not drained within " + std::to_string(opts.timeouts.shutdown_timeout.count()) +
+                       " ms; closing every connection and giving up on processing",
+                   {}, {});
+        http.stop_hard();
+        if(admin)
+            admin->stop_hard();
+        proc.abandon();
+    }
+
+    void end_watchdog()
+    {
+        {
+            std::lock_guard lock(stop_mutex);
+            watchdog_done = true;
+        }
+        stop_cv.notify_all();
+        if(watchdog.joinable() && watchdog.get_id() != std::this_thread::get_id())
+            watchdog.join();
+    }
+
+    bool wait_stopped()
+    {
+        std::optional<std::chrono::steady_clock::time_point> deadline;
+        {
+            std::lock_guard lock(stop_mutex);
+            if(waited)
+                return !timed_out.load();
+            waited = true;
+            deadline = stop_deadline;
+        }
+        bool drained = true;
+        if(store)
+            drained = store->sync_until(deadline ? *deadline : std::chrono::steady_clock::time_point::max());
+        if(!drained && !timed_out.exchange(true))
+            reporter()(error::shutdown_timed_out, 0,
+                       "the store could not write everything within " +
+                           std::to_string(opts.timeouts.shutdown_timeout.count()) +
+                           " ms; what was not written is processed again at the next start",
+                       {}, {});
+        end_watchdog();
+        return !timed_out.load();
+    }
+
+    // The descriptor limit: raised to its hard limit, so that the connection bound derived
+    // from it is as high as the system allows.
+    void raise_descriptor_limit()
+    {
+        rlimit rl{};
+        if(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+        {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
 
     // Every report goes to the on_error hook, which must not throw; if it does, the report
     // is dropped rather than the connection or the processing loop.
@@ -80,10 +177,12 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
             !o.path.empty() && o.path.front() == '/' && (o.health_path.empty() || o.health_path.front() == '/') &&
             (o.metrics_path.empty() || o.metrics_path.front() == '/') && o.health_path != o.path &&
             o.metrics_path != o.path && (o.unverified_status == 401 || o.unverified_status == 503) &&
-            o.limits.max_body_bytes > 0 && o.limits.max_header_bytes >= 1024 && o.limits.max_connections > 0 &&
+            o.limits.max_body_bytes > 0 && o.limits.max_header_bytes >= 1024 &&
             o.limits.max_inbox_entries > 0 && o.limits.max_inbox_bytes > 0 && o.limits.inflate.max_inflated_bytes > 0 &&
             o.timeouts.header.count() > 0 && o.timeouts.body.count() > 0 && o.timeouts.idle.count() > 0 &&
-            o.timeouts.write.count() > 0 && o.window.max_past.count() >= 0 && o.window.max_future.count() >= 0 &&
+            o.timeouts.write.count() > 0 && o.timeouts.shutdown_timeout.count() > 0 &&
+            o.timeouts.linger.count() >= 0 && o.window.max_past.count() >= 0 && o.window.max_future.count() >= 0 &&
+            (!o.admin_listen || (o.health_path != "" || o.metrics_path != "")) &&
             o.clock && o.store.progress_interval.count() >= 0 &&
             (o.tls.certificate_file.empty() == o.tls.private_key_file.empty());
         return ok ? error_code{} : make_error_code(error::invalid_options);
@@ -172,9 +271,27 @@ receiver::~receiver()
 {
     stop();
     // The store's writer may still hold completion handlers that own the receiver's state:
-    // wait until it has let go of them, so that it is never destroyed from that thread.
-    if(impl_->store)
+    // wait until it has let go of them (or time is up), so that it is never destroyed from
+    // that thread.
+    if(impl_->started.load())
+        impl_->wait_stopped();
+    else if(impl_->store)
         impl_->store->sync();
+}
+
+bool receiver::wait_stopped() noexcept
+{
+    if(!impl_->started.load())
+        return true;
+    stop();
+    try
+    {
+        return impl_->wait_stopped();
+    }
+    catch(...)
+    {
+        return false;
+    }
 }
 
 receiver& receiver::on(std::string_view pattern, event_handler h)
@@ -257,12 +374,25 @@ error_code receiver::start()
         im.in.attach(*im.store, [&proc = im.proc] { proc.schedule(); });
         im.proc.attach(*im.store, std::move(r), impl_);
     }
-    if(auto ec = im.http.open(
-           impl_, [&im] { return detail::render_metrics(im.snapshot()); }, [&proc = im.proc] { proc.no_more_deliveries(); }))
+    if(im.opts.limits.raise_descriptor_limit)
+        im.raise_descriptor_limit();
+    auto metrics = [&im] { return detail::render_metrics(im.snapshot()); };
+    if(auto ec = im.http.open(im.opts.listen, impl_, metrics, [&proc = im.proc] { proc.no_more_deliveries(); }))
+    {
+        im.start_detail = im.http.open_detail();
         return ec;
+    }
+    if(im.admin)
+        if(auto ec = im.admin->open(*im.opts.admin_listen, impl_, metrics, [] {}))
+        {
+            im.start_detail = im.admin->open_detail();
+            return ec;
+        }
     im.handlers.freeze();
     im.started.store(true);
     im.http.start_accepting();
+    if(im.admin)
+        im.admin->start_accepting();
     // Deliveries an earlier run kept but did not process go first.
     im.proc.schedule();
     return {};
@@ -277,6 +407,9 @@ void receiver::stop() noexcept
     try
     {
         impl_->http.stop();
+        if(impl_->admin)
+            impl_->admin->stop();
+        impl_->arm_watchdog();
     }
     catch(...)
     {
@@ -285,6 +418,13 @@ void receiver::stop() noexcept
 }
 
 net::ip::tcp::endpoint receiver::local_endpoint() const { return impl_->http.local_endpoint(); }
+
+std::optional<net::ip::tcp::endpoint> receiver::admin_endpoint() const
+{
+    if(!impl_->admin)
+        return std::nullopt;
+    return impl_->admin->local_endpoint();
+}
 
 void receiver::set_secrets(secret_ring ring) { impl_->in.set_secrets(std::move(ring)); }
 

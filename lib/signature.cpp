@@ -58,21 +58,38 @@ signer::~signer() = default;
 signer::signer(signer&&) noexcept = default;
 signer& signer::operator=(signer&&) noexcept = default;
 
-mac signer::compute(std::string_view key, std::string_view timestamp, std::string_view body)
+void signer::begin(std::string_view key, std::string_view timestamp)
 {
-    mac out{};
-    std::size_t len = 0;
     auto* ctx = impl_->ctx;
     // An empty key is legal for HMAC but OpenSSL wants a non-null pointer for it.
     static unsigned char const empty_key = 0;
     bool const ok = EVP_MAC_init(ctx, key.empty() ? &empty_key : bytes(key), key.size(), nullptr) == 1 &&
                     EVP_MAC_update(ctx, bytes(timestamp), timestamp.size()) == 1 &&
-                    EVP_MAC_update(ctx, bytes("."), 1) == 1 &&
-                    EVP_MAC_update(ctx, bytes(body), body.size()) == 1 &&
-                    EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
+                    EVP_MAC_update(ctx, bytes("."), 1) == 1;
     if(!ok)
         throw std::bad_alloc(); // only allocation can fail for a fixed digest
+}
+
+void signer::update(std::string_view piece)
+{
+    if(EVP_MAC_update(impl_->ctx, bytes(piece), piece.size()) != 1)
+        throw std::bad_alloc();
+}
+
+mac signer::finish()
+{
+    mac out{};
+    std::size_t len = 0;
+    if(EVP_MAC_final(impl_->ctx, out.data(), &len, out.size()) != 1 || len != out.size())
+        throw std::bad_alloc();
     return out;
+}
+
+mac signer::compute(std::string_view key, std::string_view timestamp, std::string_view body)
+{
+    begin(key, timestamp);
+    update(body);
+    return finish();
 }
 
 std::string signer::sign(std::string_view key, std::string_view timestamp, std::string_view body)

@@ -26,8 +26,15 @@ std::optional<std::uint32_t> parse_delivery_attempt(std::string_view v) noexcept
 
 verifier::verifier(verify_options opts) : opts_(opts) {}
 
-result<verified_body> verifier::verify(delivery_headers const& h, std::string_view raw_body, secret_ring const& ring,
-                                       timestamp now, std::string& buffer)
+signer& verifier::signer_at(std::size_t i)
+{
+    while(signers_.size() <= i)
+        signers_.emplace_back();
+    return signers_[i];
+}
+
+result<checked_headers> check_delivery_headers(delivery_headers const& h, secret_ring const& ring, timestamp now,
+                                               freshness_window window)
 {
     if(h.signature.empty())
         return make_error_code(error::missing_signature);
@@ -36,23 +43,75 @@ result<verified_body> verifier::verify(delivery_headers const& h, std::string_vi
     if(h.webhook_id.empty())
         return make_error_code(error::missing_webhook_id);
 
+    checked_headers out;
     auto const expected = decode_signature(h.signature);
     if(!expected)
         return expected.error();
+    out.expected = *expected;
 
     auto const sent = parse_rfc3339(h.timestamp);
     if(!sent)
         return sent.error();
-    if(auto ec = check_freshness(*sent, now, opts_.window))
+    if(auto ec = check_freshness(*sent, now, window))
         return ec;
+    out.sent_at = *sent;
 
     auto const cand = ring.find(h.webhook_id);
     if(cand.secrets.empty())
         return make_error_code(error::unknown_webhook_id);
-
-    verified_body out;
-    out.sent_at = *sent;
     out.default_secret = !cand.known;
+    return out;
+}
+
+result<checked_body> verifier::verify_body(delivery_headers const& h, checked_headers const& c, std::string_view raw_body,
+                                           secret_ring const& ring, timestamp now, inflater::sink const& piece)
+{
+    auto const cand = ring.find(h.webhook_id);
+    auto const encoding = classify_content_encoding(h.content_encoding);
+    if(encoding == content_encoding::unsupported)
+        return make_error_code(error::unsupported_encoding);
+
+    // Every live secret's MAC is computed in the same pass: the body is read once.
+    std::size_t live = 0;
+    live_index_.clear();
+    for(std::size_t i = 0; i < cand.secrets.size(); ++i)
+    {
+        if(!cand.secrets[i].live_at(now))
+            continue;
+        signer_at(live++).begin(cand.secrets[i].key(), h.timestamp);
+        live_index_.push_back(i);
+    }
+    checked_body out;
+    auto const feed = [&](std::string_view p) {
+        out.inflated_bytes += p.size();
+        for(std::size_t k = 0; k < live; ++k)
+            signers_[k].update(p);
+        if(piece)
+            piece(p);
+    };
+    if(encoding == content_encoding::identity)
+        feed(raw_body);
+    else if(auto ec = inflater_.inflate_each(raw_body, feed, opts_.inflate))
+        return ec;
+
+    for(std::size_t k = 0; k < live; ++k)
+        if(mac_equal(signers_[k].finish(), c.expected))
+        {
+            out.secret_index = live_index_[k];
+            return out;
+        }
+    return make_error_code(error::signature_mismatch);
+}
+
+result<verified_body> verifier::verify(delivery_headers const& h, std::string_view raw_body, secret_ring const& ring,
+                                       timestamp now, std::string& buffer)
+{
+    auto const c = check_headers(h, ring, now);
+    if(!c)
+        return c.error();
+    verified_body out;
+    out.sent_at = c->sent_at;
+    out.default_secret = c->default_secret;
     switch(classify_content_encoding(h.content_encoding))
     {
     case content_encoding::identity:
@@ -66,13 +125,14 @@ result<verified_body> verifier::verify(delivery_headers const& h, std::string_vi
     case content_encoding::unsupported:
         return make_error_code(error::unsupported_encoding);
     }
-
+    auto const cand = ring.find(h.webhook_id);
+    auto& mac_of = signer_at(0);
     for(std::size_t i = 0; i < cand.secrets.size(); ++i)
     {
         auto const& s = cand.secrets[i];
         if(!s.live_at(now))
             continue;
-        if(mac_equal(signer_.compute(s.key(), h.timestamp, out.body), *expected))
+        if(mac_equal(mac_of.compute(s.key(), h.timestamp, out.body), c->expected))
         {
             out.secret_index = i;
             return out;

@@ -108,6 +108,19 @@ void processor::no_more_deliveries()
         schedule();
 }
 
+void processor::abandon()
+{
+    net::post(strand_, [this, hold = hold()] {
+        flushed_ = true;
+        sessions_closed_.store(true);
+        release_at_.reset();
+        release_timer_.cancel();
+        backlog_timer_.cancel();
+        flush_timer_.cancel();
+        disp_->hurry();
+    });
+}
+
 void processor::process_some()
 {
     scheduled_.store(false);
@@ -149,10 +162,28 @@ void processor::process_some()
     publish();
 }
 
-void processor::push(inbox_entry const& e, timestamp now)
+void processor::push(inbox_entry& e, timestamp now)
 {
     progress_.started(e.sequence, e.bytes(), now);
+    bool const inflated = e.compressed;
+    if(inflated)
+    {
+        // Verified when it arrived, under the configured limits; these only guard against a
+        // damaged file. A body that no longer inflates becomes an undecodable dead letter.
+        inflate_limits const trusted{std::size_t{1} << 32, std::size_t{1} << 20, 0};
+        if(inflater_.inflate(e.body, inflated_, trusted))
+            inflated_.clear();
+        e.body.swap(inflated_);
+        e.compressed = false;
+    }
     auto r = pipe_.push(e, now);
+    if(inflated)
+    {
+        // The buffer goes back for the next body, unless it grew past what a typical one needs.
+        e.body.swap(inflated_);
+        if(inflated_.capacity() > (std::size_t{8} << 20))
+            std::string().swap(inflated_);
+    }
     if(progress_.pushed(e.sequence, r.events, std::move(r.identities)))
         request_flush();
 }

@@ -12,6 +12,8 @@
 #include "processing/pipeline.hpp"
 #include "store/store.hpp"
 
+#include <catena/webhooks/gzip.hpp>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -49,6 +51,8 @@ public:
     void schedule();
     /// Every session is gone: process what is left, release everything held, then stop (any thread).
     void no_more_deliveries();
+    /// stop() ran out of time: process nothing more; what is in the inbox stays there.
+    void abandon();
     bool closed() const noexcept { return sessions_closed_.load(); }
 
     /// Tracks an operation (see pipeline::track); on the processing strand.
@@ -62,7 +66,7 @@ public:
 private:
     std::shared_ptr<void> hold() const { return keep_alive_.lock(); }
     void process_some();
-    void push(inbox_entry const& e, timestamp now);
+    void push(inbox_entry& e, timestamp now);
     void request_flush();
     void flush_progress();
     void arm_release_timer();
@@ -100,6 +104,8 @@ private:
     progress_tracker progress_;
     std::optional<timestamp> release_at_; // when release_timer_ is set to fire
     bool flush_scheduled_ = false;
+    inflater inflater_; // compressed bodies, on the processing strand
+    std::string inflated_;
     bool flushed_ = false; // the final flush ran: nothing more comes
     std::atomic<bool> scheduled_{false};
     std::atomic<bool> sessions_closed_{false};

@@ -28,6 +28,15 @@ void counters::observe_ack_latency(std::chrono::nanoseconds d) noexcept
     latency_sum_ns_.fetch_add(static_cast<std::uint64_t>(d.count()), std::memory_order_relaxed);
 }
 
+void counters::observe_skew(double s) noexcept
+{
+    std::size_t i = 0;
+    while(i < skew_buckets.size() && s > skew_buckets[i])
+        ++i;
+    skew_[i].fetch_add(1, std::memory_order_relaxed);
+    skew_sum_ms_.fetch_add(static_cast<std::int64_t>(s * 1000), std::memory_order_relaxed);
+}
+
 counters::values counters::load() const noexcept
 {
     auto copy = [](auto const& from, auto& to) {
@@ -40,6 +49,8 @@ counters::values counters::load() const noexcept
     copy(by_reason_, v.by_reason);
     copy(latency_, v.latency);
     v.latency_sum_ns = latency_sum_ns_.load(std::memory_order_relaxed);
+    copy(skew_, v.skew);
+    v.skew_sum = static_cast<double>(skew_sum_ms_.load(std::memory_order_relaxed)) / 1000.0;
     return v;
 }
 

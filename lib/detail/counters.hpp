@@ -17,14 +17,18 @@ namespace catena::webhooks::detail {
 class counters
 {
 public:
-    static constexpr std::array<unsigned, 12> statuses{200, 202, 400, 401, 404, 405, 408, 413, 415, 431, 500, 503};
+    static constexpr std::array<unsigned, 13> statuses{200, 202, 400, 401, 404, 405, 408, 413, 415, 429, 431, 500, 503};
     static constexpr std::array<double, 14> latency_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                            0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
-    static constexpr int max_reason = 64;
+    /// X-Catena-Timestamp's lag behind the local clock, seconds (negative: ahead of it).
+    static constexpr std::array<double, 15> skew_buckets{-600, -300, -120, -60, -30, -10, -1, 0,
+                                                         1,    10,   30,   60,  120, 300, 600};
+    static constexpr int max_reason = 96;
 
     /// Counts one answered request; `ec` empty for 2xx.
     void count_response(unsigned status, error_code const& ec) noexcept;
     void observe_ack_latency(std::chrono::nanoseconds d) noexcept;
+    void observe_skew(double seconds) noexcept;
 
     /// The plain counters (and one gauge, connections_active).
     enum class id : std::size_t
@@ -40,6 +44,10 @@ public:
         connections_refused,
         connections_active,
         accept_errors,
+        connections_evicted,
+        deferred_deliveries,
+        envelope_duplicates,
+        body_budget_bytes,
         secrets_reloads,
         count_
     };
@@ -59,6 +67,8 @@ public:
         std::array<std::uint64_t, max_reason> by_reason{};               ///< By error value (0: other).
         std::array<std::uint64_t, latency_buckets.size() + 1> latency{}; ///< Per bucket, not cumulative.
         std::uint64_t latency_sum_ns = 0;
+        std::array<std::uint64_t, skew_buckets.size() + 1> skew{};
+        double skew_sum = 0;
 
         std::uint64_t operator[](id i) const noexcept { return count[static_cast<std::size_t>(i)]; }
     };
@@ -70,6 +80,8 @@ private:
     std::array<std::atomic<std::uint64_t>, max_reason> by_reason_{};
     std::array<std::atomic<std::uint64_t>, latency_buckets.size() + 1> latency_{};
     std::atomic<std::uint64_t> latency_sum_ns_{0};
+    std::array<std::atomic<std::uint64_t>, skew_buckets.size() + 1> skew_{};
+    std::atomic<std::int64_t> skew_sum_ms_{0};
 };
 
 } // namespace catena::webhooks::detail

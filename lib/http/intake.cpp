@@ -2,10 +2,47 @@
 // lib/http/intake.cpp - a request's headers and body in, verified and kept (or refused), one answer out.
 #include "http/intake.hpp"
 
+#include "http/envelope_peek.hpp"
+
+#include <cmath>
+
 namespace catena::webhooks::detail {
 
+std::string_view wire_reason(error_code const& ec) noexcept
+{
+    if(!ec)
+        return "accepted";
+    if(ec == condition::unauthenticated)
+        return "unauthenticated";
+    return reason(ec);
+}
+
+namespace {
+
+admission_limits admission_of(receiver_limits const& l)
+{
+    admission_limits a;
+    a.body_budget = l.body_budget_bytes;
+    a.max_connections_per_peer = l.max_connections_per_peer;
+    a.max_auth_failures = l.max_auth_failures_per_minute;
+    a.failure_window = std::chrono::seconds(60);
+    a.penalty = l.auth_failure_penalty;
+    return a;
+}
+
+std::string size_text(std::size_t bytes)
+{
+    return std::to_string(bytes) + " bytes";
+}
+
+} // namespace
+
 intake::intake(receiver_options const& opts, counters& counts, report_fn report)
-    : opts_(opts), counts_(counts), report_(std::move(report)), secrets_(std::make_shared<secret_ring const>(opts.secrets))
+    : opts_(opts)
+    , counts_(counts)
+    , report_(std::move(report))
+    , gate_(admission_of(opts.limits))
+    , secrets_(std::make_shared<secret_ring const>(opts.secrets))
 {
 }
 
@@ -21,64 +58,140 @@ void intake::set_secrets(secret_ring ring)
     counts_.add(counters::id::secrets_reloads);
 }
 
-std::unique_ptr<intake::verifier_slot> intake::acquire_verifier()
+bool intake::reserve_body(std::size_t n) noexcept
+{
+    if(!gate_.reserve_body(n))
+        return false;
+    counts_.add(counters::id::body_budget_bytes, static_cast<std::int64_t>(n));
+    return true;
+}
+
+void intake::release_body(std::size_t n) noexcept
+{
+    gate_.release_body(n);
+    counts_.add(counters::id::body_budget_bytes, -static_cast<std::int64_t>(n));
+}
+
+std::unique_ptr<verifier> intake::acquire_verifier()
 {
     {
         std::lock_guard lock(pool_mutex_);
         if(!pool_.empty())
         {
-            auto s = std::move(pool_.back());
+            auto v = std::move(pool_.back());
             pool_.pop_back();
-            return s;
+            return v;
         }
     }
-    return std::make_unique<verifier_slot>(verify_options{opts_.window, opts_.limits.inflate});
+    return std::make_unique<verifier>(verify_options{opts_.window, opts_.limits.inflate});
 }
 
-void intake::release_verifier(std::unique_ptr<verifier_slot> s)
+void intake::release_verifier(std::unique_ptr<verifier> v)
 {
-    // Do not keep a huge inflate buffer around because of one large body.
-    if(s->buffer.capacity() > (1u << 20))
-        std::string().swap(s->buffer);
     std::lock_guard lock(pool_mutex_);
     if(pool_.size() < 64)
-        pool_.push_back(std::move(s));
+        pool_.push_back(std::move(v));
 }
 
-void intake::deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
-                     std::function<void(answer)> done)
+// An authentication failure: counted and reported precisely, answered uniformly, and
+// charged to the peer's budget.
+answer intake::refuse(error_code ec, delivery_headers const& h, std::string const& remote, std::string_view peer)
+{
+    answer a{opts_.unverified_status, ec};
+    std::string detail = "delivery from " + remote;
+    if(gate_.auth_failed(peer, admission::clock::now()))
+        detail += "; this address is refused for " + std::to_string(opts_.limits.auth_failure_penalty.count()) +
+                  " s after " + std::to_string(opts_.limits.max_auth_failures_per_minute) +
+                  " authentication failures within a minute";
+    report_(ec, a.status, std::move(detail), std::string(h.request_id), std::string(h.webhook_id));
+    return a;
+}
+
+void intake::observe_skew(delivery_headers const& h, timestamp now)
+{
+    auto const sent = parse_rfc3339(h.timestamp);
+    if(!sent)
+        return;
+    double const lag = std::chrono::duration<double>(now - *sent).count();
+    counts_.observe_skew(lag);
+    // Per block of 256 such requests: mostly in the outer fifth of the window means the
+    // clocks disagree by nearly the tolerance; a little more and every delivery fails.
+    double const edge =
+        0.8 * std::chrono::duration<double>(lag >= 0 ? opts_.window.max_past : opts_.window.max_future).count();
+    if(std::abs(lag) >= edge)
+        skew_near_edge_.fetch_add(1, std::memory_order_relaxed);
+    if(skew_seen_.fetch_add(1, std::memory_order_relaxed) + 1 < 256)
+        return;
+    auto const near = skew_near_edge_.exchange(0, std::memory_order_relaxed);
+    skew_seen_.store(0, std::memory_order_relaxed);
+    if(near > 128 && !skew_warned_.exchange(true))
+        report_(error::clock_skew, 0,
+                std::to_string(near) + " of the last 256 deliveries carried an X-Catena-Timestamp within a fifth of "
+                                       "the window's edge (latest lag " +
+                    std::to_string(static_cast<long long>(lag)) + " s): check this host's clock (NTP)",
+                std::string(h.request_id), std::string(h.webhook_id));
+}
+
+std::optional<answer> intake::admit(delivery_headers const& h, std::optional<std::uint64_t> content_length,
+                                    std::string const& remote, std::string_view peer, checked_headers& out)
 {
     auto const now = opts_.clock();
-    auto slot = acquire_verifier();
+    // A peer that failed too often is refused before anything is looked at.
+    if(gate_.refused(peer, admission::clock::now()))
+    {
+        answer a{opts_.unverified_status == 503 ? 503u : 429u, make_error_code(error::peer_refused)};
+        return a;
+    }
     auto const ring = secrets_.load(std::memory_order_acquire);
-    auto r = slot->v.verify(h, body, *ring, now, slot->buffer);
+    auto c = check_delivery_headers(h, *ring, now, opts_.window);
+    if(c || c.error() == error::timestamp_too_old || c.error() == error::timestamp_in_future)
+        observe_skew(h, now);
+    if(!c)
+        return refuse(c.error(), h, remote, peer);
+    out = *c;
+    if(content_length && *content_length > opts_.limits.max_body_bytes)
+        return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
+    return std::nullopt;
+}
+
+answer intake::defer(error_code ec, delivery_headers const& h, std::string const& remote, std::size_t bytes)
+{
+    counts_.add(counters::id::deferred_deliveries);
+    answer a{503, ec};
+    report_(ec, 503,
+            "delivery of " + size_text(bytes) + " for webhook " + std::string(h.webhook_id) + " from " + remote +
+                " not kept, answered 503 so that Catena retries it and keeps it for replay: " + ec.message(),
+            std::string(h.request_id), std::string(h.webhook_id));
+    return a;
+}
+
+void intake::deliver(delivery_headers const& h, checked_headers const& c, std::string&& body,
+                     std::string const& remote, std::string_view peer, std::function<void(answer)> done)
+{
+    auto const now = opts_.clock();
+    auto v = acquire_verifier();
+    auto const ring = secrets_.load(std::memory_order_acquire);
+    envelope_peek peek;
+    auto r = v->verify_body(h, c, body, *ring, now, [&peek](std::string_view p) { peek.feed(p); });
+    release_verifier(std::move(v));
     if(!r)
     {
-        release_verifier(std::move(slot));
-        answer a{http_status(r.error()), r.error()};
+        // Only the MAC proves a request forged; anything else may be Catena's (rule above).
         if(r.error() == condition::unauthenticated)
-            a.status = opts_.unverified_status;
-        report_(r.error(), a.status, "delivery from " + remote, std::string(h.request_id), std::string(h.webhook_id));
-        return done(a);
+            return done(refuse(r.error(), h, remote, peer));
+        return done(defer(r.error(), h, remote, body.size()));
     }
 
     inbox_entry e;
-    // An identity body is the request body itself: move it instead of copying.
-    if(r->body.data() == body.data())
-        e.body = std::move(body);
-    else
-    {
-        e.body.assign(r->body);
-        // A store on disk writes the compressed body: about half the bytes.
-        if(store_->keeps_state())
-            e.gzip_body = std::move(body);
-    }
-    release_verifier(std::move(slot));
+    e.compressed = classify_content_encoding(h.content_encoding) == content_encoding::gzip;
+    e.body = std::move(body);
     e.webhook_id = h.webhook_id;
+    if(!peek.id().empty())
+        e.envelope_key.append(h.webhook_id).append("/").append(peek.id());
     e.request_id = h.request_id;
     e.event_type = h.event_type;
     e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
-    e.sent_at = r->sent_at;
+    e.sent_at = c.sent_at;
     e.received_at = now;
     std::string request_id(h.request_id), webhook_id(h.webhook_id);
     store_->append(std::move(e), now,
@@ -91,6 +204,9 @@ void intake::deliver(delivery_headers const& h, std::string&& body, std::string 
                            return done(answer{202, {}});
                        case append_status::duplicate:
                            counts_.add(counters::id::duplicate_requests);
+                           return done(answer{202, {}});
+                       case append_status::duplicate_envelope:
+                           counts_.add(counters::id::envelope_duplicates);
                            return done(answer{202, {}});
                        case append_status::full:
                        case append_status::failed:

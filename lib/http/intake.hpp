@@ -8,30 +8,42 @@
 #include <catena/webhooks/verifier.hpp>
 
 #include "detail/counters.hpp"
+#include "http/admission.hpp"
 #include "store/store.hpp"
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace catena::webhooks::detail {
 
-/** What a delivery request is answered. */
+/** What a delivery request is answered. `ec` is the precise reason (metrics, on_error);
+    on the wire every authentication failure says `unauthenticated` (see wire_reason). */
 struct answer
 {
     unsigned status = 202;
     error_code ec;
 };
 
-/** Verifies a delivery and keeps it: verifier pool -> inbox entry -> store append -> answer.
+/// The reason a client reads: every authentication failure looks the same from outside.
+std::string_view wire_reason(error_code const& ec) noexcept;
+
+/** Verifies a delivery and keeps it: header checks -> body verification -> inbox entry ->
+    store append -> answer.
+
+    The rule: a request whose headers pass may be Catena's, so it is never answered with a
+    4xx unless the MAC over its whole body proves it forged. A body that cannot be kept (too
+    large, an unknown encoding, corrupt gzip) gets 503 + Retry-After: Catena retries it, then
+    keeps it in its dead-letter queue for replay.
 
     No I/O of its own: the session hands it what it read and writes what it is told.
 
     @par Thread safety
-    deliver() and set_secrets() from any thread.
+    Every member function from any thread.
 */
 class intake
 {
@@ -44,34 +56,50 @@ public:
     /// Where deliveries are kept, and what to call once one is (processing); before any deliver().
     void attach(store& s, std::function<void()> on_kept);
 
-    /** Verifies and keeps one delivery, then calls done(answer) once the store has kept or
-        refused it: at once on a verification failure, otherwise possibly from the store's
-        writer thread. Never blocks. `body` is consumed. */
-    void deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
-                 std::function<void(answer)> done);
+    /** The request's headers are complete: the checks that need no body (the peer's standing,
+        the headers, the body's announced size). An answer means: say it without reading the
+        body; nothing means: read the body and call deliver(). Reported and counted here. */
+    std::optional<answer> admit(delivery_headers const& h, std::optional<std::uint64_t> content_length,
+                                std::string const& remote, std::string_view peer, checked_headers& out);
+
+    /** A body that cannot be read or kept although the headers passed (over the size limit
+        while arriving, the body budget spent): the 503 to answer, reported and counted. */
+    answer defer(error_code ec, delivery_headers const& h, std::string const& remote, std::size_t bytes);
+
+    /** Verifies and keeps one delivery whose headers passed admit(), then calls done(answer)
+        once the store has kept or refused it: at once on a verification failure, otherwise
+        possibly from the store's writer thread. Never blocks. `body` is consumed. */
+    void deliver(delivery_headers const& h, checked_headers const& c, std::string&& body, std::string const& remote,
+                 std::string_view peer, std::function<void(answer)> done);
 
     void set_secrets(secret_ring ring);
 
+    /// The budget of body bytes in flight and the per-peer bounds.
+    admission& gate() noexcept { return gate_; }
+    bool reserve_body(std::size_t n) noexcept;
+    void release_body(std::size_t n) noexcept;
+
 private:
-    // A verifier with its decompression buffer. Pooled: one per connection would keep zlib
-    // and MAC state for every idle keep-alive connection.
-    struct verifier_slot
-    {
-        explicit verifier_slot(verify_options o) : v(o) {}
-        verifier v;
-        std::string buffer;
-    };
-    std::unique_ptr<verifier_slot> acquire_verifier();
-    void release_verifier(std::unique_ptr<verifier_slot> s);
+    std::unique_ptr<verifier> acquire_verifier();
+    void release_verifier(std::unique_ptr<verifier> v);
+    answer refuse(error_code ec, delivery_headers const& h, std::string const& remote, std::string_view peer);
+    void observe_skew(delivery_headers const& h, timestamp now);
 
     receiver_options const& opts_;
     counters& counts_;
     report_fn report_;
+    admission gate_;
     store* store_ = nullptr;
     std::function<void()> on_kept_;
     std::atomic<std::shared_ptr<secret_ring const>> secrets_;
+    // Verifiers are pooled: one per connection would keep zlib and MAC state for every idle
+    // keep-alive connection.
     std::mutex pool_mutex_;
-    std::vector<std::unique_ptr<verifier_slot>> pool_;
+    std::vector<std::unique_ptr<verifier>> pool_;
+    // Timestamp skew of requests whose other headers pass: per block of observations, how
+    // many lay in the outer fifth of the window.
+    std::atomic<std::uint32_t> skew_seen_{0}, skew_near_edge_{0};
+    std::atomic<bool> skew_warned_{false};
 };
 
 } // namespace catena::webhooks::detail

@@ -6,7 +6,7 @@
 #include <catena/webhooks/receiver_options.hpp>
 
 #include "http/intake.hpp"
-#include "http/session.hpp"
+#include "http/session_host.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -26,9 +26,11 @@ namespace catena::webhooks::detail {
 
     Accepting runs on a strand of its own and every connection gets a strand of its own
     (Beast's model). Accept errors never end the loop: a transient one (out of descriptors,
-    an aborted connection) pauses it briefly instead of spinning. stop() closes the
-    acceptor, lets sessions finish their request for timeouts.shutdown_grace, then closes
-    them; once the last one is gone, `on_drained` runs.
+    an aborted connection) pauses it briefly instead of spinning. At the connection bound
+    the longest-idle keep-alive connection is closed to make room; with none idle, and over
+    the per-peer bound, the newcomer gets a 503 and is closed. stop() closes the acceptor,
+    lets sessions finish their request for timeouts.shutdown_grace, then closes them; once
+    the last one is gone, `on_drained` runs.
 
     @par Thread safety
     open() once, before any other call; stop() from any thread.
@@ -38,16 +40,23 @@ class listener final : public session_host
 public:
     using report_fn = intake::report_fn;
 
+    /// Serves `served` on `endpoint` (TLS, when configured, only where deliveries are served).
     listener(boost::asio::any_io_executor ex, receiver_options const& opts, counters& counts, intake& in,
-             report_fn report);
+             report_fn report, routes served);
 
     /** Sets up TLS (when configured) and binds; port 0 picks one. `keep_alive` is held by
         every session and handler this object starts; `metrics` renders the metrics route;
         `on_drained` runs once the acceptor is closed and no session is left. */
-    error_code open(std::weak_ptr<void> keep_alive, std::function<std::string()> metrics,
-                    std::function<void()> on_drained);
+    error_code open(boost::asio::ip::tcp::endpoint endpoint, std::weak_ptr<void> keep_alive,
+                    std::function<std::string()> metrics, std::function<void()> on_drained);
+    /// Why open() failed, in one line naming the file or address.
+    std::string const& open_detail() const noexcept { return open_detail_; }
     void start_accepting();
     void stop();
+    /// Closes every connection now (stop() ran out of time).
+    void stop_hard();
+    /// The bound on connections in force (derived from the descriptor limit unless set).
+    std::size_t max_connections() const noexcept { return max_connections_; }
     bool stopping() const noexcept override { return stopping_.load(); }
 
     boost::asio::ip::tcp::endpoint local_endpoint() const noexcept { return bound_; }
@@ -55,18 +64,20 @@ public:
     // session_host
     receiver_options const& options() const noexcept override { return opts_; }
     counters& counts() noexcept override { return counts_; }
+    routes served() const noexcept override { return served_; }
     void report(error_code ec, unsigned status, std::string text, std::string request_id,
                 std::string webhook_id) override;
-    void deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
-                 std::function<void(answer)> done) override;
+    intake& deliveries() noexcept override { return intake_; }
     std::string metrics_text() override { return metrics_(); }
     void opened(session_base* s, std::weak_ptr<session_base> w) override;
-    void closed(session_base* s) noexcept override;
+    void closed(session_base* s, std::string const& peer) noexcept override;
 
 private:
     error_code setup_tls();
     void do_accept();
     void on_accept(error_code ec, boost::asio::ip::tcp::socket socket);
+    bool make_room();
+    void refuse(boost::asio::ip::tcp::socket& socket, error e);
     void begin_stop();
     template<class F>
     void for_each_session(F f);
@@ -77,6 +88,10 @@ private:
     counters& counts_;
     intake& intake_;
     report_fn report_;
+    routes const served_;
+    std::size_t max_connections_ = 0;
+    std::atomic<std::size_t> active_{0};
+    std::string open_detail_;
     std::weak_ptr<void> keep_alive_;
     std::function<std::string()> metrics_;
     std::function<void()> on_drained_;

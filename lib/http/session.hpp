@@ -8,6 +8,9 @@
 
 #include "detail/counters.hpp"
 #include "http/intake.hpp"
+#include "http/session_host.hpp"
+
+#include <atomic>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,69 +31,17 @@
 
 namespace catena::webhooks::detail {
 
-/** What the listener asks of every session it started, through the session's executor. */
-class session_base
-{
-public:
-    virtual ~session_base() = default;
-    /// Finish the request in progress, then close; close at once when idle.
-    virtual void stop_soft() = 0;
-    /// Close now.
-    virtual void stop_hard() = 0;
-};
-
-/** What a session needs from the receiver: a narrow interface, so that a test or a fuzz
-    target can drive a session over an in-memory stream. */
-class session_host
-{
-public:
-    virtual ~session_host() = default;
-    virtual receiver_options const& options() const noexcept = 0;
-    virtual counters& counts() noexcept = 0;
-    virtual bool stopping() const noexcept = 0;
-    virtual void report(error_code ec, unsigned status, std::string text, std::string request_id,
-                        std::string webhook_id) = 0;
-    /// A delivery (POST to the delivery path, body read): answered through done, from any thread.
-    virtual void deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
-                         std::function<void(answer)> done) = 0;
-    /// The body of the metrics route.
-    virtual std::string metrics_text() = 0;
-    virtual void opened(session_base* s, std::weak_ptr<session_base> w) = 0;
-    virtual void closed(session_base* s) noexcept = 0;
-};
-
-/** How a session reaches below its stream: specialized for each stream it runs over
-    (plain TCP and TLS here; an in-memory stream in the tests and the fuzz target). */
-template<class Stream>
-struct stream_ops;
-
-template<>
-struct stream_ops<boost::beast::tcp_stream>
-{
-    static constexpr bool is_tls = false;
-    static std::string remote(boost::beast::tcp_stream& s);
-    static void cancel(boost::beast::tcp_stream& s);
-    static void shutdown_send(boost::beast::tcp_stream& s);
-    static void close(boost::beast::tcp_stream& s);
-};
-
-template<>
-struct stream_ops<boost::beast::ssl_stream<boost::beast::tcp_stream>>
-{
-    using tcp = stream_ops<boost::beast::tcp_stream>;
-    static constexpr bool is_tls = true;
-    static std::string remote(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { return tcp::remote(s.next_layer()); }
-    static void cancel(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { tcp::cancel(s.next_layer()); }
-    static void close(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { tcp::close(s.next_layer()); }
-};
-
 /** One connection (Beast's session shape: do_x / on_x continuations on the connection's
     strand, a timer armed before each operation, a parser per request with its limits).
 
-    Reads a request's headers first: a delivery's body is read only for the delivery path
-    and a POST within the size limit; the health and metrics routes are GET/HEAD only. The
-    delivery goes to the host and its answer is written when it comes back. Every error
-    gets its status and reason; a request whose body was not read closes the connection.
+    Reads a request's headers first and decides on them: framing (Transfer-Encoding, Host),
+    route and method, then for a delivery everything intake can check without the body
+    (the peer's standing, the signature headers, the announced size) and the body budget.
+    Only then is the body read, its bytes reserved in the budget as they come. The delivery
+    goes to intake and its answer is written when it comes back. Every error gets its status
+    and reason; an answer given before the body was read lingers (reads and discards up to
+    limits.linger_bytes for timeouts.linger) before closing, so that a client still sending
+    reads it instead of a reset.
 */
 template<class Stream>
 class session final : public session_base, public std::enable_shared_from_this<session<Stream>>
@@ -104,6 +55,7 @@ public:
     void run();
     void stop_soft() override;
     void stop_hard() override;
+    std::optional<std::chrono::steady_clock::time_point> idle_since() const noexcept override;
 
 private:
     enum class phase
@@ -114,6 +66,7 @@ private:
         body,
         processing,
         writing,
+        lingering,
         closing,
     };
     using ops = stream_ops<Stream>;
@@ -124,9 +77,17 @@ private:
     void do_read();
     void do_read_header();
     void on_header(error_code ec);
-    void on_body(error_code ec);
+    error check_framing() const;
+    void on_delivery_header();
+    void do_read_body();
+    void on_body_part(error_code ec);
+    void on_body();
     void on_read_error(error_code ec);
     void reject(error e, std::string_view allow = {}, bool force_close = false);
+    void answer_early(answer a);
+    void release_body();
+    void set_phase(phase p);
+    void do_linger();
     void respond_status(unsigned status, error_code ec, std::string_view allow = {});
     void respond(unsigned status, std::string body, std::string_view content_type, std::string_view allow = {},
                  bool retry_after = false);
@@ -144,7 +105,15 @@ private:
     std::optional<request_parser> parser_;
     boost::beast::http::response<boost::beast::http::string_body> res_;
     std::string remote_;
+    std::string peer_; // the remote address without its port
     phase phase_ = phase::idle;
+    // While the connection waits for a request: since when (steady clock ticks), else 0.
+    std::atomic<std::int64_t> idle_since_{0};
+    delivery_headers headers_;
+    checked_headers checked_;
+    std::size_t reserved_ = 0;   // body bytes reserved in the budget
+    std::size_t lingered_ = 0;   // bytes discarded while lingering
+    bool linger_ = false;        // the answer leaves a body unread
     std::uint64_t timer_generation_ = 0;
     bool timed_out_ = false;
     bool close_after_response_ = false;
@@ -160,13 +129,15 @@ session<Stream>::session(std::shared_ptr<session_host> host, Args&&... args)
     , stream_(std::forward<Args>(args)...)
     , timer_(stream_.get_executor())
     , remote_(ops::remote(stream_))
+    , peer_(remote_.substr(0, remote_.rfind(':')))
 {
 }
 
 template<class Stream>
 session<Stream>::~session()
 {
-    host_->closed(this);
+    release_body();
+    host_->closed(this, peer_);
 }
 
 template<class Stream>
@@ -198,11 +169,28 @@ void session<Stream>::stop_hard()
 }
 
 template<class Stream>
+std::optional<std::chrono::steady_clock::time_point> session<Stream>::idle_since() const noexcept
+{
+    auto const t = idle_since_.load(std::memory_order_relaxed);
+    if(t == 0)
+        return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(t));
+}
+
+template<class Stream>
+void session<Stream>::set_phase(phase p)
+{
+    phase_ = p;
+    idle_since_.store(p == phase::idle ? std::chrono::steady_clock::now().time_since_epoch().count() : 0,
+                      std::memory_order_relaxed);
+}
+
+template<class Stream>
 void session<Stream>::start()
 {
     if constexpr(ops::is_tls)
     {
-        phase_ = phase::handshake;
+        set_phase(phase::handshake);
         arm(opts_.timeouts.header);
         stream_.async_handshake(boost::asio::ssl::stream_base::server,
                                 [self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
@@ -231,7 +219,7 @@ void session<Stream>::do_read()
         return do_close();
     if(buffer_.size() > 0)
         return do_read_header();
-    phase_ = phase::idle;
+    set_phase(phase::idle);
     arm(opts_.timeouts.idle);
     stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](error_code ec, std::size_t n) {
         self->buffer_.commit(n);
@@ -244,15 +232,45 @@ void session<Stream>::do_read()
 template<class Stream>
 void session<Stream>::do_read_header()
 {
-    phase_ = phase::header;
+    set_phase(phase::header);
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(opts_.limits.max_header_bytes));
-    parser_->body_limit(opts_.limits.max_body_bytes);
+    // No body limit while the headers are read: a Content-Length over it is answered after
+    // the header checks (401 when they fail, 503 when they pass), not by the parser.
+    parser_->body_limit(boost::none);
     arm(opts_.timeouts.header);
     boost::beast::http::async_read_header(stream_, buffer_, *parser_,
                                           [self = this->shared_from_this()](error_code ec, std::size_t) {
                                               self->on_header(ec);
                                           });
+}
+
+// RFC 9112 §6.3 and §3.2: a request whose framing two parsers could read differently is
+// answered 400 and the connection closed. Transfer-Encoding must be exactly `chunked` (the
+// only coding any sender here uses; anything else is how requests are smuggled past a
+// proxy), and an HTTP/1.1 request carries exactly one Host.
+template<class Stream>
+error session<Stream>::check_framing() const
+{
+    namespace http = boost::beast::http;
+    auto const& req = parser_->get();
+    auto const te = req.count(http::field::transfer_encoding);
+    if(te > 1)
+        return error::bad_transfer_encoding;
+    if(te == 1)
+    {
+        std::string_view v = req[http::field::transfer_encoding];
+        while(!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while(!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+            v.remove_suffix(1);
+        if(!boost::beast::iequals(v, "chunked"))
+            return error::bad_transfer_encoding;
+    }
+    auto const hosts = req.count(http::field::host);
+    if(hosts > 1 || (hosts == 0 && req.version() >= 11))
+        return error::bad_host;
+    return {};
 }
 
 template<class Stream>
@@ -261,22 +279,21 @@ void session<Stream>::on_header(error_code ec)
     namespace http = boost::beast::http;
     if(ec)
         return on_read_error(ec);
+    if(auto const e = check_framing(); e != error{})
+        return reject(e, {}, true);
     auto const& req = parser_->get();
     auto target = std::string_view(req.target());
     target = target.substr(0, target.find('?'));
-    if(target == opts_.path)
+    auto const served = host_->served();
+    if(served != routes::admin && target == opts_.path)
     {
         if(req.method() != http::verb::post)
             return reject(error::method_not_allowed, "POST");
-        if(auto len = parser_->content_length(); len && *len > opts_.limits.max_body_bytes)
-            return reject(error::body_too_large);
-        phase_ = phase::body;
-        arm(opts_.timeouts.body);
-        return http::async_read(stream_, buffer_, *parser_,
-                                [self = this->shared_from_this()](error_code e, std::size_t) { self->on_body(e); });
+        return on_delivery_header();
     }
-    bool const is_health = !opts_.health_path.empty() && target == opts_.health_path;
-    bool const is_metrics = !opts_.metrics_path.empty() && target == opts_.metrics_path;
+    bool const admin = served != routes::deliveries;
+    bool const is_health = admin && !opts_.health_path.empty() && target == opts_.health_path;
+    bool const is_metrics = admin && !opts_.metrics_path.empty() && target == opts_.metrics_path;
     if(!is_health && !is_metrics)
         return reject(error::not_found);
     if(req.method() != http::verb::get && req.method() != http::verb::head)
@@ -293,33 +310,112 @@ void session<Stream>::on_header(error_code ec)
     respond(200, host_->metrics_text(), "text/plain; version=0.0.4");
 }
 
+// Everything that needs no body is decided here: a forged, stale, oversized or unaffordable
+// request is answered without reading it, whatever it announces.
 template<class Stream>
-void session<Stream>::on_body(error_code ec)
+void session<Stream>::on_delivery_header()
 {
     namespace http = boost::beast::http;
-    if(ec)
-        return on_read_error(ec);
-    phase_ = phase::processing;
-    disarm();
-    auto const t0 = std::chrono::steady_clock::now();
-    auto& req = parser_->get();
+    auto const& req = parser_->get();
     auto field = [&req](std::string_view name) -> std::string_view {
         auto it = req.find(name);
         return it == req.end() ? std::string_view{} : std::string_view(it->value());
     };
-    delivery_headers const h{field(header::signature),  field(header::timestamp),
-                             field(header::webhook_id), field(http::to_string(http::field::content_encoding)),
-                             field(header::event_type), field(header::request_id),
-                             field(header::delivery_attempt)};
+    headers_ = delivery_headers{field(header::signature),  field(header::timestamp),
+                                field(header::webhook_id), field(http::to_string(http::field::content_encoding)),
+                                field(header::event_type), field(header::request_id),
+                                field(header::delivery_attempt)};
+    auto& in = host_->deliveries();
+    parser_->body_limit(opts_.limits.max_body_bytes);
+    std::optional<std::uint64_t> length;
+    if(auto const l = parser_->content_length())
+        length = *l;
+    if(auto a = in.admit(headers_, length, remote_, peer_, checked_))
+        return answer_early(*a);
+    // A Content-Length body is reserved whole before a byte of it is read; a chunked one
+    // as it grows (do_read_body).
+    if(length && *length > 0)
+    {
+        if(!in.reserve_body(static_cast<std::size_t>(*length)))
+            return answer_early(in.defer(error::body_budget_exhausted, headers_, remote_,
+                                         static_cast<std::size_t>(*length)));
+        reserved_ = static_cast<std::size_t>(*length);
+    }
+    set_phase(phase::body);
+    arm(opts_.timeouts.body);
+    do_read_body();
+}
+
+template<class Stream>
+void session<Stream>::do_read_body()
+{
+    if(parser_->is_done())
+        return on_body();
+    boost::beast::http::async_read_some(stream_, buffer_, *parser_,
+                                        [self = this->shared_from_this()](error_code ec, std::size_t) {
+                                            self->on_body_part(ec);
+                                        });
+}
+
+template<class Stream>
+void session<Stream>::on_body_part(error_code ec)
+{
+    namespace http = boost::beast::http;
+    if(ec == http::error::body_limit)
+        return answer_early(host_->deliveries().defer(error::body_too_large, headers_, remote_,
+                                                      parser_->get().body().size()));
+    if(ec)
+        return on_read_error(ec);
+    auto const have = parser_->get().body().size();
+    if(have > reserved_)
+    {
+        if(!host_->deliveries().reserve_body(have - reserved_))
+            return answer_early(host_->deliveries().defer(error::body_budget_exhausted, headers_, remote_, have));
+        reserved_ = have;
+    }
+    do_read_body();
+}
+
+template<class Stream>
+void session<Stream>::on_body()
+{
+    set_phase(phase::processing);
+    disarm();
+    auto const t0 = std::chrono::steady_clock::now();
     // The answer waits for the store (a commit on disk); it comes back to this strand.
-    host_->deliver(h, std::move(req.body()), remote_, [self = this->shared_from_this(), t0](answer a) {
-        boost::asio::dispatch(self->stream_.get_executor(), [self, a, t0] {
-            self->host_->counts().count_response(a.status, a.ec);
-            if(a.status == 202)
-                self->host_->counts().observe_ack_latency(std::chrono::steady_clock::now() - t0);
-            self->respond_status(a.status, a.ec);
-        });
-    });
+    host_->deliveries().deliver(headers_, checked_, std::move(parser_->get().body()), remote_, peer_,
+                                [self = this->shared_from_this(), t0](answer a) {
+                                    boost::asio::dispatch(self->stream_.get_executor(), [self, a, t0] {
+                                        self->host_->counts().count_response(a.status, a.ec);
+                                        if(a.status == 202)
+                                            self->host_->counts().observe_ack_latency(
+                                                std::chrono::steady_clock::now() - t0);
+                                        self->respond_status(a.status, a.ec);
+                                    });
+                                });
+    // The body is the inbox's now (or gone): it no longer counts against the budget.
+    release_body();
+}
+
+template<class Stream>
+void session<Stream>::release_body()
+{
+    if(reserved_ > 0)
+        host_->deliveries().release_body(std::exchange(reserved_, 0));
+}
+
+// An answer given before the body was read (intake reported and counted its reason).
+template<class Stream>
+void session<Stream>::answer_early(answer a)
+{
+    release_body();
+    host_->counts().count_response(a.status, a.ec);
+    if(!parser_->is_done())
+    {
+        close_after_response_ = true;
+        linger_ = true;
+    }
+    respond_status(a.status, a.ec);
 }
 
 template<class Stream>
@@ -339,6 +435,8 @@ void session<Stream>::on_read_error(error_code ec)
         return reject(error::headers_too_large, {}, true);
     if(ec == http::error::body_limit)
         return reject(error::body_too_large, {}, true);
+    if(ec == http::error::bad_transfer_encoding)
+        return reject(error::bad_transfer_encoding, {}, true);
     if(ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
         return finish({});
@@ -350,6 +448,7 @@ void session<Stream>::on_read_error(error_code ec)
 template<class Stream>
 void session<Stream>::reject(error e, std::string_view allow, bool force_close)
 {
+    release_body();
     auto const ec = make_error_code(e);
     unsigned const status = http_status(ec);
     host_->counts().count_response(status, ec);
@@ -363,17 +462,21 @@ void session<Stream>::reject(error e, std::string_view allow, bool force_close)
             wid = it->value();
     }
     host_->report(ec, status, "request from " + remote_, std::move(rid), std::move(wid));
-    // A body we did not read leaves the stream unusable for a next request.
+    // A body we did not read leaves the stream unusable for a next request: the answer
+    // lingers so that the client reads it (not for broken framing or a timeout: nothing
+    // more from that peer can be trusted or is coming).
     if(force_close || !parser_ || !parser_->is_done())
         close_after_response_ = true;
+    if(!force_close && parser_ && parser_->is_header_done() && !parser_->is_done())
+        linger_ = true;
     respond_status(status, ec, allow);
 }
 
 template<class Stream>
 void session<Stream>::respond_status(unsigned status, error_code ec, std::string_view allow)
 {
-    std::string body = R"({"status":)" + std::to_string(status) + R"(,"reason":")" +
-                       std::string(ec ? reason(ec) : std::string_view("accepted")) + "\"}\n";
+    std::string body = R"({"status":)" + std::to_string(status) + R"(,"reason":")" + std::string(wire_reason(ec)) +
+                       "\"}\n";
     respond(status, std::move(body), "application/json", allow, status == 503);
 }
 
@@ -402,7 +505,7 @@ void session<Stream>::respond(unsigned status, std::string body, std::string_vie
     res_.prepare_payload();
     close_after_response_ = !keep_alive;
 
-    phase_ = phase::writing;
+    set_phase(phase::writing);
     arm(opts_.timeouts.write);
     http::async_write(stream_, res_, [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
 }
@@ -413,14 +516,41 @@ void session<Stream>::on_write(error_code ec)
     if(ec)
         return finish(ec);
     if(close_after_response_)
-        return do_close();
+        return linger_ ? do_linger() : do_close();
     do_read();
+}
+
+// Lingering close (nginx's lingering_close): the answer is out, the client may still be
+// sending the body it announced. Closing with unread bytes would reset the connection and
+// could destroy the answer before the client reads it, so the rest is read and dropped,
+// within bounds, first.
+template<class Stream>
+void session<Stream>::do_linger()
+{
+    if(phase_ != phase::lingering)
+    {
+        set_phase(phase::lingering);
+        if constexpr(!ops::is_tls)
+            ops::shutdown_send(stream_);
+        arm(opts_.timeouts.linger);
+        lingered_ = buffer_.size();
+        buffer_.consume(buffer_.size());
+    }
+    if(lingered_ >= opts_.limits.linger_bytes)
+        return do_close();
+    stream_.async_read_some(buffer_.prepare(16384), [self = this->shared_from_this()](error_code ec, std::size_t n) {
+        self->lingered_ += n;
+        self->buffer_.consume(self->buffer_.size());
+        if(ec)
+            return self->finish({});
+        self->do_linger();
+    });
 }
 
 template<class Stream>
 void session<Stream>::do_close()
 {
-    phase_ = phase::closing;
+    set_phase(phase::closing);
     if constexpr(ops::is_tls)
     {
         arm(opts_.timeouts.write);
@@ -439,12 +569,14 @@ void session<Stream>::finish(error_code ec)
     namespace http = boost::beast::http;
     namespace net = boost::asio;
     disarm();
+    release_body();
     // end_of_stream, aborted operations during stop and TLS truncation after a complete
     // message are how connections normally end; only the rest is news.
     if(ec && ec != net::error::operation_aborted && ec != net::error::eof && ec != http::error::end_of_stream &&
        ec != net::ssl::error::stream_truncated && ec != net::error::connection_reset &&
        !(timed_out_ && phase_ == phase::idle))
         host_->report(ec, 0, "connection " + remote_, {}, {});
+    idle_since_.store(0, std::memory_order_relaxed);
     ops::close(stream_);
 }
 
@@ -460,7 +592,8 @@ void session<Stream>::arm(std::chrono::milliseconds d)
         self->timed_out_ = true;
         ops::cancel(self->stream_);
         // A stalled write or TLS shutdown: nothing more can be said to this peer.
-        if(self->phase_ == phase::writing || self->phase_ == phase::closing || self->phase_ == phase::handshake)
+        if(self->phase_ == phase::writing || self->phase_ == phase::closing || self->phase_ == phase::handshake ||
+           self->phase_ == phase::lingering)
             ops::close(self->stream_);
     });
 }

@@ -41,13 +41,16 @@ void group_commit::stop()
 void group_commit::append(inbox_entry e, timestamp now, store::append_handler done)
 {
     auto status = append_status::kept;
-    auto const rid = request_ids::key(e.request_id);
+    auto const rid = request_ids::keys_of(e);
     bool wake = false, post_flush = false;
     {
         std::lock_guard lock(mutex_);
         auto const bytes = e.bytes();
-        if(request_ids_.kept(e.request_id, rid, now))
-            status = append_status::duplicate;
+        status = request_ids_.kept(e, rid, now);
+        if(status != append_status::kept)
+        {
+            // a copy of a request or envelope kept recently: answered 202, not kept again
+        }
         else if(stopping_ || backlog_ + pending_appends_ >= o_.limits.max_backlog_entries ||
                 backlog_bytes_ + pending_bytes_ + bytes > o_.limits.max_backlog_bytes)
             status = append_status::full;
@@ -62,7 +65,7 @@ void group_commit::append(inbox_entry e, timestamp now, store::append_handler do
                 wake = writer_needs_wake();
         }
     }
-    if(status == append_status::duplicate)
+    if(status == append_status::duplicate || status == append_status::duplicate_envelope)
         return done(status, 0, {});
     if(status == append_status::full)
         return done(status, 0, error::inbox_full);
@@ -191,11 +194,39 @@ void group_commit::commit(progress p)
 // Inline commits stop here: the I/O threads that would run them may be gone.
 void group_commit::sync()
 {
+    sync_until(std::chrono::steady_clock::time_point::max());
+}
+
+bool group_commit::sync_until(std::chrono::steady_clock::time_point deadline)
+{
     std::unique_lock lock(mutex_);
     handover_ = true;
     if(!queue_.empty() && writer_needs_wake())
         cv_.notify_one();
-    idle_cv_.wait(lock, [this] { return queue_.empty() && !writing_ && inline_writing_ == 0; });
+    auto const idle = [this] { return queue_.empty() && !writing_ && inline_writing_ == 0; };
+    if(deadline == std::chrono::steady_clock::time_point::max())
+    {
+        idle_cv_.wait(lock, idle);
+        return true;
+    }
+    if(idle_cv_.wait_until(lock, deadline, idle))
+        return true;
+    // Out of time (a full disk retried forever): what is queued is given up. Progress not
+    // written means those deliveries are processed again at the next start; appends not
+    // written were never answered 202. The write in progress, if any, is waited for.
+    abandoned_ = true;
+    std::vector<commit_item> dropped;
+    for(auto& it : queue_)
+        dropped.push_back(std::move(it));
+    queue_.clear();
+    progress_queued_ = 0;
+    cv_.notify_all();
+    idle_cv_.wait(lock, [this] { return !writing_ && inline_writing_ == 0; });
+    lock.unlock();
+    for(auto& it : dropped)
+        if(auto* a = std::get_if<append_item>(&it))
+            a->done = nullptr;
+    return false;
 }
 
 void group_commit::take_ready(std::vector<inbox_entry>& out, std::size_t max)
@@ -256,8 +287,7 @@ std::size_t group_commit::settle(std::vector<commit_item>& batch, bool ok, bool 
                     continue;
                 ++backlog_;
                 backlog_bytes_ += a->e.bytes();
-                request_ids_.remember(a->e.request_id, a->request_id, a->now);
-                a->e.gzip_body = std::string();
+                request_ids_.remember(a->e, a->request_id, a->now);
                 ready_.push_back(std::move(a->e));
             }
             else if(ok)
@@ -295,7 +325,8 @@ std::size_t group_commit::settle(std::vector<commit_item>& batch, bool ok, bool 
             if(it.index() == 1)
                 retry.push_back(std::move(it));
         std::lock_guard lock(mutex_);
-        requeue(retry);
+        if(!abandoned_)
+            requeue(retry);
     }
     return appends;
 }

@@ -26,7 +26,7 @@ struct append_item
     inbox_entry e;
     store::append_handler done;
     timestamp now;
-    identity_digest request_id; ///< request_ids::key(e.request_id)
+    request_ids::keys request_id; ///< request_ids::keys_of(e)
 };
 
 /** What a transaction writes: appends (answered once committed) and progress (retried until committed). */
@@ -91,6 +91,9 @@ public:
     /// Waits until everything queued is written and no thread holds a handler; from then on
     /// appends are committed by the writer thread only (the I/O threads may be gone).
     void sync();
+    /** sync() until `deadline`; then what is still queued is dropped (progress is written
+        again by processing the same deliveries at the next start) and false is returned. */
+    bool sync_until(std::chrono::steady_clock::time_point deadline);
 
     /// Moves up to `max - out.size()` committed appends into `out`, oldest first.
     void take_ready(std::vector<inbox_entry>& out, std::size_t max);
@@ -126,6 +129,7 @@ private:
     request_ids request_ids_;
     bool stopping_ = false;
     bool writing_ = false;
+    bool abandoned_ = false; // sync_until() ran out of time: failed progress is not retried
     // Inline commits, under mutex_: whether a flush_inline() is on its way, the queue's length
     // when it last looked, when its first append came, how many are writing now, and whether
     // sync() has handed everything to the writer thread.

@@ -11,11 +11,15 @@
 
 namespace catena::webhooks::detail {
 
-/** A verified delivery as kept: the decompressed body and the headers that matter. */
+/** A verified delivery as kept: the body as it arrived and the headers that matter. */
 struct inbox_entry
 {
     std::uint64_t sequence = 0;
+    /// The request body as it arrived: gzip-compressed when `compressed` (processing
+    /// inflates it), else the JSON itself. Kept compressed, memory and disk hold about a
+    /// tenth of the JSON's bytes.
     std::string body;
+    bool compressed = false;
     std::string webhook_id;
     std::string request_id;
     std::string event_type;
@@ -24,14 +28,15 @@ struct inbox_entry
     timestamp received_at{};
     /// Put back from the dead letters: processed even if its identity was seen before.
     bool replay = false;
-    /// The body as it arrived, when it arrived gzip-compressed and the store keeps bodies on
-    /// disk: written instead of `body` (fewer bytes to write), dropped once written.
-    std::string gzip_body;
+    /// The envelope's id scoped by subscription ("webhook_id/id") when intake read one: a
+    /// copy of an envelope kept within the request-id memory is not kept again.
+    std::string envelope_key;
 
-    /// What the entry holds in memory while it waits for processing (gzip_body excluded).
+    /// What the entry holds in memory while it waits for processing.
     std::size_t bytes() const noexcept
     {
-        return body.size() + webhook_id.size() + request_id.size() + event_type.size() + sizeof(inbox_entry);
+        return body.size() + webhook_id.size() + request_id.size() + event_type.size() + envelope_key.size() +
+               sizeof(inbox_entry);
     }
 };
 

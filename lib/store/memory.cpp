@@ -16,19 +16,22 @@ public:
 
     void append(inbox_entry e, timestamp now, append_handler done) override
     {
-        auto const rid = request_ids::key(e.request_id);
+        auto const rid = request_ids::keys_of(e);
         auto status = append_status::kept;
         std::uint64_t sequence = 0;
         {
             std::lock_guard lock(mutex_);
-            if(request_ids_.kept(e.request_id, rid, now))
-                status = append_status::duplicate;
+            status = request_ids_.kept(e, rid, now);
+            if(status != append_status::kept)
+            {
+                // a copy of a request or envelope kept recently: answered 202, not kept again
+            }
             else if(entries_.size() >= limits_.max_backlog_entries || bytes_ + e.bytes() > limits_.max_backlog_bytes)
                 status = append_status::full;
             else
             {
                 sequence = e.sequence = next_sequence_++;
-                request_ids_.remember(e.request_id, rid, now);
+                request_ids_.remember(e, rid, now);
                 bytes_ += e.bytes();
                 entries_.push_back(std::move(e));
             }
@@ -94,7 +97,7 @@ public:
         return {dead_.end() - static_cast<std::ptrdiff_t>(n), dead_.end()};
     }
 
-    void sync() override {}
+    bool sync_until(std::chrono::steady_clock::time_point) override { return true; }
 
 private:
     static constexpr std::size_t max_dead_letters = 1000;

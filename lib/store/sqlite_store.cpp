@@ -211,17 +211,9 @@ public:
                 e.request_id = s.text(4);
                 e.event_type = s.text(5);
                 e.delivery_attempt = static_cast<std::uint32_t>(s.integer(6));
-                if(s.integer(9) == 1)
-                {
-                    // Verified when it arrived; a body that no longer inflates is left empty
-                    // and becomes an undecodable dead letter.
-                    // Limits were applied on arrival; these only guard against a damaged file.
-                    inflate_limits const trusted{std::size_t{1} << 30, std::size_t{1} << 20, 0};
-                    if(inflater_.inflate({static_cast<char const*>(s.blob(7)), s.bytes(7)}, e.body, trusted))
-                        e.body.clear();
-                }
-                else
-                    e.body = s.text(7);
+                // Kept as it arrived; processing inflates a compressed body.
+                e.body.assign(static_cast<char const*>(s.blob(7)), s.bytes(7));
+                e.compressed = s.integer(9) == 1;
                 e.replay = s.integer(8) != 0;
                 gap.first = e.sequence + 1;
                 v.push_back(std::move(e));
@@ -281,7 +273,7 @@ public:
         return recent_dead_letters(w_, max);
     }
 
-    void sync() override { commits_.sync(); }
+    bool sync_until(std::chrono::steady_clock::time_point deadline) override { return commits_.sync_until(deadline); }
 
 private:
     static group_commit_options commit_options(sqlite_options const& o, store_limits l)
@@ -378,10 +370,7 @@ private:
                     .bind(4, e.request_id)
                     .bind(5, e.event_type)
                     .bind(6, static_cast<std::int64_t>(e.delivery_attempt));
-                if(e.gzip_body.empty())
-                    s.bind_blob(7, e.body.data(), e.body.size()).bind(8, 0);
-                else
-                    s.bind_blob(7, e.gzip_body.data(), e.gzip_body.size()).bind(8, 1);
+                s.bind_blob(7, e.body.data(), e.body.size()).bind(8, e.compressed ? 1 : 0);
                 if(!run(s))
                     return fail();
                 a->e.sequence = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(w_.db));
@@ -513,7 +502,6 @@ private:
     statement begin_, commit_, rollback_, insert_inbox_, put_range_, drop_range_, insert_identity_, upsert_fleet_,
         delete_fleet_, insert_transition_, insert_dead_, upsert_operation_, read_unprocessed_;
     statement recall_; // on r_
-    inflater inflater_; // take(), under db_mutex_
     std::set<std::string> history_touched_; // fleets given transitions since the last prune (under db_mutex_)
     bool recall_bracket_ = false, recall_reading_ = false;
     std::deque<seq_ranges::range> gaps_; // unprocessed sequences left by an earlier run (db_mutex_)

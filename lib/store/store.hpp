@@ -10,6 +10,7 @@
 #include "state/codec.hpp"
 #include "store/inbox_entry.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,7 @@ enum class append_status
 {
     kept,      ///< Durable (as the durability level promises); the sequence is set.
     duplicate, ///< A request with this X-Request-ID was kept recently: not kept again.
+    duplicate_envelope, ///< A copy of this envelope (same subscription and id) was kept recently: not kept again.
     full,      ///< The backlog is over its bound: not kept.
     failed,    ///< The write failed (disk full, I/O error): not kept.
 };
@@ -115,7 +117,10 @@ public:
     /// The most recent dead letters, oldest first.
     virtual std::vector<dead_letter> dead_letters(std::size_t max) const = 0;
     /// Waits until everything committed or appended so far is written (shutdown, tests).
-    virtual void sync() = 0;
+    void sync() { (void)sync_until(std::chrono::steady_clock::time_point::max()); }
+    /** The same, until `deadline`: then what is not written is given up (processed again at
+        the next start) and false is returned. */
+    virtual bool sync_until(std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 /** Bounds of a store's backlog and of its memory of requests. */
@@ -136,20 +141,37 @@ class request_ids
 public:
     explicit request_ids(store_limits const& l) : seen_(l.request_id_memory, l.max_request_ids) {}
 
-    /// The digest under which `request_id` is remembered (none for an empty id).
-    static identity_digest key(std::string_view request_id) noexcept
+    /// The digests under which an entry is remembered: its X-Request-ID and its envelope key
+    /// (none for an empty one).
+    struct keys
     {
-        return request_id.empty() ? identity_digest{} : digest_of(request_id);
+        identity_digest request{}, envelope{};
+    };
+    static keys keys_of(inbox_entry const& e)
+    {
+        keys k;
+        if(!e.request_id.empty())
+            k.request = digest_of(e.request_id);
+        if(!e.envelope_key.empty())
+            k.envelope = digest_of("e\x1f" + e.envelope_key);
+        return k;
     }
-    /// Whether a request with this id was kept within the memory.
-    bool kept(std::string_view request_id, identity_digest k, timestamp now)
+    /// Whether a request with this id, or a copy of this envelope, was kept within the
+    /// memory: kept when neither was, else which duplicate it is.
+    append_status kept(inbox_entry const& e, keys const& k, timestamp now)
     {
-        return !request_id.empty() && seen_.contains(k, now);
+        if(!e.request_id.empty() && seen_.contains(k.request, now))
+            return append_status::duplicate;
+        if(!e.envelope_key.empty() && seen_.contains(k.envelope, now))
+            return append_status::duplicate_envelope;
+        return append_status::kept;
     }
-    void remember(std::string_view request_id, identity_digest k, timestamp now)
+    void remember(inbox_entry const& e, keys const& k, timestamp now)
     {
-        if(!request_id.empty())
-            seen_.insert(k, now);
+        if(!e.request_id.empty())
+            seen_.insert(k.request, now);
+        if(!e.envelope_key.empty())
+            seen_.insert(k.envelope, now);
     }
 
 private:

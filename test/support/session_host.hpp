@@ -43,17 +43,15 @@ public:
     receiver_options const& options() const noexcept override { return opts_; }
     detail::counters& counts() noexcept override { return counts_; }
     bool stopping() const noexcept override { return false; }
+    detail::routes served() const noexcept override { return served_; }
     void report(error_code, unsigned, std::string, std::string, std::string) override { ++reports; }
-    void deliver(delivery_headers const& h, std::string&& body, std::string const& remote,
-                 std::function<void(detail::answer)> done) override
-    {
-        in_.deliver(h, std::move(body), remote, std::move(done));
-    }
+    detail::intake& deliveries() noexcept override { return in_; }
     std::string metrics_text() override { return "catena_webhooks_test 1\n"; }
     void opened(detail::session_base*, std::weak_ptr<detail::session_base>) override { ++opened_count; }
-    void closed(detail::session_base*) noexcept override { ++closed_count; }
+    void closed(detail::session_base*, std::string const&) noexcept override { ++closed_count; }
 
     detail::store& store() { return *store_; }
+    void serve(detail::routes r) { served_ = r; }
 
     std::atomic<int> kept{0};
     std::atomic<int> reports{0};
@@ -65,6 +63,7 @@ private:
     detail::counters counts_;
     std::unique_ptr<detail::store> store_;
     detail::intake in_;
+    detail::routes served_ = detail::routes::all;
 };
 
 } // namespace catena::webhooks::test

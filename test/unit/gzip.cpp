@@ -130,13 +130,49 @@ BOOST_AUTO_TEST_CASE(stops_gzip_bomb_by_ratio_before_size_limit)
     BOOST_TEST_MESSAGE("bomb is " << bomb.size() << " bytes");
     inflater inf;
     std::string out;
-    inflate_limits lim; // defaults: 8 MiB, 256:1 past 64 KiB
+    inflate_limits lim; // 256:1 past 64 KiB by default
+    lim.max_inflated_bytes = 8u << 20;
     BOOST_TEST((inf.inflate(bomb, out, lim) == error::inflate_ratio_exceeded));
     // The ratio check stopped it early: the buffer never grew near the 8 MiB cap.
     BOOST_TEST(out.size() < (1u << 20));
     // Without the ratio check the size cap still holds.
     lim.max_ratio = 1u << 30;
     BOOST_TEST((inf.inflate(bomb, out, lim) == error::inflated_too_large));
+}
+
+BOOST_AUTO_TEST_CASE(inflate_each_hands_over_the_same_bytes_in_pieces_of_at_most_64_kib)
+{
+    auto const body = random_bytes(300'000, 7) + std::string(500'000, 'x');
+    auto const gz = gzip_compress(body);
+    inflater inf;
+    std::string joined;
+    std::size_t largest = 0, pieces = 0;
+    BOOST_TEST(!inf.inflate_each(gz, [&](std::string_view p) {
+        joined.append(p);
+        largest = std::max(largest, p.size());
+        ++pieces;
+    }));
+    BOOST_TEST(joined == body);
+    BOOST_TEST(largest <= (64u << 10));
+    BOOST_TEST(pieces >= body.size() / (64u << 10));
+}
+
+BOOST_AUTO_TEST_CASE(inflate_each_applies_the_same_checks)
+{
+    inflater inf;
+    auto const none = [](std::string_view) {};
+    auto bomb = gzip_compress(std::string(64u << 20, '\0'), 9);
+    BOOST_TEST((inf.inflate_each(bomb, none) == error::inflate_ratio_exceeded));
+    inflate_limits small;
+    small.max_inflated_bytes = 10'000;
+    BOOST_TEST((inf.inflate_each(gzip_compress(random_bytes(10'001, 3)), none, small) == error::inflated_too_large));
+    BOOST_TEST(!inf.inflate_each(gzip_compress(random_bytes(10'000, 3)), none, small));
+    auto gz = gzip_compress(random_bytes(5000, 4));
+    BOOST_TEST((inf.inflate_each(gz.substr(0, gz.size() - 3), none) == error::gzip_truncated));
+    BOOST_TEST((inf.inflate_each(gz + "x", none) == error::gzip_trailing_garbage));
+    BOOST_TEST((inf.inflate_each("", none) == error::gzip_truncated));
+    gz[gz.size() - 6] = static_cast<char>(gz[gz.size() - 6] ^ 1); // the CRC
+    BOOST_TEST((inf.inflate_each(gz, none) == error::gzip_corrupt));
 }
 
 BOOST_AUTO_TEST_CASE(small_bodies_are_not_subject_to_ratio)

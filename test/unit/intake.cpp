@@ -15,6 +15,7 @@ namespace {
 
 using namespace catena::webhooks;
 namespace tst = catena::webhooks::test;
+using namespace std::chrono_literals;
 
 struct fixture
 {
@@ -37,14 +38,25 @@ struct fixture
         in->attach(*store, [this] { ++kept; });
     }
 
-    detail::answer deliver(tst::wire_delivery d)
+    // What a session does: admit on the headers, then deliver the body.
+    detail::answer deliver(tst::wire_delivery d, std::string_view peer = "192.0.2.1")
     {
+        checked_headers c;
+        if(auto early = in->admit(d.headers(), d.body.size(), "test", peer, c))
+            return *early;
         std::optional<detail::answer> got;
-        in->deliver(d.headers(), std::move(d.body), "test", [&](detail::answer a) { got = a; });
+        in->deliver(d.headers(), c, std::move(d.body), "test", peer, [&](detail::answer a) { got = a; });
         BOOST_REQUIRE(got); // the memory store answers at once
         return *got;
     }
 };
+
+std::string corrupt(std::string gz)
+{
+    // The deflate data's middle byte flipped: the CRC (or the data) no longer checks.
+    gz[gz.size() / 2] = static_cast<char>(gz[gz.size() / 2] ^ 0x5a);
+    return gz;
+}
 
 tst::wire_delivery signed_delivery(std::string_view secret = tst::tv1_secret)
 {
@@ -55,16 +67,19 @@ tst::wire_delivery signed_delivery(std::string_view secret = tst::tv1_secret)
 
 BOOST_AUTO_TEST_SUITE(intake_)
 
-BOOST_AUTO_TEST_CASE(a_verified_delivery_is_kept_inflated_and_answered_202)
+BOOST_AUTO_TEST_CASE(a_verified_delivery_is_kept_compressed_as_it_came_and_answered_202)
 {
     fixture f;
-    auto const a = f.deliver(signed_delivery());
+    auto const d = signed_delivery();
+    auto const a = f.deliver(d);
     BOOST_TEST(a.status == 202u);
     BOOST_TEST(!a.ec);
     BOOST_TEST(f.kept == 1);
     auto const taken = f.store->take(10);
     BOOST_REQUIRE(taken.size() == 1u);
-    BOOST_TEST(taken[0].body == tst::tv1_body); // kept as JSON, not as the gzip that came
+    BOOST_TEST(taken[0].compressed);
+    BOOST_TEST(taken[0].body == d.body); // the gzip that came; processing inflates it
+    BOOST_TEST(taken[0].envelope_key == std::string(tst::webhook_id) + "/01936b2e-7c00-7000-8000-000000000001");
     BOOST_TEST(taken[0].webhook_id == tst::webhook_id);
     BOOST_TEST(taken[0].delivery_attempt == 1u);
 }
@@ -99,7 +114,9 @@ BOOST_AUTO_TEST_CASE(a_full_inbox_answers_503_and_keeps_nothing)
 {
     fixture f(1);
     BOOST_TEST(f.deliver(signed_delivery()).status == 202u);
-    auto second = signed_delivery();
+    std::string other_envelope(tst::tv1_body);
+    other_envelope.replace(other_envelope.find("000000000001"), 12, "000000000002");
+    auto second = tst::make_delivery(tst::tv1_secret, tst::webhook_id, other_envelope, tst::vector_time());
     second.request_id = "another-request";
     auto const a = f.deliver(second);
     BOOST_TEST(a.status == 503u);
@@ -116,6 +133,122 @@ BOOST_AUTO_TEST_CASE(new_secrets_apply_to_the_next_delivery)
     f.in->set_secrets(std::move(ring));
     BOOST_TEST(f.deliver(signed_delivery("a-rotated-secret-1234")).status == 202u);
     BOOST_TEST(f.counts.get(detail::counters::id::secrets_reloads) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(headers_that_fail_are_refused_before_the_body_with_a_uniform_wire_reason)
+{
+    fixture f;
+    auto d = signed_delivery();
+    d.webhook_id = "no-such-subscription";
+    checked_headers c;
+    auto const a = f.in->admit(d.headers(), std::uint64_t{1} << 30, "test", "192.0.2.1", c);
+    BOOST_REQUIRE(a);
+    BOOST_TEST(a->status == 401u);
+    BOOST_TEST((a->ec == error::unknown_webhook_id)); // precise in metrics and reports
+    BOOST_TEST(detail::wire_reason(a->ec) == "unauthenticated");
+    BOOST_TEST(detail::wire_reason(make_error_code(error::signature_mismatch)) == "unauthenticated");
+    BOOST_REQUIRE(f.reports.size() == 1u);
+    BOOST_TEST((f.reports[0] == error::unknown_webhook_id));
+}
+
+BOOST_AUTO_TEST_CASE(a_body_announced_over_the_limit_with_passing_headers_gets_503_not_413)
+{
+    fixture f;
+    f.opts.limits.max_body_bytes = 100;
+    checked_headers c;
+    auto const d = signed_delivery();
+    auto const a = f.in->admit(d.headers(), 101, "test", "192.0.2.1", c);
+    BOOST_REQUIRE(a);
+    BOOST_TEST(a->status == 503u);
+    BOOST_TEST((a->ec == error::body_too_large));
+    BOOST_TEST(f.counts.get(detail::counters::id::deferred_deliveries) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_undecodable_body_with_passing_headers_gets_503_and_a_forged_one_401)
+{
+    fixture f;
+    auto bad_gzip = signed_delivery();
+    bad_gzip.body = corrupt(bad_gzip.body);
+    auto a = f.deliver(bad_gzip);
+    BOOST_TEST(a.status == 503u);
+    BOOST_TEST((a.ec == condition::malformed));
+
+    auto unknown_encoding = signed_delivery();
+    unknown_encoding.content_encoding = "br";
+    a = f.deliver(unknown_encoding);
+    BOOST_TEST(a.status == 503u);
+    BOOST_TEST((a.ec == error::unsupported_encoding));
+
+    auto truncated = signed_delivery();
+    truncated.body.resize(truncated.body.size() - 4);
+    a = f.deliver(truncated);
+    BOOST_TEST(a.status == 503u);
+    BOOST_TEST((a.ec == error::gzip_truncated));
+
+    BOOST_TEST(f.counts.get(detail::counters::id::deferred_deliveries) == 3u);
+    BOOST_TEST(f.kept == 0);
+    // Only the MAC proves a request forged.
+    BOOST_TEST(f.deliver(signed_delivery("not-the-secret-at-all")).status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(a_body_inflating_past_the_old_8_mib_limit_is_verified_and_kept_compressed)
+{
+    fixture f;
+    std::string json = R"({"version":"1.0","event_name":"vehicle_location.added","webhook_id":")" +
+                       std::string(tst::webhook_id) + R"(","id":"big-1","data":[)";
+    for(std::uint64_t i = 0; json.size() < (9u << 20); ++i)
+        json += R"({"id":"r)" + std::to_string(i) + R"(","fleet_id":"f","speed":)" + std::to_string(i * 7919 % 997) +
+                R"(,"h3":)" + std::to_string(i * 2654435761u % 1000003u) + "},";
+    json += "{}]}";
+    auto d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json, tst::vector_time());
+    auto const wire_size = d.body.size();
+    BOOST_TEST(f.deliver(std::move(d)).status == 202u);
+    auto const taken = f.store->take(1);
+    BOOST_REQUIRE(taken.size() == 1u);
+    BOOST_TEST(taken[0].body.size() == wire_size);
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_of_a_kept_envelope_with_a_fresh_request_id_is_202_and_not_kept_again)
+{
+    fixture f;
+    BOOST_TEST(f.deliver(signed_delivery()).status == 202u);
+    auto copy = signed_delivery();
+    copy.request_id = "a-fresh-request-id";
+    BOOST_TEST(f.deliver(copy).status == 202u);
+    BOOST_TEST(f.kept == 1);
+    BOOST_TEST(f.store->take(10).size() == 1u);
+    BOOST_TEST(f.counts.get(detail::counters::id::envelope_duplicates) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_over_its_authentication_failure_budget_is_refused_429_before_any_check)
+{
+    fixture f;
+    f.opts.limits.max_auth_failures_per_minute = 3;
+    f.in.emplace(f.opts, f.counts, [&f](error_code ec, auto&&...) { f.reports.push_back(ec); });
+    f.in->attach(*f.store, [&f] { ++f.kept; });
+    for(int i = 0; i < 3; ++i)
+        BOOST_TEST(f.deliver(signed_delivery("not-the-secret-at-all"), "198.51.100.7").status == 401u);
+    // Even a good delivery from that address is refused now; another address is not.
+    auto const refused = f.deliver(signed_delivery(), "198.51.100.7");
+    BOOST_TEST(refused.status == 429u);
+    BOOST_TEST((refused.ec == error::peer_refused));
+    BOOST_TEST(f.deliver(signed_delivery(), "198.51.100.8").status == 202u);
+}
+
+BOOST_AUTO_TEST_CASE(timestamp_skew_is_observed_for_requests_whose_other_headers_pass)
+{
+    fixture f;
+    auto late = tst::make_delivery(tst::tv1_secret, tst::webhook_id, tst::tv1_body, tst::vector_time() - 90s);
+    BOOST_TEST(f.deliver(late).status == 202u);
+    auto stale = tst::make_delivery(tst::tv1_secret, tst::webhook_id, tst::tv1_body, tst::vector_time() - 3600s);
+    BOOST_TEST(f.deliver(stale).status == 401u);
+    auto const v = f.counts.load();
+    std::uint64_t seen = 0;
+    for(auto n : v.skew)
+        seen += n;
+    BOOST_TEST(seen == 2u);
+    BOOST_TEST(v.skew.back() == 1u); // an hour behind: past the last bound (600 s)
+    BOOST_TEST(v.skew_sum == 3690.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // intake_

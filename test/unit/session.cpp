@@ -55,12 +55,15 @@ std::string get(std::string_view target, std::string_view method = "GET")
 struct connection
 {
     net::io_context ioc;
-    std::shared_ptr<tst::memory_host> host = std::make_shared<tst::memory_host>(options());
+    std::shared_ptr<tst::memory_host> host;
     beast::test::stream client{ioc};
     bool reset = false; // the session closed the connection before every piece was written
 
-    explicit connection(std::vector<std::string> const& pieces)
+    explicit connection(std::vector<std::string> const& pieces, receiver_options o = options(),
+                        detail::routes served = detail::routes::all)
+        : host(std::make_shared<tst::memory_host>(std::move(o)))
     {
+        host->serve(served);
         beast::test::stream server(ioc);
         client.connect(server);
         std::make_shared<detail::session<beast::test::stream>>(host, std::move(server))->run();
@@ -161,21 +164,130 @@ BOOST_AUTO_TEST_CASE(a_forged_delivery_is_answered_401_and_nothing_is_kept)
     auto const rs = c.responses();
     BOOST_REQUIRE(rs.size() == 1u);
     BOOST_TEST(rs[0].result_int() == 401u);
-    BOOST_TEST(rs[0].body().find("signature_mismatch") != std::string::npos);
+    BOOST_TEST(rs[0].body().find("\"reason\":\"unauthenticated\"") != std::string::npos);
     BOOST_TEST(c.host->kept == 0);
     BOOST_TEST(c.host->store().backlog() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(a_body_over_the_limit_is_refused_413_without_being_read_and_the_connection_closes)
+BOOST_AUTO_TEST_CASE(an_unsigned_body_over_the_limit_is_answered_401_without_being_read_and_the_connection_closes)
 {
     std::string const head = "POST /webhooks/catena HTTP/1.1\r\nHost: r\r\nContent-Length: " +
-                             std::to_string((64 << 10) + 1) + "\r\n\r\n";
+                             std::to_string(64u << 20) + "\r\n\r\n";
     connection c({head, std::string(1000, 'x'), get("/healthz")});
     auto const rs = c.responses();
     BOOST_REQUIRE(rs.size() == 1u); // nothing after it is answered
-    BOOST_TEST(rs[0].result_int() == 413u);
+    BOOST_TEST(rs[0].result_int() == 401u);
+    BOOST_TEST(rs[0].body().find("\"unauthenticated\"") != std::string::npos);
     BOOST_TEST(!rs[0].keep_alive());
     BOOST_TEST(c.host->kept == 0);
+    BOOST_TEST((c.host->counts().load().by_reason[static_cast<int>(error::missing_signature)] == 1u));
+}
+
+BOOST_AUTO_TEST_CASE(a_signed_body_over_the_limit_is_answered_503_with_retry_after_never_413)
+{
+    auto d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    d.body.resize((64u << 10) + 1, 'x'); // announced and sent: over the limit, headers valid
+    connection c({raw_request(d), get("/healthz")});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST(rs[0].result_int() == 503u);
+    BOOST_TEST(rs[0][http::field::retry_after] == "1");
+    BOOST_TEST(rs[0].body().find("\"body_too_large\"") != std::string::npos);
+    BOOST_TEST(c.host->counts().get(detail::counters::id::deferred_deliveries) == 1u);
+    BOOST_TEST(c.host->kept == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_chunked_signed_body_growing_over_the_limit_is_answered_503)
+{
+    auto d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    std::string r = raw_request(d);
+    r = r.substr(0, r.find("Content-Length:")) + "Transfer-Encoding: chunked\r\n\r\n";
+    std::string const chunk(40u << 10, 'x');
+    std::string const framed = "a000\r\n" + chunk + "\r\n";
+    connection c({r, framed, framed, "0\r\n\r\n"});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST(rs[0].result_int() == 503u);
+    BOOST_TEST(rs[0].body().find("\"body_too_large\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_body_that_does_not_fit_the_budget_is_answered_503_and_the_budget_is_given_back)
+{
+    auto o = options();
+    o.limits.body_budget_bytes = 1000;
+    auto const d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    auto big = d;
+    big.body.resize(1001, 'x');
+    connection c({raw_request(big)}, o);
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 1u);
+    BOOST_TEST(rs[0].result_int() == 503u);
+    BOOST_TEST(rs[0].body().find("\"body_budget_exhausted\"") != std::string::npos);
+    BOOST_TEST(c.host->deliveries().gate().body_bytes() == 0u);
+    // One that fits is read, kept, and gives its bytes back.
+    connection ok({raw_request(d)}, o);
+    BOOST_REQUIRE(ok.responses().size() == 1u);
+    BOOST_TEST(ok.responses()[0].result_int() == 202u);
+    BOOST_TEST(ok.host->deliveries().gate().body_bytes() == 0u);
+}
+
+// RFC 9112 §6.3: whatever a proxy in front may have made of these, the receiver answers 400
+// and reads nothing after them on the connection.
+BOOST_AUTO_TEST_CASE(every_smuggling_shape_is_answered_400_and_nothing_after_it_is_answered)
+{
+    std::string const smuggled = get("/metrics");
+    std::vector<std::pair<std::string, std::string>> const shapes{
+        {"Transfer-Encoding: gzip\r\n", "bad_transfer_encoding"},
+        {"Transfer-Encoding: identity\r\n", "bad_transfer_encoding"},
+        {"Transfer-Encoding: xchunked\r\n", "bad_transfer_encoding"},
+        {"Transfer-Encoding: chunked, identity\r\n", "bad_transfer_encoding"},
+        {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "bad_transfer_encoding"},
+    };
+    for(auto const& [te, why] : shapes)
+    {
+        BOOST_TEST_CONTEXT(te)
+        {
+            std::string const r = "POST /webhooks/catena HTTP/1.1\r\nHost: r\r\n" + te + "\r\n" + smuggled;
+            connection c({r});
+            auto const rs = c.responses();
+            BOOST_REQUIRE(rs.size() == 1u);
+            BOOST_TEST(rs[0].result_int() == 400u);
+            BOOST_TEST(rs[0].body().find(why) != std::string::npos);
+            BOOST_TEST(!rs[0].keep_alive());
+        }
+    }
+    for(std::string const host : {"", "Host: a\r\nHost: b\r\n"})
+    {
+        BOOST_TEST_CONTEXT("host lines: " << host)
+        {
+            connection c({"GET /healthz HTTP/1.1\r\n" + host + "\r\n", smuggled});
+            auto const rs = c.responses();
+            BOOST_REQUIRE(rs.size() == 1u);
+            BOOST_TEST(rs[0].result_int() == 400u);
+            BOOST_TEST(rs[0].body().find("bad_host") != std::string::npos);
+        }
+    }
+    // HTTP/1.0 needs no Host.
+    connection old({"GET /healthz HTTP/1.0\r\n\r\n"});
+    BOOST_REQUIRE(old.responses().size() == 1u);
+    BOOST_TEST(old.responses()[0].result_int() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(with_an_admin_listener_each_listener_serves_only_its_routes)
+{
+    auto const d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    connection deliveries({get("/metrics"), raw_request(d)}, options(), detail::routes::deliveries);
+    auto rs = deliveries.responses();
+    BOOST_REQUIRE(rs.size() == 2u);
+    BOOST_TEST(rs[0].result_int() == 404u);
+    BOOST_TEST(rs[1].result_int() == 202u);
+    connection admin({get("/metrics"), get("/healthz"), raw_request(d)}, options(), detail::routes::admin);
+    rs = admin.responses();
+    BOOST_REQUIRE(rs.size() == 3u);
+    BOOST_TEST(rs[0].result_int() == 200u);
+    BOOST_TEST(rs[1].result_int() == 200u);
+    BOOST_TEST(rs[2].result_int() == 404u);
+    BOOST_TEST(admin.host->kept == 0);
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_not_http_are_answered_400_and_the_connection_closes)

@@ -663,7 +663,7 @@ BOOST_AUTO_TEST_CASE(sqlite_power_durability_commits_on_the_writer_thread_only)
     BOOST_TEST(s->stats().transactions == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(sqlite_writes_a_gzip_body_compressed_and_gives_it_back_inflated)
+BOOST_AUTO_TEST_CASE(sqlite_keeps_a_gzip_body_compressed_on_disk_and_gives_it_back_as_it_came)
 {
     auto const dir = tst::make_temp_dir("store");
     std::string body = R"({"data":[)";
@@ -674,13 +674,13 @@ BOOST_AUTO_TEST_CASE(sqlite_writes_a_gzip_body_compressed_and_gives_it_back_infl
         auto s = open_sqlite(dir, {});
         detail::recovered_state r;
         BOOST_REQUIRE(!s->recover(r, t0));
-        auto e = entry("gz", body);
-        e.gzip_body = gzip_compress(body);
+        auto e = entry("gz", gzip_compress(body));
+        e.compressed = true;
         append(*s, std::move(e));
         auto got = s->take(10);
         BOOST_REQUIRE(got.size() == 1u);
-        BOOST_TEST(got[0].body == body);
-        BOOST_TEST(got[0].gzip_body.empty()); // dropped once written
+        BOOST_TEST(got[0].compressed);
+        BOOST_TEST(got[0].body == gzip_compress(body)); // processing inflates it
     }
     {
         sqlite3* db = nullptr;
@@ -698,7 +698,32 @@ BOOST_AUTO_TEST_CASE(sqlite_writes_a_gzip_body_compressed_and_gives_it_back_infl
     BOOST_REQUIRE(!s->recover(r, t0));
     auto got = s->take(10);
     BOOST_REQUIRE(got.size() == 1u);
-    BOOST_TEST(got[0].body == body);
+    BOOST_TEST(got[0].compressed);
+    BOOST_TEST(got[0].body == gzip_compress(body));
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_of_a_kept_envelope_is_a_duplicate_whatever_its_request_id)
+{
+    for(bool durable : {false, true})
+    {
+        BOOST_TEST_CONTEXT((durable ? "sqlite" : "memory"))
+        {
+            auto const dir = tst::make_temp_dir("store");
+            auto s = durable ? open_sqlite(dir, {}) : detail::make_memory_store({});
+            detail::recovered_state r;
+            BOOST_REQUIRE(!s->recover(r, t0));
+            auto first = entry("req-1");
+            first.envelope_key = "wh/env-1";
+            BOOST_TEST((append(*s, std::move(first)).first == append_status::kept));
+            auto copy = entry("req-2");
+            copy.envelope_key = "wh/env-1";
+            BOOST_TEST((append(*s, std::move(copy)).first == append_status::duplicate_envelope));
+            auto other = entry("req-3");
+            other.envelope_key = "wh/env-2";
+            BOOST_TEST((append(*s, std::move(other)).first == append_status::kept));
+            BOOST_TEST(s->take(10).size() == 2u);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(sqlite_gives_back_exactly_the_unprocessed_deliveries_between_processed_ranges)

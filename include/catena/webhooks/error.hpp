@@ -86,6 +86,16 @@ enum class error
     store_locked,           ///< The data directory is in use by another process.
     store_not_ours,         ///< The database file is not a catena-webhooks store (foreign or corrupt); left untouched.
     store_newer_schema,     ///< The store was written by a newer version; left untouched.
+
+    // --- exposure to the internet (added later; values stay stable) ------------------------
+    bad_transfer_encoding,  ///< Transfer-Encoding whose last coding is not chunked (400; a smuggling shape).
+    bad_host,               ///< Host missing or repeated in an HTTP/1.1 request (400).
+    body_budget_exhausted,  ///< The budget of body bytes in flight is spent; retry later (503).
+    too_many_connections,   ///< The connection bound is reached and no connection is idle (503).
+    peer_connection_limit,  ///< The peer address holds its most connections (503).
+    peer_refused,           ///< The peer address caused too many authentication failures (429).
+    clock_skew,             ///< Most authentic-looking deliveries are near the edge of the timestamp window.
+    shutdown_timed_out,     ///< stop() gave up on writing everything within shutdown_timeout.
 };
 
 /** Groups of errors; compare an error_code against these. */

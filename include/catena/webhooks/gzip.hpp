@@ -7,6 +7,7 @@
 #include <catena/webhooks/export.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,8 +17,8 @@ namespace catena::webhooks {
 /** Bounds on decompression; together they stop gzip bombs. */
 struct inflate_limits
 {
-    /// Largest decompressed body, in bytes. Default 8 MiB. error::inflated_too_large beyond it.
-    std::size_t max_inflated_bytes = 8u << 20;
+    /// Largest decompressed body, in bytes. Default 128 MiB. error::inflated_too_large beyond it.
+    std::size_t max_inflated_bytes = 128u << 20;
     /// Largest ratio of decompressed to compressed bytes once the output passes
     /// `ratio_floor_bytes`. Deflate can reach about 1032:1; real JSON stays far below 100:1.
     std::size_t max_ratio = 256;
@@ -63,6 +64,16 @@ public:
         On error `out` holds unspecified bytes.
     */
     [[nodiscard]] error_code inflate(std::string_view in, std::string& out, inflate_limits const& limits = {});
+
+    /// Receives decoded bytes piece by piece; a piece is valid only during the call.
+    using sink = std::function<void(std::string_view)>;
+
+    /** Decodes exactly one gzip member from `in`, handing the output to `out` in pieces of
+        at most 64 KiB as they are decoded: memory stays one window whatever the body's
+        inflated size. Same checks and errors as the other overload; on error some pieces may
+        already have been handed over.
+    */
+    [[nodiscard]] error_code inflate_each(std::string_view in, sink const& out, inflate_limits const& limits = {});
 
 private:
     struct impl;

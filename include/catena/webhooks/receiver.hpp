@@ -168,11 +168,23 @@ public:
     /** Stops accepting, lets in-flight requests finish for up to timeouts.shutdown_grace,
         then closes every connection and processes what the inbox holds. Idempotent and
         thread-safe. Afterwards the receiver holds no work, so io_context::run() returns.
+        Bounded: timeouts.shutdown_timeout after stop() every connection is closed and
+        processing given up, whatever the store or the callbacks do.
     */
     void stop() noexcept;
 
+    /** After stop(), once io_context::run() has returned: waits until the store has written
+        what processing finished, at most until timeouts.shutdown_timeout after stop().
+        @return true after a full drain; false when time ran out (reported as
+        error::shutdown_timed_out): what was not written stays in the inbox and is processed
+        again at the next start, so nothing answered 202 is lost. The destructor calls it.
+    */
+    bool wait_stopped() noexcept;
+
     /// The bound address, valid after a successful start().
     boost::asio::ip::tcp::endpoint local_endpoint() const;
+    /// The admin listener's bound address, when options.admin_listen is set.
+    std::optional<boost::asio::ip::tcp::endpoint> admin_endpoint() const;
 
     /// Replaces the secrets (for example on SIGHUP). Thread-safe; takes effect for the next request.
     void set_secrets(secret_ring ring);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace catena::webhooks {
@@ -22,17 +23,38 @@ namespace catena::webhooks {
 /** Size and count limits of the listener and the inbox. */
 struct receiver_limits
 {
-    /// Largest request body as sent (compressed), bytes. 413 beyond it.
-    std::size_t max_body_bytes = 4u << 20;
+    /// Largest request body as sent (compressed), bytes. Beyond it a delivery whose headers
+    /// pass is answered 503 + Retry-After (Catena keeps it for replay), never a 4xx.
+    std::size_t max_body_bytes = 16u << 20;
     /// Largest request line plus headers, bytes. 431 beyond it.
     std::size_t max_header_bytes = 16u << 10;
-    /// Most connections open at once; further ones are closed on accept.
-    std::size_t max_connections = 20'000;
+    /// Most connections open at once. 0 (the default): derived from the descriptor limit
+    /// (RLIMIT_NOFILE, raised to its hard limit at start), less a reserve for the store and
+    /// accept. At the bound the longest-idle keep-alive connection makes room; with none
+    /// idle the newcomer gets 503 and is closed.
+    std::size_t max_connections = 0;
+    /// Raise the soft RLIMIT_NOFILE to the hard limit at start().
+    bool raise_descriptor_limit = true;
+    /// Most connections open at once from one peer address; 0 (default) for no bound
+    /// (Catena sends from few addresses). Over it a connection gets 503 and is closed.
+    std::size_t max_connections_per_peer = 0;
+    /// Body bytes being read or verified at once, across all connections. A body that does
+    /// not fit is answered 503 + Retry-After instead of being buffered.
+    std::size_t body_budget_bytes = 64u << 20;
+    /// Authentication failures one peer address may cause per minute; beyond them its
+    /// requests are refused at once (429, or 503 with unverified_status 503) for
+    /// `auth_failure_penalty`. 0 turns it off.
+    std::size_t max_auth_failures_per_minute = 100;
+    std::chrono::seconds auth_failure_penalty{60};
+    /// An answer given before the request's body was read (401, 503 for a body that cannot
+    /// be kept...) is followed by reading and discarding up to this many bytes of the body
+    /// (or for timeouts.linger), so that a client still sending reads the answer.
+    std::size_t linger_bytes = 1u << 20;
     /// Most deliveries kept but not yet processed. 503 + Retry-After beyond it.
     std::size_t max_inbox_entries = 100'000;
     /// Most bytes of deliveries kept but not yet processed. 503 + Retry-After beyond it.
     std::size_t max_inbox_bytes = 512u << 20;
-    /// Bounds on decompression (8 MiB inflated, ratio 256:1 by default).
+    /// Bounds on decompression (128 MiB inflated, ratio 256:1 by default).
     inflate_limits inflate{};
     /// Bounds on the decoded envelope.
     envelope_limits envelope{};
@@ -51,15 +73,28 @@ struct receiver_timeouts
     std::chrono::milliseconds write{10'000};
     /// stop() lets in-flight requests finish for this long, then cancels them.
     std::chrono::milliseconds shutdown_grace{5'000};
+    /// stop() ends within this long whatever the store does: what could not be written by
+    /// then stays in the inbox for the next start (see receiver::wait_stopped()).
+    std::chrono::milliseconds shutdown_timeout{30'000};
+    /// How long an answer given before the body was read lingers (see linger_bytes).
+    std::chrono::milliseconds linger{2'000};
     /// Retry-After sent with 503 answers.
     std::chrono::seconds retry_after{1};
 };
 
-/** TLS material; TLS is on when both files are given. TLS 1.2 or newer only. */
+/** Oldest TLS version accepted. */
+enum class tls_version
+{
+    v1_2, ///< TLS 1.2 with ECDHE key exchange and AEAD ciphers only, and TLS 1.3.
+    v1_3, ///< TLS 1.3 only.
+};
+
+/** TLS material; TLS is on when both files are given. The server's cipher order wins. */
 struct receiver_tls
 {
     std::string certificate_file; ///< PEM certificate chain.
     std::string private_key_file; ///< PEM private key.
+    tls_version min_version = tls_version::v1_2;
 };
 
 /** What happens when a callback throws. */
@@ -160,11 +195,15 @@ struct receiver_options
     std::string health_path = "/healthz";
     /// GET route with Prometheus text metrics; empty turns it off.
     std::string metrics_path = "/metrics";
+    /// When set, the health and metrics routes are served here (plain HTTP) and no longer on
+    /// the delivery listener, which then serves nothing but deliveries.
+    std::optional<boost::asio::ip::tcp::endpoint> admin_listen{};
     /// The signing secrets. Replace them at run time with receiver::set_secrets.
     secret_ring secrets{};
     /// How far X-Catena-Timestamp may lie from our clock.
     freshness_window window{};
-    /// Status for deliveries that fail authentication: 401 (default) or 503. A 4xx ends
+    /// Status for deliveries that fail authentication: 401 (default) or 503. On the wire the
+    /// reason is always `unauthenticated`; the precise one goes to metrics and on_error. A 4xx ends
     /// Catena's retries, so a genuine delivery rejected during a secret rotation is lost;
     /// 503 sends it to Catena's dead-letter queue for replay instead (spec §5.2).
     unsigned unverified_status = 401;

@@ -40,6 +40,12 @@ public:
     */
     mac compute(std::string_view key, std::string_view timestamp, std::string_view body);
 
+    /** The same MAC over a body that comes in pieces: begin(), update() per piece, finish().
+        compute() is begin + one update + finish. */
+    void begin(std::string_view key, std::string_view timestamp);
+    void update(std::string_view piece);
+    mac finish();
+
     /** The X-Catena-Signature header value: the MAC in standard Base64 (44 characters). */
     std::string sign(std::string_view key, std::string_view timestamp, std::string_view body);
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace catena::webhooks {
 
@@ -65,6 +66,29 @@ struct verified_body
     std::size_t secret_index = 0;
 };
 
+/** What the headers alone establish: the delivery may be Catena's (spec §3.2 steps 1-4). */
+struct checked_headers
+{
+    mac expected{};          ///< X-Catena-Signature, decoded.
+    timestamp sent_at{};     ///< X-Catena-Timestamp, parsed.
+    bool default_secret = false; ///< Only default secrets can verify it.
+};
+
+/** The checks of spec §3.2 that need no body: required headers, signature shape, timestamp
+    format and `window`, secrets for X-Webhook-ID. A request that fails them is not Catena's
+    and can be refused before its body is read.
+    @return the decoded headers, or an error whose condition is unauthenticated.
+*/
+CATENA_WEBHOOKS_DECL result<checked_headers> check_delivery_headers(delivery_headers const& h, secret_ring const& ring,
+                                                                    timestamp now, freshness_window window);
+
+/** What the body's verification yields besides success. */
+struct checked_body
+{
+    std::size_t secret_index = 0;   ///< Position of the matching secret (0 = first added).
+    std::size_t inflated_bytes = 0; ///< Size of the decompressed body.
+};
+
 /** Verifies deliveries exactly as Catena signs them (spec §3.2).
 
     Steps, cheapest first so that forged or stale traffic costs little: required headers;
@@ -94,12 +118,31 @@ public:
     result<verified_body> verify(delivery_headers const& h, std::string_view raw_body, secret_ring const& ring,
                                  timestamp now, std::string& buffer);
 
+    /// check_delivery_headers() with this verifier's window.
+    result<checked_headers> check_headers(delivery_headers const& h, secret_ring const& ring, timestamp now) const
+    {
+        return check_delivery_headers(h, ring, now, opts_.window);
+    }
+
+    /** The rest, for headers that passed check_headers(): Content-Encoding, gunzip and the
+        MAC in one streaming pass. The decompressed body is never held: memory is one 64 KiB
+        window whatever its size. `piece`, when set, sees each decompressed piece in order.
+        @return the matching secret and the inflated size, or error::signature_mismatch
+        (unauthenticated), error::unsupported_encoding, a gzip error (malformed) or a limit.
+    */
+    result<checked_body> verify_body(delivery_headers const& h, checked_headers const& c, std::string_view raw_body,
+                                     secret_ring const& ring, timestamp now, inflater::sink const& piece = {});
+
     verify_options const& options() const noexcept { return opts_; }
 
 private:
+    // One MAC context per live secret, so that one pass over the body serves them all.
+    signer& signer_at(std::size_t i);
+
     verify_options opts_;
     inflater inflater_;
-    signer signer_;
+    std::vector<signer> signers_;
+    std::vector<std::size_t> live_index_;
 };
 
 } // namespace catena::webhooks
