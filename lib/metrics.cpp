@@ -141,11 +141,12 @@ receiver_stats stats_of(metrics_snapshot const& s)
     auto const& r = s.requests;
     auto const& p = s.pipeline;
     receiver_stats x;
-    x.accepted = r[id::accepted] - r[id::duplicate_requests];
+    x.accepted = r[id::accepted] - r[id::duplicate_requests] - r[id::envelope_duplicates];
     x.duplicate_requests = r[id::duplicate_requests];
     x.rejected = r[id::rejected];
     x.events = r[id::events];
-    x.duplicate_events = p.duplicate_events;
+    // Copies of a kept envelope caught at intake are duplicate events too, caught earlier.
+    x.duplicate_events = p.duplicate_events + r[id::envelope_duplicates];
     x.late_events = p.late_events;
     x.transitions = p.transitions;
     x.merges = p.merges;

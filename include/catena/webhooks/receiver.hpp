@@ -31,7 +31,8 @@ struct receiver_stats
     std::uint64_t duplicate_requests = 0; ///< Replayed copies of a kept request (202, not kept twice).
     std::uint64_t rejected = 0;           ///< Requests answered with an error status.
     std::uint64_t events = 0;             ///< Records handed to callbacks.
-    std::uint64_t duplicate_events = 0;   ///< Retries and replays of events already seen (not dispatched again).
+    std::uint64_t duplicate_events = 0;   ///< Retries and replays of events already seen (not dispatched again;
+                                          ///< a copy of a recently kept envelope is caught at intake).
     std::uint64_t late_events = 0;        ///< Events dispatched flagged late.
     std::uint64_t transitions = 0;
     std::uint64_t merges = 0;
