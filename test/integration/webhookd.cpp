@@ -79,7 +79,9 @@ BOOST_AUTO_TEST_CASE(prints_help_and_rejects_bad_flags_with_exit_2)
         BOOST_TEST(p.wait().value_or(-1) == 0);
         for(char const* flag : {"--listen", "--path", "--secret-env", "--secrets-file", "--data-dir", "--events",
                                 "--reorder-window", "--tls-cert", "--tls-key", "--unverified-status", "--max-body",
-                                "--threads"})
+                                "--threads", "--admin-listen", "--tls-min-version", "--strict-secrets", "--body-budget",
+                                "--max-connections", "--max-connections-per-peer", "--max-auth-failures",
+                                "--shutdown-timeout", "--max-store-pages"})
             BOOST_TEST(p.stdout_text().find(flag) != std::string::npos, flag);
     }
     struct
@@ -95,6 +97,8 @@ BOOST_AUTO_TEST_CASE(prints_help_and_rejects_bad_flags_with_exit_2)
         {{daemon_path, "--secrets-file", "/nonexistent/secrets"}, "cannot read secrets file"},
         {{daemon_path, "--tls-cert", "x.pem"}, "go together"},
         {{daemon_path, "--secret", "abc"}, "never taken on the command line"},
+        {{daemon_path, "--admin-listen", "nowhere"}, "--admin-listen wants ADDR:PORT"},
+        {{daemon_path, "--tls-min-version", "1.1"}, "1.2 or 1.3"},
     };
     for(auto const& c : cases)
     {
@@ -245,68 +249,6 @@ BOOST_AUTO_TEST_CASE(simulator_scenario_reaches_daemon_complete)
             BOOST_TEST((health.contains(f.fleet_ref) ? health[f.fleet_ref] : std::string("ok")) == f.health);
         }
     }
-}
-
-BOOST_AUTO_TEST_CASE(backs_off_when_out_of_descriptors_and_recovers)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    // The sanitizer runtimes need descriptors of their own (they probe memory through a
-    // pipe), so under them an exhausted descriptor table is reported as a false error.
-    BOOST_TEST_MESSAGE("sanitizer build: skipped");
-    return;
-#endif
-    if(!std::filesystem::exists("/usr/bin/prlimit"))
-    {
-        BOOST_TEST_MESSAGE("prlimit not installed (util-linux): skipped");
-        return;
-    }
-    auto dir = tst::make_temp_dir("webhookd");
-    auto a = args(dir);
-    a.insert(a.begin(), {"/usr/bin/prlimit", "--nofile=40"});
-    tst::child_process p(a, {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
-    BOOST_REQUIRE(p.wait_stderr("listening on"));
-    auto const port = p.listening_port();
-
-    // Hold more connections than the process has descriptors: accept fails with EMFILE.
-    {
-        boost::asio::io_context ioc;
-        std::vector<boost::asio::ip::tcp::socket> held;
-        for(int i = 0; i < 60; ++i)
-        {
-            held.emplace_back(ioc);
-            boost::system::error_code ec;
-            held.back().connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-        }
-        std::this_thread::sleep_for(500ms);
-        // Backing off, not spinning: the daemon used little CPU while starved.
-        std::ifstream stat("/proc/" + std::to_string(p.pid()) + "/stat");
-        std::string field;
-        for(int i = 0; i < 13 && stat >> field; ++i)
-        {
-        }
-        unsigned long utime = 0, stime = 0;
-        stat >> utime >> stime;
-        BOOST_TEST_MESSAGE("cpu ticks while starved: " << utime + stime);
-        BOOST_TEST(utime + stime < 100u); // under 1 s of CPU (100 ticks) in all
-    }
-    // Descriptors freed: the daemon serves again.
-    cs::endpoint ep;
-    ep.port = port;
-    cs::send_options so = no_retry();
-    bool served = false;
-    for(int i = 0; i < 50 && !served; ++i)
-    {
-        cs::client c(ep, so);
-        served = c.send(message("wh-a", "vehicle.added", "e1"), "daemon-secret-123").status == 202u;
-        if(!served)
-            std::this_thread::sleep_for(100ms);
-    }
-    BOOST_TEST(served);
-    BOOST_TEST(p.stderr_text().find("accept failed") != std::string::npos);
-    if(!served)
-        BOOST_TEST_MESSAGE("daemon stderr:\n" << p.stderr_text());
-    p.signal(SIGTERM);
-    BOOST_TEST(p.wait().value_or(-1) == 0);
 }
 
 // Catena's real world through the daemon with a data directory: 200 fleets of one to three

@@ -45,6 +45,9 @@ child_process::child_process(std::vector<std::string> argv, std::map<std::string
         ::dup2(err, 2);
         for(auto const& [k, v] : env)
             ::setenv(k.c_str(), v.c_str(), 1);
+        // Relative paths (the default ./catena-data) land in the test's own directory.
+        if(::chdir(dir.c_str()) != 0)
+            ::_exit(126);
         std::vector<char*> args;
         for(auto& a : argv)
             args.push_back(a.data());

@@ -25,8 +25,10 @@ struct envelope_limits
 {
     /// Deepest nesting of arrays and objects. error::json_too_deep beyond it.
     std::size_t max_depth = 32;
-    /// Most records in data[]. error::too_many_records beyond it.
-    std::size_t max_records = 10'000;
+    /// Most records in data[]. error::too_many_records beyond it. Not a bound on authentic
+    /// deliveries in practice (their size is bounded by limits.inflate; a backfill may carry
+    /// tens of thousands of records): it guards direct users of the parser.
+    std::size_t max_records = 4'000'000;
     /// Longest string or key, in bytes. error::string_too_long beyond it.
     std::size_t max_string_bytes = 1u << 20;
 };

@@ -48,8 +48,9 @@ struct receiver_limits
     std::chrono::seconds auth_failure_penalty{60};
     /// An answer given before the request's body was read (401, 503 for a body that cannot
     /// be kept...) is followed by reading and discarding up to this many bytes of the body
-    /// (or for timeouts.linger), so that a client still sending reads the answer.
-    std::size_t linger_bytes = 1u << 20;
+    /// (within timeouts.linger), so that a client still sending reads the answer instead
+    /// of a reset.
+    std::size_t linger_bytes = 16u << 20;
     /// Most deliveries kept but not yet processed. 503 + Retry-After beyond it.
     std::size_t max_inbox_entries = 100'000;
     /// Most bytes of deliveries kept but not yet processed. 503 + Retry-After beyond it.

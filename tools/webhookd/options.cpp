@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: BSL-1.0
+// tools/webhookd/options.cpp - catena-webhookd's command line and secrets.
+#include "options.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace webhookd {
+
+namespace net = boost::asio;
+
+namespace {
+
+constexpr char usage[] = R"(usage: catena-webhookd [options]
+
+Receives Catena webhook deliveries, answers 202 once a delivery is verified and kept,
+and writes each event as one JSON line.
+
+  --listen ADDR:PORT         address to listen on (default 127.0.0.1:8080; port 0 picks one)
+  --path PATH                delivery path (default /webhooks/catena)
+  --secret-env NAME          environment variable holding the default secret, tried for every
+                             X-Webhook-ID without its own (default CATENA_WEBHOOK_SECRET)
+  --secrets-file FILE        lines "WEBHOOK_ID SECRET [NOT_AFTER]"; several lines per id for
+                             rotation; reloaded on SIGHUP
+  --data-dir DIR             where the durable store lives (default ./catena-data)
+  --durability process|power what a 202 survives: a crash of the process (default), or
+                             power loss too (fsync at every commit)
+  --memory                   keep everything in memory instead (a 202 then survives only a
+                             graceful stop)
+  --events FILE|-            JSON Lines output of events and dead letters (default -: stdout)
+  --reorder-window MS        how long events are held to be put in occurred_at order (default 2000)
+  --progress-interval MS     how long processing progress is gathered before it is committed
+                             (default 50; what a crash makes processed again)
+  --admin-listen ADDR:PORT   serve /healthz and /metrics here (plain HTTP) and no longer
+                             on --listen, which then serves deliveries only
+  --tls-cert FILE            PEM certificate chain; with --tls-key turns on HTTPS
+  --tls-key FILE             PEM private key
+  --tls-min-version 1.2|1.3  oldest TLS version accepted (default 1.2: ECDHE + AEAD only)
+  --strict-secrets           refuse a secrets file that group or others can read (default:
+                             warn)
+  --unverified-status 401|503  answer to deliveries that fail authentication (default 401;
+                             503 makes Catena keep them in its dead-letter queue)
+  --max-body BYTES           largest request body as sent (default 16777216); a larger one
+                             whose headers pass is answered 503, never 413
+  --body-budget BYTES        request body bytes in flight across all connections (default
+                             67108864); beyond it bodies are answered 503 + Retry-After
+  --max-connections N        connections open at once (default: from the descriptor limit)
+  --max-connections-per-peer N  connections open at once from one address (default: no bound)
+  --max-auth-failures N      authentication failures per address per minute before the
+                             address is refused for a minute (default 100; 0: no bound)
+  --shutdown-timeout MS      how long a drain may take before it is cut short (default 30000)
+  --max-store-pages N        the store may not grow past N pages of 4 KiB, as if the disk
+                             were full (to rehearse alerts and drains; default: no bound)
+  --threads N                I/O threads (default 1)
+  --help                     this text
+
+Signals: SIGTERM/SIGINT drain, then exit 0 (or 1 when the drain was cut short by
+--shutdown-timeout: what was not written is processed at the next start); SIGHUP reloads
+the secrets.
+
+Dead letters (while no catena-webhookd runs on the data directory):
+  catena-webhookd dead-letters list [--data-dir DIR]        one JSON line per dead letter
+  catena-webhookd dead-letters show ID [--data-dir DIR]     one, with its body
+  catena-webhookd dead-letters replay ID|--all [--data-dir DIR]
+                             put the delivery back into the inbox; it is processed at the
+                             next start, even though its events were seen before
+)";
+
+
+} // namespace
+
+[[noreturn]] void fail(std::string const& msg)
+{
+    std::fprintf(stderr, "catena-webhookd: %s\n", msg.c_str());
+    std::exit(2);
+}
+
+namespace {
+
+unsigned long long parse_number(std::string const& flag, std::string const& v, unsigned long long max)
+{
+    if(v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 19)
+        fail(flag + ": not a number: " + v);
+    auto n = std::stoull(v);
+    if(n > max)
+        fail(flag + ": " + v + " is too large (at most " + std::to_string(max) + ")");
+    return n;
+}
+
+} // namespace
+
+options parse(int argc, char** argv)
+{
+    options o;
+    for(int i = 1; i < argc; ++i)
+    {
+        std::string a = argv[i];
+        std::string inline_value;
+        bool has_inline = false;
+        if(auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos)
+        {
+            inline_value = a.substr(eq + 1);
+            a = a.substr(0, eq);
+            has_inline = true;
+        }
+        auto value = [&]() -> std::string {
+            if(has_inline)
+                return inline_value;
+            if(i + 1 >= argc)
+                fail(a + " needs a value");
+            return argv[++i];
+        };
+        if(a == "--help" || a == "-h")
+        {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        }
+        else if(a == "--listen") o.listen = value();
+        else if(a == "--path") o.path = value();
+        else if(a == "--secret-env") o.secret_env = value();
+        else if(a == "--secrets-file") o.secrets_file = value();
+        else if(a == "--data-dir") o.data_dir = value();
+        else if(a == "--memory") o.memory = true;
+        else if(a == "--durability")
+        {
+            auto v = value();
+            if(v != "process" && v != "power")
+                fail("--durability must be process or power, not " + v);
+            o.level = v == "power" ? cw::durability::power : cw::durability::process;
+        }
+        else if(a == "--events") o.events = value();
+        else if(a == "--reorder-window") o.reorder_window_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
+        else if(a == "--progress-interval")
+            o.progress_interval_ms = static_cast<long>(parse_number(a, value(), 60'000));
+        else if(a == "--tls-cert") o.tls_cert = value();
+        else if(a == "--tls-key") o.tls_key = value();
+        else if(a == "--unverified-status")
+        {
+            auto v = value();
+            if(v != "401" && v != "503")
+                fail("--unverified-status must be 401 or 503, not " + v);
+            o.unverified_status = static_cast<unsigned>(std::stoul(v));
+        }
+        else if(a == "--max-body") o.max_body = parse_number(a, value(), 1ull << 32);
+        else if(a == "--body-budget") o.body_budget = parse_number(a, value(), 1ull << 40);
+        else if(a == "--max-connections") o.max_connections = parse_number(a, value(), 1'000'000);
+        else if(a == "--max-connections-per-peer") o.max_connections_per_peer = parse_number(a, value(), 1'000'000);
+        else if(a == "--max-auth-failures") o.max_auth_failures = parse_number(a, value(), 1'000'000);
+        else if(a == "--shutdown-timeout") o.shutdown_timeout_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
+        else if(a == "--admin-listen") o.admin_listen = value();
+        else if(a == "--strict-secrets") o.strict_secrets = true;
+        else if(a == "--max-store-pages") o.max_store_pages = parse_number(a, value(), 1ull << 40);
+        else if(a == "--tls-min-version")
+        {
+            o.tls_min_version = value();
+            if(o.tls_min_version != "1.2" && o.tls_min_version != "1.3")
+                fail("--tls-min-version must be 1.2 or 1.3, not " + o.tls_min_version);
+        }
+        else if(a == "--threads") o.threads = static_cast<unsigned>(parse_number(a, value(), 256));
+        else if(a == "--secret")
+            fail("secrets are never taken on the command line: use --secret-env or --secrets-file");
+        else
+            fail("unknown option " + a + " (see --help)");
+    }
+    if(o.threads == 0)
+        fail("--threads must be at least 1");
+    if(o.max_body == 0)
+        fail("--max-body must be at least 1");
+    if(o.shutdown_timeout_ms == 0)
+        fail("--shutdown-timeout must be at least 1");
+    // Addresses are checked now, before anything else is said.
+    (void)parse_endpoint("--listen", o.listen);
+    if(!o.admin_listen.empty())
+        (void)parse_endpoint("--admin-listen", o.admin_listen);
+    if(o.tls_cert.empty() != o.tls_key.empty())
+        fail("--tls-cert and --tls-key go together");
+    return o;
+}
+
+net::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::string const& v)
+{
+    auto colon = v.rfind(':');
+    if(colon == std::string::npos)
+        fail(flag + " wants ADDR:PORT, got " + v);
+    std::string host = v.substr(0, colon);
+    if(host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    boost::system::error_code ec;
+    auto addr = net::ip::make_address(host, ec);
+    if(ec)
+        fail(flag + ": not an IP address: " + host);
+    auto port = parse_number(flag, v.substr(colon + 1), 65535);
+    return {addr, static_cast<unsigned short>(port)};
+}
+
+// The secrets: the file's entries, plus the environment's secret as the default for
+// subscriptions the file does not name.
+cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem)
+{
+    cw::secret_ring ring;
+    if(!o.secrets_file.empty())
+    {
+        std::ifstream in(o.secrets_file, std::ios::binary);
+        if(!in)
+        {
+            problem = "cannot read secrets file " + o.secrets_file + ": " + std::strerror(errno);
+            return make_error_code(cw::error::invalid_secrets_file);
+        }
+        // Secrets readable by others are not secret: like ssh with its keys, say so (or refuse).
+        struct stat st{};
+        if(::stat(o.secrets_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+            std::string const what = "secrets file " + o.secrets_file + " is accessible by group or others (mode " +
+                                     mode + "); chmod 600 it";
+            if(o.strict_secrets)
+            {
+                problem = what + " (--strict-secrets)";
+                return make_error_code(cw::error::invalid_secrets_file);
+            }
+            std::fprintf(stderr, "catena-webhookd: warning: %s\n", what.c_str());
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::size_t line = 0;
+        auto parsed = cw::secret_ring::parse(ss.str(), &line);
+        if(!parsed)
+        {
+            problem = o.secrets_file + ":" + std::to_string(line) + ": expected \"WEBHOOK_ID SECRET [NOT_AFTER]\"";
+            return parsed.error();
+        }
+        ring = std::move(*parsed);
+    }
+    if(char const* env = std::getenv(o.secret_env.c_str()); env && *env)
+    {
+        ring.add_default(env);
+        ring.set_unknown_policy(cw::unknown_webhook_policy::try_defaults);
+    }
+    return ring;
+}
+
+
+cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secrets)
+{
+    cw::receiver_options ro;
+    ro.listen = parse_endpoint("--listen", o.listen);
+    if(!o.admin_listen.empty())
+        ro.admin_listen = parse_endpoint("--admin-listen", o.admin_listen);
+    ro.path = o.path;
+    ro.secrets = std::move(secrets);
+    ro.unverified_status = o.unverified_status;
+    ro.limits.max_body_bytes = o.max_body;
+    ro.limits.body_budget_bytes = o.body_budget;
+    ro.limits.max_connections = o.max_connections;
+    ro.limits.max_connections_per_peer = o.max_connections_per_peer;
+    ro.limits.max_auth_failures_per_minute = o.max_auth_failures;
+    ro.timeouts.shutdown_timeout = std::chrono::milliseconds(o.shutdown_timeout_ms);
+    ro.tls.certificate_file = o.tls_cert;
+    ro.tls.private_key_file = o.tls_key;
+    ro.tls.min_version = o.tls_min_version == "1.3" ? cw::tls_version::v1_3 : cw::tls_version::v1_2;
+    ro.processing.reorder_window = std::chrono::milliseconds(o.reorder_window_ms);
+    if(o.progress_interval_ms >= 0)
+        ro.store.progress_interval = std::chrono::milliseconds(o.progress_interval_ms);
+    if(!o.memory)
+        ro.store.data_dir = o.data_dir;
+    ro.store.level = o.level;
+    ro.store.max_page_count = o.max_store_pages;
+    return ro;
+}
+
+} // namespace webhookd

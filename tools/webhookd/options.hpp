@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: BSL-1.0
+// tools/webhookd/options.hpp - catena-webhookd's command line and secrets.
+#ifndef CATENA_WEBHOOKD_OPTIONS_HPP
+#define CATENA_WEBHOOKD_OPTIONS_HPP
+
+#include <catena/webhooks.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace webhookd {
+
+namespace cw = catena::webhooks;
+
+/** The command line, parsed. */
+struct options
+{
+    std::string listen = "127.0.0.1:8080";
+    std::string path = "/webhooks/catena";
+    std::string secret_env = "CATENA_WEBHOOK_SECRET";
+    std::string secrets_file;
+    std::string data_dir = "./catena-data";
+    bool memory = false;
+    cw::durability level = cw::durability::process;
+    std::string events = "-";
+    long reorder_window_ms = 2000;
+    long progress_interval_ms = -1; // the library's default
+    std::string tls_cert, tls_key;
+    unsigned unverified_status = 401;
+    std::size_t max_body = 16u << 20;
+    std::size_t body_budget = 64u << 20;
+    std::size_t max_connections = 0;
+    std::size_t max_connections_per_peer = 0;
+    std::size_t max_auth_failures = 100;
+    long shutdown_timeout_ms = 30'000;
+    std::string admin_listen;
+    std::string tls_min_version = "1.2";
+    bool strict_secrets = false;
+    std::uint64_t max_store_pages = 0;
+    unsigned threads = 1;
+};
+
+/// Prints "catena-webhookd: MSG" and exits 2.
+[[noreturn]] void fail(std::string const& msg);
+
+/// Parses the command line; --help prints the usage and exits 0, a bad flag fails.
+options parse(int argc, char** argv);
+
+/// ADDR:PORT (IPv6 in brackets) as an endpoint, or fails naming `flag`.
+boost::asio::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::string const& v);
+
+/// The secrets: the file's entries (its permissions checked), plus the environment's secret
+/// as the default for subscriptions the file does not name. `problem` names the file.
+cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem);
+
+/// The receiver's options from the command line's.
+cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secrets);
+
+} // namespace webhookd
+
+#endif
