@@ -382,7 +382,8 @@ BOOST_AUTO_TEST_CASE(fleet_state_and_identities_survive_a_restart)
     cs::client c(e.ep(), {});
     BOOST_TEST(c.send(accepted, secret, 2).status == 202u);
     BOOST_TEST(c.send(located, secret, 2).status == 202u);
-    std::this_thread::sleep_for(300ms);
+    // Drained: both retries have been through processing, and none became an event.
+    e.stop_and_record_ids();
     BOOST_TEST(e.rx.stats().duplicate_events == 2u);
     std::lock_guard lock(e.m);
     BOOST_TEST(e.events.empty());
@@ -464,7 +465,10 @@ BOOST_AUTO_TEST_CASE(progress_is_recorded_only_after_on_before_progress_flushed_
         // Recorded: a second restart has nothing to do again.
         embedded e(dir, 0, {}, setup);
         BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
-        std::this_thread::sleep_for(300ms);
+        // Stopping drains whatever the store gave back: had it given back the three
+        // deliveries, their events would be buffered (and flushed) by now.
+        BOOST_TEST(e.stop_and_record_ids().empty());
+        BOOST_TEST(e.rx.stats().events == 0u);
         std::lock_guard lock(m);
         BOOST_TEST(flushed.empty());
         BOOST_TEST(buffered.empty());
@@ -490,7 +494,10 @@ BOOST_AUTO_TEST_CASE(progress_is_committed_once_per_interval_also_after_an_early
         for(int i = 0; i < 3000 && dispatched() < n; ++i)
             std::this_thread::sleep_for(10ms);
         BOOST_REQUIRE_EQUAL(dispatched(), n);
-        std::this_thread::sleep_for(100ms); // their deliveries settle behind them
+        // Their deliveries settle behind them: the settle markers leave the callback queues.
+        for(int i = 0; i < 3000 && e.rx.stats().callback_backlog != 0; ++i)
+            std::this_thread::sleep_for(1ms);
+        BOOST_REQUIRE_EQUAL(e.rx.stats().callback_backlog, 0u);
     };
     cs::client c(e.ep(), {});
     int sent = 0;

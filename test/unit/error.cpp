@@ -47,6 +47,11 @@ BOOST_AUTO_TEST_CASE(http_status_follows_condition)
     BOOST_TEST(http_status(error::body_too_large) == 413u);
     BOOST_TEST(http_status(error::inbox_full) == 503u);
     BOOST_TEST(http_status(error::bad_request) == 400u);
+    BOOST_TEST(http_status(error::bad_transfer_encoding) == 400u);
+    BOOST_TEST(http_status(error::bad_host) == 400u);
+    BOOST_TEST(http_status(error::peer_refused) == 429u);
+    BOOST_TEST(http_status(error::body_budget_exhausted) == 503u);
+    BOOST_TEST(http_status(error::too_many_connections) == 503u);
     BOOST_TEST(http_status(error::already_started) == 500u);
     BOOST_TEST(http_status(make_error_code(boost::system::errc::io_error)) == 500u);
 }
@@ -54,7 +59,8 @@ BOOST_AUTO_TEST_CASE(http_status_follows_condition)
 BOOST_AUTO_TEST_CASE(every_error_has_a_distinct_reason_code)
 {
     std::set<std::string> seen;
-    for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::invalid_secrets_file); ++e)
+    // Every error, to the last one declared.
+    for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::shutdown_timed_out); ++e)
     {
         auto const r = std::string(reason(make_error_code(static_cast<error>(e))));
         BOOST_TEST_CONTEXT("error " << e)
@@ -63,7 +69,9 @@ BOOST_AUTO_TEST_CASE(every_error_has_a_distinct_reason_code)
             BOOST_TEST(seen.insert(r).second);
         }
     }
+    BOOST_TEST(seen.size() == static_cast<std::size_t>(error::shutdown_timed_out));
     BOOST_TEST(reason(error::timestamp_too_old) == "timestamp_too_old");
+    BOOST_TEST(reason(error::shutdown_timed_out) == "shutdown_timed_out");
     BOOST_TEST(reason(make_error_code(boost::system::errc::io_error)) == "internal");
 }
 

@@ -227,6 +227,51 @@ BOOST_AUTO_TEST_CASE(parses_delivery_attempt_header)
     BOOST_TEST(!parse_delivery_attempt("9999999999"));
 }
 
+BOOST_AUTO_TEST_CASE(verify_body_streams_gzip_and_every_live_secret_in_one_pass)
+{
+    std::string json = R"({"version":"1.0","id":"e","data":[)";
+    for(int i = 0; json.size() < (3u << 20); ++i)
+        json += R"({"id":"r)" + std::to_string(i) + R"(","n":)" + std::to_string(i * 7919 % 1000) + "},";
+    json += "{}]}";
+    auto const now = catena::webhooks::test::vector_time();
+    secret_ring ring;
+    ring.add("wh", "old-secret-1", now + seconds(60)); // rotation: both live
+    ring.add("wh", "new-secret-2");
+    auto const d = catena::webhooks::test::make_delivery("new-secret-2", "wh", json, now);
+    verifier v;
+    auto const c = v.check_headers(d.headers(), ring, now);
+    BOOST_REQUIRE(c.has_value());
+    std::size_t seen = 0, largest = 0;
+    auto const r = v.verify_body(d.headers(), *c, d.body, ring, now, [&](std::string_view p) {
+        seen += p.size();
+        largest = std::max(largest, p.size());
+    });
+    BOOST_REQUIRE(r.has_value());
+    BOOST_TEST(r->secret_index == 1u);
+    BOOST_TEST(r->inflated_bytes == json.size());
+    BOOST_TEST(seen == json.size());
+    BOOST_TEST(largest <= (64u << 10)); // never the whole body at once
+    // The same body under another secret: forged.
+    auto const forged = catena::webhooks::test::make_delivery("not-a-secret-here", "wh", json, now);
+    auto const cf = v.check_headers(forged.headers(), ring, now);
+    BOOST_REQUIRE(cf.has_value());
+    BOOST_TEST((v.verify_body(forged.headers(), *cf, forged.body, ring, now).error() == error::signature_mismatch));
+}
+
+BOOST_AUTO_TEST_CASE(check_headers_needs_no_body_and_names_what_failed)
+{
+    auto const now = catena::webhooks::test::vector_time();
+    secret_ring ring;
+    ring.add("wh", "a-secret-value");
+    auto d = catena::webhooks::test::make_delivery("a-secret-value", "wh", "{}", now);
+    BOOST_TEST(check_delivery_headers(d.headers(), ring, now, {}).has_value());
+    BOOST_TEST((check_delivery_headers(d.headers(), ring, now + minutes(10), {}).error() == error::timestamp_too_old));
+    d.webhook_id = "other";
+    BOOST_TEST((check_delivery_headers(d.headers(), ring, now, {}).error() == error::unknown_webhook_id));
+    d.signature = "short";
+    BOOST_TEST((check_delivery_headers(d.headers(), ring, now, {}).error() == error::malformed_signature));
+}
+
 BOOST_AUTO_TEST_SUITE_END() // verifier_
 
 } // namespace
