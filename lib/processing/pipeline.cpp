@@ -3,6 +3,7 @@
 #include "processing/pipeline.hpp"
 
 #include "processing/decode.hpp"
+#include "processing/envelope_split.hpp"
 #include "processing/order_key.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -77,49 +78,117 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
 {
     push_result result;
     now_ = std::max(now_, now);
+    auto const evicted_before = dedup_.evicted_early();
+    // A large delivery is parsed in pieces: no delivery becomes one tree of its whole size.
+    std::optional<envelope_layout> layout;
+    if(e.body.size() > opts_.piece_bytes)
+        layout = scan_envelope(e.body);
+    if(layout && layout->records.size() > 1)
+        push_pieces(e, *layout, now, result);
+    else if(auto ec = parse_whole(e))
+        dead_letter_of(e, ec);
+    else if(admit_envelope(e, now, result))
+    {
+        count_repeats(env_.records(), !env_.id().empty(), repeats_);
+        push_records(e, 0, e.body.size() / std::max<std::size_t>(env_.records().size(), 1), now, result);
+    }
+    // With a store to recall from, memory is only a cache: forgetting early costs a lookup.
+    if(auto const evicted = dedup_.evicted_early(); evicted != evicted_before && !recall_)
+        sink_.on_problem(error::dedup_memory_full,
+                         std::to_string(evicted - evicted_before) +
+                             " identities forgotten early; raise the identity bound to keep them for the whole retention",
+                         nullptr);
+    return result;
+}
+
+error_code pipeline::parse_whole(inbox_entry const& e)
+{
     auto ec = env_.parse(e.body, opts_.envelope);
     if(!ec)
         ec = env_.check_headers(e.event_type, e.webhook_id);
-    if(ec)
-    {
-        dead_letter d;
-        d.kind = dead_letter_kind::undecodable;
-        d.sequence = e.sequence;
-        d.ec = ec;
-        d.reason = reason(ec);
-        d.request_id = e.request_id;
-        d.webhook_id = e.webhook_id;
-        d.event_type = e.event_type;
-        d.body = e.body;
-        sink_.on_dead_letter(std::move(d));
-        return result;
-    }
+    return ec;
+}
 
-    auto const evicted_before = dedup_.evicted_early();
+void pipeline::dead_letter_of(inbox_entry const& e, error_code ec)
+{
+    dead_letter d;
+    d.kind = dead_letter_kind::undecodable;
+    d.sequence = e.sequence;
+    d.ec = ec;
+    d.reason = reason(ec);
+    d.request_id = e.request_id;
+    d.webhook_id = e.webhook_id;
+    d.event_type = e.event_type;
+    d.body = e.body;
+    sink_.on_dead_letter(std::move(d));
+}
+
+// Every piece is parsed once before any is processed, so that a delivery with one bad record
+// is dead-lettered whole, as when it is parsed at once; then piece by piece again. Memory is
+// one piece's tree (about piece_bytes of records) at a time.
+void pipeline::push_pieces(inbox_entry const& e, envelope_layout const& l, timestamp now, push_result& result)
+{
+    auto const n = l.records.size();
+    if(n > opts_.envelope.max_records)
+        return dead_letter_of(e, error::too_many_records);
+    for(std::size_t first = 0, count = 0; first < n; first += count)
+    {
+        count = records_in_piece(l, first, opts_.piece_bytes);
+        auto ec = env_.parse(envelope_piece(l, e.body, first, count), opts_.envelope);
+        if(!ec && first == 0)
+            ec = env_.check_headers(e.event_type, e.webhook_id);
+        if(ec)
+            return dead_letter_of(e, ec);
+    }
+    std::unordered_map<std::string, std::size_t> ids; // repeats of an id across pieces
+    auto const per_record_bytes = e.body.size() / n;
+    for(std::size_t first = 0, count = 0; first < n; first += count)
+    {
+        count = records_in_piece(l, first, opts_.piece_bytes);
+        auto const piece = envelope_piece(l, e.body, first, count);
+        if(env_.parse(piece, opts_.envelope))
+            return; // parsed above: cannot happen
+        if(first == 0 && !admit_envelope(e, now, result))
+            return;
+        auto const records = env_.records();
+        repeats_.assign(records.size(), 0);
+        if(!env_.id().empty())
+            for(std::size_t i = 0; i < records.size(); ++i)
+                repeats_[i] = ids[std::string(records[i].id)]++;
+        push_records(e, first, per_record_bytes, now, result);
+    }
+}
+
+// The envelope's identity (spec C1/C5): the envelope id scoped by subscription when there
+// is one. False when it was seen before (and this is no replay): nothing more to do.
+bool pipeline::admit_envelope(inbox_entry const& e, timestamp now, push_result& result)
+{
     auto const envelope_id = env_.id();
-    // Identity (spec C1/C5): the envelope id scoped by subscription when there is one,
-    // else each record's own identity.
-    if(!envelope_id.empty())
+    if(envelope_id.empty())
+        return true;
+    std::string identity;
+    identity.reserve(e.webhook_id.size() + envelope_id.size() + 3);
+    identity.append("e\x1f").append(e.webhook_id).append("\x1f").append(envelope_id);
+    auto const created = uuid_v7_time(envelope_id);
+    identity_key const k{digest_of(identity), created ? millis(*created) : 0};
+    if(seen_before(k, created.has_value(), !e.replay, now) && !e.replay)
     {
-        std::string identity;
-        identity.reserve(e.webhook_id.size() + envelope_id.size() + 3);
-        identity.append("e\x1f").append(e.webhook_id).append("\x1f").append(envelope_id);
-        auto const created = uuid_v7_time(envelope_id);
-        identity_key const k{digest_of(identity), created ? millis(*created) : 0};
-        if(seen_before(k, created.has_value(), !e.replay, now) && !e.replay)
-        {
-            ++stats_.duplicate_events;
-            return result;
-        }
-        result.identities.push_back(k);
+        ++stats_.duplicate_events;
+        return false;
     }
+    result.identities.push_back(k);
+    return true;
+}
 
+// The records of the parsed envelope (or piece), `base` the index of its first in the delivery.
+void pipeline::push_records(inbox_entry const& e, std::size_t base, std::size_t per_record_bytes, timestamp now,
+                            push_result& result)
+{
+    auto const envelope_id = env_.id();
     auto const records = env_.records();
-    auto const per_record_bytes = e.body.size() / std::max<std::size_t>(records.size(), 1);
-    count_repeats(records, !envelope_id.empty(), repeats_);
     for(std::size_t i = 0; i < records.size(); ++i)
     {
-        auto ev = decode_record(env_, records[i], i, e);
+        auto ev = decode_record(env_, records[i], base + i, e);
         // Last use of the record's views: its fields move into the event.
         ev.record = env_.take_fields(i);
         auto const content = content_digest(ev);
@@ -162,7 +231,7 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
                 continue;
             }
         }
-        auto key = order_key_of(ev, envelope_id, static_cast<std::uint32_t>(i), e.sequence, e.received_at);
+        auto key = order_key_of(ev, envelope_id, static_cast<std::uint32_t>(base + i), e.sequence, e.received_at);
         auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;
         reorder_.push(std::move(key), std::move(ev), bytes, now);
         ++result.events;
@@ -170,13 +239,6 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
         if(reorder_.over_bounds())
             release(now);
     }
-    // With a store to recall from, memory is only a cache: forgetting early costs a lookup.
-    if(auto const evicted = dedup_.evicted_early(); evicted != evicted_before && !recall_)
-        sink_.on_problem(error::dedup_memory_full,
-                         std::to_string(evicted - evicted_before) +
-                             " identities forgotten early; raise the identity bound to keep them for the whole retention",
-                         nullptr);
-    return result;
 }
 
 void pipeline::restore_operations(std::vector<stored_operation> ops)

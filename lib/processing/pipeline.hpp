@@ -9,6 +9,7 @@
 #include <catena/webhooks/operation.hpp>
 
 #include "detail/deduper.hpp"
+#include "processing/envelope_split.hpp"
 #include "processing/fleet_directory.hpp"
 #include "processing/identity.hpp"
 #include "processing/reorderer.hpp"
@@ -55,6 +56,8 @@ struct pipeline_options
     /// How long a completed operation's outcome is kept for a registration that comes late.
     std::chrono::seconds operation_result_memory{3600};
     std::size_t max_remembered_operations = 10'000;
+    /// A delivery larger than this is parsed in pieces of about this many bytes of records.
+    std::size_t piece_bytes = 4u << 20;
 };
 
 /** Where the pipeline's outputs go, in release order. */
@@ -149,6 +152,12 @@ public:
     pipeline_stats stats() const;
 
 private:
+    error_code parse_whole(inbox_entry const& e);
+    void dead_letter_of(inbox_entry const& e, error_code ec);
+    void push_pieces(inbox_entry const& e, envelope_layout const& l, timestamp now, push_result& result);
+    bool admit_envelope(inbox_entry const& e, timestamp now, push_result& result);
+    void push_records(inbox_entry const& e, std::size_t base, std::size_t per_record_bytes, timestamp now,
+                      push_result& result);
     bool seen_before(identity_key const& k, bool at_is_creation, bool look_up, timestamp now);
     void deliver(order_key const& key, event&& ev);
     void complete_operation(event const& ev);

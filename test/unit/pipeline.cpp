@@ -95,6 +95,61 @@ BOOST_AUTO_TEST_CASE(without_envelope_id_dedups_by_record_identity)
     BOOST_TEST(f.sink.events[0].idempotency_key != f.sink.events[1].idempotency_key);
 }
 
+// A large delivery is parsed piece by piece (pipeline_options::piece_bytes): the events are
+// exactly those of the delivery parsed whole, repeats across pieces numbered alike.
+BOOST_AUTO_TEST_CASE(a_delivery_parsed_in_pieces_gives_the_events_of_one_parsed_whole)
+{
+    cs::message m;
+    m.webhook_id = "wh-1";
+    m.event_name = "vehicle_location.added";
+    m.event_id = "0190-evt-big";
+    for(std::size_t i = 0; i < 60; ++i)
+        m.data.push_back(location("loc-" + std::to_string(i % 7), "2025-11-24T16:00:" + std::to_string(10 + i % 50) + "Z"));
+    auto run = [&](std::size_t piece_bytes) {
+        auto o = tst::options();
+        o.piece_bytes = piece_bytes;
+        feeder f(o);
+        auto const r = f.push(m, t0);
+        BOOST_TEST(r.events == 60u);
+        BOOST_TEST(r.identities.size() == 1u);
+        f.p.flush(t0 + 3s);
+        std::vector<std::string> keys;
+        for(auto const& ev : f.sink.events)
+            keys.push_back(ev.idempotency_key + "@" + std::string(ev.record.at("occurred_at").as_string()));
+        return keys;
+    };
+    auto const whole = run(std::size_t(1) << 30);
+    auto const pieces = run(300); // a few records a piece
+    BOOST_REQUIRE(whole.size() == 60u);
+    BOOST_TEST(pieces == whole, boost::test_tools::per_element());
+    // And a retry of it is one duplicate, as it would be whole.
+    auto o = tst::options();
+    o.piece_bytes = 300;
+    feeder f(o);
+    f.push(m, t0);
+    BOOST_TEST(f.push(m, t0 + 1s, 2).events == 0u);
+    BOOST_TEST(f.p.stats().duplicate_events == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_record_in_the_last_piece_dead_letters_the_whole_delivery)
+{
+    cs::message m;
+    m.webhook_id = "wh-1";
+    m.event_name = "vehicle_location.added";
+    m.event_id = "0190-evt-bad";
+    for(std::size_t i = 0; i < 30; ++i)
+        m.data.push_back(location("loc-" + std::to_string(i), "2025-11-24T16:00:10Z"));
+    m.data.push_back(boost::json::object{{"no_id", true}});
+    auto o = tst::options();
+    o.piece_bytes = 300;
+    feeder f(o);
+    BOOST_TEST(f.push(m, t0).events == 0u);
+    f.p.flush(t0 + 3s);
+    BOOST_TEST(f.sink.events.empty());
+    BOOST_REQUIRE(f.sink.dead.size() == 1u);
+    BOOST_TEST(f.sink.dead[0].reason == "record_missing_id");
+}
+
 BOOST_AUTO_TEST_CASE(repeated_record_ids_in_one_envelope_get_keys_of_their_own)
 {
     // Few records are counted pairwise, many through a table: both number the repeats alike.
