@@ -304,6 +304,53 @@ BOOST_AUTO_TEST_CASE(idle_connections_at_the_descriptor_limit_make_room_for_a_go
     BOOST_TEST(p.wait().value_or(-1) == 0);
 }
 
+// Over the per-address bound, or at the connection bound with no idle connection to close,
+// a newcomer gets a short 503 and is closed.
+BOOST_AUTO_TEST_CASE(connections_over_the_bounds_get_503_and_are_closed)
+{
+    auto dir = tst::make_temp_dir("exposure");
+    tst::child_process p(args(dir, {"--memory", "--max-connections", "4", "--max-connections-per-peer", "2"}), env(), dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    auto const port = p.listening_port();
+    net::io_context ioc;
+    // Two connections from 127.0.0.1, each in the middle of its headers (not idle).
+    std::vector<tcp::socket> busy;
+    for(int i = 0; i < 2; ++i)
+    {
+        busy.emplace_back(ioc);
+        busy.back().connect({net::ip::make_address("127.0.0.1"), port});
+        net::write(busy.back(), net::buffer(std::string("POST /webhooks/catena HTTP/1.1\r\nHost: r\r\n")));
+    }
+    tcp::socket third(ioc);
+    third.connect({net::ip::make_address("127.0.0.1"), port});
+    receive_timeout(third, 10);
+    auto const [status, body] = read_response(third);
+    BOOST_TEST(status == 503u);
+    BOOST_TEST(body.find("peer_connection_limit") != std::string::npos);
+    // From another address (127.0.0.2 is loopback too), up to the global bound of 4.
+    std::vector<tcp::socket> others;
+    for(int i = 0; i < 2; ++i)
+    {
+        others.emplace_back(ioc);
+        others.back().open(tcp::v4());
+        others.back().bind({net::ip::make_address("127.0.0.2"), 0});
+        others.back().connect({net::ip::make_address("127.0.0.1"), port});
+        net::write(others.back(), net::buffer(std::string("POST /webhooks/catena HTTP/1.1\r\nHost: r\r\n")));
+    }
+    tcp::socket fifth(ioc);
+    fifth.open(tcp::v4());
+    fifth.bind({net::ip::make_address("127.0.0.3"), 0});
+    fifth.connect({net::ip::make_address("127.0.0.1"), port});
+    receive_timeout(fifth, 10);
+    auto const [status5, body5] = read_response(fifth);
+    BOOST_TEST(status5 == 503u);
+    BOOST_TEST(body5.find("too_many_connections") != std::string::npos);
+    busy.clear();
+    others.clear();
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+}
+
 // A bound set above the descriptor limit: accept fails with EMFILE, and the loop backs off
 // instead of spinning. (The sanitizer runtimes need descriptors of their own, so this one
 // runs in the plain build only; the same CI run has both.)

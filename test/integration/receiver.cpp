@@ -105,6 +105,13 @@ struct server
         return e;
     }
 
+    /// A copy of event i, read under the lock (callbacks may still be adding).
+    cw::event event_at(std::size_t i)
+    {
+        std::lock_guard lock(m);
+        return events.at(i);
+    }
+
     bool wait_events(std::size_t n, std::chrono::milliseconds limit = 5000ms)
     {
         std::unique_lock lock(m);
@@ -195,7 +202,7 @@ BOOST_AUTO_TEST_CASE(accepts_signed_gzip_delivery_with_202_and_dispatches_it)
     auto r = c.send(make_message(), secret);
     BOOST_TEST(r.status == 202u);
     BOOST_REQUIRE(s.wait_events(1));
-    auto const& e = s.events[0];
+    auto const e = s.event_at(0);
     BOOST_TEST(e.event_name == "invitation.accepted");
     BOOST_TEST(e.record_id == "inv-1");
     BOOST_TEST(e.invitation_id == "inv-1");
@@ -245,8 +252,8 @@ BOOST_AUTO_TEST_CASE(answers_pipelined_requests_in_order)
     BOOST_TEST(out.find("HTTP/1.1 202") == 0u);
     BOOST_TEST(out.find("HTTP/1.1 202", 1) != std::string::npos);
     BOOST_REQUIRE(s.wait_events(2));
-    BOOST_TEST(s.events[0].record_id == "p1");
-    BOOST_TEST(s.events[1].record_id == "p2");
+    BOOST_TEST(s.event_at(0).record_id == "p1");
+    BOOST_TEST(s.event_at(1).record_id == "p2");
 }
 
 BOOST_AUTO_TEST_CASE(rejects_bad_signature_with_401_and_keeps_nothing)

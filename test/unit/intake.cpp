@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -249,6 +250,36 @@ BOOST_AUTO_TEST_CASE(timestamp_skew_is_observed_for_requests_whose_other_headers
     BOOST_TEST(seen == 2u);
     BOOST_TEST(v.skew.back() == 1u); // an hour behind: past the last bound (600 s)
     BOOST_TEST(v.skew_sum == 3690.0);
+}
+
+BOOST_AUTO_TEST_CASE(traffic_mostly_near_the_windows_edge_is_reported_once_as_clock_skew)
+{
+    fixture f;
+    // 250 s behind with a 300 s window: accepted, but within a fifth of the edge.
+    auto const late = tst::make_delivery(tst::tv1_secret, tst::webhook_id, tst::tv1_body, tst::vector_time() - 250s);
+    auto const count = [&f] { return std::count(f.reports.begin(), f.reports.end(), error::clock_skew); };
+    for(int i = 0; i < 255; ++i)
+    {
+        checked_headers c;
+        BOOST_TEST(!f.in->admit(late.headers(), late.body.size(), "test", "192.0.2.1", c));
+    }
+    BOOST_TEST(count() == 0); // a block is 256 deliveries
+    checked_headers c;
+    BOOST_TEST(!f.in->admit(late.headers(), late.body.size(), "test", "192.0.2.1", c));
+    BOOST_TEST(count() == 1);
+    for(int i = 0; i < 600; ++i)
+        (void)f.in->admit(late.headers(), late.body.size(), "test", "192.0.2.1", c);
+    BOOST_TEST(count() == 1); // once
+}
+
+BOOST_AUTO_TEST_CASE(traffic_near_the_present_is_not_clock_skew)
+{
+    fixture f;
+    auto const fresh = tst::make_delivery(tst::tv1_secret, tst::webhook_id, tst::tv1_body, tst::vector_time() - 3s);
+    checked_headers c;
+    for(int i = 0; i < 1024; ++i)
+        BOOST_TEST(!f.in->admit(fresh.headers(), fresh.body.size(), "test", "192.0.2.1", c));
+    BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::clock_skew) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // intake_
