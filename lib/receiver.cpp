@@ -69,10 +69,10 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
             return;
         stop_deadline = std::chrono::steady_clock::now() + opts.timeouts.shutdown_timeout;
         watchdog = std::thread([this, deadline = *stop_deadline] {
-            std::unique_lock lock(stop_mutex);
-            if(stop_cv.wait_until(lock, deadline, [this] { return watchdog_done; }))
+            std::unique_lock wait_lock(stop_mutex);
+            if(stop_cv.wait_until(wait_lock, deadline, [this] { return watchdog_done; }))
                 return;
-            lock.unlock();
+            wait_lock.unlock();
             give_up();
         });
     }

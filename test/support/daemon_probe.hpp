@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/support/daemon_probe.hpp - driving catena-webhookd from a test: its command line, raw requests, its metrics and memory.
+#ifndef CATENA_WEBHOOKS_TEST_SUPPORT_DAEMON_PROBE_HPP
+#define CATENA_WEBHOOKS_TEST_SUPPORT_DAEMON_PROBE_HPP
+
+#include "sim.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifndef CATENA_WEBHOOKD_PATH
+#error "CATENA_WEBHOOKD_PATH must name the catena-webhookd binary"
+#endif
+
+namespace catena::webhooks::test::probe {
+
+namespace cs = catena::webhooks::sim;
+namespace cw = catena::webhooks;
+namespace net = boost::asio;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+
+namespace cs = catena::webhooks::sim;
+namespace cw = catena::webhooks;
+namespace tst = catena::webhooks::test;
+namespace net = boost::asio;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr char daemon_path[] = CATENA_WEBHOOKD_PATH;
+constexpr char secret[] = "daemon-secret-123";
+
+inline std::vector<std::string> args(std::string const& dir, std::vector<std::string> extra = {})
+{
+    std::vector<std::string> a{daemon_path, "--listen", "127.0.0.1:0", "--events", dir + "/events.jsonl"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+}
+
+inline std::map<std::string, std::string> env() { return {{"CATENA_WEBHOOK_SECRET", secret}}; }
+
+inline cs::message message(std::string id)
+{
+    cs::message m;
+    m.webhook_id = "wh-a";
+    m.event_name = "vehicle.added";
+    std::mt19937_64 rng(std::hash<std::string>{}(id));
+    m.event_id = cs::uuid_v7(cw::system_now(), rng);
+    m.data.push_back(json::object{{"id", id}, {"fleet_id", "f-1"}, {"occurred_at", "2025-12-11T14:21:30Z"}});
+    return m;
+}
+
+inline cs::send_options no_retry()
+{
+    cs::send_options o;
+    o.max_retries = 0;
+    return o;
+}
+
+inline cs::endpoint at(unsigned short port)
+{
+    cs::endpoint e;
+    e.port = port;
+    return e;
+}
+
+// Resident memory of a process, KiB.
+inline long rss_kib(int pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for(std::string line; std::getline(in, line);)
+        if(line.rfind("VmRSS:", 0) == 0)
+            return std::stol(line.substr(6));
+    return -1;
+}
+
+
+// The head of a request: the delivery's own headers when `wr` is given, then Content-Length.
+inline std::string head(cs::wire_request const* wr, std::size_t content_length)
+{
+    std::string h = "POST /webhooks/catena HTTP/1.1\r\nHost: receiver\r\n";
+    if(wr)
+        for(auto const& [k, v] : wr->headers)
+            if(k != "Content-Length")
+                h += k + ": " + v + "\r\n";
+    return h + "Content-Length: " + std::to_string(content_length) + "\r\n\r\n";
+}
+
+inline void receive_timeout(tcp::socket& s, int seconds)
+{
+    timeval tv{seconds, 0};
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+// Reads one response: its status and body (0 when none came).
+inline std::pair<unsigned, std::string> read_response(tcp::socket& s)
+{
+    std::string in;
+    char buf[4096];
+    boost::system::error_code ec;
+    while(in.find("\r\n\r\n") == std::string::npos)
+    {
+        auto n = s.read_some(net::buffer(buf), ec);
+        if(ec)
+            return {0, in};
+        in.append(buf, n);
+    }
+    auto const end = in.find("\r\n\r\n") + 4;
+    auto const cl = in.find("Content-Length: ");
+    std::size_t const length = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
+    while(in.size() < end + length)
+    {
+        auto n = s.read_some(net::buffer(buf), ec);
+        if(ec)
+            break;
+        in.append(buf, n);
+    }
+    return {static_cast<unsigned>(std::stoul(in.substr(9, 3))), in.substr(end)};
+}
+
+inline std::string metrics(unsigned short port)
+{
+    net::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect({net::ip::make_address("127.0.0.1"), port});
+    receive_timeout(s, 10);
+    net::write(s, net::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: r\r\n\r\n")));
+    return read_response(s).second;
+}
+
+inline double metric(std::string const& text, std::string const& name)
+{
+    auto const at = text.find("\n" + name + " ");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, name << " is exported");
+    return std::stod(text.substr(at + name.size() + 2));
+}
+
+
+
+} // namespace catena::webhooks::test::probe
+
+#endif
