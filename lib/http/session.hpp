@@ -161,6 +161,8 @@ void session<Stream>::stop_soft()
 template<class Stream>
 void session<Stream>::stop_hard()
 {
+    // No longer a candidate for make_room(): it is on its way out.
+    idle_since_.store(0, std::memory_order_relaxed);
     boost::asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
         self->close_after_response_ = true;
         ops::cancel(self->stream_);
