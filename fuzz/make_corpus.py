@@ -139,3 +139,16 @@ write("http_session", "garbage", b"\x01" + b"\x16\x03\x01\x02\x00\x01\x00\x01\xf
 write("http_session", "oversized_length", b"\x00" + b"POST /webhooks/catena HTTP/1.1\r\nHost: r\r\n"
       b"Content-Length: 99999999999\r\n\r\n")
 write("http_session", "http10_close", b"\x00" + b"GET /healthz HTTP/1.0\r\n\r\n")
+# Smuggling shapes, early answers with a body left unread (lingering), a chunked signed body.
+write("http_session", "te_not_chunked", b"\x00" + b"POST /webhooks/catena HTTP/1.1\r\nHost: r\r\nTransfer-Encoding: gzip\r\n\r\n"
+      + request("GET", "/metrics"))
+write("http_session", "te_twice", b"\x00" + b"POST /webhooks/catena HTTP/1.1\r\nHost: r\r\nTransfer-Encoding: chunked\r\n"
+      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+write("http_session", "no_host", b"\x00" + b"GET /healthz HTTP/1.1\r\n\r\n" + request("GET", "/healthz"))
+write("http_session", "unsigned_with_body", b"\x05" + request("POST", "/webhooks/catena", body=b"x" * 3000) +
+      request("GET", "/healthz"))
+signed_chunked = signed(bodies["invitation_accepted"], rid="c")
+head, _, body = signed_chunked.partition(b"\r\n\r\n")
+head = b"\r\n".join(l for l in head.split(b"\r\n") if not l.startswith(b"Content-Length"))
+write("http_session", "signed_chunked", b"\x09" + head + b"\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
