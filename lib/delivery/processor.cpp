@@ -165,6 +165,12 @@ void processor::process_some()
 void processor::push(inbox_entry& e, timestamp now)
 {
     progress_.started(e.sequence, e.bytes(), now);
+    if(e.compressed && !e.json.empty())
+    {
+        // Inflated already, as it streamed through verification.
+        e.body.swap(e.json);
+        e.compressed = false;
+    }
     bool const inflated = e.compressed;
     if(inflated)
     {

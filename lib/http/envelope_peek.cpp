@@ -25,7 +25,6 @@ struct handler
 
     int depth = 0;
     bool key_is_id = false; // the value being read belongs to a top-level "id"
-    bool in_id_key = true;  // the key being read could still be "id"
     std::string key;
     std::string id;
     bool found = false;
@@ -143,6 +142,19 @@ struct envelope_peek::impl
 
 envelope_peek::envelope_peek() : impl_(std::make_unique<impl>()) {}
 envelope_peek::~envelope_peek() = default;
+
+void envelope_peek::reset()
+{
+    impl_->parser.reset();
+    auto& h = impl_->parser.handler();
+    h.depth = 0;
+    h.key_is_id = false;
+    h.key.clear();
+    h.id.clear();
+    h.found = false;
+    h.given_up = false;
+    impl_->done = false;
+}
 
 void envelope_peek::feed(std::string_view piece)
 {

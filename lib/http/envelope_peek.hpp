@@ -24,6 +24,8 @@ public:
     envelope_peek(envelope_peek const&) = delete;
     envelope_peek& operator=(envelope_peek const&) = delete;
 
+    /// Starts over for the next body (keeps what it allocated).
+    void reset();
     /// Feeds the next piece of the body; does nothing once done().
     void feed(std::string_view piece);
     /// The id is known (found, or known to be absent).

@@ -2,8 +2,6 @@
 // lib/http/intake.cpp - a request's headers and body in, verified and kept (or refused), one answer out.
 #include "http/intake.hpp"
 
-#include "http/envelope_peek.hpp"
-
 #include <cmath>
 
 namespace catena::webhooks::detail {
@@ -18,6 +16,9 @@ std::string_view wire_reason(error_code const& ec) noexcept
 }
 
 namespace {
+
+// Inflated bodies up to this size are kept beside the compressed one (see deliver()).
+constexpr std::size_t small_json_bytes = 64u << 10;
 
 admission_limits admission_of(receiver_limits const& l)
 {
@@ -72,7 +73,16 @@ void intake::release_body(std::size_t n) noexcept
     counts_.add(counters::id::body_budget_bytes, -static_cast<std::int64_t>(n));
 }
 
-std::unique_ptr<verifier> intake::acquire_verifier()
+struct intake::verifier_slot
+{
+    explicit verifier_slot(verify_options o) : v(o) {}
+    verifier v;
+    envelope_peek peek;
+};
+
+intake::~intake() = default;
+
+std::unique_ptr<intake::verifier_slot> intake::acquire_verifier()
 {
     {
         std::lock_guard lock(pool_mutex_);
@@ -83,10 +93,10 @@ std::unique_ptr<verifier> intake::acquire_verifier()
             return v;
         }
     }
-    return std::make_unique<verifier>(verify_options{opts_.window, opts_.limits.inflate});
+    return std::make_unique<verifier_slot>(verify_options{opts_.window, opts_.limits.inflate});
 }
 
-void intake::release_verifier(std::unique_ptr<verifier> v)
+void intake::release_verifier(std::unique_ptr<verifier_slot> v)
 {
     std::lock_guard lock(pool_mutex_);
     if(pool_.size() < 64)
@@ -169,11 +179,29 @@ void intake::deliver(delivery_headers const& h, checked_headers const& c, std::s
                      std::string const& remote, std::string_view peer, std::function<void(answer)> done)
 {
     auto const now = opts_.clock();
-    auto v = acquire_verifier();
+    auto slot = acquire_verifier();
     auto const ring = secrets_.load(std::memory_order_acquire);
-    envelope_peek peek;
-    auto r = v->verify_body(h, c, body, *ring, now, [&peek](std::string_view p) { peek.feed(p); });
-    release_verifier(std::move(v));
+    auto& peek = slot->peek;
+    peek.reset();
+    bool const gzip = classify_content_encoding(h.content_encoding) == content_encoding::gzip;
+    // A small gzip body's JSON is kept as it streams by (one window), so that processing need
+    // not inflate it again; a large one is kept compressed only.
+    std::string json;
+    bool keep_json = gzip;
+    auto r = slot->v.verify_body(h, c, body, *ring, now, [&](std::string_view p) {
+        peek.feed(p);
+        if(!keep_json)
+            return;
+        if(json.size() + p.size() > small_json_bytes)
+        {
+            keep_json = false;
+            std::string().swap(json);
+            return;
+        }
+        json.append(p);
+    });
+    std::string envelope_id = peek.id();
+    release_verifier(std::move(slot));
     if(!r)
     {
         // Only the MAC proves a request forged; anything else may be Catena's (rule above).
@@ -183,11 +211,13 @@ void intake::deliver(delivery_headers const& h, checked_headers const& c, std::s
     }
 
     inbox_entry e;
-    e.compressed = classify_content_encoding(h.content_encoding) == content_encoding::gzip;
+    e.compressed = gzip;
     e.body = std::move(body);
+    if(keep_json)
+        e.json = std::move(json);
     e.webhook_id = h.webhook_id;
-    if(!peek.id().empty())
-        e.envelope_key.append(h.webhook_id).append("/").append(peek.id());
+    if(!envelope_id.empty())
+        e.envelope_key.append(h.webhook_id).append("/").append(envelope_id);
     e.request_id = h.request_id;
     e.event_type = h.event_type;
     e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);

@@ -9,6 +9,7 @@
 
 #include "detail/counters.hpp"
 #include "http/admission.hpp"
+#include "http/envelope_peek.hpp"
 #include "store/store.hpp"
 
 #include <atomic>
@@ -52,6 +53,7 @@ public:
                                          std::string webhook_id)>;
 
     intake(receiver_options const& opts, counters& counts, report_fn report);
+    ~intake();
 
     /// Where deliveries are kept, and what to call once one is (processing); before any deliver().
     void attach(store& s, std::function<void()> on_kept);
@@ -80,8 +82,11 @@ public:
     void release_body(std::size_t n) noexcept;
 
 private:
-    std::unique_ptr<verifier> acquire_verifier();
-    void release_verifier(std::unique_ptr<verifier> v);
+    // A verifier with what it reads along the way. Pooled: one per connection would keep
+    // zlib and MAC state for every idle keep-alive connection.
+    struct verifier_slot;
+    std::unique_ptr<verifier_slot> acquire_verifier();
+    void release_verifier(std::unique_ptr<verifier_slot> v);
     answer refuse(error_code ec, delivery_headers const& h, std::string const& remote, std::string_view peer);
     void observe_skew(delivery_headers const& h, timestamp now);
 
@@ -92,10 +97,8 @@ private:
     store* store_ = nullptr;
     std::function<void()> on_kept_;
     std::atomic<std::shared_ptr<secret_ring const>> secrets_;
-    // Verifiers are pooled: one per connection would keep zlib and MAC state for every idle
-    // keep-alive connection.
     std::mutex pool_mutex_;
-    std::vector<std::unique_ptr<verifier>> pool_;
+    std::vector<std::unique_ptr<verifier_slot>> pool_;
     // Timestamp skew of requests whose other headers pass: per block of observations, how
     // many lay in the outer fifth of the window.
     std::atomic<std::uint32_t> skew_seen_{0}, skew_near_edge_{0};

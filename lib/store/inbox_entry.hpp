@@ -20,6 +20,9 @@ struct inbox_entry
     /// tenth of the JSON's bytes.
     std::string body;
     bool compressed = false;
+    /// The JSON of a small compressed body, when intake kept it as it streamed by: processing
+    /// uses it instead of inflating `body` again. Never written to disk.
+    std::string json;
     std::string webhook_id;
     std::string request_id;
     std::string event_type;
@@ -35,7 +38,7 @@ struct inbox_entry
     /// What the entry holds in memory while it waits for processing.
     std::size_t bytes() const noexcept
     {
-        return body.size() + webhook_id.size() + request_id.size() + event_type.size() + envelope_key.size() +
+        return body.size() + json.size() + webhook_id.size() + request_id.size() + event_type.size() + envelope_key.size() +
                sizeof(inbox_entry);
     }
 };

@@ -79,7 +79,8 @@ BOOST_AUTO_TEST_CASE(a_verified_delivery_is_kept_compressed_as_it_came_and_answe
     auto const taken = f.store->take(10);
     BOOST_REQUIRE(taken.size() == 1u);
     BOOST_TEST(taken[0].compressed);
-    BOOST_TEST(taken[0].body == d.body); // the gzip that came; processing inflates it
+    BOOST_TEST(taken[0].body == d.body); // the gzip that came, for the disk
+    BOOST_TEST(taken[0].json == tst::tv1_body); // small: kept inflated too, processing need not inflate
     BOOST_TEST(taken[0].envelope_key == std::string(tst::webhook_id) + "/01936b2e-7c00-7000-8000-000000000001");
     BOOST_TEST(taken[0].webhook_id == tst::webhook_id);
     BOOST_TEST(taken[0].delivery_attempt == 1u);
@@ -207,6 +208,7 @@ BOOST_AUTO_TEST_CASE(a_body_inflating_past_the_old_8_mib_limit_is_verified_and_k
     auto const taken = f.store->take(1);
     BOOST_REQUIRE(taken.size() == 1u);
     BOOST_TEST(taken[0].body.size() == wire_size);
+    BOOST_TEST(taken[0].json.empty()); // large: compressed only; processing inflates it
 }
 
 BOOST_AUTO_TEST_CASE(a_copy_of_a_kept_envelope_with_a_fresh_request_id_is_202_and_not_kept_again)
