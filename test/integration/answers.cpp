@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/integration/answers.cpp - what the receiver answers each kind of request over loopback: rejections, limits, timeouts, routes.
+#include <catena/webhooks/receiver.hpp>
+
+#include <catena/webhooks/gzip.hpp>
+
+#include "receiver_server.hpp"
+#include "sim.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace catena::webhooks::test::loopback;
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(answers)
+
+BOOST_AUTO_TEST_CASE(rejects_bad_signature_with_401_and_keeps_nothing)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto r = c.send(make_message(), "not-the-secret-value");
+    BOOST_TEST(r.status == 401u);
+    // On the wire every authentication failure looks the same; the precise reason is reported.
+    BOOST_TEST(r.body == "{\"status\":401,\"reason\":\"unauthenticated\"}\n");
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "x");
+    for(auto& [k, v] : wr.headers)
+        if(k == "X-Webhook-ID")
+            v = "unknown-subscription";
+    auto u = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(u.status == 401u);
+    BOOST_TEST(u.body == r.body);
+    // Reported and counted before the answer was written.
+    BOOST_TEST(s.rx.stats().accepted == 0u);
+    BOOST_TEST(s.reported("signature_mismatch"));
+    BOOST_TEST(s.reported("unknown_webhook_id"));
+    BOOST_TEST(s.rx.metrics_text().find("catena_webhooks_rejections_total{reason=\"unknown_webhook_id\"} 1") !=
+               std::string::npos);
+    s.shutdown();
+    BOOST_TEST(s.rx.stats().events == 0u);
+    std::lock_guard lock(s.m);
+    BOOST_TEST(s.errors.size() == 2u);
+    // Reports never carry the secret.
+    for(auto const& e : s.errors)
+        BOOST_TEST(e.detail.find(secret) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_stale_timestamp_with_401)
+{
+    server s;
+    cs::send_options o = no_retry();
+    o.clock = [] { return cw::system_now() - 400s; };
+    cs::client c(s.ep(), o);
+    auto r = c.send(make_message(), secret);
+    BOOST_TEST(r.status == 401u);
+    BOOST_TEST(r.body.find("unauthenticated") != std::string::npos);
+    BOOST_TEST(s.reported("timestamp_too_old"));
+    // The skew is visible: 400 s behind.
+    BOOST_TEST(s.rx.metrics_text().find("catena_webhooks_timestamp_skew_seconds_bucket{le=\"300\"} 0") !=
+               std::string::npos);
+    BOOST_TEST(s.rx.metrics_text().find("catena_webhooks_timestamp_skew_seconds_bucket{le=\"600\"} 1") !=
+               std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(answers_503_to_unverified_when_policy_says_so)
+{
+    auto o = base_options();
+    o.unverified_status = 503;
+    server s(o);
+    cs::client c(s.ep(), no_retry());
+    auto r = c.send(make_message(), "wrong-secret-value");
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.body.find("unauthenticated") != std::string::npos);
+}
+
+// A 4xx ends Catena's retries and the delivery is lost: only the MAC may prove it forged.
+BOOST_AUTO_TEST_CASE(an_unknown_encoding_or_corrupt_gzip_gets_503_with_valid_headers_and_401_without)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    auto br = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "x1");
+    set_header(br, "Content-Encoding", "br");
+    auto r = c.send_raw("POST", "/webhooks/catena", br);
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.body.find("unsupported_encoding") != std::string::npos);
+    auto cut = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "x2");
+    cut.body.resize(cut.body.size() / 2);
+    r = c.send_raw("POST", "/webhooks/catena", cut);
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.body.find("gzip_truncated") != std::string::npos);
+    BOOST_TEST(s.rx.metrics_text().find("catena_webhooks_deferred_deliveries_total 2") != std::string::npos);
+    // The same two with headers that fail: 401.
+    set_header(br, "X-Webhook-ID", "unknown-subscription");
+    set_header(cut, "X-Webhook-ID", "unknown-subscription");
+    BOOST_TEST(c.send_raw("POST", "/webhooks/catena", br).status == 401u);
+    BOOST_TEST(c.send_raw("POST", "/webhooks/catena", cut).status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(an_oversized_body_is_refused_without_being_read_503_when_its_headers_pass_and_401_otherwise)
+{
+    auto o = base_options();
+    o.limits.max_body_bytes = 1000;
+    server s(o);
+    auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n");
+    BOOST_TEST(status_of(out) == 401u);
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "big");
+    wr.body.resize(5000, 'x');
+    cs::client c(s.ep(), no_retry());
+    auto r = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.body.find("body_too_large") != std::string::npos);
+    BOOST_TEST(s.reported("body_too_large"));
+    // Chunked bodies are cut at the limit too: signed, 503; unsigned, 401 at the headers.
+    std::string chunks;
+    for(int i = 0; i < 3; ++i)
+        chunks += "1f4\r\n" + std::string(500, 'a') + "\r\n";
+    std::string signed_head = "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n";
+    for(auto const& [k, v] : wr.headers)
+        if(k != "Content-Length")
+            signed_head += k + ": " + v + "\r\n";
+    BOOST_TEST(status_of(raw_exchange(s.port(), signed_head + "\r\n" + chunks)) == 503u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                                                "chunked\r\n\r\n" + chunks)) == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(a_gzip_bomb_with_valid_headers_gets_503)
+{
+    auto o = base_options();
+    o.limits.inflate.max_inflated_bytes = 1u << 20;
+    server s(o);
+    cs::client c(s.ep(), no_retry());
+    std::string big = R"({"version":"1.0","webhook_id":"x","data":[],"pad":")" + std::string(4u << 20, 'a') + "\"}";
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), false, "x");
+    wr.body = cw::gzip_compress(big, 9);
+    wr.headers.emplace_back("Content-Encoding", "gzip");
+    auto r = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.body.find("\"inflate") != std::string::npos); // inflated_too_large or inflate_ratio_exceeded
+}
+
+BOOST_AUTO_TEST_CASE(rejects_oversized_headers_with_431)
+{
+    auto o = base_options();
+    o.limits.max_header_bytes = 2048;
+    server s(o);
+    auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') +
+                                          "\r\nContent-Length: 0\r\n\r\n");
+    BOOST_TEST(status_of(out) == 431u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_404_405_and_400_for_wrong_requests)
+{
+    server s;
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 404u);
+    auto wrong_method = raw_exchange(s.port(), "GET /webhooks/catena HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(status_of(wrong_method) == 405u);
+    BOOST_TEST(wrong_method.find("Allow: POST") != std::string::npos);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")) == 405u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "BLAH\r\n\r\n")) == 400u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nContent-Length: zz\r\n\r\n")) == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(serves_health_and_metrics)
+{
+    server s;
+    auto h = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(status_of(h) == 200u);
+    cs::client c(s.ep(), no_retry());
+    c.send(make_message(), "bad-secret-value");
+    auto m = raw_exchange(s.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(status_of(m) == 200u);
+    BOOST_TEST(m.find("catena_webhooks_rejections_total{reason=\"signature_mismatch\"} 1") != std::string::npos, m);
+    BOOST_TEST(m.find("catena_webhooks_requests_total{status=\"401\"} 1") != std::string::npos);
+    BOOST_TEST(m.find("catena_webhooks_ack_latency_seconds_bucket") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(routes_can_be_turned_off)
+{
+    auto o = base_options();
+    o.health_path.clear();
+    o.metrics_path.clear();
+    server s(o);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 404u);
+    BOOST_TEST(status_of(raw_exchange(s.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(cuts_slow_loris_with_408_and_keeps_serving_others)
+{
+    auto o = base_options();
+    o.timeouts.header = 300ms;
+    o.timeouts.body = 300ms;
+    server s(o);
+    std::vector<std::thread> loris;
+    std::atomic<int> timed_out{0};
+    for(int i = 0; i < 4; ++i)
+        loris.emplace_back([&] {
+            // Headers that never finish.
+            auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Slow: ", 2000ms);
+            if(status_of(out) == 408u)
+                ++timed_out;
+        });
+    // Meanwhile an honest sender is served at once.
+    cs::client c(s.ep(), no_retry());
+    auto const t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(c.send(make_message(), secret).status == 202u);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 250ms));
+    for(auto& t : loris)
+        t.join();
+    BOOST_TEST(timed_out.load() == 4);
+    // A body that stalls gets 408 too (once its headers pass; otherwise it is not read at all).
+    auto wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "slow");
+    std::string head = "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\n";
+    for(auto const& [k, v] : wr.headers)
+        if(k != "Content-Length")
+            head += k + ": " + v + "\r\n";
+    auto out = raw_exchange(s.port(), head + "Content-Length: 100\r\n\r\nabc", 2000ms);
+    BOOST_TEST(status_of(out) == 408u);
+    BOOST_TEST(out.find("body_timeout") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(closes_idle_keep_alive_connections_silently)
+{
+    auto o = base_options();
+    o.timeouts.idle = 200ms;
+    server s(o);
+    auto out = raw_exchange(s.port(), "", 1500ms);
+    BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(answers_503_with_retry_after_when_inbox_is_full)
+{
+    auto o = base_options();
+    o.limits.max_inbox_entries = 2;
+    // Released at once, so the blocked callback holds up processing right away.
+    o.processing.reorder_window = 0ms;
+    std::mutex gate_m;
+    std::condition_variable gate_cv;
+    bool open = false;
+    server s(o, [&](cw::receiver& rx) {
+        // The first event blocks processing, so the inbox fills up behind it.
+        rx.on("vehicle.added", [&](cw::event const&) {
+            std::unique_lock lock(gate_m);
+            gate_cv.wait(lock, [&] { return open; });
+        });
+    });
+    cs::client c(s.ep(), no_retry());
+    std::vector<unsigned> statuses;
+    for(int i = 0; i < 6; ++i)
+        statuses.push_back(c.send(make_message("vehicle.added", "q" + std::to_string(i)), secret).status);
+    BOOST_TEST(statuses[0] == 202u);
+    BOOST_TEST(statuses.back() == 503u);
+    auto wr = cs::build_request(make_message("vehicle.added", "q9"), secret, 1, cw::system_now(), true, "rq9");
+    auto full = c.send_raw("POST", "/webhooks/catena", wr);
+    BOOST_TEST(full.status == 503u);
+    BOOST_TEST(full.body.find("inbox_full") != std::string::npos);
+    {
+        std::lock_guard lock(gate_m);
+        open = true;
+    }
+    gate_cv.notify_all();
+    // Every 202 becomes an event; nothing answered 503 does.
+    auto const accepted = static_cast<std::size_t>(std::count(statuses.begin(), statuses.end(), 202u));
+    BOOST_REQUIRE(s.wait_events(accepted));
+    // Once drained, the same delivery is kept.
+    BOOST_TEST(c.send(make_message("vehicle.added", "q9"), secret).status == 202u);
+    s.shutdown();
+    BOOST_TEST(s.event_count() == accepted + 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END() // answers

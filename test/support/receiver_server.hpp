@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/support/receiver_server.hpp - a receiver on a loopback port with its events collected, and raw HTTP helpers.
+#ifndef CATENA_WEBHOOKS_TEST_SUPPORT_RECEIVER_SERVER_HPP
+#define CATENA_WEBHOOKS_TEST_SUPPORT_RECEIVER_SERVER_HPP
+
+#include <catena/webhooks/receiver.hpp>
+
+#include "sim.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace catena::webhooks::test::loopback {
+
+namespace cw = catena::webhooks;
+namespace cs = catena::webhooks::sim;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+inline constexpr std::string_view webhook_id = "247b2dea-a030-48b7-9a05-ee33c1b6ab0a";
+inline constexpr std::string_view secret = "integration-secret-123";
+
+inline cw::receiver_options base_options()
+{
+    cw::receiver_options o;
+    o.listen = {net::ip::make_address("127.0.0.1"), 0};
+    o.secrets.add(webhook_id, secret);
+    // Short, so that tests see their events soon; ordering tests set their own.
+    o.processing.reorder_window = 100ms;
+    return o;
+}
+
+// A receiver on port 0 with two I/O threads; events are collected.
+struct server
+{
+    net::io_context ioc;
+    cw::receiver rx;
+    std::thread t1, t2;
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<cw::event> events;
+    std::vector<cw::dead_letter> dead;
+    std::vector<cw::error_report> errors;
+
+    explicit server(cw::receiver_options o = base_options(), std::function<void(cw::receiver&)> setup = {})
+        : rx(ioc.get_executor(), std::move(o))
+    {
+        rx.on_any([this](cw::event const& e) {
+            std::lock_guard lock(m);
+            events.push_back(e);
+            cv.notify_all();
+        });
+        rx.on_dead_letter([this](cw::dead_letter const& d) {
+            std::lock_guard lock(m);
+            dead.push_back(d);
+            cv.notify_all();
+        });
+        rx.on_error([this](cw::error_report const& r) {
+            std::lock_guard lock(m);
+            errors.push_back(r);
+        });
+        if(setup)
+            setup(rx);
+        auto ec = rx.start();
+        BOOST_REQUIRE_MESSAGE(!ec, ec.message());
+        t1 = std::thread([this] { ioc.run(); });
+        t2 = std::thread([this] { ioc.run(); });
+    }
+
+    ~server() { shutdown(); }
+
+    // Stops the receiver and waits until the I/O threads return, i.e. until it drained.
+    void shutdown()
+    {
+        rx.stop();
+        if(t1.joinable())
+            t1.join();
+        if(t2.joinable())
+            t2.join();
+    }
+
+    std::uint16_t port() const { return rx.local_endpoint().port(); }
+
+    cs::endpoint ep() const
+    {
+        cs::endpoint e;
+        e.port = port();
+        return e;
+    }
+
+    /// A copy of event i, read under the lock (callbacks may still be adding).
+    cw::event event_at(std::size_t i)
+    {
+        std::lock_guard lock(m);
+        return events.at(i);
+    }
+
+    bool wait_events(std::size_t n, std::chrono::milliseconds limit = 5000ms)
+    {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, limit, [&] { return events.size() >= n; });
+    }
+
+    std::size_t event_count()
+    {
+        std::lock_guard lock(m);
+        return events.size();
+    }
+
+    // Whether an on_error report with this reason came.
+    bool reported(std::string_view reason)
+    {
+        std::lock_guard lock(m);
+        return std::any_of(errors.begin(), errors.end(), [&](cw::error_report const& r) { return r.reason == reason; });
+    }
+
+    bool wait_dead(std::size_t n)
+    {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, 5000ms, [&] { return dead.size() >= n; });
+    }
+};
+
+inline cs::message make_message(std::string event_name = "invitation.accepted", std::string record_id = "inv-1")
+{
+    cs::message m;
+    m.webhook_id = webhook_id;
+    m.event_name = std::move(event_name);
+    m.event_id = "01936b2e-7c00-7000-8000-" + std::string(12 - std::min<std::size_t>(12, record_id.size()), '0') +
+                 record_id.substr(0, 12);
+    m.data.push_back(boost::json::object{{"id", record_id}, {"fleet_ref", "FLEET-42"}, {"status", "accepted"}});
+    return m;
+}
+
+inline cs::send_options no_retry()
+{
+    cs::send_options o;
+    o.max_retries = 0;
+    return o;
+}
+
+// Sends raw bytes and returns everything the server answers until it closes or `limit` passes.
+inline std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds limit = 3000ms,
+                         std::chrono::milliseconds pause_after = 0ms)
+{
+    net::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect({net::ip::make_address("127.0.0.1"), port});
+    net::write(s, net::buffer(bytes));
+    if(pause_after.count())
+        std::this_thread::sleep_for(pause_after);
+    std::string out;
+    char buf[4096];
+    auto const deadline = std::chrono::steady_clock::now() + limit;
+    s.non_blocking(true);
+    while(std::chrono::steady_clock::now() < deadline)
+    {
+        boost::system::error_code ec;
+        auto n = s.read_some(net::buffer(buf), ec);
+        if(ec == net::error::would_block)
+        {
+            std::this_thread::sleep_for(5ms);
+            continue;
+        }
+        if(ec)
+            break;
+        out.append(buf, n);
+    }
+    return out;
+}
+
+inline unsigned status_of(std::string const& response)
+{
+    if(response.size() < 12 || response.rfind("HTTP/1.1 ", 0) != 0)
+        return 0;
+    return static_cast<unsigned>(std::stoul(response.substr(9, 3)));
+}
+
+inline void set_header(cs::wire_request& wr, std::string_view name, std::string value)
+{
+    for(auto& [k, v] : wr.headers)
+        if(k == name)
+            v = value;
+}
+
+} // namespace catena::webhooks::test::loopback
+
+#endif
