@@ -275,4 +275,42 @@ BOOST_AUTO_TEST_CASE(answers_503_with_retry_after_when_inbox_is_full)
     BOOST_TEST(s.event_count() == accepted + 1);
 }
 
+// RFC 9112 §6.3 over a real socket: each shape is answered 400 and the request smuggled in
+// its "body" is never answered.
+BOOST_AUTO_TEST_CASE(smuggling_shapes_get_400_and_nothing_after_them_is_answered)
+{
+    server s;
+    std::string const smuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    for(std::string const te : {"Transfer-Encoding: gzip\r\n", "Transfer-Encoding: identity\r\n",
+                                "Transfer-Encoding: xchunked\r\n", "Transfer-Encoding: chunked, identity\r\n",
+                                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"})
+    {
+        BOOST_TEST_CONTEXT(te)
+        {
+            auto const out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\n" + te + "\r\n" + smuggled);
+            BOOST_TEST(status_of(out) == 400u);
+            BOOST_TEST(out.find("bad_transfer_encoding") != std::string::npos);
+            BOOST_TEST(out.find("HTTP/1.1", 1) == std::string::npos); // one answer only
+        }
+    }
+    auto const out = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\n\r\n" + smuggled);
+    BOOST_TEST(status_of(out) == 400u);
+    BOOST_TEST(out.find("bad_host") != std::string::npos);
+    BOOST_TEST(out.find("HTTP/1.1", 1) == std::string::npos);
+}
+
+// A forger with a default secret makes every request cost an inflate and a MAC: after 100
+// failures a minute its address is refused before anything is looked at.
+BOOST_AUTO_TEST_CASE(an_address_failing_authentication_100_times_a_minute_is_refused_429)
+{
+    server s;
+    cs::client c(s.ep(), no_retry());
+    for(int i = 0; i < 100; ++i)
+        BOOST_REQUIRE(c.send(make_message("vehicle.added", "f" + std::to_string(i)), "not-the-secret").status == 401u);
+    auto const r = c.send(make_message("vehicle.added", "good"), secret);
+    BOOST_TEST(r.status == 429u);
+    BOOST_TEST(r.body.find("peer_refused") != std::string::npos);
+    BOOST_TEST(s.rx.stats().accepted == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END() // answers
