@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // tools/sim/main.cpp - catena-webhook-sim: sends Catena-shaped deliveries to a receiver.
+#include "load.hpp"
 #include "scenario.hpp"
 #include "sim.hpp"
 
@@ -54,6 +55,10 @@ Scenario:
   --telematics-lag MS (0)  telematics occurred up to MS before they are sent
   --expect FILE            write each fleet's expected final state as JSON Lines
   --realtime               wait until each message's send time instead of sending back to back
+Load and prepare:
+  --profile friendly|realistic|replay  the traffic (default friendly: v7 ids, occurred_at now;
+                           realistic: occurred_at lagging 0-120 s, 10 % null ids, 1-50 records,
+                           5 % retries; replay: events 1-14 days old, half already sent)
 Load:
   --count N | --duration SECONDS (default --count 10000)   --rate PER_SECOND (0 = unlimited)
 Prepare:
@@ -72,6 +77,7 @@ struct options
     std::string expect_file, out_file;
     std::size_t count = 0;
     double duration_s = 0, rate = 0;
+    cs::load_profile profile = cs::load_profile::friendly;
     std::string event_name, record = R"({"id":"00000000-0000-4000-8000-000000000001"})";
 };
 
@@ -151,6 +157,14 @@ options parse(int argc, char** argv)
         else if(a == "--expect") o.expect_file = value();
         else if(a == "--out") o.out_file = value();
         else if(a == "--count") o.count = number<std::size_t>(a, value());
+        else if(a == "--profile")
+        {
+            auto const v = value();
+            auto const p = cs::parse_load_profile(v);
+            if(!p)
+                fail("--profile must be friendly, realistic or replay, not " + v);
+            o.profile = *p;
+        }
         else if(a == "--duration") o.duration_s = number<double>(a, value());
         else if(a == "--rate") o.rate = number<double>(a, value());
         else if(a == "--event") o.event_name = value();
@@ -282,7 +296,7 @@ int run_load(options const& o, std::string const& secret)
     std::vector<std::thread> threads;
     for(std::size_t c = 0; c < o.connections; ++c)
         threads.emplace_back([&, c] {
-            std::mt19937_64 rng(std::random_device{}() + c);
+            cs::load_stream stream(o.profile, o.webhook_id, std::random_device{}() + c);
             cs::client cl(o.ep, send_opts(o));
             auto const interval = o.rate > 0 ? duration<double>(static_cast<double>(o.connections) / o.rate)
                                              : duration<double>(0);
@@ -299,7 +313,7 @@ int run_load(options const& o, std::string const& secret)
                     std::this_thread::sleep_until(next_send);
                     next_send += duration_cast<steady_clock::duration>(interval);
                 }
-                t.add(cl.deliver(cs::load_message(rng, o.webhook_id, n), secret));
+                t.add(cl.deliver(stream.next(n).m, secret));
             }
         });
     for(auto& th : threads)
@@ -320,11 +334,13 @@ int run_prepare(options const& o, std::string const& secret)
     for(unsigned w = 0; w < workers; ++w)
         threads.emplace_back([&, w] {
             std::mt19937_64 rng(std::random_device{}() + w);
+            cs::load_stream stream(o.profile, o.webhook_id, rng());
             auto& out = parts[w];
             for(std::size_t n = w; n < o.count; n += workers)
             {
-                auto const wr = cs::build_request(cs::load_message(rng, o.webhook_id, n), secret, 1,
-                                                  catena::webhooks::system_now(), o.gzip, cs::random_uuid(rng));
+                auto const d = stream.next(n);
+                auto const wr = cs::build_request(d.m, secret, d.attempt, catena::webhooks::system_now(), o.gzip,
+                                                  cs::random_uuid(rng));
                 std::string req = "POST " + o.ep.path + " HTTP/1.1\r\nHost: " + host + "\r\n";
                 for(auto const& [k, v] : wr.headers)
                     req += k + ": " + v + "\r\n";
