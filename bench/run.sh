@@ -15,6 +15,9 @@
 #   recovery    restart time of a receiver whose inbox holds 1 000 000 unprocessed deliveries
 #               (RECOVERY_ROWS overrides).
 #
+# BENCH_PROFILE=friendly|realistic|replay picks the traffic (catena-webhook-sim --profile;
+# default friendly).
+#
 # The receiver (or floor) runs pinned to core 0 and wrk to core 1 (taskset). wrk replays
 # requests pre-signed by `catena-webhook-sim prepare` (gzip, ~1.2 KiB uncompressed, unique event
 # and request ids, telematics + lifecycle + operational events across 100 fleets), so the load
@@ -38,6 +41,7 @@ mkdir -p "$results"
 duration=${BENCH_DURATION:-10}     # seconds per measured point
 connections=${BENCH_CONNECTIONS:-64}
 pairs=${BENCH_PAIRS:-3}            # back-to-back memory/process pairs for the ratio
+profile=${BENCH_PROFILE:-friendly} # the traffic: friendly, realistic or replay
 export CATENA_WEBHOOK_SECRET=bench-secret-0123456789
 
 pin_rx=() pin_load=()
@@ -93,7 +97,7 @@ replay() {
 }
 
 prepare() { # FILE COUNT
-  "$sim" prepare --count "$2" --out "$1" --target 127.0.0.1:80 2> /dev/null
+  "$sim" prepare --profile "$profile" --count "$2" --out "$1" --target 127.0.0.1:80 2> /dev/null
   echo "$2" > "$1.count"
 }
 
@@ -180,7 +184,7 @@ throughput() {
     echo "# End-to-end throughput, $(date -u +%Y-%m-%d)"
     echo
     echo "Machine: $(machine). Receiver pinned to core 0, wrk (1 thread, $connections keep-alive"
-    echo "connections, ${duration} s per row after a warm-up) to core 1. Command: \`bench/run.sh throughput\`."
+    echo "connections, ${duration} s per row after a warm-up) to core 1. Traffic: \`$profile\`. Command: \`BENCH_PROFILE=$profile bench/run.sh throughput\`."
     echo
     echo "| target | acked/s | × floor | p50 ms | p99 ms | p99.9 ms | p99 × floor | CPU µs/delivery | peak RSS MiB | statuses |"
     echo "|---|---|---|---|---|---|---|---|---|---|"
