@@ -233,16 +233,16 @@ BOOST_AUTO_TEST_CASE(verify_body_streams_gzip_and_every_live_secret_in_one_pass)
     for(int i = 0; json.size() < (3u << 20); ++i)
         json += R"({"id":"r)" + std::to_string(i) + R"(","n":)" + std::to_string(i * 7919 % 1000) + "},";
     json += "{}]}";
-    auto const now = catena::webhooks::test::vector_time();
-    secret_ring ring;
-    ring.add("wh", "old-secret-1", now + seconds(60)); // rotation: both live
-    ring.add("wh", "new-secret-2");
-    auto const d = catena::webhooks::test::make_delivery("new-secret-2", "wh", json, now);
-    verifier v;
-    auto const c = v.check_headers(d.headers(), ring, now);
+    auto const at = catena::webhooks::test::vector_time();
+    secret_ring keys;
+    keys.add("wh", "old-secret-1", at + seconds(60)); // rotation: both live
+    keys.add("wh", "new-secret-2");
+    auto const d = catena::webhooks::test::make_delivery("new-secret-2", "wh", json, at);
+    verifier vf;
+    auto const c = vf.check_headers(d.headers(), keys, at);
     BOOST_REQUIRE(c.has_value());
     std::size_t seen = 0, largest = 0;
-    auto const r = v.verify_body(d.headers(), *c, d.body, ring, now, [&](std::string_view p) {
+    auto const r = vf.verify_body(d.headers(), *c, d.body, keys, at, [&](std::string_view p) {
         seen += p.size();
         largest = std::max(largest, p.size());
     });
@@ -252,24 +252,24 @@ BOOST_AUTO_TEST_CASE(verify_body_streams_gzip_and_every_live_secret_in_one_pass)
     BOOST_TEST(seen == json.size());
     BOOST_TEST(largest <= (64u << 10)); // never the whole body at once
     // The same body under another secret: forged.
-    auto const forged = catena::webhooks::test::make_delivery("not-a-secret-here", "wh", json, now);
-    auto const cf = v.check_headers(forged.headers(), ring, now);
+    auto const forged = catena::webhooks::test::make_delivery("not-a-secret-here", "wh", json, at);
+    auto const cf = vf.check_headers(forged.headers(), keys, at);
     BOOST_REQUIRE(cf.has_value());
-    BOOST_TEST((v.verify_body(forged.headers(), *cf, forged.body, ring, now).error() == error::signature_mismatch));
+    BOOST_TEST((vf.verify_body(forged.headers(), *cf, forged.body, keys, at).error() == error::signature_mismatch));
 }
 
 BOOST_AUTO_TEST_CASE(check_headers_needs_no_body_and_names_what_failed)
 {
-    auto const now = catena::webhooks::test::vector_time();
-    secret_ring ring;
-    ring.add("wh", "a-secret-value");
-    auto d = catena::webhooks::test::make_delivery("a-secret-value", "wh", "{}", now);
-    BOOST_TEST(check_delivery_headers(d.headers(), ring, now, {}).has_value());
-    BOOST_TEST((check_delivery_headers(d.headers(), ring, now + minutes(10), {}).error() == error::timestamp_too_old));
+    auto const at = catena::webhooks::test::vector_time();
+    secret_ring keys;
+    keys.add("wh", "a-secret-value");
+    auto d = catena::webhooks::test::make_delivery("a-secret-value", "wh", "{}", at);
+    BOOST_TEST(check_delivery_headers(d.headers(), keys, at, {}).has_value());
+    BOOST_TEST((check_delivery_headers(d.headers(), keys, at + minutes(10), {}).error() == error::timestamp_too_old));
     d.webhook_id = "other";
-    BOOST_TEST((check_delivery_headers(d.headers(), ring, now, {}).error() == error::unknown_webhook_id));
+    BOOST_TEST((check_delivery_headers(d.headers(), keys, at, {}).error() == error::unknown_webhook_id));
     d.signature = "short";
-    BOOST_TEST((check_delivery_headers(d.headers(), ring, now, {}).error() == error::malformed_signature));
+    BOOST_TEST((check_delivery_headers(d.headers(), keys, at, {}).error() == error::malformed_signature));
 }
 
 BOOST_AUTO_TEST_SUITE_END() // verifier_
