@@ -55,6 +55,32 @@ struct inflater::impl
             throw std::bad_alloc();
     }
     ~impl() { inflateEnd(&zs); }
+
+    // Readies the stream for one member read from `in`.
+    error_code start(std::string_view in)
+    {
+        if(inflateReset(&zs) != Z_OK)
+            return error::gzip_corrupt;
+        if(in.empty())
+            return error::gzip_truncated;
+        // zlib counts in uInt; a body this large is refused long before by the listener.
+        if(in.size() > std::numeric_limits<uInt>::max())
+            return error::body_too_large;
+        zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        zs.avail_in = static_cast<uInt>(in.size());
+        return {};
+    }
+
+    // The size and ratio bounds, once `produced` bytes came out of what was consumed of `in`.
+    error_code over_limits(std::string_view in, std::size_t produced, inflate_limits const& limits) const
+    {
+        if(produced > limits.max_inflated_bytes)
+            return error::inflated_too_large;
+        std::size_t const consumed = in.size() - zs.avail_in;
+        if(produced > limits.ratio_floor_bytes && produced / std::max<std::size_t>(consumed, 1) > limits.max_ratio)
+            return error::inflate_ratio_exceeded;
+        return {};
+    }
 };
 
 inflater::inflater() : impl_(std::make_unique<impl>()) {}
@@ -65,16 +91,8 @@ inflater& inflater::operator=(inflater&&) noexcept = default;
 error_code inflater::inflate(std::string_view in, std::string& out, inflate_limits const& limits)
 {
     auto& zs = impl_->zs;
-    if(inflateReset(&zs) != Z_OK)
-        return error::gzip_corrupt;
-    if(in.empty())
-        return error::gzip_truncated;
-
-    // zlib counts in uInt; a body this large is refused long before by the listener.
-    if(in.size() > std::numeric_limits<uInt>::max())
-        return error::body_too_large;
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
+    if(auto ec = impl_->start(in))
+        return ec;
 
     // Start from the caller's capacity (reused across deliveries), at least 4x the input.
     std::size_t cap = std::max({out.capacity(), in.size() * 4, std::size_t{4096}});
@@ -96,12 +114,8 @@ error_code inflater::inflate(std::string_view in, std::string& out, inflate_limi
         zs.avail_out = static_cast<uInt>(room);
         int const rc = ::inflate(&zs, Z_NO_FLUSH);
         produced += room - zs.avail_out;
-
-        if(produced > limits.max_inflated_bytes)
-            return error::inflated_too_large;
-        std::size_t const consumed = in.size() - zs.avail_in;
-        if(produced > limits.ratio_floor_bytes && produced / std::max<std::size_t>(consumed, 1) > limits.max_ratio)
-            return error::inflate_ratio_exceeded;
+        if(auto ec = impl_->over_limits(in, produced, limits))
+            return ec;
 
         switch(rc)
         {
@@ -129,17 +143,11 @@ error_code inflater::inflate(std::string_view in, std::string& out, inflate_limi
 error_code inflater::inflate_each(std::string_view in, sink const& out, inflate_limits const& limits)
 {
     auto& zs = impl_->zs;
-    if(inflateReset(&zs) != Z_OK)
-        return error::gzip_corrupt;
-    if(in.empty())
-        return error::gzip_truncated;
-    if(in.size() > std::numeric_limits<uInt>::max())
-        return error::body_too_large;
+    if(auto ec = impl_->start(in))
+        return ec;
     if(!impl_->window)
         impl_->window = std::make_unique<char[]>(impl::window_bytes);
     char* const window = impl_->window.get();
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
     std::size_t produced = 0;
     for(;;)
     {
@@ -148,11 +156,8 @@ error_code inflater::inflate_each(std::string_view in, sink const& out, inflate_
         int const rc = ::inflate(&zs, Z_NO_FLUSH);
         std::size_t const n = impl::window_bytes - zs.avail_out;
         produced += n;
-        if(produced > limits.max_inflated_bytes)
-            return error::inflated_too_large;
-        std::size_t const consumed = in.size() - zs.avail_in;
-        if(produced > limits.ratio_floor_bytes && produced / std::max<std::size_t>(consumed, 1) > limits.max_ratio)
-            return error::inflate_ratio_exceeded;
+        if(auto ec = impl_->over_limits(in, produced, limits))
+            return ec;
         if(n > 0)
             out(std::string_view(window, n));
         switch(rc)
