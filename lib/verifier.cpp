@@ -125,20 +125,14 @@ result<verified_body> verifier::verify(delivery_headers const& h, std::string_vi
     case content_encoding::unsupported:
         return make_error_code(error::unsupported_encoding);
     }
-    auto const cand = ring.find(h.webhook_id);
-    auto& mac_of = signer_at(0);
-    for(std::size_t i = 0; i < cand.secrets.size(); ++i)
-    {
-        auto const& s = cand.secrets[i];
-        if(!s.live_at(now))
-            continue;
-        if(mac_equal(mac_of.compute(s.key(), h.timestamp, out.body), c->expected))
-        {
-            out.secret_index = i;
-            return out;
-        }
-    }
-    return make_error_code(error::signature_mismatch);
+    // The MAC over the decoded body: verify_body() on it as an identity body.
+    auto identity = h;
+    identity.content_encoding = {};
+    auto const r = verify_body(identity, *c, out.body, ring, now);
+    if(!r)
+        return r.error();
+    out.secret_index = r->secret_index;
+    return out;
 }
 
 } // namespace catena::webhooks
