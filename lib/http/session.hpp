@@ -7,6 +7,7 @@
 #include <catena/webhooks/verifier.hpp>
 
 #include "detail/counters.hpp"
+#include "http/framing.hpp"
 #include "http/intake.hpp"
 #include "http/session_host.hpp"
 
@@ -77,7 +78,6 @@ private:
     void do_read();
     void do_read_header();
     void on_header(error_code ec);
-    error check_framing() const;
     void on_delivery_header();
     void do_read_body();
     void on_body_part(error_code ec);
@@ -247,41 +247,13 @@ void session<Stream>::do_read_header()
                                           });
 }
 
-// RFC 9112 §6.3 and §3.2: a request whose framing two parsers could read differently is
-// answered 400 and the connection closed. Transfer-Encoding must be exactly `chunked` (the
-// only coding any sender here uses; anything else is how requests are smuggled past a
-// proxy), and an HTTP/1.1 request carries exactly one Host.
-template<class Stream>
-error session<Stream>::check_framing() const
-{
-    namespace http = boost::beast::http;
-    auto const& req = parser_->get();
-    auto const te = req.count(http::field::transfer_encoding);
-    if(te > 1)
-        return error::bad_transfer_encoding;
-    if(te == 1)
-    {
-        std::string_view v = req[http::field::transfer_encoding];
-        while(!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-            v.remove_prefix(1);
-        while(!v.empty() && (v.back() == ' ' || v.back() == '\t'))
-            v.remove_suffix(1);
-        if(!boost::beast::iequals(v, "chunked"))
-            return error::bad_transfer_encoding;
-    }
-    auto const hosts = req.count(http::field::host);
-    if(hosts > 1 || (hosts == 0 && req.version() >= 11))
-        return error::bad_host;
-    return {};
-}
-
 template<class Stream>
 void session<Stream>::on_header(error_code ec)
 {
     namespace http = boost::beast::http;
     if(ec)
         return on_read_error(ec);
-    if(auto const e = check_framing(); e != error{})
+    if(auto const e = check_framing(parser_->get()); e != error{})
         return reject(e, {}, true);
     auto const& req = parser_->get();
     auto target = std::string_view(req.target());
