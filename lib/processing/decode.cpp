@@ -50,4 +50,14 @@ void count_repeats(std::span<record const> records, bool envelope_has_id, std::v
         out[i] = seen[records[i].id]++;
 }
 
+void count_repeats(std::span<record const> records, bool envelope_has_id, std::vector<std::size_t>& out,
+                   std::unordered_map<std::string, std::size_t>& seen)
+{
+    out.assign(records.size(), 0);
+    if(!envelope_has_id)
+        return;
+    for(std::size_t i = 0; i < records.size(); ++i)
+        out[i] = seen[std::string(records[i].id)]++;
+}
+
 } // namespace catena::webhooks::detail

@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace catena::webhooks::detail {
@@ -25,6 +27,11 @@ event decode_record(envelope const& env, record const& r, std::size_t i, inbox_e
     identity of its own. Only envelopes with an id need it (without one, the content tells
     records apart). */
 void count_repeats(std::span<record const> records, bool envelope_has_id, std::vector<std::size_t>& out);
+
+/** The same for one piece of an envelope parsed in pieces: `seen` carries the count of each
+    id over the pieces before, so that repeats are numbered as in a whole parse. */
+void count_repeats(std::span<record const> records, bool envelope_has_id, std::vector<std::size_t>& out,
+                   std::unordered_map<std::string, std::size_t>& seen);
 
 } // namespace catena::webhooks::detail
 

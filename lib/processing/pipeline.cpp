@@ -150,11 +150,7 @@ void pipeline::push_pieces(inbox_entry const& e, envelope_layout const& l, times
             return; // parsed above: cannot happen
         if(first == 0 && !admit_envelope(e, now, result))
             return;
-        auto const records = env_.records();
-        repeats_.assign(records.size(), 0);
-        if(!env_.id().empty())
-            for(std::size_t i = 0; i < records.size(); ++i)
-                repeats_[i] = ids[std::string(records[i].id)]++;
+        count_repeats(env_.records(), !env_.id().empty(), repeats_, ids);
         push_records(e, first, per_record_bytes, now, result);
     }
 }
