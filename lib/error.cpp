@@ -79,10 +79,12 @@ constexpr error_info infos[] = {
     {"shutdown_timed_out", "stopping took longer than shutdown_timeout; what was not written is processed again at "
                            "the next start",
      condition::unavailable},
+    {"admin_unauthorized", "the admin API needs its bearer token", condition::unauthenticated},
+    {"bad_query", "a query parameter is unknown or out of range", condition::malformed},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::shutdown_timed_out) + 1,
+static_assert(info_count == static_cast<int>(error::bad_query) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept

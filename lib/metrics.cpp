@@ -48,6 +48,25 @@ void histogram(std::string& out, char const* name, char const* help, std::array<
     line(out, "%s_count %llu\n", name, cumulative);
 }
 
+// A label value as the text format wants it: backslash, quote and newline escaped.
+std::string label_value(std::string_view v)
+{
+    std::string out;
+    out.reserve(v.size());
+    for(char c : v)
+    {
+        if(c == '\\' || c == '"')
+            out.push_back('\\');
+        if(c == '\n')
+        {
+            out += "\\n";
+            continue;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
 } // namespace
 
 std::string render_metrics(metrics_snapshot const& s)
@@ -125,6 +144,49 @@ std::string render_metrics(metrics_snapshot const& s)
         out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
         line(out, "%s %.17g\n", name.c_str(), x.value);
     }
+
+    out += "# HELP catena_webhooks_fleets_by_stage Fleets in each stage.\n"
+           "# TYPE catena_webhooks_fleets_by_stage gauge\n";
+    for(std::size_t i = 0; i < s.fleets_by.by_stage.size(); ++i)
+    {
+        auto const name = to_string(static_cast<stage>(i));
+        line(out, "catena_webhooks_fleets_by_stage{stage=\"%s\"} %llu\n", name.empty() ? "none" : std::string(name).c_str(),
+             static_cast<unsigned long long>(s.fleets_by.by_stage[i]));
+    }
+    out += "# HELP catena_webhooks_fleets_by_health Fleets in each health.\n"
+           "# TYPE catena_webhooks_fleets_by_health gauge\n";
+    for(std::size_t i = 0; i < s.fleets_by.by_health.size(); ++i)
+        line(out, "catena_webhooks_fleets_by_health{health=\"%s\"} %llu\n",
+             std::string(to_string(static_cast<health>(i))).c_str(),
+             static_cast<unsigned long long>(s.fleets_by.by_health[i]));
+
+    std::size_t stopped = 0;
+    for(auto const& x : s.subscriptions)
+        stopped += x.delivery_stopped ? 1 : 0;
+    out += "# HELP catena_webhooks_subscriptions_stopped Subscriptions whose last webhook.* event stopped their "
+           "delivery (staled, paused, deleted).\n"
+           "# TYPE catena_webhooks_subscriptions_stopped gauge\n";
+    line(out, "catena_webhooks_subscriptions_stopped %zu\n", stopped);
+    out += "# HELP catena_webhooks_subscription_deliveries_total Deliveries kept, by subscription (X-Webhook-ID).\n"
+           "# TYPE catena_webhooks_subscription_deliveries_total counter\n";
+    for(auto const& x : s.subscriptions)
+        out.append("catena_webhooks_subscription_deliveries_total{webhook_id=\"")
+            .append(label_value(x.webhook_id))
+            .append("\"} ")
+            .append(std::to_string(x.deliveries))
+            .append("\n");
+    out += "# HELP catena_webhooks_subscription_last_delivery_timestamp_seconds When the last delivery through the "
+           "subscription was kept (Unix time).\n"
+           "# TYPE catena_webhooks_subscription_last_delivery_timestamp_seconds gauge\n";
+    for(auto const& x : s.subscriptions)
+        if(x.last_delivery_at)
+            out.append("catena_webhooks_subscription_last_delivery_timestamp_seconds{webhook_id=\"")
+                .append(label_value(x.webhook_id))
+                .append("\"} ")
+                .append(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                           x.last_delivery_at->time_since_epoch())
+                                           .count()))
+                .append("\n");
 
     histogram(out, "catena_webhooks_ack_latency_seconds",
               "Time from the end of a request to its 202 being queued for writing.", counters::latency_buckets,

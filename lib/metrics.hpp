@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace catena::webhooks::detail {
 
@@ -28,6 +29,9 @@ struct metrics_snapshot
     std::uint64_t callback_retries = 0;
     std::uint64_t callback_dead_letters = 0;
     std::uint64_t callback_backlog = 0;
+    // Rendered only (receiver::stats() leaves them empty: they walk every fleet).
+    fleet_tally fleets_by;
+    std::vector<subscription_seen> subscriptions;
 };
 
 /// The Prometheus text exposition (format 0.0.4) of `s`: every series, its help and type.

@@ -5,8 +5,10 @@
 #include "delivery/handler_registry.hpp"
 #include "delivery/processor.hpp"
 #include "detail/counters.hpp"
+#include "detail/subscription_book.hpp"
 #include "http/intake.hpp"
 #include "http/listener.hpp"
+#include "http/state_api.hpp"
 #include "metrics.hpp"
 #include "store/memory.hpp"
 #include "store/schema.hpp"
@@ -25,7 +27,7 @@ namespace catena::webhooks {
 
 namespace net = boost::asio;
 
-struct receiver::impl : std::enable_shared_from_this<receiver::impl>
+struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::state_source
 {
     impl(net::any_io_executor ex_, receiver_options o)
         : ex(std::move(ex_))
@@ -36,6 +38,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
     {
         if(opts.admin_listen)
             admin.emplace(ex, opts, counts, in, reporter(), detail::routes::admin);
+        in.track_subscriptions(book);
+        proc.track_subscriptions(book);
     }
 
     ~impl() { end_watchdog(); }
@@ -44,6 +48,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
     receiver_options const opts;
     detail::counters counts;
     detail::handler_registry handlers; // frozen by start()
+    detail::subscription_book book;
     std::unique_ptr<detail::store> store; // set by start()
     detail::intake in;
     detail::listener http;
@@ -258,6 +263,26 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>
         }
         return m;
     }
+
+    std::string metrics() const
+    {
+        auto m = snapshot();
+        m.fleets_by = proc.fleets().tally();
+        m.subscriptions = book.list();
+        return detail::render_metrics(m);
+    }
+
+    // detail::state_source: what the admin listener's state API reads.
+    fleet_page fleet_page_of(fleet_query const& q) const override { return proc.fleets().page(q); }
+    std::optional<fleet_state> fleet_of(std::string_view key) const override { return proc.fleets().fleet(key); }
+    std::vector<transition> history_of(std::string_view key) const override { return proc.fleets().history(key); }
+    std::vector<dead_letter> recent_dead_letters() const override
+    {
+        return store ? store->dead_letters(1000) : std::vector<dead_letter>{};
+    }
+    std::vector<subscription_seen> seen_subscriptions() const override { return book.list(); }
+    fleet_tally fleet_counts() const override { return proc.fleets().tally(); }
+    receiver_stats current_stats() const override { return detail::stats_of(snapshot()); }
 };
 
 //------------------------------------------------------------------------------
@@ -354,10 +379,11 @@ std::vector<fleet_state> receiver::fleets_in(stage s) const { return impl_->proc
 std::vector<fleet_state> receiver::fleets_in(health h) const { return impl_->proc.fleets().fleets_in(h); }
 std::vector<transition> receiver::history(std::string_view key) const { return impl_->proc.fleets().history(key); }
 
-std::vector<dead_letter> receiver::dead_letters() const
-{
-    return impl_->store ? impl_->store->dead_letters(1000) : std::vector<dead_letter>{};
-}
+fleet_page receiver::fleets(fleet_query const& q) const { return impl_->proc.fleets().page(q); }
+fleet_tally receiver::tally() const { return impl_->proc.fleets().tally(); }
+std::vector<subscription_seen> receiver::subscriptions() const { return impl_->book.list(); }
+
+std::vector<dead_letter> receiver::dead_letters() const { return impl_->recent_dead_letters(); }
 
 error_code receiver::start()
 {
@@ -366,6 +392,13 @@ error_code receiver::start()
         return error::already_started;
     if(auto ec = im.validate())
         return ec;
+    // The state API tells who the fleets are: off the loopback it wants a token.
+    if(im.opts.admin_listen && !im.opts.admin_listen->address().is_loopback() && im.opts.admin_token.empty())
+    {
+        im.start_detail = "the admin listener on " + im.opts.admin_listen->address().to_string() +
+                          " is not a loopback address: it needs admin_token (catena-webhookd: --admin-token-env)";
+        return error::invalid_options;
+    }
     if(!im.store)
     {
         detail::recovered_state r;
@@ -376,14 +409,14 @@ error_code receiver::start()
     }
     if(im.opts.limits.raise_descriptor_limit)
         im.raise_descriptor_limit();
-    auto metrics = [&im] { return detail::render_metrics(im.snapshot()); };
-    if(auto ec = im.http.open(im.opts.listen, impl_, metrics, [&proc = im.proc] { proc.no_more_deliveries(); }))
+    auto metrics = [&im] { return im.metrics(); };
+    if(auto ec = im.http.open(im.opts.listen, impl_, metrics, nullptr, [&proc = im.proc] { proc.no_more_deliveries(); }))
     {
         im.start_detail = im.http.open_detail();
         return ec;
     }
     if(im.admin)
-        if(auto ec = im.admin->open(*im.opts.admin_listen, impl_, metrics, [] {}))
+        if(auto ec = im.admin->open(*im.opts.admin_listen, impl_, metrics, &im, [] {}))
         {
             im.start_detail = im.admin->open_detail();
             return ec;
@@ -430,6 +463,6 @@ void receiver::set_secrets(secret_ring ring) { impl_->in.set_secrets(std::move(r
 
 receiver_stats receiver::stats() const { return detail::stats_of(impl_->snapshot()); }
 
-std::string receiver::metrics_text() const { return detail::render_metrics(impl_->snapshot()); }
+std::string receiver::metrics_text() const { return impl_->metrics(); }
 
 } // namespace catena::webhooks

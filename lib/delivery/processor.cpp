@@ -421,6 +421,8 @@ void processor::on_outcome(stored_operation&& op)
 
 void processor::on_subscription(subscription_event&& e)
 {
+    if(book_)
+        book_->status(e, opts_.clock());
     auto p = std::make_shared<subscription_event const>(std::move(e));
     enqueue_calls<receiver::subscription_handler, subscription_event>(
         "", handlers_.subscriptions.all, "on_subscription", p, p->idempotency_key, nullptr, &describe_subscription);

@@ -9,6 +9,7 @@
 #include "delivery/handler_registry.hpp"
 #include "delivery/progress.hpp"
 #include "detail/counters.hpp"
+#include "detail/subscription_book.hpp"
 #include "processing/pipeline.hpp"
 #include "store/store.hpp"
 
@@ -59,6 +60,8 @@ public:
     error_code track(std::string operation_id, operation_handler h, timestamp deadline);
 
     fleet_directory const& fleets() const noexcept { return pipe_.fleets(); }
+    /// Where webhook.* events are recorded per subscription (before start).
+    void track_subscriptions(subscription_book& b) noexcept { book_ = &b; }
     pipeline_stats pipeline_snapshot() const;
     dispatcher const& callbacks() const noexcept { return *disp_; }
     boost::asio::strand<boost::asio::any_io_executor> const& strand() const noexcept { return strand_; }
@@ -90,6 +93,7 @@ private:
     void on_outcome(stored_operation&& op) override;
 
     receiver_options const& opts_;
+    subscription_book* book_ = nullptr;
     handler_registry const& handlers_;
     counters& counts_;
     report_fn report_;

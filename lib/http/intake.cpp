@@ -167,6 +167,8 @@ std::optional<answer> intake::admit(delivery_headers const& h, std::optional<std
 answer intake::defer(error_code ec, delivery_headers const& h, std::string const& remote, std::size_t bytes)
 {
     counts_.add(counters::id::deferred_deliveries);
+    if(book_)
+        book_->deferred(h.webhook_id, opts_.clock());
     answer a{503, ec};
     report_(ec, 503,
             "delivery of " + size_text(bytes) + " for webhook " + std::string(h.webhook_id) + " from " + remote +
@@ -223,19 +225,27 @@ void intake::deliver(delivery_headers const& h, checked_headers const& c, std::s
     e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
     e.sent_at = c.sent_at;
     e.received_at = now;
-    std::string request_id(h.request_id), webhook_id(h.webhook_id);
+    std::string request_id(h.request_id), webhook_id(h.webhook_id), event_type(h.event_type);
     store_->append(std::move(e), now,
-                   [this, done = std::move(done), remote, request_id = std::move(request_id),
-                    webhook_id = std::move(webhook_id)](append_status st, std::uint64_t, error_code ec) mutable {
+                   [this, now, done = std::move(done), remote, request_id = std::move(request_id),
+                    webhook_id = std::move(webhook_id),
+                    event_type = std::move(event_type)](append_status st, std::uint64_t, error_code ec) mutable {
+                       auto const seen = [&](bool duplicate) {
+                           if(book_)
+                               book_->delivered(webhook_id, event_type, now, duplicate);
+                       };
                        switch(st)
                        {
                        case append_status::kept:
+                           seen(false);
                            on_kept_();
                            return done(answer{202, {}});
                        case append_status::duplicate:
+                           seen(true);
                            counts_.add(counters::id::duplicate_requests);
                            return done(answer{202, {}});
                        case append_status::duplicate_envelope:
+                           seen(true);
                            counts_.add(counters::id::envelope_duplicates);
                            return done(answer{202, {}});
                        case append_status::full:

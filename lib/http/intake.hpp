@@ -8,6 +8,7 @@
 #include <catena/webhooks/verifier.hpp>
 
 #include "detail/counters.hpp"
+#include "detail/subscription_book.hpp"
 #include "http/admission.hpp"
 #include "http/envelope_peek.hpp"
 #include "store/store.hpp"
@@ -57,6 +58,8 @@ public:
 
     /// Where deliveries are kept, and what to call once one is (processing); before any deliver().
     void attach(store& s, std::function<void()> on_kept);
+    /// Where deliveries are counted per subscription (before any deliver()).
+    void track_subscriptions(subscription_book& b) noexcept { book_ = &b; }
 
     /** The request's headers are complete: the checks that need no body (the peer's standing,
         the headers, the body's announced size). An answer means: say it without reading the
@@ -93,6 +96,7 @@ private:
     receiver_options const& opts_;
     counters& counts_;
     report_fn report_;
+    subscription_book* book_ = nullptr;
     admission gate_;
     store* store_ = nullptr;
     std::function<void()> on_kept_;

@@ -59,10 +59,12 @@ listener::listener(net::any_io_executor ex, receiver_options const& opts, counte
 }
 
 error_code listener::open(tcp::endpoint endpoint, std::weak_ptr<void> keep_alive,
-                          std::function<std::string()> metrics, std::function<void()> on_drained)
+                          std::function<std::string()> metrics, state_source const* state,
+                          std::function<void()> on_drained)
 {
     keep_alive_ = std::move(keep_alive);
     metrics_ = std::move(metrics);
+    state_ = state;
     on_drained_ = std::move(on_drained);
     max_connections_ = served_ == routes::admin          ? 256
                        : opts_.limits.max_connections > 0 ? opts_.limits.max_connections
@@ -271,6 +273,17 @@ void listener::begin_stop()
 void listener::report(error_code ec, unsigned status, std::string text, std::string request_id, std::string webhook_id)
 {
     report_(ec, status, std::move(text), std::move(request_id), std::move(webhook_id));
+}
+
+admin_reply listener::admin(std::string_view target, std::string_view authorization)
+{
+    if(!state_)
+    {
+        admin_reply r{404, "{\"error\":\"not_found\",\"message\":\"no such route\"}\n"};
+        r.ec = make_error_code(error::not_found);
+        return r;
+    }
+    return answer_admin(*state_, opts_, target, authorization);
 }
 
 void listener::opened(session_base* s, std::weak_ptr<session_base> w)

@@ -46,9 +46,11 @@ public:
 
     /** Sets up TLS (when configured) and binds; port 0 picks one. `keep_alive` is held by
         every session and handler this object starts; `metrics` renders the metrics route;
-        `on_drained` runs once the acceptor is closed and no session is left. */
+        `state` answers the admin routes (an admin listener's); `on_drained` runs once the
+        acceptor is closed and no session is left. */
     error_code open(boost::asio::ip::tcp::endpoint endpoint, std::weak_ptr<void> keep_alive,
-                    std::function<std::string()> metrics, std::function<void()> on_drained);
+                    std::function<std::string()> metrics, state_source const* state,
+                    std::function<void()> on_drained);
     /// Why open() failed, in one line naming the file or address.
     std::string const& open_detail() const noexcept { return open_detail_; }
     void start_accepting();
@@ -69,6 +71,7 @@ public:
                 std::string webhook_id) override;
     intake& deliveries() noexcept override { return intake_; }
     std::string metrics_text() override { return metrics_(); }
+    admin_reply admin(std::string_view target, std::string_view authorization) override;
     void opened(session_base* s, std::weak_ptr<session_base> w) override;
     void closed(session_base* s, std::string const& peer) noexcept override;
 
@@ -94,6 +97,7 @@ private:
     std::string open_detail_;
     std::weak_ptr<void> keep_alive_;
     std::function<std::string()> metrics_;
+    state_source const* state_ = nullptr;
     std::function<void()> on_drained_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor_;

@@ -117,6 +117,7 @@ private:
     std::uint64_t timer_generation_ = 0;
     bool timed_out_ = false;
     bool close_after_response_ = false;
+    enum class extra_header : std::uint8_t { none, challenge, page } extra_ = extra_header::none;
 };
 
 //------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ void session<Stream>::on_header(error_code ec)
     bool const admin = served != routes::deliveries;
     bool const is_health = admin && !opts_.health_path.empty() && target == opts_.health_path;
     bool const is_metrics = admin && !opts_.metrics_path.empty() && target == opts_.metrics_path;
-    if(!is_health && !is_metrics)
+    if(!is_health && !is_metrics && (served != routes::admin || target == opts_.path))
         return reject(error::not_found);
     if(req.method() != http::verb::get && req.method() != http::verb::head)
         return reject(error::method_not_allowed, "GET, HEAD");
@@ -280,8 +281,18 @@ void session<Stream>::on_header(error_code ec)
         host_->counts().count_response(up ? 200 : 503, {});
         return respond(up ? 200 : 503, up ? "ok\n" : "stopping\n", "text/plain");
     }
-    host_->counts().count_response(200, {});
-    respond(200, host_->metrics_text(), "text/plain; version=0.0.4");
+    if(served != routes::admin)
+    {
+        host_->counts().count_response(200, {});
+        return respond(200, host_->metrics_text(), "text/plain; version=0.0.4");
+    }
+    auto const auth = req.find(http::field::authorization);
+    auto r = host_->admin(req.target(), auth == req.end() ? std::string_view{} : std::string_view(auth->value()));
+    host_->counts().count_response(r.status, r.ec);
+    if(r.ec)
+        host_->report(r.ec, r.status, "admin request from " + remote_, {}, {});
+    extra_ = r.challenge ? extra_header::challenge : r.page ? extra_header::page : extra_header::none;
+    respond(r.status, std::move(r.body), r.content_type);
 }
 
 // Everything that needs no body is decided here: a forged, stale, oversized or unaffordable
@@ -469,6 +480,16 @@ void session<Stream>::respond(unsigned status, std::string body, std::string_vie
     res_.result(status);
     res_.set(http::field::server, "catena-webhooks");
     res_.set(http::field::content_type, content_type);
+    switch(std::exchange(extra_, extra_header::none))
+    {
+    case extra_header::none: break;
+    case extra_header::challenge: res_.set(http::field::www_authenticate, "Bearer realm=\"catena-webhookd\""); break;
+    case extra_header::page:
+        res_.set(http::field::cache_control, "no-store");
+        res_.set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
+                                            "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'");
+        break;
+    }
     if(!allow.empty())
         res_.set(http::field::allow, allow);
     if(retry_after)

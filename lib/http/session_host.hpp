@@ -7,6 +7,7 @@
 
 #include "detail/counters.hpp"
 #include "http/intake.hpp"
+#include "http/state_api.hpp"
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -36,7 +37,7 @@ enum class routes
 {
     all,        ///< Deliveries, health and metrics (no admin listener).
     deliveries, ///< Deliveries only (an admin listener serves the rest).
-    admin,      ///< Health and metrics only.
+    admin,      ///< Health, metrics, the state API and the status page.
 };
 
 /** What a session needs from the receiver: a narrow interface, so that a test or a fuzz
@@ -53,8 +54,10 @@ public:
                         std::string webhook_id) = 0;
     /// Admission, verification and keeping of deliveries.
     virtual intake& deliveries() noexcept = 0;
-    /// The body of the metrics route.
+    /// The body of the metrics route (where no admin listener serves it).
     virtual std::string metrics_text() = 0;
+    /// The admin listener's answer to a GET of `target` (state API, status page, metrics).
+    virtual admin_reply admin(std::string_view target, std::string_view authorization) = 0;
     virtual void opened(session_base* s, std::weak_ptr<session_base> w) = 0;
     virtual void closed(session_base* s, std::string const& peer) noexcept = 0;
 };

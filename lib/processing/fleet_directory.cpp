@@ -242,6 +242,66 @@ std::vector<fleet_state> fleet_directory::fleets() const
     return v;
 }
 
+fleet_page fleet_directory::page(fleet_query const& q) const
+{
+    auto const limit = std::clamp<std::size_t>(q.limit, 1, 1000);
+    auto const matches = [&q](fleet_state const& s) {
+        return (!q.stage || s.stage == *q.stage) && (!q.health || s.health == *q.health);
+    };
+    fleet_page out;
+    std::lock_guard lock(mutex_);
+    // The `limit + 1` smallest keys after the cursor: one pass, a bounded heap.
+    std::vector<std::string const*> keys;
+    keys.reserve(limit + 1);
+    auto const later = [](std::string const* a, std::string const* b) { return *a < *b; };
+    for(auto const& [k, f] : fleets_)
+    {
+        if(!matches(f.state))
+            continue;
+        ++out.matched;
+        if(!q.after.empty() && k <= q.after)
+            continue;
+        if(keys.size() <= limit)
+        {
+            keys.push_back(&k);
+            std::push_heap(keys.begin(), keys.end(), later);
+        }
+        else if(k < *keys.front())
+        {
+            std::pop_heap(keys.begin(), keys.end(), later);
+            keys.back() = &k;
+            std::push_heap(keys.begin(), keys.end(), later);
+        }
+    }
+    std::sort_heap(keys.begin(), keys.end(), later);
+    bool const more = keys.size() > limit;
+    if(more)
+        keys.pop_back();
+    out.fleets.reserve(keys.size());
+    for(auto const* k : keys)
+        out.fleets.push_back(fleets_.at(*k).state);
+    if(more && !keys.empty())
+        out.next_cursor = *keys.back();
+    return out;
+}
+
+fleet_tally fleet_directory::tally() const
+{
+    fleet_tally t;
+    std::lock_guard lock(mutex_);
+    for(auto const& [k, f] : fleets_)
+    {
+        auto const s = static_cast<std::size_t>(f.state.stage);
+        auto const h = static_cast<std::size_t>(f.state.health);
+        if(s < t.by_stage.size())
+            ++t.by_stage[s];
+        if(h < t.by_health.size())
+            ++t.by_health[h];
+        ++t.total;
+    }
+    return t;
+}
+
 std::vector<transition> fleet_directory::history(std::string_view key) const
 {
     std::lock_guard lock(mutex_);

@@ -45,6 +45,10 @@ public:
     std::vector<fleet_state> fleets_in(stage s) const;
     std::vector<fleet_state> fleets_in(health h) const;
     std::vector<fleet_state> fleets() const;
+    /// A page of fleets by key (copies only the page's states).
+    fleet_page page(fleet_query const& q) const;
+    /// Counts by stage and health (copies nothing).
+    fleet_tally tally() const;
     /// The fleet's transitions, oldest first (the last max_history_per_fleet of them).
     std::vector<transition> history(std::string_view key) const;
     std::size_t fleet_count() const;

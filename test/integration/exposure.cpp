@@ -266,11 +266,11 @@ BOOST_AUTO_TEST_CASE(an_admin_listener_takes_health_and_metrics_off_the_delivery
 {
     auto dir = tst::make_temp_dir("exposure");
     tst::child_process p(args(dir, {"--memory", "--admin-listen", "127.0.0.1:0"}), env(), dir);
-    BOOST_REQUIRE(p.wait_stderr("admin (health, metrics) on 127.0.0.1:"));
+    std::string const says = "admin (health, metrics, state API, status page) on 127.0.0.1:";
+    BOOST_REQUIRE(p.wait_stderr(says));
     auto const port = p.listening_port();
     auto const err = p.stderr_text();
-    auto const admin_at = err.find("admin (health, metrics) on 127.0.0.1:");
-    auto const admin_port = static_cast<unsigned short>(std::stoul(err.substr(admin_at + 37)));
+    auto const admin_port = static_cast<unsigned short>(std::stoul(err.substr(err.find(says) + says.size())));
     BOOST_TEST(metrics(admin_port).find("catena_webhooks_requests_total") != std::string::npos);
     BOOST_TEST(metrics(port).find("not_found") != std::string::npos); // 404 on the public side
     cs::client c(at(port), no_retry());

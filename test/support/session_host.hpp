@@ -47,6 +47,10 @@ public:
     void report(error_code, unsigned, std::string, std::string, std::string) override { ++reports; }
     detail::intake& deliveries() noexcept override { return in_; }
     std::string metrics_text() override { return "catena_webhooks_test 1\n"; }
+    detail::admin_reply admin(std::string_view target, std::string_view) override
+    {
+        return {200, "admin " + std::string(target) + "\n"};
+    }
     void opened(detail::session_base*, std::weak_ptr<detail::session_base>) override { ++opened_count; }
     void closed(detail::session_base*, std::string const&) noexcept override { ++closed_count; }
 

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 #include <string>
 #include <vector>
@@ -366,6 +367,57 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_fleet_with_awkward_text_and_it
     auto const again = restored.capture(after->key);
     BOOST_REQUIRE(again);
     BOOST_TEST(detail::codec::encode(*again) == doc);
+}
+
+BOOST_AUTO_TEST_CASE(pages_fleets_by_key_with_filters_and_a_cursor_until_every_match_was_seen_once)
+{
+    // 25 fleets: every third one stale.
+    for(int n = 0; n < 25; ++n)
+    {
+        char key[16];
+        std::snprintf(key, sizeof key, "fleet-%02d", n);
+        ids const i{key, "", "", "conn-" + std::to_string(n)};
+        apply("fleet_connection.created", i);
+        if(n % 3 == 0)
+            apply("connection.staled", i);
+    }
+    fleet_query q;
+    q.limit = 4;
+    std::vector<std::string> keys;
+    for(int pages = 0;; ++pages)
+    {
+        BOOST_REQUIRE(pages < 10);
+        auto const p = lc.page(q);
+        BOOST_TEST(p.matched == 25u);
+        for(auto const& f : p.fleets)
+            keys.push_back(f.key);
+        if(p.next_cursor.empty())
+            break;
+        BOOST_TEST(p.fleets.size() == 4u);
+        BOOST_TEST(p.next_cursor == p.fleets.back().key);
+        q.after = p.next_cursor;
+    }
+    BOOST_TEST(keys.size() == 25u);
+    BOOST_TEST(std::is_sorted(keys.begin(), keys.end()));
+    BOOST_TEST((std::adjacent_find(keys.begin(), keys.end()) == keys.end()));
+
+    fleet_query stale;
+    stale.health = health::stale;
+    stale.limit = 100;
+    auto const p = lc.page(stale);
+    BOOST_TEST(p.matched == 9u);
+    BOOST_TEST(p.fleets.size() == 9u);
+    BOOST_TEST(p.next_cursor.empty());
+    for(auto const& f : p.fleets)
+        BOOST_TEST((f.health == health::stale));
+    stale.stage = stage::invited;
+    BOOST_TEST(lc.page(stale).matched == 0u);
+
+    auto const t = lc.tally();
+    BOOST_TEST(t.total == 25u);
+    BOOST_TEST(t.by_health[static_cast<std::size_t>(health::stale)] == 9u);
+    BOOST_TEST(t.by_health[static_cast<std::size_t>(health::ok)] == 16u);
+    BOOST_TEST(t.by_stage[static_cast<std::size_t>(stage::connected)] == 25u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

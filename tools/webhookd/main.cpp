@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // tools/webhookd/main.cpp - catena-webhookd: the standalone receiver.
+#include "notify.hpp"
 #include "options.hpp"
 
 #include <catena/webhooks.hpp>
@@ -223,7 +224,8 @@ int main(int argc, char** argv)
     };
     std::fprintf(stderr, "listening on %s\n", text(rx.local_endpoint()).c_str());
     if(auto admin = rx.admin_endpoint())
-        std::fprintf(stderr, "admin (health, metrics) on %s\n", text(*admin).c_str());
+        std::fprintf(stderr, "admin (health, metrics, state API, status page) on %s\n", text(*admin).c_str());
+    notify_ready("listening on " + text(rx.local_endpoint()));
 
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
     std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
@@ -231,6 +233,7 @@ int main(int argc, char** argv)
             return;
         if(sig == SIGHUP)
         {
+            notify_reloading();
             std::string why;
             auto fresh = load_secrets(o, why);
             if(fresh)
@@ -243,10 +246,12 @@ int main(int argc, char** argv)
             {
                 std::fprintf(stderr, "catena-webhookd: secrets not reloaded, keeping the previous ones: %s\n", why.c_str());
             }
+            notify_ready(fresh ? "listening; secrets reloaded" : "listening; secrets not reloaded: " + why);
             signals.async_wait(on_signal);
             return;
         }
         std::fprintf(stderr, "catena-webhookd: draining\n");
+        notify_stopping("draining");
         rx.stop();
         signals.cancel();
     };

@@ -37,8 +37,15 @@ and writes each event as one JSON line.
   --reorder-window MS        how long events are held to be put in occurred_at order (default 2000)
   --progress-interval MS     how long processing progress is gathered before it is committed
                              (default 50; what a crash makes processed again)
-  --admin-listen ADDR:PORT   serve /healthz and /metrics here (plain HTTP) and no longer
-                             on --listen, which then serves deliveries only
+  --admin-listen ADDR:PORT   serve /healthz, /metrics, the state API (/v1/...) and the status
+                             page (/) here (plain HTTP) and no longer on --listen, which then
+                             serves deliveries only
+  --admin-token-env NAME     environment variable holding the admin bearer token, asked for on
+                             every admin route but /healthz and / (required when
+                             --admin-listen is not a loopback address)
+  --config FILE              read options from FILE first: one "name = value" per line, names
+                             as the flags without "--" ("memory = true" for a switch); "#"
+                             starts a comment; flags on the command line win
   --tls-cert FILE            PEM certificate chain; with --tls-key turns on HTTPS
   --tls-key FILE             PEM private key
   --tls-min-version 1.2|1.3  oldest TLS version accepted (default 1.2: ECDHE + AEAD only)
@@ -95,12 +102,85 @@ unsigned long long parse_number(std::string const& flag, std::string const& v, u
 
 } // namespace
 
+namespace {
+
+std::string trim(std::string s)
+{
+    auto const b = s.find_first_not_of(" \t\r");
+    if(b == std::string::npos)
+        return {};
+    auto const e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+} // namespace
+
+std::vector<std::string> config_args(std::string const& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    if(!in)
+        fail("--config: cannot read " + file + ": " + std::strerror(errno));
+    std::vector<std::string> out;
+    std::size_t n = 0;
+    for(std::string line; std::getline(in, line);)
+    {
+        ++n;
+        auto const where = file + ":" + std::to_string(n) + ": ";
+        if(auto hash = line.find('#'); hash != std::string::npos)
+            line.resize(hash);
+        line = trim(line);
+        if(line.empty())
+            continue;
+        auto const eq = line.find('=');
+        if(eq == std::string::npos)
+            fail(where + "expected \"name = value\"");
+        auto name = trim(line.substr(0, eq));
+        auto v = trim(line.substr(eq + 1));
+        if(v.size() >= 2 && v.front() == '"' && v.back() == '"')
+            v = v.substr(1, v.size() - 2);
+        if(name.empty() || name.rfind("-", 0) == 0 || name == "config" || name == "help")
+            fail(where + "not an option name: " + name);
+        if(name == "secret")
+            fail(where + "secrets are never kept in the config file: use secret-env or secrets-file");
+        if(name == "memory" || name == "strict-secrets")
+        {
+            if(v != "true" && v != "false")
+                fail(where + name + " is a switch: true or false, not " + v);
+            if(v == "true")
+                out.push_back("--" + name);
+            continue;
+        }
+        out.push_back("--" + name + "=" + v);
+    }
+    return out;
+}
+
 options parse(int argc, char** argv)
 {
-    options o;
+    // The config file's options first, so that the command line's override them.
+    std::vector<std::string> all;
     for(int i = 1; i < argc; ++i)
     {
-        std::string a = argv[i];
+        std::string const a = argv[i];
+        if(a == "--config" && i + 1 < argc)
+            all = config_args(argv[i + 1]);
+        else if(a.rfind("--config=", 0) == 0)
+            all = config_args(a.substr(9));
+    }
+    std::size_t const from_file = all.size();
+    for(int i = 1; i < argc; ++i)
+        all.emplace_back(argv[i]);
+    options o;
+    argc = static_cast<int>(all.size()) + 1;
+    for(int i = 1; i < argc; ++i)
+    {
+        std::string a = all[static_cast<std::size_t>(i - 1)];
+        auto const next_arg = [&]() -> std::string {
+            // A flag read from the file takes its value inline (name=value), never the next line's.
+            if(static_cast<std::size_t>(i) <= from_file || i + 1 >= argc)
+                fail(a + " needs a value");
+            return all[static_cast<std::size_t>(i++)];
+        };
         std::string inline_value;
         bool has_inline = false;
         if(auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos)
@@ -109,13 +189,7 @@ options parse(int argc, char** argv)
             a = a.substr(0, eq);
             has_inline = true;
         }
-        auto value = [&]() -> std::string {
-            if(has_inline)
-                return inline_value;
-            if(i + 1 >= argc)
-                fail(a + " needs a value");
-            return argv[++i];
-        };
+        auto value = [&]() -> std::string { return has_inline ? inline_value : next_arg(); };
         if(a == "--help" || a == "-h")
         {
             std::fputs(usage, stdout);
@@ -154,6 +228,8 @@ options parse(int argc, char** argv)
         else if(a == "--max-auth-failures") o.max_auth_failures = parse_number(a, value(), 1'000'000);
         else if(a == "--shutdown-timeout") o.shutdown_timeout_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
         else if(a == "--admin-listen") o.admin_listen = value();
+        else if(a == "--admin-token-env") o.admin_token_env = value();
+        else if(a == "--config") (void)value(); // read before the flags (see with_config)
         else if(a == "--strict-secrets") o.strict_secrets = true;
         else if(a == "--max-store-pages") o.max_store_pages = parse_number(a, value(), 1ull << 40);
         else if(a == "--tls-min-version")
@@ -253,6 +329,13 @@ cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secre
     ro.listen = parse_endpoint("--listen", o.listen);
     if(!o.admin_listen.empty())
         ro.admin_listen = parse_endpoint("--admin-listen", o.admin_listen);
+    if(!o.admin_token_env.empty())
+    {
+        char const* t = std::getenv(o.admin_token_env.c_str());
+        if(!t || std::strlen(t) < 16)
+            fail("--admin-token-env: " + o.admin_token_env + " must hold a token of at least 16 characters");
+        ro.admin_token = t;
+    }
     ro.path = o.path;
     ro.secrets = std::move(secrets);
     ro.unverified_status = o.unverified_status;

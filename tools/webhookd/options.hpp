@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace webhookd {
 
@@ -37,6 +38,7 @@ struct options
     std::size_t max_auth_failures = 100;
     long shutdown_timeout_ms = 30'000;
     std::string admin_listen;
+    std::string admin_token_env;
     std::string tls_min_version = "1.2";
     bool strict_secrets = false;
     std::uint64_t max_store_pages = 0;
@@ -46,8 +48,12 @@ struct options
 /// Prints "catena-webhookd: MSG" and exits 2.
 [[noreturn]] void fail(std::string const& msg);
 
-/// Parses the command line; --help prints the usage and exits 0, a bad flag fails.
+/// Parses the command line (after the --config file's options, which it overrides); --help
+/// prints the usage and exits 0, a bad flag fails.
 options parse(int argc, char** argv);
+
+/// A config file's "name = value" lines as flags ("--name=value"); fails naming the line.
+std::vector<std::string> config_args(std::string const& file);
 
 /// ADDR:PORT (IPv6 in brackets) as an endpoint, or fails naming `flag`.
 boost::asio::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::string const& v);

@@ -96,6 +96,10 @@ enum class error
     peer_refused,           ///< The peer address caused too many authentication failures (429).
     clock_skew,             ///< Most authentic-looking deliveries are near the edge of the timestamp window.
     shutdown_timed_out,     ///< stop() gave up on writing everything within shutdown_timeout.
+
+    // --- the admin listener's state API ------------------------------------------------------
+    admin_unauthorized,     ///< A state API request without the admin bearer token (401).
+    bad_query,              ///< A state API query parameter is unknown or out of range (400).
 };
 
 /** Groups of errors; compare an error_code against these. */

@@ -6,6 +6,7 @@
 #include <catena/webhooks/export.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -185,6 +186,31 @@ struct fleet_state
     std::uint64_t failed_executions = 0; ///< execution.failed events seen (each one counted once).
     std::string last_event;              ///< Name of the last event applied.
     std::optional<timestamp> last_occurred_at; ///< Ordering time of the newest event applied.
+};
+
+/** Which fleets to list, a page at a time (see receiver::fleets(fleet_query const&)). */
+struct fleet_query
+{
+    std::optional<enum stage> stage;   ///< Only fleets in this stage.
+    std::optional<enum health> health; ///< Only fleets in this health.
+    std::string after;                 ///< The cursor: keys after this one (the last page's next_cursor).
+    std::size_t limit = 100;           ///< At most this many (at most 1000).
+};
+
+/** One page of fleets, ordered by key. */
+struct fleet_page
+{
+    std::vector<fleet_state> fleets;
+    std::string next_cursor; ///< Empty on the last page.
+    std::size_t matched = 0; ///< Fleets matching the filters, on every page.
+};
+
+/** How many fleets stand in each stage and each health (by the enumerators' values). */
+struct fleet_tally
+{
+    std::array<std::uint64_t, 11> by_stage{};
+    std::array<std::uint64_t, 4> by_health{};
+    std::uint64_t total = 0;
 };
 
 } // namespace catena::webhooks

@@ -64,6 +64,26 @@ struct subscription_event
     bool delivery_stopped() const noexcept { return action == "staled" || action == "paused" || action == "deleted"; }
 };
 
+/** What the receiver has seen of one subscription (one X-Webhook-ID) since it started:
+    the deliveries kept through it, and the last webhook.* event about it. */
+struct subscription_seen
+{
+    std::string webhook_id;
+    std::uint64_t deliveries = 0;           ///< Deliveries kept (answered 202).
+    std::uint64_t duplicate_deliveries = 0; ///< Copies of kept deliveries (answered 202, not kept again).
+    std::uint64_t deferred_deliveries = 0;  ///< Deliveries whose headers passed, answered 503.
+    std::optional<timestamp> last_delivery_at;
+    std::optional<timestamp> last_deferred_at;
+    std::string last_event_type;            ///< X-Event-Type of the last delivery kept.
+    /// From the last webhook.* event about it (empty when none arrived).
+    std::string last_action;                ///< "staled", "paused", "activated", ...
+    std::string status;                     ///< "active", "paused", "stale", "deleted", ...
+    std::optional<timestamp> last_status_at;
+    bool delivery_stopped = false;          ///< The last webhook.* event stopped its delivery.
+    std::string url;
+    std::string event_name;
+};
+
 } // namespace catena::webhooks
 
 #endif

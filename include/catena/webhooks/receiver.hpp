@@ -149,12 +149,18 @@ public:
     /// The state of the fleet known under `key`: a fleet_id, "ref:<fleet_ref>", "invitation:<id>"...
     std::optional<fleet_state> fleet(std::string_view key) const;
     std::vector<fleet_state> fleets() const;
+    /// A page of fleets by key, filtered by stage and health.
+    fleet_page fleets(fleet_query const& q) const;
+    /// How many fleets stand in each stage and health.
+    fleet_tally tally() const;
     std::vector<fleet_state> fleets_in(stage s) const;
     std::vector<fleet_state> fleets_in(health h) const;
     /// The fleet's transitions, oldest first.
     std::vector<transition> history(std::string_view key) const;
     /// The most recent dead letters (up to 1000), oldest first.
     std::vector<dead_letter> dead_letters() const;
+    /// Every subscription this receiver has seen since it started, ordered by X-Webhook-ID.
+    std::vector<subscription_seen> subscriptions() const;
 
     /** Validates the options, binds and starts accepting.
 

@@ -196,9 +196,14 @@ struct receiver_options
     std::string health_path = "/healthz";
     /// GET route with Prometheus text metrics; empty turns it off.
     std::string metrics_path = "/metrics";
-    /// When set, the health and metrics routes are served here (plain HTTP) and no longer on
-    /// the delivery listener, which then serves nothing but deliveries.
+    /** When set, the health and metrics routes are served here (plain HTTP) and no longer on
+        the delivery listener, which then serves nothing but deliveries; so are the state API
+        (`/v1/...`) and the status page (`/`). */
     std::optional<boost::asio::ip::tcp::endpoint> admin_listen{};
+    /** The bearer token the admin listener asks for (`Authorization: Bearer …`) on every
+        route but the health route and the status page itself (which holds no data and asks
+        the user for the token). Required when admin_listen is not a loopback address. */
+    std::string admin_token{};
     /// The signing secrets. Replace them at run time with receiver::set_secrets.
     secret_ring secrets{};
     /// How far X-Catena-Timestamp may lie from our clock.

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/http/state_api.cpp - the admin listener's routes: state API (/v1/...), status page, metrics.
+#include "http/state_api.hpp"
+
+#include "http/status_page.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace catena::webhooks::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+json::value text_or_null(std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+json::value time_or_null(std::optional<timestamp> const& t)
+{
+    return t ? json::value(format_rfc3339(*t, utc_suffix::z)) : json::value(nullptr);
+}
+
+json::array strings(std::vector<std::string> const& v)
+{
+    json::array a;
+    for(auto const& s : v)
+        a.emplace_back(s);
+    return a;
+}
+
+json::object fleet_json(fleet_state const& f)
+{
+    json::array invitations, agreements, connections;
+    for(auto const& i : f.invitations)
+        invitations.emplace_back(json::object{{"id", i.id}, {"state", to_string(i.state)}});
+    for(auto const& a : f.agreements)
+        agreements.emplace_back(json::object{{"id", a.id}, {"active", a.active}});
+    for(auto const& c : f.connections)
+    {
+        json::array schedules;
+        for(auto const& s : c.schedules)
+            schedules.emplace_back(
+                json::object{{"id", s.id}, {"resource", text_or_null(s.resource)}, {"active", s.active}});
+        connections.emplace_back(json::object{{"id", c.id},
+                                              {"source_name", text_or_null(c.source_name)},
+                                              {"tsp_id", text_or_null(c.tsp_id)},
+                                              {"health", to_string(c.health)},
+                                              {"reported", c.reported},
+                                              {"linked", c.linked},
+                                              {"failed_executions", c.failed_executions},
+                                              {"schedules", std::move(schedules)}});
+    }
+    return json::object{{"key", f.key},
+                        {"fleet_id", text_or_null(f.fleet_id)},
+                        {"fleet_ref", text_or_null(f.fleet_ref)},
+                        {"stage", text_or_null(to_string(f.stage))},
+                        {"health", to_string(f.health)},
+                        {"invitation_ids", strings(f.invitation_ids)},
+                        {"connection_ids", strings(f.connection_ids)},
+                        {"invitations", std::move(invitations)},
+                        {"agreements", std::move(agreements)},
+                        {"connections", std::move(connections)},
+                        {"failed_executions", f.failed_executions},
+                        {"last_event", text_or_null(f.last_event)},
+                        {"last_occurred_at", time_or_null(f.last_occurred_at)}};
+}
+
+json::object transition_json(transition const& t)
+{
+    json::object o{{"dimension", to_string(t.what)},
+                   {"from", text_or_null(t.from)},
+                   {"to", t.to},
+                   {"cause", t.cause},
+                   {"event_id", text_or_null(t.event_id)},
+                   {"record_id", text_or_null(t.record_id)},
+                   {"occurred_at", time_or_null(t.occurred_at)},
+                   {"idempotency_key", t.idempotency_key}};
+    if(!t.entity_id.empty())
+        o["entity_id"] = t.entity_id;
+    return o;
+}
+
+json::object dead_letter_json(dead_letter const& d)
+{
+    return json::object{{"kind", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
+                        {"reason", d.reason},
+                        {"inbox_sequence", d.sequence},
+                        {"request_id", text_or_null(d.request_id)},
+                        {"webhook_id", text_or_null(d.webhook_id)},
+                        {"event_type", text_or_null(d.event_type)},
+                        {"idempotency_key", text_or_null(d.idempotency_key)},
+                        {"handler", text_or_null(d.handler)},
+                        {"error", text_or_null(d.error_text)},
+                        {"attempts", d.attempts},
+                        {"body_bytes", d.body.size()}};
+}
+
+json::object subscription_json(subscription_seen const& s)
+{
+    return json::object{{"webhook_id", s.webhook_id},
+                        {"deliveries", s.deliveries},
+                        {"duplicate_deliveries", s.duplicate_deliveries},
+                        {"deferred_deliveries", s.deferred_deliveries},
+                        {"last_delivery_at", time_or_null(s.last_delivery_at)},
+                        {"last_deferred_at", time_or_null(s.last_deferred_at)},
+                        {"last_event_type", text_or_null(s.last_event_type)},
+                        {"last_action", text_or_null(s.last_action)},
+                        {"status", text_or_null(s.status)},
+                        {"last_status_at", time_or_null(s.last_status_at)},
+                        {"delivery_stopped", s.delivery_stopped},
+                        {"url", text_or_null(s.url)},
+                        {"event_name", text_or_null(s.event_name)}};
+}
+
+json::object summary_json(fleet_tally const& t, receiver_stats const& s)
+{
+    json::object stages, healths;
+    for(std::size_t i = 0; i < t.by_stage.size(); ++i)
+    {
+        auto const name = to_string(static_cast<stage>(i));
+        stages[name.empty() ? "none" : name] = t.by_stage[i];
+    }
+    for(std::size_t i = 0; i < t.by_health.size(); ++i)
+        healths[to_string(static_cast<health>(i))] = t.by_health[i];
+    return json::object{
+        {"fleets", json::object{{"total", t.total}, {"by_stage", std::move(stages)}, {"by_health", std::move(healths)}}},
+        {"intake", json::object{{"accepted", s.accepted},
+                                {"duplicate_requests", s.duplicate_requests},
+                                {"rejected", s.rejected},
+                                {"inbox_depth", s.inbox_depth},
+                                {"connections_active", s.connections_active}}},
+        {"processing", json::object{{"events", s.events},
+                                    {"duplicate_events", s.duplicate_events},
+                                    {"late_events", s.late_events},
+                                    {"transitions", s.transitions},
+                                    {"held_events", s.held_events},
+                                    {"dead_letters", s.dead_letters},
+                                    {"callback_errors", s.callback_errors},
+                                    {"callback_backlog", s.callback_backlog}}},
+        {"time", format_rfc3339(system_now(), utc_suffix::z)}};
+}
+
+admin_reply json_reply(json::object const& o) { return {200, json::serialize(o) + "\n"}; }
+
+admin_reply problem(unsigned status, error e, std::string message)
+{
+    auto const ec = make_error_code(e);
+    admin_reply r{status, json::serialize(json::object{{"error", reason(ec)}, {"message", std::move(message)}}) + "\n"};
+    r.ec = ec;
+    return r;
+}
+
+bool token_matches(std::string_view authorization, std::string const& token)
+{
+    constexpr std::string_view scheme = "Bearer ";
+    if(authorization.size() <= scheme.size() ||
+       !std::equal(scheme.begin(), scheme.end(), authorization.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+        return false;
+    auto const given = authorization.substr(scheme.size());
+    // Digests first: the comparison takes the same time whatever the lengths.
+    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<unsigned char const*>(given.data()), given.size(), a);
+    SHA256(reinterpret_cast<unsigned char const*>(token.data()), token.size(), b);
+    return CRYPTO_memcmp(a, b, sizeof a) == 0;
+}
+
+// The query string's parameters, decoded; a parameter not in `known` is an error.
+struct query
+{
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string error;
+
+    std::optional<std::string> get(std::string_view name) const
+    {
+        for(auto const& [k, v] : params)
+            if(k == name)
+                return v;
+        return std::nullopt;
+    }
+};
+
+query parse_query(std::string_view q, std::initializer_list<std::string_view> known)
+{
+    query out;
+    while(!q.empty())
+    {
+        auto const amp = q.find('&');
+        auto const part = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+        if(part.empty())
+            continue;
+        auto const eq = part.find('=');
+        auto k = percent_decode(part.substr(0, eq), true);
+        auto v = percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
+        if(!k || !v)
+        {
+            out.error = "malformed percent-encoding in the query";
+            return out;
+        }
+        if(std::find(known.begin(), known.end(), *k) == known.end())
+        {
+            out.error = "unknown query parameter '" + *k + "'";
+            return out;
+        }
+        out.params.emplace_back(std::move(*k), std::move(*v));
+    }
+    return out;
+}
+
+std::optional<std::size_t> parse_limit(std::string const& s, std::size_t max)
+{
+    std::size_t n = 0;
+    auto const [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if(ec != std::errc{} || p != s.data() + s.size() || n == 0 || n > max)
+        return std::nullopt;
+    return n;
+}
+
+admin_reply fleets_route(state_source const& src, std::string_view q)
+{
+    auto const qp = parse_query(q, {"stage", "health", "cursor", "limit"});
+    if(!qp.error.empty())
+        return problem(400, error::bad_query, qp.error);
+    fleet_query fq;
+    if(auto s = qp.get("stage"))
+    {
+        fq.stage = parse_stage(*s);
+        if(!fq.stage)
+            return problem(400, error::bad_query, "stage: no stage named '" + *s + "'");
+    }
+    if(auto h = qp.get("health"))
+    {
+        fq.health = parse_health(*h);
+        if(!fq.health)
+            return problem(400, error::bad_query, "health: no health named '" + *h + "'");
+    }
+    if(auto c = qp.get("cursor"))
+        fq.after = *c;
+    if(auto l = qp.get("limit"))
+    {
+        auto n = parse_limit(*l, 1000);
+        if(!n)
+            return problem(400, error::bad_query, "limit: a number from 1 to 1000, not '" + *l + "'");
+        fq.limit = *n;
+    }
+    auto page = src.fleet_page_of(fq);
+    json::array fleets;
+    for(auto const& f : page.fleets)
+        fleets.emplace_back(fleet_json(f));
+    return json_reply(json::object{{"fleets", std::move(fleets)},
+                                   {"matched", page.matched},
+                                   {"next_cursor", text_or_null(page.next_cursor)}});
+}
+
+admin_reply fleet_route(state_source const& src, std::string_view rest, std::string_view q)
+{
+    if(!parse_query(q, {}).error.empty())
+        return problem(400, error::bad_query, "this route takes no query parameters");
+    bool const history = rest.size() > 8 && rest.substr(rest.size() - 8) == "/history";
+    auto const encoded = history ? rest.substr(0, rest.size() - 8) : rest;
+    auto key = percent_decode(encoded, false);
+    if(!key || key->empty() || encoded.find('/') != std::string_view::npos)
+        return problem(404, error::not_found, "no such route (a fleet key with '/' is written %2F)");
+    auto f = src.fleet_of(*key);
+    if(!f)
+        return problem(404, error::not_found, "no fleet is known under '" + *key + "'");
+    if(!history)
+        return json_reply(fleet_json(*f));
+    json::array ts;
+    for(auto const& t : src.history_of(f->key))
+        ts.emplace_back(transition_json(t));
+    return json_reply(json::object{{"fleet_key", f->key}, {"transitions", std::move(ts)}});
+}
+
+} // namespace
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space)
+{
+    std::string out;
+    out.reserve(s.size());
+    auto const hex = [](char c) -> int {
+        if(c >= '0' && c <= '9')
+            return c - '0';
+        if(c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if(c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    };
+    for(std::size_t i = 0; i < s.size(); ++i)
+    {
+        char const c = s[i];
+        if(c == '%')
+        {
+            if(i + 2 >= s.size())
+                return std::nullopt;
+            int const hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+            if(hi < 0 || lo < 0)
+                return std::nullopt;
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        }
+        else if(c == '+' && plus_is_space)
+            out.push_back(' ');
+        else
+            out.push_back(c);
+    }
+    return out;
+}
+
+admin_reply answer_admin(state_source const& src, receiver_options const& opts, std::string_view target,
+                         std::string_view authorization)
+{
+    auto const qmark = target.find('?');
+    auto const path = target.substr(0, qmark);
+    auto const q = qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
+    if(path == "/")
+    {
+        admin_reply r{200, std::string(status_page_html())};
+        r.content_type = "text/html; charset=utf-8";
+        r.page = true;
+        return r;
+    }
+    bool const is_metrics = !opts.metrics_path.empty() && path == opts.metrics_path;
+    if(!is_metrics && path != "/v1" && path.substr(0, 4) != "/v1/")
+        return problem(404, error::not_found, "no such route");
+    if(!opts.admin_token.empty() && !token_matches(authorization, opts.admin_token))
+    {
+        auto r = problem(401, error::admin_unauthorized, "send Authorization: Bearer <admin token>");
+        r.challenge = true;
+        return r;
+    }
+    if(is_metrics)
+    {
+        admin_reply r{200, src.metrics()};
+        r.content_type = "text/plain; version=0.0.4";
+        return r;
+    }
+    auto const no_query = [&]() { return parse_query(q, {}).error.empty(); };
+    if(path == "/v1/summary")
+        return no_query() ? json_reply(summary_json(src.fleet_counts(), src.current_stats()))
+                          : problem(400, error::bad_query, "this route takes no query parameters");
+    if(path == "/v1/fleets")
+        return fleets_route(src, q);
+    if(path.substr(0, 11) == "/v1/fleets/")
+        return fleet_route(src, path.substr(11), q);
+    if(path == "/v1/dead-letters")
+    {
+        auto const qp = parse_query(q, {"limit"});
+        if(!qp.error.empty())
+            return problem(400, error::bad_query, qp.error);
+        std::size_t limit = 100;
+        if(auto l = qp.get("limit"))
+        {
+            auto n = parse_limit(*l, 1000);
+            if(!n)
+                return problem(400, error::bad_query, "limit: a number from 1 to 1000, not '" + *l + "'");
+            limit = *n;
+        }
+        auto all = src.recent_dead_letters(); // oldest first
+        json::array out;
+        auto const first = all.size() > limit ? all.size() - limit : 0;
+        for(auto i = all.size(); i > first; --i)
+            out.emplace_back(dead_letter_json(all[i - 1]));
+        return json_reply(json::object{{"dead_letters", std::move(out)}});
+    }
+    if(path == "/v1/subscriptions")
+    {
+        if(!no_query())
+            return problem(400, error::bad_query, "this route takes no query parameters");
+        json::array out;
+        for(auto const& s : src.seen_subscriptions())
+            out.emplace_back(subscription_json(s));
+        return json_reply(json::object{{"subscriptions", std::move(out)}});
+    }
+    return problem(404, error::not_found, "no such route");
+}
+
+} // namespace catena::webhooks::detail

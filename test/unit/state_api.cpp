@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/state_api.cpp - the admin listener's routes: state API, status page, metrics, token.
+#include "http/state_api.hpp"
+#include "http/status_page.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+namespace {
+
+using namespace catena::webhooks;
+namespace json = boost::json;
+timestamp const t0{std::chrono::seconds(1'764'000'000)};
+
+// A fixed state: three fleets, one stale, with history; one dead letter; one subscription.
+struct fake_state final : detail::state_source
+{
+    std::map<std::string, fleet_state> fleets;
+    mutable fleet_query last_query;
+
+    fake_state()
+    {
+        for(auto const* key : {"fleet-a", "fleet-b", "ref:FLEET/9"})
+        {
+            fleet_state f;
+            f.key = key;
+            f.stage = stage::connected;
+            fleets[key] = f;
+        }
+        auto& b = fleets["fleet-b"];
+        b.health = health::stale;
+        connection_info c;
+        c.id = "conn-1";
+        c.source_name = "samsara";
+        c.health = health::stale;
+        b.connections.push_back(c);
+        b.last_occurred_at = t0;
+    }
+
+    fleet_page fleet_page_of(fleet_query const& q) const override
+    {
+        last_query = q;
+        fleet_page p;
+        for(auto const& [k, f] : fleets)
+            if((!q.health || f.health == *q.health) && (!q.stage || f.stage == *q.stage))
+            {
+                ++p.matched;
+                if(k > q.after && p.fleets.size() < q.limit)
+                    p.fleets.push_back(f);
+                else if(k > q.after && p.next_cursor.empty())
+                    p.next_cursor = p.fleets.back().key;
+            }
+        return p;
+    }
+    std::optional<fleet_state> fleet_of(std::string_view key) const override
+    {
+        auto it = fleets.find(std::string(key));
+        return it == fleets.end() ? std::nullopt : std::optional(it->second);
+    }
+    std::vector<transition> history_of(std::string_view key) const override
+    {
+        transition t;
+        t.fleet_key = std::string(key);
+        t.what = dimension::health;
+        t.from = "ok";
+        t.to = "stale";
+        t.cause = "connection.staled";
+        t.occurred_at = t0;
+        t.idempotency_key = "k/health";
+        return {t};
+    }
+    std::vector<dead_letter> recent_dead_letters() const override
+    {
+        std::vector<dead_letter> v(3);
+        for(std::size_t i = 0; i < v.size(); ++i)
+        {
+            v[i].sequence = i + 1;
+            v[i].reason = "json_syntax";
+            v[i].body = "{not json";
+        }
+        return v;
+    }
+    std::vector<subscription_seen> seen_subscriptions() const override
+    {
+        subscription_seen s;
+        s.webhook_id = "wh-a";
+        s.deliveries = 7;
+        s.last_delivery_at = t0;
+        return {s};
+    }
+    fleet_tally fleet_counts() const override
+    {
+        fleet_tally t;
+        t.total = 3;
+        t.by_stage[static_cast<std::size_t>(stage::connected)] = 3;
+        t.by_health[static_cast<std::size_t>(health::ok)] = 2;
+        t.by_health[static_cast<std::size_t>(health::stale)] = 1;
+        return t;
+    }
+    receiver_stats current_stats() const override
+    {
+        receiver_stats s;
+        s.accepted = 42;
+        return s;
+    }
+    std::string metrics() const override { return "catena_webhooks_accepted_total 42\n"; }
+};
+
+struct fixture
+{
+    fake_state state;
+    receiver_options opts;
+
+    detail::admin_reply get(std::string_view target, std::string_view auth = {}) const
+    {
+        return detail::answer_admin(state, opts, target, auth);
+    }
+    json::value body(std::string_view target, std::string_view auth = {}) const
+    {
+        auto r = get(target, auth);
+        BOOST_TEST_REQUIRE(r.status == 200u, target << ": " << r.body);
+        BOOST_TEST(r.content_type == "application/json");
+        return json::parse(r.body);
+    }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(state_api, fixture)
+
+BOOST_AUTO_TEST_CASE(summary_counts_fleets_by_stage_and_health_and_intake)
+{
+    auto const s = body("/v1/summary");
+    BOOST_TEST(s.at("fleets").at("total").to_number<std::uint64_t>() == 3u);
+    BOOST_TEST(s.at("fleets").at("by_stage").at("connected").to_number<std::uint64_t>() == 3u);
+    BOOST_TEST(s.at("fleets").at("by_stage").at("invited").to_number<std::uint64_t>() == 0u);
+    BOOST_TEST(s.at("fleets").at("by_health").at("stale").to_number<std::uint64_t>() == 1u);
+    BOOST_TEST(s.at("intake").at("accepted").to_number<std::uint64_t>() == 42u);
+}
+
+BOOST_AUTO_TEST_CASE(fleets_route_passes_its_filters_cursor_and_limit_and_returns_the_next_cursor)
+{
+    auto const p = body("/v1/fleets?health=stale&stage=connected&limit=5&cursor=fleet-a");
+    BOOST_TEST(state.last_query.health.has_value());
+    BOOST_TEST((*state.last_query.health == health::stale));
+    BOOST_TEST((*state.last_query.stage == stage::connected));
+    BOOST_TEST(state.last_query.limit == 5u);
+    BOOST_TEST(state.last_query.after == "fleet-a");
+    BOOST_REQUIRE(p.at("fleets").as_array().size() == 1u);
+    auto const& f = p.at("fleets").as_array()[0];
+    BOOST_TEST(f.at("key").as_string() == "fleet-b");
+    BOOST_TEST(f.at("health").as_string() == "stale");
+    BOOST_TEST(f.at("connections").as_array()[0].at("source_name").as_string() == "samsara");
+    BOOST_TEST(f.at("last_occurred_at").as_string() == format_rfc3339(t0, utc_suffix::z));
+    BOOST_TEST(p.at("next_cursor").is_null());
+
+    auto const first = body("/v1/fleets?limit=2");
+    BOOST_TEST(first.at("fleets").as_array().size() == 2u);
+    BOOST_TEST(first.at("matched").to_number<std::uint64_t>() == 3u);
+    BOOST_TEST(first.at("next_cursor").as_string() == "fleet-b");
+    // A cursor with reserved characters arrives percent-encoded.
+    body("/v1/fleets?cursor=ref%3AFLEET%2F9");
+    BOOST_TEST(state.last_query.after == "ref:FLEET/9");
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_query_gets_400_naming_the_parameter_and_changes_nothing)
+{
+    for(auto const* target : {"/v1/fleets?stage=bogus", "/v1/fleets?health=sick", "/v1/fleets?limit=0",
+                              "/v1/fleets?limit=1001", "/v1/fleets?limit=ten", "/v1/fleets?colour=red",
+                              "/v1/fleets?cursor=%zz", "/v1/summary?x=1", "/v1/dead-letters?limit=-1"})
+    {
+        auto const r = get(target);
+        BOOST_TEST(r.status == 400u, target);
+        BOOST_TEST((r.ec == error::bad_query), target);
+        auto const j = json::parse(r.body);
+        BOOST_TEST(j.at("error").as_string() == "bad_query", target);
+        BOOST_TEST(!j.at("message").as_string().empty(), target);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(one_fleet_and_its_history_by_percent_encoded_key_or_404)
+{
+    BOOST_TEST(body("/v1/fleets/fleet-b").at("health").as_string() == "stale");
+    BOOST_TEST(body("/v1/fleets/ref%3AFLEET%2F9").at("key").as_string() == "ref:FLEET/9");
+    auto const h = body("/v1/fleets/fleet-b/history");
+    BOOST_TEST(h.at("fleet_key").as_string() == "fleet-b");
+    BOOST_REQUIRE(h.at("transitions").as_array().size() == 1u);
+    BOOST_TEST(h.at("transitions").as_array()[0].at("to").as_string() == "stale");
+    BOOST_TEST(h.at("transitions").as_array()[0].at("dimension").as_string() == "health");
+    for(auto const* target : {"/v1/fleets/nobody", "/v1/fleets/nobody/history", "/v1/fleets/", "/v1/nothing",
+                              "/v2/fleets", "/favicon.ico", "/v1/fleets/a/b"})
+    {
+        auto const r = get(target);
+        BOOST_TEST(r.status == 404u, target);
+        BOOST_TEST((r.ec == error::not_found), target);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(dead_letters_newest_first_without_bodies_and_subscriptions)
+{
+    auto const d = body("/v1/dead-letters?limit=2").at("dead_letters").as_array();
+    BOOST_REQUIRE(d.size() == 2u);
+    BOOST_TEST(d[0].at("inbox_sequence").to_number<std::uint64_t>() == 3u);
+    BOOST_TEST(d[1].at("inbox_sequence").to_number<std::uint64_t>() == 2u);
+    BOOST_TEST(!d[0].as_object().contains("body"));
+    BOOST_TEST(d[0].at("body_bytes").to_number<std::uint64_t>() == 9u);
+    auto const s = body("/v1/subscriptions").at("subscriptions").as_array();
+    BOOST_REQUIRE(s.size() == 1u);
+    BOOST_TEST(s[0].at("webhook_id").as_string() == "wh-a");
+    BOOST_TEST(s[0].at("deliveries").to_number<std::uint64_t>() == 7u);
+    BOOST_TEST(s[0].at("status").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(status_page_is_one_self_contained_html_document)
+{
+    auto const r = get("/");
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(r.content_type == "text/html; charset=utf-8");
+    BOOST_TEST(r.page);
+    BOOST_TEST(r.body == detail::status_page_html());
+    BOOST_TEST(r.body.find("/v1/summary") != std::string::npos);
+    // No external assets: nothing is loaded from another origin.
+    BOOST_TEST(r.body.find("http://") == std::string::npos);
+    BOOST_TEST(r.body.find("https://") == std::string::npos);
+    BOOST_TEST(r.body.find("src=") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(with_a_token_every_route_but_the_page_needs_it_as_a_bearer)
+{
+    opts.admin_token = "admin-token-0123456789";
+    for(auto const* target : {"/v1/summary", "/v1/fleets", "/metrics", "/v1/fleets/fleet-b", "/v1/subscriptions"})
+    {
+        for(auto const* auth : {"", "Bearer wrong-token", "Basic YWRtaW46YWRtaW4=", "Bearer ",
+                                "Bearer admin-token-0123456789x", "Bearer admin-token-012345678"})
+        {
+            auto const r = get(target, auth);
+            BOOST_TEST(r.status == 401u, target << " with '" << auth << "'");
+            BOOST_TEST(r.challenge);
+            BOOST_TEST((r.ec == error::admin_unauthorized));
+            BOOST_TEST(r.body.find("admin-token") == std::string::npos);
+        }
+        BOOST_TEST(get(target, "Bearer admin-token-0123456789").status == 200u, target);
+        BOOST_TEST(get(target, "bearer admin-token-0123456789").status == 200u, target);
+    }
+    BOOST_TEST(get("/").status == 200u);
+    auto const m = get("/metrics", "Bearer admin-token-0123456789");
+    BOOST_TEST(m.content_type == "text/plain; version=0.0.4");
+    BOOST_TEST(m.body == "catena_webhooks_accepted_total 42\n");
+}
+
+BOOST_AUTO_TEST_CASE(percent_decoding_refuses_malformed_escapes)
+{
+    BOOST_TEST(detail::percent_decode("a%2Fb+c", true).value() == "a/b c");
+    BOOST_TEST(detail::percent_decode("a+b", false).value() == "a+b");
+    BOOST_TEST(detail::percent_decode("%e2%82%AC", false).value() == "\xe2\x82\xac");
+    for(auto const* bad : {"%", "%2", "%zz", "abc%4"})
+        BOOST_TEST(!detail::percent_decode(bad, true).has_value(), bad);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
