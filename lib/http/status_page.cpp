@@ -58,12 +58,12 @@ code { font: 12px ui-monospace, monospace; }
 </section>
 <section><h2>Fleets by stage</h2><table id="stages"><thead><tr><th>stage</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Fleets by health</h2><table id="healths"><thead><tr><th>health</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
+<section><h2>Subscriptions</h2>
+  <table id="subscriptions"><thead><tr><th>X-Webhook-ID</th><th>deliveries</th><th>last</th><th>status</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Fleets that need attention <span class="muted" id="attention-count"></span></h2>
   <table id="attention"><thead><tr><th>fleet</th><th>stage</th><th>health</th><th>connections</th><th>last event</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Recent dead letters</h2>
   <table id="dead-letters"><thead><tr><th>kind</th><th>reason</th><th>event type</th><th>webhook</th><th>request</th></tr></thead><tbody></tbody></table></section>
-<section class="wide"><h2>Subscriptions</h2>
-  <table id="subscriptions"><thead><tr><th>X-Webhook-ID</th><th>deliveries</th><th>last delivery</th><th>last event type</th><th>status</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script>
 "use strict";
@@ -84,6 +84,7 @@ async function get(path) {
   if (!r.ok) throw new Error(path + ": HTTP " + r.status);
   return r.json();
 }
+function ago(t) { if (!t) return null; const s = Math.max(0, (Date.now() - Date.parse(t)) / 1000); return s < 90 ? Math.round(s) + " s ago" : s < 5400 ? Math.round(s / 60) + " min ago" : Math.round(s / 3600) + " h ago"; }
 function rate(now, prev, f) { if (!prev) return "–"; const dt = (now.at - prev.at) / 1000; return dt > 0 ? (Math.max(0, f(now) - f(prev)) / dt).toFixed(1) : "–"; }
 
 async function refresh() {
@@ -108,7 +109,8 @@ async function refresh() {
     for (const h of healths) row(ht, [pill(h), f.by_health[h] || 0]).dataset.health = h;
     const at = body("attention");
     const need = [...stale.fleets, ...halted.fleets, ...degraded.fleets];
-    for (const x of need) {
+    const total = stale.matched + halted.matched + degraded.matched;
+    for (const x of need.slice(0, 25)) {
       const conns = el("div");
       for (const c of x.connections) {
         const d = el("div"); d.append(pill(c.health), " ", el("code", (c.source_name || "tsp") + " " + c.id.slice(0, 8)));
@@ -119,18 +121,20 @@ async function refresh() {
       const name = el("div"); name.append(el("code", x.key)); if (x.fleet_ref) name.append(el("div", x.fleet_ref, "muted"));
       row(at, [name, x.stage, pill(x.health), conns, x.last_event]).dataset.health = x.health;
     }
-    document.getElementById("attention-count").textContent = "(" + (stale.matched + halted.matched + degraded.matched) + ")";
+    document.getElementById("attention-count").textContent = "(" + total + ")";
+    if (total > 25) row(at, [el("span", "… and " + (total - 25) + " more: GET /v1/fleets?health=stale (halted, degraded)", "muted"), "", "", "", ""]);
     if (!need.length) row(at, [el("span", "none: every fleet is ok", "muted"), "", "", "", ""]);
     const dl = body("dead-letters");
     for (const d of letters.dead_letters) row(dl, [d.kind, d.reason, d.event_type, d.webhook_id, d.request_id]);
     if (!letters.dead_letters.length) row(dl, [el("span", "none", "muted"), "", "", "", ""]);
     const sb = body("subscriptions");
     for (const s of subs.subscriptions) {
-      const status = s.status ? pill(s.delivery_stopped ? "stale" : "ok") : el("span", "no webhook.* event", "muted");
+      const status = s.status ? pill(s.delivery_stopped ? "stale" : "ok") : el("span", "active", "muted");
       if (s.status) status.textContent = s.status + (s.last_action ? " (" + s.last_action + ")" : "");
-      row(sb, [el("code", s.webhook_id), s.deliveries, s.last_delivery_at, s.last_event_type, status]);
+      const id = el("code", s.webhook_id.slice(0, 8) + "…"); id.title = s.webhook_id;
+      row(sb, [id, s.deliveries, ago(s.last_delivery_at), status]).dataset.webhookId = s.webhook_id;
     }
-    if (!subs.subscriptions.length) row(sb, [el("span", "no delivery yet", "muted"), "", "", "", ""]);
+    if (!subs.subscriptions.length) row(sb, [el("span", "no delivery yet", "muted"), "", "", ""]);
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString() + " · " + summary.time;
     document.body.dataset.loaded = "true";
   } catch (e) {

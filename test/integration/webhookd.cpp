@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/integration/webhookd.cpp - the catena-webhookd binary as an operator runs it.
+#include "daemon_probe.hpp"
 #include "process.hpp"
 #include "scenario.hpp"
 #include "sim.hpp"
@@ -28,6 +29,7 @@ namespace {
 namespace cs = catena::webhooks::sim;
 namespace cw = catena::webhooks;
 namespace tst = catena::webhooks::test;
+using tst::probe::read_events;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
@@ -39,16 +41,6 @@ std::vector<std::string> args(std::string const& dir, std::vector<std::string> e
                                "--events", dir + "/events.jsonl"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
-}
-
-std::vector<json::object> read_events(std::string const& path)
-{
-    std::vector<json::object> out;
-    std::ifstream in(path);
-    for(std::string line; std::getline(in, line);)
-        if(!line.empty())
-            out.push_back(json::parse(line).as_object());
-    return out;
 }
 
 cs::message message(std::string webhook_id, std::string event_name, std::string id)

@@ -79,6 +79,17 @@ inline cs::endpoint at(unsigned short port)
     return e;
 }
 
+// The JSON lines the daemon wrote to `path`.
+inline std::vector<json::object> read_events(std::string const& path)
+{
+    std::vector<json::object> out;
+    std::ifstream in(path);
+    for(std::string line; std::getline(in, line);)
+        if(!line.empty())
+            out.push_back(json::parse(line).as_object());
+    return out;
+}
+
 // Resident memory of a process, KiB.
 inline long rss_kib(int pid)
 {
