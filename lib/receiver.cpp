@@ -264,7 +264,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         return m;
     }
 
-    std::string metrics() const
+    std::string metrics() const override
     {
         auto m = snapshot();
         m.fleets_by = proc.fleets().tally();

@@ -10,7 +10,7 @@ subscription_seen* subscription_book::entry(std::string_view id, bool create)
 {
     if(id.empty())
         return nullptr;
-    if(auto it = seen_.find(std::string(id)); it != seen_.end())
+    if(auto it = seen_.find(id); it != seen_.end())
         return &it->second;
     if(!create)
         return nullptr;
@@ -19,7 +19,7 @@ subscription_seen* subscription_book::entry(std::string_view id, bool create)
         ++untracked_;
         return nullptr;
     }
-    auto& s = seen_[std::string(id)];
+    auto& s = seen_.emplace(std::string(id), subscription_seen{}).first->second;
     s.webhook_id = std::string(id);
     return &s;
 }

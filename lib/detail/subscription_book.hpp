@@ -6,6 +6,7 @@
 #include <catena/webhooks/operation.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -46,7 +47,13 @@ private:
 
     std::size_t const max_entries_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, subscription_seen> seen_;
+    // Looked up by string_view, without building a string per delivery.
+    struct id_hash
+    {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, subscription_seen, id_hash, std::equal_to<>> seen_;
     std::size_t untracked_ = 0;
 };
 
