@@ -69,4 +69,22 @@ int main()
     ioc.run();
     for(auto const& f : rx.fleets_in(cw::stage::connected))
         std::printf("connected: %s (%s)\n", f.key.c_str(), std::string(cw::to_string(f.health)).c_str());
+    // The fleets that need attention, a page at a time, and what each subscription delivered.
+    auto const tally = rx.tally();
+    std::printf("%llu fleets, %llu stale\n", static_cast<unsigned long long>(tally.total),
+                static_cast<unsigned long long>(tally.by_health[static_cast<std::size_t>(cw::health::stale)]));
+    cw::fleet_query q;
+    q.health = cw::health::stale;
+    for(;;)
+    {
+        auto page = rx.fleets(q);
+        for(auto const& f : page.fleets)
+            std::printf("stale: %s\n", f.key.c_str());
+        if(page.next_cursor.empty())
+            break;
+        q.after = page.next_cursor;
+    }
+    for(auto const& s : rx.subscriptions())
+        std::printf("subscription %s: %llu deliveries%s\n", s.webhook_id.c_str(),
+                    static_cast<unsigned long long>(s.deliveries), s.delivery_stopped ? ", stopped" : "");
 }
