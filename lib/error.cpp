@@ -81,10 +81,18 @@ constexpr error_info infos[] = {
      condition::unavailable},
     {"admin_unauthorized", "the admin API needs its bearer token", condition::unauthenticated},
     {"bad_query", "a query parameter is unknown or out of range", condition::malformed},
+    {"api_unreachable", "the Catena API could not be reached", condition::unavailable},
+    {"api_bad_request", "the Catena API refused the request as invalid", condition::usage},
+    {"api_unauthorized", "the Catena API refused the credentials", condition::unauthenticated},
+    {"api_not_found", "the Catena API has no such resource", condition::not_routed},
+    {"api_conflict", "the Catena API has such a subscription already", condition::usage},
+    {"api_rate_limited", "the Catena API kept answering 429 (rate limited)", condition::unavailable},
+    {"api_server_error", "the Catena API kept failing (5xx)", condition::unavailable},
+    {"api_bad_response", "the Catena API answered something unexpected", condition::malformed},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::bad_query) + 1,
+static_assert(info_count == static_cast<int>(error::api_bad_response) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept
@@ -167,7 +175,15 @@ unsigned http_status(error_code const& ec) noexcept
         case error::headers_too_large: return 431;
         case error::peer_refused: return 429;
         case error::clock_skew:
-        case error::shutdown_timed_out: return 0;
+        case error::shutdown_timed_out:
+        case error::api_unreachable:
+        case error::api_bad_request:
+        case error::api_unauthorized:
+        case error::api_not_found:
+        case error::api_conflict:
+        case error::api_rate_limited:
+        case error::api_server_error:
+        case error::api_bad_response: return 0;
         default: break;
         }
     }

@@ -10,11 +10,13 @@
 #include <catena/webhooks/gzip.hpp>
 #include <catena/webhooks/json_lines.hpp>
 #include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/notifications.hpp>
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/signature.hpp>
+#include <catena/webhooks/subscriptions.hpp>
 #include <catena/webhooks/timestamp.hpp>
 #include <catena/webhooks/verifier.hpp>
 #include <catena/webhooks/version.hpp>

@@ -100,6 +100,16 @@ enum class error
     // --- the admin listener's state API ------------------------------------------------------
     admin_unauthorized,     ///< A state API request without the admin bearer token (401).
     bad_query,              ///< A state API query parameter is unknown or out of range (400).
+
+    // --- the Notifications API client (subscription management) ------------------------------
+    api_unreachable,        ///< The API or its token endpoint could not be reached (DNS, TCP, TLS, timeout).
+    api_bad_request,        ///< The API refused the request as invalid (400, 422 with a detail list).
+    api_unauthorized,       ///< The credentials or the token were refused (401, 403).
+    api_not_found,          ///< No such subscription, schema or route (404).
+    api_conflict,           ///< A subscription with the same event, URL and filters exists (409).
+    api_rate_limited,       ///< Still 429 after the retries (retry_after says how long to wait).
+    api_server_error,       ///< Still 5xx after the retries.
+    api_bad_response,       ///< The answer was not the JSON its route returns.
 };
 
 /** Groups of errors; compare an error_code against these. */

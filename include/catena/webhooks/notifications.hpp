@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: BSL-1.0
+// catena/webhooks/notifications.hpp - an asynchronous client of Catena's Notifications API
+// (spec §6): OAuth 2.0 client credentials, every subscription endpoint, retries with a bound.
+#ifndef CATENA_WEBHOOKS_NOTIFICATIONS_HPP
+#define CATENA_WEBHOOKS_NOTIFICATIONS_HPP
+
+#include <catena/webhooks/export.hpp>
+#include <catena/webhooks/subscriptions.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace catena::webhooks {
+
+/** Where the API is and how to talk to it. */
+struct notifications_options
+{
+    /// The API's base URL (https://; http:// only to a loopback address, for tests).
+    std::string api_url = "https://api.catenatelematics.com";
+    /// The OAuth 2.0 token endpoint (client credentials).
+    std::string auth_url = "https://auth.catenatelematics.com/realms/catena/protocol/openid-connect/token";
+    std::string client_id;
+    std::string client_secret; ///< Sent to auth_url only; never logged or put in an error.
+    /// PEM file of trusted CAs, used instead of the system's store (a test CA, a proxy's).
+    std::string ca_file;
+    /// Each step (resolve, connect, handshake, write, read) must finish within this.
+    std::chrono::milliseconds timeout{10'000};
+    /// Attempts in all for a 429, a 5xx or a failed connection (a 4xx is never retried).
+    unsigned max_attempts = 4;
+    std::chrono::milliseconds initial_backoff{500}; ///< Doubling, with jitter, up to max_backoff.
+    std::chrono::milliseconds max_backoff{8'000};
+    /// A 429's retry_after_seconds is waited for, up to this; longer fails the call at once.
+    std::chrono::seconds max_retry_after{60};
+    /// A token is refreshed this long before it expires.
+    std::chrono::seconds refresh_margin{30};
+};
+
+/** What the client did, for metrics and tests. */
+struct notifications_stats
+{
+    std::uint64_t requests = 0;        ///< HTTP requests to the API (every attempt).
+    std::uint64_t retries = 0;         ///< Attempts after a 429, a 5xx or a failed connection.
+    std::uint64_t token_requests = 0;  ///< Calls to the token endpoint.
+    std::uint64_t errors = 0;          ///< Calls that ended in an error.
+};
+
+/** An asynchronous client of the Notifications API.
+
+    Every call takes a completion handler, called once on the client's strand with the typed
+    result or an api_error. The access token is fetched on the first call, cached, and
+    refreshed refresh_margin before it expires; however many calls wait for it, one refresh
+    runs at a time. A 401 from the API drops the token and retries the call once with a new
+    one. 429 (after retry_after_seconds), 5xx and failed connections are retried with
+    exponential backoff, max_attempts in all; other 4xx are answered at once.
+
+    @code
+    catena::webhooks::notifications_options o;
+    o.client_id = std::getenv("CATENA_CLIENT_ID");
+    o.client_secret = std::getenv("CATENA_CLIENT_SECRET");
+    catena::webhooks::notifications_client api(ioc.get_executor(), o);
+    catena::webhooks::webhook_query q;
+    q.status = "stale";
+    api.list(q, [](auto r) { ... });
+    ioc.run();
+    @endcode
+
+    @par Thread safety
+    Calls from any thread. The client must outlive its calls' handlers, or be destroyed with
+    its io_context stopped (pending calls then never complete).
+*/
+class CATENA_WEBHOOKS_DECL notifications_client
+{
+public:
+    template<class T>
+    using handler = std::function<void(api_result<T>)>;
+    using done_handler = std::function<void(api_result<void>)>;
+
+    notifications_client(boost::asio::any_io_executor ex, notifications_options opts);
+    ~notifications_client();
+    notifications_client(notifications_client const&) = delete;
+    notifications_client& operator=(notifications_client const&) = delete;
+
+    /// POST /webhooks: one subscription, or one per action for a wildcard.
+    void create(webhook_create c, handler<std::vector<webhook_subscription>> h);
+    /// GET /webhooks, every page (through next_page) filtered by event_name and status.
+    void list(webhook_query q, handler<std::vector<webhook_subscription>> h);
+    /// GET /webhooks, one page.
+    void list_page(webhook_query q, handler<api_page<webhook_subscription>> h);
+    void get(std::string id, handler<webhook_subscription> h);
+    void update(std::string id, webhook_update u, handler<webhook_subscription> h);
+    void remove(std::string id, done_handler h);
+    void activate(std::string id, handler<webhook_subscription> h);
+    void pause(std::string id, handler<webhook_subscription> h);
+    /// POST …/replay: Catena delivers the dead-letter queue again (202).
+    void replay(std::string id, done_handler h);
+    void metrics(std::string id, handler<webhook_metrics> h);
+    /// GET …/logs, every page.
+    void logs(std::string id, log_query q, handler<std::vector<webhook_log>> h);
+    /// GET /schemas/{event_name}, or its /versions/{version}.
+    void schema(std::string event_name, std::string version, handler<event_schema> h);
+
+    notifications_stats stats() const;
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+/** Checks options before a call is made: a URL that does not parse, http:// to a host that is
+    not loopback, missing credentials. Empty when they are usable. */
+CATENA_WEBHOOKS_DECL std::string check_notifications_options(notifications_options const& o);
+
+} // namespace catena::webhooks
+
+#endif

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/notifications.cpp - the Notifications API client: token, requests, retries.
+#include <catena/webhooks/notifications.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
+#include <charconv>
+#include <random>
+
+namespace catena::webhooks {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+constexpr std::size_t max_answer_bytes = 16u << 20;
+constexpr int max_pages = 10'000;
+
+struct url_parts
+{
+    bool tls = true;
+    std::string host, port, base; // base: path prefix without a trailing '/'
+    bool host_is_ip = false;
+};
+
+std::optional<url_parts> parse_url(std::string_view u)
+{
+    url_parts p;
+    if(u.starts_with("https://"))
+        u.remove_prefix(8);
+    else if(u.starts_with("http://"))
+    {
+        p.tls = false;
+        u.remove_prefix(7);
+    }
+    else
+        return std::nullopt;
+    auto const slash = u.find('/');
+    auto authority = u.substr(0, slash);
+    p.base = slash == std::string_view::npos ? std::string() : std::string(u.substr(slash));
+    while(!p.base.empty() && p.base.back() == '/')
+        p.base.pop_back();
+    if(authority.empty() || authority.find('@') != std::string_view::npos)
+        return std::nullopt;
+    if(authority.front() == '[')
+    {
+        auto const close = authority.find(']');
+        if(close == std::string_view::npos)
+            return std::nullopt;
+        p.host = std::string(authority.substr(1, close - 1));
+        authority.remove_prefix(close + 1);
+        if(!authority.empty() && authority.front() != ':')
+            return std::nullopt;
+        p.port = authority.empty() ? "" : std::string(authority.substr(1));
+    }
+    else
+    {
+        auto const colon = authority.rfind(':');
+        p.host = std::string(authority.substr(0, colon));
+        p.port = colon == std::string_view::npos ? "" : std::string(authority.substr(colon + 1));
+    }
+    if(p.port.empty())
+        p.port = p.tls ? "443" : "80";
+    if(p.host.empty() || p.port.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    error_code ec;
+    auto const addr = net::ip::make_address(p.host, ec);
+    p.host_is_ip = !ec;
+    if(!p.tls && !(p.host_is_ip ? addr.is_loopback() : p.host == "localhost"))
+        return std::nullopt; // credentials never cross the network in clear
+    return p;
+}
+
+std::string percent_encode(std::string_view s)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for(unsigned char c : s)
+    {
+        if(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out.push_back(static_cast<char>(c));
+        else
+        {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+api_error failure(error e, std::string message)
+{
+    api_error x;
+    x.ec = make_error_code(e);
+    x.message = std::move(message);
+    return x;
+}
+
+bool retryable(api_error const& e)
+{
+    return e.ec == error::api_unreachable || e.ec == error::api_server_error || e.ec == error::api_rate_limited;
+}
+
+// A query string from name/value pairs, leaving out empty values.
+std::string query_of(std::initializer_list<std::pair<std::string_view, std::string>> params)
+{
+    std::string q;
+    for(auto const& [k, v] : params)
+        if(!v.empty())
+            q.append(q.empty() ? "?" : "&").append(k).append("=").append(percent_encode(v));
+    return q;
+}
+
+} // namespace
+
+std::string check_notifications_options(notifications_options const& o)
+{
+    if(!parse_url(o.api_url))
+        return "the API URL must be https://HOST[:PORT][/PATH] (http:// only to a loopback address): " + o.api_url;
+    if(!parse_url(o.auth_url))
+        return "the token URL must be https://HOST[:PORT]/PATH (http:// only to a loopback address): " + o.auth_url;
+    if(o.client_id.empty() || o.client_secret.empty())
+        return "the client id and secret are needed (CATENA_CLIENT_ID, CATENA_CLIENT_SECRET)";
+    if(o.max_attempts == 0 || o.timeout.count() <= 0)
+        return "max_attempts and timeout must be positive";
+    return {};
+}
+
+//------------------------------------------------------------------------------
+
+struct notifications_client::impl : std::enable_shared_from_this<impl>
+{
+    impl(net::any_io_executor ex, notifications_options o)
+        : strand(net::make_strand(ex))
+        , opts(std::move(o))
+        , tls(ssl::context::tls_client)
+        , refresh_done(strand)
+        , rng(std::random_device{}())
+    {
+        problem = check_notifications_options(opts);
+        if(problem.empty())
+        {
+            api = *parse_url(opts.api_url);
+            auth = *parse_url(opts.auth_url);
+        }
+        error_code ec;
+        tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                        ssl::context::no_tlsv1_1);
+        if(opts.ca_file.empty())
+            tls.set_default_verify_paths(ec);
+        else if(tls.load_verify_file(opts.ca_file, ec); ec)
+            problem = "cannot read the CA file " + opts.ca_file + ": " + ec.message();
+        tls.set_verify_mode(ssl::verify_peer);
+    }
+
+    struct answer
+    {
+        unsigned status = 0;
+        std::string body;
+        std::optional<std::chrono::seconds> retry_after;
+    };
+
+    net::strand<net::any_io_executor> strand;
+    notifications_options const opts;
+    ssl::context tls;
+    url_parts api, auth;
+    std::string problem; // why the options cannot work
+
+    std::string token;
+    std::chrono::steady_clock::time_point token_expiry{};
+    bool refreshing = false;
+    net::steady_timer refresh_done; // waiters of a refresh wait on it; the refresh cancels it
+    std::optional<api_error> refresh_error;
+    std::mt19937 rng;
+
+    std::atomic<std::uint64_t> requests{0}, retries{0}, token_requests{0}, errors{0};
+
+    // One HTTP exchange, no retry: the answer whatever its status, or api_unreachable.
+    // The strings are the caller's, alive until it resumes.
+    net::awaitable<api_result<answer>> exchange(url_parts const& u, http::verb method, std::string const& target,
+                                                std::string const& body, std::string_view content_type,
+                                                std::string const& bearer)
+    {
+        ++requests;
+        auto const ex = co_await net::this_coro::executor;
+        auto const where = [&u](std::string_view what) {
+            return std::string(what) + " " + u.host + ":" + u.port;
+        };
+        auto resolver = std::make_shared<tcp::resolver>(ex);
+        net::steady_timer guard(ex);
+        guard.expires_after(opts.timeout);
+        guard.async_wait([r = resolver](error_code ec) {
+            if(!ec)
+                r->cancel();
+        });
+        auto [rec, endpoints] = co_await resolver->async_resolve(u.host, u.port, tuple_awaitable);
+        guard.cancel();
+        if(rec)
+            co_return failure(error::api_unreachable, where("cannot resolve") + ": " + rec.message());
+
+        beast::ssl_stream<beast::tcp_stream> stream(ex, tls);
+        auto& tcp_layer = beast::get_lowest_layer(stream);
+        tcp_layer.expires_after(opts.timeout);
+        auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, tuple_awaitable);
+        if(cec)
+            co_return failure(error::api_unreachable, where("cannot connect to") + ": " + cec.message());
+        if(u.tls)
+        {
+            if(!u.host_is_ip)
+                SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
+            stream.set_verify_callback(ssl::host_name_verification(u.host));
+            tcp_layer.expires_after(opts.timeout);
+            auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, tuple_awaitable);
+            if(hec)
+                co_return failure(error::api_unreachable, where("TLS with") + " failed: " + hec.message());
+        }
+
+        http::request<http::string_body> req{method, u.base + target, 11};
+        auto const host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host; // IPv6
+        req.set(http::field::host, u.port == (u.tls ? "443" : "80") ? host : host + ":" + u.port);
+        req.set(http::field::user_agent, "catena-webhooks");
+        req.set(http::field::accept, "application/json");
+        req.set(http::field::connection, "close");
+        if(!bearer.empty())
+            req.set(http::field::authorization, "Bearer " + bearer);
+        if(!content_type.empty())
+            req.set(http::field::content_type, content_type);
+        req.body() = body;
+        req.prepare_payload();
+
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(max_answer_bytes);
+        beast::flat_buffer buffer;
+        error_code wec, rec2;
+        tcp_layer.expires_after(opts.timeout);
+        if(u.tls)
+        {
+            std::tie(wec, std::ignore) = co_await http::async_write(stream, req, tuple_awaitable);
+            if(!wec)
+            {
+                tcp_layer.expires_after(opts.timeout);
+                std::tie(rec2, std::ignore) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+            }
+        }
+        else
+        {
+            std::tie(wec, std::ignore) = co_await http::async_write(tcp_layer, req, tuple_awaitable);
+            if(!wec)
+            {
+                tcp_layer.expires_after(opts.timeout);
+                std::tie(rec2, std::ignore) = co_await http::async_read(tcp_layer, buffer, parser, tuple_awaitable);
+            }
+        }
+        if(wec || rec2)
+            co_return failure(error::api_unreachable,
+                              where("no answer from") + ": " + (wec ? wec : rec2).message());
+        error_code ignored;
+        tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        auto& res = parser.get();
+        answer a;
+        a.status = res.result_int();
+        a.body = std::move(res.body());
+        if(auto it = res.find(http::field::retry_after); it != res.end())
+        {
+            unsigned long s = 0;
+            auto const v = it->value();
+            if(std::from_chars(v.data(), v.data() + v.size(), s).ec == std::errc{})
+                a.retry_after = std::chrono::seconds(s);
+        }
+        co_return a;
+    }
+
+    // The token endpoint, once: {access_token, expires_in}.
+    net::awaitable<api_result<std::string>> fetch_token()
+    {
+        ++token_requests;
+        std::string const form = "grant_type=client_credentials&client_id=" + percent_encode(opts.client_id) +
+                                 "&client_secret=" + percent_encode(opts.client_secret);
+        std::string const none;
+        auto r = co_await exchange(auth, http::verb::post, none, form, "application/x-www-form-urlencoded", none);
+        if(!r)
+            co_return r.error();
+        if(r->status != 200)
+        {
+            auto e = parse_api_error(r->status, r->body, r->retry_after);
+            // OAuth's own error shape: {"error": "...", "error_description": "..."}.
+            json::error_code jec;
+            auto const v = json::parse(r->body, jec);
+            if(!jec && v.is_object())
+            {
+                if(auto const* d = v.get_object().if_contains("error_description"); d && d->is_string())
+                    e.message = std::string(d->get_string());
+                if(auto const* c = v.get_object().if_contains("error"); c && c->is_string())
+                    e.code = std::string(c->get_string());
+            }
+            if(r->status == 400 || r->status == 401 || r->status == 403)
+                e.ec = make_error_code(error::api_unauthorized);
+            e.message = "token endpoint: " + (e.message.empty() ? std::string("refused") : e.message);
+            co_return e;
+        }
+        json::error_code jec;
+        auto const v = json::parse(r->body, jec);
+        if(jec || !v.is_object() || !v.get_object().contains("access_token") ||
+           !v.get_object().at("access_token").is_string())
+            co_return failure(error::api_bad_response, "token endpoint: no access_token in its answer");
+        auto const& o = v.get_object();
+        long long expires_in = 300;
+        if(auto const* e = o.if_contains("expires_in"); e && e->is_number())
+            expires_in = std::max<long long>(1, e->to_number<long long>());
+        token = std::string(o.at("access_token").get_string());
+        // A token that lives less than the margin serves the calls waiting for it, and the
+        // next call fetches another.
+        token_expiry = std::chrono::steady_clock::now() +
+                       std::chrono::seconds(std::max<long long>(0, expires_in - opts.refresh_margin.count()));
+        co_return token;
+    }
+
+    // The cached token, or a fresh one; one refresh at a time, the others wait for it.
+    net::awaitable<api_result<std::string>> access_token(bool force)
+    {
+        if(!force && !token.empty() && std::chrono::steady_clock::now() < token_expiry)
+            co_return token;
+        if(refreshing)
+        {
+            co_await refresh_done.async_wait(tuple_awaitable);
+            if(refresh_error)
+                co_return *refresh_error;
+            co_return token;
+        }
+        refreshing = true;
+        refresh_done.expires_at(std::chrono::steady_clock::time_point::max());
+        token.clear();
+        auto r = co_await fetch_token();
+        refresh_error = r ? std::nullopt : std::optional(r.error());
+        refreshing = false;
+        refresh_done.cancel();
+        co_return r;
+    }
+
+    net::awaitable<void> sleep(std::chrono::milliseconds d)
+    {
+        net::steady_timer t(co_await net::this_coro::executor);
+        t.expires_after(d);
+        co_await t.async_wait(tuple_awaitable);
+    }
+
+    std::chrono::milliseconds backoff(unsigned attempt)
+    {
+        auto d = opts.initial_backoff * (1ll << std::min(attempt - 1, 20u));
+        d = std::min<std::chrono::milliseconds>(d, opts.max_backoff);
+        std::uniform_real_distribution<double> jitter(0.5, 1.0);
+        return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * jitter(rng)));
+    }
+
+    // A call to the API: token, request, retries. A 2xx answer, or the error.
+    net::awaitable<api_result<answer>> call(http::verb method, std::string const& target, std::string const& body)
+    {
+        if(!problem.empty())
+            co_return failure(error::api_unreachable, problem);
+        bool refreshed = false;
+        for(unsigned attempt = 1;; ++attempt)
+        {
+            auto t = co_await access_token(false);
+            api_error e;
+            if(t)
+            {
+                std::string_view const type = body.empty() ? "" : "application/json";
+                auto r = co_await exchange(api, method, target, body, type, *t);
+                if(r && r->status == 401 && !refreshed)
+                {
+                    // The token may have been revoked or expired early: one new one, once.
+                    refreshed = true;
+                    token.clear();
+                    --attempt;
+                    continue;
+                }
+                if(r && r->status / 100 == 2)
+                    co_return std::move(*r);
+                e = r ? parse_api_error(r->status, r->body, r->retry_after) : r.error();
+            }
+            else
+                e = t.error();
+            if(!retryable(e) || attempt >= opts.max_attempts)
+                co_return e;
+            auto wait = backoff(attempt);
+            if(e.ec == error::api_rate_limited && e.retry_after)
+            {
+                if(*e.retry_after > opts.max_retry_after)
+                    co_return e;
+                wait = std::max<std::chrono::milliseconds>(wait, *e.retry_after);
+            }
+            ++retries;
+            co_await sleep(wait);
+        }
+    }
+
+    template<class T, class Work>
+    void run(std::function<void(api_result<T>)> h, Work work)
+    {
+        net::co_spawn(strand,
+                      [self = shared_from_this(), h = std::move(h), work = std::move(work)]() mutable -> net::awaitable<void> {
+                          auto r = co_await work(*self);
+                          if(!r)
+                              ++self->errors;
+                          h(std::move(r));
+                      },
+                      net::detached);
+    }
+
+    static api_result<json::value> json_of(answer const& a)
+    {
+        json::error_code ec;
+        auto v = json::parse(a.body, ec);
+        if(ec)
+            return failure(error::api_bad_response, "an answer that is not JSON (HTTP " + std::to_string(a.status) + ")");
+        return v;
+    }
+
+    // A call whose JSON answer `parse` turns into T.
+    template<class T, class Parse>
+    void typed(std::function<void(api_result<T>)> h, http::verb method, std::string target, std::string body,
+               Parse parse)
+    {
+        run<T>(std::move(h), [method, target = std::move(target), body = std::move(body),
+                              parse](impl& self) mutable -> net::awaitable<api_result<T>> {
+            auto a = co_await self.call(method, target, body);
+            if(!a)
+                co_return a.error();
+            auto v = json_of(*a);
+            if(!v)
+                co_return v.error();
+            co_return parse(*v);
+        });
+    }
+
+    // Every page of a listing, through next_page.
+    template<class T, class Parse>
+    void all_pages(std::function<void(api_result<std::vector<T>>)> h, std::string target, std::string first_cursor,
+                   Parse parse)
+    {
+        run<std::vector<T>>(std::move(h), [target = std::move(target), cursor = std::move(first_cursor),
+                                           parse](impl& self) mutable -> net::awaitable<api_result<std::vector<T>>> {
+            std::vector<T> all;
+            for(int pages = 0; pages < max_pages; ++pages)
+            {
+                // Named, not a temporary of the co_await expression (GCC 12 destroys some twice).
+                std::string page_target = target;
+                if(!cursor.empty())
+                    page_target += (target.find('?') == std::string::npos ? "?cursor=" : "&cursor=") + percent_encode(cursor);
+                std::string const no_body;
+                auto a = co_await self.call(http::verb::get, page_target, no_body);
+                if(!a)
+                    co_return a.error();
+                auto v = json_of(*a);
+                if(!v)
+                    co_return v.error();
+                auto p = parse(*v);
+                if(!p)
+                    co_return p.error();
+                for(auto& x : p->items)
+                    all.push_back(std::move(x));
+                if(p->next_page.empty())
+                    co_return all;
+                if(p->next_page == cursor)
+                    co_return failure(error::api_bad_response, "a page whose next_page is its own cursor");
+                cursor = std::move(p->next_page);
+            }
+            co_return failure(error::api_bad_response, "more than 10000 pages");
+        });
+    }
+};
+
+//------------------------------------------------------------------------------
+
+namespace {
+
+std::string webhooks_path(std::string_view id = {}, std::string_view action = {})
+{
+    std::string p = "/v2/notifications/webhooks";
+    if(!id.empty())
+        p += "/" + percent_encode(id);
+    if(!action.empty())
+        p += "/" + std::string(action);
+    return p;
+}
+
+std::string listing_query(webhook_query const& q, bool with_cursor)
+{
+    return query_of({{"event_name", q.event_name},
+                     {"status", q.status},
+                     {"cursor", with_cursor ? q.cursor : std::string()},
+                     {"size", std::to_string(std::clamp(q.size, 1u, 1000u))}});
+}
+
+} // namespace
+
+notifications_client::notifications_client(net::any_io_executor ex, notifications_options opts)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(opts)))
+{
+}
+
+notifications_client::~notifications_client() = default;
+
+void notifications_client::create(webhook_create c, handler<std::vector<webhook_subscription>> h)
+{
+    impl_->typed<std::vector<webhook_subscription>>(std::move(h), http::verb::post, webhooks_path(),
+                                                    json::serialize(to_json(c)), parse_created);
+}
+
+void notifications_client::list(webhook_query q, handler<std::vector<webhook_subscription>> h)
+{
+    impl_->all_pages<webhook_subscription>(std::move(h), webhooks_path() + listing_query(q, false), q.cursor,
+                                           parse_subscription_page);
+}
+
+void notifications_client::list_page(webhook_query q, handler<api_page<webhook_subscription>> h)
+{
+    impl_->typed<api_page<webhook_subscription>>(std::move(h), http::verb::get, webhooks_path() + listing_query(q, true),
+                                                 {}, parse_subscription_page);
+}
+
+void notifications_client::get(std::string id, handler<webhook_subscription> h)
+{
+    impl_->typed<webhook_subscription>(std::move(h), http::verb::get, webhooks_path(id), {}, parse_subscription);
+}
+
+void notifications_client::update(std::string id, webhook_update u, handler<webhook_subscription> h)
+{
+    impl_->typed<webhook_subscription>(std::move(h), http::verb::patch, webhooks_path(id), json::serialize(to_json(u)),
+                                       parse_subscription);
+}
+
+void notifications_client::activate(std::string id, handler<webhook_subscription> h)
+{
+    impl_->typed<webhook_subscription>(std::move(h), http::verb::post, webhooks_path(id, "activate"), {},
+                                       parse_subscription);
+}
+
+void notifications_client::pause(std::string id, handler<webhook_subscription> h)
+{
+    impl_->typed<webhook_subscription>(std::move(h), http::verb::post, webhooks_path(id, "pause"), {},
+                                       parse_subscription);
+}
+
+void notifications_client::remove(std::string id, done_handler h)
+{
+    impl_->run<void>(std::move(h), [target = webhooks_path(id)](impl& self) -> net::awaitable<api_result<void>> {
+        std::string const no_body;
+        auto a = co_await self.call(http::verb::delete_, target, no_body);
+        if(!a)
+            co_return a.error();
+        co_return api_result<void>{};
+    });
+}
+
+void notifications_client::replay(std::string id, done_handler h)
+{
+    impl_->run<void>(std::move(h), [target = webhooks_path(id, "replay")](impl& self) -> net::awaitable<api_result<void>> {
+        std::string const no_body;
+        auto a = co_await self.call(http::verb::post, target, no_body);
+        if(!a)
+            co_return a.error();
+        co_return api_result<void>{};
+    });
+}
+
+void notifications_client::metrics(std::string id, handler<webhook_metrics> h)
+{
+    impl_->typed<webhook_metrics>(std::move(h), http::verb::get, webhooks_path(id, "metrics"), {}, parse_metrics);
+}
+
+void notifications_client::logs(std::string id, log_query q, handler<std::vector<webhook_log>> h)
+{
+    auto const target = webhooks_path(id, "logs") + query_of({{"start_date", q.start_date},
+                                                              {"end_date", q.end_date},
+                                                              {"status", q.status},
+                                                              {"size", std::to_string(std::clamp(q.size, 1u, 1000u))}});
+    impl_->all_pages<webhook_log>(std::move(h), target, q.cursor, parse_log_page);
+}
+
+void notifications_client::schema(std::string event_name, std::string version, handler<event_schema> h)
+{
+    auto target = "/v2/notifications/schemas/" + percent_encode(event_name);
+    if(!version.empty())
+        target += "/versions/" + percent_encode(version);
+    impl_->typed<event_schema>(std::move(h), http::verb::get, std::move(target), {}, parse_schema);
+}
+
+notifications_stats notifications_client::stats() const
+{
+    notifications_stats s;
+    s.requests = impl_->requests.load();
+    s.retries = impl_->retries.load();
+    s.token_requests = impl_->token_requests.load();
+    s.errors = impl_->errors.load();
+    return s;
+}
+
+} // namespace catena::webhooks
