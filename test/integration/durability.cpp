@@ -106,11 +106,21 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
                 std::this_thread::sleep_for(std::chrono::milliseconds(delay));
                 p.signal(SIGKILL);
             });
+        int tries = 0;
         while(next < todo.size())
         {
             auto const r = c.send(*todo[next], secret);
             if(r.status != 202)
-                break; // killed: the rest goes to the next run, as Catena would retry it
+            {
+                // Killed: the rest goes to the next run, as Catena would retry it. The last run
+                // is not killed, but on a loaded machine a request may time out or meet a full
+                // inbox while the earlier runs' backlog is processed (503): retried, as Catena does.
+                BOOST_TEST_MESSAGE("round " << round << ": delivery " << next << " answered " << r.status);
+                if(last && ++tries < 10)
+                    continue;
+                break;
+            }
+            tries = 0;
             acked.insert(todo[next]->event_id);
             ++next;
         }

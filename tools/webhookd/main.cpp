@@ -2,6 +2,7 @@
 // tools/webhookd/main.cpp - catena-webhookd: the standalone receiver.
 #include "notify.hpp"
 #include "options.hpp"
+#include "subscriptions.hpp"
 
 #include <catena/webhooks.hpp>
 
@@ -152,6 +153,8 @@ int main(int argc, char** argv)
 {
     if(argc > 1 && std::string_view(argv[1]) == "dead-letters")
         return dead_letters_command(argc, argv);
+    if(argc > 1 && std::string_view(argv[1]) == "subscriptions")
+        return subscriptions_command(argc, argv);
     auto const o = parse(argc, argv);
 
     std::string problem;

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: BSL-1.0
+// tools/webhookd/apply.hpp - `catena-webhookd subscriptions apply FILE`: the subscriptions a
+// receiver wants, planned against what the API holds and carried out; and the secrets file.
+#ifndef CATENA_WEBHOOKD_APPLY_HPP
+#define CATENA_WEBHOOKD_APPLY_HPP
+
+#include <catena/webhooks/notifications.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace webhookd {
+
+/// 32 random bytes from OpenSSL's generator, base64url: 43 characters.
+std::string generate_secret();
+
+/** Puts "ID SECRET" lines first in `file` (created when missing), keeping its other lines:
+    written to a temporary file of mode 0600 beside it, synced, then renamed over it.
+    @return empty, or why not. */
+std::string add_secrets(std::string const& file, std::vector<std::pair<std::string, std::string>> const& entries);
+
+/// A subscription as `--json` prints it (the read model: no secret).
+boost::json::object subscription_json(catena::webhooks::webhook_subscription const& s);
+
+/** Plans FILE against the API and, with `yes`, carries the plan out (0: done or nothing to
+    do, 1: the API failed, 2: FILE or the options are wrong). */
+int apply_command(boost::asio::io_context& ioc, catena::webhooks::notifications_client& api, std::string const& file,
+                  bool yes, bool prune, std::string const& secrets_file, bool as_json);
+
+} // namespace webhookd
+
+#endif
