@@ -87,4 +87,30 @@ std::string to_json_line(dead_letter const& d)
     });
 }
 
+std::string to_json_line(subscription_event const& s)
+{
+    return record("subscription", 256, [&](detail::json_writer& w) {
+        w.field("action", s.action);
+        w.field("subscription_id", s.subscription_id);
+        w.field_or_null("delivered_by", s.delivered_by);
+        w.field_or_null("status", s.status);
+        w.bool_field("delivery_stopped", s.delivery_stopped());
+        w.field_or_null("url", s.url);
+        w.field_or_null("event_name", s.event_name);
+        time_field(w, "occurred_at", s.occurred_at);
+        w.field("idempotency_key", s.idempotency_key);
+    });
+}
+
+std::string to_json_line(delivery_gap const& g)
+{
+    return record("delivery_gap", 256, [&](detail::json_writer& w) {
+        w.field("subscription_id", g.subscription_id);
+        w.field("cause", g.cause);
+        time_field(w, "from", g.from);
+        time_field(w, "to", g.to);
+        w.strings_field("events", g.events);
+    });
+}
+
 } // namespace catena::webhooks

@@ -188,6 +188,29 @@ std::string render_metrics(metrics_snapshot const& s)
                                            .count()))
                 .append("\n");
 
+    if(s.heal)
+    {
+        out += "# HELP catena_webhooks_heal_actions_total Steps of self-healing taken: subscriptions reactivated, "
+               "dead-letter replays requested.\n"
+               "# TYPE catena_webhooks_heal_actions_total counter\n";
+        line(out, "catena_webhooks_heal_actions_total{action=\"activate\"} %llu\n",
+             static_cast<unsigned long long>(s.heal->activations));
+        line(out, "catena_webhooks_heal_actions_total{action=\"replay\"} %llu\n",
+             static_cast<unsigned long long>(s.heal->replays));
+        series const heal_series[] = {
+            {"heal_failures_total", "Self-healing API calls that failed (tried again at the next poll).", true, d(s.heal->failures)},
+            {"delivery_gaps_total", "Windows during which a subscription delivered nothing, reported once it was healed.", true, d(s.heal->gaps)},
+            {"heal_polls_total", "Polls of the API for stale subscriptions.", true, d(s.heal->polls)},
+        };
+        for(auto const& x : heal_series)
+        {
+            std::string const name = std::string("catena_webhooks_") + x.name;
+            out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
+            out.append("# TYPE ").append(name).append(" counter\n");
+            line(out, "%s %.17g\n", name.c_str(), x.value);
+        }
+    }
+
     histogram(out, "catena_webhooks_ack_latency_seconds",
               "Time from the end of a request to its 202 being queued for writing.", counters::latency_buckets,
               r.latency, static_cast<double>(r.latency_sum_ns) / 1e9);

@@ -6,10 +6,12 @@
 #include <catena/webhooks/receiver.hpp>
 
 #include "detail/counters.hpp"
+#include "healer.hpp"
 #include "processing/pipeline.hpp"
 #include "store/store.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ struct metrics_snapshot
     // Rendered only (receiver::stats() leaves them empty: they walk every fleet).
     fleet_tally fleets_by;
     std::vector<subscription_seen> subscriptions;
+    std::optional<heal_stats> heal; ///< With options.heal.enabled.
 };
 
 /// The Prometheus text exposition (format 0.0.4) of `s`: every series, its help and type.

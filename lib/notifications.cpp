@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -17,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <map>
 #include <charconv>
 #include <random>
 
@@ -195,6 +197,32 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
 
     std::atomic<std::uint64_t> requests{0}, retries{0}, token_requests{0}, errors{0};
 
+    // What cancel() closes: the sockets, resolvers and timers of the calls in flight (each
+    // registered by its coroutine, on the strand, for as long as it lives).
+    bool closing = false;
+    std::uint64_t next_live = 0;
+    std::map<std::uint64_t, std::function<void()>> live;
+
+    struct live_guard
+    {
+        impl& self;
+        std::uint64_t id;
+        live_guard(impl& s, std::function<void()> close) : self(s), id(++s.next_live) { s.live.emplace(id, std::move(close)); }
+        ~live_guard() { self.live.erase(id); }
+        live_guard(live_guard const&) = delete;
+        live_guard& operator=(live_guard const&) = delete;
+    };
+
+    void close_all()
+    {
+        closing = true;
+        auto pending = std::move(live);
+        live.clear();
+        for(auto& [id, close] : pending)
+            close();
+        refresh_done.cancel();
+    }
+
     // One HTTP exchange, no retry: the answer whatever its status, or api_unreachable.
     // The strings are the caller's, alive until it resumes.
     net::awaitable<api_result<answer>> exchange(url_parts const& u, http::verb method, std::string const& target,
@@ -206,7 +234,10 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
         auto const where = [&u](std::string_view what) {
             return std::string(what) + " " + u.host + ":" + u.port;
         };
+        if(closing)
+            co_return failure(error::api_unreachable, "cancelled");
         auto resolver = std::make_shared<tcp::resolver>(ex);
+        live_guard resolving(*this, [resolver] { resolver->cancel(); });
         net::steady_timer guard(ex);
         guard.expires_after(opts.timeout);
         guard.async_wait([r = resolver](error_code ec) {
@@ -220,6 +251,12 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
 
         beast::ssl_stream<beast::tcp_stream> stream(ex, tls);
         auto& tcp_layer = beast::get_lowest_layer(stream);
+        live_guard connected(*this, [&tcp_layer] {
+            error_code ignored;
+            tcp_layer.socket().close(ignored);
+        });
+        if(closing)
+            co_return failure(error::api_unreachable, "cancelled");
         tcp_layer.expires_after(opts.timeout);
         auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, tuple_awaitable);
         if(cec)
@@ -360,6 +397,7 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
     net::awaitable<void> sleep(std::chrono::milliseconds d)
     {
         net::steady_timer t(co_await net::this_coro::executor);
+        live_guard sleeping(*this, [&t] { t.cancel(); });
         t.expires_after(d);
         co_await t.async_wait(tuple_awaitable);
     }
@@ -377,6 +415,8 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
     {
         if(!problem.empty())
             co_return failure(error::api_unreachable, problem);
+        if(closing)
+            co_return failure(error::api_unreachable, "cancelled");
         bool refreshed = false;
         for(unsigned attempt = 1;; ++attempt)
         {
@@ -400,7 +440,7 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
             }
             else
                 e = t.error();
-            if(!retryable(e) || attempt >= opts.max_attempts)
+            if(!retryable(e) || attempt >= opts.max_attempts || closing)
                 co_return e;
             auto wait = backoff(attempt);
             if(e.ec == error::api_rate_limited && e.retry_after)
@@ -604,6 +644,11 @@ void notifications_client::schema(std::string event_name, std::string version, h
     if(!version.empty())
         target += "/versions/" + percent_encode(version);
     impl_->typed<event_schema>(std::move(h), http::verb::get, std::move(target), {}, parse_schema);
+}
+
+void notifications_client::cancel()
+{
+    net::post(impl_->strand, [self = impl_] { self->close_all(); });
 }
 
 notifications_stats notifications_client::stats() const

@@ -6,6 +6,7 @@
 #include "delivery/processor.hpp"
 #include "detail/counters.hpp"
 #include "detail/subscription_book.hpp"
+#include "healer.hpp"
 #include "http/intake.hpp"
 #include "http/listener.hpp"
 #include "http/state_api.hpp"
@@ -49,6 +50,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     detail::counters counts;
     detail::handler_registry handlers; // frozen by start()
     detail::subscription_book book;
+    std::unique_ptr<detail::healer> heal; // set by start() when options.heal.enabled
     std::unique_ptr<detail::store> store; // set by start()
     detail::intake in;
     detail::listener http;
@@ -264,11 +266,52 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         return m;
     }
 
+    // Self-healing: the healer hears of stopped subscriptions from processing and reports
+    // its steps and gaps back through it, on the processing strand.
+    void start_healing()
+    {
+        // Every hook holds the receiver weakly: the healer's calls may end after it is gone.
+        std::weak_ptr<impl> weak = shared_from_this();
+        detail::healer::hooks h;
+        h.serves = [weak](std::string const& id) {
+            auto self = weak.lock();
+            if(!self)
+                return false;
+            if(self->in.names(id))
+                return true;
+            auto const seen = self->book.find(id);
+            return seen && seen->deliveries > 0;
+        };
+        h.last_delivery = [weak](std::string const& id) -> std::optional<timestamp> {
+            auto self = weak.lock();
+            auto const seen = self ? self->book.find(id) : std::nullopt;
+            return seen ? seen->last_delivery_at : std::nullopt;
+        };
+        h.step = [weak](subscription_event e) {
+            if(auto self = weak.lock())
+                net::post(self->proc.strand(), [self, e = std::move(e)]() mutable { self->proc.report_step(std::move(e)); });
+        };
+        h.gap = [weak](delivery_gap g) {
+            if(auto self = weak.lock())
+                net::post(self->proc.strand(), [self, g = std::move(g)]() mutable { self->proc.report_gap(std::move(g)); });
+        };
+        h.report = [weak](error_code ec, std::string text) {
+            if(auto self = weak.lock())
+                self->reporter()(ec, 0, std::move(text), {}, {});
+        };
+        h.clock = opts.clock;
+        heal = std::make_unique<detail::healer>(ex, opts.heal, std::move(h));
+        proc.watch_stopped([hl = heal.get()](subscription_event const& e) { hl->stopped(e); });
+        heal->start();
+    }
+
     std::string metrics() const override
     {
         auto m = snapshot();
         m.fleets_by = proc.fleets().tally();
         m.subscriptions = book.list();
+        if(heal)
+            m.heal = heal->stats();
         return detail::render_metrics(m);
     }
 
@@ -349,6 +392,11 @@ receiver& receiver::on_subscription(subscription_handler h)
     return impl_->add(*this, impl_->handlers.subscriptions, std::move(h), "on_subscription()");
 }
 
+receiver& receiver::on_delivery_gap(gap_handler h)
+{
+    return impl_->add(*this, impl_->handlers.gaps, std::move(h), "on_delivery_gap()");
+}
+
 void receiver::track_operation(std::string operation_id, operation_handler h, std::chrono::seconds timeout)
 {
     auto const deadline = impl_->opts.clock() + timeout;
@@ -392,6 +440,12 @@ error_code receiver::start()
         return error::already_started;
     if(auto ec = im.validate())
         return ec;
+    if(im.opts.heal.enabled)
+        if(auto problem = check_notifications_options(im.opts.heal.api); !problem.empty())
+        {
+            im.start_detail = "heal: " + problem;
+            return error::invalid_options;
+        }
     // The state API tells who the fleets are: off the loopback it wants a token.
     if(im.opts.admin_listen && !im.opts.admin_listen->address().is_loopback() && im.opts.admin_token.empty())
     {
@@ -421,6 +475,8 @@ error_code receiver::start()
             im.start_detail = im.admin->open_detail();
             return ec;
         }
+    if(im.opts.heal.enabled)
+        im.start_healing();
     im.handlers.freeze();
     im.started.store(true);
     im.http.start_accepting();
@@ -442,6 +498,8 @@ void receiver::stop() noexcept
         impl_->http.stop();
         if(impl_->admin)
             impl_->admin->stop();
+        if(impl_->heal)
+            impl_->heal->stop();
         impl_->arm_watchdog();
     }
     catch(...)

@@ -73,6 +73,7 @@ public:
     many<receiver::transition_handler> transitions;
     many<receiver::merge_handler> merges;
     many<receiver::subscription_handler> subscriptions;
+    many<receiver::gap_handler> gaps;
 
 private:
     struct named : many<event_handler>

@@ -53,6 +53,14 @@ std::string describe_subscription(subscription_event const& e)
         boost::json::object{{"kind", "subscription"}, {"action", e.action}, {"subscription_id", e.subscription_id}});
 }
 
+std::string describe_gap(delivery_gap const& g)
+{
+    return boost::json::serialize(boost::json::object{{"kind", "delivery_gap"},
+                                                      {"subscription_id", g.subscription_id},
+                                                      {"from", format_rfc3339(g.from, utc_suffix::z)},
+                                                      {"to", format_rfc3339(g.to, utc_suffix::z)}});
+}
+
 constexpr std::size_t batch_size = 256;
 constexpr std::size_t flush_at_finished = 1024;
 
@@ -423,9 +431,19 @@ void processor::on_subscription(subscription_event&& e)
 {
     if(book_)
         book_->status(e, opts_.clock());
+    if(stopped_hook_ && e.delivery_stopped())
+        stopped_hook_(e);
     auto p = std::make_shared<subscription_event const>(std::move(e));
     enqueue_calls<receiver::subscription_handler, subscription_event>(
         "", handlers_.subscriptions.all, "on_subscription", p, p->idempotency_key, nullptr, &describe_subscription);
+}
+
+void processor::report_gap(delivery_gap g)
+{
+    auto p = std::make_shared<delivery_gap const>(std::move(g));
+    enqueue_calls<receiver::gap_handler, delivery_gap>(
+        "", handlers_.gaps.all, "on_delivery_gap", p,
+        "gap/" + p->subscription_id + "/" + format_rfc3339(p->from, utc_suffix::z), nullptr, &describe_gap);
 }
 
 } // namespace catena::webhooks::detail

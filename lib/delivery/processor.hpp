@@ -60,6 +60,12 @@ public:
     error_code track(std::string operation_id, operation_handler h, timestamp deadline);
 
     fleet_directory const& fleets() const noexcept { return pipe_.fleets(); }
+    /// Called on the processing strand with every webhook.* event that stopped a delivery.
+    void watch_stopped(std::function<void(subscription_event const&)> f) { stopped_hook_ = std::move(f); }
+    /// A heal step, as a webhook.* event of the receiver's own (on the processing strand).
+    void report_step(subscription_event e) { on_subscription(std::move(e)); }
+    /// A delivery gap to the on_delivery_gap handlers (on the processing strand).
+    void report_gap(delivery_gap g);
     /// Where webhook.* events are recorded per subscription (before start).
     void track_subscriptions(subscription_book& b) noexcept { book_ = &b; }
     pipeline_stats pipeline_snapshot() const;
@@ -94,6 +100,7 @@ private:
 
     receiver_options const& opts_;
     subscription_book* book_ = nullptr;
+    std::function<void(subscription_event const&)> stopped_hook_;
     handler_registry const& handlers_;
     counters& counts_;
     report_fn report_;

@@ -70,6 +70,13 @@ void subscription_book::status(subscription_event const& e, timestamp at)
         s->event_name = e.event_name;
 }
 
+std::optional<subscription_seen> subscription_book::find(std::string_view id) const
+{
+    std::lock_guard lock(mutex_);
+    auto it = seen_.find(id);
+    return it == seen_.end() ? std::nullopt : std::optional(it->second);
+}
+
 std::vector<subscription_seen> subscription_book::list() const
 {
     std::vector<subscription_seen> out;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +37,8 @@ public:
     /// A webhook.* event about `e.subscription_id` was processed.
     void status(subscription_event const& e, timestamp at);
 
+    /// One subscription, when seen.
+    std::optional<subscription_seen> find(std::string_view id) const;
     /// Every subscription seen, ordered by id.
     std::vector<subscription_seen> list() const;
     /// Subscriptions whose last webhook.* event stopped their delivery (staled, paused, deleted).

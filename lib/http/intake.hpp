@@ -78,6 +78,11 @@ public:
                  std::string_view peer, std::function<void(answer)> done);
 
     void set_secrets(secret_ring ring);
+    /// Whether the secrets in force name `webhook_id` (a subscription served here).
+    bool names(std::string_view webhook_id) const noexcept
+    {
+        return secrets_.load(std::memory_order_acquire)->names(webhook_id);
+    }
 
     /// The budget of body bytes in flight and the per-peer bounds.
     admission& gate() noexcept { return gate_; }

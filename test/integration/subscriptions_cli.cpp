@@ -10,6 +10,8 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <fstream>
 #include <sstream>
 
@@ -199,6 +201,43 @@ BOOST_AUTO_TEST_CASE(apply_plans_creates_with_yes_then_plans_nothing_and_updates
     auto broken = cli({"apply", dir + "/broken.json"});
     BOOST_TEST(broken.status == 2);
     BOOST_TEST(broken.err.find("needs an https:// url") != std::string::npos, broken.err);
+    no_credentials_printed();
+}
+
+BOOST_AUTO_TEST_CASE(the_daemon_with_heal_reactivates_a_stale_subscription_and_writes_the_gap_and_its_steps)
+{
+    auto made = cli({"create", "--url", "https://rx.example/webhooks/catena", "--event", "vehicle.added",
+                     "--secrets-file", secrets, "--json"});
+    BOOST_REQUIRE(made.status == 0);
+    auto const id = std::string(json::parse(made.out).as_array()[0].at("id").as_string());
+    api.set_status(id, "stale");
+    auto const events = dir + "/events.jsonl";
+    tst::child_process d({daemon_path, "--listen", "127.0.0.1:0", "--memory", "--events", events, "--secrets-file",
+                          secrets, "--heal", "--heal-poll", "1", "--api-url", api.api_url(), "--auth-url",
+                          api.auth_url(), "--api-ca-file", api.ca_file()},
+                         {{"CATENA_CLIENT_ID", fake::client_id}, {"CATENA_CLIENT_SECRET", fake::client_secret}}, dir);
+    BOOST_REQUIRE_MESSAGE(d.wait_stderr("delivered nothing from", std::chrono::seconds(20)), d.stderr_text());
+    BOOST_REQUIRE(d.wait_stderr("subscription " + id + " replay_requested", std::chrono::seconds(20)));
+    d.signal(SIGTERM);
+    BOOST_TEST(d.wait().value_or(-1) == 0);
+    BOOST_TEST(api.stored(id).at("status").as_string() == "active");
+    BOOST_TEST(api.seen().replays[id] == 1u);
+    std::vector<std::string> kinds;
+    std::istringstream lines(read(events));
+    for(std::string line; std::getline(lines, line);)
+    {
+        auto const o = json::parse(line).as_object();
+        kinds.push_back(std::string(o.at("kind").as_string()) + (o.contains("action") ? " " + std::string(o.at("action").as_string()) : ""));
+        if(o.at("kind") == "delivery_gap")
+        {
+            BOOST_TEST(o.at("subscription_id").as_string() == id);
+            BOOST_TEST(o.at("cause").as_string() == "poll");
+            BOOST_TEST(o.at("events").as_array()[0].as_string() == "vehicle.added");
+        }
+    }
+    std::vector<std::string> const expected{"subscription reactivated", "delivery_gap", "subscription replay_requested"};
+    BOOST_TEST(kinds == expected, boost::test_tools::per_element());
+    outputs.push_back(d.stderr_text());
     no_credentials_printed();
 }
 

@@ -105,6 +105,8 @@ struct fake_catena_api::impl
     std::map<std::string, std::vector<json::object>> logs;
     unsigned serial = 0;
     counts c;
+    std::function<void(std::string const&)> replay_hook;
+    std::vector<std::string> replays_to_announce; // filled under the lock, announced after it
 
     json::object read_model(json::object o) const
     {
@@ -295,6 +297,7 @@ struct fake_catena_api::impl
         if(method == http::verb::post && action == "replay")
         {
             ++c.replays[id];
+            replays_to_announce.push_back(id);
             return {202, json::object{{"message", "Replay started"}}};
         }
         if(method == http::verb::get && action == "metrics")
@@ -360,6 +363,16 @@ struct fake_catena_api::impl
         if(rec)
             co_return;
         auto r = handle(req);
+        std::vector<std::string> announce;
+        std::function<void(std::string const&)> hook;
+        {
+            std::lock_guard lock(mutex);
+            announce.swap(replays_to_announce);
+            hook = replay_hook;
+        }
+        if(hook)
+            for(auto const& id : announce)
+                hook(id);
         http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
         res.set(http::field::content_type, "application/json");
         if(r.status == 429)
@@ -434,6 +447,12 @@ void fake_catena_api::set_status(std::string const& id, std::string const& statu
 {
     std::lock_guard lock(impl_->mutex);
     impl_->hooks.at(id)["status"] = status;
+}
+
+void fake_catena_api::on_replay(std::function<void(std::string const&)> f)
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->replay_hook = std::move(f);
 }
 
 void fake_catena_api::add_logs(std::string const& id, unsigned n)

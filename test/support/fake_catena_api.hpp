@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,9 @@ public:
     void fail_next(unsigned status, unsigned count, unsigned retry_after_seconds = 0);
     /// Set a subscription's status as Catena's circuit breaker would (stale), or any other.
     void set_status(std::string const& id, std::string const& status);
+    /// Called (on the fake's thread, after the 202 is decided) with the id of every replay
+    /// request: the test delivers that subscription's dead-letter queue from it.
+    void on_replay(std::function<void(std::string const&)> f);
     /// Adds `n` delivery logs to a subscription.
     void add_logs(std::string const& id, unsigned n);
 

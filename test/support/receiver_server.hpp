@@ -69,6 +69,7 @@ struct server
         rx.on_error([this](cw::error_report const& r) {
             std::lock_guard lock(m);
             errors.push_back(r);
+            cv.notify_all();
         });
         if(setup)
             setup(rx);

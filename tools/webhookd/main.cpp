@@ -188,6 +188,19 @@ int main(int argc, char** argv)
     rx.on_transition([&](cw::transition const& t) { lines.append(cw::to_json_line(t)); });
     rx.on_merge([&](cw::fleet_merge const& m) { lines.append(cw::to_json_line(m)); });
     rx.on_dead_letter([&](cw::dead_letter const& d) { lines.append(cw::to_json_line(d)); });
+    rx.on_subscription([&](cw::subscription_event const& e) {
+        lines.append(cw::to_json_line(e));
+        if(e.delivery_stopped() || e.delivered_by.empty())
+            std::fprintf(stderr, "catena-webhookd: subscription %s %s%s\n", e.subscription_id.c_str(), e.action.c_str(),
+                         e.delivery_stopped() ? ": Catena stopped delivering to it" : "");
+    });
+    rx.on_delivery_gap([&](cw::delivery_gap const& g) {
+        lines.append(cw::to_json_line(g));
+        std::fprintf(stderr, "catena-webhookd: subscription %s delivered nothing from %s to %s (%s): fetch that window "
+                             "from the REST API\n",
+                     g.subscription_id.c_str(), cw::format_rfc3339(g.from, cw::utc_suffix::z).c_str(),
+                     cw::format_rfc3339(g.to, cw::utc_suffix::z).c_str(), g.cause.c_str());
+    });
     // Rejections are operators' news, not events: they go to stderr, rate-limited per second.
     std::mutex err_mutex;
     auto err_window = std::chrono::steady_clock::now();

@@ -43,6 +43,15 @@ and writes each event as one JSON line.
   --admin-token-env NAME     environment variable holding the admin bearer token, asked for on
                              every admin route but /healthz and / (required when
                              --admin-listen is not a loopback address)
+  --heal                     reactivate a subscription served here when it goes stale or is
+                             paused (its webhook.* event, or a poll), replay its dead-letter
+                             queue, and write the delivery gap; credentials from
+                             CATENA_CLIENT_ID and CATENA_CLIENT_SECRET
+  --heal-poll SECONDS        how often the API is asked for stale subscriptions (default
+                             300; 0: only webhook.* events trigger a heal)
+  --api-url URL, --auth-url URL, --api-ca-file FILE
+                             the Notifications API, its token endpoint and the CAs to trust
+                             (defaults: Catena's, the system's)
   --config FILE              read options from FILE first: one "name = value" per line, names
                              as the flags without "--" ("memory = true" for a switch); "#"
                              starts a comment; flags on the command line win
@@ -142,7 +151,7 @@ std::vector<std::string> config_args(std::string const& file)
             fail(where + "not an option name: " + name);
         if(name == "secret")
             fail(where + "secrets are never kept in the config file: use secret-env or secrets-file");
-        if(name == "memory" || name == "strict-secrets")
+        if(name == "memory" || name == "strict-secrets" || name == "heal")
         {
             if(v != "true" && v != "false")
                 fail(where + name + " is a switch: true or false, not " + v);
@@ -229,6 +238,11 @@ options parse(int argc, char** argv)
         else if(a == "--shutdown-timeout") o.shutdown_timeout_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
         else if(a == "--admin-listen") o.admin_listen = value();
         else if(a == "--admin-token-env") o.admin_token_env = value();
+        else if(a == "--heal") o.heal = true;
+        else if(a == "--heal-poll") o.heal_poll_s = static_cast<long>(parse_number(a, value(), 86'400));
+        else if(a == "--api-url") o.api_url = value();
+        else if(a == "--auth-url") o.auth_url = value();
+        else if(a == "--api-ca-file") o.api_ca_file = value();
         else if(a == "--config") (void)value(); // read before the flags (see with_config)
         else if(a == "--strict-secrets") o.strict_secrets = true;
         else if(a == "--max-store-pages") o.max_store_pages = parse_number(a, value(), 1ull << 40);
@@ -329,6 +343,22 @@ cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secre
     ro.listen = parse_endpoint("--listen", o.listen);
     if(!o.admin_listen.empty())
         ro.admin_listen = parse_endpoint("--admin-listen", o.admin_listen);
+    if(o.heal)
+    {
+        ro.heal.enabled = true;
+        ro.heal.poll_interval = std::chrono::seconds(o.heal_poll_s);
+        if(!o.api_url.empty())
+            ro.heal.api.api_url = o.api_url;
+        if(!o.auth_url.empty())
+            ro.heal.api.auth_url = o.auth_url;
+        ro.heal.api.ca_file = o.api_ca_file;
+        if(char const* id = std::getenv("CATENA_CLIENT_ID"))
+            ro.heal.api.client_id = id;
+        if(char const* secret = std::getenv("CATENA_CLIENT_SECRET"))
+            ro.heal.api.client_secret = secret;
+        if(auto problem = cw::check_notifications_options(ro.heal.api); !problem.empty())
+            fail("--heal: " + problem);
+    }
     if(!o.admin_token_env.empty())
     {
         char const* t = std::getenv(o.admin_token_env.c_str());

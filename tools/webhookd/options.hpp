@@ -39,6 +39,9 @@ struct options
     long shutdown_timeout_ms = 30'000;
     std::string admin_listen;
     std::string admin_token_env;
+    bool heal = false;
+    long heal_poll_s = 300;
+    std::string api_url, auth_url, api_ca_file;
     std::string tls_min_version = "1.2";
     bool strict_secrets = false;
     std::uint64_t max_store_pages = 0;

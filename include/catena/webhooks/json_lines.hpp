@@ -6,6 +6,7 @@
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/export.hpp>
 #include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/operation.hpp>
 
 #include <string>
 
@@ -30,6 +31,12 @@ CATENA_WEBHOOKS_DECL std::string to_json_line(transition const& t);
 CATENA_WEBHOOKS_DECL std::string to_json_line(fleet_merge const& m);
 /// {"kind":"dead_letter","reason":…,"dead_letter":"undecodable"|"callback_failed","request_id":…,"webhook_id":…}
 CATENA_WEBHOOKS_DECL std::string to_json_line(dead_letter const& d);
+/// {"kind":"subscription","action":…,"subscription_id":…,"delivered_by":…,"status":…,
+///  "delivery_stopped":…,"url":…,"event_name":…,"occurred_at":…,"idempotency_key":…}: a
+///  webhook.* event, or a heal step ("reactivated", "replay_requested"; delivered_by null).
+CATENA_WEBHOOKS_DECL std::string to_json_line(subscription_event const& s);
+/// {"kind":"delivery_gap","subscription_id":…,"cause":…,"from":…,"to":…,"events":[…]}
+CATENA_WEBHOOKS_DECL std::string to_json_line(delivery_gap const& g);
 
 } // namespace catena::webhooks
 

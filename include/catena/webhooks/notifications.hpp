@@ -107,6 +107,10 @@ public:
 
     notifications_stats stats() const;
 
+    /** Ends every call in flight (its handler gets api_unreachable, "cancelled") and every
+        later one at once; for a shutdown that must not wait for the API. Thread-safe. */
+    void cancel();
+
     struct impl;
 
 private:

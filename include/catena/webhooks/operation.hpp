@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace catena::webhooks {
 
@@ -82,6 +83,19 @@ struct subscription_seen
     bool delivery_stopped = false;          ///< The last webhook.* event stopped its delivery.
     std::string url;
     std::string event_name;
+};
+
+/** A window during which a subscription delivered nothing: between the moment it stopped
+    (its webhook.staled or webhook.paused, or, found by a poll, its last delivery) and the
+    moment the receiver reactivated it. Catena does not queue what occurs while a subscription
+    is stale or paused (spec C8): fetch this window's events from the REST API. */
+struct delivery_gap
+{
+    std::string subscription_id;
+    std::string cause;               ///< "staled", "paused", or "poll".
+    timestamp from{};
+    timestamp to{};
+    std::vector<std::string> events; ///< The event names the subscription carries.
 };
 
 } // namespace catena::webhooks

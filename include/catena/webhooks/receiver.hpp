@@ -94,6 +94,7 @@ public:
     using transition_handler = std::function<void(transition const&)>;
     using merge_handler = std::function<void(fleet_merge const&)>;
     using subscription_handler = std::function<void(subscription_event const&)>;
+    using gap_handler = std::function<void(delivery_gap const&)>;
 
     /// Creates a stopped receiver; nothing is bound until start().
     receiver(boost::asio::any_io_executor ex, receiver_options opts);
@@ -121,6 +122,10 @@ public:
     receiver& on_merge(merge_handler h);
     /// Receives webhook.* events: a subscription went stale, was paused, reactivated...
     receiver& on_subscription(subscription_handler h);
+    /** Receives the windows during which a subscription delivered nothing, once the receiver
+        healed it (options.heal): fetch their events from the REST API. Its heal steps
+        reach on_subscription with action "reactivated" and "replay_requested". */
+    receiver& on_delivery_gap(gap_handler h);
     /** Called just before deliveries are recorded as processed (every few milliseconds under
         load, and when stopping), on the processing strand. Every callback of those deliveries
         has returned by then. A handler that buffers what it receives (a batching file writer,

@@ -5,6 +5,7 @@
 
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/notifications.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
@@ -186,6 +187,20 @@ struct store_options
 };
 
 /** Options of a receiver. Validated by receiver::start(). */
+/** Self-healing: the receiver reactivates the subscriptions it serves when they stop
+    delivering, replays their dead-letter queues, and reports each delivery gap. */
+struct heal_options
+{
+    bool enabled = false;
+    /// The Notifications API and its credentials.
+    notifications_options api{};
+    /// How often GET /webhooks?status=stale is asked (a stale endpoint may never hear its
+    /// own webhook.staled). 0: never, only webhook.* events trigger a heal.
+    std::chrono::seconds poll_interval{300};
+    /// At most one replay request per this (the API's rate limit is shared with the user).
+    std::chrono::milliseconds replay_interval{2'000};
+};
+
 struct receiver_options
 {
     /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).
@@ -218,6 +233,7 @@ struct receiver_options
     receiver_tls tls{};
     processing_options processing{};
     store_options store{};
+    heal_options heal{};
     /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
     std::chrono::seconds request_id_memory{900};
     /// The clock; tests inject their own.

@@ -85,6 +85,8 @@ public:
 
     /// Number of subscriptions with secrets of their own.
     std::size_t subscription_count() const noexcept { return by_id_.size(); }
+    /// Whether `webhook_id` has secrets of its own (not only the defaults).
+    bool names(std::string_view webhook_id) const noexcept { return by_id_.find(webhook_id) != by_id_.end(); }
     /// Number of default secrets.
     std::size_t default_count() const noexcept { return defaults_.size(); }
     bool empty() const noexcept { return by_id_.empty() && defaults_.empty(); }
