@@ -191,6 +191,14 @@ BOOST_AUTO_TEST_CASE(a_staled_subscription_is_reactivated_its_dead_letters_repla
     BOOST_TEST(metrics.find("catena_webhooks_heal_actions_total{action=\"activate\"} 1\n") != std::string::npos);
     BOOST_TEST(metrics.find("catena_webhooks_heal_actions_total{action=\"replay\"} 1\n") != std::string::npos);
     BOOST_TEST(metrics.find("catena_webhooks_delivery_gaps_total 1\n") != std::string::npos);
+    // No credential or secret in the metrics, nor in anything reported.
+    for(auto const* secret : {tst::fake_catena_api::client_secret, telematics_secret, lifecycle_secret, "tok-"})
+    {
+        BOOST_TEST(metrics.find(secret) == std::string::npos, secret);
+        std::lock_guard lock(rx.m);
+        for(auto const& r : rx.errors)
+            BOOST_TEST(r.detail.find(secret) == std::string::npos, r.detail);
+    }
     auto const subs = rx.rx.subscriptions();
     auto it = std::find_if(subs.begin(), subs.end(), [&](auto const& s) { return s.webhook_id == w.telematics_id; });
     BOOST_REQUIRE(it != subs.end());
