@@ -2,6 +2,8 @@
 // lib/notifications.cpp - the Notifications API client: token, requests, retries.
 #include <catena/webhooks/notifications.hpp>
 
+#include "detail/url.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -31,84 +33,15 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 using tcp = net::ip::tcp;
 
+using detail::parse_url;
+using detail::percent_encode;
+using detail::url_parts;
+
 namespace {
 
 constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t max_answer_bytes = 16u << 20;
 constexpr int max_pages = 10'000;
-
-struct url_parts
-{
-    bool tls = true;
-    std::string host, port, base; // base: path prefix without a trailing '/'
-    bool host_is_ip = false;
-};
-
-std::optional<url_parts> parse_url(std::string_view u)
-{
-    url_parts p;
-    if(u.starts_with("https://"))
-        u.remove_prefix(8);
-    else if(u.starts_with("http://"))
-    {
-        p.tls = false;
-        u.remove_prefix(7);
-    }
-    else
-        return std::nullopt;
-    auto const slash = u.find('/');
-    auto authority = u.substr(0, slash);
-    p.base = slash == std::string_view::npos ? std::string() : std::string(u.substr(slash));
-    while(!p.base.empty() && p.base.back() == '/')
-        p.base.pop_back();
-    if(authority.empty() || authority.find('@') != std::string_view::npos)
-        return std::nullopt;
-    if(authority.front() == '[')
-    {
-        auto const close = authority.find(']');
-        if(close == std::string_view::npos)
-            return std::nullopt;
-        p.host = std::string(authority.substr(1, close - 1));
-        authority.remove_prefix(close + 1);
-        if(!authority.empty() && authority.front() != ':')
-            return std::nullopt;
-        p.port = authority.empty() ? "" : std::string(authority.substr(1));
-    }
-    else
-    {
-        auto const colon = authority.rfind(':');
-        p.host = std::string(authority.substr(0, colon));
-        p.port = colon == std::string_view::npos ? "" : std::string(authority.substr(colon + 1));
-    }
-    if(p.port.empty())
-        p.port = p.tls ? "443" : "80";
-    if(p.host.empty() || p.port.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    error_code ec;
-    auto const addr = net::ip::make_address(p.host, ec);
-    p.host_is_ip = !ec;
-    if(!p.tls && !(p.host_is_ip ? addr.is_loopback() : p.host == "localhost"))
-        return std::nullopt; // credentials never cross the network in clear
-    return p;
-}
-
-std::string percent_encode(std::string_view s)
-{
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for(unsigned char c : s)
-    {
-        if(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-            out.push_back(static_cast<char>(c));
-        else
-        {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
-}
 
 api_error failure(error e, std::string message)
 {
