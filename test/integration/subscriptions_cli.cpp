@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -105,8 +106,14 @@ BOOST_AUTO_TEST_CASE(every_command_works_with_tables_and_json_and_errors_exit_1_
     BOOST_TEST(cli({"pause", id}).out.find("paused") != std::string::npos);
     BOOST_TEST(json::parse(cli({"get", id, "--json"}).out).as_array()[0].at("status").as_string() == "paused");
     BOOST_TEST(cli({"activate", id}).out.find("active") != std::string::npos);
+    // The packaged service owns its secrets file; the command runs as root and keeps the owner.
+    BOOST_REQUIRE_MESSAGE(::chown(secrets.c_str(), 65534, 65534) == 0, "chown needs root, as CI runs");
     auto update = cli({"update", id, "--fleet-ref", "FLEET-2", "--new-secret", "--secrets-file", secrets});
     BOOST_TEST(update.status == 0, update.err);
+    BOOST_REQUIRE(::stat(secrets.c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 65534u);
+    BOOST_TEST(st.st_gid == 65534u);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
     BOOST_TEST(api.stored(id).at("filters").at("fleet_refs").as_array()[0].as_string() == "FLEET-2");
     auto const rotated = std::string(api.stored(id).at("secret").as_string());
     BOOST_TEST(read(secrets) == id + " " + rotated + "\n" + id + " " + secret + "\n"); // new first, old kept

@@ -71,6 +71,10 @@ std::string add_secrets(std::string const& file, std::vector<std::pair<std::stri
     if(fd < 0)
         return "cannot write beside " + file + ": " + std::strerror(errno);
     bool ok = ::fchmod(fd, 0600) == 0;
+    // The file keeps its owner: the packaged service reads it as its own user, while this
+    // command runs as root.
+    if(struct stat st{}; ok && ::stat(file.c_str(), &st) == 0 && (st.st_uid != ::geteuid() || st.st_gid != ::getegid()))
+        ok = ::fchown(fd, st.st_uid, st.st_gid) == 0 || errno == EPERM;
     for(std::size_t done = 0; ok && done < text.size();)
     {
         auto const n = ::write(fd, text.data() + done, text.size() - done);

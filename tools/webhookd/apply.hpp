@@ -19,7 +19,8 @@ namespace webhookd {
 std::string generate_secret();
 
 /** Puts "ID SECRET" lines first in `file` (created when missing), keeping its other lines:
-    written to a temporary file of mode 0600 beside it, synced, then renamed over it.
+    written to a temporary file of mode 0600 beside it (with the file's owner and group when
+    it existed), synced, then renamed over it.
     @return empty, or why not. */
 std::string add_secrets(std::string const& file, std::vector<std::pair<std::string, std::string>> const& entries);
 
