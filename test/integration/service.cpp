@@ -17,7 +17,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <thread>
 
 namespace {
 
@@ -57,18 +56,6 @@ json::value get_json(unsigned short port, std::string const& target, std::string
 
 std::uint64_t number(json::value const& v) { return v.to_number<std::uint64_t>(); }
 
-// Waits (bounded) until the daemon has processed `events` events, by its own summary.
-void await_events(unsigned short port, std::uint64_t events, std::string const& auth = {})
-{
-    for(int i = 0; i < 600; ++i)
-    {
-        if(number(get_json(port, "/v1/summary", auth).at("processing").at("events")) >= events)
-            return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50)); // polling a counter, bounded to 30 s
-    }
-    BOOST_FAIL("the daemon did not process " << events << " events within 30 s");
-}
-
 // A scenario of `fleets` fleets sent to the daemon at `port`; every delivery answered 202.
 cs::scenario send_scenario(unsigned short port, std::size_t fleets)
 {
@@ -103,19 +90,20 @@ std::string const base_config = "# a comment\n"
 struct fed_daemon
 {
     std::string dir = tst::make_temp_dir("service");
+    event_tap tap{dir}; // before the daemon: its end ends the tap's reader
     std::unique_ptr<tst::child_process> p;
     unsigned short port = 0; // the admin listener's
     cs::scenario sc;
 
-    fed_daemon(std::size_t fleets, std::string const& extra = {}, std::map<std::string, std::string> environment = env(),
-               std::string const& auth = {})
+    fed_daemon(std::size_t fleets, std::string const& extra = {}, std::map<std::string, std::string> environment = env())
     {
-        p = std::make_unique<tst::child_process>(with_config(dir, base_config + "events = /dev/null\n" + extra),
+        p = std::make_unique<tst::child_process>(with_config(dir, base_config + "events = " + tap.path() + "\n" + extra),
                                                  std::move(environment), dir);
         BOOST_REQUIRE(p->wait_stderr(admin_says));
         port = admin_port(*p);
         sc = send_scenario(p->listening_port(), fleets);
-        await_events(port, sc.unique_records, auth);
+        BOOST_REQUIRE_MESSAGE(tap.wait_events(sc.unique_records),
+                              "the daemon wrote the " << sc.unique_records << " events within 30 s");
     }
 
     void stop()
@@ -143,8 +131,7 @@ BOOST_AUTO_TEST_CASE(a_config_file_sets_options_and_flags_on_the_command_line_ov
     auto wrong = at(p.listening_port());
     wrong.path = "/from/config";
     BOOST_TEST(cs::client(wrong, no_retry()).send(message("by-config-path"), secret).status == 404u);
-    await_events(admin_port(p), 1);
-    p.signal(SIGTERM);
+    p.signal(SIGTERM); // the drain processes and writes what was kept
     BOOST_TEST(p.wait().value_or(-1) == 0);
     BOOST_TEST(read_events(dir + "/from-config.jsonl").size() == 1u); // events = from the file
     BOOST_TEST(!std::filesystem::exists(dir + "/catena-data"));      // memory = true from the file
@@ -327,7 +314,7 @@ BOOST_AUTO_TEST_CASE(the_status_page_renders_the_counts_of_the_state_api_in_head
     BOOST_REQUIRE_MESSAGE(std::filesystem::exists("/usr/bin/chromium"),
                           "/usr/bin/chromium is missing (scripts/setup installs Debian's chromium)");
     std::string const token = "page-token-0123456789abcdef";
-    fed_daemon d(30, "admin-token-env = T\n", {{"CATENA_WEBHOOK_SECRET", secret}, {"T", token}}, "Bearer " + token);
+    fed_daemon d(30, "admin-token-env = T\n", {{"CATENA_WEBHOOK_SECRET", secret}, {"T", token}});
     auto const port = d.port;
     auto const& dir = d.dir;
     auto const& sc = d.sc;

@@ -11,13 +11,19 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/time.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef CATENA_WEBHOOKD_PATH
@@ -89,6 +95,64 @@ inline std::vector<json::object> read_events(std::string const& path)
             out.push_back(json::parse(line).as_object());
     return out;
 }
+
+/** The daemon's JSON lines through a FIFO (pass path() as --events), read by a thread as
+    they come, so that a test waits for the events themselves rather than polling for them.
+    It reads to the end, so the daemon never blocks on a full pipe; declare it before the
+    child process, whose end (exit or kill) closes the pipe and ends the reader. */
+class event_tap
+{
+public:
+    explicit event_tap(std::string const& dir) : path_(dir + "/events.fifo")
+    {
+        BOOST_REQUIRE_MESSAGE(::mkfifo(path_.c_str(), 0600) == 0, "mkfifo " << path_);
+        reader_ = std::thread([this] {
+            int const fd = ::open(path_.c_str(), O_RDONLY); // until the daemon opens it to write
+            if(fd < 0)
+                return;
+            std::string pending;
+            char buf[65536];
+            for(ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+            {
+                pending.append(buf, static_cast<std::size_t>(n));
+                std::size_t events = 0, start = 0;
+                for(std::size_t eol; (eol = pending.find('\n', start)) != std::string::npos; start = eol + 1)
+                    if(pending.compare(start, 16, "{\"kind\":\"event\",") == 0)
+                        ++events;
+                pending.erase(0, start);
+                std::lock_guard lock(m_);
+                events_ += events;
+                cv_.notify_all();
+            }
+            ::close(fd);
+        });
+    }
+
+    ~event_tap()
+    {
+        // A daemon that never opened the pipe leaves the reader in open(): open it once to
+        // let it through, then it reads the end at once.
+        if(int fd = ::open(path_.c_str(), O_WRONLY | O_NONBLOCK); fd >= 0)
+            ::close(fd);
+        reader_.join();
+    }
+
+    std::string const& path() const noexcept { return path_; }
+
+    /// Waits until `n` event lines have come (false after `limit`).
+    bool wait_events(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(30))
+    {
+        std::unique_lock lock(m_);
+        return cv_.wait_for(lock, limit, [&] { return events_ >= n; });
+    }
+
+private:
+    std::string path_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::size_t events_ = 0;
+    std::thread reader_;
+};
 
 // Resident memory of a process, KiB.
 inline long rss_kib(int pid)

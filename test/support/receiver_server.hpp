@@ -12,6 +12,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <functional>
@@ -152,28 +154,24 @@ inline cs::send_options no_retry()
 }
 
 // Sends raw bytes and returns everything the server answers until it closes or `limit` passes.
-inline std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds limit = 3000ms,
-                         std::chrono::milliseconds pause_after = 0ms)
+inline std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds limit = 3000ms)
 {
     net::io_context ioc;
     tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), port});
     net::write(s, net::buffer(bytes));
-    if(pause_after.count())
-        std::this_thread::sleep_for(pause_after);
     std::string out;
     char buf[4096];
     auto const deadline = std::chrono::steady_clock::now() + limit;
-    s.non_blocking(true);
-    while(std::chrono::steady_clock::now() < deadline)
+    for(;;)
     {
+        // Wakes when bytes or the close arrive, not on a timer.
+        auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{s.native_handle(), POLLIN, 0};
+        if(left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+            break;
         boost::system::error_code ec;
         auto n = s.read_some(net::buffer(buf), ec);
-        if(ec == net::error::would_block)
-        {
-            std::this_thread::sleep_for(5ms);
-            continue;
-        }
         if(ec)
             break;
         out.append(buf, n);
