@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/url.cpp - the few URL pieces the API client needs: base URLs and escaping.
+// lib/detail/url.cpp - the few URL pieces the API client and the state API need: base URLs, escaping.
 #include "detail/url.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -73,6 +73,40 @@ std::string percent_encode(std::string_view s)
             out.push_back(hex[c >> 4]);
             out.push_back(hex[c & 15]);
         }
+    }
+    return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space)
+{
+    std::string out;
+    out.reserve(s.size());
+    auto const hex = [](char c) -> int {
+        if(c >= '0' && c <= '9')
+            return c - '0';
+        if(c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if(c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    };
+    for(std::size_t i = 0; i < s.size(); ++i)
+    {
+        char const c = s[i];
+        if(c == '%')
+        {
+            if(i + 2 >= s.size())
+                return std::nullopt;
+            int const hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+            if(hi < 0 || lo < 0)
+                return std::nullopt;
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        }
+        else if(c == '+' && plus_is_space)
+            out.push_back(' ');
+        else
+            out.push_back(c);
     }
     return out;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/url.hpp - the few URL pieces the API client needs: base URLs and escaping.
+// lib/detail/url.hpp - the few URL pieces the API client and the state API need: base URLs, escaping.
 #ifndef CATENA_WEBHOOKS_DETAIL_URL_HPP
 #define CATENA_WEBHOOKS_DETAIL_URL_HPP
 
@@ -23,6 +23,9 @@ std::optional<url_parts> parse_url(std::string_view u);
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 std::string percent_encode(std::string_view s);
+
+/// Decodes %XX (and '+' as a space in a query); std::nullopt for a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
 
 } // namespace catena::webhooks::detail
 

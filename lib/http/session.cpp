@@ -31,6 +31,24 @@ void stream_ops<boost::beast::tcp_stream>::close(boost::beast::tcp_stream& s)
     s.socket().close(ignored);
 }
 
+admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization)
+{
+    if(is_health)
+    {
+        bool const up = !host.stopping();
+        admin_reply r{up ? 200u : 503u, up ? "ok\n" : "stopping\n"};
+        r.content_type = "text/plain";
+        return r;
+    }
+    if(host.served() != routes::admin)
+    {
+        admin_reply r{200, host.metrics_text()};
+        r.content_type = "text/plain; version=0.0.4";
+        return r;
+    }
+    return host.admin(target, authorization);
+}
+
 template class session<boost::beast::tcp_stream>;
 template class session<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
 

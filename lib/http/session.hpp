@@ -32,6 +32,11 @@
 
 namespace catena::webhooks::detail {
 
+/** The answer to a GET or HEAD of a route other than deliveries: the health route, the
+    metrics route (where no admin listener serves it), or the admin listener's state API and
+    status page (session_host::admin). */
+admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization);
+
 /** One connection (Beast's session shape: do_x / on_x continuations on the connection's
     strand, a timer armed before each operation, a parser per request with its limits).
 
@@ -275,19 +280,9 @@ void session<Stream>::on_header(error_code ec)
         return reject(error::method_not_allowed, "GET, HEAD");
     if(!parser_->is_done())
         return reject(error::bad_request); // a GET with a body: not worth reading
-    if(is_health)
-    {
-        bool const up = !host_->stopping();
-        host_->counts().count_response(up ? 200 : 503, {});
-        return respond(up ? 200 : 503, up ? "ok\n" : "stopping\n", "text/plain");
-    }
-    if(served != routes::admin)
-    {
-        host_->counts().count_response(200, {});
-        return respond(200, host_->metrics_text(), "text/plain; version=0.0.4");
-    }
     auto const auth = req.find(http::field::authorization);
-    auto r = host_->admin(req.target(), auth == req.end() ? std::string_view{} : std::string_view(auth->value()));
+    auto r = read_route(*host_, is_health, req.target(),
+                        auth == req.end() ? std::string_view{} : std::string_view(auth->value()));
     host_->counts().count_response(r.status, r.ec);
     if(r.ec)
         host_->report(r.ec, r.status, "admin request from " + remote_, {}, {});

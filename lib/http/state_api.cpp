@@ -2,6 +2,7 @@
 // lib/http/state_api.cpp - the admin listener's routes: state API (/v1/...), status page, metrics.
 #include "http/state_api.hpp"
 
+#include "detail/url.hpp"
 #include "http/status_page.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -281,40 +282,6 @@ admin_reply fleet_route(state_source const& src, std::string_view rest, std::str
 }
 
 } // namespace
-
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space)
-{
-    std::string out;
-    out.reserve(s.size());
-    auto const hex = [](char c) -> int {
-        if(c >= '0' && c <= '9')
-            return c - '0';
-        if(c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if(c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
-    for(std::size_t i = 0; i < s.size(); ++i)
-    {
-        char const c = s[i];
-        if(c == '%')
-        {
-            if(i + 2 >= s.size())
-                return std::nullopt;
-            int const hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-            if(hi < 0 || lo < 0)
-                return std::nullopt;
-            out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        }
-        else if(c == '+' && plus_is_space)
-            out.push_back(' ');
-        else
-            out.push_back(c);
-    }
-    return out;
-}
 
 admin_reply answer_admin(state_source const& src, receiver_options const& opts, std::string_view target,
                          std::string_view authorization)

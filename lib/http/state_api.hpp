@@ -58,9 +58,6 @@ struct admin_reply
 admin_reply answer_admin(state_source const& src, receiver_options const& opts, std::string_view target,
                          std::string_view authorization);
 
-/// Decodes %XX and '+' in a query value; std::nullopt for a malformed escape.
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
-
 } // namespace catena::webhooks::detail
 
 #endif

@@ -42,4 +42,13 @@ BOOST_AUTO_TEST_CASE(percent_encoding_keeps_only_unreserved_characters)
     BOOST_TEST(detail::percent_encode("caf\xc3\xa9") == "caf%C3%A9");
 }
 
+BOOST_AUTO_TEST_CASE(percent_decoding_refuses_malformed_escapes)
+{
+    BOOST_TEST(detail::percent_decode("a%2Fb+c", true).value() == "a/b c");
+    BOOST_TEST(detail::percent_decode("a+b", false).value() == "a+b");
+    BOOST_TEST(detail::percent_decode("%e2%82%AC", false).value() == "\xe2\x82\xac");
+    for(auto const* bad : {"%", "%2", "%zz", "abc%4"})
+        BOOST_TEST(!detail::percent_decode(bad, true).has_value(), bad);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -296,25 +296,13 @@ std::vector<step> plan(std::vector<wanted> const& want, std::vector<cw::webhook_
     return out;
 }
 
-template<class T, class Call>
-cw::api_result<T> await(boost::asio::io_context& ioc, Call call)
-{
-    std::optional<cw::api_result<T>> out;
-    call([&out](cw::api_result<T> r) { out.emplace(std::move(r)); });
-    ioc.restart();
-    ioc.run();
-    if(!out)
-        return cw::api_error{make_error_code(cw::error::api_unreachable), 0, {}, "the call did not complete", {}, {}};
-    return std::move(*out);
-}
-
 } // namespace
 
 int apply_command(boost::asio::io_context& ioc, cw::notifications_client& api, std::string const& file, bool yes,
                   bool prune, std::string const& secrets_file, bool as_json)
 {
     auto const want = read_file(file);
-    auto have = await<std::vector<cw::webhook_subscription>>(ioc, [&](auto h) { api.list({}, h); });
+    auto have = run_call<std::vector<cw::webhook_subscription>>(ioc, [&](auto h) { api.list({}, h); });
     if(!have)
     {
         std::fprintf(stderr, "catena-webhookd subscriptions apply: %s\n", have.error().what().c_str());
@@ -377,7 +365,7 @@ int apply_command(boost::asio::io_context& ioc, cw::notifications_client& api, s
         {
             auto body = s.create_body;
             body.secret = generate_secret();
-            auto made = await<std::vector<cw::webhook_subscription>>(ioc, [&](auto h) { api.create(body, h); });
+            auto made = run_call<std::vector<cw::webhook_subscription>>(ioc, [&](auto h) { api.create(body, h); });
             if(!made)
                 return fail(made.error(), s);
             std::vector<std::pair<std::string, std::string>> entries;
@@ -390,18 +378,18 @@ int apply_command(boost::asio::io_context& ioc, cw::notifications_client& api, s
             }
             if(s.why == "then pause")
                 for(auto const& m : *made)
-                    if(auto p = await<cw::webhook_subscription>(ioc, [&](auto h) { api.pause(m.id, h); }); !p)
+                    if(auto p = run_call<cw::webhook_subscription>(ioc, [&](auto h) { api.pause(m.id, h); }); !p)
                         return fail(p.error(), s);
         }
         else if(s.what == step::update)
         {
-            auto r = await<cw::webhook_subscription>(ioc, [&](auto h) { api.update(s.id, s.update_body, h); });
+            auto r = run_call<cw::webhook_subscription>(ioc, [&](auto h) { api.update(s.id, s.update_body, h); });
             if(!r)
                 return fail(r.error(), s);
         }
         else if(s.what == step::remove && prune)
         {
-            auto r = await<void>(ioc, [&](auto h) { api.remove(s.id, h); });
+            auto r = run_call<void>(ioc, [&](auto h) { api.remove(s.id, h); });
             if(!r)
                 return fail(r.error(), s);
         }

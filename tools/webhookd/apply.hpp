@@ -9,11 +9,26 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace webhookd {
+
+/** Runs one API call to completion on `ioc`: `call(handler)` starts it. */
+template<class T, class Call>
+catena::webhooks::api_result<T> run_call(boost::asio::io_context& ioc, Call call)
+{
+    std::optional<catena::webhooks::api_result<T>> out;
+    call([&out](catena::webhooks::api_result<T> r) { out.emplace(std::move(r)); });
+    ioc.restart();
+    ioc.run();
+    if(!out)
+        return catena::webhooks::api_error{make_error_code(catena::webhooks::error::api_unreachable), 0, {},
+                                           "the call did not complete", {}, {}};
+    return std::move(*out);
+}
 
 /// 32 random bytes from OpenSSL's generator, base64url: 43 characters.
 std::string generate_secret();

@@ -128,20 +128,15 @@ std::string one_id(args const& a)
     std::exit(1);
 }
 
-// Runs one call to completion on `ioc`.
+// One call to completion; an error ends the command (exit 1).
 template<class T, class Call>
 T await(boost::asio::io_context& ioc, Call call)
 {
-    std::optional<cw::api_result<T>> out;
-    call([&out](cw::api_result<T> r) { out.emplace(std::move(r)); });
-    ioc.restart();
-    ioc.run();
-    if(!out)
-        api_failed(cw::api_error{make_error_code(cw::error::api_unreachable), 0, {}, "the call did not complete", {}, {}});
-    if(!*out)
-        api_failed(out->error());
+    auto r = run_call<T>(ioc, std::move(call));
+    if(!r)
+        api_failed(r.error());
     if constexpr(!std::is_void_v<T>)
-        return std::move(**out);
+        return std::move(*r);
 }
 
 void print_table(std::vector<std::vector<std::string>> const& rows)
