@@ -222,27 +222,8 @@ int main(int argc, char** argv)
                      r.request_id.empty() ? "" : " request ", r.request_id.c_str(), r.detail.c_str());
     });
 
-    if(auto ec = rx.start())
-    {
-        // The store holds its directory's lock: two receivers on one data directory would
-        // each believe they own its state.
-        if(ec == cw::error::store_locked)
-            fail("data directory " + o.data_dir + " is in use by another catena-webhookd (" + rx.start_detail() + ")");
-        if(!rx.start_detail().empty())
-            fail(rx.start_detail());
-        fail("cannot listen on " + o.listen + ": " + ec.message());
-    }
-    auto const text = [](net::ip::tcp::endpoint const& ep) {
-        std::string addr = ep.address().to_string();
-        if(ep.address().is_v6())
-            addr = "[" + addr + "]";
-        return addr + ":" + std::to_string(ep.port());
-    };
-    std::fprintf(stderr, "listening on %s\n", text(rx.local_endpoint()).c_str());
-    if(auto admin = rx.admin_endpoint())
-        std::fprintf(stderr, "admin (health, metrics, state API, status page) on %s\n", text(*admin).c_str());
-    notify_ready("listening on " + text(rx.local_endpoint()));
-
+    // The signals are ours before the first line says "listening": a SIGTERM sent as soon as it
+    // appears (or as soon as systemd hears READY) drains instead of killing the process.
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
     std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
         if(ec)
@@ -272,6 +253,27 @@ int main(int argc, char** argv)
         signals.cancel();
     };
     signals.async_wait(on_signal);
+
+    if(auto ec = rx.start())
+    {
+        // The store holds its directory's lock: two receivers on one data directory would
+        // each believe they own its state.
+        if(ec == cw::error::store_locked)
+            fail("data directory " + o.data_dir + " is in use by another catena-webhookd (" + rx.start_detail() + ")");
+        if(!rx.start_detail().empty())
+            fail(rx.start_detail());
+        fail("cannot listen on " + o.listen + ": " + ec.message());
+    }
+    auto const text = [](net::ip::tcp::endpoint const& ep) {
+        std::string addr = ep.address().to_string();
+        if(ep.address().is_v6())
+            addr = "[" + addr + "]";
+        return addr + ":" + std::to_string(ep.port());
+    };
+    std::fprintf(stderr, "listening on %s\n", text(rx.local_endpoint()).c_str());
+    if(auto admin = rx.admin_endpoint())
+        std::fprintf(stderr, "admin (health, metrics, state API, status page) on %s\n", text(*admin).c_str());
+    notify_ready("listening on " + text(rx.local_endpoint()));
 
     std::vector<std::thread> pool;
     for(unsigned i = 1; i < o.threads; ++i)
