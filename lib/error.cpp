@@ -81,18 +81,23 @@ constexpr error_info infos[] = {
      condition::unavailable},
     {"admin_unauthorized", "the admin API needs its bearer token", condition::unauthenticated},
     {"bad_query", "a query parameter is unknown or out of range", condition::malformed},
-    {"api_unreachable", "the Catena API could not be reached", condition::unavailable},
-    {"api_bad_request", "the Catena API refused the request as invalid", condition::usage},
-    {"api_unauthorized", "the Catena API refused the credentials", condition::unauthenticated},
-    {"api_not_found", "the Catena API has no such resource", condition::not_routed},
-    {"api_conflict", "the Catena API has such a subscription already", condition::usage},
-    {"api_rate_limited", "the Catena API kept answering 429 (rate limited)", condition::unavailable},
-    {"api_server_error", "the Catena API kept failing (5xx)", condition::unavailable},
-    {"api_bad_response", "the Catena API answered something unexpected", condition::malformed},
+    {"api_unreachable", "the provider's API could not be reached", condition::unavailable},
+    {"api_bad_request", "the provider's API refused the request as invalid", condition::usage},
+    {"api_unauthorized", "the provider's API refused the credentials", condition::unauthenticated},
+    {"api_not_found", "the provider's API has no such resource", condition::not_routed},
+    {"api_conflict", "the provider's API has such a subscription already", condition::usage},
+    {"api_rate_limited", "the provider's API kept answering 429 (rate limited)", condition::unavailable},
+    {"api_server_error", "the provider's API kept failing (5xx)", condition::unavailable},
+    {"api_bad_response", "the provider's API answered something unexpected", condition::malformed},
+    {"route_token_mismatch", "the route's token is missing or wrong", condition::unauthenticated},
+    {"address_not_allowed", "the peer address is not in the route's allowlist", condition::unauthenticated},
+    {"event_field_missing", "the body has no string event type in the route's event field", condition::malformed},
+    {"event_id_missing", "the body has no string or number id in the route's id field", condition::malformed},
+    {"route_unknown", "the delivery came by a route that is no longer configured", condition::usage},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::api_bad_response) + 1,
+static_assert(info_count == static_cast<int>(error::route_unknown) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept
@@ -183,7 +188,10 @@ unsigned http_status(error_code const& ec) noexcept
         case error::api_conflict:
         case error::api_rate_limited:
         case error::api_server_error:
-        case error::api_bad_response: return 0;
+        case error::api_bad_response:
+        case error::event_field_missing:
+        case error::event_id_missing:
+        case error::route_unknown: return 0;
         default: break;
         }
     }

@@ -36,6 +36,8 @@ std::string record(std::string_view kind, std::size_t size_hint, F&& fields)
 std::string to_json_line(event const& e)
 {
     return record("event", 512, [&](detail::json_writer& w) {
+        if(e.provider != "catena")
+            w.field("provider", e.provider);
         w.field("event_name", e.event_name);
         w.field_or_null("event_id", e.event_id);
         w.field("webhook_id", e.webhook_id);
@@ -84,6 +86,8 @@ std::string to_json_line(dead_letter const& d)
         w.field("dead_letter", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed");
         w.field_or_null("request_id", d.request_id);
         w.field_or_null("webhook_id", d.webhook_id);
+        if(!d.route.empty())
+            w.field("route", d.route);
     });
 }
 

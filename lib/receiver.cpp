@@ -10,6 +10,7 @@
 #include "http/intake.hpp"
 #include "http/listener.hpp"
 #include "http/state_api.hpp"
+#include "providers/route_table.hpp"
 #include "metrics.hpp"
 #include "store/memory.hpp"
 #include "store/schema.hpp"
@@ -446,6 +447,11 @@ error_code receiver::start()
             im.start_detail = "heal: " + problem;
             return error::invalid_options;
         }
+    if(auto problem = detail::route_table(im.opts.routes).check(im.opts.path); !problem.empty())
+    {
+        im.start_detail = problem;
+        return error::invalid_options;
+    }
     // The state API tells who the fleets are: off the loopback it wants a token.
     if(im.opts.admin_listen && !im.opts.admin_listen->address().is_loopback() && im.opts.admin_token.empty())
     {

@@ -3,13 +3,13 @@
 #
 # Run as: cmake -DSOURCE_DIR=... -DBINARY_DIR=... -DCXX=... -P layering.cmake
 # Fails, naming the file and the include, when:
-# - a room includes a room above it: the order is state < store < processing < delivery < http
-#   (receiver.cpp and metrics.cpp, the facade, sit above them all; core and detail below);
+# - a room includes a room above it: the order is state < store < providers < processing <
+#   delivery < http (receiver.cpp and metrics.cpp, the facade, sit above them all; core and detail below);
 # - a header of processing or state pulls in Asio, directly or through what it includes;
 # - an internal header exports a symbol (CATENA_WEBHOOKS_DECL belongs to the public headers).
 cmake_minimum_required(VERSION 3.25)
 
-set(order state store processing delivery http)
+set(order state store providers processing delivery http)
 set(problems "")
 
 file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR}/lib ${SOURCE_DIR}/lib/*.hpp ${SOURCE_DIR}/lib/*.cpp)

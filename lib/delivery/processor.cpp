@@ -77,6 +77,7 @@ processor::processor(net::any_io_executor ex, receiver_options const& opts, hand
     , backlog_timer_(strand_)
     , flush_timer_(strand_)
     , pipe_(pipeline_options_of(opts), *this)
+    , routes_(opts.routes)
 {
     dispatcher::hooks h;
     h.report = [this](error_code ec, std::string text, callback_job const& job) {
@@ -190,7 +191,13 @@ void processor::push(inbox_entry& e, timestamp now)
         e.body.swap(inflated_);
         e.compressed = false;
     }
-    auto r = pipe_.push(e, now);
+    push_result r;
+    if(e.route.empty())
+        r = pipe_.push(e, now);
+    else if(auto const* route = routes_.by_path(e.route))
+        r = pipe_.push_decoded(e, route_table::decode(*route, e), now);
+    else
+        r = pipe_.push_decoded(e, make_error_code(error::route_unknown), now);
     if(inflated)
     {
         // The buffer goes back for the next body, unless it grew past what a typical one needs.

@@ -11,6 +11,7 @@
 #include "detail/counters.hpp"
 #include "detail/subscription_book.hpp"
 #include "processing/pipeline.hpp"
+#include "providers/route_table.hpp"
 #include "store/store.hpp"
 
 #include <catena/webhooks/gzip.hpp>
@@ -115,6 +116,7 @@ private:
     progress_tracker progress_;
     std::optional<timestamp> release_at_; // when release_timer_ is set to fire
     bool flush_scheduled_ = false;
+    route_table routes_; // other providers' routes: how their deliveries decode
     inflater inflater_; // compressed bodies, on the processing strand
     std::string inflated_;
     bool flushed_ = false; // the final flush ran: nothing more comes

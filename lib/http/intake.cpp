@@ -43,6 +43,7 @@ intake::intake(receiver_options const& opts, counters& counts, report_fn report)
     , counts_(counts)
     , report_(std::move(report))
     , gate_(admission_of(opts.limits))
+    , routes_(opts.routes)
     , secrets_(std::make_shared<secret_ring const>(opts.secrets))
 {
 }
@@ -225,7 +226,63 @@ void intake::deliver(delivery_headers const& h, checked_headers const& c, std::s
     e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
     e.sent_at = c.sent_at;
     e.received_at = now;
-    std::string request_id(h.request_id), webhook_id(h.webhook_id), event_type(h.event_type);
+    keep(std::move(e), now, remote, std::move(done));
+}
+
+std::optional<answer> intake::admit_route(route_match const& m, delivery_headers const& h,
+                                          std::string_view token_header_value,
+                                          std::optional<std::uint64_t> content_length, std::string const& remote,
+                                          std::string_view peer)
+{
+    if(gate_.refused(peer, admission::clock::now()))
+        return answer{opts_.unverified_status == 503 ? 503u : 429u, make_error_code(error::peer_refused)};
+    error_code bad_address;
+    auto const address = boost::asio::ip::make_address(std::string(peer), bad_address);
+    if(bad_address)
+        return refuse(make_error_code(error::address_not_allowed), h, remote, peer);
+    if(auto ec = routes_.admit(m, token_header_value, address))
+        return refuse(ec, h, remote, peer);
+    if(content_length && *content_length > opts_.limits.max_body_bytes)
+        return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
+    return std::nullopt;
+}
+
+void intake::deliver_route(route_options const& r, delivery_headers const& h, std::string&& body,
+                           std::string const& remote, std::function<void(answer)> done)
+{
+    auto const now = opts_.clock();
+    inbox_entry e;
+    switch(classify_content_encoding(h.content_encoding))
+    {
+    case content_encoding::identity: e.body = std::move(body); break;
+    case content_encoding::gzip:
+        if(auto ec = inflater().inflate(body, e.body, opts_.limits.inflate))
+            return done(defer(ec, h, remote, body.size()));
+        break;
+    case content_encoding::unsupported: return done(defer(error::unsupported_encoding, h, remote, body.size()));
+    }
+    // A copy of a delivery already kept within the request-id memory is not kept again
+    // (processing would drop it as a duplicate anyway): the id read as Catena's envelope id is.
+    if(r.id_field == "id")
+    {
+        envelope_peek peek;
+        peek.feed(e.body);
+        if(!peek.id().empty())
+            e.envelope_key.append(r.path).append("/").append(peek.id());
+    }
+    e.route = r.path;
+    e.webhook_id = r.path;
+    e.request_id = h.request_id;
+    e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
+    e.sent_at = now;
+    e.received_at = now;
+    keep(std::move(e), now, remote, std::move(done));
+}
+
+// Into the store; `done` gets the answer once it is kept (or refused).
+void intake::keep(inbox_entry&& e, timestamp now, std::string const& remote, std::function<void(answer)> done)
+{
+    std::string request_id(e.request_id), webhook_id(e.webhook_id), event_type(e.event_type);
     store_->append(std::move(e), now,
                    [this, now, done = std::move(done), remote, request_id = std::move(request_id),
                     webhook_id = std::move(webhook_id),

@@ -11,6 +11,7 @@
 #include "detail/subscription_book.hpp"
 #include "http/admission.hpp"
 #include "http/envelope_peek.hpp"
+#include "providers/route_table.hpp"
 #include "store/store.hpp"
 
 #include <atomic>
@@ -77,6 +78,21 @@ public:
     void deliver(delivery_headers const& h, checked_headers const& c, std::string&& body, std::string const& remote,
                  std::string_view peer, std::function<void(answer)> done);
 
+    /// The route of another provider (receiver_options::routes) a request target is for.
+    std::optional<route_match> route_for(std::string_view target) const { return routes_.find(target); }
+
+    /** admit() for a delivery on another provider's route: the peer's standing, the route's
+        allowlist and token (in the path or in `token_header_value`), the announced size. */
+    std::optional<answer> admit_route(route_match const& m, delivery_headers const& h,
+                                      std::string_view token_header_value, std::optional<std::uint64_t> content_length,
+                                      std::string const& remote, std::string_view peer);
+
+    /** deliver() for a route whose headers passed admit_route(): the body decoded (identity
+        or gzip, under the inflate limits) and kept for processing, which reads it as the
+        route's provider does. */
+    void deliver_route(route_options const& r, delivery_headers const& h, std::string&& body, std::string const& remote,
+                       std::function<void(answer)> done);
+
     void set_secrets(secret_ring ring);
     /// Whether the secrets in force name `webhook_id` (a subscription served here).
     bool names(std::string_view webhook_id) const noexcept
@@ -97,12 +113,14 @@ private:
     void release_verifier(std::unique_ptr<verifier_slot> v);
     answer refuse(error_code ec, delivery_headers const& h, std::string const& remote, std::string_view peer);
     void observe_skew(delivery_headers const& h, timestamp now);
+    void keep(inbox_entry&& e, timestamp now, std::string const& remote, std::function<void(answer)> done);
 
     receiver_options const& opts_;
     counters& counts_;
     report_fn report_;
     subscription_book* book_ = nullptr;
     admission gate_;
+    route_table routes_;
     store* store_ = nullptr;
     std::function<void()> on_kept_;
     std::atomic<std::shared_ptr<secret_ring const>> secrets_;

@@ -31,6 +31,82 @@ void stream_ops<boost::beast::tcp_stream>::close(boost::beast::tcp_stream& s)
     s.socket().close(ignored);
 }
 
+namespace {
+
+std::string_view field(boost::beast::http::request_header<> const& req, std::string_view name)
+{
+    auto it = req.find(name);
+    return it == req.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+} // namespace
+
+delivery_headers delivery_headers_of(boost::beast::http::request_header<> const& req)
+{
+    namespace http = boost::beast::http;
+    return delivery_headers{field(req, header::signature),  field(req, header::timestamp),
+                            field(req, header::webhook_id), field(req, http::to_string(http::field::content_encoding)),
+                            field(req, header::event_type), field(req, header::request_id),
+                            field(req, header::delivery_attempt)};
+}
+
+delivery_headers route_headers_of(boost::beast::http::request_header<> const& req, route_options const& r,
+                                  std::string_view& token)
+{
+    namespace http = boost::beast::http;
+    delivery_headers h;
+    h.webhook_id = r.path;
+    h.content_encoding = field(req, http::to_string(http::field::content_encoding));
+    h.request_id = field(req, header::request_id);
+    h.delivery_attempt = field(req, header::delivery_attempt);
+    token = r.token_header.empty() ? std::string_view{} : field(req, r.token_header);
+    return h;
+}
+
+void shape_response(boost::beast::http::response<boost::beast::http::string_body>& res, unsigned version,
+                    unsigned status, std::string_view content_type, extra_header extra, std::string_view allow,
+                    std::optional<std::chrono::seconds> retry_after)
+{
+    namespace http = boost::beast::http;
+    res = {};
+    res.version(version);
+    res.result(status);
+    res.set(http::field::server, "catena-webhooks");
+    res.set(http::field::content_type, content_type);
+    switch(extra)
+    {
+    case extra_header::none: break;
+    case extra_header::challenge: res.set(http::field::www_authenticate, "Bearer realm=\"catena-webhookd\""); break;
+    case extra_header::page:
+        res.set(http::field::cache_control, "no-store");
+        res.set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
+                                           "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'");
+        break;
+    }
+    if(!allow.empty())
+        res.set(http::field::allow, allow);
+    if(retry_after)
+        res.set(http::field::retry_after, std::to_string(retry_after->count()));
+}
+
+std::optional<error> read_error_answer(error_code ec) noexcept
+{
+    namespace http = boost::beast::http;
+    namespace net = boost::asio;
+    if(ec == http::error::header_limit)
+        return error::headers_too_large;
+    if(ec == http::error::body_limit)
+        return error::body_too_large;
+    if(ec == http::error::bad_transfer_encoding)
+        return error::bad_transfer_encoding;
+    if(ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
+       ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
+        return error{};
+    if(ec.category() == http::make_error_code(http::error::bad_method).category())
+        return error::bad_request;
+    return std::nullopt;
+}
+
 admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization)
 {
     if(is_health)

@@ -37,6 +37,30 @@ namespace catena::webhooks::detail {
     status page (session_host::admin). */
 admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization);
 
+/** The headers of a delivery that matter: Catena's (spec §4.2), or on another provider's
+    route `r` those it has (the route as webhook id) and, in `token`, its token header. Views
+    into `req` (and `r`). */
+delivery_headers delivery_headers_of(boost::beast::http::request_header<> const& req);
+
+/** What a read that failed with `ec` (not a timeout) is answered: an error to answer, error{}
+    when the peer just went away, nothing when it is news (reported as it is). */
+std::optional<error> read_error_answer(error_code ec) noexcept;
+
+/// A header some answers carry: the admin routes' challenge, the status page's policy.
+enum class extra_header : std::uint8_t
+{
+    none,
+    challenge,
+    page
+};
+
+/** Fills `res` with an answer (everything but the body and the payload's framing). */
+void shape_response(boost::beast::http::response<boost::beast::http::string_body>& res, unsigned version,
+                    unsigned status, std::string_view content_type, extra_header extra, std::string_view allow,
+                    std::optional<std::chrono::seconds> retry_after);
+delivery_headers route_headers_of(boost::beast::http::request_header<> const& req, route_options const& r,
+                                  std::string_view& token);
+
 /** One connection (Beast's session shape: do_x / on_x continuations on the connection's
     strand, a timer armed before each operation, a parser per request with its limits).
 
@@ -84,6 +108,8 @@ private:
     void do_read_header();
     void on_header(error_code ec);
     void on_delivery_header();
+    void on_route_header(route_match const& m);
+    void read_delivery_body(std::optional<std::uint64_t> length);
     void do_read_body();
     void on_body_part(error_code ec);
     void on_body();
@@ -116,13 +142,14 @@ private:
     std::atomic<std::int64_t> idle_since_{0};
     delivery_headers headers_;
     checked_headers checked_;
+    route_options const* route_ = nullptr; // another provider's route, for this request
     std::size_t reserved_ = 0;   // body bytes reserved in the budget
     std::size_t lingered_ = 0;   // bytes discarded while lingering
     bool linger_ = false;        // the answer leaves a body unread
     std::uint64_t timer_generation_ = 0;
     bool timed_out_ = false;
     bool close_after_response_ = false;
-    enum class extra_header : std::uint8_t { none, challenge, page } extra_ = extra_header::none;
+    extra_header extra_ = extra_header::none;
 };
 
 //------------------------------------------------------------------------------
@@ -265,16 +292,23 @@ void session<Stream>::on_header(error_code ec)
     auto target = std::string_view(req.target());
     target = target.substr(0, target.find('?'));
     auto const served = host_->served();
-    if(served != routes::admin && target == opts_.path)
+    route_ = nullptr;
+    if(served != routes::admin)
     {
-        if(req.method() != http::verb::post)
-            return reject(error::method_not_allowed, "POST");
-        return on_delivery_header();
+        auto const m = target == opts_.path ? std::nullopt : host_->deliveries().route_for(target);
+        if(target == opts_.path || m)
+        {
+            if(req.method() != http::verb::post)
+                return reject(error::method_not_allowed, "POST");
+            if(m && m->route->kind != provider::catena)
+                return on_route_header(*m);
+            return on_delivery_header();
+        }
     }
     bool const admin = served != routes::deliveries;
     bool const is_health = admin && !opts_.health_path.empty() && target == opts_.health_path;
     bool const is_metrics = admin && !opts_.metrics_path.empty() && target == opts_.metrics_path;
-    if(!is_health && !is_metrics && (served != routes::admin || target == opts_.path))
+    if(!is_health && !is_metrics && (served != routes::admin || target == opts_.path || host_->deliveries().route_for(target)))
         return reject(error::not_found);
     if(req.method() != http::verb::get && req.method() != http::verb::head)
         return reject(error::method_not_allowed, "GET, HEAD");
@@ -295,16 +329,7 @@ void session<Stream>::on_header(error_code ec)
 template<class Stream>
 void session<Stream>::on_delivery_header()
 {
-    namespace http = boost::beast::http;
-    auto const& req = parser_->get();
-    auto field = [&req](std::string_view name) -> std::string_view {
-        auto it = req.find(name);
-        return it == req.end() ? std::string_view{} : std::string_view(it->value());
-    };
-    headers_ = delivery_headers{field(header::signature),  field(header::timestamp),
-                                field(header::webhook_id), field(http::to_string(http::field::content_encoding)),
-                                field(header::event_type), field(header::request_id),
-                                field(header::delivery_attempt)};
+    headers_ = delivery_headers_of(parser_->get());
     auto& in = host_->deliveries();
     parser_->body_limit(opts_.limits.max_body_bytes);
     std::optional<std::uint64_t> length;
@@ -312,6 +337,29 @@ void session<Stream>::on_delivery_header()
         length = *l;
     if(auto a = in.admit(headers_, length, remote_, peer_, checked_))
         return answer_early(*a);
+    read_delivery_body(length);
+}
+
+// A delivery on another provider's route: its token and allowlist instead of a signature.
+template<class Stream>
+void session<Stream>::on_route_header(route_match const& m)
+{
+    route_ = m.route;
+    std::string_view token;
+    headers_ = route_headers_of(parser_->get(), *route_, token);
+    parser_->body_limit(opts_.limits.max_body_bytes);
+    std::optional<std::uint64_t> length;
+    if(auto const l = parser_->content_length())
+        length = *l;
+    if(auto a = host_->deliveries().admit_route(m, headers_, token, length, remote_, peer_))
+        return answer_early(*a);
+    read_delivery_body(length);
+}
+
+template<class Stream>
+void session<Stream>::read_delivery_body(std::optional<std::uint64_t> length)
+{
+    auto& in = host_->deliveries();
     // A Content-Length body is reserved whole before a byte of it is read; a chunked one
     // as it grows (do_read_body).
     if(length && *length > 0)
@@ -363,16 +411,18 @@ void session<Stream>::on_body()
     disarm();
     auto const t0 = std::chrono::steady_clock::now();
     // The answer waits for the store (a commit on disk); it comes back to this strand.
-    host_->deliveries().deliver(headers_, checked_, std::move(parser_->get().body()), remote_, peer_,
-                                [self = this->shared_from_this(), t0](answer a) {
-                                    boost::asio::dispatch(self->stream_.get_executor(), [self, a, t0] {
-                                        self->host_->counts().count_response(a.status, a.ec);
-                                        if(a.status == 202)
-                                            self->host_->counts().observe_ack_latency(
-                                                std::chrono::steady_clock::now() - t0);
-                                        self->respond_status(a.status, a.ec);
-                                    });
-                                });
+    auto done = [self = this->shared_from_this(), t0](answer a) {
+        boost::asio::dispatch(self->stream_.get_executor(), [self, a, t0] {
+            self->host_->counts().count_response(a.status, a.ec);
+            if(a.status == 202)
+                self->host_->counts().observe_ack_latency(std::chrono::steady_clock::now() - t0);
+            self->respond_status(a.status, a.ec);
+        });
+    };
+    if(route_)
+        host_->deliveries().deliver_route(*route_, headers_, std::move(parser_->get().body()), remote_, std::move(done));
+    else
+        host_->deliveries().deliver(headers_, checked_, std::move(parser_->get().body()), remote_, peer_, std::move(done));
     // The body is the inbox's now (or gone): it no longer counts against the budget.
     release_body();
 }
@@ -401,8 +451,6 @@ void session<Stream>::answer_early(answer a)
 template<class Stream>
 void session<Stream>::on_read_error(error_code ec)
 {
-    namespace http = boost::beast::http;
-    namespace net = boost::asio;
     // The reading phase tells a slow-loris from a client that went away.
     if(timed_out_)
     {
@@ -411,17 +459,8 @@ void session<Stream>::on_read_error(error_code ec)
         if(phase_ == phase::body)
             return reject(error::body_timeout, {}, true);
     }
-    if(ec == http::error::header_limit)
-        return reject(error::headers_too_large, {}, true);
-    if(ec == http::error::body_limit)
-        return reject(error::body_too_large, {}, true);
-    if(ec == http::error::bad_transfer_encoding)
-        return reject(error::bad_transfer_encoding, {}, true);
-    if(ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
-       ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
-        return finish({});
-    if(ec.category() == http::make_error_code(http::error::bad_method).category())
-        return reject(error::bad_request, {}, true);
+    if(auto const e = read_error_answer(ec))
+        return *e == error{} ? finish({}) : reject(*e, {}, true);
     finish(ec);
 }
 
@@ -470,25 +509,8 @@ void session<Stream>::respond(unsigned status, std::string body, std::string_vie
     bool keep_alive = have_request ? parser_->get().keep_alive() : false;
     if(close_after_response_ || host_->stopping())
         keep_alive = false;
-    res_ = {};
-    res_.version(version);
-    res_.result(status);
-    res_.set(http::field::server, "catena-webhooks");
-    res_.set(http::field::content_type, content_type);
-    switch(std::exchange(extra_, extra_header::none))
-    {
-    case extra_header::none: break;
-    case extra_header::challenge: res_.set(http::field::www_authenticate, "Bearer realm=\"catena-webhookd\""); break;
-    case extra_header::page:
-        res_.set(http::field::cache_control, "no-store");
-        res_.set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
-                                            "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'");
-        break;
-    }
-    if(!allow.empty())
-        res_.set(http::field::allow, allow);
-    if(retry_after)
-        res_.set(http::field::retry_after, std::to_string(opts_.timeouts.retry_after.count()));
+    shape_response(res_, version, status, content_type, std::exchange(extra_, extra_header::none), allow,
+                   retry_after ? std::optional(opts_.timeouts.retry_after) : std::nullopt);
     bool const head = have_request && parser_->get().method() == http::verb::head;
     res_.body() = head ? std::string() : std::move(body);
     res_.keep_alive(keep_alive);

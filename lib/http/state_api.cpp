@@ -2,14 +2,12 @@
 // lib/http/state_api.cpp - the admin listener's routes: state API (/v1/...), status page, metrics.
 #include "http/state_api.hpp"
 
+#include "detail/token.hpp"
 #include "detail/url.hpp"
 #include "http/status_page.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
@@ -158,21 +156,6 @@ admin_reply problem(unsigned status, error e, std::string message)
     return r;
 }
 
-bool token_matches(std::string_view authorization, std::string const& token)
-{
-    constexpr std::string_view scheme = "Bearer ";
-    if(authorization.size() <= scheme.size() ||
-       !std::equal(scheme.begin(), scheme.end(), authorization.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
-        return false;
-    auto const given = authorization.substr(scheme.size());
-    // Digests first: the comparison takes the same time whatever the lengths.
-    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<unsigned char const*>(given.data()), given.size(), a);
-    SHA256(reinterpret_cast<unsigned char const*>(token.data()), token.size(), b);
-    return CRYPTO_memcmp(a, b, sizeof a) == 0;
-}
-
 // The query string's parameters, decoded; a parameter not in `known` is an error.
 struct query
 {
@@ -299,7 +282,7 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
     bool const is_metrics = !opts.metrics_path.empty() && path == opts.metrics_path;
     if(!is_metrics && path != "/v1" && path.substr(0, 4) != "/v1/")
         return problem(404, error::not_found, "no such route");
-    if(!opts.admin_token.empty() && !token_matches(authorization, opts.admin_token))
+    if(!opts.admin_token.empty() && !bearer_matches(authorization, opts.admin_token))
     {
         auto r = problem(401, error::admin_unauthorized, "send Authorization: Bearer <admin token>");
         r.challenge = true;

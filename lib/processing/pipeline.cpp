@@ -101,6 +101,38 @@ push_result pipeline::push(inbox_entry const& e, timestamp now)
     return result;
 }
 
+push_result pipeline::push_decoded(inbox_entry const& e, result<event> decoded, timestamp now)
+{
+    push_result result;
+    now_ = std::max(now_, now);
+    if(!decoded)
+    {
+        dead_letter_of(e, decoded.error());
+        return result;
+    }
+    auto& ev = *decoded;
+    // The provider's id scoped by the route: a retry, a resend or a replayed copy is the same
+    // event. Its time (the key's place on disk) must be the same on every copy: the event's
+    // own when it carries one, else none.
+    std::string identity;
+    identity.reserve(e.route.size() + ev.event_id.size() + 3);
+    identity.append("p\x1f").append(e.route).append("\x1f").append(ev.event_id);
+    identity_key const k{digest_of(identity), ev.occurred_at ? millis(*ev.occurred_at) : 0};
+    if(seen_before(k, false, !e.replay, now) && !e.replay)
+    {
+        ++stats_.duplicate_events;
+        return result;
+    }
+    result.identities.push_back(k);
+    auto key = order_key_of(ev, {}, 0, e.sequence, e.received_at);
+    auto const bytes = e.body.size() + sizeof(event) + ev.idempotency_key.size() + 128;
+    reorder_.push(std::move(key), std::move(ev), bytes, now);
+    ++result.events;
+    if(reorder_.over_bounds())
+        release(now);
+    return result;
+}
+
 error_code pipeline::parse_whole(inbox_entry const& e)
 {
     auto ec = env_.parse(e.body, opts_.envelope);
@@ -120,6 +152,7 @@ void pipeline::dead_letter_of(inbox_entry const& e, error_code ec)
     d.webhook_id = e.webhook_id;
     d.event_type = e.event_type;
     d.body = e.body;
+    d.route = e.route;
     sink_.on_dead_letter(std::move(d));
 }
 
@@ -309,6 +342,15 @@ std::optional<timestamp> pipeline::next_due() const
 
 void pipeline::deliver(order_key const& key, event&& ev)
 {
+    if(ev.provider != "catena")
+    {
+        // Another provider's event: no fleet, no lifecycle.
+        ++stats_.events;
+        auto const sequence = ev.sequence;
+        sink_.on_event(std::move(ev));
+        sink_.on_settled(sequence, {});
+        return;
+    }
     out_.merges.clear();
     out_.transitions.clear();
     out_.impossible.clear();

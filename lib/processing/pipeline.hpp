@@ -126,6 +126,10 @@ public:
     pipeline(pipeline_options opts, pipeline_sink& sink);
 
     push_result push(inbox_entry const& e, timestamp now);
+    /** A delivery of another provider's route, decoded by its provider (or why it could not
+        be: a dead letter). Deduplicated on its id scoped by the route, held and released in
+        order like Catena's events, handed to the sink without a fleet lifecycle. */
+    push_result push_decoded(inbox_entry const& e, result<event> decoded, timestamp now);
     /// Takes back what a store kept from an earlier run (before any push).
     void restore(std::vector<fleet_capture> fleets, std::vector<transition> const& history,
                  std::vector<std::pair<identity_digest, timestamp>> const& identities);

@@ -21,7 +21,7 @@ std::string_view reason_named(std::string const& r)
 
 
 // A dead letter from the current row, whose columns from `first` on are: kind, reason, seq,
-// request_id, webhook_id, event_type, body, idempotency_key, handler, error_text, attempts.
+// request_id, webhook_id, event_type, body, idempotency_key, handler, error_text, attempts, route.
 dead_letter dead_letter_at(statement const& s, int first)
 {
     dead_letter d;
@@ -36,6 +36,7 @@ dead_letter dead_letter_at(statement const& s, int first)
     d.handler = s.text(first + 8);
     d.error_text = s.text(first + 9);
     d.attempts = static_cast<unsigned>(s.integer(first + 10));
+    d.route = s.text(first + 11);
     return d;
 }
 
@@ -43,7 +44,7 @@ dead_letter dead_letter_at(statement const& s, int first)
 
 char const* const dead_letter_insert_sql =
     "INSERT INTO dead_letters(kind, reason, seq, request_id, webhook_id, event_type, body, idempotency_key, handler, "
-    "error_text, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+    "error_text, attempts, created_at, route) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 bool write_dead_letter(statement& s, dead_letter const& d, timestamp now)
 {
@@ -58,7 +59,8 @@ bool write_dead_letter(statement& s, dead_letter const& d, timestamp now)
         .bind(9, d.handler)
         .bind(10, d.error_text)
         .bind(11, static_cast<std::int64_t>(d.attempts))
-        .bind(12, micros(now));
+        .bind(12, micros(now))
+        .bind(13, d.route);
     int const rc = s.step();
     s.reset();
     return rc == SQLITE_DONE;
@@ -68,7 +70,7 @@ std::vector<dead_letter> recent_dead_letters(connection& c, std::size_t max)
 {
     std::vector<dead_letter> v;
     statement s(c.db, "SELECT kind, reason, seq, request_id, webhook_id, event_type, body, idempotency_key, handler, "
-                      "error_text, attempts FROM (SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?) ORDER BY id");
+                      "error_text, attempts, route FROM (SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?) ORDER BY id");
     if(!s)
         return v;
     s.bind(1, static_cast<std::int64_t>(max));
@@ -81,9 +83,9 @@ std::vector<stored_dead_letter> list_dead_letters(connection& c, std::size_t max
 {
     std::vector<stored_dead_letter> v;
     statement s(c.db, only ? "SELECT id, created_at, kind, reason, seq, request_id, webhook_id, event_type, body, "
-                              "idempotency_key, handler, error_text, attempts FROM dead_letters WHERE id = ?"
+                              "idempotency_key, handler, error_text, attempts, route FROM dead_letters WHERE id = ?"
                             : "SELECT * FROM (SELECT id, created_at, kind, reason, seq, request_id, webhook_id, "
-                              "event_type, body, idempotency_key, handler, error_text, attempts FROM dead_letters "
+                              "event_type, body, idempotency_key, handler, error_text, attempts, route FROM dead_letters "
                               "ORDER BY id DESC LIMIT ?) ORDER BY id");
     if(!s)
         return v;
@@ -117,18 +119,18 @@ error_code replay_dead_letter(connection& c, std::int64_t id, std::string& why)
     if(d.kind == dead_letter_kind::undecodable)
     {
         statement s(c.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, body, "
-                           "replay) VALUES(?, ?, ?, ?, ?, 1, ?, 1)");
+                           "replay, route) VALUES(?, ?, ?, ?, ?, 1, ?, 1, ?)");
         auto const now = micros(system_now());
         std::string const rid = "replay-" + std::to_string(id) + "-" + d.request_id;
         ok = s && (s.bind(1, now).bind(2, now).bind(3, d.webhook_id).bind(4, rid).bind(5, d.event_type)
-                       .bind_blob(6, d.body.data(), d.body.size()),
+                       .bind_blob(6, d.body.data(), d.body.size()).bind(7, d.route),
                    s.step() == SQLITE_DONE);
     }
     else
     {
         statement s(c.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, body, "
-                           "replay, encoding) SELECT received_at, sent_at, webhook_id, request_id, event_type, "
-                           "attempt, body, 1, encoding "
+                           "replay, encoding, route) SELECT received_at, sent_at, webhook_id, request_id, event_type, "
+                           "attempt, body, 1, encoding, route "
                            "FROM inbox WHERE seq = ?");
         ok = s && (s.bind(1, static_cast<std::int64_t>(d.sequence)), s.step() == SQLITE_DONE) &&
              sqlite3_changes(c.db) == 1;

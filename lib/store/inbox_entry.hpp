@@ -34,11 +34,14 @@ struct inbox_entry
     /// The envelope's id scoped by subscription ("webhook_id/id") when intake read one: a
     /// copy of an envelope kept within the request-id memory is not kept again.
     std::string envelope_key;
+    /// The route it came by (receiver_options::routes), empty for Catena's path: processing
+    /// decodes it as that route's provider does.
+    std::string route;
 
     /// What the entry holds in memory while it waits for processing.
     std::size_t bytes() const noexcept
     {
-        return body.size() + json.size() + webhook_id.size() + request_id.size() + event_type.size() + envelope_key.size() +
+        return body.size() + json.size() + webhook_id.size() + request_id.size() + event_type.size() + envelope_key.size() + route.size() +
                sizeof(inbox_entry);
     }
 };

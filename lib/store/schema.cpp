@@ -17,7 +17,7 @@ namespace catena::webhooks::detail {
 namespace {
 
 constexpr int application_id = 0x43415445; // "CATE"
-constexpr int schema_version = 5;
+constexpr int schema_version = 6;
 
 constexpr char const* schema_v1 = R"sql(
 CREATE TABLE inbox(
@@ -102,6 +102,13 @@ CREATE TABLE IF NOT EXISTS operations(
 ) WITHOUT ROWID;
 )sql";
 
+// Schema 5 -> 6: deliveries of other providers' routes (receiver_options::routes) name their
+// route; '' is Catena's path.
+constexpr char const* migrate_v6 = R"sql(
+ALTER TABLE inbox ADD COLUMN route TEXT NOT NULL DEFAULT '';
+ALTER TABLE dead_letters ADD COLUMN route TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Every fleet snapshot read (a format 1 document becomes parts) and written again as format 2.
 bool rewrite_fleets(connection& w)
 {
@@ -173,7 +180,7 @@ error_code open_schema(connection& w, std::string const& path, schema_settings c
     if(app == 0 && objects == 0)
     {
         if(!w.exec("PRAGMA journal_mode=WAL") || !w.exec("BEGIN") || !w.exec(schema_v1) || !w.exec(migrate_v2) ||
-           !w.exec(migrate_v3) || !w.exec(migrate_v4) || !w.exec(migrate_v5) ||
+           !w.exec(migrate_v3) || !w.exec(migrate_v4) || !w.exec(migrate_v5) || !w.exec(migrate_v6) ||
            !w.exec(("PRAGMA application_id=" + std::to_string(application_id)).c_str()) ||
            !w.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w.exec("COMMIT"))
         {
@@ -198,7 +205,7 @@ error_code open_schema(connection& w, std::string const& path, schema_settings c
         // Migrations, each in the transaction that records the new version.
         if(!w.exec("BEGIN IMMEDIATE") || (version < 2 && !w.exec(migrate_v2)) ||
            (version < 3 && !w.exec(migrate_v3)) || (version < 4 && !w.exec(migrate_v4)) ||
-           (version < 5 && (!w.exec(migrate_v5) || !rewrite_fleets(w))) ||
+           (version < 5 && (!w.exec(migrate_v5) || !rewrite_fleets(w))) || (version < 6 && !w.exec(migrate_v6)) ||
            !w.exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str()) || !w.exec("COMMIT"))
         {
             why = "cannot upgrade " + path + " from schema " + std::to_string(version) + ": " + w.message();

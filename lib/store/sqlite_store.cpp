@@ -215,6 +215,7 @@ public:
                 e.body.assign(static_cast<char const*>(s.blob(7)), s.bytes(7));
                 e.compressed = s.integer(9) == 1;
                 e.replay = s.integer(8) != 0;
+                e.route = s.text(10);
                 gap.first = e.sequence + 1;
                 v.push_back(std::move(e));
             }
@@ -295,7 +296,7 @@ private:
         commit_ = statement(w_.db, "COMMIT");
         rollback_ = statement(w_.db, "ROLLBACK");
         insert_inbox_ = statement(w_.db, "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, "
-                                         "attempt, body, encoding) VALUES(?,?,?,?,?,?,?,?)");
+                                         "attempt, body, encoding, route) VALUES(?,?,?,?,?,?,?,?,?)");
         put_range_ = statement(w_.db, "INSERT OR REPLACE INTO processed_ranges(lo, hi) VALUES(?, ?)");
         drop_range_ = statement(w_.db, "DELETE FROM processed_ranges WHERE lo = ?");
         // A replayed delivery's identities are there already: the first sighting stays.
@@ -312,7 +313,7 @@ private:
                                              "completed_at = excluded.completed_at, doc = excluded.doc "
                                              "WHERE excluded.updated_at >= operations.updated_at");
         read_unprocessed_ = statement(w_.db, "SELECT seq, received_at, sent_at, webhook_id, request_id, event_type, "
-                                             "attempt, body, replay, encoding FROM inbox WHERE seq >= ? AND seq <= ? "
+                                             "attempt, body, replay, encoding, route FROM inbox WHERE seq >= ? AND seq <= ? "
                                              "ORDER BY seq LIMIT ?");
         bool const ok = begin_ && commit_ && rollback_ && insert_inbox_ && put_range_ && drop_range_ && insert_identity_ &&
                         recall_ && upsert_fleet_ && delete_fleet_ && insert_transition_ && insert_dead_ &&
@@ -370,7 +371,7 @@ private:
                     .bind(4, e.request_id)
                     .bind(5, e.event_type)
                     .bind(6, static_cast<std::int64_t>(e.delivery_attempt));
-                s.bind_blob(7, e.body.data(), e.body.size()).bind(8, e.compressed ? 1 : 0);
+                s.bind_blob(7, e.body.data(), e.body.size()).bind(8, e.compressed ? 1 : 0).bind(9, e.route);
                 if(!run(s))
                     return fail();
                 a->e.sequence = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(w_.db));

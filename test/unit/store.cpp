@@ -702,6 +702,27 @@ BOOST_AUTO_TEST_CASE(sqlite_keeps_a_gzip_body_compressed_on_disk_and_gives_it_ba
     BOOST_TEST(got[0].body == gzip_compress(body));
 }
 
+BOOST_AUTO_TEST_CASE(sqlite_gives_back_the_route_a_delivery_came_by_after_reopening)
+{
+    auto const dir = tst::make_temp_dir("store");
+    {
+        auto s = open_sqlite(dir, {});
+        detail::recovered_state r;
+        BOOST_REQUIRE(!s->recover(r, t0));
+        auto e = entry("fx", R"({"event":"ROUTE_CREATED","id":"1"})");
+        e.route = "/webhooks/foxtrot";
+        append(*s, std::move(e));
+        append(*s, entry("catena", "{}"));
+    }
+    auto s = open_sqlite(dir, {});
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, t0));
+    auto got = s->take(10);
+    BOOST_REQUIRE(got.size() == 2u);
+    BOOST_TEST(got[0].route == "/webhooks/foxtrot");
+    BOOST_TEST(got[1].route.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_copy_of_a_kept_envelope_is_a_duplicate_whatever_its_request_id)
 {
     for(bool durable : {false, true})
@@ -783,6 +804,7 @@ BOOST_AUTO_TEST_CASE(sqlite_upgrades_a_schema_1_store_keeping_its_identities_and
         // Schema 1 also marked processed rows with a flag: two processed, one not.
         BOOST_REQUIRE(sqlite3_exec(db,
                                    "DROP TABLE identity_keys; DROP TABLE processed_ranges; ALTER TABLE inbox DROP COLUMN encoding;"
+                                   "ALTER TABLE inbox DROP COLUMN route; ALTER TABLE dead_letters DROP COLUMN route;"
                                    "CREATE INDEX inbox_unprocessed ON inbox(seq) WHERE processed = 0;"
                                    "INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, "
                                    "body, processed) VALUES (1, 1, 'w', 'a', 'e', 1, 'one', 1), "

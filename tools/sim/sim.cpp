@@ -108,6 +108,35 @@ wire_request build_request(message const& m, std::string_view secret, std::uint3
     return r;
 }
 
+wire_request build_foxtrot_request(foxtrot_message const& m, std::string_view token_header, std::string_view token,
+                                   timestamp now, bool gzip)
+{
+    json::object o;
+    o["id"] = m.id;
+    if(!m.event.empty())
+        o["event"] = m.event;
+    o["created_at"] = format_rfc3339(now);
+    o["dc_id"] = m.dc_id;
+    o["data"] = m.data;
+    wire_request r;
+    r.headers = {{"Content-Type", "application/json"}, {"User-Agent", "Foxtrot-Webhooks (simulated)"}};
+    if(!token_header.empty())
+    {
+        bool const authorization = token_header.size() == 13 && (token_header[0] == 'A' || token_header[0] == 'a') &&
+                                   token_header.substr(1) == "uthorization";
+        r.headers.emplace_back(std::string(token_header), (authorization ? "Bearer " : "") + std::string(token));
+    }
+    std::string body = json::serialize(o);
+    if(gzip)
+    {
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        r.body = gzip_compress(body);
+    }
+    else
+        r.body = std::move(body);
+    return r;
+}
+
 //------------------------------------------------------------------------------
 
 struct client::impl

@@ -93,6 +93,24 @@ std::string render_body(message const& m, std::uint32_t attempt, timestamp now);
     n < 1000, `connection.created` re-authentications after); unique ids, timestamped now. */
 message load_message(std::mt19937_64& rng, std::string const& webhook_id, std::size_t n);
 
+/** A Foxtrot delivery, as this simulator guesses it: Foxtrot documents its management API
+    but no delivery format, header or signature (spec/foxtrot-webhooks.md). The guess: a JSON
+    object {"id", "event", "created_at", "dc_id", "data"} posted unsigned, the shared token
+    in a header or in the URL's path (whichever the receiver's route is configured for). */
+struct foxtrot_message
+{
+    std::string id;    ///< The event id (the same on every resend).
+    std::string event; ///< ROUTE_CREATED, ROUTE_STARTED, ROUTE_ETAS_CHANGED, WAYPOINT_STATUS_CHANGED...
+    std::string dc_id; ///< The distribution centre.
+    boost::json::object data;
+};
+
+/** Builds a Foxtrot-shaped request (see foxtrot_message); with `token_header` set, the token
+    goes in that header (as "Bearer TOKEN" when it is Authorization). An empty `event` leaves
+    the field out (a body the receiver must dead-letter). */
+wire_request build_foxtrot_request(foxtrot_message const& m, std::string_view token_header, std::string_view token,
+                                   timestamp now, bool gzip);
+
 /** A random UUID v4 string. */
 std::string random_uuid(std::mt19937_64& rng);
 /** A UUID v7 string for instant `t` (time-ordered, like Catena's envelope ids). */

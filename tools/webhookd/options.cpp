@@ -55,6 +55,15 @@ and writes each event as one JSON line.
   --config FILE              read options from FILE first: one "name = value" per line, names
                              as the flags without "--" ("memory = true" for a switch); "#"
                              starts a comment; flags on the command line win
+  --route PATH=PROVIDER[,KEY=VALUE...]
+                             another provider's deliveries on PATH (repeatable). PROVIDER
+                             foxtrot (unsigned: give a token, an allowlist or both) or catena.
+                             Keys: token-env=NAME (environment variable holding the token,
+                             at least 16 characters), token-header=NAME (where the token comes;
+                             without it the token is the path's last segment: PATH/TOKEN),
+                             allow=CIDR;CIDR... (addresses deliveries may come from),
+                             event-field=NAME and id-field=NAME (top-level fields holding the
+                             event type and id; default event and id)
   --tls-cert FILE            PEM certificate chain; with --tls-key turns on HTTPS
   --tls-key FILE             PEM private key
   --tls-min-version 1.2|1.3  oldest TLS version accepted (default 1.2: ECDHE + AEAD only)
@@ -238,6 +247,7 @@ options parse(int argc, char** argv)
         else if(a == "--shutdown-timeout") o.shutdown_timeout_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
         else if(a == "--admin-listen") o.admin_listen = value();
         else if(a == "--admin-token-env") o.admin_token_env = value();
+        else if(a == "--route") o.routes.push_back(value());
         else if(a == "--heal") o.heal = true;
         else if(a == "--heal-poll") o.heal_poll_s = static_cast<long>(parse_number(a, value(), 86'400));
         else if(a == "--api-url") o.api_url = value();
@@ -337,9 +347,69 @@ cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem)
 }
 
 
+cw::route_options parse_route(std::string const& spec)
+{
+    auto const bad = [&spec](std::string const& why) { fail("--route " + spec + ": " + why); };
+    cw::route_options r;
+    auto const eq = spec.find('=');
+    if(eq == std::string::npos)
+        bad("expected PATH=PROVIDER[,KEY=VALUE...]");
+    r.path = spec.substr(0, eq);
+    std::vector<std::string> parts;
+    for(std::size_t at = eq + 1;;)
+    {
+        auto const comma = spec.find(',', at);
+        parts.push_back(spec.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+        if(comma == std::string::npos)
+            break;
+        at = comma + 1;
+    }
+    if(parts.front() == "foxtrot")
+        r.kind = cw::provider::foxtrot;
+    else if(parts.front() == "catena")
+        r.kind = cw::provider::catena;
+    else
+        bad("unknown provider \"" + parts.front() + "\" (foxtrot, catena)");
+    for(std::size_t i = 1; i < parts.size(); ++i)
+    {
+        auto const kv = parts[i].find('=');
+        auto const key = parts[i].substr(0, kv);
+        auto const val = kv == std::string::npos ? std::string() : parts[i].substr(kv + 1);
+        if(val.empty())
+            bad(key + " needs a value");
+        if(key == "token-env")
+        {
+            char const* t = std::getenv(val.c_str());
+            if(!t || std::strlen(t) < 16)
+                bad(val + " must hold a token of at least 16 characters");
+            r.token = t;
+        }
+        else if(key == "token-header")
+            r.token_header = val;
+        else if(key == "allow")
+            for(std::size_t at = 0;;)
+            {
+                auto const semi = val.find(';', at);
+                r.allow.push_back(val.substr(at, semi == std::string::npos ? std::string::npos : semi - at));
+                if(semi == std::string::npos)
+                    break;
+                at = semi + 1;
+            }
+        else if(key == "event-field")
+            r.event_field = val;
+        else if(key == "id-field")
+            r.id_field = val;
+        else
+            bad("unknown key " + key + " (token-env, token-header, allow, event-field, id-field)");
+    }
+    return r;
+}
+
 cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secrets)
 {
     cw::receiver_options ro;
+    for(auto const& spec : o.routes)
+        ro.routes.push_back(parse_route(spec));
     ro.listen = parse_endpoint("--listen", o.listen);
     if(!o.admin_listen.empty())
         ro.admin_listen = parse_endpoint("--admin-listen", o.admin_listen);

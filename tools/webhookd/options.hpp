@@ -46,6 +46,7 @@ struct options
     bool strict_secrets = false;
     std::uint64_t max_store_pages = 0;
     unsigned threads = 1;
+    std::vector<std::string> routes; // --route specs, parsed by receiver_options_of
 };
 
 /// Prints "catena-webhookd: MSG" and exits 2.
@@ -64,6 +65,10 @@ boost::asio::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::stri
 /// The secrets: the file's entries (its permissions checked), plus the environment's secret
 /// as the default for subscriptions the file does not name. `problem` names the file.
 cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem);
+
+/// A --route spec: PATH=PROVIDER[,token-env=NAME][,token-header=NAME][,allow=CIDR[;CIDR...]]
+/// [,event-field=NAME][,id-field=NAME]; fails naming what is wrong.
+cw::route_options parse_route(std::string const& spec);
 
 /// The receiver's options from the command line's.
 cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secrets);

@@ -110,6 +110,12 @@ enum class error
     api_rate_limited,       ///< Still 429 after the retries (retry_after says how long to wait).
     api_server_error,       ///< Still 5xx after the retries.
     api_bad_response,       ///< The answer was not the JSON its route returns.
+    // --- other providers' routes (receiver_options::routes) -------------------------------
+    route_token_mismatch,   ///< An unsigned route's token is missing or wrong (401).
+    address_not_allowed,    ///< The peer address is outside the route's allowlist (401).
+    event_field_missing,    ///< The body has no string event type in the route's event field (dead letter).
+    event_id_missing,       ///< The body has no string or number id in the route's id field (dead letter).
+    route_unknown,          ///< A kept delivery's route is no longer configured (dead letter).
 };
 
 /** Groups of errors; compare an error_code against these. */

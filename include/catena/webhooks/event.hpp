@@ -23,9 +23,12 @@ namespace catena::webhooks {
 */
 struct event
 {
+    /// Whose event it is: "catena", or the provider of the route it came by ("foxtrot";
+    /// see receiver_options::routes). Static storage.
+    std::string_view provider = "catena";
     std::string event_name;     ///< e.g. "invitation.accepted"
     std::string event_id;       ///< The envelope id (UUID v7), empty when Catena sent none.
-    std::string webhook_id;     ///< The subscription that delivered it (X-Webhook-ID).
+    std::string webhook_id;     ///< The subscription that delivered it (X-Webhook-ID); another provider's route: its path.
     std::string request_id;     ///< X-Request-ID of the attempt that was kept (for logs only).
     std::string record_id;      ///< data[i].id
     std::string fleet_id;
@@ -95,6 +98,7 @@ struct dead_letter
     std::string handler;         ///< callback_failed: the registration that failed, e.g. "on(invitation.*)".
     std::string error_text;      ///< callback_failed: what the last attempt threw.
     unsigned attempts = 0;       ///< callback_failed: attempts made.
+    std::string route;           ///< The route the delivery came by (receiver_options::routes); empty for Catena's path.
 };
 
 } // namespace catena::webhooks

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace catena::webhooks {
 
@@ -201,12 +202,50 @@ struct heal_options
     std::chrono::milliseconds replay_interval{2'000};
 };
 
+/** Whose deliveries a route receives. */
+enum class provider
+{
+    catena,  ///< Signed deliveries of spec §4-§5: the same verification as receiver_options::path.
+    foxtrot, ///< Foxtrot's webhooks: unsigned (nothing is documented), see route_options.
+};
+
+/** A further path the receiver takes deliveries on, and whose they are.
+
+    A route for a provider that signs nothing (Foxtrot) is authenticated by what an operator
+    can configure for an unsigned webhook: a shared token, in a header or as the path's last
+    segment, compared in constant time, and an address allowlist. At least one of the two is
+    required. Its JSON body's event type and id are read from configurable fields; the id is
+    deduplicated like an envelope id (scoped by the route), every delivery goes to the same
+    durable inbox, and its events go to the same on("ROUTE_CREATED", …) handlers, with
+    event::provider saying whose they are. No fleet lifecycle is derived from them. */
+struct route_options
+{
+    /// The request path, e.g. "/webhooks/foxtrot". With the token in the path, deliveries are
+    /// posted to path + "/" + token.
+    std::string path;
+    provider kind = provider::foxtrot;
+    /// The shared token; empty: none (then `allow` must be set).
+    std::string token;
+    /// The header that carries the token (its value, or "Bearer " + token). Empty: the token
+    /// is the path's last segment.
+    std::string token_header;
+    /// Addresses deliveries may come from, as CIDRs ("203.0.113.0/24", "2001:db8::/32") or
+    /// single addresses. Empty: any address.
+    std::vector<std::string> allow;
+    /// The top-level fields holding the event type and the event id. A delivery without
+    /// them is kept as a dead letter (event_field_missing, event_id_missing).
+    std::string event_field = "event";
+    std::string id_field = "id";
+};
+
 struct receiver_options
 {
     /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).
     boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address_v4("127.0.0.1"), 8080};
     /// The path Catena posts to.
     std::string path = "/webhooks/catena";
+    /// Further delivery paths, each with its provider (see route_options).
+    std::vector<route_options> routes{};
     /// GET route answering 200 while accepting; empty turns it off.
     std::string health_path = "/healthz";
     /// GET route with Prometheus text metrics; empty turns it off.

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/integration/routes.cpp - another provider's route (Foxtrot, unsigned) over loopback: token, allowlist, dedup, dead letters.
+#include <catena/webhooks/receiver.hpp>
+
+#include "receiver_server.hpp"
+#include "sim.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+namespace {
+
+using namespace catena::webhooks::test::loopback;
+
+constexpr std::string_view token = "foxtrot-route-token-0123456789";
+
+cw::route_options foxtrot_route(std::string token_header = "X-Foxtrot-Token")
+{
+    cw::route_options r;
+    r.path = "/webhooks/foxtrot";
+    r.kind = cw::provider::foxtrot;
+    r.token = token;
+    r.token_header = std::move(token_header);
+    return r;
+}
+
+cw::receiver_options with_route(cw::route_options r)
+{
+    auto o = base_options();
+    o.routes.push_back(std::move(r));
+    return o;
+}
+
+cs::foxtrot_message route_created(std::string id)
+{
+    cs::foxtrot_message m;
+    m.id = std::move(id);
+    m.event = "ROUTE_CREATED";
+    m.dc_id = "dc-7";
+    m.data = boost::json::object{{"route_id", "r-1"}, {"stops", 12}};
+    return m;
+}
+
+cs::attempt_result post(server& s, std::string const& target, cs::wire_request const& wr)
+{
+    cs::client c(s.ep(), no_retry());
+    return c.send_raw("POST", target, wr);
+}
+
+cs::wire_request foxtrot_request(cs::foxtrot_message const& m, std::string_view header = "X-Foxtrot-Token",
+                                 std::string_view tok = token, bool gzip = false)
+{
+    return cs::build_foxtrot_request(m, header, tok, cw::system_now(), gzip);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(routes)
+
+BOOST_AUTO_TEST_CASE(a_token_in_a_header_admits_a_delivery_whose_event_reaches_the_same_handlers)
+{
+    std::vector<cw::event> created;
+    std::mutex m;
+    server s(with_route(foxtrot_route()), [&](cw::receiver& rx) {
+        rx.on("ROUTE_CREATED", [&](cw::event const& e) {
+            std::lock_guard lock(m);
+            created.push_back(e);
+        });
+    });
+    BOOST_TEST(post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-1"))).status == 202u);
+    BOOST_TEST(post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-2"), "X-Foxtrot-Token", token, true))
+                   .status == 202u); // gzip too
+    // Catena's path is served as before, beside it.
+    cs::client c(s.ep(), no_retry());
+    BOOST_TEST(c.send(make_message(), secret).status == 202u);
+    BOOST_REQUIRE(s.wait_events(3));
+    std::lock_guard lock(m);
+    BOOST_REQUIRE_EQUAL(created.size(), 2u);
+    auto const& e = created.front();
+    BOOST_TEST(e.provider == "foxtrot");
+    BOOST_TEST(e.event_name == "ROUTE_CREATED");
+    BOOST_TEST(e.event_id == "evt-1");
+    BOOST_TEST(e.webhook_id == "/webhooks/foxtrot");
+    BOOST_TEST(e.fleet_key.empty());
+    BOOST_TEST(e.idempotency_key == "foxtrot//webhooks/foxtrot/evt-1");
+    BOOST_TEST(e.record.at("dc_id").as_string() == "dc-7");
+    BOOST_TEST(e.record.at("data").as_object().at("stops").as_int64() == 12);
+    BOOST_TEST(e.occurred_at.has_value()); // from created_at
+    BOOST_TEST(created.back().event_id == "evt-2");
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_or_missing_token_is_refused_with_the_uniform_401_and_keeps_nothing)
+{
+    server s(with_route(foxtrot_route()));
+    auto const wrong = post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-1"), "X-Foxtrot-Token",
+                                                                     "foxtrot-route-token-0123456780"));
+    BOOST_TEST(wrong.status == 401u);
+    BOOST_TEST(wrong.body == "{\"status\":401,\"reason\":\"unauthenticated\"}\n");
+    auto const missing = post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-2"), "", ""));
+    BOOST_TEST(missing.status == 401u);
+    BOOST_TEST(s.reported("route_token_mismatch"));
+    // What came through afterwards is the only event.
+    BOOST_TEST(post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-3"))).status == 202u);
+    BOOST_REQUIRE(s.wait_events(1));
+    s.shutdown();
+    BOOST_TEST(s.event_count() == 1u);
+    BOOST_TEST(s.event_at(0).event_id == "evt-3");
+}
+
+BOOST_AUTO_TEST_CASE(a_token_in_the_path_is_the_last_segment_and_nothing_else_is_served)
+{
+    server s(with_route(foxtrot_route("")));
+    auto const request = foxtrot_request(route_created("evt-1"), "", "");
+    BOOST_TEST(post(s, "/webhooks/foxtrot/" + std::string(token), request).status == 202u);
+    BOOST_TEST(post(s, "/webhooks/foxtrot/not-the-token-0123456789", request).status == 401u);
+    BOOST_TEST(post(s, "/webhooks/foxtrot", request).status == 401u);
+    BOOST_TEST(post(s, "/webhooks/foxtrot/" + std::string(token) + "/more", request).status == 404u);
+    BOOST_TEST(post(s, "/webhooks/foxtrotx", request).status == 404u);
+    BOOST_REQUIRE(s.wait_events(1));
+    s.shutdown();
+    BOOST_TEST(s.event_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_allowlist_admits_only_its_addresses)
+{
+    auto outside = foxtrot_route();
+    outside.token.clear();
+    outside.allow = {"10.0.0.0/8", "2001:db8::/32"};
+    server away(with_route(outside));
+    BOOST_TEST(post(away, "/webhooks/foxtrot", foxtrot_request(route_created("evt-1"), "", "")).status == 401u);
+    BOOST_TEST(away.reported("address_not_allowed"));
+
+    auto inside = outside;
+    inside.allow = {"127.0.0.0/8"};
+    server here(with_route(inside));
+    BOOST_TEST(post(here, "/webhooks/foxtrot", foxtrot_request(route_created("evt-1"), "", "")).status == 202u);
+    BOOST_REQUIRE(here.wait_events(1));
+    away.shutdown();
+    BOOST_TEST(away.event_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_event_id_sent_again_is_one_event)
+{
+    server s(with_route(foxtrot_route()));
+    for(int i = 0; i < 3; ++i)
+    {
+        auto m = route_created("evt-1");
+        m.data["attempt"] = i; // a resend need not be byte for byte the same
+        BOOST_TEST(post(s, "/webhooks/foxtrot", foxtrot_request(m)).status == 202u);
+    }
+    BOOST_TEST(post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-2"))).status == 202u);
+    BOOST_REQUIRE(s.wait_events(2));
+    s.shutdown(); // drains: whatever was kept is processed
+    BOOST_TEST(s.event_count() == 2u);
+    BOOST_TEST(s.rx.stats().duplicate_events >= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_body_without_its_event_field_or_not_json_is_a_dead_letter_naming_the_route)
+{
+    auto r = foxtrot_route();
+    r.event_field = "type";
+    server s(with_route(r));
+    // The simulator writes "event": this route reads "type".
+    BOOST_TEST(post(s, "/webhooks/foxtrot", foxtrot_request(route_created("evt-1"))).status == 202u);
+    auto garbage = foxtrot_request(route_created("evt-2"));
+    garbage.body = "{not json";
+    BOOST_TEST(post(s, "/webhooks/foxtrot", garbage).status == 202u);
+    BOOST_REQUIRE(s.wait_dead(2));
+    std::lock_guard lock(s.m);
+    BOOST_TEST(s.dead[0].reason == "event_field_missing");
+    BOOST_TEST(s.dead[0].route == "/webhooks/foxtrot");
+    BOOST_TEST(s.dead[0].body.find("evt-1") != std::string::npos);
+    BOOST_TEST(s.dead[1].reason == "json_syntax");
+}
+
+BOOST_AUTO_TEST_CASE(a_route_with_neither_token_nor_allowlist_does_not_start)
+{
+    auto r = foxtrot_route();
+    r.token.clear();
+    net::io_context ioc;
+    cw::receiver rx(ioc.get_executor(), with_route(r));
+    BOOST_TEST((rx.start() == cw::error::invalid_options));
+    BOOST_TEST(rx.start_detail().find("token or an address allowlist") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
