@@ -7,6 +7,17 @@
 
 #include <boost/test/unit_test.hpp>
 
+#ifdef CATENA_WEBHOOKD_PATH
+#include "process.hpp"
+#include "tls_material.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <set>
+#endif
+
 #include <string>
 
 namespace {
@@ -183,5 +194,61 @@ BOOST_AUTO_TEST_CASE(a_route_with_neither_token_nor_allowlist_does_not_start)
     BOOST_TEST((rx.start() == cw::error::invalid_options));
     BOOST_TEST(rx.start_detail().find("token or an address allowlist") != std::string::npos);
 }
+
+#ifdef CATENA_WEBHOOKD_PATH
+// What a 202 promised survives kill -9: the daemon holds every event (a reorder window of a
+// minute) when it is killed, so each must come back from the inbox at the next start.
+BOOST_AUTO_TEST_CASE(the_daemon_keeps_route_deliveries_across_kill_9_and_still_knows_their_ids)
+{
+    namespace tst = catena::webhooks::test;
+    auto const dir = tst::make_temp_dir("routes");
+    auto const daemon = [&](std::string const& events, std::string const& window) {
+        return std::vector<std::string>{CATENA_WEBHOOKD_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir + "/data",
+                                        "--events", events, "--reorder-window", window,
+                                        "--route", "/hooks/foxtrot=foxtrot,token-env=FOXTROT_TOKEN,allow=127.0.0.1/32"};
+    };
+    std::map<std::string, std::string> const env{{"FOXTROT_TOKEN", std::string(token)}};
+    auto const send = [](unsigned short port, std::string const& id) {
+        cs::endpoint ep;
+        ep.port = port;
+        cs::client c(ep, no_retry());
+        return c.send_raw("POST", "/hooks/foxtrot/" + std::string(token), foxtrot_request(route_created(id), "", ""))
+            .status;
+    };
+    std::set<std::string> acked;
+    {
+        tst::child_process p(daemon(dir + "/events-1.jsonl", "60000"), env, dir);
+        BOOST_REQUIRE_MESSAGE(p.wait_stderr("listening on"), p.stderr_text());
+        for(int i = 0; i < 40; ++i)
+            if(send(p.listening_port(), "evt-" + std::to_string(i)) == 202u)
+                acked.insert("evt-" + std::to_string(i));
+        BOOST_REQUIRE_EQUAL(acked.size(), 40u);
+        p.signal(SIGKILL);
+        BOOST_TEST(p.wait().value_or(0) == -SIGKILL);
+    }
+    {
+        tst::child_process p(daemon(dir + "/events-2.jsonl", "100"), env, dir);
+        BOOST_REQUIRE_MESSAGE(p.wait_stderr("listening on"), p.stderr_text());
+        BOOST_TEST(send(p.listening_port(), "evt-0") == 202u); // a resend: the same event
+        p.signal(SIGTERM);
+        BOOST_REQUIRE(p.wait(20s).value_or(-1) == 0);
+    }
+    std::multiset<std::string> first, second;
+    for(auto [file, into] : {std::pair{"/events-1.jsonl", &first}, std::pair{"/events-2.jsonl", &second}})
+    {
+        std::ifstream in(dir + file);
+        for(std::string line; std::getline(in, line);)
+            if(auto const v = boost::json::parse(line); v.as_object().at("kind") == "event")
+            {
+                BOOST_TEST(v.as_object().at("provider") == "foxtrot");
+                into->insert(std::string(v.as_object().at("event_id").as_string()));
+            }
+    }
+    BOOST_TEST(first.empty()); // all held when killed
+    for(auto const& id : acked)
+        BOOST_TEST(second.count(id) == 1u, id << " was acknowledged and is processed once");
+    BOOST_TEST(second.size() == acked.size());
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
