@@ -34,6 +34,12 @@ Modes:
   prepare    the load mode's deliveries, signed now, written as raw HTTP/1.1 requests to --out
              for a replaying load generator (bench/replay.lua for wrk); valid for the 5-minute window
   send       one event: --event NAME [--record JSON]
+  foxtrot    --count N Foxtrot-shaped deliveries to a --route of catena-webhookd. A GUESS:
+             Foxtrot documents no delivery format, so each is an unsigned JSON object
+             {"id","event","created_at","dc_id","data"} cycling through ROUTE_CREATED,
+             ROUTE_STARTED, ROUTE_ETAS_CHANGED and WAYPOINT_STATUS_CHANGED; the token (from
+             --token-env NAME, default FOXTROT_TOKEN) goes in --token-header NAME, or without
+             it as the path's last segment; --duplicates RATE sends some ids twice
 
 Options (all modes):
   --target HOST:PORT       receiver address (default 127.0.0.1:8080)
@@ -79,6 +85,7 @@ struct options
     double duration_s = 0, rate = 0;
     cs::load_profile profile = cs::load_profile::friendly;
     std::string event_name, record = R"({"id":"00000000-0000-4000-8000-000000000001"})";
+    std::string token_env = "FOXTROT_TOKEN", token_header;
 };
 
 [[noreturn]] void fail(std::string const& msg)
@@ -113,8 +120,8 @@ options parse(int argc, char** argv)
         std::exit(argc < 2 ? 2 : 0);
     }
     o.mode = argv[1];
-    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send" && o.mode != "prepare")
-        fail("unknown mode '" + o.mode + "' (scenario, load, prepare or send)");
+    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send" && o.mode != "prepare" && o.mode != "foxtrot")
+        fail("unknown mode '" + o.mode + "' (scenario, load, prepare, send or foxtrot)");
     for(int i = 2; i < argc; ++i)
     {
         std::string const a = argv[i];
@@ -169,11 +176,13 @@ options parse(int argc, char** argv)
         else if(a == "--rate") o.rate = number<double>(a, value());
         else if(a == "--event") o.event_name = value();
         else if(a == "--record") o.record = value();
+        else if(a == "--token-env") o.token_env = value();
+        else if(a == "--token-header") o.token_header = value();
         else fail("unknown option " + a + " (see --help)");
     }
     if(o.connections == 0)
         o.connections = o.mode == "load" ? 8 : 1;
-    if((o.mode == "load" || o.mode == "prepare") && o.count == 0 && o.duration_s == 0)
+    if((o.mode == "load" || o.mode == "prepare" || o.mode == "foxtrot") && o.count == 0 && o.duration_s == 0)
         o.count = 10000;
     if(o.mode == "prepare" && o.out_file.empty())
         fail("prepare needs --out FILE");
@@ -394,11 +403,47 @@ int run_send(options const& o, std::string const& secret)
     return r.status() >= 200 && r.status() < 300 ? 0 : 1;
 }
 
+// Foxtrot-shaped deliveries (a guess at their shape: see the usage), unsigned, with the token.
+int run_foxtrot(options const& o)
+{
+    char const* token = std::getenv(o.token_env.c_str());
+    if(!token || !*token)
+        fail("environment variable " + o.token_env + " (the route's token) is not set");
+    static constexpr char const* events[] = {"ROUTE_CREATED", "ROUTE_STARTED", "ROUTE_ETAS_CHANGED",
+                                             "WAYPOINT_STATUS_CHANGED"};
+    std::mt19937_64 rng(o.sc.seed);
+    std::uniform_real_distribution<double> coin(0, 1);
+    auto const target = o.token_header.empty() ? o.ep.path + "/" + token : o.ep.path;
+    cs::client cl(o.ep, send_opts(o));
+    std::map<unsigned, std::size_t> by_status;
+    for(std::size_t n = 0; n < o.count; ++n)
+    {
+        cs::foxtrot_message m;
+        m.id = cs::random_uuid(rng);
+        m.event = events[n % 4];
+        m.dc_id = "dc-" + std::to_string(n % 5);
+        m.data = json::object{{"route_id", "route-" + std::to_string(n / 4)}, {"sequence", n}};
+        auto const wr = cs::build_foxtrot_request(m, o.token_header, token, catena::webhooks::system_now(), o.gzip);
+        ++by_status[cl.send_raw("POST", target, wr).status];
+        if(coin(rng) < o.sc.duplicate_rate)
+            ++by_status[cl.send_raw("POST", target, wr).status];
+    }
+    bool ok = true;
+    for(auto const& [status, count] : by_status)
+    {
+        std::printf("%u: %zu\n", status, count);
+        ok = ok && status == 202;
+    }
+    return ok ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     auto const o = parse(argc, argv);
+    if(o.mode == "foxtrot")
+        return run_foxtrot(o);
     char const* secret = std::getenv(o.secret_env.c_str());
     if(!secret || !*secret)
         fail("environment variable " + o.secret_env + " (the signing secret) is not set");

@@ -163,8 +163,8 @@ int main(int argc, char** argv)
         fail(problem);
     if(secrets->empty())
         std::fprintf(stderr, "catena-webhookd: warning: no secrets configured (%s is unset, no --secrets-file): "
-                             "every delivery will be answered %u\n",
-                     o.secret_env.c_str(), o.unverified_status);
+                             "every delivery to %s will be answered %u\n",
+                     o.secret_env.c_str(), o.path.c_str(), o.unverified_status);
 
     std::ofstream file_out;
     std::ostream* out = &std::cout;
@@ -180,6 +180,7 @@ int main(int argc, char** argv)
     line_buffer lines(*out);
 
     auto ro = receiver_options_of(o, std::move(*secrets));
+    auto const routes = ro.routes;
 
     net::io_context ioc(static_cast<int>(o.threads));
     cw::receiver rx(ioc.get_executor(), std::move(ro));
@@ -271,6 +272,11 @@ int main(int argc, char** argv)
         return addr + ":" + std::to_string(ep.port());
     };
     std::fprintf(stderr, "listening on %s\n", text(rx.local_endpoint()).c_str());
+    for(auto const& r : routes)
+        std::fprintf(stderr, "route %s (%s): token %s, %zu allowed networks\n", r.path.c_str(),
+                     r.kind == cw::provider::foxtrot ? "foxtrot" : "catena",
+                     r.token.empty() ? "none" : r.token_header.empty() ? "in the path" : r.token_header.c_str(),
+                     r.allow.size());
     if(auto admin = rx.admin_endpoint())
         std::fprintf(stderr, "admin (health, metrics, state API, status page) on %s\n", text(*admin).c_str());
     notify_ready("listening on " + text(rx.local_endpoint()));
