@@ -2,36 +2,27 @@
 // lib/notifications.cpp - the Notifications API client: token, requests, retries.
 #include <catena/webhooks/notifications.hpp>
 
+#include "detail/api_transport.hpp"
 #include "detail/url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
-#include <map>
-#include <charconv>
-#include <random>
 
 namespace catena::webhooks {
 
 namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace json = boost::json;
-using tcp = net::ip::tcp;
 
 using detail::parse_url;
 using detail::percent_encode;
@@ -40,21 +31,9 @@ using detail::url_parts;
 namespace {
 
 constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
-constexpr std::size_t max_answer_bytes = 16u << 20;
 constexpr int max_pages = 10'000;
 
-api_error failure(error e, std::string message)
-{
-    api_error x;
-    x.ec = make_error_code(e);
-    x.message = std::move(message);
-    return x;
-}
-
-bool retryable(api_error const& e)
-{
-    return e.ec == error::api_unreachable || e.ec == error::api_server_error || e.ec == error::api_rate_limited;
-}
+api_error failure(error e, std::string message) { return detail::api_failure(e, std::move(message)); }
 
 // A query string from name/value pairs, leaving out empty values.
 std::string query_of(std::initializer_list<std::pair<std::string_view, std::string>> params)
@@ -86,11 +65,7 @@ std::string check_notifications_options(notifications_options const& o)
 struct notifications_client::impl : std::enable_shared_from_this<impl>
 {
     impl(net::any_io_executor ex, notifications_options o)
-        : strand(net::make_strand(ex))
-        , opts(std::move(o))
-        , tls(ssl::context::tls_client)
-        , refresh_done(strand)
-        , rng(std::random_device{}())
+        : http(ex, transport_options_of(o)), opts(std::move(o)), refresh_done(http.strand())
     {
         problem = check_notifications_options(opts);
         if(problem.empty())
@@ -98,26 +73,25 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
             api = *parse_url(opts.api_url);
             auth = *parse_url(opts.auth_url);
         }
-        error_code ec;
-        tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                        ssl::context::no_tlsv1_1);
-        if(opts.ca_file.empty())
-            tls.set_default_verify_paths(ec);
-        else if(tls.load_verify_file(opts.ca_file, ec); ec)
-            problem = "cannot read the CA file " + opts.ca_file + ": " + ec.message();
-        tls.set_verify_mode(ssl::verify_peer);
+        if(problem.empty())
+            problem = http.problem();
     }
 
-    struct answer
+    static detail::transport_options transport_options_of(notifications_options const& o)
     {
-        unsigned status = 0;
-        std::string body;
-        std::optional<std::chrono::seconds> retry_after;
-    };
+        detail::transport_options t;
+        t.timeout = o.timeout;
+        t.ca_file = o.ca_file;
+        t.initial_backoff = o.initial_backoff;
+        t.max_backoff = o.max_backoff;
+        return t;
+    }
 
-    net::strand<net::any_io_executor> strand;
+    using answer = detail::api_answer;
+
+    detail::api_transport http;
+    net::strand<net::any_io_executor>& strand = http.strand();
     notifications_options const opts;
-    ssl::context tls;
     url_parts api, auth;
     std::string problem; // why the options cannot work
 
@@ -126,138 +100,21 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
     bool refreshing = false;
     net::steady_timer refresh_done; // waiters of a refresh wait on it; the refresh cancels it
     std::optional<api_error> refresh_error;
-    std::mt19937 rng;
 
-    std::atomic<std::uint64_t> requests{0}, retries{0}, token_requests{0}, errors{0};
-
-    // What cancel() closes: the sockets, resolvers and timers of the calls in flight (each
-    // registered by its coroutine, on the strand, for as long as it lives).
-    bool closing = false;
-    std::uint64_t next_live = 0;
-    std::map<std::uint64_t, std::function<void()>> live;
-
-    struct live_guard
-    {
-        impl& self;
-        std::uint64_t id;
-        live_guard(impl& s, std::function<void()> close) : self(s), id(++s.next_live) { s.live.emplace(id, std::move(close)); }
-        ~live_guard() { self.live.erase(id); }
-        live_guard(live_guard const&) = delete;
-        live_guard& operator=(live_guard const&) = delete;
-    };
+    std::atomic<std::uint64_t> retries{0}, token_requests{0}, errors{0};
 
     void close_all()
     {
-        closing = true;
-        auto pending = std::move(live);
-        live.clear();
-        for(auto& [id, close] : pending)
-            close();
+        http.close_all();
         refresh_done.cancel();
     }
 
-    // One HTTP exchange, no retry: the answer whatever its status, or api_unreachable.
-    // The strings are the caller's, alive until it resumes.
     net::awaitable<api_result<answer>> exchange(url_parts const& u, http::verb method, std::string const& target,
                                                 std::string const& body, std::string_view content_type,
                                                 std::string const& bearer)
     {
-        ++requests;
-        auto const ex = co_await net::this_coro::executor;
-        auto const where = [&u](std::string_view what) {
-            return std::string(what) + " " + u.host + ":" + u.port;
-        };
-        if(closing)
-            co_return failure(error::api_unreachable, "cancelled");
-        auto resolver = std::make_shared<tcp::resolver>(ex);
-        live_guard resolving(*this, [resolver] { resolver->cancel(); });
-        net::steady_timer guard(ex);
-        guard.expires_after(opts.timeout);
-        guard.async_wait([r = resolver](error_code ec) {
-            if(!ec)
-                r->cancel();
-        });
-        auto [rec, endpoints] = co_await resolver->async_resolve(u.host, u.port, tuple_awaitable);
-        guard.cancel();
-        if(rec)
-            co_return failure(error::api_unreachable, where("cannot resolve") + ": " + rec.message());
-
-        beast::ssl_stream<beast::tcp_stream> stream(ex, tls);
-        auto& tcp_layer = beast::get_lowest_layer(stream);
-        live_guard connected(*this, [&tcp_layer] {
-            error_code ignored;
-            tcp_layer.socket().close(ignored);
-        });
-        if(closing)
-            co_return failure(error::api_unreachable, "cancelled");
-        tcp_layer.expires_after(opts.timeout);
-        auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, tuple_awaitable);
-        if(cec)
-            co_return failure(error::api_unreachable, where("cannot connect to") + ": " + cec.message());
-        if(u.tls)
-        {
-            if(!u.host_is_ip)
-                SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
-            stream.set_verify_callback(ssl::host_name_verification(u.host));
-            tcp_layer.expires_after(opts.timeout);
-            auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, tuple_awaitable);
-            if(hec)
-                co_return failure(error::api_unreachable, where("TLS with") + " failed: " + hec.message());
-        }
-
-        http::request<http::string_body> req{method, u.base + target, 11};
-        auto const host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host; // IPv6
-        req.set(http::field::host, u.port == (u.tls ? "443" : "80") ? host : host + ":" + u.port);
-        req.set(http::field::user_agent, "catena-webhooks");
-        req.set(http::field::accept, "application/json");
-        req.set(http::field::connection, "close");
-        if(!bearer.empty())
-            req.set(http::field::authorization, "Bearer " + bearer);
-        if(!content_type.empty())
-            req.set(http::field::content_type, content_type);
-        req.body() = body;
-        req.prepare_payload();
-
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(max_answer_bytes);
-        beast::flat_buffer buffer;
-        error_code wec, rec2;
-        tcp_layer.expires_after(opts.timeout);
-        if(u.tls)
-        {
-            std::tie(wec, std::ignore) = co_await http::async_write(stream, req, tuple_awaitable);
-            if(!wec)
-            {
-                tcp_layer.expires_after(opts.timeout);
-                std::tie(rec2, std::ignore) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
-            }
-        }
-        else
-        {
-            std::tie(wec, std::ignore) = co_await http::async_write(tcp_layer, req, tuple_awaitable);
-            if(!wec)
-            {
-                tcp_layer.expires_after(opts.timeout);
-                std::tie(rec2, std::ignore) = co_await http::async_read(tcp_layer, buffer, parser, tuple_awaitable);
-            }
-        }
-        if(wec || rec2)
-            co_return failure(error::api_unreachable,
-                              where("no answer from") + ": " + (wec ? wec : rec2).message());
-        error_code ignored;
-        tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        auto& res = parser.get();
-        answer a;
-        a.status = res.result_int();
-        a.body = std::move(res.body());
-        if(auto it = res.find(http::field::retry_after); it != res.end())
-        {
-            unsigned long s = 0;
-            auto const v = it->value();
-            if(std::from_chars(v.data(), v.data() + v.size(), s).ec == std::errc{})
-                a.retry_after = std::chrono::seconds(s);
-        }
-        co_return a;
+        std::string const authorization = bearer.empty() ? std::string() : "Bearer " + bearer;
+        co_return co_await http.exchange(u, method, target, body, content_type, "Authorization", authorization);
     }
 
     // The token endpoint, once: {access_token, expires_in}.
@@ -327,28 +184,12 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
         co_return r;
     }
 
-    net::awaitable<void> sleep(std::chrono::milliseconds d)
-    {
-        net::steady_timer t(co_await net::this_coro::executor);
-        live_guard sleeping(*this, [&t] { t.cancel(); });
-        t.expires_after(d);
-        co_await t.async_wait(tuple_awaitable);
-    }
-
-    std::chrono::milliseconds backoff(unsigned attempt)
-    {
-        auto d = opts.initial_backoff * (1ll << std::min(attempt - 1, 20u));
-        d = std::min<std::chrono::milliseconds>(d, opts.max_backoff);
-        std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * jitter(rng)));
-    }
-
     // A call to the API: token, request, retries. A 2xx answer, or the error.
     net::awaitable<api_result<answer>> call(http::verb method, std::string const& target, std::string const& body)
     {
         if(!problem.empty())
             co_return failure(error::api_unreachable, problem);
-        if(closing)
+        if(http.closing())
             co_return failure(error::api_unreachable, "cancelled");
         bool refreshed = false;
         for(unsigned attempt = 1;; ++attempt)
@@ -373,9 +214,9 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
             }
             else
                 e = t.error();
-            if(!retryable(e) || attempt >= opts.max_attempts || closing)
+            if(!detail::api_retryable(e) || attempt >= opts.max_attempts || http.closing())
                 co_return e;
-            auto wait = backoff(attempt);
+            auto wait = http.backoff(attempt);
             if(e.ec == error::api_rate_limited && e.retry_after)
             {
                 if(*e.retry_after > opts.max_retry_after)
@@ -383,7 +224,7 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
                 wait = std::max<std::chrono::milliseconds>(wait, *e.retry_after);
             }
             ++retries;
-            co_await sleep(wait);
+            co_await http.sleep(wait);
         }
     }
 
@@ -587,7 +428,7 @@ void notifications_client::cancel()
 notifications_stats notifications_client::stats() const
 {
     notifications_stats s;
-    s.requests = impl_->requests.load();
+    s.requests = impl_->http.requests.load();
     s.retries = impl_->retries.load();
     s.token_requests = impl_->token_requests.load();
     s.errors = impl_->errors.load();
