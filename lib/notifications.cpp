@@ -214,17 +214,11 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
             }
             else
                 e = t.error();
-            if(!detail::api_retryable(e) || attempt >= opts.max_attempts || http.closing())
+            auto const wait = http.retry_wait(e, attempt, opts.max_attempts, opts.max_retry_after);
+            if(!wait)
                 co_return e;
-            auto wait = http.backoff(attempt);
-            if(e.ec == error::api_rate_limited && e.retry_after)
-            {
-                if(*e.retry_after > opts.max_retry_after)
-                    co_return e;
-                wait = std::max<std::chrono::milliseconds>(wait, *e.retry_after);
-            }
             ++retries;
-            co_await http.sleep(wait);
+            co_await http.sleep(*wait);
         }
     }
 

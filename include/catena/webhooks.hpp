@@ -6,6 +6,7 @@
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
+#include <catena/webhooks/foxtrot.hpp>
 #include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/gzip.hpp>
 #include <catena/webhooks/json_lines.hpp>

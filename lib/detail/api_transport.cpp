@@ -188,12 +188,23 @@ net::awaitable<void> api_transport::sleep(std::chrono::milliseconds d)
     co_await t.async_wait(tuple_awaitable);
 }
 
-std::chrono::milliseconds api_transport::backoff(unsigned attempt)
+std::optional<std::chrono::milliseconds> api_transport::retry_wait(api_error const& e, unsigned attempt,
+                                                                   unsigned max_attempts,
+                                                                   std::chrono::seconds max_retry_after)
 {
+    if(!api_retryable(e) || attempt >= max_attempts || closing_)
+        return std::nullopt;
     auto d = opts_.initial_backoff * (1ll << std::min(attempt - 1, 20u));
     d = std::min<std::chrono::milliseconds>(d, opts_.max_backoff);
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * jitter(rng_)));
+    std::chrono::milliseconds wait(static_cast<long long>(static_cast<double>(d.count()) * jitter(rng_)));
+    if(e.ec == error::api_rate_limited && e.retry_after)
+    {
+        if(*e.retry_after > max_retry_after)
+            return std::nullopt;
+        wait = std::max<std::chrono::milliseconds>(wait, *e.retry_after);
+    }
+    return wait;
 }
 
 } // namespace catena::webhooks::detail

@@ -75,8 +75,12 @@ public:
 
     /// Waits `d` (cancel() ends the wait early).
     boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
-    /// The wait before attempt `attempt` + 1: doubling from initial_backoff, jittered, bounded.
-    std::chrono::milliseconds backoff(unsigned attempt);
+    /** After attempt `attempt` (from 1) failed with `e`: the wait before the next (jittered,
+        doubling from initial_backoff, bounded; a 429's Retry-After when longer), or nothing
+        when `e` is final: not retryable, the last attempt, a Retry-After over
+        `max_retry_after`, or the transport closing. */
+    std::optional<std::chrono::milliseconds> retry_wait(api_error const& e, unsigned attempt, unsigned max_attempts,
+                                                        std::chrono::seconds max_retry_after);
 
     /// Ends every exchange and wait in flight, and makes later ones fail at once.
     void close_all();

@@ -2,35 +2,19 @@
 // test/support/fake_catena_api.cpp - the Notifications API and token endpoint, faked over HTTPS.
 #include "fake_catena_api.hpp"
 
-#include "tls_material.hpp"
+#include "fake_https.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
 #include <mutex>
-#include <thread>
 
 namespace catena::webhooks::test {
 
-namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace json = boost::json;
-using tcp = net::ip::tcp;
 
 namespace {
-
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 
 std::vector<std::string> actions_of(std::string const& resource)
 {
@@ -89,12 +73,7 @@ reply problem(unsigned status, std::string code, std::string message, json::valu
 
 struct fake_catena_api::impl
 {
-    net::io_context ioc;
-    ssl::context tls{ssl::context::tls_server};
-    tcp::acceptor acceptor{ioc};
-    std::thread thread;
-    std::string ca;
-    unsigned short port = 0;
+    std::unique_ptr<fake_https> server;
 
     mutable std::mutex mutex;
     std::chrono::seconds token_lifetime{300};
@@ -350,19 +329,9 @@ struct fake_catena_api::impl
         return api(req.method(), path, q, req.body());
     }
 
-    net::awaitable<void> serve(tcp::socket socket)
+    // Replays are announced after the answer is decided, outside the lock.
+    void announce_replays()
     {
-        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
-        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-        auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, tuple_awaitable);
-        if(hec)
-            co_return;
-        beast::flat_buffer buffer;
-        http::request<http::string_body> req;
-        auto [rec, n] = co_await http::async_read(stream, buffer, req, tuple_awaitable);
-        if(rec)
-            co_return;
-        auto r = handle(req);
         std::vector<std::string> announce;
         std::function<void(std::string const&)> hook;
         {
@@ -373,55 +342,28 @@ struct fake_catena_api::impl
         if(hook)
             for(auto const& id : announce)
                 hook(id);
-        http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
-        res.set(http::field::content_type, "application/json");
-        if(r.status == 429)
-            res.set(http::field::retry_after, std::to_string(fail_retry_after));
-        if(r.status != 204)
-            res.body() = json::serialize(r.body);
-        res.keep_alive(false);
-        res.prepare_payload();
-        co_await http::async_write(stream, res, tuple_awaitable);
-        co_await stream.async_shutdown(tuple_awaitable);
-    }
-
-    net::awaitable<void> accept_loop()
-    {
-        for(;;)
-        {
-            auto [ec, socket] = co_await acceptor.async_accept(tuple_awaitable);
-            if(ec)
-                co_return;
-            net::co_spawn(ioc, serve(std::move(socket)), net::detached);
-        }
     }
 };
 
 fake_catena_api::fake_catena_api(std::string const& dir) : impl_(std::make_unique<impl>())
 {
-    auto const files = make_self_signed(dir);
-    impl_->ca = files.certificate;
-    impl_->tls.use_certificate_chain_file(files.certificate);
-    impl_->tls.use_private_key_file(files.private_key, ssl::context::pem);
-    tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};
-    impl_->acceptor.open(ep.protocol());
-    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
-    impl_->acceptor.bind(ep);
-    impl_->acceptor.listen();
-    impl_->port = impl_->acceptor.local_endpoint().port();
-    net::co_spawn(impl_->ioc, impl_->accept_loop(), net::detached);
-    impl_->thread = std::thread([this] { impl_->ioc.run(); });
+    impl_->server = std::make_unique<fake_https>(
+        dir,
+        [this](fake_request const& req) {
+            auto r = impl_->handle(req);
+            return fake_reply{r.status, std::move(r.body), r.status == 429 ? impl_->fail_retry_after : 0u};
+        },
+        [this] { impl_->announce_replays(); });
 }
 
 fake_catena_api::~fake_catena_api()
 {
-    impl_->ioc.stop();
-    impl_->thread.join();
+    impl_->server.reset(); // its thread reads the rest of impl
 }
 
-std::string fake_catena_api::api_url() const { return "https://127.0.0.1:" + std::to_string(impl_->port); }
+std::string fake_catena_api::api_url() const { return impl_->server->url(); }
 std::string fake_catena_api::auth_url() const { return api_url() + "/token"; }
-std::string fake_catena_api::ca_file() const { return impl_->ca; }
+std::string fake_catena_api::ca_file() const { return impl_->server->ca_file(); }
 
 void fake_catena_api::set_token_lifetime(std::chrono::seconds s)
 {
