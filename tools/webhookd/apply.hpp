@@ -39,6 +39,9 @@ std::string generate_secret();
     @return empty, or why not. */
 std::string add_secrets(std::string const& file, std::vector<std::pair<std::string, std::string>> const& entries);
 
+/// Rows as a table, columns padded to their widest cell (the first row is the heading).
+void print_table(std::vector<std::vector<std::string>> const& rows);
+
 /// A subscription as `--json` prints it (the read model: no secret).
 boost::json::object subscription_json(catena::webhooks::webhook_subscription const& s);
 

@@ -3,6 +3,7 @@
 #include "subscriptions.hpp"
 
 #include "apply.hpp"
+#include "foxtrot_commands.hpp"
 
 #include <catena/webhooks.hpp>
 
@@ -41,7 +42,17 @@ CATENA_CLIENT_ID and CATENA_CLIENT_SECRET.
                                    makes the subscriptions match FILE: prints the plan, and
                                    carries it out with --yes (see the README)
 
+Foxtrot (--provider foxtrot; the key from FOXTROT_API_KEY, --api-url required):
+  list | create --url URL --event TYPE [--event TYPE]... [--dc-id DC]...
+  enable ID | disable ID | delete ID
+  apply FILE [--yes] [--prune]     {"subscriptions": [{"url", "events", "dc_ids", "enabled"}]};
+                                   Foxtrot changes only enabled, so a webhook whose events or
+                                   DCs differ is deleted and created again ("replace")
+
 Options:
+  --provider catena|foxtrot   whose API (default catena)
+  --api-key-header NAME       Foxtrot: the header carrying the key (default Authorization,
+                              as "Bearer KEY"; the reference does not say)
   --json              print JSON instead of a table
   --api-url URL       the API's base URL (default https://api.catenatelematics.com)
   --auth-url URL      the token endpoint
@@ -64,6 +75,8 @@ struct args
     bool json = false, yes = false, prune = false, clear_filters = false, new_secret = false;
     std::string api_url, auth_url, ca_file, url, event, status, since, until, secrets_file;
     std::vector<std::string> fleet_ids, fleet_refs;
+    std::string provider = "catena", key_header;
+    std::vector<std::string> events, dc_ids; // every --event; --dc-id (Foxtrot)
 };
 
 args parse_args(int argc, char** argv)
@@ -101,7 +114,10 @@ args parse_args(int argc, char** argv)
         else if(s == "--auth-url") a.auth_url = value();
         else if(s == "--ca-file") a.ca_file = value();
         else if(s == "--url") a.url = value();
-        else if(s == "--event") a.event = value();
+        else if(s == "--event") a.events.push_back(a.event = value());
+        else if(s == "--provider") a.provider = value();
+        else if(s == "--api-key-header") a.key_header = value();
+        else if(s == "--dc-id") a.dc_ids.push_back(value());
         else if(s == "--status") a.status = value();
         else if(s == "--since") a.since = value();
         else if(s == "--until") a.until = value();
@@ -137,28 +153,6 @@ T await(boost::asio::io_context& ioc, Call call)
         api_failed(r.error());
     if constexpr(!std::is_void_v<T>)
         return std::move(*r);
-}
-
-void print_table(std::vector<std::vector<std::string>> const& rows)
-{
-    std::vector<std::size_t> width;
-    for(auto const& r : rows)
-        for(std::size_t i = 0; i < r.size(); ++i)
-        {
-            width.resize(std::max(width.size(), r.size()));
-            width[i] = std::max(width[i], r[i].size());
-        }
-    for(auto const& r : rows)
-    {
-        std::string line;
-        for(std::size_t i = 0; i < r.size(); ++i)
-        {
-            line += r[i];
-            if(i + 1 < r.size())
-                line += std::string(width[i] - r[i].size() + 2, ' ');
-        }
-        std::cout << line << '\n';
-    }
 }
 
 std::string filters_text(std::optional<cw::webhook_filters> const& f)
@@ -207,6 +201,28 @@ std::optional<cw::webhook_filters> filters_of(args const& a)
 
 } // namespace
 
+void print_table(std::vector<std::vector<std::string>> const& rows)
+{
+    std::vector<std::size_t> width;
+    for(auto const& r : rows)
+        for(std::size_t i = 0; i < r.size(); ++i)
+        {
+            width.resize(std::max(width.size(), r.size()));
+            width[i] = std::max(width[i], r[i].size());
+        }
+    for(auto const& r : rows)
+    {
+        std::string line;
+        for(std::size_t i = 0; i < r.size(); ++i)
+        {
+            line += r[i];
+            if(i + 1 < r.size())
+                line += std::string(width[i] - r[i].size() + 2, ' ');
+        }
+        std::cout << line << '\n';
+    }
+}
+
 json::object subscription_json(cw::webhook_subscription const& s)
 {
     auto null_if_empty = [](std::string const& v) { return v.empty() ? json::value(nullptr) : json::value(v); };
@@ -225,6 +241,26 @@ int subscriptions_command(int argc, char** argv)
     auto const a = parse_args(argc, argv);
     if(a.verb.empty())
         usage_error("say which command");
+    if(a.provider == "foxtrot")
+    {
+        foxtrot_args f;
+        f.verb = a.verb;
+        f.positional = a.positional;
+        f.json = a.json;
+        f.yes = a.yes;
+        f.prune = a.prune;
+        f.api_url = a.api_url;
+        f.ca_file = a.ca_file;
+        f.key_header = a.key_header;
+        f.url = a.url;
+        f.events = a.events;
+        f.dc_ids = a.dc_ids;
+        return foxtrot_command(f);
+    }
+    if(a.provider != "catena")
+        usage_error("unknown provider " + a.provider + " (catena, foxtrot)");
+    if(!a.dc_ids.empty() || !a.key_header.empty())
+        usage_error("--dc-id and --api-key-header are Foxtrot's (--provider foxtrot)");
     cw::notifications_options o;
     if(!a.api_url.empty())
         o.api_url = a.api_url;
