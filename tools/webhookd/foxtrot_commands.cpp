@@ -3,6 +3,7 @@
 #include "foxtrot_commands.hpp"
 
 #include "apply.hpp"
+#include "manager.hpp"
 
 #include <catena/webhooks/foxtrot.hpp>
 
@@ -83,13 +84,6 @@ void print_webhooks(std::vector<fx::webhook> const& all, bool as_json)
     for(auto const& w : all)
         rows.push_back({w.id, w.enabled ? "yes" : "no", joined(w.events), joined(w.dc_ids), w.url});
     print_table(rows);
-}
-
-std::string one_id(foxtrot_args const& a)
-{
-    if(a.positional.size() != 1)
-        usage_error(a.verb + " needs one webhook id");
-    return a.positional[0];
 }
 
 //------------------------------------------------------------------------------
@@ -231,11 +225,8 @@ std::vector<step> plan(std::vector<wanted> const& want, std::vector<fx::webhook>
     return steps;
 }
 
-int apply(boost::asio::io_context& ioc, fx::client& api, foxtrot_args const& a)
+int apply(boost::asio::io_context& ioc, fx::client& api, std::string const& file, bool yes, bool prune, bool as_json)
 {
-    if(a.positional.size() != 1)
-        usage_error("apply needs the file");
-    auto const file = a.positional[0];
     auto const want = read_wanted(file);
     auto const have = await<std::vector<fx::webhook>>(ioc, [&](auto h) { api.list(h); });
     auto const steps = plan(want, have);
@@ -244,13 +235,13 @@ int apply(boost::asio::io_context& ioc, fx::client& api, foxtrot_args const& a)
     json::array plan_json;
     for(auto const& s : steps)
     {
-        bool const skipped = s.what == step::remove && !a.prune;
+        bool const skipped = s.what == step::remove && !prune;
         if(s.what == step::keep)
             ++kept;
         else if(!skipped)
             ++changes;
         auto const events = s.what == step::create || s.what == step::replace ? joined(s.want.events) : std::string();
-        if(a.json)
+        if(as_json)
             plan_json.push_back(json::object{{"action", skipped ? "keep" : names[s.what]},
                                              {"id", s.id.empty() ? json::value(nullptr) : json::value(s.id)},
                                              {"url", s.url},
@@ -266,15 +257,15 @@ int apply(boost::asio::io_context& ioc, fx::client& api, foxtrot_args const& a)
                       << (s.what == step::replace ? " (delete, then create: Foxtrot changes only enabled)" : "")
                       << (s.why.empty() ? "" : " [" + s.why + "]") << '\n';
     }
-    if(a.json)
-        std::cout << json::serialize(json::object{{"plan", plan_json}, {"changes", changes}, {"applied", a.yes && changes > 0}})
+    if(as_json)
+        std::cout << json::serialize(json::object{{"plan", plan_json}, {"changes", changes}, {"applied", yes && changes > 0}})
                   << '\n';
     else if(changes == 0)
         std::cout << "nothing to do: " << kept << " webhooks match " << file << '\n';
     else
-        std::cout << changes << " changes, " << kept << " unchanged" << (a.yes ? "" : "; run again with --yes to apply")
+        std::cout << changes << " changes, " << kept << " unchanged" << (yes ? "" : "; run again with --yes to apply")
                   << '\n';
-    if(!a.yes || changes == 0)
+    if(!yes || changes == 0)
         return 0;
     std::size_t done = 0;
     auto fail = [&](cw::api_error const& e, step const& s) {
@@ -295,7 +286,7 @@ int apply(boost::asio::io_context& ioc, fx::client& api, foxtrot_args const& a)
         {
         case step::keep: continue;
         case step::remove:
-            if(!a.prune)
+            if(!prune)
                 continue;
             r = run_call<void>(ioc, [&](auto h) { api.remove(s.id, h); });
             break;
@@ -318,10 +309,45 @@ int apply(boost::asio::io_context& ioc, fx::client& api, foxtrot_args const& a)
             return fail(r.error(), s);
         ++done;
     }
-    if(!a.json)
+    if(!as_json)
         std::cout << "applied " << done << " changes\n";
     return 0;
 }
+
+// Foxtrot's side of the commands every provider has.
+class foxtrot_manager final : public subscription_manager
+{
+public:
+    foxtrot_manager(boost::asio::io_context& ioc, fx::client& api) : ioc_(ioc), api_(api) {}
+
+    int list(bool as_json) override
+    {
+        print_webhooks(await<std::vector<fx::webhook>>(ioc_, [&](auto h) { api_.list(h); }), as_json);
+        return 0;
+    }
+
+    int set_enabled(std::string const& id, bool enabled, bool as_json) override
+    {
+        print_webhooks({await<fx::webhook>(ioc_, [&](auto h) { api_.set_enabled(id, enabled, h); })}, as_json);
+        return 0;
+    }
+
+    int remove(std::string const& id) override
+    {
+        await<void>(ioc_, [&](auto h) { api_.remove(id, h); });
+        std::cout << "deleted " << id << '\n';
+        return 0;
+    }
+
+    int apply(std::string const& file, bool yes, bool prune, bool as_json) override
+    {
+        return webhookd::apply(ioc_, api_, file, yes, prune, as_json);
+    }
+
+private:
+    boost::asio::io_context& ioc_;
+    fx::client& api_;
+};
 
 } // namespace
 
@@ -340,11 +366,9 @@ int foxtrot_command(foxtrot_args const& a)
         usage_error(problem + (a.api_url.empty() ? " (--api-url URL)" : ""));
     boost::asio::io_context ioc;
     fx::client api(ioc.get_executor(), o);
-    if(a.verb == "list")
-    {
-        print_webhooks(await<std::vector<fx::webhook>>(ioc, [&](auto h) { api.list(h); }), a.json);
-        return 0;
-    }
+    foxtrot_manager common(ioc, api);
+    if(auto rc = common_command(common, a.verb, a.positional, a.json, a.yes, a.prune))
+        return *rc;
     if(a.verb == "create")
     {
         if(a.url.empty() || a.events.empty())
@@ -353,23 +377,6 @@ int foxtrot_command(foxtrot_args const& a)
         print_webhooks({w}, a.json);
         return 0;
     }
-    if(a.verb == "enable" || a.verb == "disable" || a.verb == "activate" || a.verb == "pause")
-    {
-        auto const id = one_id(a);
-        bool const on = a.verb == "enable" || a.verb == "activate";
-        auto w = await<fx::webhook>(ioc, [&](auto h) { api.set_enabled(id, on, h); });
-        print_webhooks({w}, a.json);
-        return 0;
-    }
-    if(a.verb == "delete")
-    {
-        auto const id = one_id(a);
-        await<void>(ioc, [&](auto h) { api.remove(id, h); });
-        std::cout << "deleted " << id << '\n';
-        return 0;
-    }
-    if(a.verb == "apply")
-        return apply(ioc, api, a);
     usage_error("unknown command " + a.verb);
 }
 

@@ -18,9 +18,9 @@ struct foxtrot_args
     std::vector<std::string> events, dc_ids;
 };
 
-/** list | create --url URL --event TYPE... [--dc-id DC]... | enable ID | disable ID |
-    delete ID | apply FILE [--yes] [--prune]; the key from FOXTROT_API_KEY. 0 done, 1 the API
-    failed (one line), 2 a usage or file error. */
+/** The common commands (list, enable, disable, delete, apply FILE: manager.hpp) through
+    Foxtrot's client, and create --url URL --event TYPE... [--dc-id DC]...; the key from
+    FOXTROT_API_KEY. 0 done, 1 the API failed (one line), 2 a usage or file error. */
 int foxtrot_command(foxtrot_args const& a);
 
 } // namespace webhookd

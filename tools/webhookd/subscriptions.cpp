@@ -4,6 +4,7 @@
 
 #include "apply.hpp"
 #include "foxtrot_commands.hpp"
+#include "manager.hpp"
 
 #include <catena/webhooks.hpp>
 
@@ -26,8 +27,9 @@ namespace {
 
 constexpr char usage[] = R"(usage: catena-webhookd subscriptions COMMAND [ARGS] [options]
 
-Manages Catena webhook subscriptions through the Notifications API. Credentials come from
-CATENA_CLIENT_ID and CATENA_CLIENT_SECRET.
+Manages webhook subscriptions: Catena's through its Notifications API (credentials from
+CATENA_CLIENT_ID and CATENA_CLIENT_SECRET), Foxtrot's with --provider foxtrot. list, enable,
+disable, delete and apply work alike for both.
 
   list [--event NAME] [--status active|paused|stale|deleted]
   get ID
@@ -36,7 +38,7 @@ CATENA_CLIENT_ID and CATENA_CLIENT_SECRET.
                                    to FILE (mode 0600); without it the secret is printed once
   update ID [--url URL] [--status active|paused] [--fleet-id ID]... [--fleet-ref REF]...
          [--clear-filters] [--new-secret --secrets-file FILE]
-  delete ID | activate ID | pause ID | replay ID | metrics ID
+  delete ID | activate ID (or enable) | pause ID (or disable) | replay ID | metrics ID
   logs ID [--status success|failed] [--since RFC3339] [--until RFC3339]
   apply FILE [--yes] [--prune] [--secrets-file FILE]
                                    makes the subscriptions match FILE: prints the plan, and
@@ -187,6 +189,54 @@ void print_subscriptions(std::vector<cw::webhook_subscription> const& subs, bool
     print_table(rows);
 }
 
+// Catena's side of the commands every provider has.
+class catena_manager final : public subscription_manager
+{
+public:
+    catena_manager(boost::asio::io_context& ioc, cw::notifications_client& api, cw::webhook_query q,
+                   std::string secrets_file)
+        : ioc_(ioc), api_(api), query_(std::move(q)), secrets_file_(std::move(secrets_file))
+    {
+    }
+
+    int list(bool as_json) override
+    {
+        print_subscriptions(await<std::vector<cw::webhook_subscription>>(ioc_, [&](auto h) { api_.list(query_, h); }),
+                            as_json);
+        return 0;
+    }
+
+    int set_enabled(std::string const& id, bool enabled, bool as_json) override
+    {
+        auto s = await<cw::webhook_subscription>(ioc_, [&](auto h) {
+            if(enabled)
+                api_.activate(id, h);
+            else
+                api_.pause(id, h);
+        });
+        print_subscriptions({s}, as_json);
+        return 0;
+    }
+
+    int remove(std::string const& id) override
+    {
+        await<void>(ioc_, [&](auto h) { api_.remove(id, h); });
+        std::cout << "deleted " << id << '\n';
+        return 0;
+    }
+
+    int apply(std::string const& file, bool yes, bool prune, bool as_json) override
+    {
+        return apply_command(ioc_, api_, file, yes, prune, secrets_file_, as_json);
+    }
+
+private:
+    boost::asio::io_context& ioc_;
+    cw::notifications_client& api_;
+    cw::webhook_query query_;
+    std::string secrets_file_;
+};
+
 std::optional<cw::webhook_filters> filters_of(args const& a)
 {
     if(a.fleet_ids.empty() && a.fleet_refs.empty())
@@ -279,38 +329,23 @@ int subscriptions_command(int argc, char** argv)
     using subs = std::vector<cw::webhook_subscription>;
     using sub = cw::webhook_subscription;
 
-    if(a.verb == "list")
-    {
-        cw::webhook_query q;
-        q.event_name = a.event;
-        q.status = a.status;
-        print_subscriptions(await<subs>(ioc, [&](auto h) { api.list(q, h); }), a.json);
-        return 0;
-    }
-    if(a.verb == "get" || a.verb == "activate" || a.verb == "pause")
+    cw::webhook_query listing;
+    listing.event_name = a.event;
+    listing.status = a.status;
+    catena_manager common(ioc, api, listing, a.secrets_file);
+    if(auto rc = common_command(common, a.verb, a.positional, a.json, a.yes, a.prune))
+        return *rc;
+    if(a.verb == "get")
     {
         auto const id = one_id(a);
-        auto s = await<sub>(ioc, [&](auto h) {
-            if(a.verb == "get")
-                api.get(id, h);
-            else if(a.verb == "activate")
-                api.activate(id, h);
-            else
-                api.pause(id, h);
-        });
-        print_subscriptions({s}, a.json);
+        print_subscriptions({await<sub>(ioc, [&](auto h) { api.get(id, h); })}, a.json);
         return 0;
     }
-    if(a.verb == "delete" || a.verb == "replay")
+    if(a.verb == "replay")
     {
         auto const id = one_id(a);
-        await<void>(ioc, [&](auto h) {
-            if(a.verb == "delete")
-                api.remove(id, h);
-            else
-                api.replay(id, h);
-        });
-        std::cout << (a.verb == "delete" ? "deleted " : "replay of the dead-letter queue started for ") << id << '\n';
+        await<void>(ioc, [&](auto h) { api.replay(id, h); });
+        std::cout << "replay of the dead-letter queue started for " << id << '\n';
         return 0;
     }
     if(a.verb == "create")
@@ -446,12 +481,6 @@ int subscriptions_command(int argc, char** argv)
                             l.message_id, l.error_message.empty() ? "-" : l.error_message});
         print_table(rows);
         return 0;
-    }
-    if(a.verb == "apply")
-    {
-        if(a.positional.size() != 1)
-            usage_error("apply needs the file");
-        return apply_command(ioc, api, a.positional[0], a.yes, a.prune, a.secrets_file, a.json);
     }
     usage_error("unknown command " + a.verb);
 }
