@@ -5,6 +5,7 @@
 #include "receiver_server.hpp"
 #include "sim.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 #ifdef CATENA_WEBHOOKD_PATH
@@ -165,6 +166,30 @@ BOOST_AUTO_TEST_CASE(an_event_id_sent_again_is_one_event)
     s.shutdown(); // drains: whatever was kept is processed
     BOOST_TEST(s.event_count() == 2u);
     BOOST_TEST(s.rx.stats().duplicate_events >= 2u);
+}
+
+// With the id in another field than "id", intake does not read it: processing's identity
+// memory is what drops the copies.
+BOOST_AUTO_TEST_CASE(an_id_in_a_configured_field_is_deduplicated_by_processing)
+{
+    auto r = foxtrot_route();
+    r.id_field = "event_uuid";
+    r.event_field = "type";
+    server s(with_route(r));
+    auto request = [](std::string const& id, int n) {
+        auto wr = foxtrot_request(route_created("ignored"));
+        wr.body = boost::json::serialize(boost::json::object{{"event_uuid", id}, {"type", "ROUTE_STARTED"}, {"n", n}});
+        return wr;
+    };
+    for(int i = 0; i < 3; ++i)
+        BOOST_TEST(post(s, "/webhooks/foxtrot", request("u-1", i)).status == 202u);
+    BOOST_TEST(post(s, "/webhooks/foxtrot", request("u-2", 0)).status == 202u);
+    BOOST_REQUIRE(s.wait_events(2));
+    s.shutdown();
+    BOOST_TEST(s.event_count() == 2u);
+    BOOST_TEST(s.event_at(0).event_id == "u-1");
+    BOOST_TEST(s.event_at(0).event_name == "ROUTE_STARTED");
+    BOOST_TEST(s.rx.stats().duplicate_events == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_body_without_its_event_field_or_not_json_is_a_dead_letter_naming_the_route)
