@@ -210,6 +210,24 @@ BOOST_AUTO_TEST_CASE(a_body_without_its_event_field_or_not_json_is_a_dead_letter
     BOOST_TEST(s.dead[1].reason == "json_syntax");
 }
 
+BOOST_AUTO_TEST_CASE(a_catena_route_is_a_second_path_for_signed_deliveries)
+{
+    cw::route_options r;
+    r.path = "/hooks/catena-2";
+    r.kind = cw::provider::catena;
+    server s(with_route(r));
+    auto const signed_request = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "req-1");
+    BOOST_TEST(post(s, "/hooks/catena-2", signed_request).status == 202u);
+    auto forged = cs::build_request(make_message("invitation.sent", "inv-2"), "not-the-secret", 1, cw::system_now(),
+                                    true, "req-2");
+    BOOST_TEST(post(s, "/hooks/catena-2", forged).status == 401u);
+    BOOST_REQUIRE(s.wait_events(1));
+    s.shutdown();
+    BOOST_TEST(s.event_count() == 1u);
+    BOOST_TEST(s.event_at(0).provider == "catena");
+    BOOST_TEST(s.event_at(0).fleet_key == "ref:FLEET-42"); // the lifecycle as on the main path
+}
+
 BOOST_AUTO_TEST_CASE(a_route_with_neither_token_nor_allowlist_does_not_start)
 {
     auto r = foxtrot_route();
