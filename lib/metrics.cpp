@@ -218,6 +218,13 @@ std::string render_metrics(metrics_snapshot const& s)
               "How far X-Catena-Timestamp lies behind the local clock (negative: ahead), for requests whose "
               "other headers pass; near the window's edge means a wrong clock.",
               counters::skew_buckets, r.skew, r.skew_sum);
+    histogram(out, "catena_webhooks_processing_slice_seconds",
+              "How long one turn of processing (a batch from the inbox, a release of the reorder buffer, a "
+              "progress flush) held the processing strand; the I/O of that thread waits meanwhile.",
+              counters::slice_buckets, r.slice, static_cast<double>(r.slice_sum_ns) / 1e9);
+    out.append("# HELP catena_webhooks_processing_slice_max_seconds The longest processing turn since start.\n"
+               "# TYPE catena_webhooks_processing_slice_max_seconds gauge\n");
+    line(out, "catena_webhooks_processing_slice_max_seconds %.9f\n", static_cast<double>(r.slice_max_ns) / 1e9);
     return out;
 }
 

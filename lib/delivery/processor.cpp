@@ -130,8 +130,17 @@ void processor::abandon()
     });
 }
 
+// Times one turn on the processing strand into the slice histogram.
+struct processor::slice
+{
+    counters& counts;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    ~slice() { counts.observe_slice(std::chrono::steady_clock::now() - t0); }
+};
+
 void processor::process_some()
 {
+    slice timed{counts_};
     scheduled_.store(false);
     if(flushed_)
         return;
@@ -241,8 +250,10 @@ void processor::request_flush()
     // wait would keep the io_context running for up to the interval.
     flush_timer_.expires_after(flushed_ ? std::chrono::milliseconds(0) : opts_.store.progress_interval);
     flush_timer_.async_wait([this, hold = hold()](error_code ec) {
-        if(ec != net::error::operation_aborted)
-            flush_progress();
+        if(ec == net::error::operation_aborted)
+            return;
+        slice timed{counts_};
+        flush_progress();
     });
 }
 
@@ -285,6 +296,7 @@ void processor::arm_release_timer()
         release_at_.reset();
         if(flushed_)
             return;
+        slice timed{counts_};
         pipe_.release(opts_.clock());
         arm_release_timer();
         publish();

@@ -74,6 +74,7 @@ public:
     boost::asio::strand<boost::asio::any_io_executor> const& strand() const noexcept { return strand_; }
 
 private:
+    struct slice;
     std::shared_ptr<void> hold() const { return keep_alive_.lock(); }
     void process_some();
     void push(inbox_entry& e, timestamp now);

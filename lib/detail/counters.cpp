@@ -37,6 +37,21 @@ void counters::observe_skew(double s) noexcept
     skew_sum_ms_.fetch_add(static_cast<std::int64_t>(s * 1000), std::memory_order_relaxed);
 }
 
+void counters::observe_slice(std::chrono::nanoseconds d) noexcept
+{
+    double const s = std::chrono::duration<double>(d).count();
+    std::size_t i = 0;
+    while(i < slice_buckets.size() && s > slice_buckets[i])
+        ++i;
+    slice_[i].fetch_add(1, std::memory_order_relaxed);
+    auto const ns = static_cast<std::uint64_t>(d.count() > 0 ? d.count() : 0);
+    slice_sum_ns_.fetch_add(ns, std::memory_order_relaxed);
+    auto longest = slice_max_ns_.load(std::memory_order_relaxed);
+    while(ns > longest && !slice_max_ns_.compare_exchange_weak(longest, ns, std::memory_order_relaxed))
+    {
+    }
+}
+
 counters::values counters::load() const noexcept
 {
     auto copy = [](auto const& from, auto& to) {
@@ -51,6 +66,9 @@ counters::values counters::load() const noexcept
     v.latency_sum_ns = latency_sum_ns_.load(std::memory_order_relaxed);
     copy(skew_, v.skew);
     v.skew_sum = static_cast<double>(skew_sum_ms_.load(std::memory_order_relaxed)) / 1000.0;
+    copy(slice_, v.slice);
+    v.slice_sum_ns = slice_sum_ns_.load(std::memory_order_relaxed);
+    v.slice_max_ns = slice_max_ns_.load(std::memory_order_relaxed);
     return v;
 }
 

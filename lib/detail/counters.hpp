@@ -23,12 +23,16 @@ public:
     /// X-Catena-Timestamp's lag behind the local clock, seconds (negative: ahead of it).
     static constexpr std::array<double, 15> skew_buckets{-600, -300, -120, -60, -30, -10, -1, 0,
                                                          1,    10,   30,   60,  120, 300, 600};
+    /// How long one turn of processing held its strand (the I/O on that thread waits for it).
+    static constexpr std::array<double, 13> slice_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                         0.025,  0.05,    0.1,    0.25,  0.5,    1.0};
     static constexpr int max_reason = 96;
 
     /// Counts one answered request; `ec` empty for 2xx.
     void count_response(unsigned status, error_code const& ec) noexcept;
     void observe_ack_latency(std::chrono::nanoseconds d) noexcept;
     void observe_skew(double seconds) noexcept;
+    void observe_slice(std::chrono::nanoseconds d) noexcept;
 
     /// The plain counters (and one gauge, connections_active).
     enum class id : std::size_t
@@ -69,6 +73,9 @@ public:
         std::uint64_t latency_sum_ns = 0;
         std::array<std::uint64_t, skew_buckets.size() + 1> skew{};
         double skew_sum = 0;
+        std::array<std::uint64_t, slice_buckets.size() + 1> slice{};
+        std::uint64_t slice_sum_ns = 0;
+        std::uint64_t slice_max_ns = 0;
 
         std::uint64_t operator[](id i) const noexcept { return count[static_cast<std::size_t>(i)]; }
     };
@@ -82,6 +89,8 @@ private:
     std::atomic<std::uint64_t> latency_sum_ns_{0};
     std::array<std::atomic<std::uint64_t>, skew_buckets.size() + 1> skew_{};
     std::atomic<std::int64_t> skew_sum_ms_{0};
+    std::array<std::atomic<std::uint64_t>, slice_buckets.size() + 1> slice_{};
+    std::atomic<std::uint64_t> slice_sum_ns_{0}, slice_max_ns_{0};
 };
 
 } // namespace catena::webhooks::detail

@@ -180,6 +180,14 @@ BOOST_AUTO_TEST_CASE(serves_health_and_metrics)
     BOOST_TEST(m.find("catena_webhooks_rejections_total{reason=\"signature_mismatch\"} 1") != std::string::npos, m);
     BOOST_TEST(m.find("catena_webhooks_requests_total{status=\"401\"} 1") != std::string::npos);
     BOOST_TEST(m.find("catena_webhooks_ack_latency_seconds_bucket") != std::string::npos);
+    // Processing a delivery is timed in turns of the processing strand.
+    BOOST_TEST(c.send(make_message(), secret).status == 202u);
+    BOOST_REQUIRE(s.wait_events(1));
+    auto const after = raw_exchange(s.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto const at = after.find("catena_webhooks_processing_slice_seconds_count ");
+    BOOST_REQUIRE(at != std::string::npos);
+    BOOST_TEST(std::stoul(after.substr(at + std::string_view("catena_webhooks_processing_slice_seconds_count ").size())) > 0u);
+    BOOST_TEST(after.find("catena_webhooks_processing_slice_max_seconds ") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(routes_can_be_turned_off)

@@ -23,6 +23,8 @@ detail::metrics_snapshot sample()
     c.add(id::events, 5);
     c.add(id::connections_active, 3);
     c.observe_ack_latency(std::chrono::microseconds(300));
+    c.observe_slice(std::chrono::microseconds(700));
+    c.observe_slice(std::chrono::milliseconds(3));
     detail::metrics_snapshot s;
     s.requests = c.load();
     s.pipeline.transitions = 7;
@@ -48,6 +50,10 @@ BOOST_AUTO_TEST_CASE(every_series_has_help_and_type_and_its_value)
     BOOST_TEST(text.find("catena_webhooks_store_transactions_total 4\n") != std::string::npos);
     BOOST_TEST(text.find("catena_webhooks_ack_latency_seconds_bucket{le=\"0.0005\"} 1\n") != std::string::npos);
     BOOST_TEST(text.find("catena_webhooks_ack_latency_seconds_count 1\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_processing_slice_seconds_bucket{le=\"0.001\"} 1\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_processing_slice_seconds_bucket{le=\"0.005\"} 2\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_processing_slice_seconds_count 2\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_processing_slice_max_seconds 0.003000000\n") != std::string::npos);
     // Each series name comes with one HELP and one TYPE line, before its samples.
     std::istringstream in(text);
     std::set<std::string> helped, typed;
