@@ -63,6 +63,10 @@ std::string describe_gap(delivery_gap const& g)
 
 constexpr std::size_t batch_size = 256;
 constexpr std::size_t flush_at_finished = 1024;
+// Events released from the reorder buffer in one turn beyond those the turn pushed (a few µs
+// each): what is due beyond that is released in the next turns, posted behind the I/O waiting on
+// the same thread. Releasing at least what was pushed keeps the buffer draining under load.
+constexpr std::size_t release_slice = 256;
 
 } // namespace
 
@@ -159,6 +163,7 @@ void processor::process_some()
     // A bounded batch per turn so that a long backlog does not starve other work on the
     // same executor.
     auto batch = store_->take(batch_size);
+    std::size_t pushed = 0; // events held by this turn's deliveries
     {
         struct recalls
         {
@@ -167,12 +172,12 @@ void processor::process_some()
             ~recalls() { s.end_recalls(); }
         } bracket(*store_);
         for(auto& e : batch)
-            push(e, now);
+            pushed += push(e, now);
     }
-    pipe_.release(opts_.clock());
+    bool const more_due = pipe_.release(opts_.clock(), pushed + release_slice);
     if(progress_.finished() >= flush_at_finished)
         flush_progress();
-    if(batch.size() == batch_size)
+    if(batch.size() == batch_size || more_due)
         schedule();
     else if(sessions_closed_.load())
         return final_flush();
@@ -180,7 +185,7 @@ void processor::process_some()
     publish();
 }
 
-void processor::push(inbox_entry& e, timestamp now)
+std::size_t processor::push(inbox_entry& e, timestamp now)
 {
     progress_.started(e.sequence, e.bytes(), now);
     if(e.compressed && !e.json.empty())
@@ -214,8 +219,10 @@ void processor::push(inbox_entry& e, timestamp now)
         if(inflated_.capacity() > (std::size_t{8} << 20))
             std::string().swap(inflated_);
     }
+    auto const events = r.events;
     if(progress_.pushed(e.sequence, r.events, std::move(r.identities)))
         request_flush();
+    return events;
 }
 
 // The marker behind an event's callbacks in its fleet's queue: when it runs, the event has
@@ -297,7 +304,8 @@ void processor::arm_release_timer()
         if(flushed_)
             return;
         slice timed{counts_};
-        pipe_.release(opts_.clock());
+        if(pipe_.release(opts_.clock(), release_slice))
+            schedule();
         arm_release_timer();
         publish();
     });

@@ -77,7 +77,8 @@ private:
     struct slice;
     std::shared_ptr<void> hold() const { return keep_alive_.lock(); }
     void process_some();
-    void push(inbox_entry& e, timestamp now);
+    /// Hands one kept delivery to the pipeline; the events it holds for release.
+    std::size_t push(inbox_entry& e, timestamp now);
     void request_flush();
     void flush_progress();
     void arm_release_timer();

@@ -129,7 +129,7 @@ push_result pipeline::push_decoded(inbox_entry const& e, result<event> decoded, 
     reorder_.push(std::move(key), std::move(ev), bytes, now);
     ++result.events;
     if(reorder_.over_bounds())
-        release(now);
+        release(now, 0);
     return result;
 }
 
@@ -266,7 +266,7 @@ void pipeline::push_records(inbox_entry const& e, std::size_t base, std::size_t 
         ++result.events;
         // The bounds hold at every step, even within one delivery of many records.
         if(reorder_.over_bounds())
-            release(now);
+            release(now, 0);
     }
 }
 
@@ -310,11 +310,12 @@ bool pipeline::seen_before(identity_key const& k, bool at_is_creation, bool look
     return true;
 }
 
-void pipeline::release(timestamp now)
+bool pipeline::release(timestamp now, std::size_t max_events)
 {
     now_ = std::max(now_, now);
     auto const early_before = reorder_.released_early();
-    reorder_.release(now, [this](order_key const& k, event&& ev) { deliver(k, std::move(ev)); });
+    bool const more =
+        reorder_.release(now, [this](order_key const& k, event&& ev) { deliver(k, std::move(ev)); }, max_events);
     if(auto const early = reorder_.released_early(); early != early_before)
     {
         stats_.released_early += early - early_before;
@@ -323,6 +324,7 @@ void pipeline::release(timestamp now)
                          nullptr);
     }
     expire_operations(now);
+    return more;
 }
 
 void pipeline::flush(timestamp now)

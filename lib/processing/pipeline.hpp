@@ -139,7 +139,9 @@ public:
         before `since` that memory does not hold, or holds no more, is asked of `f`. Without
         it, memory is all there is. */
     void recall_with(std::function<bool(identity_key const&)> f, timestamp since);
-    void release(timestamp now);
+    /** Releases what is due at `now`: at most `max_events` of it (the rest at the next call),
+        so that a caller sharing its thread can bound one turn. True when due events remain. */
+    bool release(timestamp now, std::size_t max_events = static_cast<std::size_t>(-1));
     /// Releases everything held (on stop).
     void flush(timestamp now);
     /// When release() next has something to do.

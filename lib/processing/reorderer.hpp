@@ -47,19 +47,25 @@ public:
         arrivals_.push_back(std::move(n));
     }
 
-    /** Calls f(order_key const&, T&&) for every value due at `now`, in key order. */
+    /** Calls f(order_key const&, T&&) for the values due at `now`, in key order: at most
+        `max_due` of them (the rest stay for the next call), and beyond that only as many of
+        the smallest as the bounds require. True when due values remain. */
     template<class F>
-    void release(timestamp now, F&& f)
+    bool release(timestamp now, F&& f, std::size_t max_due = static_cast<std::size_t>(-1))
     {
-        for(auto const& n : arrivals_)
+        // Arrivals fold into the watermark once, as they fall due (a release in slices does
+        // not walk the due ones again).
+        for(; considered_ < arrivals_.size(); ++considered_)
         {
+            auto const& n = arrivals_[considered_];
             if(n->due > now)
                 break;
             if(!n->released && (!watermark_ || *watermark_ < n->key))
                 watermark_ = n->key;
         }
-        while(!by_key_.empty() &&
-              (by_key_.size() > max_count_ || bytes_ > max_bytes_ || (watermark_ && !(*watermark_ < (*by_key_.begin())->key))))
+        auto const due = [this] { return watermark_ && !by_key_.empty() && !(*watermark_ < (*by_key_.begin())->key); };
+        std::size_t released = 0;
+        while(!by_key_.empty() && (by_key_.size() > max_count_ || bytes_ > max_bytes_ || (due() && released < max_due)))
         {
             node* n = *by_key_.begin();
             if(!watermark_ || !(n->key < *watermark_ || n->key == *watermark_))
@@ -68,8 +74,10 @@ public:
                 watermark_ = n->key;
             }
             take(n, f);
+            ++released;
         }
         trim();
+        return due();
     }
 
     /** Calls f(order_key const&, T&&) for every value held, in key order (on stop). */
@@ -84,6 +92,7 @@ public:
             take(n, f);
         }
         arrivals_.clear();
+        considered_ = 0;
     }
 
     /// When the next value falls due, if any is held.
@@ -133,7 +142,11 @@ private:
     void trim()
     {
         while(!arrivals_.empty() && arrivals_.front()->released)
+        {
             arrivals_.pop_front();
+            if(considered_ > 0)
+                --considered_;
+        }
     }
 
     std::chrono::milliseconds window_;
@@ -144,6 +157,7 @@ private:
     std::optional<order_key> watermark_;
     std::multiset<node*, by_key> by_key_;
     std::deque<std::unique_ptr<node>> arrivals_;
+    std::size_t considered_ = 0; // arrivals_ folded into the watermark (a prefix)
 };
 
 } // namespace catena::webhooks::detail

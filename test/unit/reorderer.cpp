@@ -111,6 +111,40 @@ BOOST_AUTO_TEST_CASE(releases_early_when_byte_bound_is_exceeded)
     BOOST_TEST(small.bytes() == 20u);
 }
 
+BOOST_AUTO_TEST_CASE(a_release_in_slices_lets_out_at_most_its_share_in_order_and_says_what_remains)
+{
+    // Lagging times: when the first arrival falls due, everything held lies below it.
+    for(int i = 10; i > 0; --i)
+        push(i, t0 + std::chrono::milliseconds(10 - i));
+    push(100, t0 + 10ms);
+    auto take = [this](timestamp now, std::size_t max) {
+        return r.release(now, [this](order_key const&, std::string&& v) { out.push_back(std::move(v)); }, max);
+    };
+    BOOST_TEST(take(t0 + 2s, 4)); // due: 1..10; four go, more remain
+    BOOST_TEST(out == (std::vector<std::string>{"1", "2", "3", "4"}));
+    BOOST_TEST(take(t0 + 2s, 4));
+    BOOST_TEST(!take(t0 + 2s, 4)); // 9 and 10: nothing due remains
+    BOOST_TEST(out.size() == 10u);
+    BOOST_TEST(out.back() == "10");
+    BOOST_TEST(r.size() == 1u); // 100 waits for its own window
+    BOOST_TEST(r.released_early() == 0u);
+    BOOST_TEST(!take(t0 + 2010ms, 4));
+    BOOST_TEST(out.back() == "100");
+}
+
+BOOST_AUTO_TEST_CASE(a_release_in_slices_still_keeps_the_bounds)
+{
+    detail::reorderer<std::string> small{2000ms, 3, 1u << 20};
+    std::vector<std::string> got;
+    auto sink = [&](order_key const&, std::string&& v) { got.push_back(std::move(v)); };
+    for(int i = 1; i <= 6; ++i)
+        small.push(key(i), std::to_string(i), 10, t0);
+    BOOST_TEST(!small.release(t0, sink, 0)); // nothing is due: only what the bound requires
+    BOOST_TEST(got == (std::vector<std::string>{"1", "2", "3"}));
+    BOOST_TEST(small.size() == 3u);
+    BOOST_TEST(small.released_early() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(flush_releases_everything_in_order)
 {
     push(3, t0);
