@@ -65,7 +65,7 @@ std::string check_notifications_options(notifications_options const& o)
 struct notifications_client::impl : std::enable_shared_from_this<impl>
 {
     impl(net::any_io_executor ex, notifications_options o)
-        : http(ex, transport_options_of(o)), opts(std::move(o)), refresh_done(http.strand())
+        : http(ex, detail::transport_options_of(o)), opts(std::move(o)), refresh_done(http.strand())
     {
         problem = check_notifications_options(opts);
         if(problem.empty())
@@ -75,16 +75,6 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
         }
         if(problem.empty())
             problem = http.problem();
-    }
-
-    static detail::transport_options transport_options_of(notifications_options const& o)
-    {
-        detail::transport_options t;
-        t.timeout = o.timeout;
-        t.ca_file = o.ca_file;
-        t.initial_backoff = o.initial_backoff;
-        t.max_backoff = o.max_backoff;
-        return t;
     }
 
     using answer = detail::api_answer;

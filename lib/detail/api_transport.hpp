@@ -42,6 +42,18 @@ struct transport_options
     std::chrono::milliseconds max_backoff{8'000};
 };
 
+/// The transport part of a client's options (any struct with timeout, ca_file and the backoff).
+template<class Options>
+transport_options transport_options_of(Options const& o)
+{
+    transport_options t;
+    t.timeout = o.timeout;
+    t.ca_file = o.ca_file;
+    t.initial_backoff = o.initial_backoff;
+    t.max_backoff = o.max_backoff;
+    return t;
+}
+
 /// An api_error that is not the API's answer (unreachable, cancelled, a bad answer).
 api_error api_failure(error e, std::string message);
 /// 429, 5xx and an unreachable API are worth another attempt; other answers are final.

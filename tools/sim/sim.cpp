@@ -122,8 +122,7 @@ wire_request build_foxtrot_request(foxtrot_message const& m, std::string_view to
     r.headers = {{"Content-Type", "application/json"}, {"User-Agent", "Foxtrot-Webhooks (simulated)"}};
     if(!token_header.empty())
     {
-        bool const authorization = token_header.size() == 13 && (token_header[0] == 'A' || token_header[0] == 'a') &&
-                                   token_header.substr(1) == "uthorization";
+        bool const authorization = beast::iequals(token_header, "Authorization");
         r.headers.emplace_back(std::string(token_header), (authorization ? "Bearer " : "") + std::string(token));
     }
     std::string body = json::serialize(o);

@@ -9,7 +9,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +31,20 @@ catena::webhooks::api_result<T> run_call(boost::asio::io_context& ioc, Call call
         return catena::webhooks::api_error{make_error_code(catena::webhooks::error::api_unreachable), 0, {},
                                            "the call did not complete", {}, {}};
     return std::move(*out);
+}
+
+/** run_call, or the command ends: the API's error in one line on stderr after `who`, exit 1. */
+template<class T, class Call>
+T await_or_exit(boost::asio::io_context& ioc, Call call, char const* who)
+{
+    auto r = run_call<T>(ioc, std::move(call));
+    if(!r)
+    {
+        std::fprintf(stderr, "%s: %s\n", who, r.error().what().c_str());
+        std::exit(1);
+    }
+    if constexpr(!std::is_void_v<T>)
+        return std::move(*r);
 }
 
 /// 32 random bytes from OpenSSL's generator, base64url: 43 characters.

@@ -32,20 +32,10 @@ namespace {
     std::exit(2);
 }
 
-[[noreturn]] void api_failed(cw::api_error const& e)
-{
-    std::fprintf(stderr, "catena-webhookd subscriptions --provider foxtrot: %s\n", e.what().c_str());
-    std::exit(1);
-}
-
 template<class T, class Call>
 T await(boost::asio::io_context& ioc, Call call)
 {
-    auto r = run_call<T>(ioc, std::move(call));
-    if(!r)
-        api_failed(r.error());
-    if constexpr(!std::is_void_v<T>)
-        return std::move(*r);
+    return await_or_exit<T>(ioc, std::move(call), "catena-webhookd subscriptions --provider foxtrot");
 }
 
 std::string joined(std::vector<std::string> const& v)

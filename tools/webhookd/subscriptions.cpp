@@ -140,21 +140,11 @@ std::string one_id(args const& a)
     return a.positional[0];
 }
 
-[[noreturn]] void api_failed(cw::api_error const& e)
-{
-    std::fprintf(stderr, "catena-webhookd subscriptions: %s\n", e.what().c_str());
-    std::exit(1);
-}
-
 // One call to completion; an error ends the command (exit 1).
 template<class T, class Call>
 T await(boost::asio::io_context& ioc, Call call)
 {
-    auto r = run_call<T>(ioc, std::move(call));
-    if(!r)
-        api_failed(r.error());
-    if constexpr(!std::is_void_v<T>)
-        return std::move(*r);
+    return await_or_exit<T>(ioc, std::move(call), "catena-webhookd subscriptions");
 }
 
 std::string filters_text(std::optional<cw::webhook_filters> const& f)

@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -137,7 +138,7 @@ api_error parse_error(unsigned status, std::string_view body, std::optional<std:
 
 struct client::impl : std::enable_shared_from_this<impl>
 {
-    impl(net::any_io_executor ex, client_options o) : http(ex, transport_of(o)), opts(std::move(o))
+    impl(net::any_io_executor ex, client_options o) : http(ex, detail::transport_options_of(o)), opts(std::move(o))
     {
         problem = check_client_options(opts);
         if(problem.empty())
@@ -145,18 +146,7 @@ struct client::impl : std::enable_shared_from_this<impl>
             api = *detail::parse_url(opts.api_url);
             problem = http.problem();
         }
-        key_value = opts.key_header == "Authorization" || opts.key_header == "authorization" ? "Bearer " + opts.api_key
-                                                                                              : opts.api_key;
-    }
-
-    static detail::transport_options transport_of(client_options const& o)
-    {
-        detail::transport_options t;
-        t.timeout = o.timeout;
-        t.ca_file = o.ca_file;
-        t.initial_backoff = o.initial_backoff;
-        t.max_backoff = o.max_backoff;
-        return t;
+        key_value = boost::beast::iequals(opts.key_header, "Authorization") ? "Bearer " + opts.api_key : opts.api_key;
     }
 
     detail::api_transport http;
