@@ -94,10 +94,13 @@ constexpr error_info infos[] = {
     {"event_field_missing", "the body has no string event type in the route's event field", condition::malformed},
     {"event_id_missing", "the body has no string or number id in the route's id field", condition::malformed},
     {"route_unknown", "the delivery came by a route that is no longer configured", condition::usage},
+    {"leadership_lost", "another receiver processes the shared store now; this one stopped processing (restart it "
+                        "to stand by)",
+     condition::unavailable},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::route_unknown) + 1,
+static_assert(info_count == static_cast<int>(error::leadership_lost) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept

@@ -136,6 +136,10 @@ std::string render_metrics(metrics_snapshot const& s)
         {"store_appends_total", "Deliveries those transactions kept (per transaction: the group-commit batch).", true, d(s.store.appends)},
         {"store_pages_written_total", "Database pages those transactions wrote.", true, d(s.store.pages_written)},
         {"store_write_failures_total", "Write transactions that failed and were rolled back (answered 503).", true, d(s.store.failures)},
+        {"store_leader", "1 when this receiver processes the inbox (always, but for a standby of a shared PostgreSQL store).", false, d(!s.store.shared || s.store.leader ? 1 : 0)},
+        {"store_leadership_changes_total", "Times this receiver became the leader of a shared store or stopped being it.", true, d(s.store.leadership_changes)},
+        {"store_round_trips_total", "Round trips to a shared PostgreSQL store (queries and commands; 0 with SQLite).", true, d(s.store.round_trips)},
+        {"store_errors_total", "Of those, the ones that failed (errors, lost connections).", true, d(s.store.errors)},
     };
     for(auto const& x : all)
     {

@@ -12,13 +12,16 @@
 #include "http/state_api.hpp"
 #include "providers/route_table.hpp"
 #include "metrics.hpp"
+#include "processing/fleet_directory.hpp"
 #include "store/memory.hpp"
+#include "store/postgres_store.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <filesystem>
@@ -44,7 +47,12 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         proc.track_subscriptions(book);
     }
 
-    ~impl() { end_watchdog(); }
+    ~impl()
+    {
+        // First: a shared store's election thread calls into the members below.
+        store.reset();
+        end_watchdog();
+    }
 
     net::any_io_executor ex;
     receiver_options const opts;
@@ -59,6 +67,11 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     detail::processor proc;
     std::string start_detail; // why start() failed, in one line
     std::atomic<bool> started{false};
+    // A shared store: whether this receiver has led (processing holds the fleets since), and
+    // while it stands by, the fleets as the leader last committed them.
+    std::atomic<bool> has_led{false};
+    mutable std::mutex mirror_mutex;
+    std::shared_ptr<detail::fleet_directory const> mirror; // under mirror_mutex
 
     // The bound on stop(): a thread of its own, so that it holds no work in the io_context
     // and fires even when the I/O threads are stuck.
@@ -203,6 +216,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         limits.max_backlog_entries = opts.limits.max_inbox_entries;
         limits.max_backlog_bytes = opts.limits.max_inbox_bytes;
         limits.request_id_memory = opts.request_id_memory;
+        if(!opts.store.postgres.empty())
+            return open_shared_store(limits);
         if(opts.store.data_dir.empty())
         {
             store = detail::make_memory_store(limits);
@@ -245,6 +260,91 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         }
         store = std::move(s);
         return {};
+    }
+
+    // A PostgreSQL store shared with other receivers: appends from now on, processing once
+    // this receiver is elected (lead()).
+    error_code open_shared_store(detail::store_limits const& limits)
+    {
+        detail::postgres_options po;
+        po.conninfo = opts.store.postgres;
+        if(opts.store.instance.empty())
+        {
+            char host[256] = {};
+            ::gethostname(host, sizeof host - 1);
+            po.name = std::string(host) + ":" + std::to_string(::getpid());
+        }
+        else
+            po.name = opts.store.instance;
+        po.processed_retention = opts.store.processed_retention;
+        po.identity_retention = opts.processing.dedup_retention;
+        po.history_per_fleet = opts.processing.max_history_per_fleet;
+        po.run_completions = [ex = ex](std::function<void()> f) { net::post(ex, std::move(f)); };
+        error_code ec;
+        store = detail::make_postgres_store(po, limits, ec, start_detail);
+        return ec;
+    }
+
+    // The hooks run on the store's election thread, which store.reset() ends before any
+    // member goes (~impl): they hold the receiver weakly, and what they post locks it there.
+    void lead()
+    {
+        detail::leadership_hooks h;
+        h.gained = [this] {
+            net::post(proc.strand(), [weak = weak_from_this()] {
+                if(auto self = weak.lock())
+                    self->take_lead();
+            });
+        };
+        h.lost = [this] {
+            net::post(ex, [weak = weak_from_this()] {
+                auto self = weak.lock();
+                if(!self)
+                    return;
+                self->reporter()(error::leadership_lost, 0,
+                                 "another receiver leads the shared store now; this one stopped processing and keeps "
+                                 "deliveries only (restart it to stand by)",
+                                 {}, {});
+                self->proc.abandon();
+            });
+        };
+        h.arrived = [this] { proc.schedule(); };
+        h.shared_state = [this](std::vector<detail::fleet_capture> fleets, std::vector<transition> transitions) {
+            auto d = std::make_shared<detail::fleet_directory>(opts.processing.max_history_per_fleet);
+            for(auto& f : fleets)
+                d->restore(std::move(f));
+            d->restore_history(transitions);
+            std::lock_guard lock(mirror_mutex);
+            mirror = std::move(d);
+        };
+        store->lead(std::move(h));
+    }
+
+    // On the processing strand: elected, the state is loaded as a restart loads it.
+    void take_lead()
+    {
+        if(proc.closed())
+            return;
+        detail::recovered_state r;
+        if(auto ec = store->recover(r, opts.clock()))
+        {
+            reporter()(ec, 0, "elected, but cannot read the shared store; not processing", {}, {});
+            return;
+        }
+        proc.attach(*store, std::move(r), shared_from_this());
+        has_led.store(true);
+        proc.schedule();
+    }
+
+    // The fleets queries read: processing's, or while a shared store's standby, the mirror.
+    std::shared_ptr<detail::fleet_directory const> fleets_view() const
+    {
+        if(!store || !store->shared() || has_led.load())
+            return {std::shared_ptr<void>(), &proc.fleets()};
+        std::lock_guard lock(mirror_mutex);
+        if(mirror)
+            return mirror;
+        return {std::shared_ptr<void>(), &proc.fleets()};
     }
 
     detail::metrics_snapshot snapshot() const
@@ -309,7 +409,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     std::string metrics() const override
     {
         auto m = snapshot();
-        m.fleets_by = proc.fleets().tally();
+        m.fleets_by = fleets_view()->tally();
         m.subscriptions = book.list();
         if(heal)
             m.heal = heal->stats();
@@ -317,15 +417,15 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     }
 
     // detail::state_source: what the admin listener's state API reads.
-    fleet_page fleet_page_of(fleet_query const& q) const override { return proc.fleets().page(q); }
-    std::optional<fleet_state> fleet_of(std::string_view key) const override { return proc.fleets().fleet(key); }
-    std::vector<transition> history_of(std::string_view key) const override { return proc.fleets().history(key); }
+    fleet_page fleet_page_of(fleet_query const& q) const override { return fleets_view()->page(q); }
+    std::optional<fleet_state> fleet_of(std::string_view key) const override { return fleets_view()->fleet(key); }
+    std::vector<transition> history_of(std::string_view key) const override { return fleets_view()->history(key); }
     std::vector<dead_letter> recent_dead_letters() const override
     {
         return store ? store->dead_letters(1000) : std::vector<dead_letter>{};
     }
     std::vector<subscription_seen> seen_subscriptions() const override { return book.list(); }
-    fleet_tally fleet_counts() const override { return proc.fleets().tally(); }
+    fleet_tally fleet_counts() const override { return fleets_view()->tally(); }
     receiver_stats current_stats() const override { return detail::stats_of(snapshot()); }
 };
 
@@ -422,14 +522,14 @@ std::future<operation_result> receiver::track_operation(std::string operation_id
     return f;
 }
 
-std::optional<fleet_state> receiver::fleet(std::string_view key) const { return impl_->proc.fleets().fleet(key); }
-std::vector<fleet_state> receiver::fleets() const { return impl_->proc.fleets().fleets(); }
-std::vector<fleet_state> receiver::fleets_in(stage s) const { return impl_->proc.fleets().fleets_in(s); }
-std::vector<fleet_state> receiver::fleets_in(health h) const { return impl_->proc.fleets().fleets_in(h); }
-std::vector<transition> receiver::history(std::string_view key) const { return impl_->proc.fleets().history(key); }
+std::optional<fleet_state> receiver::fleet(std::string_view key) const { return impl_->fleets_view()->fleet(key); }
+std::vector<fleet_state> receiver::fleets() const { return impl_->fleets_view()->fleets(); }
+std::vector<fleet_state> receiver::fleets_in(stage s) const { return impl_->fleets_view()->fleets_in(s); }
+std::vector<fleet_state> receiver::fleets_in(health h) const { return impl_->fleets_view()->fleets_in(h); }
+std::vector<transition> receiver::history(std::string_view key) const { return impl_->fleets_view()->history(key); }
 
-fleet_page receiver::fleets(fleet_query const& q) const { return impl_->proc.fleets().page(q); }
-fleet_tally receiver::tally() const { return impl_->proc.fleets().tally(); }
+fleet_page receiver::fleets(fleet_query const& q) const { return impl_->fleets_view()->page(q); }
+fleet_tally receiver::tally() const { return impl_->fleets_view()->tally(); }
 std::vector<subscription_seen> receiver::subscriptions() const { return impl_->book.list(); }
 
 std::vector<dead_letter> receiver::dead_letters() const { return impl_->recent_dead_letters(); }
@@ -465,7 +565,8 @@ error_code receiver::start()
         if(auto ec = im.open_store(r))
             return ec;
         im.in.attach(*im.store, [&proc = im.proc] { proc.schedule(); });
-        im.proc.attach(*im.store, std::move(r), impl_);
+        if(!im.store->shared())
+            im.proc.attach(*im.store, std::move(r), impl_);
     }
     if(im.opts.limits.raise_descriptor_limit)
         im.raise_descriptor_limit();
@@ -488,8 +589,12 @@ error_code receiver::start()
     im.http.start_accepting();
     if(im.admin)
         im.admin->start_accepting();
-    // Deliveries an earlier run kept but did not process go first.
-    im.proc.schedule();
+    // Deliveries an earlier run kept but did not process go first; with a shared store, once
+    // this receiver is elected.
+    if(im.store->shared())
+        im.lead();
+    else
+        im.proc.schedule();
     return {};
 }
 

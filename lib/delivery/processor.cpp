@@ -146,7 +146,8 @@ void processor::process_some()
 {
     slice timed{counts_};
     scheduled_.store(false);
-    if(flushed_)
+    // Not attached: a standby of a shared store, which another receiver processes.
+    if(flushed_ || !store_)
         return;
     auto const now = opts_.clock();
     if(disp_->backlog() >= opts_.processing.max_callback_backlog && !sessions_closed_.load())
@@ -317,9 +318,11 @@ void processor::final_flush()
 {
     if(flushed_)
         return;
-    for(auto batch = store_->take(batch_size); !batch.empty(); batch = store_->take(batch_size))
-        for(auto& e : batch)
-            push(e, opts_.clock());
+    // A shared store's inbox is the next leader's to go on with (others keep adding to it).
+    if(!store_->shared())
+        for(auto batch = store_->take(batch_size); !batch.empty(); batch = store_->take(batch_size))
+            for(auto& e : batch)
+                push(e, opts_.clock());
     pipe_.flush(opts_.clock());
     flush_progress();
     flush_timer_.cancel();

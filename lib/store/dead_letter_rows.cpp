@@ -4,9 +4,7 @@
 
 namespace catena::webhooks::detail {
 
-namespace {
-
-std::string_view reason_named(std::string const& r)
+std::string_view dead_letter_reason(std::string const& r)
 {
     // Dead-letter reasons are error reason codes: map back to their static strings.
     for(int ev = 1;; ++ev)
@@ -19,6 +17,7 @@ std::string_view reason_named(std::string const& r)
     }
 }
 
+namespace {
 
 // A dead letter from the current row, whose columns from `first` on are: kind, reason, seq,
 // request_id, webhook_id, event_type, body, idempotency_key, handler, error_text, attempts, route.
@@ -26,7 +25,7 @@ dead_letter dead_letter_at(statement const& s, int first)
 {
     dead_letter d;
     d.kind = s.text(first) == "callback_failed" ? dead_letter_kind::callback_failed : dead_letter_kind::undecodable;
-    d.reason = reason_named(s.text(first + 1));
+    d.reason = dead_letter_reason(s.text(first + 1));
     d.sequence = static_cast<std::uint64_t>(s.integer(first + 2));
     d.request_id = s.text(first + 3);
     d.webhook_id = s.text(first + 4);

@@ -15,6 +15,9 @@
 
 namespace catena::webhooks::detail {
 
+/// A dead letter's stored reason as the error reason code it names ("internal" when none).
+std::string_view dead_letter_reason(std::string const& stored);
+
 /// The statement write_dead_letter() binds.
 extern char const* const dead_letter_insert_sql;
 

@@ -239,6 +239,13 @@ void group_commit::take_ready(std::vector<inbox_entry>& out, std::size_t max)
     }
 }
 
+void group_commit::set_backlog(std::size_t entries, std::size_t bytes)
+{
+    std::lock_guard lock(mutex_);
+    backlog_ = entries;
+    backlog_bytes_ = bytes;
+}
+
 std::size_t group_commit::backlog() const
 {
     std::lock_guard lock(mutex_);
@@ -272,7 +279,13 @@ std::size_t group_commit::settle(std::vector<commit_item>& batch, bool ok, bool 
         appends_.fetch_add(appends, std::memory_order_relaxed);
     }
     // Each append's handler and sequence; when the write failed, all are told so.
-    auto completions = std::make_shared<std::vector<std::pair<store::append_handler, std::uint64_t>>>();
+    struct completion
+    {
+        store::append_handler done;
+        std::uint64_t sequence;
+        append_status status;
+    };
+    auto completions = std::make_shared<std::vector<completion>>();
     completions->reserve(appends);
     {
         std::lock_guard lock(mutex_);
@@ -282,13 +295,16 @@ std::size_t group_commit::settle(std::vector<commit_item>& batch, bool ok, bool 
             {
                 --pending_appends_;
                 pending_bytes_ -= a->e.bytes();
-                completions->emplace_back(std::move(a->done), a->e.sequence);
+                completions->push_back({std::move(a->done), a->e.sequence, a->status});
                 if(!ok)
+                    continue;
+                request_ids_.remember(a->e, a->request_id, a->now);
+                if(a->status != append_status::kept)
                     continue;
                 ++backlog_;
                 backlog_bytes_ += a->e.bytes();
-                request_ids_.remember(a->e, a->request_id, a->now);
-                ready_.push_back(std::move(a->e));
+                if(o_.hand_to_processing)
+                    ready_.push_back(std::move(a->e));
             }
             else if(ok)
             {
@@ -304,11 +320,13 @@ std::size_t group_commit::settle(std::vector<commit_item>& batch, bool ok, bool 
     if(!completions->empty())
     {
         auto run = [completions, ok] {
-            for(auto& [done, seq] : *completions)
-                if(ok)
-                    done(append_status::kept, seq, {});
+            for(auto& c : *completions)
+                if(!ok)
+                    c.done(append_status::failed, 0, error::store_failure);
+                else if(c.status == append_status::kept)
+                    c.done(append_status::kept, c.sequence, {});
                 else
-                    done(append_status::failed, 0, error::store_failure);
+                    c.done(c.status, 0, {});
         };
         if(o_.run_completions && !on_io_thread)
             o_.run_completions(std::move(run));

@@ -27,6 +27,9 @@ struct append_item
     store::append_handler done;
     timestamp now;
     request_ids::keys request_id; ///< request_ids::keys_of(e)
+    /// Set by a database that remembers requests itself (shared by several receivers): a copy
+    /// another receiver kept is answered as a duplicate, not kept.
+    append_status status = append_status::kept;
 };
 
 /** What a transaction writes: appends (answered once committed) and progress (retried until committed). */
@@ -43,6 +46,10 @@ struct group_commit_options
     /// Where appends are committed instead of the writer thread, when set (sqlite_options).
     std::function<void(std::function<void()>)> run_commits;
     store_limits limits{};
+    /// Whether committed appends wait in a ready queue for take_ready(). A store shared by
+    /// several receivers reads its inbox back from the database instead (the backlog is then
+    /// what set_backlog() last said, plus what was kept since).
+    bool hand_to_processing = true;
 };
 
 /** Gathers appends and progress from every thread and commits them in groups: one
@@ -98,6 +105,8 @@ public:
     /// Moves up to `max - out.size()` committed appends into `out`, oldest first.
     void take_ready(std::vector<inbox_entry>& out, std::size_t max);
 
+    /// The backlog as the shared database counts it (hand_to_processing off).
+    void set_backlog(std::size_t entries, std::size_t bytes);
     std::size_t backlog() const;
     std::size_t backlog_bytes() const;
     std::optional<timestamp> oldest_ready() const;

@@ -59,6 +59,28 @@ struct store_stats
     std::uint64_t appends = 0;          ///< Deliveries they kept (appends / transactions: the group-commit batch).
     std::uint64_t pages_written = 0;    ///< Database pages they wrote (to the WAL).
     std::uint64_t failures = 0;         ///< Write transactions that failed and were rolled back.
+    // A store shared by several receivers (PostgreSQL):
+    bool shared = false;                ///< The fields below mean something.
+    bool leader = false;                ///< This receiver processes the shared inbox.
+    std::uint64_t leadership_changes = 0; ///< Times this receiver became leader or stopped being it.
+    std::uint64_t round_trips = 0;      ///< Database round trips (every query and command).
+    std::uint64_t errors = 0;           ///< Of them, those that failed (including lost connections).
+};
+
+/** What a store shared by several receivers tells the one that opened it. Exactly one
+    receiver processes (leads); the others keep deliveries and stand by. */
+struct leadership_hooks
+{
+    /// This receiver processes from now on: recover(), then take() (any thread).
+    std::function<void()> gained;
+    /// Another receiver processes now, or this one can no longer prove it does: stop
+    /// processing at once; this store never leads again (any thread).
+    std::function<void()> lost;
+    /// Some receiver kept deliveries: take() them (any thread; leader only).
+    std::function<void()> arrived;
+    /// While standing by: the fleets as the leader last committed them, and their newest
+    /// transitions, whenever they changed (any thread).
+    std::function<void(std::vector<fleet_capture>, std::vector<transition>)> shared_state;
 };
 
 enum class append_status
@@ -110,6 +132,15 @@ public:
     virtual void end_recalls() {}
     /// Whether fleet state committed here survives a restart (false: no snapshots needed).
     virtual bool keeps_state() const noexcept = 0;
+    /// Whether several receivers share this store (then processing waits for lead()).
+    virtual bool shared() const noexcept { return false; }
+    /** Starts taking part in the election of the receiver that processes. A store of one
+        receiver calls h.gained at once. */
+    virtual void lead(leadership_hooks h)
+    {
+        if(h.gained)
+            h.gained();
+    }
     /// Bytes used on disk (0 in memory).
     virtual std::uint64_t size_on_disk() const = 0;
     /// Counters of what was written (any thread).

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
-// test/unit/store.cpp - the store contract, run against every backend (memory, SQLite).
+// test/unit/store.cpp - the store contract, run against every backend (memory, SQLite, PostgreSQL).
 #include "store/memory.hpp"
+#include "store/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <catena/webhooks/gzip.hpp>
 
+#include "postgres_server.hpp"
 #include "tls_material.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -77,10 +80,56 @@ std::int64_t query_int(std::string const& path, char const* sql)
     return n;
 }
 
+// The database of a test directory on the tests' own PostgreSQL server: created at the
+// first open, the same one when reopened.
+std::string database_of(std::string const& dir)
+{
+    static std::map<std::string, std::string> databases;
+    auto& conninfo = databases[dir];
+    if(conninfo.empty())
+    {
+        std::string why;
+        auto* server = tst::postgres_server::shared(why);
+        BOOST_REQUIRE_MESSAGE(server, "the PostgreSQL store's tests need a server: " + why);
+        conninfo = server->create_database();
+        BOOST_REQUIRE_MESSAGE(!conninfo.empty(), "cannot create a database on the tests' PostgreSQL server");
+    }
+    return conninfo;
+}
+
+// Opens the PostgreSQL store of `conninfo` without taking part in the election.
+std::unique_ptr<detail::store> open_postgres_standby(std::string const& conninfo, detail::store_limits l,
+                                                     std::string name = "test")
+{
+    detail::postgres_options o;
+    o.conninfo = conninfo;
+    o.name = std::move(name);
+    o.leader_poll = 20ms;
+    o.refresh_interval = 50ms;
+    error_code ec;
+    std::string why;
+    auto s = detail::make_postgres_store(o, l, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    return s;
+}
+
+// Opens it and waits until it leads (the last leader's session is gone when it closed).
+std::unique_ptr<detail::store> open_postgres(std::string const& dir, detail::store_limits l)
+{
+    auto s = open_postgres_standby(database_of(dir), l);
+    auto gained = std::make_shared<std::promise<void>>();
+    detail::leadership_hooks h;
+    h.gained = [gained] { gained->set_value(); };
+    s->lead(std::move(h));
+    BOOST_REQUIRE_MESSAGE((gained->get_future().wait_for(10s) == std::future_status::ready), "never elected");
+    return s;
+}
+
 std::vector<backend> backends()
 {
     return {{"memory", false, [](std::string const&, detail::store_limits l) { return detail::make_memory_store(l); }},
-            {"sqlite", true, open_sqlite}};
+            {"sqlite", true, open_sqlite},
+            {"postgresql", true, open_postgres}};
 }
 
 // Opens, recovers, and runs f on every backend in a fresh directory.

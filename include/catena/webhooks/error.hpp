@@ -116,6 +116,8 @@ enum class error
     event_field_missing,    ///< The body has no string event type in the route's event field (dead letter).
     event_id_missing,       ///< The body has no string or number id in the route's id field (dead letter).
     route_unknown,          ///< A kept delivery's route is no longer configured (dead letter).
+    // --- a store shared by several receivers (PostgreSQL) ---------------------------------
+    leadership_lost,        ///< Another receiver processes the shared store now; this one stopped processing.
 };
 
 /** Groups of errors; compare an error_code against these. */

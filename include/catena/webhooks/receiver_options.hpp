@@ -173,6 +173,14 @@ struct store_options
     /// other processes). Empty: everything is kept in memory and a 202 survives nothing
     /// but a graceful stop.
     std::string data_dir;
+    /** A PostgreSQL database shared by several receivers, as a libpq connection string or
+        URI ("postgresql://app@db.internal/catena"); set, data_dir is not used. Every receiver
+        keeps deliveries in it (a 202 once PostgreSQL confirmed the commit); one of them, the
+        leader (an advisory lock), processes, and another takes over within about a second
+        when its session ends. The password comes from PGPASSWORD or ~/.pgpass. */
+    std::string postgres;
+    /// This receiver's name in a shared store (who leads, application_name); empty: host:pid.
+    std::string instance;
     durability level = durability::process;
     /// Processed deliveries are kept this long (for inspection), then pruned.
     std::chrono::seconds processed_retention{std::chrono::hours(24)};

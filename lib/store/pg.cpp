@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/store/pg.cpp - RAII handles of libpq: a connection, its results, and parameters in binary.
+#include "store/pg.hpp"
+
+#include <boost/endian/conversion.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+
+namespace catena::webhooks::detail {
+
+std::int64_t pg_result::affected() const
+{
+    char const* n = r_ ? PQcmdTuples(r_) : "";
+    return *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+std::int64_t pg_result::integer(int row, int col) const noexcept
+{
+    if(null(row, col))
+        return 0;
+    auto const b = bytes(row, col);
+    if(b.size() == 8)
+    {
+        std::int64_t v;
+        std::memcpy(&v, b.data(), 8);
+        return boost::endian::big_to_native(v);
+    }
+    if(b.size() == 4)
+    {
+        std::int32_t v;
+        std::memcpy(&v, b.data(), 4);
+        return boost::endian::big_to_native(v);
+    }
+    if(b.size() == 2)
+    {
+        std::int16_t v;
+        std::memcpy(&v, b.data(), 2);
+        return boost::endian::big_to_native(v);
+    }
+    return 0;
+}
+
+std::int64_t pg_result::text_integer(int row, int col) const noexcept
+{
+    return null(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+}
+
+std::string pg_result::state() const
+{
+    char const* s = r_ ? PQresultErrorField(r_, PG_DIAG_SQLSTATE) : nullptr;
+    return s ? s : "";
+}
+
+pg_params& pg_params::integer(std::int64_t v)
+{
+    auto const be = boost::endian::native_to_big(v);
+    values_.emplace_back(reinterpret_cast<char const*>(&be), 8);
+    lengths_.push_back(8);
+    formats_.push_back(1);
+    nulls_.push_back(false);
+    return *this;
+}
+
+pg_params& pg_params::text(std::string_view v)
+{
+    values_.emplace_back(v);
+    lengths_.push_back(static_cast<int>(v.size()));
+    formats_.push_back(1);
+    nulls_.push_back(false);
+    return *this;
+}
+
+pg_params& pg_params::bytes(void const* p, std::size_t n)
+{
+    return text(std::string_view(static_cast<char const*>(p), n));
+}
+
+pg_params& pg_params::boolean(bool v)
+{
+    values_.emplace_back(1, v ? '\1' : '\0');
+    lengths_.push_back(1);
+    formats_.push_back(1);
+    nulls_.push_back(false);
+    return *this;
+}
+
+pg_params& pg_params::literal(std::string_view v)
+{
+    values_.emplace_back(v);
+    lengths_.push_back(static_cast<int>(v.size()));
+    formats_.push_back(0);
+    nulls_.push_back(false);
+    return *this;
+}
+
+pg_params& pg_params::null()
+{
+    values_.emplace_back();
+    lengths_.push_back(0);
+    formats_.push_back(1);
+    nulls_.push_back(true);
+    return *this;
+}
+
+void pg_params::finish() const
+{
+    pointers_.resize(values_.size());
+    for(std::size_t i = 0; i < values_.size(); ++i)
+        pointers_[i] = nulls_[i] ? nullptr : values_[i].data();
+}
+
+bool pg_connection::open(std::string const& conninfo, std::string& why)
+{
+    conninfo_ = conninfo;
+    close();
+    c_ = PQconnectdb(conninfo_.c_str());
+    if(!healthy())
+    {
+        why = "cannot connect to PostgreSQL: " + message();
+        return false;
+    }
+    return true;
+}
+
+bool pg_connection::ensure()
+{
+    if(healthy())
+        return true;
+    if(conninfo_.empty())
+        return false;
+    prepared_.clear();
+    if(c_)
+        PQreset(c_);
+    else
+        c_ = PQconnectdb(conninfo_.c_str());
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+    if(!healthy())
+        failures_.fetch_add(1, std::memory_order_relaxed);
+    return healthy();
+}
+
+void pg_connection::close()
+{
+    PQfinish(c_);
+    c_ = nullptr;
+    prepared_.clear();
+}
+
+pg_result pg_connection::counted(PGresult* r)
+{
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+    pg_result res(r);
+    if(!res.ok())
+        failures_.fetch_add(1, std::memory_order_relaxed);
+    return res;
+}
+
+pg_result pg_connection::exec(char const* sql)
+{
+    if(!c_)
+        return {};
+    return counted(PQexec(c_, sql));
+}
+
+pg_result pg_connection::exec(char const* sql, pg_params const& p, bool binary_results)
+{
+    if(!c_)
+        return {};
+    p.finish();
+    return counted(PQexecParams(c_, sql, static_cast<int>(p.size()), nullptr, p.pointers_.data(), p.lengths_.data(),
+                                p.formats_.data(), binary_results ? 1 : 0));
+}
+
+pg_result pg_connection::exec_prepared(char const* name, char const* sql, pg_params const& p, bool binary_results)
+{
+    if(!c_)
+        return {};
+    if(!prepared_.count(name))
+    {
+        auto r = counted(PQprepare(c_, name, sql, static_cast<int>(p.size()), nullptr));
+        if(!r.ok())
+            return r;
+        prepared_.insert(name);
+    }
+    p.finish();
+    return counted(PQexecPrepared(c_, name, static_cast<int>(p.size()), p.pointers_.data(), p.lengths_.data(),
+                                  p.formats_.data(), binary_results ? 1 : 0));
+}
+
+std::string pg_connection::message() const
+{
+    std::string m = c_ ? PQerrorMessage(c_) : "out of memory";
+    // libpq's messages end in a newline and may span lines.
+    for(auto& ch : m)
+        if(ch == '\n')
+            ch = ' ';
+    while(!m.empty() && m.back() == ' ')
+        m.pop_back();
+    return m.empty() ? "connection lost" : m;
+}
+
+bool is_postgres_conninfo(std::string_view s) noexcept
+{
+    return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0 ||
+           (s.find('=') != std::string_view::npos &&
+            (s.rfind("host=", 0) == 0 || s.rfind("dbname=", 0) == 0 || s.rfind("service=", 0) == 0 ||
+             s.rfind("port=", 0) == 0 || s.rfind("user=", 0) == 0));
+}
+
+std::string with_session_defaults(std::string const& conninfo, std::string const& application)
+{
+    std::pair<char const*, std::string> const defaults[] = {{"connect_timeout", "3"},
+                                                            {"keepalives", "1"},
+                                                            {"keepalives_idle", "5"},
+                                                            {"keepalives_interval", "2"},
+                                                            {"keepalives_count", "2"},
+                                                            {"application_name", application},
+                                                            // The server notices a vanished receiver
+                                                            // as soon: its session (and lock) ends.
+                                                            {"options", "-c tcp_keepalives_idle=5 -c "
+                                                                        "tcp_keepalives_interval=2 -c "
+                                                                        "tcp_keepalives_count=2"}};
+    bool const uri = conninfo.rfind("postgres", 0) == 0 && conninfo.find("://") != std::string::npos;
+    std::string out = conninfo;
+    for(auto const& [key, value] : defaults)
+    {
+        std::string const k = key;
+        if(uri)
+        {
+            if(conninfo.find(k + "=") != std::string::npos)
+                continue;
+            std::string encoded;
+            for(char ch : value)
+                encoded += ch == ' ' ? std::string("%20") : ch == '=' ? std::string("%3D") : std::string(1, ch);
+            out += (out.find('?') == std::string::npos ? "?" : "&") + k + "=" + encoded;
+        }
+        else
+        {
+            if(conninfo.find(k + "=") != std::string::npos)
+                continue;
+            out += " " + k + "='" + value + "'";
+        }
+    }
+    return out;
+}
+
+std::string redact_conninfo(std::string const& conninfo)
+{
+    static std::regex const uri_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
+    static std::regex const keyword_password(R"((^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*))");
+    static std::regex const query_password(R"(([?&])password=[^&]*)");
+    auto s = std::regex_replace(conninfo, uri_password, "$1***@");
+    s = std::regex_replace(s, keyword_password, "$1password=***");
+    return std::regex_replace(s, query_password, "$1password=***");
+}
+
+} // namespace catena::webhooks::detail

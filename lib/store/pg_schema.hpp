@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: BSL-1.0
+// lib/store/pg_schema.hpp - the PostgreSQL store's tables: created, upgraded, and the dead letters read offline.
+#ifndef CATENA_WEBHOOKS_STORE_PG_SCHEMA_HPP
+#define CATENA_WEBHOOKS_STORE_PG_SCHEMA_HPP
+
+#include <catena/webhooks/dead_letters.hpp>
+#include <catena/webhooks/error.hpp>
+
+#include "store/pg.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace catena::webhooks::detail {
+
+/// The schema this build writes (catena_meta.schema_version).
+constexpr int pg_schema_version = 1;
+
+/// The advisory lock key of the leader: whoever holds it processes the shared inbox.
+constexpr std::int64_t pg_leader_lock = 0x43415445'4c454144; // "CATELEAD"
+
+/// The channel every append transaction notifies: the leader takes what was kept.
+constexpr char const* pg_inbox_channel = "catena_inbox";
+
+/** Creates the tables in a database that has none, upgrades an older schema (each upgrade
+    in the transaction that records the new version), or refuses: a database with tables of
+    something else (error::store_not_ours) or a newer schema (error::store_newer_schema) is
+    left untouched. Receivers starting together serialize on a transaction-scoped advisory
+    lock. `where` names the database in `why`. */
+error_code open_pg_schema(pg_connection& c, std::string const& where, std::string& why);
+
+/// `{1,2,3}`: an int8[] literal.
+std::string pg_int_array(std::vector<std::int64_t> const& v);
+/// `{"a","b\"c"}`: a text[] literal.
+std::string pg_text_array(std::vector<std::string_view> const& v);
+
+/// The newest `max` dead letters with their ids, oldest first; only letter `only` when not 0.
+std::vector<stored_dead_letter> pg_list_dead_letters(pg_connection& c, std::size_t max, std::int64_t only = 0);
+
+/** Puts the delivery behind dead letter `id` back into the shared inbox (flagged replay) and
+    removes the letter, in one transaction; the leader processes it. `why` says why not. */
+error_code pg_replay_dead_letter(pg_connection& c, std::int64_t id, std::string& why);
+
+} // namespace catena::webhooks::detail
+
+#endif
