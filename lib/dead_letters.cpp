@@ -3,6 +3,7 @@
 #include <catena/webhooks/dead_letters.hpp>
 
 #include "store/dead_letter_rows.hpp"
+#include "store/pg_schema.hpp"
 #include "store/schema.hpp"
 
 #include <filesystem>
@@ -14,10 +15,35 @@ struct dead_letter_box::impl
 {
     detail::store_lock lock;
     detail::connection db;
+    std::unique_ptr<detail::pg_connection> pg; // a shared store instead
+
+    std::vector<stored_dead_letter> list(std::size_t max, std::int64_t only = 0)
+    {
+        return pg ? detail::pg_list_dead_letters(*pg, max, only) : detail::list_dead_letters(db, max, only);
+    }
+    error_code replay(std::int64_t id, std::string& why)
+    {
+        return pg ? detail::pg_replay_dead_letter(*pg, id, why) : detail::replay_dead_letter(db, id, why);
+    }
 };
 
 std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir, error_code& ec, std::string& why)
 {
+    if(detail::is_postgres_conninfo(data_dir))
+    {
+        auto p = std::make_unique<impl>();
+        p->pg = std::make_unique<detail::pg_connection>();
+        auto const where = detail::redact_conninfo(data_dir);
+        if(!p->pg->open(detail::with_session_defaults(data_dir, "catena-webhookd dead-letters"), why))
+        {
+            why += " (" + where + ")";
+            ec = error::store_failure;
+            return std::nullopt;
+        }
+        if((ec = detail::open_pg_schema(*p->pg, where, why)))
+            return std::nullopt;
+        return dead_letter_box(std::move(p));
+    }
     auto const path = detail::database_path(data_dir);
     if(!std::filesystem::exists(path))
     {
@@ -41,12 +67,12 @@ dead_letter_box::~dead_letter_box() = default;
 
 std::vector<stored_dead_letter> dead_letter_box::list(std::size_t max) const
 {
-    return detail::list_dead_letters(impl_->db, max);
+    return impl_->list(max);
 }
 
 std::optional<stored_dead_letter> dead_letter_box::get(std::int64_t id) const
 {
-    auto v = detail::list_dead_letters(impl_->db, 1, id);
+    auto v = impl_->list(1, id);
     if(v.empty())
         return std::nullopt;
     return std::move(v.front());
@@ -54,16 +80,16 @@ std::optional<stored_dead_letter> dead_letter_box::get(std::int64_t id) const
 
 error_code dead_letter_box::replay(std::int64_t id, std::string& why)
 {
-    return detail::replay_dead_letter(impl_->db, id, why);
+    return impl_->replay(id, why);
 }
 
 std::size_t dead_letter_box::replay_all(std::string& why)
 {
     std::size_t n = 0;
-    for(auto const& d : detail::list_dead_letters(impl_->db, std::numeric_limits<std::int64_t>::max()))
+    for(auto const& d : impl_->list(std::numeric_limits<std::int64_t>::max()))
     {
         std::string w;
-        if(detail::replay_dead_letter(impl_->db, d.id, w))
+        if(impl_->replay(d.id, w))
         {
             if(why.empty())
                 why = w;

@@ -409,7 +409,9 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     std::string metrics() const override
     {
         auto m = snapshot();
-        m.fleets_by = fleets_view()->tally();
+        auto const view = fleets_view();
+        m.fleets_by = view->tally();
+        m.pipeline.fleets = view->fleet_count();
         m.subscriptions = book.list();
         if(heal)
             m.heal = heal->stats();

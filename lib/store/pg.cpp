@@ -111,11 +111,21 @@ void pg_params::finish() const
         pointers_[i] = nulls_[i] ? nullptr : values_[i].data();
 }
 
+namespace {
+
+// The server's notices ("terminating connection due to ...") are not written to stderr: a
+// lost session shows in the metrics and in the failure that follows.
+void quiet(void*, char const*) {}
+
+} // namespace
+
 bool pg_connection::open(std::string const& conninfo, std::string& why)
 {
     conninfo_ = conninfo;
     close();
     c_ = PQconnectdb(conninfo_.c_str());
+    if(c_)
+        PQsetNoticeProcessor(c_, quiet, nullptr);
     if(!healthy())
     {
         why = "cannot connect to PostgreSQL: " + message();
@@ -134,7 +144,11 @@ bool pg_connection::ensure()
     if(c_)
         PQreset(c_);
     else
+    {
         c_ = PQconnectdb(conninfo_.c_str());
+        if(c_)
+            PQsetNoticeProcessor(c_, quiet, nullptr);
+    }
     round_trips_.fetch_add(1, std::memory_order_relaxed);
     if(!healthy())
         failures_.fetch_add(1, std::memory_order_relaxed);

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -101,10 +102,12 @@ int dead_letters_command(int argc, char** argv)
     for(int i = 2; i < argc; ++i)
     {
         std::string a = argv[i];
-        if(a == "--data-dir" && i + 1 < argc)
+        if((a == "--data-dir" || a == "--store") && i + 1 < argc)
             dir = argv[++i];
         else if(a.rfind("--data-dir=", 0) == 0)
             dir = a.substr(11);
+        else if(a.rfind("--store=", 0) == 0)
+            dir = a.substr(8);
         else if(verb.empty())
             verb = a;
         else if(arg.empty())
@@ -114,6 +117,8 @@ int dead_letters_command(int argc, char** argv)
     }
     if(verb != "list" && verb != "show" && verb != "replay")
         fail("dead-letters: say list, show ID or replay ID|--all (see --help)");
+    if(is_postgres_conninfo(dir) && has_password(dir))
+        fail("dead-letters: the password is never given on the command line: put it in PGPASSWORD or ~/.pgpass");
     cw::error_code ec;
     std::string why;
     auto box = cw::dead_letter_box::open(dir, ec, why);
@@ -206,7 +211,16 @@ int main(int argc, char** argv)
     std::mutex err_mutex;
     auto err_window = std::chrono::steady_clock::now();
     unsigned err_count = 0;
+    // Another receiver leads a shared store now: this one stops, so that its service manager
+    // starts it again as a standby (exit 75, EX_TEMPFAIL).
+    std::atomic<bool> leadership_lost{false};
+    std::function<void()> stop_receiving; // set once the signals are ours
     rx.on_error([&](cw::error_report const& r) {
+        if(r.ec == cw::error::leadership_lost && !leadership_lost.exchange(true))
+            net::post(ioc, [&] {
+                std::fprintf(stderr, "catena-webhookd: leadership of the shared store lost; stopping\n");
+                stop_receiving();
+            });
         std::lock_guard lock(err_mutex);
         auto now = std::chrono::steady_clock::now();
         if(now - err_window > std::chrono::seconds(1))
@@ -254,6 +268,10 @@ int main(int argc, char** argv)
         signals.cancel();
     };
     signals.async_wait(on_signal);
+    stop_receiving = [&] {
+        rx.stop();
+        signals.cancel();
+    };
 
     if(auto ec = rx.start())
     {
@@ -279,6 +297,9 @@ int main(int argc, char** argv)
                      r.allow.size());
     if(auto admin = rx.admin_endpoint())
         std::fprintf(stderr, "admin (health, metrics, state API, status page) on %s\n", text(*admin).c_str());
+    if(!o.store.empty())
+        std::fprintf(stderr, "store: PostgreSQL, shared; processing once this receiver leads (metric "
+                             "catena_webhooks_store_leader)\n");
     notify_ready("listening on " + text(rx.local_endpoint()));
 
     std::vector<std::thread> pool;
@@ -296,6 +317,11 @@ int main(int argc, char** argv)
                              "not written stays in the inbox and is processed at the next start\n",
                      o.shutdown_timeout_ms);
         return 1;
+    }
+    if(leadership_lost.load())
+    {
+        std::fprintf(stderr, "catena-webhookd: stopped (leadership lost)\n");
+        return 75;
     }
     std::fprintf(stderr, "catena-webhookd: stopped\n");
     return 0;

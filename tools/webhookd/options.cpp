@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace webhookd {
@@ -29,6 +30,11 @@ and writes each event as one JSON line.
   --secrets-file FILE        lines "WEBHOOK_ID SECRET [NOT_AFTER]"; several lines per id for
                              rotation; reloaded on SIGHUP
   --data-dir DIR             where the durable store lives (default ./catena-data)
+  --store DIR|CONNINFO       the store: a directory (as --data-dir), or a PostgreSQL database
+                             shared by several receivers ("postgresql://user@host/db" or
+                             "host=... dbname=..."; the password from PGPASSWORD or ~/.pgpass,
+                             never here): each keeps deliveries, one (the leader) processes
+  --instance NAME            this receiver's name in a shared store (default host:pid)
   --durability process|power what a 202 survives: a crash of the process (default), or
                              power loss too (fsync at every commit)
   --memory                   keep everything in memory instead (a 202 then survives only a
@@ -90,9 +96,9 @@ Signals: SIGTERM/SIGINT drain, then exit 0 (or 1 when the drain was cut short by
 the secrets.
 
 Dead letters (while no catena-webhookd runs on the data directory):
-  catena-webhookd dead-letters list [--data-dir DIR]        one JSON line per dead letter
-  catena-webhookd dead-letters show ID [--data-dir DIR]     one, with its body
-  catena-webhookd dead-letters replay ID|--all [--data-dir DIR]
+  catena-webhookd dead-letters list [--data-dir DIR|--store CONNINFO]   one JSON line per dead letter
+  catena-webhookd dead-letters show ID [--data-dir DIR|--store CONNINFO] one, with its body
+  catena-webhookd dead-letters replay ID|--all [--data-dir DIR|--store CONNINFO]
                              put the delivery back into the inbox; it is processed at the
                              next start, even though its events were seen before
 )";
@@ -132,6 +138,19 @@ std::string trim(std::string s)
 }
 
 } // namespace
+
+bool is_postgres_conninfo(std::string const& s)
+{
+    static std::regex const pattern(R"(^(postgres(ql)?://.*|(host|hostaddr|port|dbname|user|service)\s*=.*)$)");
+    return std::regex_match(s, pattern);
+}
+
+bool has_password(std::string const& conninfo)
+{
+    static std::regex const uri(R"(^postgres(ql)?://[^/@]*:[^/@]*@.*)");
+    static std::regex const keyword(R"((^|[\s?&])password\s*=)");
+    return std::regex_match(conninfo, uri) || std::regex_search(conninfo, keyword);
+}
 
 std::vector<std::string> config_args(std::string const& file)
 {
@@ -218,6 +237,20 @@ options parse(int argc, char** argv)
         else if(a == "--secret-env") o.secret_env = value();
         else if(a == "--secrets-file") o.secrets_file = value();
         else if(a == "--data-dir") o.data_dir = value();
+        else if(a == "--store")
+        {
+            auto v = value();
+            if(is_postgres_conninfo(v))
+            {
+                if(has_password(v))
+                    fail("--store: the password is never given on the command line or in the config file: put it "
+                         "in PGPASSWORD or ~/.pgpass");
+                o.store = v;
+            }
+            else
+                o.data_dir = v;
+        }
+        else if(a == "--instance") o.instance = value();
         else if(a == "--memory") o.memory = true;
         else if(a == "--durability")
         {
@@ -451,8 +484,11 @@ cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secre
     ro.processing.reorder_window = std::chrono::milliseconds(o.reorder_window_ms);
     if(o.progress_interval_ms >= 0)
         ro.store.progress_interval = std::chrono::milliseconds(o.progress_interval_ms);
-    if(!o.memory)
+    if(!o.store.empty())
+        ro.store.postgres = o.store;
+    else if(!o.memory)
         ro.store.data_dir = o.data_dir;
+    ro.store.instance = o.instance;
     ro.store.level = o.level;
     ro.store.max_page_count = o.max_store_pages;
     return ro;

@@ -17,6 +17,11 @@ namespace webhookd {
 namespace cw = catena::webhooks;
 
 /** The command line, parsed. */
+/// Whether `s` names a PostgreSQL database (a postgres[ql]:// URI or a keyword string).
+bool is_postgres_conninfo(std::string const& s);
+/// Whether a conninfo carries a password (which belongs in PGPASSWORD or ~/.pgpass).
+bool has_password(std::string const& conninfo);
+
 struct options
 {
     std::string listen = "127.0.0.1:8080";
@@ -24,6 +29,9 @@ struct options
     std::string secret_env = "CATENA_WEBHOOK_SECRET";
     std::string secrets_file;
     std::string data_dir = "./catena-data";
+    /// --store: a PostgreSQL connection string or URI (shared by several receivers); empty: data_dir.
+    std::string store;
+    std::string instance;
     bool memory = false;
     cw::durability level = cw::durability::process;
     std::string events = "-";

@@ -24,17 +24,21 @@ struct stored_dead_letter
     dead_letter letter;
 };
 
-/** The dead letters in a receiver's data directory.
+/** The dead letters in a receiver's data directory, or in a PostgreSQL store shared by
+    several receivers.
 
-    The store is locked while a receiver runs on it: open this while the receiver is stopped
-    (catena-webhookd dead-letters does). A replayed dead letter goes back into the inbox and
-    is processed when the receiver starts again, even though its events were seen before;
-    its callbacks run again with the same idempotency keys.
+    A data directory is locked while a receiver runs on it: open this while the receiver is
+    stopped (catena-webhookd dead-letters does). A replayed dead letter goes back into the
+    inbox and is processed when the receiver starts again, even though its events were seen
+    before; its callbacks run again with the same idempotency keys. A PostgreSQL store may be
+    opened while its receivers run: a replayed letter is processed by the leader at once.
 */
 class CATENA_WEBHOOKS_DECL dead_letter_box
 {
 public:
-    /// Opens the store in `data_dir`; on failure `ec` is set and `why` says why in one line.
+    /** Opens the store in `data_dir`, or the PostgreSQL database it names when it is a
+        connection string or URI (receiver_options::store.postgres); on failure `ec` is set
+        and `why` says why in one line. */
     static std::optional<dead_letter_box> open(std::string const& data_dir, error_code& ec, std::string& why);
 
     dead_letter_box(dead_letter_box&&) noexcept;
