@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/postgres_store.cpp - what the PostgreSQL store adds to the contract: several receivers on one database.
+#include "store/pg.hpp"
+#include "store/pg_schema.hpp"
+#include "store/postgres_store.hpp"
+
+#include "postgres_server.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+
+namespace {
+
+using namespace catena::webhooks;
+using namespace std::chrono_literals;
+namespace tst = catena::webhooks::test;
+using detail::append_status;
+
+tst::postgres_server& server()
+{
+    std::string why;
+    auto* s = tst::postgres_server::shared(why);
+    BOOST_REQUIRE_MESSAGE(s, "the PostgreSQL store's tests need a server: " + why);
+    return *s;
+}
+
+std::string fresh_database()
+{
+    auto c = server().create_database();
+    BOOST_REQUIRE_MESSAGE(!c.empty(), "cannot create a database on the tests' PostgreSQL server");
+    return c;
+}
+
+std::unique_ptr<detail::store> open(std::string const& conninfo, std::string name, error_code* failed = nullptr,
+                                    std::string* why_out = nullptr)
+{
+    detail::postgres_options o;
+    o.conninfo = conninfo;
+    o.name = std::move(name);
+    o.leader_poll = 20ms;
+    o.refresh_interval = 50ms;
+    error_code ec;
+    std::string why;
+    auto s = detail::make_postgres_store(o, {}, ec, why);
+    if(failed)
+    {
+        *failed = ec;
+        if(why_out)
+            *why_out = why;
+        return s;
+    }
+    BOOST_REQUIRE_MESSAGE(s, why);
+    return s;
+}
+
+// A raw session on the database, for what a test does behind the stores' backs.
+struct session
+{
+    detail::pg_connection c;
+    explicit session(std::string const& conninfo)
+    {
+        std::string why;
+        BOOST_REQUIRE_MESSAGE(c.open(conninfo, why), why);
+    }
+    std::string one(char const* sql)
+    {
+        auto r = c.exec(sql, {}, false);
+        BOOST_REQUIRE_MESSAGE(r.ok(), std::string(sql) + ": " + c.message());
+        return r.rows() ? r.text(0, 0) : std::string();
+    }
+};
+
+// What a store's election told, as futures to wait on.
+struct election
+{
+    std::promise<void> gained_p, lost_p;
+    std::shared_future<void> gained = gained_p.get_future().share();
+    std::shared_future<void> lost = lost_p.get_future().share();
+    std::atomic<int> states{0};
+    std::promise<std::size_t> first_state;
+
+    detail::leadership_hooks hooks()
+    {
+        detail::leadership_hooks h;
+        h.gained = [this] { gained_p.set_value(); };
+        h.lost = [this] { lost_p.set_value(); };
+        h.shared_state = [this](std::vector<detail::fleet_capture> f, std::vector<transition>) {
+            if(states++ == 0)
+                first_state.set_value(f.size());
+        };
+        return h;
+    }
+};
+
+detail::inbox_entry entry(std::string request_id, std::string envelope_key = {})
+{
+    detail::inbox_entry e;
+    e.body = R"({"x":1})";
+    e.webhook_id = "wh-1";
+    e.request_id = std::move(request_id);
+    e.envelope_key = std::move(envelope_key);
+    e.event_type = "vehicle.added";
+    e.received_at = e.sent_at = system_now();
+    return e;
+}
+
+std::pair<append_status, std::uint64_t> append(detail::store& s, detail::inbox_entry e)
+{
+    std::promise<std::pair<append_status, std::uint64_t>> p;
+    auto f = p.get_future();
+    s.append(std::move(e), system_now(), [&p](append_status st, std::uint64_t seq, error_code) { p.set_value({st, seq}); });
+    BOOST_REQUIRE((f.wait_for(10s) == std::future_status::ready));
+    return f.get();
+}
+
+bool ready(std::shared_future<void> const& f, std::chrono::milliseconds d = 10s)
+{
+    return f.wait_for(d) == std::future_status::ready;
+}
+
+BOOST_AUTO_TEST_SUITE(postgres_store_)
+
+BOOST_AUTO_TEST_CASE(a_request_or_envelope_kept_by_one_receiver_is_a_duplicate_at_another)
+{
+    auto const db = fresh_database();
+    auto a = open(db, "a");
+    auto b = open(db, "b");
+    BOOST_TEST((append(*a, entry("r-1")).first == append_status::kept));
+    // b never saw r-1 itself: only the shared table knows.
+    BOOST_TEST((append(*b, entry("r-1")).first == append_status::duplicate));
+    BOOST_TEST((append(*a, entry("r-2", "wh-1/env-1")).first == append_status::kept));
+    BOOST_TEST((append(*b, entry("r-3", "wh-1/env-1")).first == append_status::duplicate_envelope));
+    session s(db);
+    BOOST_TEST(s.one("SELECT count(*) FROM inbox") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(one_receiver_leads_and_another_takes_over_when_its_session_ends)
+{
+    auto const db = fresh_database();
+    election ea, eb;
+    auto a = open(db, "a");
+    a->lead(ea.hooks());
+    BOOST_REQUIRE(ready(ea.gained));
+    auto b = open(db, "b");
+    b->lead(eb.hooks());
+    // b stands by: it hears the leader's state, and it does not lead.
+    BOOST_REQUIRE((eb.first_state.get_future().wait_for(10s) == std::future_status::ready));
+    BOOST_TEST(!ready(eb.gained, 0ms));
+    BOOST_TEST(a->stats().leader);
+    BOOST_TEST(!b->stats().leader);
+    BOOST_TEST(b->take(10).empty()); // a standby hands out nothing
+    session s(db);
+    BOOST_TEST(s.one("SELECT holder FROM catena_leader") == "a");
+    a.reset(); // its session ends, and the lock with it
+    BOOST_REQUIRE(ready(eb.gained));
+    BOOST_TEST(b->stats().leader);
+    BOOST_TEST(s.one("SELECT holder FROM catena_leader") == "b");
+    BOOST_TEST(s.one("SELECT epoch FROM catena_leader") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(a_leader_whose_epoch_was_taken_writes_no_progress_and_steps_down)
+{
+    auto const db = fresh_database();
+    election e;
+    auto a = open(db, "a");
+    a->lead(e.hooks());
+    BOOST_REQUIRE(ready(e.gained));
+    detail::recovered_state r;
+    BOOST_REQUIRE(!a->recover(r, system_now()));
+    auto const kept = append(*a, entry("r-1"));
+    BOOST_REQUIRE((kept.first == append_status::kept));
+    // Another receiver was elected meanwhile (as after a network partition).
+    session s(db);
+    s.one("UPDATE catena_leader SET epoch = epoch + 1, holder = 'b'");
+    detail::progress p;
+    p.processed.push_back(kept.second);
+    a->commit(std::move(p));
+    a->sync();
+    BOOST_REQUIRE(ready(e.lost));
+    BOOST_TEST(s.one("SELECT processed FROM inbox") == "f");
+    BOOST_TEST(!a->stats().leader);
+    BOOST_TEST(a->take(10).empty());
+    // It still keeps deliveries, as a standby does.
+    BOOST_TEST((append(*a, entry("r-2")).first == append_status::kept));
+}
+
+BOOST_AUTO_TEST_CASE(the_leader_takes_rows_in_the_order_they_became_visible)
+{
+    auto const db = fresh_database();
+    election e;
+    auto a = open(db, "a");
+    a->lead(e.hooks());
+    BOOST_REQUIRE(ready(e.gained));
+    detail::recovered_state r;
+    BOOST_REQUIRE(!a->recover(r, system_now()));
+    // A slower receiver's transaction takes the lower sequence and commits last.
+    session slow(db);
+    slow.one("BEGIN");
+    slow.one("INSERT INTO inbox(received_at, sent_at, webhook_id, request_id, event_type, attempt, body) "
+             "VALUES (0, 0, 'wh-1', 'slow', 'vehicle.added', 1, '{}') RETURNING seq");
+    auto const fast = append(*a, entry("fast"));
+    BOOST_REQUIRE((fast.first == append_status::kept));
+    // Not yet: taking "fast" now would move the cursor past "slow" for good.
+    BOOST_TEST(a->take(10).empty());
+    slow.one("COMMIT");
+    auto got = a->take(10);
+    BOOST_REQUIRE(got.size() == 2u);
+    BOOST_TEST(got[0].request_id == "slow");
+    BOOST_TEST(got[1].request_id == "fast");
+    BOOST_TEST(got[0].sequence < got[1].sequence);
+}
+
+BOOST_AUTO_TEST_CASE(a_standby_hears_the_fleets_the_leader_committed)
+{
+    auto const db = fresh_database();
+    election ea, eb;
+    auto a = open(db, "a");
+    a->lead(ea.hooks());
+    BOOST_REQUIRE(ready(ea.gained));
+    detail::progress p;
+    for(auto key : {"fleet-1", "fleet-2"})
+    {
+        detail::fleet_capture f;
+        f.state.key = key;
+        f.state.stage = stage::connected;
+        p.fleets.push_back(f);
+    }
+    a->commit(std::move(p));
+    a->sync();
+    auto b = open(db, "b");
+    b->lead(eb.hooks());
+    auto first = eb.first_state.get_future();
+    BOOST_REQUIRE((first.wait_for(10s) == std::future_status::ready));
+    BOOST_TEST(first.get() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_newer_schema_and_a_database_of_something_else)
+{
+    auto const db = fresh_database();
+    open(db, "a").reset(); // creates the schema
+    session s(db);
+    s.one("UPDATE catena_meta SET value = '99' WHERE key = 'schema_version'");
+    error_code ec;
+    std::string why;
+    BOOST_TEST(!open(db, "a", &ec, &why));
+    BOOST_TEST((ec == error::store_newer_schema));
+    BOOST_TEST(why.find("schema 99") != std::string::npos);
+    BOOST_TEST(s.one("SELECT value FROM catena_meta WHERE key = 'schema_version'") == "99");
+
+    auto const other = fresh_database();
+    session o(other);
+    o.one("CREATE TABLE orders(id int)");
+    BOOST_TEST(!open(other, "a", &ec, &why));
+    BOOST_TEST((ec == error::store_not_ours));
+    BOOST_TEST(o.one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1");
+}
+
+BOOST_AUTO_TEST_CASE(the_password_never_shows_in_what_a_log_may_print)
+{
+    BOOST_TEST(detail::redact_conninfo("postgresql://app:s3cret@db/catena") == "postgresql://app:***@db/catena");
+    BOOST_TEST(detail::redact_conninfo("host=db password=s3cret dbname=x") == "host=db password=*** dbname=x");
+    BOOST_TEST(detail::redact_conninfo("host=db password='a b' dbname=x") == "host=db password=*** dbname=x");
+    BOOST_TEST(detail::redact_conninfo("postgresql://db/x?password=s3cret&sslmode=require") ==
+               "postgresql://db/x?password=***&sslmode=require");
+    BOOST_TEST(detail::is_postgres_conninfo("postgresql://db/x"));
+    BOOST_TEST(detail::is_postgres_conninfo("host=db dbname=x"));
+    BOOST_TEST(!detail::is_postgres_conninfo("./catena-data"));
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_database_answers_failed_and_keeps_nothing_until_it_is_back)
+{
+    auto const db = fresh_database();
+    election e;
+    auto a = open(db, "a");
+    a->lead(e.hooks());
+    BOOST_REQUIRE(ready(e.gained));
+    server().kill();
+    auto const down = append(*a, entry("during"));
+    std::string why;
+    BOOST_REQUIRE_MESSAGE(server().start(why), why);
+    BOOST_TEST((down.first == append_status::failed));
+    BOOST_TEST((append(*a, entry("after")).first == append_status::kept));
+    session s(db);
+    BOOST_TEST(s.one("SELECT string_agg(request_id, ',') FROM inbox") == "after");
+    BOOST_TEST(a->stats().errors > 0u);
+    // Its sessions came back with nobody elected meanwhile: it still leads, and its progress
+    // passes the fence.
+    detail::recovered_state r;
+    BOOST_REQUIRE(!a->recover(r, system_now()));
+    auto got = a->take(10);
+    BOOST_REQUIRE(got.size() == 1u);
+    detail::progress p;
+    p.processed.push_back(got[0].sequence);
+    a->commit(std::move(p));
+    a->sync();
+    BOOST_TEST(s.one("SELECT processed FROM inbox") == "t");
+    BOOST_TEST(!ready(e.lost, 0ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace
