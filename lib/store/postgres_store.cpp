@@ -75,7 +75,12 @@ public:
         }
         if(auto ec = open_pg_schema(w_, where_, why))
             return ec;
-        auto const b = count_backlog(w_);
+        backlog_count b;
+        if(!count_backlog(w_, b))
+        {
+            why = "cannot read the inbox in " + where_ + ": " + w_.message();
+            return error::store_failure;
+        }
         commits_.start(b.entries, b.bytes);
         return {};
     }
@@ -90,25 +95,43 @@ public:
         leader_thread_ = std::thread([this] { run_leadership(); });
     }
 
+    // A session that looks up may be one the server dropped (a restart): what fails is read
+    // again on a new session, a few times, and never taken for an empty store.
     error_code recover(recovered_state& out, timestamp now) override
     {
-        out = {};
         std::lock_guard lock(read_mutex_);
-        if(!r_.ensure())
-            return error::store_failure;
-        load_state(r_, out.fleets, out.transitions);
-        out.identities_to_recall = r_.exec("SELECT 1 FROM identity_keys LIMIT 1").rows() > 0;
-        auto const ops = r_.exec("SELECT updated_at, completed_at, doc FROM operations WHERE completed_at >= $1",
-                                 pg_params().integer(micros(now - o_.operation_memory)));
-        for(int i = 0; i < ops.rows(); ++i)
-            if(auto r = codec::decode_operation(ops.bytes(i, 2)))
-                out.operations.push_back(
-                    stored_operation{std::move(*r), from_micros(ops.integer(i, 0)), from_micros(ops.integer(i, 1))});
-        auto const b = count_backlog(r_);
-        out.unprocessed = b.entries;
-        cursor_txid_ = "0";
-        cursor_seq_ = 0;
-        return {};
+        for(int attempt = 0; attempt < 5; ++attempt)
+        {
+            if(attempt)
+                std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+            out = {};
+            if(!r_.ensure())
+                continue;
+            if(!load_state(r_, out.fleets, out.transitions))
+            {
+                r_.close();
+                continue;
+            }
+            auto const any = r_.exec("SELECT 1 FROM identity_keys LIMIT 1");
+            auto const ops = r_.exec("SELECT updated_at, completed_at, doc FROM operations WHERE completed_at >= $1",
+                                     pg_params().integer(micros(now - o_.operation_memory)));
+            backlog_count b;
+            if(!any.ok() || !ops.ok() || !count_backlog(r_, b))
+            {
+                r_.close();
+                continue;
+            }
+            out.identities_to_recall = any.rows() > 0;
+            for(int i = 0; i < ops.rows(); ++i)
+                if(auto r = codec::decode_operation(ops.bytes(i, 2)))
+                    out.operations.push_back(
+                        stored_operation{std::move(*r), from_micros(ops.integer(i, 0)), from_micros(ops.integer(i, 1))});
+            out.unprocessed = b.entries;
+            cursor_txid_ = "0";
+            cursor_seq_ = 0;
+            return {};
+        }
+        return error::store_failure;
     }
 
     void append(inbox_entry e, timestamp now, append_handler done) override
@@ -162,14 +185,21 @@ public:
         return from_micros(t);
     }
 
+    // A lookup that fails is tried once more on a new session (the server may have dropped
+    // this one): an identity taken for unseen would be applied again.
     bool recall(identity_key const& k) override
     {
         std::lock_guard lock(read_mutex_);
-        if(!r_.ensure())
-            return false;
-        auto const r = r_.exec_prepared("recall", "SELECT 1 FROM identity_keys WHERE at_ms = $1 AND hi = $2 AND lo = $3",
-                                        pg_params().integer(k.at_ms).integer(as_int(k.digest.hi)).integer(as_int(k.digest.lo)));
-        return r.rows() > 0;
+        auto const p = pg_params().integer(k.at_ms).integer(as_int(k.digest.hi)).integer(as_int(k.digest.lo));
+        for(int attempt = 0; attempt < 2; ++attempt)
+        {
+            if(!r_.ensure())
+                continue;
+            auto const r = r_.exec_prepared("recall", "SELECT 1 FROM identity_keys WHERE at_ms = $1 AND hi = $2 AND lo = $3", p);
+            if(r.ok())
+                return r.rows() > 0;
+        }
+        return false;
     }
     bool keeps_state() const noexcept override { return true; }
     std::uint64_t size_on_disk() const override { return size_.load(std::memory_order_relaxed); }
@@ -217,33 +247,45 @@ private:
         return g;
     }
 
-    backlog_count count_backlog(pg_connection& c)
+    bool count_backlog(pg_connection& c, backlog_count& b)
     {
-        backlog_count b;
         auto const r = c.exec("SELECT count(*), coalesce(sum(length(body)), 0)::bigint, coalesce(min(received_at), 0) "
                               "FROM inbox WHERE NOT processed",
                               {});
-        if(r.ok() && r.rows() == 1)
-        {
-            b.entries = static_cast<std::size_t>(r.integer(0, 0));
-            b.bytes = static_cast<std::size_t>(r.integer(0, 1)) + b.entries * sizeof(inbox_entry);
-            oldest_.store(r.integer(0, 2), std::memory_order_relaxed);
-        }
-        return b;
+        if(!r.ok() || r.rows() != 1)
+            return false;
+        b.entries = static_cast<std::size_t>(r.integer(0, 0));
+        b.bytes = static_cast<std::size_t>(r.integer(0, 1)) + b.entries * sizeof(inbox_entry);
+        oldest_.store(r.integer(0, 2), std::memory_order_relaxed);
+        return true;
     }
 
-    void load_state(pg_connection& c, std::vector<fleet_capture>& fleets, std::vector<transition>& transitions)
+    // The fleets and their newest transitions as of one commit: read in one snapshot, else a
+    // commit between the two reads gives snapshots older than their histories.
+    bool load_state(pg_connection& c, std::vector<fleet_capture>& fleets, std::vector<transition>& transitions)
+    {
+        if(!c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok())
+            return false;
+        bool const ok = read_state(c, fleets, transitions);
+        c.exec(ok ? "COMMIT" : "ROLLBACK");
+        return ok;
+    }
+
+    bool read_state(pg_connection& c, std::vector<fleet_capture>& fleets, std::vector<transition>& transitions)
     {
         auto const f = c.exec("SELECT snapshot FROM fleets", {});
-        for(int i = 0; i < f.rows(); ++i)
-            if(auto x = codec::decode_fleet(f.bytes(i, 0)))
-                fleets.push_back(std::move(*x));
         auto const t = c.exec("SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id "
                               "DESC) AS n FROM transitions) AS newest WHERE n <= $1 ORDER BY id",
                               pg_params().integer(as_int(o_.history_per_fleet)));
+        if(!f.ok() || !t.ok())
+            return false;
+        for(int i = 0; i < f.rows(); ++i)
+            if(auto x = codec::decode_fleet(f.bytes(i, 0)))
+                fleets.push_back(std::move(*x));
         for(int i = 0; i < t.rows(); ++i)
             if(auto x = codec::decode_transition(t.bytes(i, 0)))
                 transitions.push_back(std::move(*x));
+        return true;
     }
 
     //--------------------------------------------------------------------------
@@ -508,11 +550,12 @@ private:
                 refresh_backlog(next_refresh);
                 continue;
             }
+            // A leader's session that went is its lock gone: ensure() connects a new session
+            // without it, so the loss is noted first.
+            if(leading_.load() && !l_.healthy())
+                session_lost = true;
             if(!l_.ensure())
-            {
-                session_lost = session_lost || leading_.load();
                 continue;
-            }
             if(leading_.load() && session_lost)
             {
                 // The session (and its lock) went and came back: still ours only if nobody
@@ -624,10 +667,11 @@ private:
         auto const r = l_.exec("SELECT fleets_version FROM catena_leader WHERE id = 1", {});
         if(!r.ok() || r.rows() != 1 || r.integer(0, 0) == fleets_seen)
             return;
-        fleets_seen = r.integer(0, 0);
         std::vector<fleet_capture> fleets;
         std::vector<transition> transitions;
-        load_state(l_, fleets, transitions);
+        if(!load_state(l_, fleets, transitions))
+            return;
+        fleets_seen = r.integer(0, 0);
         hooks_.shared_state(std::move(fleets), std::move(transitions));
     }
 
@@ -637,8 +681,14 @@ private:
         if(now < next || !l_.ensure())
             return;
         next = now + o_.refresh_interval;
-        auto const b = count_backlog(l_);
+        backlog_count b;
+        if(!count_backlog(l_, b))
+            return;
         commits_.set_backlog(b.entries, b.bytes);
+        // A safety net under the notifications: a take() that failed (a session the server
+        // dropped) is not followed by one, but the backlog is looked at every interval.
+        if(b.entries > 0 && leading_.load() && hooks_.arrived)
+            hooks_.arrived();
     }
 
     postgres_options const o_;

@@ -104,12 +104,15 @@ void child_process::signal(int sig)
 
 std::optional<int> child_process::wait(std::chrono::milliseconds limit)
 {
+    // Looks at least once: wait(0ms) tells whether it has exited by now.
     auto const deadline = std::chrono::steady_clock::now() + limit;
-    while(!status_ && std::chrono::steady_clock::now() < deadline)
+    while(!status_)
     {
         int st = 0;
         if(::waitpid(pid_, &st, WNOHANG) == pid_)
             status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+        else if(std::chrono::steady_clock::now() >= deadline)
+            break;
         else
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
