@@ -4,7 +4,9 @@
 # Usage: bench/run.sh [throughput|soak|recovery|all]   (default: throughput)
 #
 #   throughput  the floor (bench_floor_server) and catena-webhookd in memory, durable `process`
-#               and durable `power` mode, each at full speed from 64 keep-alive connections;
+#               and durable `power` mode, and on a local PostgreSQL (--store; a throwaway
+#               cluster from Debian's postgresql, default settings, pinned to the receiver's
+#               core), each at full speed from 64 keep-alive connections;
 #               then `process` again with 10 000 idle keep-alive connections open; then
 #               BENCH_PAIRS (3) back-to-back pairs of memory and `process` for their ratio; then a sweep
 #               of paced offered loads against the floor and `process` for the plot
@@ -51,9 +53,11 @@ fi
 work=$(mktemp -d)
 target_pid=""
 idle_pid=""
+pg_ctl_cmd=()
 cleanup() {
   [[ -n $idle_pid ]] && kill "$idle_pid" 2>/dev/null || true
   [[ -n $target_pid ]] && kill -9 "$target_pid" 2>/dev/null || true
+  ((${#pg_ctl_cmd[@]})) && "${pg_ctl_cmd[@]}" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -85,6 +89,21 @@ start_daemon() { # name, daemon flags...
   rm -rf "$work/data-$name"
   start "$name" "$daemon" --listen 127.0.0.1:0 --data-dir "$work/data-$name" --events /dev/null \
     --reorder-window 200 "$@"
+}
+
+# start_postgres: a throwaway cluster in $work/pg (as nobody when run as root: the server
+# refuses root), on a Unix socket there, pinned to the receiver's core; sets pg_conninfo.
+start_postgres() {
+  local bin dir=$work/pg as=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  mkdir -p "$dir"
+  if [[ $(id -u) -eq 0 ]]; then chmod 755 "$work"; chown nobody:nogroup "$dir"; as=(runuser -u nobody --); fi
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -U catena -A trust -E UTF8 >/dev/null
+  printf "listen_addresses = ''\nunix_socket_directories = '%s'\nshared_buffers = 256MB\n" "$dir" >> "$dir/data/postgresql.conf"
+  pg_ctl_cmd=("${pin_rx[@]}" "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -w)
+  "${pg_ctl_cmd[@]}" -l "$dir/server.log" -o "-p 5544" start >/dev/null
+  "${as[@]}" psql -q -h "$dir" -p 5544 -U catena -d postgres -c "CREATE DATABASE bench" >/dev/null
+  pg_conninfo="host=$dir port=5544 user=catena dbname=bench"
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -164,6 +183,9 @@ throughput() {
   start_daemon memory --memory;                     measure memory "$file"; stop
   start_daemon process --durability process;        measure process "$file"; stop
   start_daemon power --durability power;            measure power "$file"; stop
+  start_postgres
+  start_daemon postgres --store "$pg_conninfo";      measure postgres "$file"; stop
+  "${pg_ctl_cmd[@]}" stop >/dev/null; pg_ctl_cmd=()
   start_daemon idle --durability process
   "${pin_load[@]}" python3 bench/idle_connections.py 127.0.0.1 "$port" 10000 > "$work/idle.out" &
   idle_pid=$!
@@ -192,6 +214,7 @@ throughput() {
     row memory "catena-webhookd --memory"
     row process "catena-webhookd, durable \`process\`"
     row power "catena-webhookd, durable \`power\`"
+    row postgres "catena-webhookd, PostgreSQL (local, default settings)"
     row idle "durable \`process\`, 10 000 idle connections open"
     echo
     echo "Durable \`process\` against \`--memory\`, $pairs back-to-back pairs (each receiver fresh, ${duration} s each):"
@@ -215,7 +238,7 @@ PY
   python3 - "$work" > "$results/throughput.json" <<'PY'
 import json, sys
 import os, re
-names = ["floor", "memory", "process", "power", "idle"] + sorted(
+names = ["floor", "memory", "process", "power", "postgres", "idle"] + sorted(
     f[:-5] for f in os.listdir(sys.argv[1]) if re.fullmatch(r"pair-(memory|process)-\d+\.json", f))
 print(json.dumps({n: json.load(open("%s/%s.json" % (sys.argv[1], n))) for n in names}, indent=1))
 PY

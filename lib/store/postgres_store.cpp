@@ -529,6 +529,7 @@ private:
     {
         auto next_refresh = std::chrono::steady_clock::now();
         std::int64_t fleets_seen = -1;
+        auto next_mirror = std::chrono::steady_clock::now();
         bool session_lost = false;
         for(;;)
         {
@@ -569,7 +570,7 @@ private:
                 if(try_lock())
                     elect();
                 else
-                    refresh_standby(fleets_seen);
+                    refresh_standby(fleets_seen, next_mirror);
             }
             refresh_backlog(next_refresh);
         }
@@ -660,10 +661,13 @@ private:
             hooks_.lost();
     }
 
-    void refresh_standby(std::int64_t& fleets_seen)
+    // At most once per refresh interval: a reload reads every fleet.
+    void refresh_standby(std::int64_t& fleets_seen, std::chrono::steady_clock::time_point& next)
     {
-        if(!hooks_.shared_state)
+        auto const now = std::chrono::steady_clock::now();
+        if(!hooks_.shared_state || now < next)
             return;
+        next = now + o_.refresh_interval;
         auto const r = l_.exec("SELECT fleets_version FROM catena_leader WHERE id = 1", {});
         if(!r.ok() || r.rows() != 1 || r.integer(0, 0) == fleets_seen)
             return;
