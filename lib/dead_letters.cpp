@@ -29,7 +29,7 @@ struct dead_letter_box::impl
 
 std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir, error_code& ec, std::string& why)
 {
-    if(detail::is_postgres_conninfo(data_dir))
+    if(is_postgres_conninfo(data_dir))
     {
         auto p = std::make_unique<impl>();
         p->pg = std::make_unique<detail::pg_connection>();

@@ -2,6 +2,8 @@
 // lib/store/pg.cpp - RAII handles of libpq: a connection, its results, and parameters in binary.
 #include "store/pg.hpp"
 
+#include <catena/webhooks/receiver_options.hpp>
+
 #include <boost/endian/conversion.hpp>
 
 #include <cstdlib>
@@ -215,14 +217,6 @@ std::string pg_connection::message() const
     return m.empty() ? "connection lost" : m;
 }
 
-bool is_postgres_conninfo(std::string_view s) noexcept
-{
-    return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0 ||
-           (s.find('=') != std::string_view::npos &&
-            (s.rfind("host=", 0) == 0 || s.rfind("dbname=", 0) == 0 || s.rfind("service=", 0) == 0 ||
-             s.rfind("port=", 0) == 0 || s.rfind("user=", 0) == 0));
-}
-
 std::string with_session_defaults(std::string const& conninfo, std::string const& application)
 {
     std::pair<char const*, std::string> const defaults[] = {{"connect_timeout", "3"},
@@ -271,3 +265,20 @@ std::string redact_conninfo(std::string const& conninfo)
 }
 
 } // namespace catena::webhooks::detail
+
+namespace catena::webhooks {
+
+bool is_postgres_conninfo(std::string_view s) noexcept
+{
+    if(s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0)
+        return true;
+    for(std::string_view key : {"host=", "hostaddr=", "port=", "dbname=", "user=", "service="})
+        if(s.rfind(key, 0) == 0)
+            return true;
+    return false;
+}
+
+// The password is what redaction would hide: one set of patterns for both.
+bool conninfo_has_password(std::string const& conninfo) { return detail::redact_conninfo(conninfo) != conninfo; }
+
+} // namespace catena::webhooks

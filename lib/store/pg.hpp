@@ -127,10 +127,6 @@ private:
     as query parameters, a keyword string as keywords; what the user set stays. */
 std::string with_session_defaults(std::string const& conninfo, std::string const& application);
 
-/** Whether `s` names a PostgreSQL database rather than a directory: a postgres:// or
-    postgresql:// URI, or a keyword string (host=..., dbname=...). */
-bool is_postgres_conninfo(std::string_view s) noexcept;
-
 /** The conninfo with its password (URI user:password@, or password=...) replaced by "***":
     what a log or an error may show. */
 std::string redact_conninfo(std::string const& conninfo);

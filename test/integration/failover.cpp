@@ -9,6 +9,9 @@
 #include "store/pg.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -47,6 +50,8 @@ struct node
     int runs = 0;
     std::unique_ptr<tst::child_process> p;
 
+    node(std::string n, std::string d, std::string c) : name(std::move(n)), dir(std::move(d)), conninfo(std::move(c)) {}
+
     void start()
     {
         p.reset();
@@ -78,7 +83,7 @@ struct node
             return false; // not answering: dead or starting
         }
     }
-    double metric(char const* name) const { return probe::metric(probe::metrics(admin), name); }
+    double metric(char const* series) const { return probe::metric(probe::metrics(admin), series); }
 };
 
 // Waits until one of `nodes` leads (polling its metric); its index, or -1 after `limit`.
@@ -106,6 +111,20 @@ struct sender
     std::atomic<std::size_t> done{0}, refused{0};
     std::atomic<bool> give_up{false};
     std::thread t;
+    std::mutex answers;
+    std::condition_variable cv; // after every answer
+
+    /// Waits until `pred` holds after some answer (false after `limit`).
+    bool await(std::function<bool()> const& pred, std::chrono::milliseconds limit = 60s)
+    {
+        std::unique_lock lock(answers);
+        return cv.wait_for(lock, limit, pred);
+    }
+    void answered()
+    {
+        std::lock_guard lock(answers);
+        cv.notify_all();
+    }
 
     void run()
     {
@@ -129,11 +148,15 @@ struct sender
                         break;
                     }
                     if(r.status != 0)
+                    {
                         ++refused;
+                        answered();
+                    }
                     if(attempt % 2 == 1)
                         std::this_thread::sleep_for(100ms); // both refused: Catena's retry pause
                 }
                 ++done;
+                answered();
             }
         });
     }
@@ -353,12 +376,10 @@ BOOST_AUTO_TEST_CASE(a_database_restarted_under_load_answers_503_meanwhile_and_n
     auto* server = tst::postgres_server::shared(why);
     // Once a third of the deliveries went through, the database goes away (as in a crash).
     auto const third = s.todo.size() / 3;
-    while(s.done.load() < third)
-        std::this_thread::sleep_for(10ms);
+    BOOST_REQUIRE(s.await([&] { return s.done.load() >= third; }));
     server->kill();
     auto const refused_before = s.refused.load();
-    while(s.refused.load() < refused_before + 20)
-        std::this_thread::sleep_for(10ms);
+    BOOST_REQUIRE(s.await([&] { return s.refused.load() >= refused_before + 20; }));
     BOOST_REQUIRE_MESSAGE(server->start(why), why);
     // A receiver that finds another elected while its session was gone stops (exit 75); its
     // service manager starts it again. Settled: one leads, the other stands by and never led

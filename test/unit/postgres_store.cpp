@@ -4,6 +4,8 @@
 #include "store/pg_schema.hpp"
 #include "store/postgres_store.hpp"
 
+#include <catena/webhooks/receiver_options.hpp>
+
 #include "postgres_server.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -122,6 +124,17 @@ bool ready(std::shared_future<void> const& f, std::chrono::milliseconds d = 10s)
     return f.wait_for(d) == std::future_status::ready;
 }
 
+// Opens a store on `db` that leads (the only one there), recovered as a new leader is.
+std::unique_ptr<detail::store> leader(std::string const& db, std::string name, election& e)
+{
+    auto s = open(db, std::move(name));
+    s->lead(e.hooks());
+    BOOST_REQUIRE(ready(e.gained));
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, system_now()));
+    return s;
+}
+
 BOOST_AUTO_TEST_SUITE(postgres_store_)
 
 BOOST_AUTO_TEST_CASE(a_request_or_envelope_kept_by_one_receiver_is_a_duplicate_at_another)
@@ -142,9 +155,7 @@ BOOST_AUTO_TEST_CASE(one_receiver_leads_and_another_takes_over_when_its_session_
 {
     auto const db = fresh_database();
     election ea, eb;
-    auto a = open(db, "a");
-    a->lead(ea.hooks());
-    BOOST_REQUIRE(ready(ea.gained));
+    auto a = leader(db, "a", ea);
     auto b = open(db, "b");
     b->lead(eb.hooks());
     // b stands by: it hears the leader's state, and it does not lead.
@@ -166,11 +177,7 @@ BOOST_AUTO_TEST_CASE(a_leader_whose_epoch_was_taken_writes_no_progress_and_steps
 {
     auto const db = fresh_database();
     election e;
-    auto a = open(db, "a");
-    a->lead(e.hooks());
-    BOOST_REQUIRE(ready(e.gained));
-    detail::recovered_state r;
-    BOOST_REQUIRE(!a->recover(r, system_now()));
+    auto a = leader(db, "a", e);
     auto const kept = append(*a, entry("r-1"));
     BOOST_REQUIRE((kept.first == append_status::kept));
     // Another receiver was elected meanwhile (as after a network partition).
@@ -192,11 +199,7 @@ BOOST_AUTO_TEST_CASE(the_leader_takes_rows_in_the_order_they_became_visible)
 {
     auto const db = fresh_database();
     election e;
-    auto a = open(db, "a");
-    a->lead(e.hooks());
-    BOOST_REQUIRE(ready(e.gained));
-    detail::recovered_state r;
-    BOOST_REQUIRE(!a->recover(r, system_now()));
+    auto a = leader(db, "a", e);
     // A slower receiver's transaction takes the lower sequence and commits last.
     session slow(db);
     slow.one("BEGIN");
@@ -218,9 +221,7 @@ BOOST_AUTO_TEST_CASE(a_standby_hears_the_fleets_the_leader_committed)
 {
     auto const db = fresh_database();
     election ea, eb;
-    auto a = open(db, "a");
-    a->lead(ea.hooks());
-    BOOST_REQUIRE(ready(ea.gained));
+    auto a = leader(db, "a", ea);
     detail::progress p;
     for(auto key : {"fleet-1", "fleet-2"})
     {
@@ -266,18 +267,23 @@ BOOST_AUTO_TEST_CASE(the_password_never_shows_in_what_a_log_may_print)
     BOOST_TEST(detail::redact_conninfo("host=db password='a b' dbname=x") == "host=db password=*** dbname=x");
     BOOST_TEST(detail::redact_conninfo("postgresql://db/x?password=s3cret&sslmode=require") ==
                "postgresql://db/x?password=***&sslmode=require");
-    BOOST_TEST(detail::is_postgres_conninfo("postgresql://db/x"));
-    BOOST_TEST(detail::is_postgres_conninfo("host=db dbname=x"));
-    BOOST_TEST(!detail::is_postgres_conninfo("./catena-data"));
+    BOOST_TEST(is_postgres_conninfo("postgresql://db/x"));
+    BOOST_TEST(is_postgres_conninfo("host=db dbname=x"));
+    BOOST_TEST(is_postgres_conninfo("hostaddr=10.0.0.5 dbname=x"));
+    BOOST_TEST(!is_postgres_conninfo("./catena-data"));
+    BOOST_TEST(!is_postgres_conninfo("/var/lib/host=x"));
+    BOOST_TEST(conninfo_has_password("postgresql://app:s3cret@db/catena"));
+    BOOST_TEST(conninfo_has_password("host=db password=s3cret"));
+    BOOST_TEST(conninfo_has_password("postgresql://db/x?sslmode=require&password=s3cret"));
+    BOOST_TEST(!conninfo_has_password("postgresql://app@db/catena"));
+    BOOST_TEST(!conninfo_has_password("host=db dbname=passwords"));
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_database_answers_failed_and_keeps_nothing_until_it_is_back)
 {
     auto const db = fresh_database();
     election e;
-    auto a = open(db, "a");
-    a->lead(e.hooks());
-    BOOST_REQUIRE(ready(e.gained));
+    auto a = leader(db, "a", e);
     server().kill();
     auto const down = append(*a, entry("during"));
     std::string why;

@@ -117,7 +117,7 @@ int dead_letters_command(int argc, char** argv)
     }
     if(verb != "list" && verb != "show" && verb != "replay")
         fail("dead-letters: say list, show ID or replay ID|--all (see --help)");
-    if(is_postgres_conninfo(dir) && has_password(dir))
+    if(cw::is_postgres_conninfo(dir) && cw::conninfo_has_password(dir))
         fail("dead-letters: the password is never given on the command line: put it in PGPASSWORD or ~/.pgpass");
     cw::error_code ec;
     std::string why;

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace webhookd {
@@ -139,19 +138,6 @@ std::string trim(std::string s)
 
 } // namespace
 
-bool is_postgres_conninfo(std::string const& s)
-{
-    static std::regex const pattern(R"(^(postgres(ql)?://.*|(host|hostaddr|port|dbname|user|service)\s*=.*)$)");
-    return std::regex_match(s, pattern);
-}
-
-bool has_password(std::string const& conninfo)
-{
-    static std::regex const uri(R"(^postgres(ql)?://[^/@]*:[^/@]*@.*)");
-    static std::regex const keyword(R"((^|[\s?&])password\s*=)");
-    return std::regex_match(conninfo, uri) || std::regex_search(conninfo, keyword);
-}
-
 std::vector<std::string> config_args(std::string const& file)
 {
     std::ifstream in(file, std::ios::binary);
@@ -240,9 +226,9 @@ options parse(int argc, char** argv)
         else if(a == "--store")
         {
             auto v = value();
-            if(is_postgres_conninfo(v))
+            if(cw::is_postgres_conninfo(v))
             {
-                if(has_password(v))
+                if(cw::conninfo_has_password(v))
                     fail("--store: the password is never given on the command line or in the config file: put it "
                          "in PGPASSWORD or ~/.pgpass");
                 o.store = v;

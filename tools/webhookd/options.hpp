@@ -17,11 +17,6 @@ namespace webhookd {
 namespace cw = catena::webhooks;
 
 /** The command line, parsed. */
-/// Whether `s` names a PostgreSQL database (a postgres[ql]:// URI or a keyword string).
-bool is_postgres_conninfo(std::string const& s);
-/// Whether a conninfo carries a password (which belongs in PGPASSWORD or ~/.pgpass).
-bool has_password(std::string const& conninfo);
-
 struct options
 {
     std::string listen = "127.0.0.1:8080";

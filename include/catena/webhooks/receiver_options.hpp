@@ -4,6 +4,7 @@
 #define CATENA_WEBHOOKS_RECEIVER_OPTIONS_HPP
 
 #include <catena/webhooks/envelope.hpp>
+#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/gzip.hpp>
 #include <catena/webhooks/notifications.hpp>
 #include <catena/webhooks/secret_ring.hpp>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace catena::webhooks {
@@ -194,6 +196,15 @@ struct store_options
     /// Test hook: the file may not grow beyond this many pages, as if the disk were full.
     std::uint64_t max_page_count = 0;
 };
+
+/** Whether `store` names a PostgreSQL database (a postgres:// or postgresql:// URI, or a libpq
+    keyword string starting host=, hostaddr=, port=, dbname=, user= or service=) rather than a
+    data directory. */
+CATENA_WEBHOOKS_DECL bool is_postgres_conninfo(std::string_view store) noexcept;
+
+/** Whether a connection string carries a password (URI user:password@, password=...): one
+    that belongs in PGPASSWORD or ~/.pgpass, not on a command line or in a config file. */
+CATENA_WEBHOOKS_DECL bool conninfo_has_password(std::string const& conninfo);
 
 /** Options of a receiver. Validated by receiver::start(). */
 /** Self-healing: the receiver reactivates the subscriptions it serves when they stop
