@@ -63,9 +63,16 @@ std::string describe_gap(delivery_gap const& g)
 
 constexpr std::size_t batch_size = 256;
 constexpr std::size_t flush_at_finished = 1024;
-// Events released from the reorder buffer in one turn beyond those the turn pushed (a few µs
-// each): what is due beyond that is released in the next turns, posted behind the I/O waiting on
-// the same thread. Releasing at least what was pushed keeps the buffer draining under load.
+// How long one turn on the processing strand may run before it gives the thread back to the
+// I/O waiting there: every acknowledgement on the thread waits behind a turn. A turn pushes
+// kept deliveries for up to push_budget (what it took but did not push waits for the next
+// turn), then releases at least as many events as it pushed (so the reorder buffer keeps pace
+// with arrivals) and more, in steps, while the turn is under turn_budget. Release steps are a
+// few µs an event (the lifecycle and the callbacks that run inline).
+constexpr auto push_budget = std::chrono::microseconds(400);
+constexpr auto turn_budget = std::chrono::microseconds(800);
+constexpr std::size_t release_step = 32;
+// At most this many due events beyond those pushed in one turn.
 constexpr std::size_t release_slice = 256;
 
 } // namespace
@@ -150,7 +157,7 @@ void processor::process_some()
     if(flushed_ || !store_)
         return;
     auto const now = opts_.clock();
-    if(disp_->backlog() >= opts_.processing.max_callback_backlog && !sessions_closed_.load())
+    if(next_ == pending_.size() && disp_->backlog() >= opts_.processing.max_callback_backlog && !sessions_closed_.load())
     {
         // Callbacks are behind: leave deliveries in the inbox (which answers 503 when full)
         // and look again shortly.
@@ -161,9 +168,6 @@ void processor::process_some()
         });
         return;
     }
-    // A bounded batch per turn so that a long backlog does not starve other work on the
-    // same executor.
-    auto batch = store_->take(batch_size);
     std::size_t pushed = 0; // events held by this turn's deliveries
     {
         struct recalls
@@ -172,18 +176,42 @@ void processor::process_some()
             explicit recalls(store& st) : s(st) { s.begin_recalls(); }
             ~recalls() { s.end_recalls(); }
         } bracket(*store_);
-        for(auto& e : batch)
-            pushed += push(e, now);
+        if(next_ == pending_.size())
+        {
+            // A bounded batch from the store; what this turn does not push waits in pending_.
+            pending_ = store_->take(batch_size);
+            next_ = 0;
+            store_has_more_ = pending_.size() == batch_size;
+        }
+        auto const push_end = timed.t0 + push_budget;
+        while(next_ < pending_.size())
+        {
+            pushed += push(pending_[next_++], now);
+            if(std::chrono::steady_clock::now() >= push_end)
+                break;
+        }
     }
-    bool const more_due = pipe_.release(opts_.clock(), pushed + release_slice);
+    bool const more_due = release_some(pushed, timed.t0 + turn_budget);
     if(progress_.finished() >= flush_at_finished)
         flush_progress();
-    if(batch.size() == batch_size || more_due)
+    if(next_ < pending_.size() || store_has_more_ || more_due)
         schedule();
     else if(sessions_closed_.load())
         return final_flush();
     arm_release_timer();
     publish();
+}
+
+// Releases at least `at_least` due events, then more in steps while the turn has time left,
+// up to release_slice beyond; true when due events remain.
+bool processor::release_some(std::size_t at_least, std::chrono::steady_clock::time_point end)
+{
+    auto const now = opts_.clock();
+    bool more_due = pipe_.release(now, at_least);
+    for(std::size_t extra = 0; more_due && extra < release_slice && std::chrono::steady_clock::now() < end;
+        extra += release_step)
+        more_due = pipe_.release(now, release_step);
+    return more_due;
 }
 
 std::size_t processor::push(inbox_entry& e, timestamp now)
@@ -305,7 +333,7 @@ void processor::arm_release_timer()
         if(flushed_)
             return;
         slice timed{counts_};
-        if(pipe_.release(opts_.clock(), release_slice))
+        if(release_some(0, timed.t0 + turn_budget))
             schedule();
         arm_release_timer();
         publish();
@@ -318,6 +346,8 @@ void processor::final_flush()
 {
     if(flushed_)
         return;
+    for(; next_ < pending_.size(); ++next_)
+        push(pending_[next_], opts_.clock());
     // A shared store's inbox is the next leader's to go on with (others keep adding to it).
     if(!store_->shared())
         for(auto batch = store_->take(batch_size); !batch.empty(); batch = store_->take(batch_size))

@@ -77,6 +77,7 @@ private:
     struct slice;
     std::shared_ptr<void> hold() const { return keep_alive_.lock(); }
     void process_some();
+    bool release_some(std::size_t at_least, std::chrono::steady_clock::time_point end);
     /// Hands one kept delivery to the pipeline; the events it holds for release.
     std::size_t push(inbox_entry& e, timestamp now);
     void request_flush();
@@ -121,6 +122,9 @@ private:
     route_table routes_; // other providers' routes: how their deliveries decode
     inflater inflater_; // compressed bodies, on the processing strand
     std::string inflated_;
+    std::vector<inbox_entry> pending_; // taken from the store, pushed from next_ on
+    std::size_t next_ = 0;
+    bool store_has_more_ = false; // the last take() was a full batch
     bool flushed_ = false; // the final flush ran: nothing more comes
     std::atomic<bool> scheduled_{false};
     std::atomic<bool> sessions_closed_{false};
