@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - the end-to-end benchmark: catena-webhookd against a bare Beast floor, in one run.
 #
-# Usage: bench/run.sh [throughput|soak|recovery|all]   (default: throughput)
+# Usage: bench/run.sh [throughput|profiles|sweep|soak|recovery|all]   (default: throughput)
 #
 #   throughput  the floor (bench_floor_server) and catena-webhookd in memory, durable `process`
 #               and durable `power` mode, and on a local PostgreSQL (--store; a throwaway
@@ -10,15 +10,18 @@
 #               then `process` again with 10 000 idle keep-alive connections open; then
 #               BENCH_PAIRS (3) back-to-back pairs of memory and `process` for their ratio; then a sweep
 #               of paced offered loads against the floor and `process` for the plot
-#               (SWEEP_DURATION seconds a point, default 5).
+#               (SWEEP_DURATION seconds a point, default 5), after the profiles below.
+#   profiles    each traffic profile (realistic, the headline; friendly; replay) against its own
+#               floor: the floor, memory and durable `process`, with the processing turns over
+#               1 ms and the longest; then the performance targets, met or not (bench/results/profiles.md).
 #   sweep       only the paced sweep and its plot.
 #   soak        5 000 000 deliveries through one durable `process` receiver, RSS after every
 #               500 000 (SOAK_DELIVERIES overrides the total).
 #   recovery    restart time of a receiver whose inbox holds 1 000 000 unprocessed deliveries
 #               (RECOVERY_ROWS overrides).
 #
-# BENCH_PROFILE=friendly|realistic|replay picks the traffic (catena-webhook-sim --profile;
-# default friendly).
+# BENCH_PROFILE=friendly|realistic|replay picks the traffic of throughput, sweep and soak
+# (catena-webhook-sim --profile; default friendly).
 #
 # The receiver (or floor) runs pinned to core 0 and wrk to core 1 (taskset). wrk replays
 # requests pre-signed by `catena-webhook-sim prepare` (gzip, ~1.2 KiB uncompressed, unique event
@@ -29,7 +32,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-throughput}
-case $what in throughput|sweep|soak|recovery|all) ;; *) sed -n '2,22p' "$0"; exit 2 ;; esac
+case $what in throughput|profiles|sweep|soak|recovery|all) ;; *) sed -n '2,26p' "$0"; exit 2 ;; esac
 
 ./scripts/setup >/dev/null
 ./scripts/build >/dev/null
@@ -115,17 +118,17 @@ replay() {
     "http://127.0.0.1:$port/webhooks/catena" > /dev/null
 }
 
-prepare() { # FILE COUNT
-  "$sim" prepare --profile "$profile" --count "$2" --out "$1" --target 127.0.0.1:80 2> /dev/null
+prepare() { # FILE COUNT [PROFILE]
+  "$sim" prepare --profile "${3:-$profile}" --count "$2" --out "$1" --target 127.0.0.1:80 2> /dev/null
   echo "$2" > "$1.count"
 }
 
-# fresh FILE COUNT: prepares FILE again once it is older than 200 s, well inside the 5-minute
-# window in which Catena's signatures are accepted.
+# fresh FILE COUNT [PROFILE]: prepares FILE again once it is older than 200 s, well inside the
+# 5-minute window in which Catena's signatures are accepted.
 fresh() {
   if [[ ! -f $1 ]] || (( $(date +%s) - $(stat -c %Y "$1") > 200 )); then
-    echo "preparing $2 signed requests..." >&2
-    prepare "$1" "$2"
+    echo "preparing $2 signed ${3:-$profile} requests..." >&2
+    prepare "$1" "$2" "${3:-}"
   fi
 }
 
@@ -141,18 +144,27 @@ measure() {
   c1=$(cpu_ticks "$target_pid")
   local rss
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$target_pid/status")
-  local conns
-  conns=$(curl -s "http://127.0.0.1:$port/metrics" 2>/dev/null | awk '/^catena_webhooks_connections_active / {print $2}')
-  python3 - "$work/$name.run.json" "$name" "$((c1 - c0))" "$(getconf CLK_TCK)" "$rss" "${conns:-}" "$delay" \
+  curl -s "http://127.0.0.1:$port/metrics" > "$work/$name.metrics" 2>/dev/null || true
+  python3 - "$work/$name.run.json" "$name" "$((c1 - c0))" "$(getconf CLK_TCK)" "$rss" "$work/$name.metrics" "$delay" \
     "$total" > "$work/$name.json" <<'PY'
-import json, sys
-path, name, ticks, hz, rss, conns, delay, total = sys.argv[1:]
+import json, re, sys
+path, name, ticks, hz, rss, metrics, delay, total = sys.argv[1:]
 r = json.load(open(path))
+m = open(metrics).read()
+def metric(n):
+    x = re.search(r"^" + re.escape(n) + r" ([0-9.eE+-]+)$", m, re.M)
+    return float(x.group(1)) if x else None
+conns = metric("catena_webhooks_connections_active")
+# The processing turns (each holds the receiver's thread): how many, how many over 1 ms, the longest.
+turns = metric("catena_webhooks_processing_slice_seconds_count")
+if turns is not None:
+    r.update(turns=int(turns), turns_over_1ms=int(turns - metric('catena_webhooks_processing_slice_seconds_bucket{le="0.001"}')),
+             longest_turn_ms=metric("catena_webhooks_processing_slice_max_seconds") * 1000)
 acked = sum(n for s, n in r["by_status"].items() if s.startswith("2"))
 r.update(name=name, acked_per_s=acked / r["seconds"], cpu_us_per_delivery=(int(ticks) / int(hz)) * 1e6 / max(acked, 1),
          cpu_share=(int(ticks) / int(hz)) / r["seconds"], peak_rss_mib=int(rss) / 1024, delay_ms=int(delay),
          offered_per_s=(64000.0 / int(delay)) if int(delay) else None,
-         connections_open=int(float(conns)) if conns else None)
+         connections_open=int(conns) if conns is not None else None)
 # Replaying past the end of the file would send duplicates, which are cheaper for a receiver.
 r["valid"] = name.startswith("floor") or (r["file_wrapped"] == 0 and r["requests"] < int(total) - 30000)
 print(json.dumps(r))
@@ -245,6 +257,72 @@ PY
   cat "$results/throughput.md"
   grep -q "connections_open" "$results/throughput.json" && \
     python3 -c "import json; print('idle connections open during the last row:', json.load(open('$results/throughput.json'))['idle']['connections_open'])"
+}
+
+# Every traffic profile against its own floor (the floor reads the same requests): realistic
+# first, the headline; then friendly; then replay (a dead-letter replay's burst of old events).
+profiles() {
+  local p count=$(( (duration + 6) * 40000 ))
+  for p in realistic friendly replay; do
+    local file=$work/profile-$p.bin
+    fresh "$file" "$count" "$p"
+    start floor "$floor" 127.0.0.1:0;              measure "$p-floor" "$file"; stop
+    start_daemon "$p-memory" --memory;              measure "$p-memory" "$file"; stop
+    start_daemon "$p-process" --durability process; measure "$p-process" "$file"; stop
+  done
+  {
+    echo "# Traffic profiles, $(date -u +%Y-%m-%d)"
+    echo
+    echo "Machine: $(machine). Receiver pinned to core 0, wrk (1 thread, $connections keep-alive"
+    echo "connections, ${duration} s per row after a warm-up) to core 1; each profile against the floor reading"
+    echo "the same requests. Command: \`bench/run.sh profiles\`."
+    echo
+    python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+print("| profile | target | acked/s | × floor | p50 ms | p99 ms | p99 × floor | CPU µs/delivery | turns over 1 ms | longest turn ms | statuses |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+verdicts = []
+for p in ["realistic", "friendly", "replay"]:
+    f = json.load(open("%s/%s-floor.json" % (w, p)))
+    for t, label in [("floor", "floor"), ("memory", "`--memory`"), ("process", "durable `process`")]:
+        r = json.load(open("%s/%s-%s.json" % (w, p, t)))
+        l = r["latency_ms"]
+        st = ", ".join("%s: %d" % kv for kv in sorted(r["by_status"].items()))
+        errs = sum(r["socket_errors"].values())
+        if errs: st += ", socket errors: %d" % errs
+        if not r["valid"]: st += " (INVALID: the request file ran out)"
+        turns = "%d of %d" % (r["turns_over_1ms"], r["turns"]) if "turns" in r else ""
+        longest = "%.1f" % r["longest_turn_ms"] if "turns" in r else ""
+        name = ("**%s**" % p) if p == "realistic" else p
+        print("| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %s | %s | %s |" % (
+            name, label, r["acked_per_s"], r["acked_per_s"] / f["acked_per_s"], l["p50"], l["p99"],
+            l["p99"] / f["latency_ms"]["p99"], r["cpu_us_per_delivery"], turns, longest, st))
+        five = sum(n for s, n in r["by_status"].items() if s.startswith("5"))
+        if t != "floor":
+            verdicts.append(("%s %s: no 5xx" % (p, t), five == 0, "%d" % five))
+        if p == "realistic" and t != "floor":
+            bound = 0.55 if t == "memory" else 0.45
+            ratio = r["acked_per_s"] / f["acked_per_s"]
+            verdicts.append(("realistic %s >= %.2f x floor" % (t, bound), ratio >= bound, "%.2f" % ratio))
+            px = l["p99"] / f["latency_ms"]["p99"]
+            verdicts.append(("realistic %s p99 <= 3 x floor p99" % t, px <= 3, "%.2f" % px))
+        if p == "replay" and t != "floor":
+            verdicts.append(("replay %s p99 < 50 ms" % t, l["p99"] < 50, "%.1f ms" % l["p99"]))
+print()
+print("| performance target | measured | met |")
+print("|---|---|---|")
+for what, ok, got in verdicts:
+    print("| %s | %s | %s |" % (what, got, "yes" if ok else "**no**"))
+PY
+  } > "$results/profiles.md"
+  python3 - "$work" > "$results/profiles.json" <<'PY'
+import json, sys
+w = sys.argv[1]
+print(json.dumps({"%s-%s" % (p, t): json.load(open("%s/%s-%s.json" % (w, p, t)))
+                  for p in ["realistic", "friendly", "replay"] for t in ["floor", "memory", "process"]}, indent=1))
+PY
+  cat "$results/profiles.md"
 }
 
 sweep() {
@@ -359,9 +437,10 @@ PY
 
 echo "machine: $(machine)"
 case $what in
-  throughput) throughput; sweep ;;
+  throughput) throughput; profiles; sweep ;;
+  profiles) profiles ;;
   sweep) sweep ;;
   soak) soak ;;
   recovery) recovery ;;
-  all) throughput; sweep; soak; recovery ;;
+  all) throughput; profiles; sweep; soak; recovery ;;
 esac

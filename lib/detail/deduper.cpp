@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <type_traits>
 #include <functional>
 
 namespace catena::webhooks::detail {
@@ -37,12 +40,22 @@ std::int64_t micros(timestamp t) noexcept { return t.time_since_epoch().count();
 
 } // namespace
 
-deduper::deduper(std::chrono::seconds retention, std::size_t max_digests)
+template<class T>
+deduper::zeroed<T>::zeroed(std::size_t n) : p_(static_cast<T*>(std::calloc(n, sizeof(T)))), n_(n)
+{
+    static_assert(std::is_trivially_copyable_v<T>);
+    if(!p_)
+        throw std::bad_alloc();
+}
+
+// By default allocated whole up to 4 Mi digests (128 MiB of ring, 32 MiB of index, both virtual
+// until written); a larger bound doubles from there as the table fills.
+deduper::deduper(std::chrono::seconds retention, std::size_t max_digests, std::size_t whole_up_to)
     : retention_(retention)
-    // The index holds 32-bit ring positions, its table twice the ring.
+    // The index holds 32-bit ring positions + 1, its table twice the ring.
     , max_(std::clamp<std::size_t>(max_digests, 1, std::size_t{1} << 30))
-    , ring_(std::min<std::size_t>(1024, std::bit_ceil(max_)))
-    , index_(ring_.size() * 2, empty)
+    , ring_(std::bit_ceil(std::clamp<std::size_t>(whole_up_to, 1, max_)))
+    , index_(ring_.size() * 2)
 {
 }
 
@@ -50,7 +63,7 @@ std::size_t deduper::find(identity_digest d) const noexcept
 {
     auto const mask = index_.size() - 1;
     auto pos = home(d);
-    while(index_[pos] != empty && !(ring_[index_[pos]].d == d))
+    while(index_[pos] != empty && !(ring_[index_[pos] - 1].d == d))
         pos = (pos + 1) & mask;
     return pos;
 }
@@ -63,7 +76,7 @@ void deduper::index_erase(std::size_t pos) noexcept
     auto hole = pos;
     for(auto next = (hole + 1) & mask; index_[next] != empty; next = (next + 1) & mask)
     {
-        auto const want = home(ring_[index_[next]].d);
+        auto const want = home(ring_[index_[next] - 1].d);
         // It may fill the hole when its home is not cyclically within (hole, next].
         bool const stays = hole <= next ? (hole < want && want <= next) : (hole < want || want <= next);
         if(stays)
@@ -88,16 +101,17 @@ void deduper::expire(timestamp now)
         pop_oldest();
 }
 
+// Only for bounds beyond whole_up_to.
 void deduper::grow()
 {
-    std::vector<slot> ring(ring_.size() * 2);
+    zeroed<slot> ring(ring_.size() * 2);
     for(std::size_t i = 0; i < count_; ++i)
         ring[i] = ring_[(head_ + i) & (ring_.size() - 1)];
     ring_ = std::move(ring);
     head_ = 0;
-    index_.assign(ring_.size() * 2, empty);
+    index_ = zeroed<std::uint32_t>(ring_.size() * 2);
     for(std::size_t i = 0; i < count_; ++i)
-        index_[find(ring_[i].d)] = static_cast<std::uint32_t>(i);
+        index_[find(ring_[i].d)] = static_cast<std::uint32_t>(i + 1);
 }
 
 bool deduper::contains(identity_digest d, timestamp now)
@@ -125,7 +139,7 @@ bool deduper::insert(identity_digest d, timestamp now)
         grow();
     auto const pos = (head_ + count_) & (ring_.size() - 1);
     ring_[pos] = slot{d, at};
-    index_[find(d)] = static_cast<std::uint32_t>(pos);
+    index_[find(d)] = static_cast<std::uint32_t>(pos + 1);
     ++count_;
     return true;
 }

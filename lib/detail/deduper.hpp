@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -39,14 +41,19 @@ struct identity_key
 /** The digests seen in the last `retention`, oldest forgotten first.
 
     A flat table: a ring of (digest, time) in insertion order plus an open-addressing index
-    into it, 32 bytes per digest at most, no allocation per insert. It grows by doubling up
-    to `max_digests`; when full, the oldest digest is forgotten before its time, counted in
-    evicted_early(), and complete_since() moves past it.
+    into it, 32 bytes per digest at most, no allocation per insert. Both are allocated for
+    `max_digests` at once (up to 4 Mi digests; beyond, they double as they fill), as zeroed
+    pages that the system provides as they are first written: a table that fills grows its
+    resident memory with it, and no insert ever stops to copy and rehash the whole table
+    (which at a million digests held the processing thread for tens of milliseconds). When
+    full, the oldest digest is forgotten before its time, counted in evicted_early(), and
+    complete_since() moves past it.
 */
 class deduper
 {
 public:
-    deduper(std::chrono::seconds retention, std::size_t max_digests);
+    /// Allocated for `max_digests` at once when that is at most `whole_up_to`.
+    deduper(std::chrono::seconds retention, std::size_t max_digests, std::size_t whole_up_to = std::size_t{1} << 22);
 
     /// Records `d` as seen at `now`. Returns false when it was already known (a duplicate).
     bool insert(identity_digest d, timestamp now);
@@ -56,10 +63,10 @@ public:
     std::uint64_t evicted_early() const noexcept { return evicted_early_; }
     /// Every digest inserted at or after this instant is still held (none forgotten early).
     timestamp complete_since() const noexcept { return complete_since_; }
-    /// Bytes of the tables.
+    /// Bytes of the tables in use: the ring's slots that hold digests, and the index.
     std::size_t memory_bytes() const noexcept
     {
-        return ring_.capacity() * sizeof(slot) + index_.capacity() * sizeof(std::uint32_t);
+        return count_ * sizeof(slot) + index_.size() * sizeof(std::uint32_t);
     }
 
 private:
@@ -68,7 +75,26 @@ private:
         identity_digest d;
         std::int64_t at = 0; // microseconds since the epoch
     };
-    static constexpr std::uint32_t empty = 0xFFFFFFFFu;
+    // An array of zeroed trivial values from calloc: large ones come as untouched pages.
+    template<class T>
+    class zeroed
+    {
+    public:
+        zeroed() = default;
+        explicit zeroed(std::size_t n);
+        T& operator[](std::size_t i) noexcept { return p_.get()[i]; }
+        T const& operator[](std::size_t i) const noexcept { return p_.get()[i]; }
+        std::size_t size() const noexcept { return n_; }
+
+    private:
+        struct release
+        {
+            void operator()(T* p) const noexcept { std::free(p); }
+        };
+        std::unique_ptr<T, release> p_;
+        std::size_t n_ = 0;
+    };
+    static constexpr std::uint32_t empty = 0; // index entries are ring positions + 1
 
     void expire(timestamp now);
     void pop_oldest();
@@ -80,9 +106,9 @@ private:
 
     std::chrono::seconds retention_;
     std::size_t max_;
-    std::vector<slot> ring_;            // power-of-two size
-    std::vector<std::uint32_t> index_; // twice the ring; ring positions or `empty`
-    std::size_t head_ = 0;              // ring position of the oldest
+    zeroed<slot> ring_;            // power-of-two size
+    zeroed<std::uint32_t> index_; // twice the ring; ring positions + 1, or `empty`
+    std::size_t head_ = 0;        // ring position of the oldest
     std::size_t count_ = 0;
     std::uint64_t evicted_early_ = 0;
     timestamp complete_since_{};

@@ -8,6 +8,7 @@
 #include "detail/deduper.hpp"
 #include "state/order_key.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -42,7 +43,12 @@ struct identity_digest_hash
 class record_memory
 {
 public:
-    explicit record_memory(std::size_t max_records) : max_(max_records == 0 ? 1 : max_records) {}
+    /// The table's buckets are made for the bound at once (up to a million records): a table
+    /// that rehashed as it filled held the processing thread for milliseconds each time.
+    explicit record_memory(std::size_t max_records) : max_(max_records == 0 ? 1 : max_records)
+    {
+        entries_.reserve(std::min<std::size_t>(max_, std::size_t{1} << 20));
+    }
 
     /// The content `record` was last seen with, if it is remembered.
     std::optional<identity_digest> last_content(identity_digest record) const;

@@ -41,7 +41,8 @@ public:
 
     void push(order_key key, T value, std::size_t bytes, timestamp now)
     {
-        auto n = std::make_unique<node>(node{std::move(key), std::move(value), bytes, now + window_});
+        auto n = std::make_unique<node>(node{std::move(key), std::move(value), bytes, now + window_,
+                                             first_arrival_ + arrivals_.size()});
         by_key_.insert(n.get());
         bytes_ += bytes;
         arrivals_.push_back(std::move(n));
@@ -55,12 +56,16 @@ public:
     {
         // Arrivals fold into the watermark once, as they fall due (a release in slices does
         // not walk the due ones again).
+        // Released arrivals are gone already (their slots empty); those after them are due no
+        // earlier, so passing over them stops at the same place.
         for(; considered_ < arrivals_.size(); ++considered_)
         {
             auto const& n = arrivals_[considered_];
+            if(!n)
+                continue;
             if(n->due > now)
                 break;
-            if(!n->released && (!watermark_ || *watermark_ < n->key))
+            if(!watermark_ || *watermark_ < n->key)
                 watermark_ = n->key;
         }
         auto const due = [this] { return watermark_ && !by_key_.empty() && !(*watermark_ < (*by_key_.begin())->key); };
@@ -91,6 +96,7 @@ public:
                 watermark_ = n->key;
             take(n, f);
         }
+        first_arrival_ += arrivals_.size();
         arrivals_.clear();
         considered_ = 0;
     }
@@ -98,8 +104,9 @@ public:
     /// When the next value falls due, if any is held.
     std::optional<timestamp> next_due() const
     {
+        // After trim() the first arrival is one not released yet, if any.
         for(auto const& n : arrivals_)
-            if(!n->released)
+            if(n)
                 return n->due;
         return std::nullopt;
     }
@@ -120,7 +127,7 @@ private:
         T value;
         std::size_t bytes;
         timestamp due;
-        bool released = false;
+        std::uint64_t arrival; // its number: arrivals_[arrival - first_arrival_]
     };
     struct by_key
     {
@@ -131,19 +138,21 @@ private:
     void take(node* n, F& f)
     {
         by_key_.erase(by_key_.begin());
-        n->released = true;
         bytes_ -= n->bytes;
-        T v = std::move(n->value);
-        n->value = T{};
-        f(std::as_const(n->key), std::move(v));
+        // The node goes now, not when its arrival reaches the front: an early arrival held long
+        // (a newer key) would otherwise keep every released arrival after it and free them all
+        // in one call (a hundred thousand nodes: tens of milliseconds on the processing thread).
+        auto owned = std::move(arrivals_[n->arrival - first_arrival_]);
+        f(std::as_const(owned->key), std::move(owned->value));
     }
 
-    // Frees released nodes at the front of the arrival order.
+    // Drops the empty slots of released arrivals at the front of the arrival order.
     void trim()
     {
-        while(!arrivals_.empty() && arrivals_.front()->released)
+        while(!arrivals_.empty() && !arrivals_.front())
         {
             arrivals_.pop_front();
+            ++first_arrival_;
             if(considered_ > 0)
                 --considered_;
         }
@@ -156,7 +165,8 @@ private:
     std::uint64_t released_early_ = 0;
     std::optional<order_key> watermark_;
     std::multiset<node*, by_key> by_key_;
-    std::deque<std::unique_ptr<node>> arrivals_;
+    std::deque<std::unique_ptr<node>> arrivals_; // in arrival order; empty once released
+    std::uint64_t first_arrival_ = 0;            // the number of arrivals_.front()
     std::size_t considered_ = 0; // arrivals_ folded into the watermark (a prefix)
 };
 

@@ -67,12 +67,12 @@ BOOST_AUTO_TEST_CASE(survives_a_clock_that_steps_back)
     BOOST_TEST(d.size() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(agrees_with_a_plain_set_through_growth_expiry_and_eviction)
+// Many inserts with early evictions and expiry: the flat table's answers match a model that
+// keeps the same window in a std::deque.
+static void agrees_with_the_model(std::size_t whole_up_to)
 {
-    // Many inserts with early evictions and expiry: the flat table's answers match a model
-    // that keeps the same window in a std::deque.
     std::size_t const bound = 5000;
-    deduper d(100s, bound);
+    deduper d(100s, bound, whole_up_to);
     std::deque<std::pair<timestamp, std::string>> model;
     std::mt19937_64 rng(7);
     auto now = t0;
@@ -95,6 +95,16 @@ BOOST_AUTO_TEST_CASE(agrees_with_a_plain_set_through_growth_expiry_and_eviction)
     }
     BOOST_TEST(d.evicted_early() > 0u);
     BOOST_TEST(d.memory_bytes() <= 8192u * 32u);
+}
+
+BOOST_AUTO_TEST_CASE(agrees_with_a_plain_set_through_expiry_and_eviction)
+{
+    agrees_with_the_model(std::size_t{1} << 22); // allocated for its bound at once
+}
+
+BOOST_AUTO_TEST_CASE(agrees_with_a_plain_set_when_it_grows_by_doubling)
+{
+    agrees_with_the_model(64); // a bound beyond what is allocated at once
 }
 
 BOOST_AUTO_TEST_CASE(complete_since_moves_past_what_was_forgotten_early)

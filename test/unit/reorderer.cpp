@@ -145,6 +145,43 @@ BOOST_AUTO_TEST_CASE(a_release_in_slices_still_keeps_the_bounds)
     BOOST_TEST(small.released_early() == 3u);
 }
 
+// Counts its live instances: what the buffer still holds, values or their husks.
+struct counted
+{
+    static inline int live = 0;
+    counted() { ++live; }
+    counted(counted const&) { ++live; }
+    counted(counted&&) noexcept { ++live; }
+    counted& operator=(counted const&) = default;
+    counted& operator=(counted&&) noexcept = default;
+    ~counted() { --live; }
+};
+
+BOOST_AUTO_TEST_CASE(a_value_held_long_does_not_keep_the_released_ones_after_it)
+{
+    counted::live = 0;
+    {
+        detail::reorderer<counted> q{2000ms, 10, 1u << 20};
+        std::size_t got = 0;
+        auto sink = [&](order_key const&, counted&&) { ++got; };
+        q.push(key(1000), counted{}, 1, t0); // the newest key, first to arrive: held to the end
+        for(int i = 0; i < 500; ++i)
+        {
+            q.push(key(i), counted{}, 1, t0 + 1ms);
+            q.release(t0 + 1ms, sink, 0); // over the bound: the smallest go
+        }
+        BOOST_TEST(got == 491u);
+        BOOST_TEST(q.size() == 10u);
+        BOOST_TEST(counted::live == 10); // nothing of the 491 released is kept
+        BOOST_TEST((q.next_due() == std::optional<timestamp>(t0 + 2s)));
+        q.release(t0 + 2001ms, sink); // the first arrival is due: everything goes
+        BOOST_TEST(got == 501u);
+        BOOST_TEST(counted::live == 0);
+        BOOST_TEST(!q.next_due());
+    }
+    BOOST_TEST(counted::live == 0);
+}
+
 BOOST_AUTO_TEST_CASE(flush_releases_everything_in_order)
 {
     push(3, t0);
