@@ -166,7 +166,7 @@ r.update(name=name, acked_per_s=acked / r["seconds"], cpu_us_per_delivery=(int(t
          offered_per_s=(64000.0 / int(delay)) if int(delay) else None,
          connections_open=int(conns) if conns is not None else None)
 # Replaying past the end of the file would send duplicates, which are cheaper for a receiver.
-r["valid"] = name.startswith("floor") or (r["file_wrapped"] == 0 and r["requests"] < int(total) - 30000)
+r["valid"] = name.startswith("floor") or name.endswith("-floor") or (r["file_wrapped"] == 0 and r["requests"] < int(total) - 30000)
 print(json.dumps(r))
 PY
 }
