@@ -16,7 +16,8 @@
 #               1 ms and the longest; then the performance targets, met or not (bench/results/profiles.md).
 #   sweep       only the paced sweep and its plot.
 #   soak        5 000 000 deliveries through one durable `process` receiver, RSS after every
-#               500 000 (SOAK_DELIVERIES overrides the total).
+#               500 000 (SOAK_DELIVERIES overrides the total); bench/results/soak.dat, or
+#               soak-PROFILE.dat for another BENCH_PROFILE.
 #   recovery    restart time of a receiver whose inbox holds 1 000 000 unprocessed deliveries
 #               (RECOVERY_ROWS overrides).
 #
@@ -375,7 +376,9 @@ answered() { # responses the target has sent, by its /metrics
 soak() {
   local total=${SOAK_DELIVERIES:-5000000} chunk=500000 done_n=0
   start_daemon soak --durability process
-  echo "# deliveries  acked_in_chunk  acked/s  RSS_MiB  peak_RSS_MiB" | tee "$results/soak.dat"
+  local out=$results/soak.dat
+  [[ $profile == friendly ]] || out=$results/soak-$profile.dat
+  echo "# $profile traffic: deliveries  acked_in_chunk  acked/s  RSS_MiB  peak_RSS_MiB" | tee "$out"
   while (( done_n < total )); do
     local n=$(( total - done_n < chunk ? total - done_n : chunk ))
     prepare "$work/soak.bin" "$n"
@@ -396,7 +399,7 @@ soak() {
     kill -INT "$wrk_pid" 2>/dev/null || true
     wait "$wrk_pid" || true
     done_n=$(( done_n + n ))
-    python3 - "$work/soak.run.json" "$done_n" "$target_pid" <<'PY' | tee -a "$results/soak.dat"
+    python3 - "$work/soak.run.json" "$done_n" "$target_pid" <<'PY' | tee -a "$out"
 import json, sys
 r, n, pid = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
 st = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/%s/status" % pid) if l.startswith(("VmRSS", "VmHWM"))}

@@ -198,7 +198,7 @@ bool dispatcher::finish(queue_ptr const& q, std::optional<std::string> const& fa
         }
         else
             d.body = job.description;
-        d.idempotency_key = job.idempotency_key;
+        d.idempotency_key = job.idempotency_key.empty() && job.ev ? job.ev->idempotency_key : job.idempotency_key;
         d.handler = job.handler;
         d.error_text = *failure;
         d.attempts = job.attempts;

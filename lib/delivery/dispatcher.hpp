@@ -26,7 +26,7 @@ struct callback_job
 {
     std::function<void()> call;
     std::string handler;         ///< Which registration, for reports: "on(invitation.*)", "on_transition".
-    std::string idempotency_key;
+    std::string idempotency_key;     ///< Empty for a call about an event: the event's (not copied per call).
     std::shared_ptr<event const> ev; ///< The event the call is about, if any (for dead letters).
     std::string description;     ///< What the call is about when it is not an event (JSON).
     unsigned attempts = 0;

@@ -419,7 +419,8 @@ void processor::enqueue_calls(std::string const& queue, std::vector<H> const& ha
         callback_job job;
         job.call = [&h, arg] { h(*arg); };
         job.handler = name;
-        job.idempotency_key = key;
+        if(!ev)
+            job.idempotency_key = key;
         job.ev = ev;
         if(!ev && describe)
             job.description = describe(*arg);
@@ -444,7 +445,6 @@ void processor::on_event(event&& e)
         callback_job job;
         job.call = [&h, ev] { h(*ev); };
         job.handler = "on_unhandled";
-        job.idempotency_key = ev->idempotency_key;
         job.ev = ev;
         disp_->enqueue(ev->fleet_key, std::move(job));
     }

@@ -40,19 +40,27 @@ void add_unique(std::vector<std::string>& v, std::string const& s)
 
 std::string const* fleet_directory::find_key(std::string_view alias) const
 {
-    auto it = aliases_.find(std::string(alias));
+    auto it = aliases_.find(alias);
     return it == aliases_.end() ? nullptr : &it->second;
 }
 
 std::string fleet_directory::resolve(event const& ev, lifecycle_output& out)
 {
-    std::string const fleet_alias = ev.fleet_id.empty() ? std::string() : "fleet:" + ev.fleet_id;
-    std::string const ref_alias = ev.fleet_ref.empty() ? std::string() : "ref:" + ev.fleet_ref;
-    std::string const invitation_alias = ev.invitation_id.empty() ? std::string() : "invitation:" + ev.invitation_id;
-    std::string const connection_alias = ev.connection_id.empty() ? std::string() : "connection:" + ev.connection_id;
+    auto alias = [](std::string& buf, std::string_view prefix, std::string const& id) -> std::string const& {
+        buf.clear();
+        if(!id.empty())
+            buf.append(prefix).append(id);
+        return buf;
+    };
+    std::string const& fleet_alias = alias(alias_buf_[0], "fleet:", ev.fleet_id);
+    std::string const& ref_alias = alias(alias_buf_[1], "ref:", ev.fleet_ref);
+    std::string const& invitation_alias = alias(alias_buf_[2], "invitation:", ev.invitation_id);
+    std::string const& connection_alias = alias(alias_buf_[3], "connection:", ev.connection_id);
     std::string const* const all[] = {&fleet_alias, &ref_alias, &invitation_alias, &connection_alias};
 
-    std::vector<std::string> existing;
+    // Copies: a merge below may rewrite the aliases these come from.
+    auto& existing = existing_;
+    existing.clear();
     for(auto const* a : all)
         if(!a->empty())
             if(auto const* k = find_key(*a); k && std::find(existing.begin(), existing.end(), *k) == existing.end())
@@ -94,13 +102,19 @@ std::string fleet_directory::resolve(event const& ev, lifecycle_output& out)
         st.key = target;
     if(st.fleet_id.empty() && !ev.fleet_id.empty())
         st.fleet_id = ev.fleet_id;
-    if(!ev.fleet_ref.empty())
+    if(!ev.fleet_ref.empty() && st.fleet_ref != ev.fleet_ref)
         st.fleet_ref = ev.fleet_ref;
     add_unique(st.invitation_ids, ev.invitation_id);
     add_unique(st.connection_ids, ev.connection_id);
     for(auto const* a : all)
         if(!a->empty())
-            aliases_[*a] = target;
+        {
+            // Nearly always there already, under the same key: then nothing is written.
+            if(auto al = aliases_.find(std::string_view(*a)); al == aliases_.end())
+                aliases_.emplace(*a, target);
+            else if(al->second != target)
+                al->second = target;
+        }
     return target;
 }
 

@@ -172,13 +172,16 @@ BOOST_AUTO_TEST_CASE(dispatches_exact_wildcard_any_and_unhandled)
 BOOST_AUTO_TEST_CASE(isolates_throwing_callback_retries_then_dead_letters_it)
 {
     std::atomic<int> after{0};
+    std::string boom_key; // written on the processing strand, read after the drain
     auto o = base_options();
     o.processing.callbacks.max_attempts = 3;
     o.processing.callbacks.initial_backoff = 10ms;
     server s(o, [&](cw::receiver& rx) {
-        rx.on("vehicle.added", [](cw::event const& e) {
-            if(e.record_id == "boom")
-                throw std::runtime_error("callback failed");
+        rx.on("vehicle.added", [&boom_key](cw::event const& e) {
+            if(e.record_id != "boom")
+                return;
+            boom_key = e.idempotency_key;
+            throw std::runtime_error("callback failed");
         });
         rx.on("vehicle.added", [&](cw::event const&) { ++after; });
     });
@@ -202,6 +205,8 @@ BOOST_AUTO_TEST_CASE(isolates_throwing_callback_retries_then_dead_letters_it)
     BOOST_TEST(s.dead[0].error_text == "callback failed");
     BOOST_TEST(s.dead[0].attempts == 3u);
     BOOST_TEST(s.dead[0].body.find("\"boom\"") != std::string::npos);
+    BOOST_TEST(!boom_key.empty());
+    BOOST_TEST(s.dead[0].idempotency_key == boom_key); // the event's, as the handler saw it
 }
 
 BOOST_AUTO_TEST_CASE(round_trips_over_tls_with_certificate_made_now)

@@ -101,6 +101,37 @@ BOOST_AUTO_TEST_CASE(format_round_trips)
     BOOST_TEST((*parse_rfc3339(format_rfc3339(f)) == f));
 }
 
+BOOST_AUTO_TEST_CASE(format_writes_every_field_zero_padded_and_parses_back_to_the_same_instant)
+{
+    // Random instants from 0001 to 9999, whole seconds and with microseconds: each field
+    // padded to its width, read back to the microsecond.
+    std::uint64_t x = 88172645463325252ull; // xorshift64
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    auto const lo = sys_days{year{1} / 1 / 1}.time_since_epoch().count();
+    auto const hi = sys_days{year{9999} / 12 / 31}.time_since_epoch().count();
+    for(int i = 0; i < 20'000; ++i)
+    {
+        auto const day = sys_days{days{lo + static_cast<long>(next() % static_cast<std::uint64_t>(hi - lo + 1))}};
+        timestamp t = day + seconds{static_cast<long>(next() % 86'400)};
+        if(i % 2)
+            t += microseconds{static_cast<long>(next() % 1'000'000)};
+        auto const s = format_rfc3339(t, i % 3 ? utc_suffix::z : utc_suffix::offset);
+        BOOST_TEST_REQUIRE(s[4] == '-');
+        BOOST_TEST_REQUIRE(s[7] == '-');
+        BOOST_TEST_REQUIRE(s[10] == 'T');
+        BOOST_TEST_REQUIRE(s[13] == ':');
+        BOOST_TEST_REQUIRE(s[16] == ':');
+        auto const back = parse_rfc3339(s);
+        BOOST_TEST_REQUIRE(back.has_value(), s);
+        BOOST_TEST_REQUIRE((*back == t), s);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(accepts_timestamp_at_window_bounds)
 {
     auto now = at(2024, 11, 28, 10, 30, 0);
