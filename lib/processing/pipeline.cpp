@@ -293,13 +293,17 @@ bool pipeline::seen_before(identity_key const& k, bool at_is_creation, bool look
         return true;
     if(!recall_ || !look_up)
         return false;
+    // No earlier run left identities and memory forgot none early: memory holds every
+    // identity the store has, and its answer is final.
+    auto const held_since = std::max(dedup_.complete_since(), recall_since_);
+    if(held_since == timestamp{})
+        return false;
     // An envelope id's UUID v7 time is when Catena created the event, before it first sent
     // it, so no sighting of it lies earlier than that minus the accepted clock skew: when
     // memory holds every identity seen since then, memory has the answer. A record's
     // occurred_at comes from a device clock and proves nothing.
     if(at_is_creation)
     {
-        auto const held_since = std::max(dedup_.complete_since(), recall_since_);
         if(timestamp{std::chrono::milliseconds(k.at_ms)} - opts_.identity_clock_margin >= held_since)
             return false;
     }

@@ -238,6 +238,32 @@ BOOST_AUTO_TEST_CASE(looks_up_only_what_memory_cannot_answer)
     BOOST_TEST(f.sink.events.size() == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(looks_up_nothing_while_memory_holds_everything_the_store_has)
+{
+    auto o = options();
+    o.processing.dedup_max_identities = 4;
+    feeder f(o);
+    fake_disk disk;
+    // No earlier run left identities: memory is all there is, until it forgets one early.
+    f.p.recall_with([&](detail::identity_key const& k) { return disk.recall(k); }, timestamp{});
+    for(int i = 0; i < 4; ++i)
+        for(auto const& k : f.push(message("vehicle_location.added",
+                                           location("loc-" + std::to_string(i), "2025-11-24T16:00:00Z")),
+                                   t0)
+                                .identities)
+            disk.keys.push_back(k); // committed
+    BOOST_TEST(disk.lookups == 0); // records without envelope ids, none looked up
+    // Memory is full: the next one makes it forget the first, so from now on what memory does
+    // not hold is looked up, and the first, sent again, is found on disk.
+    f.push(message("vehicle_location.added", location("loc-4", "2025-11-24T16:00:00Z")), t0 + 1s);
+    BOOST_TEST(f.push(message("vehicle_location.added", location("loc-0", "2025-11-24T16:00:00Z")), t0 + 2s, 2)
+                   .identities.empty());
+    BOOST_TEST(disk.lookups >= 1);
+    BOOST_TEST(f.p.stats().identities_recalled == 1u);
+    f.p.flush(t0 + 5s);
+    BOOST_TEST(f.sink.events.size() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(releases_by_occurred_at_not_arrival)
 {
     feeder f;
