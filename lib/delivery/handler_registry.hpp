@@ -5,6 +5,8 @@
 
 #include <catena/webhooks/receiver.hpp>
 
+#include "detail/string_map.hpp"
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -80,12 +82,7 @@ private:
     {
         std::string name; ///< "on(invitation.accepted)", "on(invitation.*)", "on_any"
     };
-    struct string_hash
-    {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    using by_name = std::unordered_map<std::string, named, string_hash, std::equal_to<>>;
+    using by_name = string_map<named>;
 
     bool frozen_ = false;
     by_name exact_;

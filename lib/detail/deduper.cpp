@@ -8,9 +8,9 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <type_traits>
-#include <functional>
 
 namespace catena::webhooks::detail {
 

@@ -5,6 +5,7 @@
 
 #include <catena/webhooks/operation.hpp>
 
+#include "detail/string_map.hpp"
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -51,12 +52,7 @@ private:
     std::size_t const max_entries_;
     mutable std::mutex mutex_;
     // Looked up by string_view, without building a string per delivery.
-    struct id_hash
-    {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, subscription_seen, id_hash, std::equal_to<>> seen_;
+    string_map<subscription_seen> seen_;
     std::size_t untracked_ = 0;
 };
 

@@ -3,6 +3,8 @@
 #ifndef CATENA_WEBHOOKS_HTTP_ADMISSION_HPP
 #define CATENA_WEBHOOKS_HTTP_ADMISSION_HPP
 
+#include "detail/string_map.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -75,11 +77,6 @@ private:
         clock::time_point window_start{};
         clock::time_point refused_until{};
     };
-    struct string_hash
-    {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     peer_state* find_or_add(std::string_view peer);
     void forget_if_idle(std::string_view peer, clock::time_point now);
 
@@ -87,7 +84,7 @@ private:
     std::atomic<std::size_t> body_bytes_{0};
     std::atomic<std::size_t> penalized_{0};
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, peer_state, string_hash, std::equal_to<>> peers_;
+    string_map<peer_state> peers_;
 };
 
 } // namespace catena::webhooks::detail

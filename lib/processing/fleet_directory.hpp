@@ -6,6 +6,7 @@
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 
+#include "detail/string_map.hpp"
 #include "processing/fleet.hpp"
 #include "state/codec.hpp"
 
@@ -71,13 +72,7 @@ private:
     std::size_t max_history_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, fleet_record> fleets_;
-    struct string_hash
-    {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    // "fleet:", "ref:", "invitation:", "connection:" → key; looked up by string_view
-    std::unordered_map<std::string, std::string, string_hash, std::equal_to<>> aliases_;
+    string_map<std::string> aliases_; // "fleet:", "ref:", "invitation:", "connection:" → key
     // resolve()'s working strings, kept for their capacity: one event allocates nothing for them.
     std::string alias_buf_[4];
     std::vector<std::string> existing_;
