@@ -168,6 +168,12 @@ r.update(name=name, acked_per_s=acked / r["seconds"], cpu_us_per_delivery=(int(t
          connections_open=int(conns) if conns is not None else None)
 # Replaying past the end of the file would send duplicates, which are cheaper for a receiver.
 r["valid"] = name.startswith("floor") or name.endswith("-floor") or (r["file_wrapped"] == 0 and r["requests"] < int(total) - 30000)
+# The answers as the tables show them.
+st = ", ".join("%s: %d" % kv for kv in sorted(r["by_status"].items()))
+errs = sum(r["socket_errors"].values())
+if errs: st += ", socket errors: %d" % errs
+if not r["valid"]: st += " (INVALID: the request file ran out)"
+r["statuses"] = st
 print(json.dumps(r))
 PY
 }
@@ -177,13 +183,9 @@ row() { # NAME LABEL
 import json, sys
 r, label, f = json.load(open(sys.argv[1])), sys.argv[2], json.load(open(sys.argv[3]))
 l = r["latency_ms"]
-st = ", ".join("%s: %d" % kv for kv in sorted(r["by_status"].items()))
-errs = sum(r["socket_errors"].values())
-if errs: st += ", socket errors: %d" % errs
-if not r["valid"]: st += " (INVALID: the request file ran out)"
 print("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %s |" % (
     label, r["acked_per_s"], r["acked_per_s"] / f["acked_per_s"], l["p50"], l["p99"], l["p999"],
-    l["p99"] / f["latency_ms"]["p99"], r["cpu_us_per_delivery"], r["peak_rss_mib"], st))
+    l["p99"] / f["latency_ms"]["p99"], r["cpu_us_per_delivery"], r["peak_rss_mib"], r["statuses"]))
 PY
 }
 
@@ -289,16 +291,12 @@ for p in ["realistic", "friendly", "replay"]:
     for t, label in [("floor", "floor"), ("memory", "`--memory`"), ("process", "durable `process`")]:
         r = json.load(open("%s/%s-%s.json" % (w, p, t)))
         l = r["latency_ms"]
-        st = ", ".join("%s: %d" % kv for kv in sorted(r["by_status"].items()))
-        errs = sum(r["socket_errors"].values())
-        if errs: st += ", socket errors: %d" % errs
-        if not r["valid"]: st += " (INVALID: the request file ran out)"
         turns = "%d of %d" % (r["turns_over_1ms"], r["turns"]) if "turns" in r else ""
         longest = "%.1f" % r["longest_turn_ms"] if "turns" in r else ""
         name = ("**%s**" % p) if p == "realistic" else p
         print("| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %s | %s | %s |" % (
             name, label, r["acked_per_s"], r["acked_per_s"] / f["acked_per_s"], l["p50"], l["p99"],
-            l["p99"] / f["latency_ms"]["p99"], r["cpu_us_per_delivery"], turns, longest, st))
+            l["p99"] / f["latency_ms"]["p99"], r["cpu_us_per_delivery"], turns, longest, r["statuses"]))
         five = sum(n for s, n in r["by_status"].items() if s.startswith("5"))
         if t != "floor":
             verdicts.append(("%s %s: no 5xx" % (p, t), five == 0, "%d" % five))
