@@ -55,9 +55,8 @@ public:
     bool release(timestamp now, F&& f, std::size_t max_due = static_cast<std::size_t>(-1))
     {
         // Arrivals fold into the watermark once, as they fall due (a release in slices does
-        // not walk the due ones again).
-        // Released arrivals are gone already (their slots empty); those after them are due no
-        // earlier, so passing over them stops at the same place.
+        // not walk the due ones again). A released arrival's slot is empty and is passed over:
+        // the arrivals after it are due no earlier, so the walk stops where it would have.
         for(; considered_ < arrivals_.size(); ++considered_)
         {
             auto const& n = arrivals_[considered_];
