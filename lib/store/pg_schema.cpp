@@ -3,6 +3,7 @@
 #include "store/pg_schema.hpp"
 
 #include "store/dead_letter_rows.hpp"
+#include "store/inbox_entry.hpp"
 #include "store/sqlite.hpp"
 
 namespace catena::webhooks::detail {
@@ -260,6 +261,51 @@ error_code pg_replay_dead_letter(pg_connection& c, std::int64_t id, std::string&
         return error::store_failure;
     }
     return {};
+}
+
+bool pg_count_backlog(pg_connection& c, pg_backlog& b)
+{
+    auto const r = c.exec("SELECT count(*), coalesce(sum(length(body)), 0)::bigint, coalesce(min(received_at), 0) "
+                          "FROM inbox WHERE NOT processed",
+                          {});
+    if(!r.ok() || r.rows() != 1)
+        return false;
+    b.entries = static_cast<std::size_t>(r.integer(0, 0));
+    b.bytes = static_cast<std::size_t>(r.integer(0, 1)) + b.entries * sizeof(inbox_entry);
+    b.oldest_micros = r.integer(0, 2);
+    return true;
+}
+
+namespace {
+
+bool read_state(pg_connection& c, std::size_t history_per_fleet, std::vector<fleet_capture>& fleets,
+                std::vector<transition>& transitions)
+{
+    auto const f = c.exec("SELECT snapshot FROM fleets", {});
+    auto const t = c.exec("SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id "
+                          "DESC) AS n FROM transitions) AS newest WHERE n <= $1 ORDER BY id",
+                          pg_params().integer(static_cast<std::int64_t>(history_per_fleet)));
+    if(!f.ok() || !t.ok())
+        return false;
+    for(int i = 0; i < f.rows(); ++i)
+        if(auto x = codec::decode_fleet(f.bytes(i, 0)))
+            fleets.push_back(std::move(*x));
+    for(int i = 0; i < t.rows(); ++i)
+        if(auto x = codec::decode_transition(t.bytes(i, 0)))
+            transitions.push_back(std::move(*x));
+    return true;
+}
+
+} // namespace
+
+bool pg_load_state(pg_connection& c, std::size_t history_per_fleet, std::vector<fleet_capture>& fleets,
+                   std::vector<transition>& transitions)
+{
+    if(!c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok())
+        return false;
+    bool const ok = read_state(c, history_per_fleet, fleets, transitions);
+    c.exec(ok ? "COMMIT" : "ROLLBACK");
+    return ok;
 }
 
 } // namespace catena::webhooks::detail

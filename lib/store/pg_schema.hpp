@@ -6,6 +6,7 @@
 #include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/error.hpp>
 
+#include "state/codec.hpp"
 #include "store/pg.hpp"
 
 #include <cstddef>
@@ -36,6 +37,21 @@ error_code open_pg_schema(pg_connection& c, std::string const& where, std::strin
 std::string pg_int_array(std::vector<std::int64_t> const& v);
 /// `{"a","b\"c"}`: a text[] literal.
 std::string pg_text_array(std::vector<std::string_view> const& v);
+
+/// The inbox's unprocessed rows: how many, their bytes (each counted with an entry's size, as
+/// the backlog bound counts them) and the oldest one's received_at (microseconds, 0 for none).
+struct pg_backlog
+{
+    std::size_t entries = 0;
+    std::size_t bytes = 0;
+    std::int64_t oldest_micros = 0;
+};
+bool pg_count_backlog(pg_connection& c, pg_backlog& b);
+
+/** The fleets and each one's newest `history_per_fleet` transitions as of one commit: read in
+    one snapshot, else a commit between the two reads gives snapshots older than their histories. */
+bool pg_load_state(pg_connection& c, std::size_t history_per_fleet, std::vector<fleet_capture>& fleets,
+                   std::vector<transition>& transitions);
 
 /// The newest `max` dead letters with their ids, oldest first; only letter `only` when not 0.
 std::vector<stored_dead_letter> pg_list_dead_letters(pg_connection& c, std::size_t max, std::int64_t only = 0);

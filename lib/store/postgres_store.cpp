@@ -4,17 +4,15 @@
 
 #include "store/group_commit.hpp"
 #include "store/pg.hpp"
+#include "store/pg_leadership.hpp"
 #include "store/pg_schema.hpp"
 #include "store/sqlite.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <poll.h>
 
 namespace catena::webhooks::detail {
 
@@ -48,19 +46,19 @@ class postgres_store final : public store, group_commit::database
 {
 public:
     postgres_store(postgres_options o, store_limits l)
-        : o_(std::move(o)), limits_(l), commits_(commit_options(o_, l), *this, db_mutex_)
+        : o_(std::move(o)), limits_(l),
+          leadership_({o_.name, o_.leader_poll, o_.refresh_interval, o_.history_per_fleet},
+                      [this](pg_backlog const& b) {
+                          oldest_.store(b.oldest_micros, std::memory_order_relaxed);
+                          commits_.set_backlog(b.entries, b.bytes);
+                      }),
+          commits_(commit_options(o_, l), *this, db_mutex_)
     {
     }
 
     ~postgres_store() override
     {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        if(leader_thread_.joinable())
-            leader_thread_.join();
+        leadership_.stop();
         commits_.stop();
     }
 
@@ -68,14 +66,14 @@ public:
     {
         auto const conninfo = with_session_defaults(o_.conninfo, o_.name);
         where_ = redact_conninfo(o_.conninfo);
-        if(!w_.open(conninfo, why) || !r_.open(conninfo, why) || !l_.open(conninfo, why))
+        if(!w_.open(conninfo, why) || !r_.open(conninfo, why) || !leadership_.open(conninfo, why))
         {
             why += " (" + where_ + ")";
             return error::store_failure;
         }
         if(auto ec = open_pg_schema(w_, where_, why))
             return ec;
-        backlog_count b;
+        pg_backlog b;
         if(!count_backlog(w_, b))
         {
             why = "cannot read the inbox in " + where_ + ": " + w_.message();
@@ -91,8 +89,7 @@ public:
 
     void lead(leadership_hooks h) override
     {
-        hooks_ = std::move(h);
-        leader_thread_ = std::thread([this] { run_leadership(); });
+        leadership_.start(std::move(h));
     }
 
     // A session that looks up may be one the server dropped (a restart): what fails is read
@@ -107,7 +104,7 @@ public:
             out = {};
             if(!r_.ensure())
                 continue;
-            if(!load_state(r_, out.fleets, out.transitions))
+            if(!pg_load_state(r_, o_.history_per_fleet, out.fleets, out.transitions))
             {
                 r_.close();
                 continue;
@@ -115,7 +112,7 @@ public:
             auto const any = r_.exec("SELECT 1 FROM identity_keys LIMIT 1");
             auto const ops = r_.exec("SELECT updated_at, completed_at, doc FROM operations WHERE completed_at >= $1",
                                      pg_params().integer(micros(now - o_.operation_memory)));
-            backlog_count b;
+            pg_backlog b;
             if(!any.ok() || !ops.ok() || !count_backlog(r_, b))
             {
                 r_.close();
@@ -142,7 +139,7 @@ public:
     std::vector<inbox_entry> take(std::size_t max) override
     {
         std::vector<inbox_entry> v;
-        if(!leading_.load())
+        if(!leadership_.leading())
             return v;
         std::lock_guard lock(read_mutex_);
         if(!r_.ensure())
@@ -172,7 +169,7 @@ public:
 
     void commit(progress p) override
     {
-        if(leading_.load())
+        if(leadership_.leading())
             commits_.commit(std::move(p));
     }
     std::size_t backlog() const override { return commits_.backlog(); }
@@ -210,8 +207,8 @@ public:
         s.appends = commits_.appends();
         s.failures = commits_.failures();
         s.shared = true;
-        s.leader = leading_.load();
-        s.leadership_changes = changes_.load(std::memory_order_relaxed);
+        s.leader = leadership_.leading();
+        s.leadership_changes = leadership_.changes();
         s.round_trips = pg_connection::round_trips();
         s.errors = pg_connection::failures();
         return s;
@@ -231,11 +228,6 @@ public:
     bool sync_until(std::chrono::steady_clock::time_point deadline) override { return commits_.sync_until(deadline); }
 
 private:
-    struct backlog_count
-    {
-        std::size_t entries = 0, bytes = 0;
-    };
-
     static group_commit_options commit_options(postgres_options const& o, store_limits l)
     {
         group_commit_options g;
@@ -247,44 +239,12 @@ private:
         return g;
     }
 
-    bool count_backlog(pg_connection& c, backlog_count& b)
+    // The backlog as the inbox holds it (every receiver's appends), and its oldest row.
+    bool count_backlog(pg_connection& c, pg_backlog& b)
     {
-        auto const r = c.exec("SELECT count(*), coalesce(sum(length(body)), 0)::bigint, coalesce(min(received_at), 0) "
-                              "FROM inbox WHERE NOT processed",
-                              {});
-        if(!r.ok() || r.rows() != 1)
+        if(!pg_count_backlog(c, b))
             return false;
-        b.entries = static_cast<std::size_t>(r.integer(0, 0));
-        b.bytes = static_cast<std::size_t>(r.integer(0, 1)) + b.entries * sizeof(inbox_entry);
-        oldest_.store(r.integer(0, 2), std::memory_order_relaxed);
-        return true;
-    }
-
-    // The fleets and their newest transitions as of one commit: read in one snapshot, else a
-    // commit between the two reads gives snapshots older than their histories.
-    bool load_state(pg_connection& c, std::vector<fleet_capture>& fleets, std::vector<transition>& transitions)
-    {
-        if(!c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok())
-            return false;
-        bool const ok = read_state(c, fleets, transitions);
-        c.exec(ok ? "COMMIT" : "ROLLBACK");
-        return ok;
-    }
-
-    bool read_state(pg_connection& c, std::vector<fleet_capture>& fleets, std::vector<transition>& transitions)
-    {
-        auto const f = c.exec("SELECT snapshot FROM fleets", {});
-        auto const t = c.exec("SELECT doc FROM (SELECT id, doc, row_number() OVER (PARTITION BY fleet_key ORDER BY id "
-                              "DESC) AS n FROM transitions) AS newest WHERE n <= $1 ORDER BY id",
-                              pg_params().integer(as_int(o_.history_per_fleet)));
-        if(!f.ok() || !t.ok())
-            return false;
-        for(int i = 0; i < f.rows(); ++i)
-            if(auto x = codec::decode_fleet(f.bytes(i, 0)))
-                fleets.push_back(std::move(*x));
-        for(int i = 0; i < t.rows(); ++i)
-            if(auto x = codec::decode_transition(t.bytes(i, 0)))
-                transitions.push_back(std::move(*x));
+        oldest_.store(b.oldest_micros, std::memory_order_relaxed);
         return true;
     }
 
@@ -317,7 +277,7 @@ private:
             auto const r = w_.exec_prepared("fence",
                                             "UPDATE catena_leader SET beat = now(), fleets_version = fleets_version + $2 "
                                             "WHERE id = 1 AND epoch = $1",
-                                            pg_params().integer(epoch_.load()).integer(fleets ? 1 : 0));
+                                            pg_params().integer(leadership_.epoch()).integer(fleets ? 1 : 0));
             if(!r.ok())
                 return fail();
             fenced = r.affected() == 0;
@@ -339,10 +299,7 @@ private:
         if(!w_.exec("COMMIT").ok())
             return fail();
         if(fenced)
-        {
-            fence_hit_.store(true);
-            cv_.notify_all();
-        }
+            leadership_.fenced();
         return true;
     }
 
@@ -486,7 +443,7 @@ private:
     void upkeep() override
     {
         auto const now = std::chrono::steady_clock::now();
-        if(!leading_.load() || now - last_prune_ < o_.prune_interval)
+        if(!leadership_.leading() || now - last_prune_ < o_.prune_interval)
             return;
         last_prune_ = now;
         std::lock_guard db(db_mutex_);
@@ -522,202 +479,19 @@ private:
             size_.store(static_cast<std::uint64_t>(size.integer(0, 0)), std::memory_order_relaxed);
     }
 
-    //--------------------------------------------------------------------------
-    // The election, on a thread and a session of its own: the advisory lock is the session's.
-
-    void run_leadership()
-    {
-        auto next_refresh = std::chrono::steady_clock::now();
-        std::int64_t fleets_seen = -1;
-        auto next_mirror = std::chrono::steady_clock::now();
-        bool session_lost = false;
-        for(;;)
-        {
-            {
-                std::unique_lock lock(mutex_);
-                if(stopping_)
-                    break;
-            }
-            if(fence_hit_.load())
-                lose();
-            if(!lost_ && leading_.load() && l_.healthy() && !session_lost)
-                session_lost = !watch_as_leader();
-            else
-                wait(o_.leader_poll);
-            if(stopped())
-                break;
-            if(lost_)
-            {
-                refresh_backlog(next_refresh);
-                continue;
-            }
-            // A leader's session that went is its lock gone: ensure() connects a new session
-            // without it, so the loss is noted first.
-            if(leading_.load() && !l_.healthy())
-                session_lost = true;
-            if(!l_.ensure())
-                continue;
-            if(leading_.load() && session_lost)
-            {
-                // The session (and its lock) went and came back: still ours only if nobody
-                // was elected meanwhile.
-                session_lost = false;
-                if(!try_lock() || current_epoch() != epoch_.load() || !listen())
-                    lose();
-            }
-            else if(!leading_.load())
-            {
-                if(try_lock())
-                    elect();
-                else
-                    refresh_standby(fleets_seen, next_mirror);
-            }
-            refresh_backlog(next_refresh);
-        }
-    }
-
-    bool stopped()
-    {
-        std::lock_guard lock(mutex_);
-        return stopping_;
-    }
-
-    void wait(std::chrono::milliseconds d)
-    {
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, d, [this] { return stopping_ || fence_hit_.load(); });
-    }
-
-    // The leader waits for notifications of kept deliveries (or the poll interval); false
-    // when its session is gone.
-    bool watch_as_leader()
-    {
-        pollfd pfd{PQsocket(l_.native()), POLLIN, 0};
-        if(pfd.fd < 0)
-            return false;
-        ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(o_.leader_poll.count(), 100)));
-        if(!PQconsumeInput(l_.native()))
-            return false;
-        bool any = false;
-        while(PGnotify* n = PQnotifies(l_.native()))
-        {
-            PQfreemem(n);
-            any = true;
-        }
-        if(any && hooks_.arrived)
-            hooks_.arrived();
-        // A session whose server is gone is noticed by a round trip.
-        if(std::chrono::steady_clock::now() >= next_beat_)
-        {
-            next_beat_ = std::chrono::steady_clock::now() + o_.leader_poll;
-            return l_.exec("SELECT 1").ok();
-        }
-        return l_.healthy();
-    }
-
-    bool try_lock()
-    {
-        auto const r = l_.exec(("SELECT pg_try_advisory_lock(" + std::to_string(pg_leader_lock) + ")").c_str(), {}, false);
-        return r.ok() && r.rows() == 1 && r.text(0, 0) == "t";
-    }
-
-    std::int64_t current_epoch()
-    {
-        auto const r = l_.exec("SELECT epoch FROM catena_leader WHERE id = 1", {});
-        return r.ok() && r.rows() == 1 ? r.integer(0, 0) : -1;
-    }
-
-    bool listen() { return l_.exec((std::string("LISTEN ") + pg_inbox_channel).c_str()).ok(); }
-
-    void elect()
-    {
-        auto const r = l_.exec("UPDATE catena_leader SET epoch = epoch + 1, holder = $1, since = now(), beat = now() "
-                               "WHERE id = 1 RETURNING epoch",
-                               pg_params().text(o_.name));
-        if(!r.ok() || r.rows() != 1 || !listen())
-        {
-            l_.close(); // the lock goes with the session; tried again at the next poll
-            return;
-        }
-        epoch_.store(r.integer(0, 0));
-        leading_.store(true);
-        changes_.fetch_add(1, std::memory_order_relaxed);
-        if(hooks_.gained)
-            hooks_.gained();
-    }
-
-    void lose()
-    {
-        if(lost_)
-            return;
-        lost_ = true;
-        fence_hit_.store(false);
-        bool const was = leading_.exchange(false);
-        epoch_.store(-1);
-        l_.close();
-        if(was)
-            changes_.fetch_add(1, std::memory_order_relaxed);
-        if(hooks_.lost)
-            hooks_.lost();
-    }
-
-    // At most once per refresh interval: a reload reads every fleet.
-    void refresh_standby(std::int64_t& fleets_seen, std::chrono::steady_clock::time_point& next)
-    {
-        auto const now = std::chrono::steady_clock::now();
-        if(!hooks_.shared_state || now < next)
-            return;
-        next = now + o_.refresh_interval;
-        auto const r = l_.exec("SELECT fleets_version FROM catena_leader WHERE id = 1", {});
-        if(!r.ok() || r.rows() != 1 || r.integer(0, 0) == fleets_seen)
-            return;
-        std::vector<fleet_capture> fleets;
-        std::vector<transition> transitions;
-        if(!load_state(l_, fleets, transitions))
-            return;
-        fleets_seen = r.integer(0, 0);
-        hooks_.shared_state(std::move(fleets), std::move(transitions));
-    }
-
-    void refresh_backlog(std::chrono::steady_clock::time_point& next)
-    {
-        auto const now = std::chrono::steady_clock::now();
-        if(now < next || !l_.ensure())
-            return;
-        next = now + o_.refresh_interval;
-        backlog_count b;
-        if(!count_backlog(l_, b))
-            return;
-        commits_.set_backlog(b.entries, b.bytes);
-        // A safety net under the notifications: a take() that failed (a session the server
-        // dropped) is not followed by one, but the backlog is looked at every interval.
-        if(b.entries > 0 && leading_.load() && hooks_.arrived)
-            hooks_.arrived();
-    }
-
     postgres_options const o_;
     store_limits const limits_;
     std::string where_;             // the conninfo without its password
     pg_connection w_;               // the writer's (group commit), under db_mutex_
     mutable pg_connection r_;       // processing's (take, recall, recover) and dead_letters(), under read_mutex_
-    pg_connection l_;               // the election's: holds the advisory lock; the leadership thread's
     mutable std::mutex db_mutex_, read_mutex_;
-    leadership_hooks hooks_;
     std::string cursor_txid_ = "0"; // the last row taken (processing thread)
     std::uint64_t cursor_seq_ = 0;
     std::set<std::string> history_touched_; // writer thread
     std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point next_beat_{};
-    std::atomic<std::int64_t> epoch_{-1};
-    std::atomic<bool> leading_{false}, fence_hit_{false};
-    bool lost_ = false; // leadership thread
-    std::atomic<std::uint64_t> changes_{0}, size_{0};
+    std::atomic<std::uint64_t> size_{0};
     std::atomic<std::int64_t> oldest_{0};
-
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false; // under mutex_
-    std::thread leader_thread_;
+    pg_leadership leadership_; // its thread sets the backlog below and oldest_
 
     // Last: its writer thread stops before anything it writes through goes.
     group_commit commits_;
