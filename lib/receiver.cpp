@@ -13,10 +13,7 @@
 #include "providers/route_table.hpp"
 #include "metrics.hpp"
 #include "processing/fleet_directory.hpp"
-#include "store/memory.hpp"
-#include "store/postgres_store.hpp"
-#include "store/schema.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -24,7 +21,6 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -212,76 +208,20 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     // Opens the store and takes back what an earlier run left in it.
     error_code open_store(detail::recovered_state& r)
     {
-        detail::store_limits limits;
-        limits.max_backlog_entries = opts.limits.max_inbox_entries;
-        limits.max_backlog_bytes = opts.limits.max_inbox_bytes;
-        limits.request_id_memory = opts.request_id_memory;
-        if(!opts.store.postgres.empty())
-            return open_shared_store(limits);
-        if(opts.store.data_dir.empty())
-        {
-            store = detail::make_memory_store(limits);
-            return {};
-        }
-        std::error_code fs_ec;
-        std::filesystem::create_directories(opts.store.data_dir, fs_ec);
-        if(fs_ec)
-        {
-            start_detail = "cannot create " + opts.store.data_dir + ": " + fs_ec.message();
-            return error::store_failure;
-        }
-        detail::sqlite_options so;
-        so.path = detail::database_path(opts.store.data_dir);
-        so.level = opts.store.level;
-        so.processed_retention = opts.store.processed_retention;
-        so.identity_retention = opts.processing.dedup_retention;
-        so.max_identities_loaded = opts.processing.dedup_max_identities;
-        so.history_per_fleet = opts.processing.max_history_per_fleet;
-        so.max_page_count = opts.store.max_page_count;
+        detail::store_threads t;
         // A transaction's completions come back to the I/O threads in one hand-off; each
         // answer then reaches its connection's strand without another trip through the queue.
-        so.run_completions = [ex = ex](std::function<void()> f) { net::post(ex, std::move(f)); };
+        t.run_completions = [ex = ex](std::function<void()> f) { net::post(ex, std::move(f)); };
         // Commits of appends on the I/O threads (durability process). The store lives as long
         // as this impl: a commit posted after it is gone does nothing.
-        so.run_commits = [ex = ex, weak = weak_from_this()](std::function<void()> f) {
+        t.run_commits = [ex = ex, weak = weak_from_this()](std::function<void()> f) {
             net::post(ex, [weak, f = std::move(f)] {
                 if(auto self = weak.lock())
                     f();
             });
         };
         error_code ec;
-        auto s = detail::make_sqlite_store(so, limits, ec, start_detail);
-        if(ec)
-            return ec;
-        if(auto rec = s->recover(r, opts.clock()))
-        {
-            start_detail = "cannot read the store in " + opts.store.data_dir;
-            return rec;
-        }
-        store = std::move(s);
-        return {};
-    }
-
-    // A PostgreSQL store shared with other receivers: appends from now on, processing once
-    // this receiver is elected (lead()).
-    error_code open_shared_store(detail::store_limits const& limits)
-    {
-        detail::postgres_options po;
-        po.conninfo = opts.store.postgres;
-        if(opts.store.instance.empty())
-        {
-            char host[256] = {};
-            ::gethostname(host, sizeof host - 1);
-            po.name = std::string(host) + ":" + std::to_string(::getpid());
-        }
-        else
-            po.name = opts.store.instance;
-        po.processed_retention = opts.store.processed_retention;
-        po.identity_retention = opts.processing.dedup_retention;
-        po.history_per_fleet = opts.processing.max_history_per_fleet;
-        po.run_completions = [ex = ex](std::function<void()> f) { net::post(ex, std::move(f)); };
-        error_code ec;
-        store = detail::make_postgres_store(po, limits, ec, start_detail);
+        store = detail::open_store(opts, std::move(t), r, ec, start_detail);
         return ec;
     }
 
