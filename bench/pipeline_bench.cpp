@@ -5,9 +5,23 @@
 // Each iteration pushes one kept delivery (a vehicle_location.added envelope of two records,
 // ~1.3 KiB, spread over 100 fleets) through the pipeline and releases what is due, so the
 // reorder buffer holds a steady window of events as it would in a running receiver.
+//
+// The realistic_* benchmarks take the deliveries of `catena-webhook-sim --profile realistic`
+// (1-50 records, occurred_at lagging 0-120 s, 10 % null ids, 5 % retries): what a receiver
+// cannot avoid doing with one (gunzip, HMAC, parsing its JSON), and the pipeline's processing
+// of it. With the floor's CPU per request from `bench/run.sh profiles`, the first bounds the
+// share of the floor's rate any receiver that verifies and reads its deliveries can reach.
 #include "processing/pipeline.hpp"
 
+#include "load.hpp"
 #include "sim.hpp"
+
+#include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/secret_ring.hpp>
+#include <catena/webhooks/signature.hpp>
+#include <catena/webhooks/verifier.hpp>
+
+#include <boost/json/parser.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -23,11 +37,11 @@ using namespace std::chrono_literals;
 
 struct null_sink : cw::detail::pipeline_sink
 {
-    std::size_t events = 0, transitions = 0;
+    std::size_t events = 0, transitions = 0, dead_letters = 0;
     void on_event(cw::event&&) override { ++events; }
     void on_transition(cw::transition&&) override { ++transitions; }
     void on_merge(cw::fleet_merge&&) override {}
-    void on_dead_letter(cw::dead_letter&&) override {}
+    void on_dead_letter(cw::dead_letter&&) override { ++dead_letters; }
     void on_problem(cw::error_code, std::string, cw::event const*) override {}
     void on_operation(cw::operation_result&&, cw::operation_handler&&) override {}
     void on_subscription(cw::subscription_event&&) override {}
@@ -106,6 +120,137 @@ void process_telematics_delivery(benchmark::State& state)
     state.counters["held_at_end"] = static_cast<double>(p->stats().held);
 }
 BENCHMARK(process_telematics_delivery);
+
+// Realistic deliveries as they arrive: gzip bodies signed with the envelope's timestamp.
+struct realistic_set
+{
+    struct item
+    {
+        std::string gz, body, signature, timestamp, event_name, request_id, attempt;
+        std::size_t records = 0;
+    };
+    std::vector<item> items;
+    double records_per_delivery = 0;
+    double bytes_per_delivery = 0;
+
+    static constexpr std::string_view secret = "bench-secret-0123456789";
+    static constexpr std::string_view webhook_id = "247b2dea-a030-48b7-9a05-ee33c1b6ab0a";
+
+    static realistic_set const& get()
+    {
+        static realistic_set const set = [] {
+            realistic_set r;
+            cs::load_stream stream(cs::load_profile::realistic, std::string(webhook_id), 7);
+            std::mt19937_64 rng(3);
+            cw::signer s;
+            std::size_t records = 0, bytes = 0;
+            for(std::size_t i = 0; i < 20'000; ++i)
+            {
+                auto const d = stream.next(i);
+                auto const now = cw::system_now();
+                item it;
+                it.body = cs::render_body(d.m, d.attempt, now);
+                it.gz = cw::gzip_compress(it.body);
+                it.timestamp = cw::format_rfc3339(now);
+                it.signature = s.sign(secret, it.timestamp, it.body);
+                it.event_name = d.m.event_name;
+                it.request_id = cs::random_uuid(rng);
+                it.attempt = std::to_string(d.attempt);
+                it.records = d.m.data.size();
+                records += it.records;
+                bytes += it.body.size();
+                r.items.push_back(std::move(it));
+            }
+            r.records_per_delivery = static_cast<double>(records) / static_cast<double>(r.items.size());
+            r.bytes_per_delivery = static_cast<double>(bytes) / static_cast<double>(r.items.size());
+            return r;
+        }();
+        return set;
+    }
+};
+
+// The least a receiver does with a realistic delivery before it can act on its records:
+// gunzip and HMAC (the verifier), then parse the JSON.
+void realistic_unavoidable(benchmark::State& state)
+{
+    auto const& set = realistic_set::get();
+    cw::secret_ring ring;
+    ring.add(std::string(realistic_set::webhook_id), std::string(realistic_set::secret));
+    cw::verifier v;
+    std::string buffer;
+    json::parser parser;
+    std::size_t i = 0;
+    for(auto _ : state)
+    {
+        auto const& it = set.items[i++ % set.items.size()];
+        cw::delivery_headers const h{it.signature, it.timestamp,  realistic_set::webhook_id, "gzip",
+                                     it.event_name, it.request_id, it.attempt};
+        auto r = v.verify(h, it.gz, ring, cw::system_now(), buffer);
+        if(!r)
+        {
+            state.SkipWithError("verification failed");
+            break;
+        }
+        parser.reset();
+        boost::system::error_code ec;
+        parser.write(r->body, ec);
+        if(ec)
+        {
+            state.SkipWithError("parse failed");
+            break;
+        }
+        benchmark::DoNotOptimize(parser.release());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["records_per_delivery"] = set.records_per_delivery;
+    state.counters["bytes_per_delivery"] = set.bytes_per_delivery;
+}
+BENCHMARK(realistic_unavoidable);
+
+// The pipeline's processing of the same deliveries (decode, dedup, reorder, fleet model),
+// as the processor hands them over (the JSON intake kept), into a sink that only counts.
+void realistic_processing(benchmark::State& state)
+{
+    auto const& set = realistic_set::get();
+    null_sink sink;
+    cw::detail::pipeline_options o;
+    o.processing.reorder_window = 200ms;
+    auto p = std::make_unique<cw::detail::pipeline>(o, sink);
+    std::vector<cw::detail::inbox_entry> entries;
+    for(auto const& it : set.items)
+    {
+        cw::detail::inbox_entry e;
+        e.body = it.body; // its JSON: intake keeps it for a gzip body under 64 KiB (all of these)
+        e.webhook_id = std::string(realistic_set::webhook_id);
+        e.event_type = it.event_name;
+        e.request_id = it.request_id;
+        entries.push_back(std::move(e));
+    }
+    std::size_t i = 0;
+    std::uint64_t seq = 0;
+    for(auto _ : state)
+    {
+        if(i == entries.size())
+        {
+            state.PauseTiming(); // the ids would all be duplicates now
+            p = std::make_unique<cw::detail::pipeline>(o, sink);
+            i = 0;
+            state.ResumeTiming();
+        }
+        auto& e = entries[i++];
+        e.sequence = ++seq;
+        auto const now = cw::system_now();
+        e.received_at = now;
+        p->push(e, now);
+        p->release(now);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["records_per_delivery"] = set.records_per_delivery;
+    state.counters["events"] = static_cast<double>(sink.events);
+    if(sink.dead_letters)
+        state.SkipWithError("deliveries were dead-lettered");
+}
+BENCHMARK(realistic_processing);
 
 } // namespace
 
