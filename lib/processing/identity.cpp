@@ -141,15 +141,27 @@ bool record_memory::late(identity_digest record, order_key const& key, bool reme
 
 bool subscription_memory::from_another(identity_digest what, std::string_view webhook_id, timestamp now)
 {
+    if(primary_.empty())
+        primary_ = webhook_id;
+    identity_digest const by_other{what.hi ^ other.hi, what.lo ^ other.lo};
+    if(webhook_id == primary_)
+    {
+        // One digest per event: through the primary, an event is its own unless another
+        // subscription delivered it first.
+        if(seen_.insert(what, now))
+            return false;
+        return seen_.contains(by_other, now);
+    }
     hasher h;
     h.text(webhook_id);
     auto const sub = h.digest();
     identity_digest const mine{what.hi ^ sub.hi, what.lo ^ sub.lo};
-    // Only the first subscription is remembered with it: a repeat of the event through that
-    // one is its own (a state that came back), through any other a duplicate.
+    // Only the subscription that delivered it first is remembered with it: a repeat through
+    // that one is its own (a state that came back), through any other a duplicate.
     if(seen_.insert(what, now))
     {
         seen_.insert(mine, now);
+        seen_.insert(by_other, now);
         return false;
     }
     return !seen_.contains(mine, now);

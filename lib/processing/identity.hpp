@@ -14,6 +14,7 @@
 #include <deque>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -97,8 +98,10 @@ private:
 class subscription_memory
 {
 public:
+    /// At most `max_entries` digests: as many events first delivered through the first
+    /// subscription it hears of, a third as many through any other.
     subscription_memory(std::chrono::seconds retention, std::size_t max_entries)
-        : seen_(retention, max_entries == 0 ? 2 : 2 * max_entries)
+        : seen_(retention, max_entries == 0 ? 3 : max_entries)
     {
     }
 
@@ -106,13 +109,16 @@ public:
     /// (remembered from now on otherwise).
     bool from_another(identity_digest what, std::string_view webhook_id, timestamp now);
 
-    std::size_t size() const noexcept { return seen_.size() / 2; }
+    std::size_t digests() const noexcept { return seen_.size(); }
 
 private:
-    // Two digests per event in one allocation-free table: the event's, and the event's under
-    // the subscription that delivered it first. Known as the first but not as the second:
-    // another subscription delivered it.
+    // In one allocation-free table: each event's digest; for an event first delivered through
+    // another subscription than the primary (the first one heard of; most receivers have no
+    // other), also its digest under that subscription and under `other`. An event known
+    // without either was first delivered through the primary.
+    static constexpr identity_digest other{0x6f74686572207375ull, 0x62736372697074ull};
     deduper seen_;
+    std::string primary_;
 };
 
 } // namespace catena::webhooks::detail

@@ -85,4 +85,32 @@ BOOST_AUTO_TEST_CASE(only_the_first_subscription_of_an_event_delivers_it_again)
     BOOST_TEST(!m.from_another(x, "wh-callback", t0 + 2h));
 }
 
+BOOST_AUTO_TEST_CASE(an_event_first_delivered_through_a_later_subscription_is_a_duplicate_through_the_first)
+{
+    detail::subscription_memory m(1h, 100);
+    BOOST_TEST(!m.from_another(detail::identity_digest{1, 1}, "wh-org", t0)); // wh-org is heard of first
+    detail::identity_digest const y{9, 9};
+    BOOST_TEST(!m.from_another(y, "wh-callback", t0 + 1s));
+    BOOST_TEST(m.from_another(y, "wh-org", t0 + 2s));
+    BOOST_TEST(!m.from_another(y, "wh-callback", t0 + 3s)); // a repeat through the one that delivered it
+    BOOST_TEST(m.from_another(y, "wh-third", t0 + 4s));
+    BOOST_TEST(m.from_another(y, "wh-org", t0 + 5s));
+}
+
+BOOST_AUTO_TEST_CASE(events_through_the_first_subscription_take_one_digest_each)
+{
+    detail::subscription_memory m(1h, 1000);
+    for(std::uint64_t i = 1; i <= 500; ++i)
+        BOOST_TEST_REQUIRE(!m.from_another(detail::identity_digest{i, i * 7}, "wh-org", t0));
+    BOOST_TEST(m.digests() == 500u);
+    BOOST_TEST(!m.from_another(detail::identity_digest{9999, 1}, "wh-callback", t0)); // three through another
+    BOOST_TEST(m.digests() == 503u);
+    // Its whole bound holds events of the first subscription: the first of 1000 more is still known.
+    for(std::uint64_t i = 1000; i < 1497; ++i)
+        BOOST_TEST_REQUIRE(!m.from_another(detail::identity_digest{i, i * 7}, "wh-org", t0));
+    BOOST_TEST(m.digests() == 1000u);
+    BOOST_TEST(!m.from_another(detail::identity_digest{1, 7}, "wh-org", t0)); // its own repeat...
+    BOOST_TEST(m.from_another(detail::identity_digest{9999, 1}, "wh-org", t0)); // ...and still another's
+}
+
 BOOST_AUTO_TEST_SUITE_END() // identity
