@@ -140,7 +140,8 @@ struct processing_options
     /// with different envelope ids): same event name, record id and content. Counted in
     /// catena_webhooks_cross_subscription_duplicates_total.
     bool dedup_across_subscriptions = true;
-    /// How long (and how many) events are remembered for that.
+    /// How long events are remembered for that, and how many: this many first delivered
+    /// through the first subscription the receiver hears of, a third as many through others.
     std::chrono::seconds cross_subscription_window{3600};
     std::size_t max_cross_subscription_events = 200'000;
     /// Transitions kept per fleet for receiver::history().
