@@ -9,8 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <new>
-#include <type_traits>
 
 namespace catena::webhooks::detail {
 
@@ -40,107 +38,45 @@ std::int64_t micros(timestamp t) noexcept { return t.time_since_epoch().count();
 
 } // namespace
 
-template<class T>
-deduper::zeroed<T>::zeroed(std::size_t n) : p_(static_cast<T*>(std::calloc(n, sizeof(T)))), n_(n)
-{
-    static_assert(std::is_trivially_copyable_v<T>);
-    if(!p_)
-        throw std::bad_alloc();
-}
-
-// By default allocated whole up to 4 Mi digests (128 MiB of ring, 32 MiB of index, both virtual
+// By default allocated whole up to 4 Mi digests (96 MiB of ring, 32 MiB of index, both virtual
 // until written); a larger bound doubles from there as the table fills.
 deduper::deduper(std::chrono::seconds retention, std::size_t max_digests, std::size_t whole_up_to)
     : retention_(retention)
     // The index holds 32-bit ring positions + 1, its table twice the ring.
     , max_(std::clamp<std::size_t>(max_digests, 1, std::size_t{1} << 30))
-    , ring_(std::bit_ceil(std::clamp<std::size_t>(whole_up_to, 1, max_)))
-    , index_(ring_.size() * 2)
+    , table_(std::bit_ceil(std::clamp<std::size_t>(whole_up_to, 1, max_)))
 {
-}
-
-std::size_t deduper::find(identity_digest d) const noexcept
-{
-    auto const mask = index_.size() - 1;
-    auto pos = home(d);
-    while(index_[pos] != empty && !(ring_[index_[pos] - 1].d == d))
-        pos = (pos + 1) & mask;
-    return pos;
-}
-
-// Backward-shift deletion: later members of the probe run move up, so that lookups never
-// stop early at the hole.
-void deduper::index_erase(std::size_t pos) noexcept
-{
-    auto const mask = index_.size() - 1;
-    auto hole = pos;
-    for(auto next = (hole + 1) & mask; index_[next] != empty; next = (next + 1) & mask)
-    {
-        auto const want = home(ring_[index_[next] - 1].d);
-        // It may fill the hole when its home is not cyclically within (hole, next].
-        bool const stays = hole <= next ? (hole < want && want <= next) : (hole < want || want <= next);
-        if(stays)
-            continue;
-        index_[hole] = index_[next];
-        hole = next;
-    }
-    index_[hole] = empty;
-}
-
-void deduper::pop_oldest()
-{
-    index_erase(find(ring_[head_].d));
-    head_ = (head_ + 1) & (ring_.size() - 1);
-    --count_;
 }
 
 void deduper::expire(timestamp now)
 {
     auto const limit = micros(now) - std::chrono::duration_cast<std::chrono::microseconds>(retention_).count();
-    while(count_ > 0 && ring_[head_].at <= limit)
-        pop_oldest();
-}
-
-// Only for bounds beyond whole_up_to.
-void deduper::grow()
-{
-    zeroed<slot> ring(ring_.size() * 2);
-    for(std::size_t i = 0; i < count_; ++i)
-        ring[i] = ring_[(head_ + i) & (ring_.size() - 1)];
-    ring_ = std::move(ring);
-    head_ = 0;
-    index_ = zeroed<std::uint32_t>(ring_.size() * 2);
-    for(std::size_t i = 0; i < count_; ++i)
-        index_[find(ring_[i].d)] = static_cast<std::uint32_t>(i + 1);
+    while(table_.size() > 0 && table_.front() <= limit)
+        table_.pop_front();
 }
 
 bool deduper::contains(identity_digest d, timestamp now)
 {
     expire(now);
-    return index_[find(d)] != empty;
+    return table_.find(d) != nullptr;
 }
 
 bool deduper::insert(identity_digest d, timestamp now)
 {
     expire(now);
-    if(index_[find(d)] != empty)
+    if(table_.find(d))
         return false;
     auto at = micros(now);
-    // Insertion times only grow, even if the wall clock steps back, so the head stays oldest.
-    if(count_ > 0)
-        at = std::max(at, ring_[(head_ + count_ - 1) & (ring_.size() - 1)].at);
-    if(count_ == max_)
+    // Insertion times only grow, even if the wall clock steps back, so the front stays oldest.
+    if(table_.size() > 0)
+        at = std::max(at, table_.back());
+    if(table_.size() == max_)
     {
-        complete_since_ = std::max(complete_since_, timestamp{std::chrono::microseconds(ring_[head_].at + 1)});
-        pop_oldest();
+        complete_since_ = std::max(complete_since_, timestamp{std::chrono::microseconds(table_.front() + 1)});
+        table_.pop_front();
         ++evicted_early_;
     }
-    if(count_ == ring_.size())
-        grow();
-    auto const pos = (head_ + count_) & (ring_.size() - 1);
-    ring_[pos] = slot{d, at};
-    index_[find(d)] = static_cast<std::uint32_t>(pos + 1);
-    ++count_;
+    table_.push_back(d, at);
     return true;
 }
 

@@ -5,25 +5,14 @@
 
 #include <catena/webhooks/timestamp.hpp>
 
+#include "detail/digest_ring.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <string_view>
-#include <vector>
 
 namespace catena::webhooks::detail {
-
-/** A 128-bit digest of an identity (the first half of its SHA-256). Collisions are out of
-    reach for any realistic number of events, so 16 bytes stand for an identity of any length.
-*/
-struct identity_digest
-{
-    std::uint64_t hi = 0;
-    std::uint64_t lo = 0;
-    friend bool operator==(identity_digest, identity_digest) = default;
-};
 
 identity_digest digest_of(std::string_view identity) noexcept;
 
@@ -40,14 +29,11 @@ struct identity_key
 
 /** The digests seen in the last `retention`, oldest forgotten first.
 
-    A flat table: a ring of (digest, time) in insertion order plus an open-addressing index
-    into it, 32 bytes per digest at most, no allocation per insert. Both are allocated for
-    `max_digests` at once (up to 4 Mi digests; beyond, they double as they fill), as zeroed
-    pages that the system provides as they are first written: a table that fills grows its
-    resident memory with it, and no insert ever stops to copy and rehash the whole table
-    (which at a million digests held the processing thread for tens of milliseconds). When
-    full, the oldest digest is forgotten before its time, counted in evicted_early(), and
-    complete_since() moves past it.
+    A @ref digest_ring of (digest, time), 32 bytes per digest at most, no allocation per
+    insert, allocated for `max_digests` at once (up to 4 Mi digests; beyond, it doubles as it
+    fills): no insert stops to copy and rehash the whole table (which at a million digests
+    held the processing thread for tens of milliseconds). When full, the oldest digest is
+    forgotten before its time, counted in evicted_early(), and complete_since() moves past it.
 */
 class deduper
 {
@@ -59,57 +45,19 @@ public:
     bool insert(identity_digest d, timestamp now);
     bool contains(identity_digest d, timestamp now);
 
-    std::size_t size() const noexcept { return count_; }
+    std::size_t size() const noexcept { return table_.size(); }
     std::uint64_t evicted_early() const noexcept { return evicted_early_; }
     /// Every digest inserted at or after this instant is still held (none forgotten early).
     timestamp complete_since() const noexcept { return complete_since_; }
     /// Bytes of the tables in use: the ring's slots that hold digests, and the index.
-    std::size_t memory_bytes() const noexcept
-    {
-        return count_ * sizeof(slot) + index_.size() * sizeof(std::uint32_t);
-    }
+    std::size_t memory_bytes() const noexcept { return table_.memory_bytes(); }
 
 private:
-    struct slot
-    {
-        identity_digest d;
-        std::int64_t at = 0; // microseconds since the epoch
-    };
-    // An array of zeroed trivial values from calloc: large ones come as untouched pages.
-    template<class T>
-    class zeroed
-    {
-    public:
-        zeroed() = default;
-        explicit zeroed(std::size_t n);
-        T& operator[](std::size_t i) noexcept { return p_.get()[i]; }
-        T const& operator[](std::size_t i) const noexcept { return p_.get()[i]; }
-        std::size_t size() const noexcept { return n_; }
-
-    private:
-        struct release
-        {
-            void operator()(T* p) const noexcept { std::free(p); }
-        };
-        std::unique_ptr<T, release> p_;
-        std::size_t n_ = 0;
-    };
-    static constexpr std::uint32_t empty = 0; // index entries are ring positions + 1
-
     void expire(timestamp now);
-    void pop_oldest();
-    void grow();
-    std::size_t home(identity_digest d) const noexcept { return static_cast<std::size_t>(d.lo) & (index_.size() - 1); }
-    // Position in index_ of `d`, or of the empty slot where it would go.
-    std::size_t find(identity_digest d) const noexcept;
-    void index_erase(std::size_t pos) noexcept;
 
     std::chrono::seconds retention_;
     std::size_t max_;
-    zeroed<slot> ring_;            // power-of-two size
-    zeroed<std::uint32_t> index_; // twice the ring; ring positions + 1, or `empty`
-    std::size_t head_ = 0;        // ring position of the oldest
-    std::size_t count_ = 0;
+    digest_ring<std::int64_t> table_; // each digest's insertion time, microseconds since the epoch
     std::uint64_t evicted_early_ = 0;
     timestamp complete_since_{};
 };

@@ -91,28 +91,23 @@ identity_digest record_digest(std::string_view resource, std::string_view record
 
 record_memory::entry& record_memory::touch(identity_digest record)
 {
-    auto [it, fresh] = entries_.try_emplace(record);
-    if(fresh)
+    if(auto* e = entries_.find(record))
+        return *e;
+    if(entries_.size() >= max_)
     {
-        order_.push_back(record);
-        while(entries_.size() > max_)
-        {
-            // The oldest goes first (never the one just added: max_ >= 1).
-            entries_.erase(order_.front());
-            order_.pop_front();
-            ++forgotten_;
-        }
-        it = entries_.find(record);
+        // The oldest goes first.
+        entries_.pop_front();
+        ++forgotten_;
     }
-    return it->second;
+    return entries_.push_back(record, entry{});
 }
 
 std::optional<identity_digest> record_memory::last_content(identity_digest record) const
 {
-    auto it = entries_.find(record);
-    if(it == entries_.end() || !it->second.has_content)
+    auto const* e = entries_.find(record);
+    if(!e || !e->has_content)
         return std::nullopt;
-    return it->second.content;
+    return e->content;
 }
 
 void record_memory::set_content(identity_digest record, identity_digest content)
@@ -126,8 +121,8 @@ bool record_memory::late(identity_digest record, order_key const& key, bool reme
 {
     if(!remember)
     {
-        auto it = entries_.find(record);
-        return it != entries_.end() && it->second.older(key);
+        auto const* e = entries_.find(record);
+        return e && e->older(key);
     }
     auto& e = touch(record);
     if(e.older(key))

@@ -9,14 +9,13 @@
 #include "state/order_key.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace catena::webhooks::detail {
 
@@ -27,11 +26,6 @@ identity_digest content_digest(event const& ev) noexcept;
 
 /// The digest under which a record (resource + record id) is known.
 identity_digest record_digest(std::string_view resource, std::string_view record_id) noexcept;
-
-struct identity_digest_hash
-{
-    std::size_t operator()(identity_digest d) const noexcept { return static_cast<std::size_t>(d.lo ^ (d.hi >> 7)); }
-};
 
 /** What is known of recent records, in bounded memory (the oldest forgotten first): the
     content each record was last seen with, and the newest version of it that was applied.
@@ -44,11 +38,11 @@ struct identity_digest_hash
 class record_memory
 {
 public:
-    /// The table's buckets are made for the bound at once (up to a million records): a table
-    /// that rehashed as it filled held the processing thread for milliseconds each time.
-    explicit record_memory(std::size_t max_records) : max_(max_records == 0 ? 1 : max_records)
+    /// Its table is made for the bound at once (as zeroed pages, resident as they fill): a
+    /// table that rehashed as it filled held the processing thread for milliseconds each time.
+    explicit record_memory(std::size_t max_records)
+        : max_(max_records == 0 ? 1 : max_records), entries_(std::bit_ceil(std::min(max_, std::size_t{1} << 22)))
     {
-        entries_.reserve(std::min<std::size_t>(max_, std::size_t{1} << 20));
     }
 
     /// The content `record` was last seen with, if it is remembered.
@@ -62,16 +56,18 @@ public:
 
     std::size_t size() const noexcept { return entries_.size(); }
     std::uint64_t forgotten() const noexcept { return forgotten_; }
+    /// Bytes of its table in use.
+    std::size_t memory_bytes() const noexcept { return entries_.memory_bytes(); }
 
 private:
     struct entry
     {
         identity_digest content{};
+        timestamp time{};
+        timestamp updated{};
+        std::uint8_t rank = 0;
         bool has_content = false;
         bool applied = false;
-        timestamp time{};
-        std::uint8_t rank = 0;
-        timestamp updated{};
 
         /// Whether `key` is an older version than the newest applied (none applied: no).
         bool older(order_key const& key) const noexcept
@@ -86,8 +82,7 @@ private:
     entry& touch(identity_digest record);
 
     std::size_t max_;
-    std::unordered_map<identity_digest, entry, identity_digest_hash> entries_;
-    std::deque<identity_digest> order_; // insertion order, for forgetting the oldest
+    digest_ring<entry> entries_; // oldest first: 56 bytes a record and the index, no node each
     std::uint64_t forgotten_ = 0;
 };
 

@@ -4,6 +4,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
+
 namespace {
 
 using namespace catena::webhooks;
@@ -71,6 +76,92 @@ BOOST_AUTO_TEST_CASE(record_memory_forgets_the_oldest_records_first)
     BOOST_TEST((m.last_content(c) == detail::identity_digest{3, 3}));
     BOOST_TEST(m.size() == 2u);
     BOOST_TEST(m.forgotten() == 1u);
+}
+
+// Random contents and versions of 300 records through a memory of 64, against a plain model:
+// a map of what is known and the order records were first remembered in.
+BOOST_AUTO_TEST_CASE(record_memory_answers_as_a_model_of_its_bound_does)
+{
+    struct known
+    {
+        std::optional<detail::identity_digest> content;
+        std::optional<timestamp> applied;
+    };
+    std::map<std::pair<std::uint64_t, std::uint64_t>, known> model;
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> order;
+    std::size_t const bound = 64;
+    std::uint64_t model_forgotten = 0;
+    auto touch = [&](detail::identity_digest d) -> known& {
+        auto const k = std::make_pair(d.hi, d.lo);
+        if(!model.count(k))
+        {
+            if(model.size() == bound)
+            {
+                model.erase(order.front());
+                order.pop_front();
+                ++model_forgotten;
+            }
+            order.push_back(k);
+        }
+        return model[k];
+    };
+
+    detail::record_memory m(bound);
+    std::mt19937_64 rng(11);
+    std::size_t late = 0, known_content = 0;
+    for(int i = 0; i < 20'000; ++i)
+    {
+        auto const d = detail::record_digest("vehicle", std::to_string(rng() % 300));
+        auto const k = std::make_pair(d.hi, d.lo);
+        auto const t = t0 + std::chrono::seconds(rng() % 100);
+        switch(rng() % 4)
+        {
+        case 0:
+        {
+            detail::identity_digest const c{rng() % 3, 1};
+            m.set_content(d, c);
+            touch(d).content = c;
+            break;
+        }
+        case 1:
+        {
+            auto const got = m.last_content(d);
+            auto const it = model.find(k);
+            bool const has = it != model.end() && it->second.content.has_value();
+            BOOST_TEST_REQUIRE(got.has_value() == has);
+            if(has)
+            {
+                BOOST_TEST_REQUIRE((got.value_or(detail::identity_digest{}) == *it->second.content));
+                ++known_content;
+            }
+            break;
+        }
+        case 2:
+        {
+            bool const got = m.late(d, version(t));
+            auto& e = touch(d);
+            bool const want = e.applied && t < *e.applied;
+            if(!want)
+                e.applied = t;
+            BOOST_TEST_REQUIRE(got == want);
+            late += got;
+            break;
+        }
+        default:
+        {
+            bool const got = m.late(d, version(t), false);
+            auto const it = model.find(k);
+            BOOST_TEST_REQUIRE(got == (it != model.end() && it->second.applied && t < *it->second.applied));
+            break;
+        }
+        }
+        BOOST_TEST_REQUIRE(m.size() == model.size());
+    }
+    BOOST_TEST(m.forgotten() == model_forgotten);
+    // The walk exercised every answer: late versions, remembered contents, forgetting.
+    BOOST_TEST(late > 100u);
+    BOOST_TEST(known_content > 100u);
+    BOOST_TEST(model_forgotten > 1000u);
 }
 
 BOOST_AUTO_TEST_CASE(only_the_first_subscription_of_an_event_delivers_it_again)
