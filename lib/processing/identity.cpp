@@ -136,10 +136,10 @@ bool record_memory::late(identity_digest record, order_key const& key, bool reme
 
 bool subscription_memory::from_another(identity_digest what, std::string_view webhook_id, timestamp now)
 {
-    if(primary_.empty())
-        primary_ = webhook_id;
+    if(!primary_)
+        primary_.emplace(webhook_id);
     identity_digest const by_other{what.hi ^ other.hi, what.lo ^ other.lo};
-    if(webhook_id == primary_)
+    if(webhook_id == *primary_)
     {
         // One digest per event: through the primary, an event is its own unless another
         // subscription delivered it first.

@@ -56,8 +56,6 @@ public:
 
     std::size_t size() const noexcept { return entries_.size(); }
     std::uint64_t forgotten() const noexcept { return forgotten_; }
-    /// Bytes of its table in use.
-    std::size_t memory_bytes() const noexcept { return entries_.memory_bytes(); }
 
 private:
     struct entry
@@ -113,7 +111,7 @@ private:
     // without either was first delivered through the primary.
     static constexpr identity_digest other{0x6f74686572207375ull, 0x62736372697074ull};
     deduper seen_;
-    std::string primary_;
+    std::optional<std::string> primary_; // set by the first call, whatever its id
 };
 
 } // namespace catena::webhooks::detail

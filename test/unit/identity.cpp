@@ -188,6 +188,17 @@ BOOST_AUTO_TEST_CASE(an_event_first_delivered_through_a_later_subscription_is_a_
     BOOST_TEST(m.from_another(y, "wh-org", t0 + 5s));
 }
 
+BOOST_AUTO_TEST_CASE(the_first_subscription_heard_of_stays_the_first_even_without_an_id)
+{
+    detail::subscription_memory m(1h, 100);
+    detail::identity_digest const x{3, 3}, y{4, 4};
+    BOOST_TEST(!m.from_another(x, "", t0));
+    BOOST_TEST(!m.from_another(y, "wh-callback", t0 + 1s));
+    BOOST_TEST(!m.from_another(x, "", t0 + 2s)); // a repeat through the one that delivered it
+    BOOST_TEST(!m.from_another(y, "wh-callback", t0 + 3s));
+    BOOST_TEST(m.from_another(y, "", t0 + 4s));
+}
+
 BOOST_AUTO_TEST_CASE(events_through_the_first_subscription_take_one_digest_each)
 {
     detail::subscription_memory m(1h, 1000);
