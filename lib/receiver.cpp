@@ -18,7 +18,6 @@
 #include <boost/asio/post.hpp>
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>

@@ -42,7 +42,6 @@ public:
     explicit digest_ring(std::size_t capacity) : ring_(capacity), index_(capacity * 2) {}
 
     std::size_t size() const noexcept { return count_; }
-    std::size_t capacity() const noexcept { return ring_.size(); }
     /// Bytes in use: the ring's slots that hold entries, and the index.
     std::size_t memory_bytes() const noexcept { return count_ * sizeof(slot) + index_.size() * sizeof(std::uint32_t); }
 
@@ -52,7 +51,11 @@ public:
         auto const i = index_[position(d)];
         return i == empty ? nullptr : &ring_[i - 1].v;
     }
-    V const* find(identity_digest d) const noexcept { return const_cast<digest_ring*>(this)->find(d); }
+    V const* find(identity_digest d) const noexcept
+    {
+        auto const i = index_[position(d)];
+        return i == empty ? nullptr : &ring_[i - 1].v;
+    }
 
     /// Adds `d`, which must not be held, as the newest entry.
     V& push_back(identity_digest d, V v)

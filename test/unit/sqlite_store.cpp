@@ -325,14 +325,17 @@ BOOST_AUTO_TEST_CASE(sqlite_lingering_writer_commits_as_soon_as_appends_stop_com
     // Five appends queued while the writer completes the first (its handlers run on the
     // writer thread) go in one batch: the writer is now under load.
     std::atomic<int> kept{0};
-    auto count = [&](append_status st, std::uint64_t, error_code) { kept += st == append_status::kept; };
+    std::promise<void> six_kept;
+    auto count = [&](append_status st, std::uint64_t, error_code) {
+        if((kept += st == append_status::kept) == 6)
+            six_kept.set_value();
+    };
     s->append(entry("first"), t0, [&](append_status st, std::uint64_t seq, error_code e) {
         count(st, seq, e);
         for(int i = 0; i < 5; ++i)
             s->append(entry("more-" + std::to_string(i)), t0, count);
     });
-    for(int i = 0; i < 500 && kept < 6; ++i)
-        std::this_thread::sleep_for(10ms);
+    BOOST_REQUIRE((six_kept.get_future().wait_for(5s) == std::future_status::ready));
     BOOST_REQUIRE_EQUAL(kept.load(), 6);
     BOOST_TEST(s->stats().transactions == 2u);
 
