@@ -17,9 +17,13 @@ struct dead_letter_box::impl
     detail::connection db;
     std::unique_ptr<detail::pg_connection> pg; // a shared store instead
 
-    std::vector<stored_dead_letter> list(std::size_t max, std::int64_t only = 0)
+    std::vector<stored_dead_letter> list(std::size_t max)
     {
-        return pg ? detail::pg_list_dead_letters(*pg, max, only) : detail::list_dead_letters(db, max, only);
+        return pg ? detail::pg_list_dead_letters(*pg, max) : detail::list_dead_letters(db, max);
+    }
+    std::optional<stored_dead_letter> get(std::int64_t id)
+    {
+        return pg ? detail::pg_read_dead_letter(*pg, id) : detail::read_dead_letter(db, id);
     }
     error_code replay(std::int64_t id, std::string& why)
     {
@@ -72,10 +76,7 @@ std::vector<stored_dead_letter> dead_letter_box::list(std::size_t max) const
 
 std::optional<stored_dead_letter> dead_letter_box::get(std::int64_t id) const
 {
-    auto v = impl_->list(1, id);
-    if(v.empty())
-        return std::nullopt;
-    return std::move(v.front());
+    return impl_->get(id);
 }
 
 error_code dead_letter_box::replay(std::int64_t id, std::string& why)

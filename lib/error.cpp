@@ -72,7 +72,7 @@ constexpr error_info infos[] = {
     {"body_budget_exhausted", "too many request bodies in flight; retry later", condition::unavailable},
     {"too_many_connections", "too many connections; retry later", condition::unavailable},
     {"peer_connection_limit", "too many connections from this address; retry later", condition::unavailable},
-    {"peer_refused", "too many authentication failures from this address; refused for a while",
+    {"peer_refused", "too many authentication failures from this address for this subscription; retry later",
      condition::unavailable},
     {"clock_skew", "most deliveries' timestamps lie near the edge of the window: check this host's clock",
      condition::inconsistent},
@@ -97,10 +97,15 @@ constexpr error_info infos[] = {
     {"leadership_lost", "another receiver processes the shared store now; this one stopped processing (restart it "
                         "to stand by)",
      condition::unavailable},
+    {"penalty_started", "an address failed a subscription's MAC too often; its bodies for it are rationed",
+     condition::unavailable},
+    {"penalty_ended", "the address's penalty for the subscription is over", condition::unavailable},
+    {"host_not_allowed", "the admin listener does not answer to this Host", condition::not_routed},
+    {"bad_proxy_header", "a trusted proxy's PROXY header or X-Forwarded-For is malformed", condition::malformed},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::leadership_lost) + 1,
+static_assert(info_count == static_cast<int>(error::bad_proxy_header) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept
@@ -181,7 +186,7 @@ unsigned http_status(error_code const& ec) noexcept
         case error::not_found: return 404;
         case error::method_not_allowed: return 405;
         case error::headers_too_large: return 431;
-        case error::peer_refused: return 429;
+        case error::host_not_allowed: return 421;
         case error::clock_skew:
         case error::shutdown_timed_out:
         case error::api_unreachable:
@@ -194,7 +199,9 @@ unsigned http_status(error_code const& ec) noexcept
         case error::api_bad_response:
         case error::event_field_missing:
         case error::event_id_missing:
-        case error::route_unknown: return 0;
+        case error::route_unknown:
+        case error::penalty_started:
+        case error::penalty_ended: return 0;
         default: break;
         }
     }

@@ -361,9 +361,13 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     fleet_page fleet_page_of(fleet_query const& q) const override { return fleets_view()->page(q); }
     std::optional<fleet_state> fleet_of(std::string_view key) const override { return fleets_view()->fleet(key); }
     std::vector<transition> history_of(std::string_view key) const override { return fleets_view()->history(key); }
-    std::vector<dead_letter> recent_dead_letters() const override
+    std::vector<stored_dead_letter> recent_dead_letters(std::size_t max) const override
     {
-        return store ? store->dead_letters(1000) : std::vector<dead_letter>{};
+        return store ? store->dead_letters(max) : std::vector<stored_dead_letter>{};
+    }
+    std::optional<stored_dead_letter> dead_letter_of(std::int64_t id) const override
+    {
+        return store ? store->dead_letter(id) : std::nullopt;
     }
     std::vector<subscription_seen> seen_subscriptions() const override { return book.list(); }
     fleet_tally fleet_counts() const override { return fleets_view()->tally(); }
@@ -473,7 +477,12 @@ fleet_page receiver::fleets(fleet_query const& q) const { return impl_->fleets_v
 fleet_tally receiver::tally() const { return impl_->fleets_view()->tally(); }
 std::vector<subscription_seen> receiver::subscriptions() const { return impl_->book.list(); }
 
-std::vector<dead_letter> receiver::dead_letters() const { return impl_->recent_dead_letters(); }
+std::vector<stored_dead_letter> receiver::dead_letters(std::size_t max) const
+{
+    return impl_->recent_dead_letters(std::min<std::size_t>(max, 1000));
+}
+
+std::optional<stored_dead_letter> receiver::dead_letter(std::int64_t id) const { return impl_->dead_letter_of(id); }
 
 error_code receiver::start()
 {
@@ -491,6 +500,23 @@ error_code receiver::start()
     if(auto problem = detail::route_table(im.opts.routes).check(im.opts.path); !problem.empty())
     {
         im.start_detail = problem;
+        return error::invalid_options;
+    }
+    if(!im.opts.admin_token.empty() && !im.opts.admin_listen)
+    {
+        im.start_detail = "admin_token is set but there is no admin listener for it to protect: the delivery listener "
+                          "would serve metrics without it (catena-webhookd: --admin-token-env needs --admin-listen)";
+        return error::invalid_options;
+    }
+    for(auto const& t : im.opts.trusted_proxies)
+        if(!detail::parse_cidr(t))
+        {
+            im.start_detail = "trusted proxy \"" + t + "\" is not an address or a CIDR";
+            return error::invalid_options;
+        }
+    if(im.opts.proxy_protocol && im.opts.trusted_proxies.empty())
+    {
+        im.start_detail = "proxy_protocol needs trusted_proxies: the PROXY header is taken only from them";
         return error::invalid_options;
     }
     // The state API tells who the fleets are: off the loopback it wants a token.

@@ -17,7 +17,7 @@ namespace catena::webhooks::detail {
 class counters
 {
 public:
-    static constexpr std::array<unsigned, 13> statuses{200, 202, 400, 401, 404, 405, 408, 413, 415, 429, 431, 500, 503};
+    static constexpr std::array<unsigned, 14> statuses{200, 202, 400, 401, 404, 405, 408, 413, 415, 421, 429, 431, 500, 503};
     static constexpr std::array<double, 14> latency_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                            0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
     /// X-Catena-Timestamp's lag behind the local clock, seconds (negative: ahead of it).
@@ -53,6 +53,9 @@ public:
         envelope_duplicates,
         body_budget_bytes,
         secrets_reloads,
+        penalties_started,
+        penalties_active,
+        proxy_header_errors,
         count_
     };
     static constexpr std::size_t ids = static_cast<std::size_t>(id::count_);

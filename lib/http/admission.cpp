@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/http/admission.cpp - who may send what: the budget of body bytes in flight and the per-peer bounds.
+// lib/http/admission.cpp - what no single request can see: the budget of body bytes in flight, connections per address, and penalties per address and subscription.
 #include "http/admission.hpp"
 
 namespace catena::webhooks::detail {
@@ -23,102 +23,159 @@ void admission::release_body(std::size_t n) noexcept
         body_bytes_.fetch_sub(n, std::memory_order_relaxed);
 }
 
-admission::peer_state* admission::find_or_add(std::string_view peer)
-{
-    if(auto it = peers_.find(peer); it != peers_.end())
-        return &it->second;
-    if(peers_.size() >= limits_.max_peers)
-    {
-        // Full: sweep the peers that no longer matter, once, before giving up on this one.
-        auto const now = clock::now();
-        std::erase_if(peers_, [&](auto const& kv) {
-            auto const& p = kv.second;
-            return p.connections == 0 && p.refused_until == clock::time_point{} &&
-                   (p.failures == 0 || now - p.window_start >= limits_.failure_window);
-        });
-        if(peers_.size() >= limits_.max_peers)
-            return nullptr;
-    }
-    return &peers_.emplace(std::string(peer), peer_state{}).first->second;
-}
-
-void admission::forget_if_idle(std::string_view peer, clock::time_point now)
-{
-    auto it = peers_.find(peer);
-    if(it != peers_.end() && it->second.connections == 0 && it->second.refused_until <= now &&
-       (it->second.failures == 0 || now - it->second.window_start >= limits_.failure_window))
-        peers_.erase(it);
-}
-
-bool admission::open_connection(std::string_view peer)
+bool admission::open_connection(std::string_view client)
 {
     if(limits_.max_connections_per_peer == 0)
         return true;
     std::lock_guard lock(mutex_);
-    auto* p = find_or_add(peer);
-    if(!p)
-        return true;
-    if(p->connections >= limits_.max_connections_per_peer)
+    // One entry per address with a connection open: as many as connections at most, so the
+    // table is bounded by the connection bound.
+    auto it = connections_.find(client);
+    if(it == connections_.end())
+        it = connections_.emplace(std::string(client), 0).first;
+    if(it->second >= limits_.max_connections_per_peer)
         return false;
-    ++p->connections;
+    ++it->second;
     return true;
 }
 
-void admission::close_connection(std::string_view peer) noexcept
+void admission::close_connection(std::string_view client) noexcept
 {
     if(limits_.max_connections_per_peer == 0)
         return;
     std::lock_guard lock(mutex_);
-    if(auto it = peers_.find(peer); it != peers_.end() && it->second.connections > 0)
-    {
-        --it->second.connections;
-        forget_if_idle(peer, clock::now());
-    }
+    if(auto it = connections_.find(client); it != connections_.end() && --it->second == 0)
+        connections_.erase(it);
 }
 
-bool admission::refused(std::string_view peer, clock::time_point now)
+admission::lru::iterator admission::find(std::string_view client, std::string_view scope)
 {
-    // The common case, nobody refused, takes no lock.
-    if(limits_.max_auth_failures == 0 || penalized_.load(std::memory_order_relaxed) == 0)
-        return false;
-    std::lock_guard lock(mutex_);
-    auto it = peers_.find(peer);
-    if(it == peers_.end() || it->second.refused_until == clock::time_point{})
-        return false;
-    if(it->second.refused_until > now)
-        return true;
-    // The penalty is over: a fresh start.
-    it->second.refused_until = {};
-    it->second.failures = 0;
+    key_buf_.assign(client).append(1, '\x1f').append(scope);
+    auto it = index_.find(std::string_view(key_buf_));
+    return it == index_.end() ? pairs_.end() : it->second;
+}
+
+// The pair, made the most recently touched; a new one makes room by forgetting the least
+// recently touched (constant time, whatever the table holds).
+admission::lru::iterator admission::touch(std::string_view client, std::string_view scope)
+{
+    if(auto it = find(client, scope); it != pairs_.end())
+    {
+        pairs_.splice(pairs_.begin(), pairs_, it);
+        return it;
+    }
+    if(!pairs_.empty() && pairs_.size() >= limits_.max_tracked)
+    {
+        auto last = std::prev(pairs_.end());
+        if(last->penalty_until != clock::time_point{})
+            end_penalty(last, true);
+        index_.erase(last->key);
+        pairs_.erase(last);
+    }
+    pair_state p;
+    p.key = key_buf_;
+    p.split = client.size() + 1;
+    pairs_.push_front(std::move(p));
+    index_.emplace(pairs_.front().key, pairs_.begin());
+    return pairs_.begin();
+}
+
+penalty_note admission::note_of(pair_state const& p, bool forgotten) const
+{
+    penalty_note n;
+    n.client = p.key.substr(0, p.split - 1);
+    n.scope = p.key.substr(p.split);
+    n.failures = p.started_with;
+    n.deferred = p.deferred;
+    n.forgotten = forgotten;
+    return n;
+}
+
+void admission::end_penalty(lru::iterator it, bool forgotten)
+{
+    if(forgotten)
+        ended_.push_back(note_of(*it, true));
+    penalised_.erase(&*it);
+    it->penalty_until = {};
+    it->failures = 0;
+    it->deferred = 0;
     penalized_.fetch_sub(1, std::memory_order_relaxed);
-    forget_if_idle(peer, now);
+}
+
+bool admission::may_verify(std::string_view client, std::string_view scope, clock::time_point now)
+{
+    // The common case, nobody penalised, takes no lock.
+    if(limits_.max_auth_failures == 0 || penalized_.load(std::memory_order_relaxed) == 0)
+        return true;
+    std::lock_guard lock(mutex_);
+    auto it = find(client, scope);
+    if(it == pairs_.end() || it->penalty_until == clock::time_point{} || it->penalty_until <= now)
+        return true; // an ended penalty is noted by expire()
+    if(now >= it->next_verify)
+    {
+        it->next_verify = now + limits_.penalty_verify_interval;
+        return true;
+    }
+    ++it->deferred;
     return false;
 }
 
-bool admission::auth_failed(std::string_view peer, clock::time_point now)
+std::optional<penalty_note> admission::auth_failed(std::string_view client, std::string_view scope,
+                                                   clock::time_point now)
 {
     if(limits_.max_auth_failures == 0)
-        return false;
+        return std::nullopt;
     std::lock_guard lock(mutex_);
-    auto* p = find_or_add(peer);
-    if(!p)
-        return false;
-    if(p->failures == 0 || now - p->window_start >= limits_.failure_window)
+    auto it = touch(client, scope);
+    auto& p = *it;
+    if(p.penalty_until != clock::time_point{})
+        return std::nullopt; // penalised already: its end starts a fresh count
+    if(p.failures == 0 || now - p.window_start >= limits_.failure_window)
     {
-        p->window_start = now;
-        p->failures = 0;
+        p.window_start = now;
+        p.failures = 0;
     }
-    if(++p->failures < limits_.max_auth_failures || p->refused_until != clock::time_point{})
-        return false;
-    p->refused_until = now + limits_.penalty;
+    if(++p.failures < limits_.max_auth_failures)
+        return std::nullopt;
+    p.penalty_until = now + limits_.penalty;
+    p.next_verify = now + limits_.penalty_verify_interval;
+    p.started_with = p.failures;
+    p.deferred = 0;
+    penalised_.insert(&p);
     penalized_.fetch_add(1, std::memory_order_relaxed);
-    return true;
+    return note_of(p, false);
 }
 
-std::size_t admission::peers() const
+std::vector<penalty_note> admission::expire(clock::time_point now)
 {
     std::lock_guard lock(mutex_);
-    return peers_.size();
+    std::vector<penalty_note> out = std::move(ended_);
+    ended_.clear();
+    if(penalised_.empty())
+        return out;
+    std::vector<pair_state const*> over;
+    for(auto const* p : penalised_)
+        if(p->penalty_until <= now)
+            over.push_back(p);
+    for(auto const* p : over)
+    {
+        out.push_back(note_of(*p, false));
+        auto const it = index_.find(std::string_view(p->key))->second;
+        end_penalty(it, false);
+    }
+    return out;
+}
+
+std::size_t admission::tracked() const
+{
+    std::lock_guard lock(mutex_);
+    return pairs_.size();
+}
+
+std::size_t admission::connected_addresses() const
+{
+    std::lock_guard lock(mutex_);
+    return connections_.size();
 }
 
 } // namespace catena::webhooks::detail

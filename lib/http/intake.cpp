@@ -28,6 +28,7 @@ admission_limits admission_of(receiver_limits const& l)
     a.max_auth_failures = l.max_auth_failures_per_minute;
     a.failure_window = std::chrono::seconds(60);
     a.penalty = l.auth_failure_penalty;
+    a.penalty_verify_interval = l.penalty_verify_interval;
     return a;
 }
 
@@ -46,6 +47,10 @@ intake::intake(receiver_options const& opts, counters& counts, report_fn report)
     , routes_(opts.routes)
     , secrets_(std::make_shared<secret_ring const>(opts.secrets))
 {
+    // receiver::start() refuses a list with anything but networks in it.
+    for(auto const& t : opts.trusted_proxies)
+        if(auto c = parse_cidr(t))
+            trusted_.push_back(*c);
 }
 
 void intake::attach(store& s, std::function<void()> on_kept)
@@ -104,18 +109,41 @@ void intake::release_verifier(std::unique_ptr<verifier_slot> v)
         pool_.push_back(std::move(v));
 }
 
-// An authentication failure: counted and reported precisely, answered uniformly, and
-// charged to the peer's budget.
-answer intake::refuse(error_code ec, delivery_headers const& h, std::string const& remote, std::string_view peer)
+// An authentication failure: counted and reported precisely, answered uniformly.
+answer intake::refuse(error_code ec, delivery_headers const& h, std::string const& remote)
 {
     answer a{opts_.unverified_status, ec};
-    std::string detail = "delivery from " + remote;
-    if(gate_.auth_failed(peer, admission::clock::now()))
-        detail += "; this address is refused for " + std::to_string(opts_.limits.auth_failure_penalty.count()) +
-                  " s after " + std::to_string(opts_.limits.max_auth_failures_per_minute) +
-                  " authentication failures within a minute";
-    report_(ec, a.status, std::move(detail), std::string(h.request_id), std::string(h.webhook_id));
+    report_(ec, a.status,
+            "delivery from " + remote + (h.webhook_id.empty() ? std::string() : " for webhook " + std::string(h.webhook_id)),
+            std::string(h.request_id), std::string(h.webhook_id));
     return a;
+}
+
+void intake::report_penalty(error_code ec, penalty_note const& n)
+{
+    bool const started = ec == error::penalty_started;
+    if(started)
+        counts_.add(counters::id::penalties_started);
+    counts_.add(counters::id::penalties_active, started ? 1 : -1);
+    std::string text = ec == error::penalty_started
+                           ? "address " + n.client + " failed the signature of webhook " + n.scope + " " +
+                                 std::to_string(n.failures) + " times within a minute: for " +
+                                 std::to_string(opts_.limits.auth_failure_penalty.count()) +
+                                 " s its deliveries for that webhook are verified at most one per " +
+                                 std::to_string(opts_.limits.penalty_verify_interval.count()) +
+                                 " ms, the others answered 503 (Catena retries them); other webhooks and "
+                                 "addresses are not affected"
+                           : "the penalty of address " + n.client + " for webhook " + n.scope +
+                                 (n.forgotten ? " ended early (the address was forgotten to make room)"
+                                              : " is over") +
+                                 "; " + std::to_string(n.deferred) + " requests were answered 503 during it";
+    report_(ec, 0, std::move(text), {}, n.scope);
+}
+
+void intake::expire_penalties()
+{
+    for(auto const& n : gate_.expire(admission::clock::now()))
+        report_penalty(make_error_code(error::penalty_ended), n);
 }
 
 void intake::observe_skew(delivery_headers const& h, timestamp now)
@@ -144,24 +172,35 @@ void intake::observe_skew(delivery_headers const& h, timestamp now)
 }
 
 std::optional<answer> intake::admit(delivery_headers const& h, std::optional<std::uint64_t> content_length,
-                                    std::string const& remote, std::string_view peer, checked_headers& out)
+                                    std::string const& remote, client_address const& client, checked_headers& out)
 {
     auto const now = opts_.clock();
-    // A peer that failed too often is refused before anything is looked at.
-    if(gate_.refused(peer, admission::clock::now()))
-    {
-        answer a{opts_.unverified_status == 503 ? 503u : 429u, make_error_code(error::peer_refused)};
-        return a;
-    }
     auto const ring = secrets_.load(std::memory_order_acquire);
     auto c = check_delivery_headers(h, *ring, now, opts_.window);
     if(c || c.error() == error::timestamp_too_old || c.error() == error::timestamp_in_future)
         observe_skew(h, now);
+    // Headers that fail prove the request is not Catena's and cost nothing to check: answered
+    // at once, whoever sent them, and no penalty counts them.
     if(!c)
-        return refuse(c.error(), h, remote, peer);
+        return refuse(c.error(), h, remote);
     out = *c;
     if(content_length && *content_length > opts_.limits.max_body_bytes)
         return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
+    // Good headers may be Catena's: verified, or answered 503 when this client's penalty for
+    // this subscription has spent its verification for now.
+    if(!gate_.may_verify(client.key, h.webhook_id, admission::clock::now()))
+    {
+        counts_.add(counters::id::deferred_deliveries);
+        if(book_)
+            book_->deferred(h.webhook_id, now);
+        answer a{503, make_error_code(error::peer_refused)};
+        report_(a.ec, 503,
+                "delivery for webhook " + std::string(h.webhook_id) + " from " + remote +
+                    " answered 503 (Catena retries it): this address's signature failures for that webhook are "
+                    "being rationed",
+                std::string(h.request_id), std::string(h.webhook_id));
+        return a;
+    }
     return std::nullopt;
 }
 
@@ -179,7 +218,7 @@ answer intake::defer(error_code ec, delivery_headers const& h, std::string const
 }
 
 void intake::deliver(delivery_headers const& h, checked_headers const& c, std::string&& body,
-                     std::string const& remote, std::string_view peer, std::function<void(answer)> done)
+                     std::string const& remote, client_address const& client, std::function<void(answer)> done)
 {
     auto const now = opts_.clock();
     auto slot = acquire_verifier();
@@ -208,8 +247,14 @@ void intake::deliver(delivery_headers const& h, checked_headers const& c, std::s
     if(!r)
     {
         // Only the MAC proves a request forged; anything else may be Catena's (rule above).
+        // MAC failures are what a penalty counts: the body was read and verified for nothing.
         if(r.error() == condition::unauthenticated)
-            return done(refuse(r.error(), h, remote, peer));
+        {
+            auto a = refuse(r.error(), h, remote);
+            if(auto n = gate_.auth_failed(client.key, h.webhook_id, admission::clock::now()))
+                report_penalty(make_error_code(error::penalty_started), *n);
+            return done(a);
+        }
         return done(defer(r.error(), h, remote, body.size()));
     }
 
@@ -232,16 +277,10 @@ void intake::deliver(delivery_headers const& h, checked_headers const& c, std::s
 std::optional<answer> intake::admit_route(route_match const& m, delivery_headers const& h,
                                           std::string_view token_header_value,
                                           std::optional<std::uint64_t> content_length, std::string const& remote,
-                                          std::string_view peer)
+                                          client_address const& client)
 {
-    if(gate_.refused(peer, admission::clock::now()))
-        return answer{opts_.unverified_status == 503 ? 503u : 429u, make_error_code(error::peer_refused)};
-    error_code bad_address;
-    auto const address = boost::asio::ip::make_address(std::string(peer), bad_address);
-    if(bad_address)
-        return refuse(make_error_code(error::address_not_allowed), h, remote, peer);
-    if(auto ec = routes_.admit(m, token_header_value, address))
-        return refuse(ec, h, remote, peer);
+    if(auto ec = routes_.admit(m, token_header_value, client.ip))
+        return refuse(ec, h, remote);
     if(content_length && *content_length > opts_.limits.max_body_bytes)
         return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
     return std::nullopt;

@@ -7,6 +7,7 @@
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/verifier.hpp>
 
+#include "detail/address.hpp"
 #include "detail/counters.hpp"
 #include "detail/subscription_book.hpp"
 #include "http/admission.hpp"
@@ -62,11 +63,16 @@ public:
     /// Where deliveries are counted per subscription (before any deliver()).
     void track_subscriptions(subscription_book& b) noexcept { book_ = &b; }
 
-    /** The request's headers are complete: the checks that need no body (the peer's standing,
-        the headers, the body's announced size). An answer means: say it without reading the
-        body; nothing means: read the body and call deliver(). Reported and counted here. */
+    /** The request's headers are complete: the checks that need no body (the headers, the
+        body's announced size, whether the client's penalty for this subscription leaves a
+        verification to spend). An answer means: say it without reading the body; nothing
+        means: read the body and call deliver(). Reported and counted here.
+
+        A 4xx only for headers that prove the request is not Catena's (missing or malformed
+        signature headers, a timestamp outside the window, an unknown subscription); anything
+        else that keeps a request with good headers from being verified is a 503. */
     std::optional<answer> admit(delivery_headers const& h, std::optional<std::uint64_t> content_length,
-                                std::string const& remote, std::string_view peer, checked_headers& out);
+                                std::string const& remote, client_address const& client, checked_headers& out);
 
     /** A body that cannot be read or kept although the headers passed (over the size limit
         while arriving, the body budget spent): the 503 to answer, reported and counted. */
@@ -76,16 +82,18 @@ public:
         once the store has kept or refused it: at once on a verification failure, otherwise
         possibly from the store's writer thread. Never blocks. `body` is consumed. */
     void deliver(delivery_headers const& h, checked_headers const& c, std::string&& body, std::string const& remote,
-                 std::string_view peer, std::function<void(answer)> done);
+                 client_address const& client, std::function<void(answer)> done);
 
     /// The route of another provider (receiver_options::routes) a request target is for.
     std::optional<route_match> route_for(std::string_view target) const { return routes_.find(target); }
 
-    /** admit() for a delivery on another provider's route: the peer's standing, the route's
-        allowlist and token (in the path or in `token_header_value`), the announced size. */
+    /** admit() for a delivery on another provider's route: the route's allowlist (the
+        client's address) and token (in the path or in `token_header_value`), the announced
+        size. A wrong token costs nothing to check and a right one proves the delivery, so
+        token failures are counted and reported but start no penalty. */
     std::optional<answer> admit_route(route_match const& m, delivery_headers const& h,
                                       std::string_view token_header_value, std::optional<std::uint64_t> content_length,
-                                      std::string const& remote, std::string_view peer);
+                                      std::string const& remote, client_address const& client);
 
     /** deliver() for a route whose headers passed admit_route(): the body decoded (identity
         or gzip, under the inflate limits) and kept for processing, which reads it as the
@@ -100,8 +108,14 @@ public:
         return secrets_.load(std::memory_order_acquire)->names(webhook_id);
     }
 
-    /// The budget of body bytes in flight and the per-peer bounds.
+    /// The reverse proxies whose word on the client is taken (receiver_options::trusted_proxies).
+    std::vector<cidr> const& trusted_proxies() const noexcept { return trusted_; }
+    bool trusted(boost::asio::ip::address const& peer) const noexcept { return !trusted_.empty() && contains(trusted_, peer); }
+
+    /// The budget of body bytes in flight and the per-address bounds.
     admission& gate() noexcept { return gate_; }
+    /// Reports the penalties over by now (the listener calls it every second).
+    void expire_penalties();
     bool reserve_body(std::size_t n) noexcept;
     void release_body(std::size_t n) noexcept;
 
@@ -111,7 +125,8 @@ private:
     struct verifier_slot;
     std::unique_ptr<verifier_slot> acquire_verifier();
     void release_verifier(std::unique_ptr<verifier_slot> v);
-    answer refuse(error_code ec, delivery_headers const& h, std::string const& remote, std::string_view peer);
+    answer refuse(error_code ec, delivery_headers const& h, std::string const& remote);
+    void report_penalty(error_code ec, penalty_note const& n);
     void observe_skew(delivery_headers const& h, timestamp now);
     void keep(inbox_entry&& e, timestamp now, std::string const& remote, std::function<void(answer)> done);
 
@@ -121,6 +136,7 @@ private:
     subscription_book* book_ = nullptr;
     admission gate_;
     route_table routes_;
+    std::vector<cidr> trusted_;
     store* store_ = nullptr;
     std::function<void()> on_kept_;
     std::atomic<std::shared_ptr<secret_ring const>> secrets_;

@@ -55,6 +55,7 @@ listener::listener(net::any_io_executor ex, receiver_options const& opts, counte
     , strand_(net::make_strand(ex_))
     , accept_retry_(strand_)
     , grace_timer_(strand_)
+    , penalty_timer_(strand_)
 {
 }
 
@@ -134,7 +135,25 @@ error_code listener::setup_tls()
 
 void listener::start_accepting()
 {
-    net::dispatch(strand_, [this, hold = keep_alive_.lock()] { do_accept(); });
+    net::dispatch(strand_, [this, hold = keep_alive_.lock()] {
+        do_accept();
+        if(served_ != routes::admin)
+            watch_penalties();
+    });
+}
+
+// Once a second: the penalties that ended are reported (a penalty's end is as much the
+// operator's news as its start, and nothing else would notice it).
+void listener::watch_penalties()
+{
+    if(stopping_.load())
+        return;
+    intake_.expire_penalties();
+    penalty_timer_.expires_after(std::chrono::seconds(1));
+    penalty_timer_.async_wait([this, hold = keep_alive_.lock()](error_code ec) {
+        if(!ec)
+            watch_penalties();
+    });
 }
 
 void listener::do_accept()
@@ -164,11 +183,15 @@ void listener::on_accept(error_code ec, tcp::socket socket)
         });
         return;
     }
+    // Connections are bounded per address (an IPv6 address's /64), but a trusted proxy's
+    // carry many clients: not bounded per address (as the session's key says: none).
     std::string peer;
     if(served_ != routes::admin && intake_.gate().limits().max_connections_per_peer > 0)
     {
         error_code ignored;
-        peer = socket.remote_endpoint(ignored).address().to_string();
+        auto const a = socket.remote_endpoint(ignored).address();
+        if(!intake_.trusted(a))
+            peer = budget_key(a);
     }
     if(active_.load() >= max_connections_ && !make_room())
         refuse(socket, error::too_many_connections);
@@ -250,6 +273,7 @@ void listener::begin_stop()
     if(acceptor_)
         acceptor_->close(ignored);
     accept_retry_.cancel();
+    penalty_timer_.cancel();
     accepting_closed_.store(true);
     bool any = false;
     for_each_session([&any](auto const& s) {
@@ -294,7 +318,7 @@ void listener::opened(session_base* s, std::weak_ptr<session_base> w)
 
 void listener::closed(session_base* s, std::string const& peer) noexcept
 {
-    if(served_ != routes::admin && intake_.gate().limits().max_connections_per_peer > 0)
+    if(served_ != routes::admin && intake_.gate().limits().max_connections_per_peer > 0 && !peer.empty())
         intake_.gate().close_connection(peer);
     --active_;
     bool last = false;

@@ -82,6 +82,7 @@ private:
     bool make_room();
     void refuse(boost::asio::ip::tcp::socket& socket, error e);
     void begin_stop();
+    void watch_penalties();
     template<class F>
     void for_each_session(F f);
     std::shared_ptr<session_host> self() { return {keep_alive_.lock(), this}; }
@@ -103,6 +104,7 @@ private:
     std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
     boost::asio::steady_timer accept_retry_;
     boost::asio::steady_timer grace_timer_;
+    boost::asio::steady_timer penalty_timer_;
     std::unique_ptr<boost::asio::ssl::context> tls_;
     boost::asio::ip::tcp::endpoint bound_;
     std::atomic<bool> stopping_{false};

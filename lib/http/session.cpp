@@ -4,6 +4,9 @@
 
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 namespace catena::webhooks::detail {
 
 std::string stream_ops<boost::beast::tcp_stream>::remote(boost::beast::tcp_stream& s)
@@ -11,6 +14,13 @@ std::string stream_ops<boost::beast::tcp_stream>::remote(boost::beast::tcp_strea
     error_code ec;
     auto ep = s.socket().remote_endpoint(ec);
     return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+boost::asio::ip::address stream_ops<boost::beast::tcp_stream>::peer(boost::beast::tcp_stream& s)
+{
+    error_code ec;
+    auto ep = s.socket().remote_endpoint(ec);
+    return ec ? boost::asio::ip::address() : ep.address();
 }
 
 void stream_ops<boost::beast::tcp_stream>::cancel(boost::beast::tcp_stream& s)
@@ -78,11 +88,15 @@ void shape_response(boost::beast::http::response<boost::beast::http::string_body
     case extra_header::none: break;
     case extra_header::challenge: res.set(http::field::www_authenticate, "Bearer realm=\"catena-webhookd\""); break;
     case extra_header::page:
-        res.set(http::field::cache_control, "no-store");
         res.set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
-                                           "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'");
+                                           "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; "
+                                           "frame-ancestors 'none'");
         break;
     }
+    // Every answer: never sniffed into another type, never cached (fleet states, metrics and
+    // answers to deliveries are all of the moment, and some are the operator's business).
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set(http::field::cache_control, "no-store");
     if(!allow.empty())
         res.set(http::field::allow, allow);
     if(retry_after)
@@ -105,6 +119,44 @@ std::optional<error> read_error_answer(error_code ec) noexcept
     if(ec.category() == http::make_error_code(http::error::bad_method).category())
         return error::bad_request;
     return std::nullopt;
+}
+
+bool admin_host_allowed(std::string_view host, receiver_options const& opts) noexcept
+{
+    // The host part: "[::1]:9090" -> "::1", "name:9090" -> "name"; a trailing dot dropped.
+    if(!host.empty() && host.front() == '[')
+    {
+        auto const close = host.find(']');
+        if(close == std::string_view::npos)
+            return false;
+        host = host.substr(1, close - 1);
+    }
+    else if(auto const colon = host.find(':'); colon != std::string_view::npos && colon == host.rfind(':'))
+        host = host.substr(0, colon);
+    if(!host.empty() && host.back() == '.')
+        host.remove_suffix(1);
+    if(host.empty())
+        return false;
+    auto const iequal = [](std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    };
+    if(iequal(host, "localhost") ||
+       (host.size() > 10 && iequal(host.substr(host.size() - 10), ".localhost")))
+        return true;
+    for(auto const& name : opts.admin_hosts)
+        if(iequal(host, name))
+            return true;
+    // An address: loopback, or the one the admin listener is bound to (any, when it listens on
+    // every address). A rebinding page reaches us under its own name, never an address.
+    boost::system::error_code ec;
+    auto const a = boost::asio::ip::make_address(std::string(host), ec);
+    if(ec)
+        return false;
+    auto const mine = opts.admin_listen ? opts.admin_listen->address() : opts.listen.address();
+    return a.is_loopback() || mine.is_unspecified() || a == mine ||
+           (a.is_v6() && a.to_v6().is_v4_mapped() && boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).is_loopback());
 }
 
 admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization)

@@ -7,6 +7,7 @@
 #include <catena/webhooks/verifier.hpp>
 
 #include "detail/counters.hpp"
+#include "http/forwarded.hpp"
 #include "http/framing.hpp"
 #include "http/intake.hpp"
 #include "http/session_host.hpp"
@@ -14,6 +15,7 @@
 #include <atomic>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,6 +38,12 @@ namespace catena::webhooks::detail {
     metrics route (where no admin listener serves it), or the admin listener's state API and
     status page (session_host::admin). */
 admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization);
+
+/** Whether the admin listener answers a request whose Host is `host`: loopback names
+    (localhost, *.localhost) and addresses, the listener's own address, and the names of
+    receiver_options::admin_hosts. Anything else could be a page the operator opened whose
+    name now resolves to the admin address (DNS rebinding): 421. */
+bool admin_host_allowed(std::string_view host, receiver_options const& opts) noexcept;
 
 /** The headers of a delivery that matter: Catena's (spec §4.2), or on another provider's
     route `r` those it has (the route as webhook id) and, in `token`, its token header. Views
@@ -103,7 +111,11 @@ private:
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
     void start();
+    void do_read_proxy_header();
+    void on_proxy_header();
+    void do_handshake();
     void on_handshake(error_code ec);
+    client_address const& request_client();
     void do_read();
     void do_read_header();
     void on_header(error_code ec);
@@ -135,8 +147,13 @@ private:
     boost::beast::flat_buffer buffer_;
     std::optional<request_parser> parser_;
     boost::beast::http::response<boost::beast::http::string_body> res_;
-    std::string remote_;
-    std::string peer_; // the remote address without its port
+    std::string remote_;       // the peer as "address:port"
+    boost::asio::ip::address peer_ip_;
+    bool peer_trusted_ = false; // a trusted proxy (receiver_options::trusted_proxies)
+    std::string peer_key_;     // the connection's key in the per-address bound ("" for a trusted proxy)
+    client_address conn_client_; // the connection's client: the peer, or its PROXY header's source
+    client_address client_;      // this request's client (behind a proxy: X-Forwarded-For)
+    std::string who_;            // this request's client for reports
     phase phase_ = phase::idle;
     // While the connection waits for a request: since when (steady clock ticks), else 0.
     std::atomic<std::int64_t> idle_since_{0};
@@ -162,7 +179,10 @@ session<Stream>::session(std::shared_ptr<session_host> host, Args&&... args)
     , stream_(std::forward<Args>(args)...)
     , timer_(stream_.get_executor())
     , remote_(ops::remote(stream_))
-    , peer_(remote_.substr(0, remote_.rfind(':')))
+    , peer_ip_(unmapped(ops::peer(stream_)))
+    , peer_trusted_(host_->deliveries().trusted(peer_ip_))
+    , peer_key_(peer_trusted_ ? std::string() : budget_key(peer_ip_))
+    , conn_client_(client_of(peer_ip_))
 {
 }
 
@@ -170,7 +190,7 @@ template<class Stream>
 session<Stream>::~session()
 {
     release_body();
-    host_->closed(this, peer_);
+    host_->closed(this, peer_key_);
 }
 
 template<class Stream>
@@ -223,6 +243,51 @@ void session<Stream>::set_phase(phase p)
 template<class Stream>
 void session<Stream>::start()
 {
+    // A trusted proxy speaking the PROXY protocol names the client before anything else,
+    // before TLS too.
+    if(opts_.proxy_protocol && peer_trusted_)
+    {
+        set_phase(phase::handshake);
+        arm(opts_.timeouts.header);
+        return do_read_proxy_header();
+    }
+    do_handshake();
+}
+
+template<class Stream>
+void session<Stream>::do_read_proxy_header()
+{
+    auto const h = parse_proxy_header(
+        std::string_view(static_cast<char const*>(buffer_.data().data()), buffer_.size()));
+    if(h.status == proxy_header::state::complete)
+    {
+        buffer_.consume(h.length);
+        if(h.source)
+            conn_client_ = client_of(*h.source);
+        return do_handshake();
+    }
+    if(h.status == proxy_header::state::invalid)
+    {
+        host_->counts().add(counters::id::proxy_header_errors);
+        host_->report(error::bad_proxy_header, 0,
+                      "connection from trusted proxy " + remote_ + " did not begin with a PROXY protocol header; closed",
+                      {}, {});
+        return finish({});
+    }
+    // Exactly the bytes the header still needs: what follows it (a TLS handshake, the first
+    // request) stays unread for the layer above.
+    boost::asio::async_read(ops::lowest(stream_), buffer_.prepare(h.more), boost::asio::transfer_exactly(h.more),
+                            [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                                self->buffer_.commit(n);
+                                if(ec)
+                                    return self->finish(self->timed_out_ ? error_code{} : ec);
+                                self->do_read_proxy_header();
+                            });
+}
+
+template<class Stream>
+void session<Stream>::do_handshake()
+{
     if constexpr(ops::is_tls)
     {
         set_phase(phase::handshake);
@@ -242,6 +307,35 @@ void session<Stream>::on_handshake(error_code ec)
     if(ec)
         return finish(ec);
     do_read();
+}
+
+// The client of the request whose headers were just read: behind a trusted proxy that does
+// not speak the PROXY protocol, the right-most untrusted hop of its X-Forwarded-For. A proxy
+// whose header cannot be read leaves the proxy as the client (reported), never a refusal:
+// the request may be an authentic delivery.
+template<class Stream>
+client_address const& session<Stream>::request_client()
+{
+    client_ = conn_client_;
+    if(peer_trusted_ && !opts_.proxy_protocol)
+    {
+        std::string xff;
+        for(auto const& f : parser_->get())
+            if(boost::beast::iequals(f.name_string(), "X-Forwarded-For"))
+                xff.append(xff.empty() ? "" : ",").append(f.value());
+        if(auto a = forwarded_client(peer_ip_, xff, host_->deliveries().trusted_proxies()))
+            client_ = client_of(*a);
+        else
+        {
+            host_->counts().add(counters::id::proxy_header_errors);
+            host_->report(error::bad_proxy_header, 0,
+                          "X-Forwarded-For \"" + xff.substr(0, 200) + "\" from trusted proxy " + remote_ +
+                              " names no address; its request is counted as the proxy's",
+                          {}, {});
+        }
+    }
+    who_ = client_.ip == peer_ip_ ? remote_ : client_.ip.to_string() + " (via " + remote_ + ")";
+    return client_;
 }
 
 // Waits for the first bytes of the next request under the idle timeout, then reads the
@@ -307,7 +401,16 @@ void session<Stream>::on_header(error_code ec)
     }
     bool const admin = served != routes::deliveries;
     bool const is_health = admin && !opts_.health_path.empty() && target == opts_.health_path;
-    bool const is_metrics = admin && !opts_.metrics_path.empty() && target == opts_.metrics_path;
+    // Metrics on the delivery listener only where nobody else can read them (or asked for).
+    bool const metrics_here =
+        served == routes::admin || opts_.public_metrics.value_or(opts_.listen.address().is_loopback());
+    bool const is_metrics = admin && metrics_here && !opts_.metrics_path.empty() && target == opts_.metrics_path;
+    if(served == routes::admin && !is_health)
+    {
+        auto const h = req.find(http::field::host);
+        if(!admin_host_allowed(h == req.end() ? std::string_view{} : std::string_view(h->value()), opts_))
+            return reject(error::host_not_allowed);
+    }
     if(!is_health && !is_metrics && (served != routes::admin || target == opts_.path || host_->deliveries().route_for(target)))
         return reject(error::not_found);
     if(req.method() != http::verb::get && req.method() != http::verb::head)
@@ -335,7 +438,8 @@ void session<Stream>::on_delivery_header()
     std::optional<std::uint64_t> length;
     if(auto const l = parser_->content_length())
         length = *l;
-    if(auto a = in.admit(headers_, length, remote_, peer_, checked_))
+    auto const& client = request_client();
+    if(auto a = in.admit(headers_, length, who_, client, checked_))
         return answer_early(*a);
     read_delivery_body(length);
 }
@@ -351,7 +455,8 @@ void session<Stream>::on_route_header(route_match const& m)
     std::optional<std::uint64_t> length;
     if(auto const l = parser_->content_length())
         length = *l;
-    if(auto a = host_->deliveries().admit_route(m, headers_, token, length, remote_, peer_))
+    auto const& client = request_client();
+    if(auto a = host_->deliveries().admit_route(m, headers_, token, length, who_, client))
         return answer_early(*a);
     read_delivery_body(length);
 }
@@ -365,7 +470,7 @@ void session<Stream>::read_delivery_body(std::optional<std::uint64_t> length)
     if(length && *length > 0)
     {
         if(!in.reserve_body(static_cast<std::size_t>(*length)))
-            return answer_early(in.defer(error::body_budget_exhausted, headers_, remote_,
+            return answer_early(in.defer(error::body_budget_exhausted, headers_, who_,
                                          static_cast<std::size_t>(*length)));
         reserved_ = static_cast<std::size_t>(*length);
     }
@@ -390,7 +495,7 @@ void session<Stream>::on_body_part(error_code ec)
 {
     namespace http = boost::beast::http;
     if(ec == http::error::body_limit)
-        return answer_early(host_->deliveries().defer(error::body_too_large, headers_, remote_,
+        return answer_early(host_->deliveries().defer(error::body_too_large, headers_, who_,
                                                       parser_->get().body().size()));
     if(ec)
         return on_read_error(ec);
@@ -398,7 +503,7 @@ void session<Stream>::on_body_part(error_code ec)
     if(have > reserved_)
     {
         if(!host_->deliveries().reserve_body(have - reserved_))
-            return answer_early(host_->deliveries().defer(error::body_budget_exhausted, headers_, remote_, have));
+            return answer_early(host_->deliveries().defer(error::body_budget_exhausted, headers_, who_, have));
         reserved_ = have;
     }
     do_read_body();
@@ -420,9 +525,9 @@ void session<Stream>::on_body()
         });
     };
     if(route_)
-        host_->deliveries().deliver_route(*route_, headers_, std::move(parser_->get().body()), remote_, std::move(done));
+        host_->deliveries().deliver_route(*route_, headers_, std::move(parser_->get().body()), who_, std::move(done));
     else
-        host_->deliveries().deliver(headers_, checked_, std::move(parser_->get().body()), remote_, peer_, std::move(done));
+        host_->deliveries().deliver(headers_, checked_, std::move(parser_->get().body()), who_, client_, std::move(done));
     // The body is the inbox's now (or gone): it no longer counts against the budget.
     release_body();
 }

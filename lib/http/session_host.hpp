@@ -72,6 +72,9 @@ struct stream_ops<boost::beast::tcp_stream>
 {
     static constexpr bool is_tls = false;
     static std::string remote(boost::beast::tcp_stream& s);
+    static boost::asio::ip::address peer(boost::beast::tcp_stream& s);
+    /// The stream bytes travel on below any TLS (a PROXY header is read there).
+    static boost::beast::tcp_stream& lowest(boost::beast::tcp_stream& s) { return s; }
     static void cancel(boost::beast::tcp_stream& s);
     static void shutdown_send(boost::beast::tcp_stream& s);
     static void close(boost::beast::tcp_stream& s);
@@ -83,6 +86,11 @@ struct stream_ops<boost::beast::ssl_stream<boost::beast::tcp_stream>>
     using tcp = stream_ops<boost::beast::tcp_stream>;
     static constexpr bool is_tls = true;
     static std::string remote(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { return tcp::remote(s.next_layer()); }
+    static boost::asio::ip::address peer(boost::beast::ssl_stream<boost::beast::tcp_stream>& s)
+    {
+        return tcp::peer(s.next_layer());
+    }
+    static boost::beast::tcp_stream& lowest(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { return s.next_layer(); }
     static void cancel(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { tcp::cancel(s.next_layer()); }
     static void close(boost::beast::ssl_stream<boost::beast::tcp_stream>& s) { tcp::close(s.next_layer()); }
 };

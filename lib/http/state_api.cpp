@@ -86,9 +86,12 @@ json::object transition_json(transition const& t)
     return o;
 }
 
-json::object dead_letter_json(dead_letter const& d)
+json::object dead_letter_json(stored_dead_letter const& x, bool with_body)
 {
-    return json::object{{"kind", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
+    auto const& d = x.letter;
+    json::object o{{"id", x.id},
+                   {"created_at", time_or_null(x.created_at)},
+                   {"kind", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
                         {"reason", d.reason},
                         {"inbox_sequence", d.sequence},
                         {"request_id", text_or_null(d.request_id)},
@@ -98,7 +101,10 @@ json::object dead_letter_json(dead_letter const& d)
                         {"handler", text_or_null(d.handler)},
                         {"error", text_or_null(d.error_text)},
                         {"attempts", d.attempts},
-                        {"body_bytes", d.body.size()}};
+                        {"body_bytes", x.body_bytes}};
+    if(with_body)
+        o["body"] = d.body;
+    return o;
 }
 
 json::object subscription_json(subscription_seen const& s)
@@ -315,12 +321,26 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
                 return problem(400, error::bad_query, "limit: a number from 1 to 1000, not '" + *l + "'");
             limit = *n;
         }
-        auto all = src.recent_dead_letters(); // oldest first
+        // Metadata only, as many as asked: a listing reads no body.
+        auto const all = src.recent_dead_letters(limit); // oldest first
         json::array out;
-        auto const first = all.size() > limit ? all.size() - limit : 0;
-        for(auto i = all.size(); i > first; --i)
-            out.emplace_back(dead_letter_json(all[i - 1]));
+        for(auto i = all.size(); i > 0; --i)
+            out.emplace_back(dead_letter_json(all[i - 1], false));
         return json_reply(json::object{{"dead_letters", std::move(out)}});
+    }
+    if(path.substr(0, 17) == "/v1/dead-letters/")
+    {
+        if(!no_query())
+            return problem(400, error::bad_query, "this route takes no query parameters");
+        auto const id = path.substr(17);
+        std::int64_t n = 0;
+        auto const [end, err] = std::from_chars(id.data(), id.data() + id.size(), n);
+        if(id.empty() || err != std::errc{} || end != id.data() + id.size() || n <= 0)
+            return problem(404, error::not_found, "no dead letter '" + std::string(id) + "'");
+        auto x = src.dead_letter_of(n);
+        if(!x)
+            return problem(404, error::not_found, "no dead letter " + std::to_string(n));
+        return json_reply(dead_letter_json(*x, true));
     }
     if(path == "/v1/subscriptions")
     {

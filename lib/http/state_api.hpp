@@ -20,7 +20,10 @@ public:
     virtual fleet_page fleet_page_of(fleet_query const& q) const = 0;
     virtual std::optional<fleet_state> fleet_of(std::string_view key) const = 0;
     virtual std::vector<transition> history_of(std::string_view key) const = 0;
-    virtual std::vector<dead_letter> recent_dead_letters() const = 0;
+    /// The newest `max` dead letters, oldest first, without bodies (stored_dead_letter::body_bytes).
+    virtual std::vector<stored_dead_letter> recent_dead_letters(std::size_t max) const = 0;
+    /// One dead letter with its body.
+    virtual std::optional<stored_dead_letter> dead_letter_of(std::int64_t id) const = 0;
     virtual std::vector<subscription_seen> seen_subscriptions() const = 0;
     virtual fleet_tally fleet_counts() const = 0;
     virtual receiver_stats current_stats() const = 0;

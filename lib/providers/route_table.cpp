@@ -5,55 +5,11 @@
 #include "detail/token.hpp"
 #include "providers/foxtrot/decode.hpp"
 
-#include <charconv>
 #include <set>
 
 namespace catena::webhooks::detail {
 
 namespace ip = boost::asio::ip;
-
-std::optional<cidr> parse_cidr(std::string_view text)
-{
-    auto const slash = text.find('/');
-    boost::system::error_code ec;
-    auto const a = ip::make_address(std::string(text.substr(0, slash)), ec);
-    if(ec)
-        return std::nullopt;
-    unsigned const bits = a.is_v4() ? 32 : 128;
-    unsigned prefix = bits;
-    if(slash != std::string_view::npos)
-    {
-        auto const p = text.substr(slash + 1);
-        auto const [end, err] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-        if(p.empty() || err != std::errc{} || end != p.data() + p.size() || prefix > bits)
-            return std::nullopt;
-    }
-    return cidr{a, prefix};
-}
-
-bool contains(cidr const& n, ip::address const& given) noexcept
-{
-    auto a = given;
-    if(a.is_v6() && a.to_v6().is_v4_mapped())
-        a = ip::make_address_v4(ip::v4_mapped, a.to_v6());
-    if(a.is_v4() != n.network.is_v4())
-        return false;
-    auto const prefix_equal = [&](auto const& x, auto const& y) {
-        unsigned left = n.prefix;
-        for(std::size_t i = 0; i < x.size() && left > 0; ++i)
-        {
-            unsigned const take = left >= 8 ? 8 : left;
-            auto const mask = static_cast<unsigned char>(0xff00u >> take);
-            if((x[i] & mask) != (y[i] & mask))
-                return false;
-            left -= take;
-        }
-        return true;
-    };
-    if(a.is_v4())
-        return prefix_equal(a.to_v4().to_bytes(), n.network.to_v4().to_bytes());
-    return prefix_equal(a.to_v6().to_bytes(), n.network.to_v6().to_bytes());
-}
 
 route_table::route_table(std::vector<route_options> const& routes)
 {
@@ -133,10 +89,7 @@ error_code route_table::admit(route_match const& m, std::string_view token_heade
             continue;
         if(!e.allow.empty())
         {
-            bool allowed = false;
-            for(auto const& n : e.allow)
-                allowed = allowed || contains(n, peer);
-            if(!allowed)
+            if(!contains(e.allow, peer))
                 return error::address_not_allowed;
         }
         auto const& r = *e.route;

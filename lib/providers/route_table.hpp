@@ -6,6 +6,7 @@
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 
+#include "detail/address.hpp"
 #include "store/inbox_entry.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -16,18 +17,6 @@
 #include <vector>
 
 namespace catena::webhooks::detail {
-
-/** A network in CIDR notation (a single address is a /32 or /128). */
-struct cidr
-{
-    boost::asio::ip::address network;
-    unsigned prefix = 0;
-};
-
-/// "10.0.0.0/8", "2001:db8::/32", "192.0.2.7"; nothing when it is not one.
-std::optional<cidr> parse_cidr(std::string_view text);
-/// Whether `a` lies in `n` (an IPv4-mapped IPv6 address counts as its IPv4 address).
-bool contains(cidr const& n, boost::asio::ip::address const& a) noexcept;
 
 /** A request target matched to a route: the route, and what follows its path ("" or, with
     the token in the path, the segment after it). */

@@ -65,50 +65,61 @@ bool write_dead_letter(statement& s, dead_letter const& d, timestamp now)
     return rc == SQLITE_DONE;
 }
 
-std::vector<dead_letter> recent_dead_letters(connection& c, std::size_t max)
+namespace {
+
+// The columns stored_dead_letter_at() reads; the body itself only when `with_body`.
+std::string dead_letter_columns(bool with_body)
 {
-    std::vector<dead_letter> v;
-    statement s(c.db, "SELECT kind, reason, seq, request_id, webhook_id, event_type, body, idempotency_key, handler, "
-                      "error_text, attempts, route FROM (SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?) ORDER BY id");
+    return std::string("id, created_at, kind, reason, seq, request_id, webhook_id, event_type, ") +
+           (with_body ? "body" : "NULL") + ", idempotency_key, handler, error_text, attempts, route, length(body)";
+}
+
+stored_dead_letter stored_dead_letter_at(statement const& s)
+{
+    stored_dead_letter x;
+    x.id = s.integer(0);
+    x.created_at = from_micros(s.integer(1));
+    x.letter = dead_letter_at(s, 2);
+    x.body_bytes = static_cast<std::size_t>(s.integer(14));
+    return x;
+}
+
+} // namespace
+
+std::vector<stored_dead_letter> list_dead_letters(connection& c, std::size_t max)
+{
+    std::vector<stored_dead_letter> v;
+    statement s(c.db, ("SELECT * FROM (SELECT " + dead_letter_columns(false) +
+                       " FROM dead_letters ORDER BY id DESC LIMIT ?) ORDER BY id")
+                          .c_str());
     if(!s)
         return v;
-    s.bind(1, static_cast<std::int64_t>(max));
+    s.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(max, INT64_MAX)));
     while(s.step() == SQLITE_ROW)
-        v.push_back(dead_letter_at(s, 0));
+        v.push_back(stored_dead_letter_at(s));
     return v;
 }
 
-std::vector<stored_dead_letter> list_dead_letters(connection& c, std::size_t max, std::int64_t only)
+std::optional<stored_dead_letter> read_dead_letter(connection& c, std::int64_t id)
 {
-    std::vector<stored_dead_letter> v;
-    statement s(c.db, only ? "SELECT id, created_at, kind, reason, seq, request_id, webhook_id, event_type, body, "
-                              "idempotency_key, handler, error_text, attempts, route FROM dead_letters WHERE id = ?"
-                            : "SELECT * FROM (SELECT id, created_at, kind, reason, seq, request_id, webhook_id, "
-                              "event_type, body, idempotency_key, handler, error_text, attempts, route FROM dead_letters "
-                              "ORDER BY id DESC LIMIT ?) ORDER BY id");
+    statement s(c.db, ("SELECT " + dead_letter_columns(true) + " FROM dead_letters WHERE id = ?").c_str());
     if(!s)
-        return v;
-    s.bind(1, only ? only : static_cast<std::int64_t>(max));
-    while(s.step() == SQLITE_ROW)
-    {
-        stored_dead_letter x;
-        x.id = s.integer(0);
-        x.created_at = from_micros(s.integer(1));
-        x.letter = dead_letter_at(s, 2);
-        v.push_back(std::move(x));
-    }
-    return v;
+        return std::nullopt;
+    s.bind(1, id);
+    if(s.step() != SQLITE_ROW)
+        return std::nullopt;
+    return stored_dead_letter_at(s);
 }
 
 error_code replay_dead_letter(connection& c, std::int64_t id, std::string& why)
 {
-    auto found = list_dead_letters(c, 1, id);
-    if(found.empty())
+    auto found = read_dead_letter(c, id);
+    if(!found)
     {
         why = "no dead letter " + std::to_string(id);
         return error::invalid_options;
     }
-    auto const& d = found.front().letter;
+    auto const& d = found->letter;
     if(!c.exec("BEGIN IMMEDIATE"))
     {
         why = c.message();

@@ -24,11 +24,11 @@ extern char const* const dead_letter_insert_sql;
 /// Inserts `d` through a prepared dead_letter_insert_sql; false on failure.
 bool write_dead_letter(statement& insert, dead_letter const& d, timestamp now);
 
-/// The newest `max` dead letters, oldest first.
-std::vector<dead_letter> recent_dead_letters(connection& c, std::size_t max);
-
-/// The newest `max` dead letters with their ids, oldest first; only letter `only` when it is not 0.
-std::vector<stored_dead_letter> list_dead_letters(connection& c, std::size_t max, std::int64_t only = 0);
+/** The newest `max` dead letters with their ids, oldest first, from their metadata (each
+    body's length, not the body: a listing reads kilobytes however large the bodies are). */
+std::vector<stored_dead_letter> list_dead_letters(connection& c, std::size_t max);
+/// Dead letter `id` with its body.
+std::optional<stored_dead_letter> read_dead_letter(connection& c, std::int64_t id);
 
 /** Puts the delivery behind dead letter `id` back into the inbox (flagged replay) and
     removes the letter, in one transaction; `why` says why not. */

@@ -57,7 +57,13 @@ public:
         std::lock_guard lock(mutex_);
         for(auto& d : p.dead_letters)
         {
-            dead_.push_back(std::move(d));
+            kept_letter k;
+            k.body = std::move(d.body);
+            k.meta.id = next_dead_id_++;
+            k.meta.created_at = system_now();
+            k.meta.body_bytes = k.body.size();
+            k.meta.letter = std::move(d);
+            dead_.push_back(std::move(k));
             if(dead_.size() > max_dead_letters)
                 dead_.pop_front();
         }
@@ -90,11 +96,27 @@ public:
     bool keeps_state() const noexcept override { return false; }
     std::uint64_t size_on_disk() const override { return 0; }
 
-    std::vector<dead_letter> dead_letters(std::size_t max) const override
+    std::vector<stored_dead_letter> dead_letters(std::size_t max) const override
     {
         std::lock_guard lock(mutex_);
         auto const n = std::min(max, dead_.size());
-        return {dead_.end() - static_cast<std::ptrdiff_t>(n), dead_.end()};
+        std::vector<stored_dead_letter> v;
+        v.reserve(n);
+        for(auto it = dead_.end() - static_cast<std::ptrdiff_t>(n); it != dead_.end(); ++it)
+            v.push_back(it->meta);
+        return v;
+    }
+    std::optional<stored_dead_letter> dead_letter(std::int64_t id) const override
+    {
+        std::lock_guard lock(mutex_);
+        for(auto const& k : dead_)
+            if(k.meta.id == id)
+            {
+                auto x = k.meta;
+                x.letter.body = k.body;
+                return x;
+            }
+        return std::nullopt;
     }
 
     bool sync_until(std::chrono::steady_clock::time_point) override { return true; }
@@ -108,7 +130,14 @@ private:
     std::size_t bytes_ = 0;
     std::uint64_t next_sequence_ = 1;
     request_ids request_ids_;
-    std::deque<dead_letter> dead_;
+    // A letter's body apart from what a listing copies.
+    struct kept_letter
+    {
+        stored_dead_letter meta; // letter.body empty
+        std::string body;
+    };
+    std::deque<kept_letter> dead_;
+    std::int64_t next_dead_id_ = 1;
 };
 
 } // namespace

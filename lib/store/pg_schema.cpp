@@ -93,6 +93,7 @@ stored_dead_letter letter_at(pg_result const& r, int row)
     d.error_text = r.text(row, 11);
     d.attempts = static_cast<unsigned>(r.integer(row, 12));
     d.route = r.text(row, 13);
+    x.body_bytes = static_cast<std::size_t>(r.integer(row, 14));
     return x;
 }
 
@@ -190,31 +191,48 @@ std::string pg_text_array(std::vector<std::string_view> const& v)
     return s + "}";
 }
 
-std::vector<stored_dead_letter> pg_list_dead_letters(pg_connection& c, std::size_t max, std::int64_t only)
+namespace {
+
+// The columns letter_at() reads; the body itself only when `with_body`.
+std::string dead_letter_columns(bool with_body)
+{
+    return std::string("id, created_at, kind, reason, seq, request_id, webhook_id, event_type, ") +
+           (with_body ? "body" : "''::bytea") +
+           ", idempotency_key, handler, error_text, attempts, route, octet_length(body)::bigint";
+}
+
+} // namespace
+
+std::vector<stored_dead_letter> pg_list_dead_letters(pg_connection& c, std::size_t max)
 {
     std::vector<stored_dead_letter> v;
-    constexpr char const* columns = "id, created_at, kind, reason, seq, request_id, webhook_id, event_type, body, "
-                                    "idempotency_key, handler, error_text, attempts, route";
-    auto const r = only ? c.exec((std::string("SELECT ") + columns + " FROM dead_letters WHERE id = $1").c_str(),
-                                 pg_params().integer(only))
-                        : c.exec((std::string("SELECT * FROM (SELECT ") + columns +
-                                  " FROM dead_letters ORDER BY id DESC LIMIT $1) AS newest ORDER BY id")
-                                     .c_str(),
-                                 pg_params().integer(static_cast<std::int64_t>(std::min<std::size_t>(max, INT64_MAX))));
+    auto const r = c.exec(("SELECT * FROM (SELECT " + dead_letter_columns(false) +
+                           " FROM dead_letters ORDER BY id DESC LIMIT $1) AS newest ORDER BY id")
+                              .c_str(),
+                          pg_params().integer(static_cast<std::int64_t>(std::min<std::size_t>(max, INT64_MAX))));
     for(int i = 0; i < r.rows(); ++i)
         v.push_back(letter_at(r, i));
     return v;
 }
 
+std::optional<stored_dead_letter> pg_read_dead_letter(pg_connection& c, std::int64_t id)
+{
+    auto const r = c.exec(("SELECT " + dead_letter_columns(true) + " FROM dead_letters WHERE id = $1").c_str(),
+                          pg_params().integer(id));
+    if(r.rows() != 1)
+        return std::nullopt;
+    return letter_at(r, 0);
+}
+
 error_code pg_replay_dead_letter(pg_connection& c, std::int64_t id, std::string& why)
 {
-    auto found = pg_list_dead_letters(c, 1, id);
-    if(found.empty())
+    auto found = pg_read_dead_letter(c, id);
+    if(!found)
     {
         why = "no dead letter " + std::to_string(id);
         return error::invalid_options;
     }
-    auto const& d = found.front().letter;
+    auto const& d = found->letter;
     if(!c.exec("BEGIN").ok())
     {
         why = c.message();

@@ -53,8 +53,10 @@ bool pg_count_backlog(pg_connection& c, pg_backlog& b);
 bool pg_load_state(pg_connection& c, std::size_t history_per_fleet, std::vector<fleet_capture>& fleets,
                    std::vector<transition>& transitions);
 
-/// The newest `max` dead letters with their ids, oldest first; only letter `only` when not 0.
-std::vector<stored_dead_letter> pg_list_dead_letters(pg_connection& c, std::size_t max, std::int64_t only = 0);
+/// The newest `max` dead letters with their ids, oldest first, without their bodies (their lengths).
+std::vector<stored_dead_letter> pg_list_dead_letters(pg_connection& c, std::size_t max);
+/// Dead letter `id` with its body.
+std::optional<stored_dead_letter> pg_read_dead_letter(pg_connection& c, std::int64_t id);
 
 /** Puts the delivery behind dead letter `id` back into the shared inbox (flagged replay) and
     removes the letter, in one transaction; the leader processes it. `why` says why not. */

@@ -214,15 +214,15 @@ public:
         return s;
     }
 
-    std::vector<dead_letter> dead_letters(std::size_t max) const override
+    std::vector<stored_dead_letter> dead_letters(std::size_t max) const override
     {
         std::lock_guard lock(read_mutex_);
-        std::vector<dead_letter> v;
-        if(!r_.ensure())
-            return v;
-        for(auto& x : pg_list_dead_letters(r_, max))
-            v.push_back(std::move(x.letter));
-        return v;
+        return r_.ensure() ? pg_list_dead_letters(r_, max) : std::vector<stored_dead_letter>{};
+    }
+    std::optional<stored_dead_letter> dead_letter(std::int64_t id) const override
+    {
+        std::lock_guard lock(read_mutex_);
+        return r_.ensure() ? pg_read_dead_letter(r_, id) : std::nullopt;
     }
 
     bool sync_until(std::chrono::steady_clock::time_point deadline) override { return commits_.sync_until(deadline); }

@@ -67,6 +67,7 @@ public:
             return ec;
         if(auto ec = open_schema(w_, o_.path, {o_.level, o_.wal_restart_frames, o_.max_page_count}, why))
             return ec;
+        sqlite3_busy_handler(w_.db, &sqlite_store::on_busy, this);
         if(auto ec = open_connection(c_, o_.path, SQLITE_OPEN_READWRITE, why))
             return ec;
         // A RESTART checkpoint waits for readers of the WAL (lookups on r_, one batch long)
@@ -265,13 +266,21 @@ public:
         s.appends = commits_.appends();
         s.pages_written = pages_written_.load(std::memory_order_relaxed);
         s.failures = commits_.failures();
+        s.lock_waits = lock_waits_.load(std::memory_order_relaxed);
         return s;
     }
 
-    std::vector<dead_letter> dead_letters(std::size_t max) const override
+    // On a reader connection of their own (opened when first asked): a listing neither waits
+    // for the writer nor makes it wait (WAL readers see the last commit).
+    std::vector<stored_dead_letter> dead_letters(std::size_t max) const override
     {
-        std::lock_guard lock(db_mutex_);
-        return recent_dead_letters(w_, max);
+        std::lock_guard lock(dead_mutex_);
+        return reader() ? list_dead_letters(dead_reader_, max) : std::vector<stored_dead_letter>{};
+    }
+    std::optional<stored_dead_letter> dead_letter(std::int64_t id) const override
+    {
+        std::lock_guard lock(dead_mutex_);
+        return reader() ? read_dead_letter(dead_reader_, id) : std::nullopt;
     }
 
     bool sync_until(std::chrono::steady_clock::time_point deadline) override { return commits_.sync_until(deadline); }
@@ -336,10 +345,31 @@ private:
     {
         if(!no_wait)
             return write(batch, busy);
-        sqlite3_busy_timeout(w_.db, 0);
+        no_wait_ = true;
         bool const ok = write(batch, busy);
-        sqlite3_busy_timeout(w_.db, busy_timeout_ms);
+        no_wait_ = false;
         return ok;
+    }
+
+    // The writer waits for another connection's lock as sqlite3_busy_timeout() would (SQLite's
+    // own steps, busy_timeout_ms in all), or not at all for a no_wait write; every wait is
+    // counted (store_stats::lock_waits: another process holds the database).
+    static int on_busy(void* self, int n)
+    {
+        auto& s = *static_cast<sqlite_store*>(self);
+        if(n == 0)
+            s.lock_waits_.fetch_add(1, std::memory_order_relaxed);
+        if(s.no_wait_)
+            return 0;
+        static constexpr int steps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+        constexpr int count = static_cast<int>(std::size(steps));
+        int waited = 0;
+        for(int i = 0; i < n; ++i)
+            waited += steps[std::min(i, count - 1)];
+        if(waited >= busy_timeout_ms)
+            return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(steps[std::min(n, count - 1)]));
+        return 1;
     }
 
     bool write(std::vector<commit_item>& batch, bool& busy)
@@ -491,6 +521,19 @@ private:
         }
     }
 
+    // Under dead_mutex_.
+    bool reader() const
+    {
+        if(dead_reader_.db)
+            return true;
+        std::string why;
+        if(open_connection(dead_reader_, o_.path, SQLITE_OPEN_READONLY, why))
+            return false;
+        dead_reader_.exec("PRAGMA busy_timeout=5000");
+        dead_reader_.exec("PRAGMA cache_size=-1024");
+        return true;
+    }
+
     // Under mutex_: items taken from the queue go back to its front, in their order. Failed
     // progress commits are retried first, in their order: the processing state must reach the
     // disk, and a later snapshot of a fleet must not be overwritten by an earlier one.
@@ -499,6 +542,10 @@ private:
     mutable connection w_;        // used under db_mutex_ once the writer runs (dead_letters() too)
     connection c_;                // the checkpointer's
     connection r_;                // the processing thread's, for recall()
+    mutable connection dead_reader_; // dead-letter listings' (under dead_mutex_)
+    std::atomic<std::uint64_t> lock_waits_{0};
+    bool no_wait_ = false; // the writer's, under db_mutex_
+    mutable std::mutex dead_mutex_;
     mutable std::mutex db_mutex_;
     statement begin_, commit_, rollback_, insert_inbox_, put_range_, drop_range_, insert_identity_, upsert_fleet_,
         delete_fleet_, insert_transition_, insert_dead_, upsert_operation_, read_unprocessed_;

@@ -3,6 +3,7 @@
 #ifndef CATENA_WEBHOOKS_STORE_STORE_HPP
 #define CATENA_WEBHOOKS_STORE_STORE_HPP
 
+#include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 
@@ -59,6 +60,7 @@ struct store_stats
     std::uint64_t appends = 0;          ///< Deliveries they kept (appends / transactions: the group-commit batch).
     std::uint64_t pages_written = 0;    ///< Database pages they wrote (to the WAL).
     std::uint64_t failures = 0;         ///< Write transactions that failed and were rolled back.
+    std::uint64_t lock_waits = 0;       ///< Times the writer found the database locked by another connection.
     // A store shared by several receivers (PostgreSQL):
     bool shared = false;                ///< The fields below mean something.
     bool leader = false;                ///< This receiver processes the shared inbox.
@@ -146,7 +148,12 @@ public:
     /// Counters of what was written (any thread).
     virtual store_stats stats() const { return {}; }
     /// The most recent dead letters, oldest first.
-    virtual std::vector<dead_letter> dead_letters(std::size_t max) const = 0;
+    /// The newest `max` dead letters, oldest first, without their bodies (their lengths): a
+    /// listing costs no more than its rows, however large the bodies, and takes no lock the
+    /// writer needs.
+    virtual std::vector<stored_dead_letter> dead_letters(std::size_t max) const = 0;
+    /// One dead letter with its body.
+    virtual std::optional<stored_dead_letter> dead_letter(std::int64_t id) const = 0;
     /// Waits until everything committed or appended so far is written (shutdown, tests).
     void sync() { (void)sync_until(std::chrono::steady_clock::time_point::max()); }
     /** The same, until `deadline`: then what is not written is given up (processed again at
@@ -181,8 +188,10 @@ public:
     static keys keys_of(inbox_entry const& e)
     {
         keys k;
+        // Scoped by subscription (or route): a request id says nothing across them, and anyone
+        // who can reach another route must not be able to make a Catena delivery a copy.
         if(!e.request_id.empty())
-            k.request = digest_of(e.request_id);
+            k.request = digest_of("r\x1f" + e.webhook_id + "\x1f" + e.request_id);
         if(!e.envelope_key.empty())
             k.envelope = digest_of("e\x1f" + e.envelope_key);
         return k;

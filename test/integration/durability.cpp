@@ -639,8 +639,8 @@ BOOST_AUTO_TEST_CASE(dead_letters_kept_by_an_earlier_run_are_listed_after_a_rest
     BOOST_REQUIRE_MESSAGE(!again.start(), again.rx.start_detail());
     auto const letters = again.rx.dead_letters();
     BOOST_REQUIRE(letters.size() == 1u);
-    BOOST_TEST((letters[0].kind == cw::dead_letter_kind::undecodable));
-    BOOST_TEST(letters[0].webhook_id == "wh-dl");
+    BOOST_TEST((letters[0].letter.kind == cw::dead_letter_kind::undecodable));
+    BOOST_TEST(letters[0].letter.webhook_id == "wh-dl");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -346,4 +346,145 @@ BOOST_AUTO_TEST_CASE(tls_accepts_only_forward_secret_aead_suites_and_the_minimum
     BOOST_TEST(p.wait().value_or(-1) == 0);
 }
 
+// Catena takes any answer below 500 as delivered and never retries it: whatever others send
+// from its address (its other customers share its egress; the operator's proxy is one
+// address), an authentic delivery is kept, or answered 503 so that Catena retries it.
+BOOST_AUTO_TEST_CASE(no_failure_from_an_address_costs_an_authentic_delivery_a_4xx)
+{
+    auto dir = tst::make_temp_dir("exposure");
+    std::ofstream(dir + "/secrets") << "wh-a " << secret << "\nwh-b " << secret << "\n";
+    ::chmod((dir + "/secrets").c_str(), 0600);
+    // No default secret: a subscription not in the file is unknown.
+    std::map<std::string, std::string> e{{"FOXTROT_TOKEN", "foxtrot-token-0123456789"}};
+    tst::child_process p(args(dir, {"--memory", "--secrets-file", dir + "/secrets", "--route",
+                                    "/webhooks/foxtrot=foxtrot,token-env=FOXTROT_TOKEN,token-header=X-Token"}),
+                         e, dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    auto const port = p.listening_port();
+    cs::client c(at(port), no_retry());
+    auto as = [](cs::message m, std::string id) {
+        m.webhook_id = std::move(id);
+        return m;
+    };
+    int n = 0;
+    auto next = [&n] { return message("m-" + std::to_string(++n)); };
+
+    // 150 deliveries for a subscription this receiver does not serve (another Catena customer's).
+    for(int i = 0; i < 150; ++i)
+        BOOST_REQUIRE(c.send(as(next(), "wh-unknown"), secret).status == 401u);
+    BOOST_TEST(c.send(next(), secret).status == 202u);
+
+    // 150 wrong route tokens from the same address.
+    for(int i = 0; i < 150; ++i)
+    {
+        cs::foxtrot_message f;
+        f.id = "fx-" + std::to_string(i);
+        f.event = "ROUTE_CREATED";
+        auto const r = c.send_raw("POST", "/webhooks/foxtrot",
+                                  cs::build_foxtrot_request(f, "X-Token", "not-the-token-at-all", cw::system_now(), true));
+        BOOST_REQUIRE(r.status == 401u);
+    }
+    BOOST_TEST(c.send(next(), secret).status == 202u);
+
+    // 150 bad signatures for wh-a: wh-a's deliveries from this address are rationed (503, never
+    // a 4xx); wh-b's are not touched.
+    for(int i = 0; i < 150; ++i)
+    {
+        auto const r = c.send(next(), "not-the-secret-at-all");
+        BOOST_REQUIRE_MESSAGE(r.status == (i < 100 ? 401u : 503u), "forged delivery " << i << ": " << r.status);
+    }
+    for(int i = 0; i < 10; ++i)
+    {
+        auto const r = c.send(next(), secret);
+        BOOST_TEST((r.status == 202u || r.status == 503u), "authentic delivery " << i << " answered " << r.status);
+    }
+    BOOST_TEST(c.send(as(next(), "wh-b"), secret).status == 202u);
+
+    // The penalty's start is in the log although the flood's own lines were rate-limited.
+    auto const err = p.stderr_text();
+    BOOST_TEST(err.find("penalty_started") != std::string::npos);
+    BOOST_TEST(err.find("address 127.0.0.1 failed the signature of webhook wh-a 100 times") != std::string::npos);
+    BOOST_TEST(p.wait_stderr("lines suppressed")); // summarised within a second
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+}
+
+// Behind the operator's reverse proxy every request comes from one address: the client is
+// the proxy's X-Forwarded-For, and only from the proxy.
+BOOST_AUTO_TEST_CASE(behind_a_trusted_proxy_clients_are_budgeted_apart_and_others_cannot_claim_to_forward)
+{
+    auto dir = tst::make_temp_dir("exposure");
+    tst::child_process p(args(dir, {"--memory", "--trusted-proxy", "127.0.0.1/32", "--max-auth-failures", "3"}), env(),
+                         dir);
+    BOOST_REQUIRE(p.wait_stderr("listening on"));
+    auto const port = p.listening_port();
+    auto post = [port](std::string const& forwarded_for, std::string_view with_secret, std::string id) {
+        auto const w = cs::build_request(message(id), with_secret, 1, cw::system_now(), true, "req-" + id);
+        cs::client c(at(port), no_retry());
+        cs::wire_request r = w;
+        r.headers.emplace_back("X-Forwarded-For", forwarded_for);
+        return c.send_raw("POST", "/webhooks/catena", r).status;
+    };
+    for(int i = 0; i < 3; ++i)
+        BOOST_TEST(post("198.51.100.7", "forged-secret-abc", "f" + std::to_string(i)) == 401u);
+    BOOST_TEST(post("198.51.100.8", secret, "good-1") == 202u); // another client behind the proxy
+    BOOST_TEST(post("198.51.100.7", secret, "good-2") == 503u); // the one that failed: rationed
+    BOOST_TEST(p.stderr_text().find("address 198.51.100.7 failed") != std::string::npos);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+
+    // Without --trusted-proxy the header is the client's own word: ignored.
+    auto dir2 = tst::make_temp_dir("exposure");
+    tst::child_process q(args(dir2, {"--memory", "--max-auth-failures", "3"}), env(), dir2);
+    BOOST_REQUIRE(q.wait_stderr("listening on"));
+    auto post2 = [port = q.listening_port()](std::string const& forwarded_for, std::string_view with_secret,
+                                             std::string id) {
+        auto w = cs::build_request(message(id), with_secret, 1, cw::system_now(), true, "req-" + id);
+        w.headers.emplace_back("X-Forwarded-For", forwarded_for);
+        cs::client c(at(port), no_retry());
+        return c.send_raw("POST", "/webhooks/catena", w).status;
+    };
+    for(int i = 0; i < 3; ++i)
+        BOOST_TEST(post2("198.51.100." + std::to_string(i), "forged-secret-abc", "f" + std::to_string(i)) == 401u);
+    BOOST_TEST(post2("198.51.100.99", secret, "good-3") == 503u); // counted as 127.0.0.1's, whatever it claims
+    q.signal(SIGTERM);
+    BOOST_TEST(q.wait().value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_admin_token_without_an_admin_listener_is_refused_at_start)
+{
+    auto dir = tst::make_temp_dir("exposure");
+    auto e = env();
+    e["ADMIN_TOKEN"] = "an-admin-token-of-some-length";
+    tst::child_process p(args(dir, {"--memory", "--admin-token-env", "ADMIN_TOKEN"}), e, dir);
+    BOOST_TEST(p.wait().value_or(-1) != 0);
+    BOOST_TEST(p.stderr_text().find("needs --admin-listen") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_admin_listener_refuses_a_rebinding_host_with_421)
+{
+    auto dir = tst::make_temp_dir("exposure");
+    tst::child_process p(args(dir, {"--memory", "--admin-listen", "127.0.0.1:0", "--admin-host", "ops.example"}), env(),
+                         dir);
+    std::string const says = "admin (health, metrics, state API, status page) on 127.0.0.1:";
+    BOOST_REQUIRE(p.wait_stderr(says));
+    auto const err = p.stderr_text();
+    auto const admin_port = static_cast<unsigned short>(std::stoul(err.substr(err.find(says) + says.size())));
+    auto get = [admin_port](std::string const& host) {
+        net::io_context ioc;
+        tcp::socket s(ioc);
+        s.connect({net::ip::make_address("127.0.0.1"), admin_port});
+        receive_timeout(s, 10);
+        net::write(s, net::buffer("GET /v1/fleets HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"));
+        return read_response(s);
+    };
+    auto const [rebound, body] = get("attacker.example:9090");
+    BOOST_TEST(rebound == 421u);
+    BOOST_TEST(body.find("host_not_allowed") != std::string::npos);
+    BOOST_TEST(get("localhost:9090").first == 200u);
+    BOOST_TEST(get("ops.example").first == 200u);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait().value_or(-1) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END() // exposure

@@ -205,7 +205,7 @@ std::map<std::string, std::string> fleets_at(node const& n)
     net::ip::tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), n.admin});
     probe::receive_timeout(s, 10);
-    net::write(s, net::buffer(std::string("GET /v1/fleets?limit=1000 HTTP/1.1\r\nHost: r\r\n\r\n")));
+    net::write(s, net::buffer(std::string("GET /v1/fleets?limit=1000 HTTP/1.1\r\nHost: localhost\r\n\r\n")));
     auto const [status, body] = probe::read_response(s);
     BOOST_REQUIRE_EQUAL(status, 200u);
     std::map<std::string, std::string> out;

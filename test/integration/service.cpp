@@ -40,7 +40,7 @@ std::pair<unsigned, std::string> http_get(unsigned short port, std::string const
     tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), port});
     receive_timeout(s, 10);
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: admin\r\n";
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n";
     if(!auth.empty())
         req += "Authorization: " + auth + "\r\n";
     net::write(s, net::buffer(req + "\r\n"));

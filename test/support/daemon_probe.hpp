@@ -214,7 +214,7 @@ inline std::string metrics(unsigned short port)
     tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), port});
     receive_timeout(s, 10);
-    net::write(s, net::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: r\r\n\r\n")));
+    net::write(s, net::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")));
     return read_response(s).second;
 }
 

@@ -21,6 +21,10 @@ struct stream_ops<boost::beast::test::stream>
 {
     static constexpr bool is_tls = false;
     static std::string remote(boost::beast::test::stream&) { return "test"; }
+    /// The peer every in-memory connection has; a test may set it before it opens one.
+    static inline boost::asio::ip::address next_peer = boost::asio::ip::make_address_v4("192.0.2.1");
+    static boost::asio::ip::address peer(boost::beast::test::stream&) { return next_peer; }
+    static boost::beast::test::stream& lowest(boost::beast::test::stream& s) { return s; }
     static void cancel(boost::beast::test::stream& s) { s.close(); }
     static void shutdown_send(boost::beast::test::stream& s) { s.close(); }
     static void close(boost::beast::test::stream& s) { s.close(); }

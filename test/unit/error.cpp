@@ -49,7 +49,8 @@ BOOST_AUTO_TEST_CASE(http_status_follows_condition)
     BOOST_TEST(http_status(error::bad_request) == 400u);
     BOOST_TEST(http_status(error::bad_transfer_encoding) == 400u);
     BOOST_TEST(http_status(error::bad_host) == 400u);
-    BOOST_TEST(http_status(error::peer_refused) == 429u);
+    BOOST_TEST(http_status(error::peer_refused) == 503u); // never a 4xx: it proves nothing about a request
+    BOOST_TEST(http_status(error::host_not_allowed) == 421u);
     BOOST_TEST(http_status(error::body_budget_exhausted) == 503u);
     BOOST_TEST(http_status(error::too_many_connections) == 503u);
     BOOST_TEST(http_status(error::already_started) == 500u);

@@ -42,11 +42,12 @@ struct fixture
     // What a session does: admit on the headers, then deliver the body.
     detail::answer deliver(tst::wire_delivery d, std::string_view peer = "192.0.2.1")
     {
+        auto const client = detail::client_of(boost::asio::ip::make_address(std::string(peer)));
         checked_headers c;
-        if(auto early = in->admit(d.headers(), d.body.size(), "test", peer, c))
+        if(auto early = in->admit(d.headers(), d.body.size(), "test", client, c))
             return *early;
         std::optional<detail::answer> got;
-        in->deliver(d.headers(), c, std::move(d.body), "test", peer, [&](detail::answer a) { got = a; });
+        in->deliver(d.headers(), c, std::move(d.body), "test", client, [&](detail::answer a) { got = a; });
         BOOST_REQUIRE(got); // the memory store answers at once
         return *got;
     }
@@ -58,6 +59,8 @@ std::string corrupt(std::string gz)
     gz[gz.size() / 2] = static_cast<char>(gz[gz.size() / 2] ^ 0x5a);
     return gz;
 }
+
+detail::client_address const local_client = detail::client_of(boost::asio::ip::make_address("192.0.2.1"));
 
 tst::wire_delivery signed_delivery(std::string_view secret = tst::tv1_secret)
 {
@@ -143,7 +146,7 @@ BOOST_AUTO_TEST_CASE(headers_that_fail_are_refused_before_the_body_with_a_unifor
     auto d = signed_delivery();
     d.webhook_id = "no-such-subscription";
     checked_headers c;
-    auto const a = f.in->admit(d.headers(), std::uint64_t{1} << 30, "test", "192.0.2.1", c);
+    auto const a = f.in->admit(d.headers(), std::uint64_t{1} << 30, "test", local_client, c);
     BOOST_REQUIRE(a);
     BOOST_TEST(a->status == 401u);
     BOOST_TEST((a->ec == error::unknown_webhook_id)); // precise in metrics and reports
@@ -159,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_body_announced_over_the_limit_with_passing_headers_gets_5
     f.opts.limits.max_body_bytes = 100;
     checked_headers c;
     auto const d = signed_delivery();
-    auto const a = f.in->admit(d.headers(), 101, "test", "192.0.2.1", c);
+    auto const a = f.in->admit(d.headers(), 101, "test", local_client, c);
     BOOST_REQUIRE(a);
     BOOST_TEST(a->status == 503u);
     BOOST_TEST((a->ec == error::body_too_large));
@@ -223,19 +226,85 @@ BOOST_AUTO_TEST_CASE(a_copy_of_a_kept_envelope_with_a_fresh_request_id_is_202_an
     BOOST_TEST(f.counts.get(detail::counters::id::envelope_duplicates) == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_peer_over_its_authentication_failure_budget_is_refused_429_before_any_check)
+BOOST_AUTO_TEST_CASE(an_authentic_delivery_is_kept_after_150_unknown_webhook_ids_from_its_address)
 {
     fixture f;
+    for(int i = 0; i < 150; ++i)
+    {
+        auto foreign = tst::make_delivery(tst::tv1_secret, "00000000-0000-4000-8000-00000000dead", tst::tv1_body,
+                                          tst::vector_time());
+        BOOST_TEST(f.deliver(foreign, "198.51.100.7").status == 401u);
+    }
+    BOOST_TEST(f.deliver(signed_delivery(), "198.51.100.7").status == 202u);
+    BOOST_TEST(f.kept == 1);
+}
+
+BOOST_AUTO_TEST_CASE(after_150_bad_signatures_for_a_subscription_its_deliveries_get_202_or_503_never_a_4xx)
+{
+    fixture f;
+    f.opts.limits.max_auth_failures_per_minute = 100;
+    f.in.emplace(f.opts, f.counts, [&f](error_code ec, auto&&...) { f.reports.push_back(ec); });
+    f.in->attach(*f.store, [&f] { ++f.kept; });
+    // The first hundred are verified and fail; then the penalty rations verification (the
+    // rest are answered 503 at their headers: forged or not, nothing proves them either way).
+    for(int i = 0; i < 150; ++i)
+        BOOST_TEST(f.deliver(signed_delivery("not-the-secret-at-all"), "198.51.100.7").status ==
+                   (i < 100 ? 401u : 503u));
+    BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::penalty_started) == 1);
+    BOOST_TEST(f.counts.get(detail::counters::id::penalties_active) == 1u);
+    // Authentic deliveries from that address for that subscription: verified as the penalty's
+    // ration allows, the rest 503 so that Catena retries them. Never a 4xx.
+    int deferred = 0;
+    for(int i = 0; i < 20; ++i)
+    {
+        auto const a = f.deliver(signed_delivery(), "198.51.100.7");
+        BOOST_TEST_CONTEXT("delivery " << i)
+        {
+            BOOST_TEST((a.status == 202u || a.status == 503u));
+            if(a.status == 503u)
+            {
+                BOOST_TEST((a.ec == error::peer_refused));
+                ++deferred;
+            }
+        }
+    }
+    BOOST_TEST(deferred == 20); // within the first second of the penalty nothing is verified
+    // Another address is not penalised.
+    BOOST_TEST(f.deliver(signed_delivery(), "198.51.100.8").status == 202u);
+}
+
+BOOST_AUTO_TEST_CASE(a_penalty_for_one_subscription_leaves_another_subscription_from_that_address_alone)
+{
+    fixture f;
+    f.opts.secrets.add("5f0c1e2a-0000-4000-8000-00000000a001", "another-secret-of-length");
     f.opts.limits.max_auth_failures_per_minute = 3;
     f.in.emplace(f.opts, f.counts, [&f](error_code ec, auto&&...) { f.reports.push_back(ec); });
     f.in->attach(*f.store, [&f] { ++f.kept; });
     for(int i = 0; i < 3; ++i)
+        BOOST_TEST(f.deliver(tst::make_delivery("wrong-secret-xyz", "5f0c1e2a-0000-4000-8000-00000000a001",
+                                                tst::tv2_body, tst::vector_time()),
+                             "198.51.100.7")
+                       .status == 401u);
+    BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::penalty_started) == 1);
+    BOOST_TEST(f.deliver(signed_delivery(), "198.51.100.7").status == 202u);
+}
+
+BOOST_AUTO_TEST_CASE(a_penalty_start_and_end_are_each_reported_once)
+{
+    fixture f;
+    f.opts.limits.max_auth_failures_per_minute = 3;
+    f.opts.limits.auth_failure_penalty = 0s; // over as soon as it starts: expire_penalties notes it
+    f.in.emplace(f.opts, f.counts, [&f](error_code ec, auto&&...) { f.reports.push_back(ec); });
+    f.in->attach(*f.store, [&f] { ++f.kept; });
+    for(int i = 0; i < 3; ++i)
         BOOST_TEST(f.deliver(signed_delivery("not-the-secret-at-all"), "198.51.100.7").status == 401u);
-    // Even a good delivery from that address is refused now; another address is not.
-    auto const refused = f.deliver(signed_delivery(), "198.51.100.7");
-    BOOST_TEST(refused.status == 429u);
-    BOOST_TEST((refused.ec == error::peer_refused));
-    BOOST_TEST(f.deliver(signed_delivery(), "198.51.100.8").status == 202u);
+    BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::penalty_started) == 1);
+    BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::penalty_ended) == 0);
+    f.in->expire_penalties();
+    f.in->expire_penalties();
+    BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::penalty_ended) == 1);
+    BOOST_TEST(f.counts.get(detail::counters::id::penalties_started) == 1u);
+    BOOST_TEST(f.counts.get(detail::counters::id::penalties_active) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(timestamp_skew_is_observed_for_requests_whose_other_headers_pass)
@@ -263,14 +332,14 @@ BOOST_AUTO_TEST_CASE(traffic_mostly_near_the_windows_edge_is_reported_once_as_cl
     for(int i = 0; i < 255; ++i)
     {
         checked_headers c;
-        BOOST_TEST(!f.in->admit(late.headers(), late.body.size(), "test", "192.0.2.1", c));
+        BOOST_TEST(!f.in->admit(late.headers(), late.body.size(), "test", local_client, c));
     }
     BOOST_TEST(count() == 0); // a block is 256 deliveries
     checked_headers c;
-    BOOST_TEST(!f.in->admit(late.headers(), late.body.size(), "test", "192.0.2.1", c));
+    BOOST_TEST(!f.in->admit(late.headers(), late.body.size(), "test", local_client, c));
     BOOST_TEST(count() == 1);
     for(int i = 0; i < 600; ++i)
-        (void)f.in->admit(late.headers(), late.body.size(), "test", "192.0.2.1", c);
+        (void)f.in->admit(late.headers(), late.body.size(), "test", local_client, c);
     BOOST_TEST(count() == 1); // once
 }
 
@@ -280,7 +349,7 @@ BOOST_AUTO_TEST_CASE(traffic_near_the_present_is_not_clock_skew)
     auto const fresh = tst::make_delivery(tst::tv1_secret, tst::webhook_id, tst::tv1_body, tst::vector_time() - 3s);
     checked_headers c;
     for(int i = 0; i < 1024; ++i)
-        BOOST_TEST(!f.in->admit(fresh.headers(), fresh.body.size(), "test", "192.0.2.1", c));
+        BOOST_TEST(!f.in->admit(fresh.headers(), fresh.body.size(), "test", local_client, c));
     BOOST_TEST(std::count(f.reports.begin(), f.reports.end(), error::clock_skew) == 0);
 }
 

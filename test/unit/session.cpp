@@ -45,9 +45,9 @@ std::string raw_request(tst::wire_delivery const& d, std::string_view extra_head
     return r;
 }
 
-std::string get(std::string_view target, std::string_view method = "GET")
+std::string get(std::string_view target, std::string_view method = "GET", std::string_view host = "receiver")
 {
-    return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: receiver\r\n\r\n";
+    return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n";
 }
 
 // One connection: the client's bytes go in as the given pieces (the session runs between
@@ -281,7 +281,10 @@ BOOST_AUTO_TEST_CASE(with_an_admin_listener_each_listener_serves_only_its_routes
     BOOST_REQUIRE(rs.size() == 2u);
     BOOST_TEST(rs[0].result_int() == 404u);
     BOOST_TEST(rs[1].result_int() == 202u);
-    connection admin({get("/metrics"), get("/healthz"), raw_request(d)}, options(), detail::routes::admin);
+    auto admin_options = options();
+    admin_options.admin_hosts = {"receiver"};
+    connection admin({get("/metrics", "GET", "localhost:9090"), get("/healthz"), raw_request(d)}, admin_options,
+                     detail::routes::admin);
     rs = admin.responses();
     BOOST_REQUIRE(rs.size() == 3u);
     BOOST_TEST(rs[0].result_int() == 200u);
@@ -306,6 +309,186 @@ BOOST_AUTO_TEST_CASE(head_of_the_metrics_route_has_no_body)
     auto const s = c.client.str();
     BOOST_TEST(s.starts_with("HTTP/1.1 200"));
     BOOST_TEST(s.find("catena_webhooks_test") == std::string::npos);
+}
+
+
+//------------------------------------------------------------------------------
+// Who is asking: the admin listener's Host, proxies, headers every answer carries.
+
+namespace {
+
+// The address every in-memory connection opened while it lives comes from.
+struct peer_is
+{
+    explicit peer_is(std::string_view a) { stream_ops::next_peer = net::ip::make_address(std::string(a)); }
+    ~peer_is() { stream_ops::next_peer = net::ip::make_address_v4("192.0.2.1"); }
+    using stream_ops = detail::stream_ops<beast::test::stream>;
+};
+
+std::vector<unsigned> statuses(connection& c)
+{
+    std::vector<unsigned> v;
+    for(auto const& r : c.responses())
+        v.push_back(r.result_int());
+    return v;
+}
+
+// A Catena delivery signed with `secret`, from `forwarded_for` behind a proxy.
+std::string delivery_from(std::string_view forwarded_for, std::string_view secret = tst::tv1_secret)
+{
+    auto const d = tst::make_delivery(secret, tst::webhook_id, json_body, tst::vector_time());
+    return raw_request(d, "X-Forwarded-For: " + std::string(forwarded_for) + "\r\n");
+}
+
+receiver_options behind_proxy(std::size_t max_failures)
+{
+    auto o = options();
+    o.trusted_proxies = {"10.0.0.0/8"};
+    o.limits.max_auth_failures_per_minute = max_failures;
+    return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_admin_listener_answers_421_to_a_host_it_does_not_serve)
+{
+    auto o = options();
+    o.admin_listen = net::ip::tcp::endpoint(net::ip::make_address("192.0.2.10"), 9090);
+    o.admin_hosts = {"ops.internal"};
+    for(std::string_view host : {"localhost:9090", "LOCALHOST", "app.localhost", "127.0.0.1:9090", "127.9.9.9",
+                                 "[::1]:9090", "192.0.2.10:9090", "ops.internal", "Ops.Internal.:9090"})
+        BOOST_TEST_CONTEXT(host)
+        {
+            connection c({get("/metrics", "GET", host)}, o, detail::routes::admin);
+            BOOST_TEST(statuses(c) == std::vector<unsigned>{200u}, boost::test_tools::per_element());
+        }
+    for(std::string_view host : {"evil.example", "evil.example:9090", "localhost.evil.example", "192.0.2.11",
+                                 "[2001:db8::1]", "ops.internal.evil.example", "[::1"})
+        BOOST_TEST_CONTEXT(host)
+        {
+            connection c({get("/v1/fleets", "GET", host)}, o, detail::routes::admin);
+            BOOST_TEST(statuses(c) == std::vector<unsigned>{421u}, boost::test_tools::per_element());
+            BOOST_TEST(c.client.str().find("host_not_allowed") != std::string::npos);
+        }
+    // The health route tells nothing: any Host may ask.
+    connection health({get("/healthz", "GET", "evil.example")}, o, detail::routes::admin);
+    BOOST_TEST(statuses(health) == std::vector<unsigned>{200u}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(every_answer_says_nosniff_and_no_store)
+{
+    auto const good = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    auto const forged = tst::make_delivery("not-the-secret-at-all", tst::webhook_id, json_body, tst::vector_time());
+    connection c({raw_request(good), raw_request(forged), get("/metrics"), get("/nowhere"), get("/healthz")});
+    auto const rs = c.responses();
+    BOOST_REQUIRE(rs.size() == 5u);
+    for(auto const& r : rs)
+        BOOST_TEST_CONTEXT(r.result_int())
+        {
+            BOOST_TEST(r["X-Content-Type-Options"] == "nosniff");
+            BOOST_TEST(r[http::field::cache_control] == "no-store");
+        }
+}
+
+BOOST_AUTO_TEST_CASE(the_status_page_may_not_be_framed)
+{
+    http::response<http::string_body> res;
+    detail::shape_response(res, 11, 200, "text/html", detail::extra_header::page, {}, std::nullopt);
+    BOOST_TEST(std::string_view(res["Content-Security-Policy"]).find("frame-ancestors 'none'") != std::string_view::npos);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_are_on_the_delivery_listener_only_where_nobody_else_can_read_them)
+{
+    auto o = options();
+    o.listen = net::ip::tcp::endpoint(net::ip::make_address("0.0.0.0"), 8080);
+    connection open_to_all({get("/metrics")}, o);
+    BOOST_TEST(statuses(open_to_all) == std::vector<unsigned>{404u}, boost::test_tools::per_element());
+    o.public_metrics = true;
+    connection asked({get("/metrics")}, o);
+    BOOST_TEST(statuses(asked) == std::vector<unsigned>{200u}, boost::test_tools::per_element());
+    connection loopback({get("/metrics")}); // 127.0.0.1 by default
+    BOOST_TEST(statuses(loopback) == std::vector<unsigned>{200u}, boost::test_tools::per_element());
+    o = options();
+    o.public_metrics = false;
+    connection refused({get("/metrics")}, o);
+    BOOST_TEST(statuses(refused) == std::vector<unsigned>{404u}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(behind_a_trusted_proxy_each_forwarded_client_has_its_own_penalty)
+{
+    peer_is proxy("10.0.0.1");
+    auto const o = behind_proxy(3);
+    connection c({delivery_from("198.51.100.7", "forged-secret-abc"), delivery_from("198.51.100.7", "forged-secret-abc"),
+                  delivery_from("198.51.100.7", "forged-secret-abc"),
+                  delivery_from("203.0.113.1, 198.51.100.8"), // another client: verified
+                  delivery_from("198.51.100.7")},             // the penalised one: rationed
+                 o);
+    BOOST_TEST(statuses(c) == (std::vector<unsigned>{401u, 401u, 401u, 202u, 503u}), boost::test_tools::per_element());
+    BOOST_TEST(c.host->counts().get(detail::counters::id::penalties_started) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_untrusted_peers_forwarded_for_is_ignored)
+{
+    auto const o = behind_proxy(3);
+    auto host = std::make_shared<tst::memory_host>(o);
+    auto run = [&host](std::vector<std::string> const& pieces) {
+        net::io_context ioc;
+        beast::test::stream client(ioc), server(ioc);
+        client.connect(server);
+        std::make_shared<detail::session<beast::test::stream>>(host, std::move(server))->run();
+        for(auto const& p : pieces)
+        {
+            net::write(client, net::buffer(p));
+            ioc.poll();
+        }
+        client.close();
+        ioc.run();
+        return std::string(client.str());
+    };
+    {
+        // 192.0.2.50 claims to forward for 198.51.100.7: its failures are its own.
+        peer_is untrusted("192.0.2.50");
+        run({delivery_from("198.51.100.7", "forged-secret-abc"), delivery_from("198.51.100.7", "forged-secret-abc"),
+             delivery_from("198.51.100.7", "forged-secret-abc")});
+        auto const s = run({delivery_from("203.0.113.1")});
+        BOOST_TEST(s.starts_with("HTTP/1.1 503")); // the peer itself is penalised, whatever it forwards for
+    }
+    peer_is proxy("10.0.0.1");
+    auto const s = run({delivery_from("198.51.100.7")});
+    BOOST_TEST(s.starts_with("HTTP/1.1 202")); // 198.51.100.7 was never penalised
+}
+
+BOOST_AUTO_TEST_CASE(a_proxy_protocol_header_names_the_client_a_route_allowlist_sees)
+{
+    auto o = options();
+    o.trusted_proxies = {"10.0.0.0/8"};
+    o.proxy_protocol = true;
+    route_options r;
+    r.path = "/webhooks/foxtrot";
+    r.allow = {"198.51.100.7"};
+    o.routes = {r};
+    std::string const body = R"({"id":"e-1","event":"ROUTE_CREATED","data":{}})";
+    std::string const post = "POST /webhooks/foxtrot HTTP/1.1\r\nHost: r\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body;
+    peer_is proxy("10.0.0.1");
+    connection allowed({"PROXY TCP4 198.51.100.7 192.0.2.1 4711 443\r\n" + post}, o);
+    BOOST_TEST(statuses(allowed) == std::vector<unsigned>{202u}, boost::test_tools::per_element());
+    connection other({"PROXY TCP4 198.51.100.8 192.0.2.1 4711 443\r\n", post}, o); // the header alone, then the request
+    BOOST_TEST(statuses(other) == std::vector<unsigned>{401u}, boost::test_tools::per_element());
+    // A trusted proxy's connection that does not begin with the header is closed unanswered.
+    connection missing({post}, o);
+    BOOST_TEST(missing.client.str().empty());
+    BOOST_TEST(missing.host->counts().get(detail::counters::id::proxy_header_errors) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_untrusted_peer_is_not_asked_for_a_proxy_header)
+{
+    auto o = options();
+    o.trusted_proxies = {"10.0.0.0/8"};
+    o.proxy_protocol = true;
+    auto const d = tst::make_delivery(tst::tv1_secret, tst::webhook_id, json_body, tst::vector_time());
+    connection c({raw_request(d)}, o); // from 192.0.2.1
+    BOOST_TEST(statuses(c) == std::vector<unsigned>{202u}, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END() // session_

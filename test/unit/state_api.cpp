@@ -71,17 +71,30 @@ struct fake_state final : detail::state_source
         t.idempotency_key = "k/health";
         return {t};
     }
-    std::vector<dead_letter> recent_dead_letters() const override
+    // Three letters, ids 1 to 3; a listing carries no body, one letter does.
+    std::vector<stored_dead_letter> recent_dead_letters(std::size_t max) const override
     {
-        std::vector<dead_letter> v(3);
-        for(std::size_t i = 0; i < v.size(); ++i)
-        {
-            v[i].sequence = i + 1;
-            v[i].reason = "json_syntax";
-            v[i].body = "{not json";
-        }
-        return v;
+        std::vector<stored_dead_letter> v;
+        for(std::int64_t id = 1; id <= 3; ++id)
+            v.push_back(*dead_letter_of(id));
+        for(auto& x : v)
+            x.letter.body.clear();
+        asked_for = max;
+        return {v.end() - static_cast<std::ptrdiff_t>(std::min<std::size_t>(max, v.size())), v.end()};
     }
+    std::optional<stored_dead_letter> dead_letter_of(std::int64_t id) const override
+    {
+        if(id < 1 || id > 3)
+            return std::nullopt;
+        stored_dead_letter x;
+        x.id = id;
+        x.letter.sequence = static_cast<std::uint64_t>(id);
+        x.letter.reason = "json_syntax";
+        x.letter.body = "{not json";
+        x.body_bytes = x.letter.body.size();
+        return x;
+    }
+    mutable std::size_t asked_for = 0;
     std::vector<subscription_seen> seen_subscriptions() const override
     {
         subscription_seen s;
@@ -201,11 +214,19 @@ BOOST_AUTO_TEST_CASE(one_fleet_and_its_history_by_percent_encoded_key_or_404)
 BOOST_AUTO_TEST_CASE(dead_letters_newest_first_without_bodies_and_subscriptions)
 {
     auto const d = body("/v1/dead-letters?limit=2").at("dead_letters").as_array();
+    BOOST_TEST(state.asked_for == 2u); // the store is asked for the limit, not for all it has
     BOOST_REQUIRE(d.size() == 2u);
     BOOST_TEST(d[0].at("inbox_sequence").to_number<std::uint64_t>() == 3u);
     BOOST_TEST(d[1].at("inbox_sequence").to_number<std::uint64_t>() == 2u);
+    BOOST_TEST(d[0].at("id").to_number<std::int64_t>() == 3);
     BOOST_TEST(!d[0].as_object().contains("body"));
     BOOST_TEST(d[0].at("body_bytes").to_number<std::uint64_t>() == 9u);
+    // One letter, by its own route, with its body.
+    auto const one = body("/v1/dead-letters/2");
+    BOOST_TEST(one.at("id").to_number<std::int64_t>() == 2);
+    BOOST_TEST(one.at("body").as_string() == "{not json");
+    for(std::string_view target : {"/v1/dead-letters/9", "/v1/dead-letters/x", "/v1/dead-letters/-1", "/v1/dead-letters/"})
+        BOOST_TEST(get(target).status == 404u, target);
     auto const s = body("/v1/subscriptions").at("subscriptions").as_array();
     BOOST_REQUIRE(s.size() == 1u);
     BOOST_TEST(s[0].at("webhook_id").as_string() == "wh-a");

@@ -145,6 +145,23 @@ BOOST_AUTO_TEST_CASE(drops_a_replayed_request_id)
     });
 }
 
+// A request id says nothing across subscriptions or routes: anyone who can reach a route (or
+// holds its token) must not make a Catena delivery a silent copy by sending its request id.
+BOOST_AUTO_TEST_CASE(a_request_id_is_a_copy_only_within_its_subscription_or_route)
+{
+    for_each_backend([](backend const&, std::string const&, auto& s) {
+        auto route = entry("shared-id");
+        route.webhook_id = route.route = "/webhooks/foxtrot";
+        BOOST_TEST((append(*s, std::move(route)).first == append_status::kept));
+        BOOST_TEST((append(*s, entry("shared-id")).first == append_status::kept)); // wh-1: not a copy
+        auto other = entry("shared-id");
+        other.webhook_id = "wh-2";
+        BOOST_TEST((append(*s, std::move(other)).first == append_status::kept));
+        BOOST_TEST((append(*s, entry("shared-id")).first == append_status::duplicate)); // wh-1 again: a copy
+        BOOST_TEST(s->take(10).size() == 3u);
+    });
+}
+
 BOOST_AUTO_TEST_CASE(refuses_beyond_the_backlog_bound)
 {
     detail::store_limits l;
@@ -186,13 +203,20 @@ BOOST_AUTO_TEST_CASE(keeps_dead_letters)
         p.dead_letters.push_back(d);
         s->commit(std::move(p));
         s->sync();
+        // Listed without its body (its length instead); the body by the letter's id.
         auto v = s->dead_letters(10);
         BOOST_REQUIRE(v.size() == 1u);
-        BOOST_TEST((v[0].kind == dead_letter_kind::callback_failed));
-        BOOST_TEST(v[0].reason == "callback_dead_lettered");
-        BOOST_TEST(v[0].handler == "on(vehicle.added)");
-        BOOST_TEST(v[0].attempts == 3u);
-        BOOST_TEST(v[0].body == R"({"id":"v-1"})");
+        auto const& l = v[0].letter;
+        BOOST_TEST((l.kind == dead_letter_kind::callback_failed));
+        BOOST_TEST(l.reason == "callback_dead_lettered");
+        BOOST_TEST(l.handler == "on(vehicle.added)");
+        BOOST_TEST(l.attempts == 3u);
+        BOOST_TEST(l.body.empty());
+        BOOST_TEST(v[0].body_bytes == 12u);
+        auto const one = s->dead_letter(v[0].id);
+        BOOST_REQUIRE(one);
+        BOOST_TEST(one->letter.body == R"({"id":"v-1"})");
+        BOOST_TEST(!s->dead_letter(v[0].id + 1));
     });
 }
 

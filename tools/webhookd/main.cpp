@@ -2,6 +2,7 @@
 // tools/webhookd/main.cpp - catena-webhookd: the standalone receiver.
 #include "notify.hpp"
 #include "options.hpp"
+#include "report_log.hpp"
 #include "subscriptions.hpp"
 
 #include <catena/webhooks.hpp>
@@ -9,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <cerrno>
@@ -207,10 +209,17 @@ int main(int argc, char** argv)
                      g.subscription_id.c_str(), cw::format_rfc3339(g.from, cw::utc_suffix::z).c_str(),
                      cw::format_rfc3339(g.to, cw::utc_suffix::z).c_str(), g.cause.c_str());
     });
-    // Rejections are operators' news, not events: they go to stderr, rate-limited per second.
-    std::mutex err_mutex;
-    auto err_window = std::chrono::steady_clock::now();
-    unsigned err_count = 0;
+    // Rejections are operators' news, not events: they go to stderr, rate-limited per second,
+    // with a line for what was suppressed (report_log), summarised once a second.
+    report_log reports(stderr);
+    net::steady_timer report_timer(ioc);
+    std::function<void(boost::system::error_code)> summarise = [&](boost::system::error_code ec) {
+        if(ec)
+            return;
+        reports.flush();
+        report_timer.expires_after(std::chrono::seconds(1));
+        report_timer.async_wait(summarise);
+    };
     // Another receiver leads a shared store now: this one stops, so that its service manager
     // starts it again as a standby (exit 75, EX_TEMPFAIL).
     std::atomic<bool> leadership_lost{false};
@@ -221,20 +230,7 @@ int main(int argc, char** argv)
                 std::fprintf(stderr, "catena-webhookd: leadership of the shared store lost; stopping\n");
                 stop_receiving();
             });
-        std::lock_guard lock(err_mutex);
-        auto now = std::chrono::steady_clock::now();
-        if(now - err_window > std::chrono::seconds(1))
-        {
-            if(err_count > 20)
-                std::fprintf(stderr, "catena-webhookd: %u more reports suppressed\n", err_count - 20);
-            err_window = now;
-            err_count = 0;
-        }
-        if(++err_count > 20)
-            return;
-        std::fprintf(stderr, "catena-webhookd: %.*s (%s)%s%s: %s\n", static_cast<int>(r.reason.size()), r.reason.data(),
-                     r.http_status ? std::to_string(r.http_status).c_str() : "-",
-                     r.request_id.empty() ? "" : " request ", r.request_id.c_str(), r.detail.c_str());
+        reports.write(r);
     });
 
     // The signals are ours before the first line says "listening": a SIGTERM sent as soon as it
@@ -266,11 +262,13 @@ int main(int argc, char** argv)
         notify_stopping("draining");
         rx.stop();
         signals.cancel();
+        report_timer.cancel();
     };
     signals.async_wait(on_signal);
     stop_receiving = [&] {
         rx.stop();
         signals.cancel();
+        report_timer.cancel();
     };
 
     if(auto ec = rx.start())
@@ -301,6 +299,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "store: PostgreSQL, shared; processing once this receiver leads (metric "
                              "catena_webhooks_store_leader)\n");
     notify_ready("listening on " + text(rx.local_endpoint()));
+    summarise({});
 
     std::vector<std::thread> pool;
     for(unsigned i = 1; i < o.threads; ++i)
@@ -311,6 +310,7 @@ int main(int argc, char** argv)
     // The store writes what processing finished, within what is left of the shutdown timeout.
     bool const drained = rx.wait_stopped();
     lines.flush();
+    reports.flush(true);
     if(!drained)
     {
         std::fprintf(stderr, "catena-webhookd: stopped without a full drain (--shutdown-timeout %ld ms): what was "

@@ -47,7 +47,18 @@ and writes each event as one JSON line.
                              serves deliveries only
   --admin-token-env NAME     environment variable holding the admin bearer token, asked for on
                              every admin route but /healthz and / (required when
-                             --admin-listen is not a loopback address)
+                             --admin-listen is not a loopback address; needs --admin-listen)
+  --admin-host NAME          a Host name the admin listener answers to besides loopback names
+                             and addresses and its own address (repeatable); any other gets
+                             421 (DNS rebinding)
+  --public-metrics on|off    /metrics on --listen when there is no --admin-listen (default: on
+                             only when --listen is a loopback address)
+  --trusted-proxy CIDR       a reverse proxy whose word on the client is taken (repeatable):
+                             from it, the client is the right-most X-Forwarded-For hop that
+                             is not a trusted proxy; penalties, connection bounds and route
+                             allowlists count that client
+  --proxy-protocol           connections from trusted proxies begin with a PROXY protocol
+                             header (v1 or v2) naming the client
   --heal                     reactivate a subscription served here when it goes stale or is
                              paused (its webhook.* event, or a poll), replay its dead-letter
                              queue, and write the delivery gap; credentials from
@@ -82,8 +93,10 @@ and writes each event as one JSON line.
                              67108864); beyond it bodies are answered 503 + Retry-After
   --max-connections N        connections open at once (default: from the descriptor limit)
   --max-connections-per-peer N  connections open at once from one address (default: no bound)
-  --max-auth-failures N      authentication failures per address per minute before the
-                             address is refused for a minute (default 100; 0: no bound)
+  --max-auth-failures N      signature failures of one address for one subscription within a
+                             minute before that address's bodies for it are verified at most
+                             one a second for a minute, the rest answered 503 (default 100;
+                             0: no bound). Never a 4xx, never another subscription
   --shutdown-timeout MS      how long a drain may take before it is cut short (default 30000)
   --max-store-pages N        the store may not grow past N pages of 4 KiB, as if the disk
                              were full (to rehearse alerts and drains; default: no bound)
@@ -267,6 +280,15 @@ options parse(int argc, char** argv)
         else if(a == "--admin-listen") o.admin_listen = value();
         else if(a == "--admin-token-env") o.admin_token_env = value();
         else if(a == "--route") o.routes.push_back(value());
+        else if(a == "--trusted-proxy") o.trusted_proxies.push_back(value());
+        else if(a == "--proxy-protocol") o.proxy_protocol = true;
+        else if(a == "--admin-host") o.admin_hosts.push_back(value());
+        else if(a == "--public-metrics")
+        {
+            o.public_metrics = value();
+            if(o.public_metrics != "on" && o.public_metrics != "off")
+                fail("--public-metrics must be on or off, not " + o.public_metrics);
+        }
         else if(a == "--heal") o.heal = true;
         else if(a == "--heal-poll") o.heal_poll_s = static_cast<long>(parse_number(a, value(), 86'400));
         else if(a == "--api-url") o.api_url = value();
@@ -455,6 +477,11 @@ cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secre
             fail("--admin-token-env: " + o.admin_token_env + " must hold a token of at least 16 characters");
         ro.admin_token = t;
     }
+    ro.trusted_proxies = o.trusted_proxies;
+    ro.proxy_protocol = o.proxy_protocol;
+    ro.admin_hosts = o.admin_hosts;
+    if(!o.public_metrics.empty())
+        ro.public_metrics = o.public_metrics == "on";
     ro.path = o.path;
     ro.secrets = std::move(secrets);
     ro.unverified_status = o.unverified_status;

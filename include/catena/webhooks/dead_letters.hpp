@@ -22,6 +22,8 @@ struct stored_dead_letter
     std::int64_t id = 0;
     timestamp created_at{};
     dead_letter letter;
+    /// The body's size; a listing leaves letter.body empty (fetch one letter for it).
+    std::size_t body_bytes = 0;
 };
 
 /** The dead letters in a receiver's data directory, or in a PostgreSQL store shared by
@@ -45,8 +47,9 @@ public:
     dead_letter_box& operator=(dead_letter_box&&) noexcept;
     ~dead_letter_box();
 
-    /// The newest `max` dead letters, oldest first.
+    /// The newest `max` dead letters, oldest first, without their bodies (see body_bytes).
     std::vector<stored_dead_letter> list(std::size_t max = 1000) const;
+    /// One dead letter, with its body.
     std::optional<stored_dead_letter> get(std::int64_t id) const;
     /** Puts the delivery behind dead letter `id` back into the inbox and removes the letter.
         An undecodable delivery is put back from the letter itself; a failed callback's

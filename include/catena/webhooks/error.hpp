@@ -93,7 +93,7 @@ enum class error
     body_budget_exhausted,  ///< The budget of body bytes in flight is spent; retry later (503).
     too_many_connections,   ///< The connection bound is reached and no connection is idle (503).
     peer_connection_limit,  ///< The peer address holds its most connections (503).
-    peer_refused,           ///< The peer address caused too many authentication failures (429).
+    peer_refused,           ///< Verification of this address and subscription is rationed after repeated MAC failures (503).
     clock_skew,             ///< Most authentic-looking deliveries are near the edge of the timestamp window.
     shutdown_timed_out,     ///< stop() gave up on writing everything within shutdown_timeout.
 
@@ -118,6 +118,12 @@ enum class error
     route_unknown,          ///< A kept delivery's route is no longer configured (dead letter).
     // --- a store shared by several receivers (PostgreSQL) ---------------------------------
     leadership_lost,        ///< Another receiver processes the shared store now; this one stopped processing.
+    // --- admission (no answer of their own: reported when they start and end) --------------
+    penalty_started,        ///< An address failed a subscription's MAC too often: its bodies for it are rationed.
+    penalty_ended,          ///< That penalty is over (or its address was forgotten to make room).
+    // --- listeners -----------------------------------------------------------------------
+    host_not_allowed,       ///< The admin listener refuses a Host it does not answer to (421; DNS rebinding).
+    bad_proxy_header,       ///< A trusted proxy's PROXY protocol header or X-Forwarded-For is malformed (400).
 };
 
 /** Groups of errors; compare an error_code against these. */

@@ -3,6 +3,7 @@
 #ifndef CATENA_WEBHOOKS_RECEIVER_HPP
 #define CATENA_WEBHOOKS_RECEIVER_HPP
 
+#include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/export.hpp>
@@ -162,8 +163,11 @@ public:
     std::vector<fleet_state> fleets_in(health h) const;
     /// The fleet's transitions, oldest first.
     std::vector<transition> history(std::string_view key) const;
-    /// The most recent dead letters (up to 1000), oldest first.
-    std::vector<dead_letter> dead_letters() const;
+    /// The newest `max` dead letters (at most 1000), oldest first, without their bodies
+    /// (stored_dead_letter::body_bytes says how large each is): a listing reads no body.
+    std::vector<stored_dead_letter> dead_letters(std::size_t max = 100) const;
+    /// One dead letter (stored_dead_letter::id) with its body.
+    std::optional<stored_dead_letter> dead_letter(std::int64_t id) const;
     /// Every subscription this receiver has seen since it started, ordered by X-Webhook-ID.
     std::vector<subscription_seen> subscriptions() const;
 

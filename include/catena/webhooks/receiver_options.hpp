@@ -39,17 +39,23 @@ struct receiver_limits
     std::size_t max_connections = 0;
     /// Raise the soft RLIMIT_NOFILE to the hard limit at start().
     bool raise_descriptor_limit = true;
-    /// Most connections open at once from one peer address; 0 (default) for no bound
-    /// (Catena sends from few addresses). Over it a connection gets 503 and is closed.
+    /// Most connections open at once from one address (an IPv6 address's /64); 0 (default)
+    /// for no bound (Catena sends from few addresses). Over it a connection gets 503 and is
+    /// closed. Connections from a trusted proxy (trusted_proxies) are not bounded by it.
     std::size_t max_connections_per_peer = 0;
     /// Body bytes being read or verified at once, across all connections. A body that does
     /// not fit is answered 503 + Retry-After instead of being buffered.
     std::size_t body_budget_bytes = 64u << 20;
-    /// Authentication failures one peer address may cause per minute; beyond them its
-    /// requests are refused at once (429, or 503 with unverified_status 503) for
-    /// `auth_failure_penalty`. 0 turns it off.
+    /// Signature (MAC) failures one address may cause for one subscription within a minute;
+    /// at this many, that address's bodies for that subscription are verified at most one
+    /// per `penalty_verify_interval` for `auth_failure_penalty`, and the others are answered
+    /// 503 + Retry-After (Catena retries them, then keeps them for replay). Never a 4xx, and
+    /// never another subscription's deliveries: Catena sends every customer's events from a
+    /// few shared addresses. Failures at the headers (unknown subscription, stale timestamp)
+    /// cost nothing to answer and are not counted. 0 turns penalties off.
     std::size_t max_auth_failures_per_minute = 100;
     std::chrono::seconds auth_failure_penalty{60};
+    std::chrono::milliseconds penalty_verify_interval{1000};
     /// An answer given before the request's body was read (401, 503 for a body that cannot
     /// be kept...) is followed by reading and discarding up to this many bytes of the body
     /// (within timeouts.linger), so that a client still sending reads the answer instead
@@ -276,8 +282,27 @@ struct receiver_options
     std::optional<boost::asio::ip::tcp::endpoint> admin_listen{};
     /** The bearer token the admin listener asks for (`Authorization: Bearer …`) on every
         route but the health route and the status page itself (which holds no data and asks
-        the user for the token). Required when admin_listen is not a loopback address. */
+        the user for the token). Required when admin_listen is not a loopback address; an
+        error at start() without admin_listen (it would protect nothing). */
     std::string admin_token{};
+    /** Host names the admin listener answers to, besides loopback names and addresses and its
+        own listen address (a reverse proxy's or tunnel's name). A request with any other Host
+        gets 421: a web page the operator opens cannot read the state API through a name
+        that resolves to the admin address (DNS rebinding). */
+    std::vector<std::string> admin_hosts{};
+    /** Serve the metrics route on the delivery listener when no admin listener is set.
+        Unset (the default): only when the delivery listener is on a loopback address (a
+        public listener would tell anyone the subscriptions served and why requests fail). */
+    std::optional<bool> public_metrics{};
+    /** Reverse proxies (CIDRs or addresses) whose word on the client is taken: from them, the
+        client is the right-most address of X-Forwarded-For that is not itself a trusted
+        proxy (or, with proxy_protocol, the address of their PROXY header). Every per-address
+        bound (penalties, connections, route allowlists) then counts the client. From any
+        other peer X-Forwarded-For is ignored. */
+    std::vector<std::string> trusted_proxies{};
+    /** Connections from a trusted proxy begin with a PROXY protocol header (version 1 or 2,
+        as HAProxy's send-proxy and nginx's proxy_protocol send it), which names the client. */
+    bool proxy_protocol = false;
     /// The signing secrets. Replace them at run time with receiver::set_secrets.
     secret_ring secrets{};
     /// How far X-Catena-Timestamp may lie from our clock.

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/unit/dead_letter_rows.cpp - the dead_letters table: listed from its metadata on a reader of its own, a body by its id.
+#include "store/dead_letter_rows.hpp"
+
+#include "store/sqlite_store.hpp"
+#include "store_support.hpp"
+#include "tls_material.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace {
+
+using namespace catena::webhooks;
+namespace tst = catena::webhooks::test;
+
+// This process's resident memory, and its peak since the last reset_peak(), in KiB.
+long status_kib(std::string_view field)
+{
+    std::ifstream in("/proc/self/status");
+    for(std::string line; std::getline(in, line);)
+        if(line.starts_with(field))
+            return std::stol(line.substr(field.size()));
+    return -1;
+}
+
+void reset_peak()
+{
+    std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+// A SQLite store in a new directory, recovered (its writer running).
+std::unique_ptr<detail::store> open_store(std::string const& dir)
+{
+    auto s = tst::open_sqlite(dir, {});
+    detail::recovered_state r;
+    BOOST_REQUIRE(!s->recover(r, tst::t0));
+    return s;
+}
+
+detail::progress letters(int n, std::size_t bytes)
+{
+    detail::progress p;
+    for(int i = 0; i < n; ++i)
+    {
+        dead_letter d;
+        d.kind = dead_letter_kind::undecodable;
+        d.reason = "json_syntax";
+        d.webhook_id = "wh-" + std::to_string(i);
+        d.body.assign(bytes, static_cast<char>('a' + i % 26));
+        p.dead_letters.push_back(std::move(d));
+    }
+    return p;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(dead_letter_rows)
+
+// Each listing read every body in full (ten 4 MiB letters: +37 MB and 50 ms a call, the status
+// page asking every 5 s). A listing now reads the rows' metadata: the bodies stay on disk.
+BOOST_AUTO_TEST_CASE(listing_ten_4_mib_dead_letters_reads_no_body)
+{
+    auto const dir = tst::make_temp_dir("dead-letters");
+    auto s = open_store(dir);
+    s->commit(letters(10, 4u << 20));
+    s->sync();
+    BOOST_REQUIRE(s->dead_letters(1).size() == 1u); // the reader is open, its first pages cached
+    long const before = status_kib("VmRSS:");
+    reset_peak();
+    for(int i = 0; i < 20; ++i)
+    {
+        auto const v = s->dead_letters(1000);
+        BOOST_REQUIRE(v.size() == 10u);
+        for(auto const& x : v)
+        {
+            BOOST_TEST(x.letter.body.empty());
+            BOOST_TEST(x.body_bytes == std::size_t{4} << 20);
+        }
+    }
+    long const peak = status_kib("VmHWM:");
+    BOOST_TEST_MESSAGE("RSS before " << before << " KiB, peak while listing " << peak << " KiB");
+    BOOST_TEST(peak - before <= 4 * 1024);
+    // One letter by its id: its whole body.
+    auto const v = s->dead_letters(3);
+    BOOST_REQUIRE(v.size() == 3u);
+    BOOST_TEST(v.front().letter.webhook_id == "wh-7"); // the newest three, oldest first
+    auto const one = s->dead_letter(v.front().id);
+    BOOST_REQUIRE(one);
+    BOOST_TEST(one->letter.body == std::string(4u << 20, 'h'));
+}
+
+// The listing read through the writer's connection, under the writer's mutex: a writer held
+// up (another process holding the database) held the status page, and a listing held every
+// commit behind it. It has a reader of its own now.
+BOOST_AUTO_TEST_CASE(a_listing_does_not_wait_for_a_writer_that_waits_for_the_database)
+{
+    auto const dir = tst::make_temp_dir("dead-letters");
+    auto s = open_store(dir);
+    s->commit(letters(2, 100));
+    s->sync();
+    // Another connection takes the write lock; the store's next commit waits for it.
+    sqlite3* other = nullptr;
+    BOOST_REQUIRE(sqlite3_open((dir + "/store.db").c_str(), &other) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    s->commit(letters(1, 100));
+    for(int i = 0; i < 5000 && s->stats().lock_waits == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(s->stats().lock_waits > 0); // the writer is waiting, its mutex held
+    auto const listed = s->dead_letters(10);
+    BOOST_TEST(listed.size() == 2u); // the last commit's, at once
+    BOOST_REQUIRE(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(other);
+    s->sync();
+    BOOST_TEST(s->stats().failures == 0u); // the waiting commit went through once the lock was free
+    BOOST_TEST(s->dead_letters(10).size() == 3u);
+}
+
+BOOST_AUTO_TEST_SUITE_END() // dead_letter_rows
