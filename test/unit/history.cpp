@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -113,6 +114,35 @@ BOOST_AUTO_TEST_CASE(data_records_carry_the_common_fields_and_lag_their_ingestio
         }
     }
     BOOST_TEST(healed_by_earlier_happening);
+}
+
+BOOST_AUTO_TEST_CASE(the_times_the_rules_compare_never_tie)
+{
+    for(std::uint64_t seed = 1; seed <= 300; ++seed)
+    {
+        auto const h = sim::make_history({.seed = seed, .fleets = 4});
+        // Per connection: its alarms' times and its evidence's (ingestion for data); per
+        // fleet_ref: invitation step and end times and agreement deletions.
+        std::map<std::string, std::multiset<timestamp>> by_connection, by_ref;
+        for(auto const& f : h.facts)
+        {
+            auto const& r = f.msg.data.front().as_object();
+            auto const& e = f.msg.event_name;
+            auto const t = time_of(model_fact_of(f)).at;
+            if(is_data(e))
+                by_connection[text(r, "connection_id")].insert(*parse_rfc3339(text(r, "updated_at")));
+            else if(e.starts_with("connection.") || e.starts_with("schedule.") || e.starts_with("execution."))
+                by_connection[e.starts_with("connection.") ? text(r, "id") : text(r, "connection_id")].insert(t);
+            else if((e == "invitation.created" || e == "share_agreement.deleted" ||
+                     (e.starts_with("invitation.") && e != "invitation.sent" && e != "invitation.viewed")) &&
+                    !text(r, "fleet_ref").empty())
+                by_ref[text(r, "fleet_ref")].insert(t);
+        }
+        BOOST_TEST_CONTEXT("seed " << seed)
+        for(auto const* group : {&by_connection, &by_ref})
+            for(auto const& [id, times] : *group)
+                BOOST_TEST((std::adjacent_find(times.begin(), times.end()) == times.end()), id);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(no_fact_contradicts_another)
