@@ -473,7 +473,10 @@ std::vector<computed_fleet> compute(std::map<std::string, model_fact> const& fac
             for(auto const& [id, a] : p.agreements)
                 p.revoked_at = std::max(p.revoked_at.value_or(*a.deleted_at), *a.deleted_at);
 
-        cf.why = "fleet " + m.key + "\n  stage rows (R = " + show(p.revoked_at) + "):\n";
+        cf.why = "fleet " + m.key + "\n  known by:";
+        for(auto const& k : m.lookups)
+            cf.why += " " + k;
+        cf.why += "\n  stage rows (R = " + show(p.revoked_at) + "):\n";
         bool decided = false;
         for(auto const& row : stage_rows)
         {
