@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // tools/sim/main.cpp - catena-webhook-sim: sends Catena-shaped deliveries to a receiver.
+#include "history.hpp"
 #include "load.hpp"
 #include "scenario.hpp"
 #include "sim.hpp"
@@ -34,6 +35,10 @@ Modes:
   prepare    the load mode's deliveries, signed now, written as raw HTTP/1.1 requests to --out
              for a replaying load generator (bench/replay.lua for wrk); valid for the 5-minute window
   send       one event: --event NAME [--record JSON]
+  histories  random histories of --fleets fleets (invitations, agreements, connections, alarms and
+             the evidence that clears them, one record per message, every fact timed, no ties),
+             printed one fact a line: emitted, event, envelope id ("-" for none), record; --send
+             delivers them in that order instead
   foxtrot    --count N Foxtrot-shaped deliveries to a --route of catena-webhookd. A GUESS:
              Foxtrot documents no delivery format, so each is an unsigned JSON object
              {"id","event","created_at","dc_id","data"} cycling through ROUTE_CREATED,
@@ -61,6 +66,8 @@ Scenario:
   --telematics-lag MS (0)  telematics occurred up to MS before they are sent
   --expect FILE            write each fleet's expected final state as JSON Lines
   --realtime               wait until each message's send time instead of sending back to back
+Histories:
+  --seed S (1) --fleets N (3)   --start RFC3339 (2025-11-24T16:00:00Z)   --send
 Load and prepare:
   --profile friendly|realistic|replay  the traffic (default friendly: v7 ids, occurred_at now;
                            realistic: occurred_at lagging 0-120 s, 10 % null ids, 1-50 records,
@@ -86,6 +93,8 @@ struct options
     cs::load_profile profile = cs::load_profile::friendly;
     std::string event_name, record = R"({"id":"00000000-0000-4000-8000-000000000001"})";
     std::string token_env = "FOXTROT_TOKEN", token_header;
+    cs::history_options history;
+    bool send = false;
 };
 
 [[noreturn]] void fail(std::string const& msg)
@@ -120,8 +129,9 @@ options parse(int argc, char** argv)
         std::exit(argc < 2 ? 2 : 0);
     }
     o.mode = argv[1];
-    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send" && o.mode != "prepare" && o.mode != "foxtrot")
-        fail("unknown mode '" + o.mode + "' (scenario, load, prepare, send or foxtrot)");
+    if(o.mode != "scenario" && o.mode != "load" && o.mode != "send" && o.mode != "prepare" && o.mode != "foxtrot" &&
+       o.mode != "histories")
+        fail("unknown mode '" + o.mode + "' (scenario, load, prepare, send, foxtrot or histories)");
     for(int i = 2; i < argc; ++i)
     {
         std::string const a = argv[i];
@@ -151,8 +161,17 @@ options parse(int argc, char** argv)
         else if(a == "--json") o.json_out = true;
         else if(a == "--realtime") o.realtime = true;
         else if(a == "--connections") o.connections = number<std::size_t>(a, value());
-        else if(a == "--fleets") o.sc.fleets = number<std::size_t>(a, value());
-        else if(a == "--seed") o.sc.seed = number<std::uint64_t>(a, value());
+        else if(a == "--fleets") o.sc.fleets = o.history.fleets = number<std::size_t>(a, value());
+        else if(a == "--seed") o.sc.seed = o.history.seed = number<std::uint64_t>(a, value());
+        else if(a == "--send") o.send = true;
+        else if(a == "--start")
+        {
+            auto const v = value();
+            auto const t = catena::webhooks::parse_rfc3339(v);
+            if(!t)
+                fail("--start is not an RFC 3339 date-time: " + v);
+            o.history.start = *t;
+        }
         else if(a == "--duplicates") o.sc.duplicate_rate = number<double>(a, value());
         else if(a == "--jitter") o.sc.jitter = milliseconds(number<long long>(a, value()));
         else if(a == "--tsps") o.sc.max_tsps = number<std::size_t>(a, value());
@@ -178,6 +197,11 @@ options parse(int argc, char** argv)
         else if(a == "--record") o.record = value();
         else if(a == "--token-env") o.token_env = value();
         else if(a == "--token-header") o.token_header = value();
+        else if(a == "--help" || a == "-h")
+        {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        }
         else fail("unknown option " + a + " (see --help)");
     }
     if(o.connections == 0)
@@ -188,6 +212,7 @@ options parse(int argc, char** argv)
         fail("prepare needs --out FILE");
     if(o.mode == "send" && o.event_name.empty())
         fail("send needs --event NAME");
+    o.history.webhook_id = o.webhook_id;
     return o;
 }
 
@@ -403,6 +428,25 @@ int run_send(options const& o, std::string const& secret)
     return r.status() >= 200 && r.status() < 300 ? 0 : 1;
 }
 
+// Prints a random history (tools/sim/history.hpp), or delivers it in the order Catena emits it.
+int run_histories(options const& o, std::string const& secret)
+{
+    auto const h = cs::make_history(o.history);
+    if(!o.send)
+    {
+        std::fputs(cs::to_text(h).c_str(), stdout);
+        return 0;
+    }
+    tally t;
+    cs::client cl(o.ep, send_opts(o));
+    auto const t0 = steady_clock::now();
+    for(auto const& f : h.facts)
+        t.add(cl.deliver(f.msg, secret));
+    print_summary(o, t, duration<double>(steady_clock::now() - t0).count(),
+                  json::object{{"mode", "histories"}, {"seed", o.history.seed}, {"fleets", o.history.fleets}});
+    return t.by_status.size() == 1 && t.by_status.count(202) ? 0 : 1;
+}
+
 // Foxtrot-shaped deliveries (a guess at their shape: see the usage), unsigned, with the token.
 int run_foxtrot(options const& o)
 {
@@ -444,6 +488,8 @@ int main(int argc, char** argv)
     auto const o = parse(argc, argv);
     if(o.mode == "foxtrot")
         return run_foxtrot(o);
+    if(o.mode == "histories" && !o.send)
+        return run_histories(o, {});
     char const* secret = std::getenv(o.secret_env.c_str());
     if(!secret || !*secret)
         fail("environment variable " + o.secret_env + " (the signing secret) is not set");
@@ -453,5 +499,7 @@ int main(int argc, char** argv)
         return run_load(o, secret);
     if(o.mode == "prepare")
         return run_prepare(o, secret);
+    if(o.mode == "histories")
+        return run_histories(o, secret);
     return run_send(o, secret);
 }
