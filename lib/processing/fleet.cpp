@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/processing/fleet.cpp - one fleet's parts, their state machines, and the derivation of stage and health.
+// lib/processing/fleet.cpp - one fleet's parts, their state machines, and the derivation of stage and health by the time things happened.
 #include "processing/fleet.hpp"
 
 #include <boost/json/object.hpp>
@@ -27,7 +27,8 @@ std::string string_field(boost::json::object const& o, std::string_view key)
     return {};
 }
 
-// An invitation's step (created 0 < sent 1 < viewed 2 < its end 3).
+// An invitation's step: created 0 < sent 1 < viewed 2 < accepted, declined, expired 3 <
+// deleted 4 ("removed before acceptance": after declined or expired, never after accepted).
 int rank_of(invitation_state s) noexcept
 {
     switch(s)
@@ -35,14 +36,20 @@ int rank_of(invitation_state s) noexcept
     case invitation_state::created: return 0;
     case invitation_state::sent: return 1;
     case invitation_state::viewed: return 2;
+    case invitation_state::deleted: return 4;
     default: return 3;
     }
 }
 
-bool live(invitation_state s) noexcept
+bool ended(invitation_state s) noexcept
 {
-    return s == invitation_state::created || s == invitation_state::sent || s == invitation_state::viewed ||
-           s == invitation_state::accepted;
+    return s == invitation_state::declined || s == invitation_state::expired || s == invitation_state::deleted;
+}
+
+// Of two ends at the same instant, the later step: deleted, then expired, then declined.
+int end_order(invitation_state s) noexcept
+{
+    return s == invitation_state::deleted ? 2 : s == invitation_state::expired ? 1 : 0;
 }
 
 std::optional<invitation_state> invitation_move(std::string_view action) noexcept
@@ -52,28 +59,53 @@ std::optional<invitation_state> invitation_move(std::string_view action) noexcep
     return parse_invitation_state(action);
 }
 
-// What the parts say, for the derivation table.
+std::string version_key(std::string_view kind, std::string_view id)
+{
+    std::string k;
+    k.reserve(kind.size() + id.size() + 1);
+    k.append(kind).append("/").append(id);
+    return k;
+}
+
+void later(std::optional<timestamp>& slot, timestamp t) noexcept
+{
+    if(!slot || *slot < t)
+        slot = t;
+}
+
+// When Catena ingested a data record: its updated_at ("last modification in Catena") or
+// created_at ("first ingestion time"), the later; never occurred_at (when it happened on the
+// vehicle, often minutes earlier). A record with neither (they are always present, spec
+// §4.2) is taken at its fact's time.
+timestamp ingestion_time(event const& ev, order_key const& key) noexcept
+{
+    if(ev.created_at && ev.updated_at)
+        return std::max(*ev.created_at, *ev.updated_at);
+    if(ev.updated_at || ev.created_at)
+        return ev.updated_at ? *ev.updated_at : *ev.created_at;
+    return key.time;
+}
+
+// What the parts say, for the stage table.
 struct parts_summary
 {
     bool agreements_known = false;
     bool agreement_active = false;
     bool linked_connection = false;
     bool reported_connection = false;
+    bool invitations_known = false;
+    bool every_invitation_ended = true;
     std::optional<invitation_state> furthest_live; // by rank
-    std::optional<invitation_state> latest_ended;  // by version
+    std::optional<invitation_state> last_ended;    // by end time
 };
 
-// The derivation of a fleet's stage: the first row that holds, top to bottom.
+// The stage table of docs/processing.md: the first row that holds, top to bottom.
 struct stage_row
 {
     stage result;
     bool (*holds)(parts_summary const&);
 };
 constexpr stage_row stage_derivation[] = {
-    // Every agreement deleted and no new invitation: the partner's access is gone.
-    {stage::revoked, [](parts_summary const& p) {
-         return p.agreements_known && !p.agreement_active && !p.furthest_live;
-     }},
     {stage::connected, [](parts_summary const& p) {
          return p.linked_connection && (!p.agreements_known || p.agreement_active);
      }},
@@ -85,18 +117,16 @@ constexpr stage_row stage_derivation[] = {
     {stage::viewed, [](parts_summary const& p) { return p.furthest_live == invitation_state::viewed; }},
     {stage::invited, [](parts_summary const& p) { return p.furthest_live.has_value(); }},
     {stage::revoked, [](parts_summary const& p) { return p.agreements_known && !p.agreement_active; }},
-    {stage::declined, [](parts_summary const& p) { return p.latest_ended == invitation_state::declined; }},
-    {stage::expired, [](parts_summary const& p) { return p.latest_ended == invitation_state::expired; }},
-    {stage::deleted, [](parts_summary const& p) { return p.latest_ended == invitation_state::deleted; }},
+    {stage::declined, [](parts_summary const& p) {
+         return p.invitations_known && p.every_invitation_ended && p.last_ended == invitation_state::declined;
+     }},
+    {stage::expired, [](parts_summary const& p) {
+         return p.invitations_known && p.every_invitation_ended && p.last_ended == invitation_state::expired;
+     }},
+    {stage::deleted, [](parts_summary const& p) {
+         return p.invitations_known && p.every_invitation_ended && p.last_ended == invitation_state::deleted;
+     }},
 };
-
-std::string version_key(std::string_view kind, std::string_view id)
-{
-    std::string k;
-    k.reserve(kind.size() + id.size() + 1);
-    k.append(kind).append("/").append(id);
-    return k;
-}
 
 } // namespace
 
@@ -166,6 +196,68 @@ schedule_info* fleet_record::schedule(connection_info& c, std::string const& id)
     return &c.schedules.back();
 }
 
+std::optional<timestamp> fleet_record::evidence_of(std::string_view kind, std::string_view id,
+                                                   std::string_view resource) const
+{
+    key_buf_.assign(kind).append(id);
+    if(!resource.empty())
+        key_buf_.append("/").append(resource);
+    auto it = evidence.find(std::string_view(key_buf_));
+    return it == evidence.end() ? std::nullopt : std::optional(it->second);
+}
+
+void fleet_record::witness(std::string_view kind, std::string_view id, std::string_view resource, timestamp t)
+{
+    key_buf_.assign(kind).append(id);
+    if(!resource.empty())
+        key_buf_.append("/").append(resource);
+    if(auto it = evidence.find(std::string_view(key_buf_)); it != evidence.end())
+    {
+        if(it->second < t)
+            it->second = t;
+        return;
+    }
+    evidence.emplace(key_buf_, t);
+}
+
+// A schedule's evidence: data of its resource on its connection, or naming it (its
+// schedule_id), or a successful execution of it.
+std::optional<timestamp> fleet_record::schedule_evidence(connection_info const& c, schedule_info const& s) const
+{
+    auto e = evidence_of("s/", s.id, {});
+    if(!s.resource.empty())
+        if(auto r = evidence_of("r/", c.id, s.resource); r && (!e || *e < *r))
+            e = r;
+    return e;
+}
+
+// The health table of docs/processing.md for one connection: an alarm holds while it is not
+// before every piece of evidence; stale over degraded.
+health fleet_record::connection_health(connection_info const& c) const
+{
+    auto const holds = [&c](std::optional<timestamp> alarm) {
+        return alarm && (!c.ingested_at || *c.ingested_at <= *alarm);
+    };
+    if(holds(c.staled_at))
+        return health::stale;
+    if(holds(c.failed_at))
+        return health::degraded;
+    return health::ok;
+}
+
+bool fleet_record::any_alarm() const noexcept
+{
+    for(auto const& c : state.connections)
+    {
+        if(c.staled_at || c.failed_at)
+            return true;
+        for(auto const& s : c.schedules)
+            if(s.deactivated_at)
+                return true;
+    }
+    return false;
+}
+
 void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
 {
     ev.late = false;
@@ -176,90 +268,89 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
     auto make = [&](dimension d, std::string entity, std::string_view from, std::string_view to) {
         return make_transition(ev, state, ev.fleet_key, d, std::move(entity), from, to, "#", key.time);
     };
-
-    // Executions are records of their own, one per fetch: their effect on a connection is
-    // ordered by the connection's own health version below, and they are not remembered.
-    if(kind == event_kind::lifecycle && resource != "execution")
-    {
-        // Per record: an older version than the newest applied is late.
-        auto const record = version_key(resource, resource == "invitation" && !ev.invitation_id.empty()
-                                                      ? std::string_view(ev.invitation_id)
-                                                      : std::string_view(ev.record_id));
-        auto [v, first] = versions.try_emplace(record, key);
-        if(!first)
-        {
-            if(version_less(key, v->second))
-            {
-                ev.late = true;
-                if(ev.event_name == "execution.failed" && !ev.connection_id.empty())
-                {
-                    // Counted once each, late or not.
-                    ++connection(ev.connection_id)->failed_executions;
-                    ++state.failed_executions;
-                }
-                return;
-            }
-            v->second = key;
-        }
-    }
     if(!state.last_occurred_at || *state.last_occurred_at <= key.time)
     {
         state.last_occurred_at = key.time;
         state.last_event = ev.event_name;
     }
 
-    std::size_t const before = out.transitions.size();
-    // A connection's health moves only forward in time: an execution older than the
-    // connection's last health change says nothing about it now.
-    auto set_health = [&](connection_info& c, health h) {
-        auto [v, first] = versions.try_emplace(version_key("health", c.id), key);
+    // Data: evidence of ingestion on its connection (late or not: it was ingested). Only a
+    // fleet with an alarm can change by it.
+    if(kind == event_kind::data)
+    {
+        if(ev.connection_id.empty())
+            return;
+        auto const t = ingestion_time(ev, key);
+        witness("c/", ev.connection_id, {}, t);
+        witness("r/", ev.connection_id, resource, t);
+        if(auto const sid = string_field(ev.record, "schedule_id"); !sid.empty())
+            witness("s/", sid, {}, t);
+        if(any_alarm())
+            derive(make, out);
+        return;
+    }
+
+    // Per record: an older version than the newest applied is late. An invitation's steps
+    // are ordered by Catena's order of steps instead (its records carry one created_at).
+    if(resource != "execution" && resource != "invitation")
+    {
+        auto [v, first] = versions.try_emplace(version_key(resource, ev.record_id), key);
         if(!first)
         {
             if(version_less(key, v->second))
-                return;
-            v->second = key;
+                ev.late = true;
+            else
+                v->second = key;
         }
-        if(c.health != h)
-        {
-            out.transitions.push_back(make(dimension::connection, c.id, to_string(c.health), to_string(h)));
-            c.health = h;
-        }
-    };
+    }
 
+    std::size_t const before = out.transitions.size();
     if(resource == "invitation")
     {
         auto const to = invitation_move(action);
         auto const id = ev.invitation_id.empty() ? ev.record_id : ev.invitation_id;
-        if(to)
+        if(!to)
+            return;
+        auto* i = invitation(id);
+        if(i && rank_of(*to) < rank_of(i->state))
         {
-            if(auto* i = invitation(id))
-            {
-                if(rank_of(*to) < rank_of(i->state))
-                {
-                    ev.late = true; // a step behind this invitation's own state: changes nothing
-                    return;
-                }
-                if(rank_of(*to) == rank_of(i->state) && *to != i->state)
-                    out.impossible = ev.event_name + " cannot follow " + std::string(to_string(i->state)) +
-                                     " of invitation " + id + " (fleet " + ev.fleet_key + ")";
-                else if(*to != i->state)
-                {
-                    out.transitions.push_back(make(dimension::invitation, id, to_string(i->state), to_string(*to)));
-                    i->state = *to;
-                }
-            }
-            else
-            {
-                state.invitations.push_back(invitation_info{id, *to});
-                out.transitions.push_back(make(dimension::invitation, id, "", to_string(*to)));
-            }
+            ev.late = true; // a step behind this invitation's own state: changes nothing
+            return;
         }
+        if(i && *to != i->state &&
+           (rank_of(*to) == rank_of(i->state) || (*to == invitation_state::deleted && i->state == invitation_state::accepted)))
+        {
+            out.impossible = ev.event_name + " cannot follow " + std::string(to_string(i->state)) + " of invitation " +
+                             id + " (fleet " + ev.fleet_key + ")";
+            return;
+        }
+        if(!i)
+        {
+            state.invitations.push_back(invitation_info{id, *to, {}, {}});
+            i = &state.invitations.back();
+            out.transitions.push_back(make(dimension::invitation, id, "", to_string(*to)));
+        }
+        else if(*to != i->state)
+        {
+            out.transitions.push_back(make(dimension::invitation, id, to_string(i->state), to_string(*to)));
+            i->state = *to;
+        }
+        // Its times: the step's (accepted_at, or its created_at), and when it ended (the
+        // ending fact's own time: declined_at, expires_at, the deletion's).
+        if(*to == invitation_state::accepted)
+            i->stepped_at = key.time;
+        else if(!ended(*to) && ev.created_at && !i->stepped_at)
+            i->stepped_at = ev.created_at;
+        if(ended(*to) && i->state == *to)
+            i->ended_at = key.time;
     }
     else if(resource == "share_agreement")
     {
         bool const deleting = action == "deleted";
         if(auto* a = agreement(ev.record_id))
         {
+            if(ev.late)
+                return;
             if(!a->active && !deleting)
                 out.impossible = ev.event_name + " cannot follow deleted of agreement " + ev.record_id + " (fleet " +
                                  ev.fleet_key + ")";
@@ -267,34 +358,32 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
             {
                 out.transitions.push_back(make(dimension::agreement, ev.record_id, "active", "deleted"));
                 a->active = false;
+                a->deleted_at = key.time;
             }
         }
         else
         {
-            state.agreements.push_back(agreement_info{ev.record_id, !deleting});
+            state.agreements.push_back(agreement_info{ev.record_id, !deleting,
+                                                      deleting ? std::optional(key.time) : std::nullopt});
             out.transitions.push_back(make(dimension::agreement, ev.record_id, "", deleting ? "deleted" : "active"));
         }
     }
-    else if(!ev.connection_id.empty() && (kind == event_kind::lifecycle || state.connections.size() > 0))
+    else if(!ev.connection_id.empty())
     {
-        auto* c = kind == event_kind::lifecycle ? connection(ev.connection_id) : nullptr;
-        if(!c)
-        {
-            // Data: it heals a connection whose fetch failed, and creates none.
-            auto it = std::find_if(state.connections.begin(), state.connections.end(),
-                                   [&](auto const& x) { return x.id == ev.connection_id; });
-            if(it != state.connections.end() && it->health == health::degraded)
-                set_health(*it, health::ok);
-        }
-        else if(resource == "connection")
+        // Alarms and evidence are times: kept whatever order they came in (a late one too),
+        // and the derivation compares them.
+        auto* c = connection(ev.connection_id);
+        if(resource == "connection")
         {
             c->reported = true;
             if(auto s = string_field(ev.record, "source_name"); !s.empty())
                 c->source_name = std::move(s);
             if(auto t = string_field(ev.record, "tsp_id"); !t.empty())
                 c->tsp_id = std::move(t);
-            // connection.created after staled is the fleet re-authenticating.
-            set_health(*c, action == "staled" ? health::stale : health::ok);
+            if(action == "staled")
+                later(c->staled_at, key.time);
+            else
+                witness("c/", c->id, {}, key.time); // connection.created: (re-)authenticated
         }
         else if(resource == "fleet_connection")
         {
@@ -304,13 +393,7 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
         }
         else if(resource == "execution")
         {
-            // Executions name their schedule; only a schedule that was deactivated is a part
-            // worth keeping (one per connection and resource at most), so none is made here:
-            // a fleet fetched every few minutes would otherwise collect a part per execution.
             auto const schedule_id = string_field(ev.record, "schedule_id");
-            auto const known = std::find_if(c->schedules.begin(), c->schedules.end(),
-                                            [&](schedule_info const& x) { return x.id == schedule_id; });
-            schedule_info* s = known == c->schedules.end() ? nullptr : &*known;
             if(action == "failed" || action == "staled")
             {
                 if(action == "failed")
@@ -318,31 +401,27 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
                     ++c->failed_executions;
                     ++state.failed_executions;
                 }
-                // Milder than stale: never hides it.
-                if(c->health == health::ok)
-                    set_health(*c, health::degraded);
+                later(c->failed_at, key.time);
             }
             else if(ev.status == "success")
             {
-                // A successful fetch: credentials work, and the schedule runs again.
-                set_health(*c, health::ok);
-                if(s && !s->active)
-                {
-                    out.transitions.push_back(make(dimension::schedule, s->id, "deactivated", "active"));
-                    s->active = true;
-                }
+                // A successful fetch: credentials work, and its schedule runs.
+                witness("c/", c->id, {}, key.time);
+                if(!schedule_id.empty())
+                    witness("s/", schedule_id, {}, key.time);
             }
+            if(!schedule_id.empty())
+                if(auto it = std::find_if(c->schedules.begin(), c->schedules.end(),
+                                          [&](schedule_info const& s) { return s.id == schedule_id; });
+                   it != c->schedules.end() && it->resource.empty())
+                    it->resource = string_field(ev.record, "resource");
         }
         else if(resource == "schedule" && action == "deactivated")
         {
             auto* s = schedule(*c, ev.record_id);
             if(auto r = string_field(ev.record, "resource"); !r.empty())
                 s->resource = std::move(r);
-            if(s->active)
-            {
-                out.transitions.push_back(make(dimension::schedule, s->id, "active", "deactivated"));
-                s->active = false;
-            }
+            later(s->deactivated_at, key.time);
         }
     }
     // A part may change without a transition of its own (a connection reported for the first
@@ -355,27 +434,45 @@ stage fleet_record::derived_stage() const
 {
     parts_summary p;
     p.agreements_known = !state.agreements.empty();
-    p.agreement_active = std::any_of(state.agreements.begin(), state.agreements.end(), [](auto const& a) { return a.active; });
+    // R: when the last agreement was deleted, once every one is (one without a time, from an
+    // older store, counts as the latest fact).
+    std::optional<timestamp> revoked_at;
+    bool revoked_at_unknown = false;
+    for(auto const& a : state.agreements)
+    {
+        p.agreement_active |= a.active;
+        if(!a.active)
+        {
+            if(a.deleted_at)
+                later(revoked_at, *a.deleted_at);
+            else
+                revoked_at_unknown = true;
+        }
+    }
+    bool const revoked = p.agreements_known && !p.agreement_active;
     for(auto const& c : state.connections)
     {
         p.linked_connection |= c.linked;
         p.reported_connection |= c.reported;
     }
-    order_key latest_end{};
+    std::optional<timestamp> last_end;
     for(auto const& i : state.invitations)
     {
-        if(live(i.state))
+        p.invitations_known = true;
+        if(!ended(i.state))
         {
-            if(!p.furthest_live || rank_of(i.state) > rank_of(*p.furthest_live))
+            p.every_invitation_ended = false;
+            // Live: a journey not ended, begun or accepted after the revocation if there is one.
+            bool const live = !revoked || (!revoked_at_unknown && i.stepped_at && revoked_at && *i.stepped_at > *revoked_at);
+            if(live && (!p.furthest_live || rank_of(i.state) > rank_of(*p.furthest_live)))
                 p.furthest_live = i.state;
             continue;
         }
-        auto const v = versions.find(version_key("invitation", i.id));
-        auto const k = v == versions.end() ? order_key{} : v->second;
-        if(!p.latest_ended || !version_less(k, latest_end))
+        auto const t = i.ended_at.value_or(timestamp{});
+        if(!p.last_ended || !last_end || *last_end < t || (*last_end == t && end_order(i.state) > end_order(*p.last_ended)))
         {
-            p.latest_ended = i.state;
-            latest_end = k;
+            p.last_ended = i.state;
+            last_end = t;
         }
     }
     for(auto const& row : stage_derivation)
@@ -405,16 +502,30 @@ void fleet_record::absorb(fleet_record&& other)
 {
     auto& d = state;
     auto& s = other.state;
+    auto latest = [](std::optional<timestamp>& mine, std::optional<timestamp> const& theirs) {
+        if(theirs)
+            later(mine, *theirs);
+    };
     for(auto& i : s.invitations)
         if(auto* mine = invitation(i.id); !mine)
             d.invitations.push_back(std::move(i));
-        else if(rank_of(i.state) > rank_of(mine->state))
-            mine->state = i.state;
+        else
+        {
+            if(rank_of(i.state) > rank_of(mine->state))
+            {
+                mine->state = i.state;
+                mine->ended_at = i.ended_at;
+            }
+            latest(mine->stepped_at, i.stepped_at);
+        }
     for(auto& a : s.agreements)
         if(auto* mine = agreement(a.id); !mine)
             d.agreements.push_back(std::move(a));
         else
+        {
             mine->active = mine->active && a.active;
+            latest(mine->deleted_at, a.deleted_at);
+        }
     for(auto& c : s.connections)
     {
         auto it = std::find_if(d.connections.begin(), d.connections.end(), [&](auto const& x) { return x.id == c.id; });
@@ -423,14 +534,11 @@ void fleet_record::absorb(fleet_record&& other)
             d.connections.push_back(std::move(c));
             continue;
         }
-        // The side whose health changed last knows the connection's health now.
-        auto const hk = version_key("health", c.id);
-        auto const mine = versions.find(hk), theirs = other.versions.find(hk);
-        if(theirs != other.versions.end() && (mine == versions.end() || version_less(mine->second, theirs->second)))
-            it->health = c.health;
         it->reported |= c.reported;
         it->linked |= c.linked;
         it->failed_executions += c.failed_executions;
+        latest(it->staled_at, c.staled_at);
+        latest(it->failed_at, c.failed_at);
         if(it->source_name.empty())
             it->source_name = c.source_name;
         if(it->tsp_id.empty())
@@ -440,7 +548,11 @@ void fleet_record::absorb(fleet_record&& other)
                sit == it->schedules.end())
                 it->schedules.push_back(std::move(sc));
             else
-                sit->active = sit->active && sc.active;
+            {
+                latest(sit->deactivated_at, sc.deactivated_at);
+                if(sit->resource.empty())
+                    sit->resource = sc.resource;
+            }
     }
     for(auto& [k, v] : other.versions)
     {
@@ -448,6 +560,15 @@ void fleet_record::absorb(fleet_record&& other)
         if(!inserted && version_less(it->second, v))
             it->second = v;
     }
+    for(auto& [k, t] : other.evidence)
+        if(auto [it, inserted] = evidence.try_emplace(k, t); !inserted && it->second < t)
+            it->second = t;
+    for(auto& id : s.invitation_ids)
+        if(std::find(d.invitation_ids.begin(), d.invitation_ids.end(), id) == d.invitation_ids.end())
+            d.invitation_ids.push_back(std::move(id));
+    for(auto& id : s.connection_ids)
+        if(std::find(d.connection_ids.begin(), d.connection_ids.end(), id) == d.connection_ids.end())
+            d.connection_ids.push_back(std::move(id));
     d.failed_executions += s.failed_executions;
     if(d.fleet_ref.empty())
         d.fleet_ref = s.fleet_ref;
@@ -460,8 +581,9 @@ void fleet_record::absorb(fleet_record&& other)
 
 fleet_capture fleet_record::capture() const
 {
-    fleet_capture c{state, {}};
+    fleet_capture c{state, {}, {}};
     c.versions.assign(versions.begin(), versions.end());
+    c.evidence.assign(evidence.begin(), evidence.end());
     return c;
 }
 
@@ -471,6 +593,8 @@ fleet_record fleet_record::from(fleet_capture c)
     f.state = std::move(c.state);
     for(auto& [k, v] : c.versions)
         f.versions.emplace(std::move(k), std::move(v));
+    for(auto& [k, t] : c.evidence)
+        f.evidence.emplace(std::move(k), t);
     return f;
 }
 

@@ -6,6 +6,7 @@
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 
+#include "detail/string_map.hpp"
 #include "state/codec.hpp"
 #include "state/order_key.hpp"
 
@@ -42,27 +43,35 @@ enum class event_kind
 event_kind kind_of_event(std::string_view resource) noexcept;
 
 /** One fleet: its invitations, agreements, connections and their schedules, each with its own
-    small state machine, and the fleet's stage and health derived from them (never set).
+    small state machine, and the fleet's stage and health derived from them and from the
+    real-world time of each fact (never set, never from arrival order).
 
     | part | key | states | moved by |
     |---|---|---|---|
-    | invitation | invitation id | created < sent < viewed < accepted/declined/expired/deleted | invitation.* |
-    | agreement | agreement id | active, deleted | share_agreement.* |
-    | connection | connection id | ok, degraded, stale (+ linked by fleet_connection) | connection.*, execution.*, data |
-    | schedule | schedule id | active, deactivated | schedule.*, execution.* |
+    | invitation | invitation id | created < sent < viewed < accepted, declined, expired; declined, expired < deleted | invitation.* |
+    | agreement | agreement id | active, deleted (with its time) | share_agreement.* |
+    | connection | connection id | its last alarms (staled, failed) against its latest evidence of ingestion | connection.*, execution.*, data |
+    | schedule | schedule id | its last deactivation against its latest evidence | schedule.*, execution.*, data |
+
+    The rules, row by row with the documentation behind each, are docs/processing.md's
+    tables; derived_stage() and derive_parts() are those tables.
 
     Lateness is per record: an event older than the newest version applied to its record
     (order_key's time, rank, updated_at) is late, and for an invitation so is a step behind
-    the invitation's own state. A late event changes nothing.
+    its own state. A late event changes no part; times (alarms, evidence) are kept whatever
+    order they came in, since the derivation compares them.
 */
 class fleet_record
 {
 public:
     fleet_state state;
     std::deque<transition> history;
-    /// The newest version applied per lifecycle record ("resource/id"), and per connection
-    /// the version of its last health change ("health/id").
+    /// The newest version applied per lifecycle record ("resource/id").
     std::unordered_map<std::string, order_key> versions;
+    /// The latest evidence of ingestion, per connection ("c/<id>"), per connection and
+    /// resource ("r/<id>/<resource>") and per schedule ("s/<id>"): kept though no part names
+    /// them yet, since an alarm may arrive after the data that clears it.
+    string_map<timestamp> evidence;
 
     /** Applies a correlated event (ev.fleet_key set): sets ev.late, moves its part, and
         appends the part's transition and the derived stage/health transitions to `out`. */
@@ -71,11 +80,12 @@ public:
     /// Takes in everything `other` knew (a journey known under a weaker key, now merged).
     void absorb(fleet_record&& other);
 
-    /// Derives stage and health from the parts; appends a transition (made by `make`) for each
-    /// that changed.
+    /// Derives the parts' health from their alarms and evidence, then the fleet's stage and
+    /// health; appends a transition (made by `make`) for each that changed.
     template<class Make>
     void derive(Make&& make, lifecycle_output& out)
     {
+        derive_parts(make, out);
         auto const s = derived_stage();
         auto const h = derived_health();
         if(s != state.stage)
@@ -94,12 +104,44 @@ public:
     static fleet_record from(fleet_capture c);
 
 private:
+    template<class Make>
+    void derive_parts(Make& make, lifecycle_output& out)
+    {
+        for(auto& c : state.connections)
+        {
+            c.ingested_at = evidence_of("c/", c.id, {});
+            auto const h = connection_health(c);
+            if(h != c.health)
+            {
+                out.transitions.push_back(make(dimension::connection, c.id, to_string(c.health), to_string(h)));
+                c.health = h;
+            }
+            for(auto& sc : c.schedules)
+            {
+                sc.ingested_at = schedule_evidence(c, sc);
+                bool const active = !(sc.deactivated_at && (!sc.ingested_at || *sc.ingested_at <= *sc.deactivated_at));
+                if(active != sc.active)
+                {
+                    out.transitions.push_back(make(dimension::schedule, sc.id, active ? "deactivated" : "active",
+                                                   active ? "active" : "deactivated"));
+                    sc.active = active;
+                }
+            }
+        }
+    }
+    health connection_health(connection_info const& c) const;
+    std::optional<timestamp> evidence_of(std::string_view kind, std::string_view id, std::string_view resource) const;
+    std::optional<timestamp> schedule_evidence(connection_info const& c, schedule_info const& s) const;
+    void witness(std::string_view kind, std::string_view id, std::string_view resource, timestamp t);
+    bool any_alarm() const noexcept;
     stage derived_stage() const;
     health derived_health() const;
     invitation_info* invitation(std::string const& id);
     agreement_info* agreement(std::string const& id);
     connection_info* connection(std::string const& id);
     schedule_info* schedule(connection_info& c, std::string const& id);
+
+    mutable std::string key_buf_; // evidence keys are built here (no allocation once it has grown)
 };
 
 } // namespace catena::webhooks::detail

@@ -124,6 +124,15 @@ void fleet_directory::merge(std::string const& from, std::string const& into, ev
     if(node.empty())
         return;
     fleet_record src = std::move(node.mapped());
+    // Every id the journey was known by finds the fleet from now on: its key, its fleet_ref,
+    // each of its invitations and connections (not only those the fleet itself names).
+    std::vector<std::string> retired{from};
+    if(!src.state.fleet_ref.empty())
+        retired.push_back("ref:" + src.state.fleet_ref);
+    for(auto const& i : src.state.invitation_ids)
+        retired.push_back("invitation:" + i);
+    for(auto const& c : src.state.connection_ids)
+        retired.push_back("connection:" + c);
     auto [it, created] = fleets_.try_emplace(into);
     auto& dst = it->second;
     if(created)
@@ -157,17 +166,9 @@ void fleet_directory::merge(std::string const& from, std::string const& into, ev
             record(dst, out.transitions[i]);
     }
     // Re-point the retired key's aliases.
-    auto const& d = dst.state;
-    auto repoint = [&](std::string const& alias) {
+    for(auto const& alias : retired)
         if(auto a = aliases_.find(alias); a != aliases_.end() && a->second == from)
             a->second = into;
-    };
-    if(!d.fleet_ref.empty())
-        repoint("ref:" + d.fleet_ref);
-    for(auto const& i : d.invitation_ids)
-        repoint("invitation:" + i);
-    for(auto const& c : d.connection_ids)
-        repoint("connection:" + c);
     out.merges.push_back(fleet_merge{from, into, ev.event_name, ev.event_id, ev.record_id});
 }
 
@@ -192,14 +193,12 @@ void fleet_directory::apply(event& ev, order_key const& key, lifecycle_output& o
     ev.fleet_key = resolve(ev, out);
     if(ev.fleet_key.empty())
         return;
-    if(late_record)
-    {
-        ev.late = true;
-        return;
-    }
     auto& f = fleets_[ev.fleet_key];
     auto const first = out.transitions.size();
+    // A late data record changes no record, but it was ingested: evidence all the same.
     f.apply(ev, key, out);
+    if(late_record)
+        ev.late = true;
     for(auto i = first; i < out.transitions.size(); ++i)
         record(f, out.transitions[i]);
 }
@@ -224,6 +223,13 @@ std::optional<fleet_state> fleet_directory::fleet(std::string_view key) const
     if(auto const* f = find_fleet(key))
         return f->state;
     return std::nullopt;
+}
+
+std::string fleet_directory::key_of(std::string_view key) const
+{
+    std::lock_guard lock(mutex_);
+    auto const* f = find_fleet(key);
+    return f ? f->state.key : std::string();
 }
 
 std::vector<fleet_state> fleet_directory::fleets_in(stage s) const

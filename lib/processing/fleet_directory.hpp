@@ -43,6 +43,8 @@ public:
 
     /// The fleet known under `key`, or under any id it is linked to (fleet_id, "ref:…", ...).
     std::optional<fleet_state> fleet(std::string_view key) const;
+    /// The key of that fleet (empty when none), without copying it.
+    std::string key_of(std::string_view key) const;
     std::vector<fleet_state> fleets_in(stage s) const;
     std::vector<fleet_state> fleets_in(health h) const;
     std::vector<fleet_state> fleets() const;

@@ -50,8 +50,8 @@ public:
     void set_content(identity_digest record, identity_digest content);
 
     /** Whether `key` is older than the newest version applied to `record`; if not, and
-        `remember`, it becomes the newest. A first version (`*.added`) is checked but not
-        remembered: most records have no other, and they would crowd out those that do. */
+        `remember`, it becomes the newest (the pipeline remembers every version but the
+        `*.added` of resources never modified, which would crowd out those that are). */
     bool late(identity_digest record, order_key const& key, bool remember = true);
 
     std::size_t size() const noexcept { return entries_.size(); }

@@ -74,12 +74,25 @@ order_key order_key_of(event const& ev, std::string_view envelope_id, std::uint3
         k.time = *ev.occurred_at;
         return k;
     }
+    // The time of a fact (docs/processing.md): the action's own time where it has one.
     auto const action = ev.action();
+    bool const invitation = ev.event_name.starts_with("invitation.");
     std::optional<timestamp> t;
     if(action == "accepted")
         t = time_field(ev.record, "accepted_at");
     else if(action == "declined" || action == "rejected")
         t = time_field(ev.record, "declined_at");
+    else if(invitation && action == "expired")
+        t = time_field(ev.record, "expires_at"); // "the link lapsed"
+    else if(invitation && action == "deleted")
+    {
+        // The deletion's own time: an invitation record's created_at is the invitation's.
+        t = time_field(ev.record, "deleted_at");
+        if(!t)
+            t = ev.updated_at;
+        if(!t)
+            t = uuid_v7_time(envelope_id);
+    }
     if(!t)
         t = ev.updated_at;
     if(!t && ev.created_at)

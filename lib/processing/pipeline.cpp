@@ -254,6 +254,15 @@ void pipeline::push_records(inbox_entry const& e, std::size_t base, std::size_t 
             identity_digest what = record_digest(ev.event_name, ev.record_id);
             what.hi ^= content.hi;
             what.lo ^= content.lo;
+            // A record with no time of its own (connection, fleet_connection, schedule) says the
+            // same when the state comes back (staled -> created -> staled): what tells a copy
+            // through another subscription (sent along with it) from the state coming back is
+            // when it was sent, the minute of its envelope id.
+            if(!ev.occurred_at && !ev.updated_at && !ev.created_at)
+                if(auto const sent = uuid_v7_time(envelope_id))
+                    what.lo ^= static_cast<std::uint64_t>(
+                                   std::chrono::duration_cast<std::chrono::minutes>(sent->time_since_epoch()).count()) *
+                               0x9e3779b97f4a7c15ull;
             if(subscriptions_.from_another(what, e.webhook_id, now))
             {
                 ++stats_.cross_subscription_duplicates;
@@ -360,10 +369,14 @@ void pipeline::deliver(order_key const& key, event&& ev)
     out_.merges.clear();
     out_.transitions.clear();
     out_.impossible.clear();
-    // Last-writer-wins per data record (lifecycle records are judged by their fleet).
+    // Last-writer-wins per data record (lifecycle records are judged by their fleet). A first
+    // version (*.added) is remembered too, so that an older *.modified after it is late, but
+    // not for a resource Catena never modifies (vehicle_location, most of the traffic): its
+    // versions would only crowd out those that matter.
     bool late_record = false;
     if(kind_of_event(ev.resource()) == event_kind::data)
-        late_record = records_.late(record_digest(ev.resource(), ev.record_id), key, ev.action() != "added");
+        late_record = records_.late(record_digest(ev.resource(), ev.record_id), key,
+                                    ev.action() != "added" || ev.resource() != "vehicle_location");
     fleets_.apply(ev, key, out_, late_record);
     ++stats_.events;
     for(auto& m : out_.merges)
@@ -430,7 +443,9 @@ void pipeline::complete_operation(event const& ev)
     r.source_id = string_field(ev.record, "source_id");
     r.connection_id = ev.connection_id;
     r.fleet_ref = ev.fleet_ref;
-    r.fleet_key = ev.fleet_key;
+    // An operation belongs to no fleet, but its connection does (once a record linked them).
+    if(!ev.connection_id.empty())
+        r.fleet_key = fleets_.key_of("connection:" + ev.connection_id);
     r.event_id = ev.event_id;
     r.idempotency_key = ev.idempotency_key;
     if(auto const* logs = ev.record.if_contains("logs"); logs && logs->is_array())

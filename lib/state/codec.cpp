@@ -17,8 +17,9 @@ namespace {
 
 namespace json = boost::json;
 
-// 2: the fleet's parts, and versions per record (1: stage and health, versions per stream).
-constexpr int format_version = 2;
+// 3: the parts' real-world times (ends, deletions, alarms) and the evidence of ingestion;
+// 2: the fleet's parts, and versions per record; 1: stage and health, versions per stream.
+constexpr int format_version = 3;
 
 // A time as microseconds since the epoch, or null.
 void write_time(json_writer& w, std::string_view k, std::optional<timestamp> t)
@@ -116,6 +117,45 @@ void legacy_parts(fleet_state& st)
         c.health = st.health;
 }
 
+// A document older than version 3 kept its parts' states without their times. The times they
+// are given keep each part where it stood: an invitation's end and step, the version of its
+// last record (else the fleet's last event's time); an agreement's deletion and a
+// connection's or schedule's alarm, the fleet's last event's time (the alarm was no later):
+// evidence of ingestion after that clears it, as it would have.
+void untimed_parts(fleet_capture& c)
+{
+    auto& st = c.state;
+    auto const last = st.last_occurred_at.value_or(timestamp{});
+    auto version_time = [&c, last](std::string const& id) {
+        for(auto const& [name, k] : c.versions)
+            if(name == "invitation/" + id)
+                return k.time;
+        return last;
+    };
+    for(auto& i : st.invitations)
+    {
+        bool const ended = i.state == invitation_state::declined || i.state == invitation_state::expired ||
+                           i.state == invitation_state::deleted;
+        if(ended && !i.ended_at)
+            i.ended_at = version_time(i.id);
+        if(!ended && !i.stepped_at)
+            i.stepped_at = version_time(i.id);
+    }
+    for(auto& a : st.agreements)
+        if(!a.active && !a.deleted_at)
+            a.deleted_at = last;
+    for(auto& cn : st.connections)
+    {
+        if(cn.health == health::stale && !cn.staled_at)
+            cn.staled_at = last;
+        if(cn.health == health::degraded && !cn.failed_at)
+            cn.failed_at = last;
+        for(auto& s : cn.schedules)
+            if(!s.active && !s.deactivated_at)
+                s.deactivated_at = last;
+    }
+}
+
 // The document as a JSON object, if it is one.
 std::optional<json::object> object_of(std::string_view doc)
 {
@@ -166,10 +206,13 @@ std::string encode(fleet_capture const& c)
     w.objects_field("invitations", st.invitations, [](json_writer& o, invitation_info const& i) {
         o.field("id", i.id);
         o.field("state", to_string(i.state));
+        write_time(o, "stepped_at", i.stepped_at);
+        write_time(o, "ended_at", i.ended_at);
     });
     w.objects_field("agreements", st.agreements, [](json_writer& o, agreement_info const& a) {
         o.field("id", a.id);
         o.bool_field("active", a.active);
+        write_time(o, "deleted_at", a.deleted_at);
     });
     w.objects_field("connections", st.connections, [](json_writer& o, connection_info const& cn) {
         o.field("id", cn.id);
@@ -179,10 +222,13 @@ std::string encode(fleet_capture const& c)
         o.bool_field("reported", cn.reported);
         o.bool_field("linked", cn.linked);
         o.number_field("failed_executions", cn.failed_executions);
+        write_time(o, "staled_at", cn.staled_at);
+        write_time(o, "failed_at", cn.failed_at);
         o.objects_field("schedules", cn.schedules, [](json_writer& so, schedule_info const& sc) {
             so.field("id", sc.id);
             so.field("resource", sc.resource);
             so.bool_field("active", sc.active);
+            write_time(so, "deactivated_at", sc.deactivated_at);
         });
     });
     // Version keys hold record ids (any text): written as escaped values, not as keys.
@@ -204,6 +250,15 @@ std::string encode(fleet_capture const& c)
         d.number_field("i", k.record_index);
         d.field("r", k.record_id);
         d.number_field("s", k.sequence);
+    });
+    std::vector<std::pair<std::string, timestamp> const*> evidence;
+    evidence.reserve(c.evidence.size());
+    for(auto const& e : c.evidence)
+        evidence.push_back(&e);
+    std::sort(evidence.begin(), evidence.end(), [](auto const* a, auto const* b) { return a->first < b->first; });
+    w.objects_field("evidence", evidence, [](json_writer& d, std::pair<std::string, timestamp> const* e) {
+        d.field("n", e->first);
+        d.number_field("t", e->second.time_since_epoch().count());
     });
     w.close();
     return out;
@@ -230,16 +285,20 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
         st.failed_executions = n->to_number<std::uint64_t>();
     st.last_event = str_of(o, "last_event");
     st.last_occurred_at = time_of(o, "last_occurred_at");
-    if(auto const* v = o.if_contains("v"); !v || !v->is_int64() || v->get_int64() < 2)
+    auto const* v = o.if_contains("v");
+    int const version = v && v->is_int64() ? static_cast<int>(v->get_int64()) : 1;
+    if(version < 2)
     {
         legacy_parts(st);
+        untimed_parts(c);
         return c; // a version 1 document's streams were per resource, not per record
     }
     for(json::object const& i : objects_deref(o, "invitations"))
         if(auto s = parse_invitation_state(str_of(i, "state")))
-            st.invitations.push_back(invitation_info{str_of(i, "id"), *s});
+            st.invitations.push_back(
+                invitation_info{str_of(i, "id"), *s, time_of(i, "stepped_at"), time_of(i, "ended_at")});
     for(json::object const& a : objects_deref(o, "agreements"))
-        st.agreements.push_back(agreement_info{str_of(a, "id"), bool_of(a, "active")});
+        st.agreements.push_back(agreement_info{str_of(a, "id"), bool_of(a, "active"), time_of(a, "deleted_at")});
     for(json::object const& co : objects_deref(o, "connections"))
     {
         connection_info ci;
@@ -251,12 +310,20 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
         ci.linked = bool_of(co, "linked");
         if(auto const* n = co.if_contains("failed_executions"); n && n->is_number())
             ci.failed_executions = n->to_number<std::uint64_t>();
+        ci.staled_at = time_of(co, "staled_at");
+        ci.failed_at = time_of(co, "failed_at");
         for(json::object const& sc : objects_deref(co, "schedules"))
-            ci.schedules.push_back(schedule_info{str_of(sc, "id"), str_of(sc, "resource"), bool_of(sc, "active")});
+            ci.schedules.push_back(schedule_info{str_of(sc, "id"), str_of(sc, "resource"), bool_of(sc, "active"),
+                                                 time_of(sc, "deactivated_at"), std::nullopt});
         st.connections.push_back(std::move(ci));
     }
-    for(json::object const& v : objects_deref(o, "versions"))
-        c.versions.emplace_back(str_of(v, "n"), key_of(v));
+    for(json::object const& ve : objects_deref(o, "versions"))
+        c.versions.emplace_back(str_of(ve, "n"), key_of(ve));
+    for(json::object const& e : objects_deref(o, "evidence"))
+        if(auto t = time_of(e, "t"))
+            c.evidence.emplace_back(str_of(e, "n"), *t);
+    if(version < 3)
+        untimed_parts(c);
     return c;
 }
 

@@ -22,6 +22,8 @@ struct fleet_capture
 {
     fleet_state state;
     std::vector<std::pair<std::string, order_key>> versions; ///< Newest version applied per record ("resource/id").
+    /// The latest evidence of ingestion per connection, connection and resource, schedule.
+    std::vector<std::pair<std::string, timestamp>> evidence;
 };
 
 /** A resource operation's outcome as kept: a track_operation() that comes after it (also

@@ -207,9 +207,12 @@ BOOST_AUTO_TEST_CASE(health_degrades_stales_halts_and_recovers)
     BOOST_TEST(health_moves() == std::vector<std::string>{"degraded>ok"});
     apply("connection.staled", conn);
     BOOST_TEST(health_moves() == std::vector<std::string>{"ok>stale"});
-    // Data (possibly a backfill) does not end a stale connection; re-authentication does.
+    // Data ingested after the alarm ends it (Catena emits nothing when a stale connection
+    // re-authenticates without a new connection.created); so does re-authentication.
     apply("vehicle_location.added", conn);
-    BOOST_TEST(health_moves().empty());
+    BOOST_TEST(health_moves() == std::vector<std::string>{"stale>ok"});
+    apply("connection.staled", conn);
+    BOOST_TEST(health_moves() == std::vector<std::string>{"ok>stale"});
     apply("connection.created", conn);
     BOOST_TEST(health_moves() == std::vector<std::string>{"stale>ok"});
     BOOST_TEST(out.impossible.empty()); // re-authenticating a connected fleet is normal
@@ -339,12 +342,15 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_fleet_with_awkward_text_and_it
     ids const i{"f-1", ref, "inv-\"1\"", "conn-\\1"};
     apply("invitation.created", i);
     apply("invitation.accepted", i);
+    apply("share_agreement.created", i);
     apply("execution.failed", i);
+    apply("vehicle.added", i);
     auto const before = lc.fleet("f-1");
     BOOST_REQUIRE(before);
     auto const c = lc.capture(before->key);
     BOOST_REQUIRE(c);
     BOOST_REQUIRE(!c->versions.empty());
+    BOOST_REQUIRE(!c->evidence.empty());
     auto const doc = detail::codec::encode(*c);
 
     lifecycle restored;

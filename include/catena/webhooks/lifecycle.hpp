@@ -20,8 +20,11 @@ namespace catena::webhooks {
 
     The forward path is invited → viewed → accepted → agreement → connection → connected
     (connection may be skipped). declined, expired and deleted are where a fleet stands when
-    every invitation ended so and nothing else is live; a new invitation starts the journey
-    again. revoked: every share agreement was deleted.
+    every invitation ended and nothing else is live: the one that ended last (by its
+    declined_at, expires_at or deletion time) decides; a new invitation starts the journey
+    again. revoked: every share agreement was deleted, and no invitation was created or
+    accepted after the last deletion. The rules, with the sentence of Catena's documentation
+    each comes from: docs/processing.md.
 */
 enum class stage : std::uint8_t
 {
@@ -136,6 +139,10 @@ struct invitation_info
 {
     std::string id;
     invitation_state state = invitation_state::created;
+    /// Its latest step's time: accepted_at once accepted, else its created_at.
+    std::optional<timestamp> stepped_at;
+    /// When it ended (declined_at, expires_at, the deletion's time); empty while live.
+    std::optional<timestamp> ended_at;
 };
 
 /** One share agreement of a fleet (what the partner may read). */
@@ -143,6 +150,7 @@ struct agreement_info
 {
     std::string id;
     bool active = true; ///< false once share_agreement.deleted.
+    std::optional<timestamp> deleted_at; ///< When share_agreement.deleted happened.
 };
 
 /** One ingestion schedule of a connection (one resource). */
@@ -150,7 +158,12 @@ struct schedule_info
 {
     std::string id;
     std::string resource; ///< e.g. "hos_event"; empty while only executions named it.
-    bool active = true;   ///< false after schedule.deactivated, until an execution runs again.
+    /// false while its last schedule.deactivated is later than every evidence of ingestion
+    /// for it (data of its resource on its connection, or carrying its id; a successful
+    /// execution of it): Catena emits nothing when a schedule is re-enabled.
+    bool active = true;
+    std::optional<timestamp> deactivated_at; ///< Its last schedule.deactivated.
+    std::optional<timestamp> ingested_at;    ///< The latest evidence of ingestion for it.
 };
 
 /** One TSP connection of a fleet; Catena may share it with other partners. */
@@ -159,11 +172,18 @@ struct connection_info
     std::string id;
     std::string source_name; ///< The TSP, e.g. "samsara" (empty until a connection record names it).
     std::string tsp_id;
-    enum health health = health::ok; ///< ok, degraded or stale (halted is per schedule).
+    /// ok, degraded or stale (halted is per schedule): stale while its last connection.staled
+    /// is later than every evidence of ingestion on it, degraded likewise for its last failed
+    /// fetch (execution.failed, .staled). Evidence: connection.created, a successful execution,
+    /// a data record ingested on it (its created_at or updated_at, not its occurred_at).
+    enum health health = health::ok;
     bool reported = false;           ///< A connection record (connection.created or .staled) was seen.
     bool linked = false;             ///< fleet_connection.created was seen for it.
     std::uint64_t failed_executions = 0;
     std::vector<schedule_info> schedules;
+    std::optional<timestamp> staled_at;   ///< Its last connection.staled.
+    std::optional<timestamp> failed_at;   ///< Its last failed fetch.
+    std::optional<timestamp> ingested_at; ///< The latest evidence of ingestion on it.
 };
 
 /** What is known about one fleet: its parts, and the stage and health derived from them. */
