@@ -73,6 +73,12 @@ for i, ts in enumerate(["2024-11-28T10:30:00+00:00", "2024-11-28T10:30:00Z", "20
                         "2016-12-31T23:59:60z", "0001-01-01T00:00:00+23:59", "9999-12-31t23:59:59.9-23:59",
                         "2024-02-29T00:00:00Z"]):
     write("timestamp", "ts%d" % i, ts)
+# Near misses, each one rule away from valid: the reference and the parser must both refuse them.
+for name, ts in [("space_separator", "2024-11-28 10:30:00Z"), ("no_seconds", "2024-11-28T10:30Z"),
+                 ("no_offset", "2024-11-28T10:30:00"), ("empty_fraction", "2024-11-28T10:30:00.Z"),
+                 ("offset_no_colon", "2024-11-28T10:30:00+0000"), ("not_leap", "2023-02-29T00:00:00Z"),
+                 ("before_year_0", "0000-01-01T00:00:00+00:01")]:
+    write("timestamp", name, ts)
 
 # delivery_sequence: programs of the fuzz_delivery_sequence target (see its header comment).
 EVENTS = ["invitation.created", "invitation.sent", "invitation.viewed", "invitation.accepted", "invitation.declined",
