@@ -69,6 +69,14 @@ for name, body in bodies.items():
     unknown = "%s\n%s\nunknown-webhook\ngzip\n" % (sign(SECRET_B, TS, body), TS)
     write("signature_header", name + "_default", unknown.encode() + gz)
 
+# gzip_body reads its input twice: as a gzip member, and (after 8 parameter bytes) as a plain
+# body it compresses itself. Larger plain bodies reach the ratio checks; a first byte of 0xc0
+# or more builds a bomb from the body.
+many = b"[" + b",".join(bodies["vehicle_locations"] for _ in range(6)) + b"]"
+write("gzip_body", "plain_large", bytes([0x17, 0x36, 0x2f, 0x45, 0x10, 0x00, 0x20, 0x00]) + many)
+write("gzip_body", "plain_bomb", bytes([0xff, 0x09, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x00]) + b"\0" * 64)
+write("gzip_body", "plain_flushed", bytes([0x96, 0x7e, 0xe4, 0x40, 0x00, 0x80, 0x00, 0xff]) + bodies["share_agreement"])
+
 for i, ts in enumerate(["2024-11-28T10:30:00+00:00", "2024-11-28T10:30:00Z", "2024-11-28T10:30:00.123456789-05:30",
                         "2016-12-31T23:59:60z", "0001-01-01T00:00:00+23:59", "9999-12-31t23:59:59.9-23:59",
                         "2024-02-29T00:00:00Z"]):
