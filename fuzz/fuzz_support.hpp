@@ -7,10 +7,12 @@
 #include <openssl/hmac.h>
 #include <zlib.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,20 +62,62 @@ private:
     std::size_t n_;
 };
 
-/// Base64(HMAC-SHA256(key, timestamp "." body)) computed by OpenSSL's one-shot HMAC, as
-/// spec §3.1 writes it: independent of the library's signer and encoder.
-inline std::string reference_signature(std::string_view key, std::string_view timestamp, std::string_view body)
+/// HMAC-SHA256(key, timestamp "." body) by OpenSSL's one-shot HMAC, as spec §3.1 writes it:
+/// independent of the library's signer.
+inline std::array<unsigned char, 32> reference_mac(std::string_view key, std::string_view timestamp,
+                                                   std::string_view body)
 {
     std::string message;
     message.reserve(timestamp.size() + 1 + body.size());
     message.append(timestamp).append(".").append(body);
-    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, 32> mac{};
     unsigned int mac_len = 0;
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<unsigned char const*>(message.data()),
-         message.size(), mac, &mac_len);
+         message.size(), mac.data(), &mac_len);
+    require(mac_len == mac.size(), "reference HMAC-SHA256 is 32 bytes");
+    return mac;
+}
+
+/// The X-Catena-Signature value: the reference MAC in standard Base64 by OpenSSL's encoder.
+inline std::string reference_signature(std::string_view key, std::string_view timestamp, std::string_view body)
+{
+    auto const mac = reference_mac(key, timestamp, body);
     unsigned char text[64];
-    int const n = EVP_EncodeBlock(text, mac, static_cast<int>(mac_len));
+    int const n = EVP_EncodeBlock(text, mac.data(), static_cast<int>(mac.size()));
     return std::string(reinterpret_cast<char const*>(text), static_cast<std::size_t>(n));
+}
+
+/// Spec §3.2 step 7 read plainly: spaces and tabs around, then exactly 43 characters of the
+/// standard alphabet and one "=", the last character's unused bits zero; the 32 bytes.
+inline std::optional<std::array<unsigned char, 32>> reference_decode_signature(std::string_view s)
+{
+    while(!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while(!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if(s.size() != 44 || s[43] != '=')
+        return std::nullopt;
+    std::array<unsigned char, 32> out{};
+    unsigned bits = 0, held = 0;
+    std::size_t n = 0;
+    for(std::size_t i = 0; i < 43; ++i)
+    {
+        auto const v = alphabet.find(s[i]);
+        if(v == std::string_view::npos)
+            return std::nullopt;
+        held = (held << 6) | static_cast<unsigned>(v);
+        bits += 6;
+        if(bits >= 8)
+        {
+            bits -= 8;
+            out[n++] = static_cast<unsigned char>(held >> bits);
+            held &= (1u << bits) - 1;
+        }
+    }
+    if(held != 0) // the two bits left over must be zero in the canonical form
+        return std::nullopt;
+    return out;
 }
 
 /// How the reference compressor writes a gzip member (zlib's deflate with a gzip wrapper).
