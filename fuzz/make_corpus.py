@@ -166,3 +166,27 @@ head, _, body = signed_chunked.partition(b"\r\n\r\n")
 head = b"\r\n".join(l for l in head.split(b"\r\n") if not l.startswith(b"Content-Length"))
 write("http_session", "signed_chunked", b"\x09" + head + b"\r\nTransfer-Encoding: chunked\r\n\r\n" +
       b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+# The same target reads its input again as a program of requests built and signed by itself
+# (fuzz_http_session.cpp, build()): per request a kind byte (0 delivery, 1 tampered, 2 stale,
+# 3 bad coding, 4 health, 5 wrong route, 6 oversized), a flags byte (1 lower-case names,
+# 2 HEAD or the delivery path, 4 gzip, 8 chunked, 16 the previous X-Request-ID, 32 Z, 64 br),
+# then for a delivery a length byte (x 8), the body, an age byte, and a chunk size byte per chunk.
+def program(*requests):
+    out = b"\x00"
+    for kind, flags, body in requests:
+        out += bytes([kind, flags])
+        if kind in (4, 5):
+            continue
+        body = body[: (len(body) // 8) * 8][:2040]
+        out += bytes([len(body) // 8]) + body + (bytes([7]) if kind != 2 else b"")
+        if flags & 8:
+            out += b"\x20" * ((len(body) + 32) // 33)
+    return out
+
+journey = bodies["invitation_accepted"]
+write("http_session", "program_deliveries", program((0, 4, journey), (0, 8 | 16, journey), (4, 0, b""),
+                                                    (0, 1 | 32, bodies["connection_staled"])))
+write("http_session", "program_refusals", program((1, 4, journey), (3, 64, journey), (3, 0, journey),
+                                                  (5, 2, b""), (5, 0, b""), (4, 2, b""), (2, 0, journey)))
+write("http_session", "program_oversized", program((0, 0, bodies["webhook_staled"]), (6, 4, journey)))
+
