@@ -121,6 +121,29 @@ write("delivery_sequence", "decline_restart",
       deliver("invitation.created", 1, 0, 0, 2, 2, 0, 100) + deliver("invitation.declined", 2, 0, 0, 2, 2, 0, 110) +
       deliver("invitation.created", 3, 0, 0, 2, 3, 0, 120) + advance(10))
 
+# delivery_sequence reads its input again as a history (fuzz/fleet_history.hpp): per fact a
+# kind byte (0 invitation step, 1-2 agreement created/deleted, 3-4 connection created/staled,
+# 5 fleet_connection, 6-7 execution failed/succeeded, 8 schedule deactivated, 9 data, 10 a copy
+# of an earlier delivery), a parameter byte (bit 0 fleet, bit 1 which part, bit 2 carries the
+# fleet_id, then the invitation's end and step) and a time byte (10-second slots).
+def fact(kind, fleet=0, which=0, fleet_id=True, time=0, end=0, step=0):
+    return bytes([kind, fleet | which << 1 | (4 if fleet_id else 0) | end << 3 | step << 5, time])
+
+onboarding = [fact(0, step=0, time=1), fact(0, step=1, time=2), fact(0, step=2, fleet_id=False, time=3),
+              fact(0, step=3, time=4), fact(1, time=5), fact(3, time=6), fact(5, fleet_id=False, time=7),
+              fact(9, time=8), fact(6, time=9), fact(7, fleet_id=False, time=10), fact(8, fleet_id=False, time=11),
+              fact(9, time=12), fact(4, time=13), fact(3, time=14), fact(2, time=15)]
+write("delivery_sequence", "history_onboarding", b"".join(onboarding))
+write("delivery_sequence", "history_weak_keys_first",
+      b"".join([fact(8, which=1, fleet_id=False, time=20), fact(6, which=1, fleet_id=False, time=21),
+                fact(0, which=1, fleet_id=False, end=1, step=0, time=22), fact(0, which=1, fleet_id=False, end=1, step=3),
+                fact(1, which=1, fleet_id=False, time=23), fact(3, which=1, fleet_id=True, time=24),
+                fact(2, which=1, fleet_id=True, time=25)]))
+write("delivery_sequence", "history_two_fleets_with_copies",
+      b"".join([fact(3, fleet=1, time=30), fact(4, fleet=1, time=31), fact(10, time=0), fact(7, fleet=1, time=32),
+                fact(0, fleet=1, end=3, step=3, time=33), fact(0, fleet=1, end=3, step=2), fact(10, time=2),
+                fact(1, fleet=0, which=1, time=34), fact(9, fleet=0, which=1, time=35)]))
+
 # http_session: a first byte (how the rest is cut into reads: (b % 64) + 1 bytes each, 0 for
 # all at once), then the raw bytes of one connection. Signed requests are valid for the
 # target's fixed clock (TS) and its secret (SECRET_B under WH).
