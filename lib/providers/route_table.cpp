@@ -14,6 +14,9 @@ namespace ip = boost::asio::ip;
 
 std::optional<cidr> parse_cidr(std::string_view text)
 {
+    // make_address reads a C string: what follows a NUL would be dropped unseen.
+    if(text.find('\0') != std::string_view::npos)
+        return std::nullopt;
     auto const slash = text.find('/');
     boost::system::error_code ec;
     auto const a = ip::make_address(std::string(text.substr(0, slash)), ec);
