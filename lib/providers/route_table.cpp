@@ -31,6 +31,9 @@ std::optional<cidr> parse_cidr(std::string_view text)
         if(p.empty() || err != std::errc{} || end != p.data() + p.size() || prefix > bits)
             return std::nullopt;
     }
+    // Peers are compared as IPv4 when IPv4-mapped (contains()): so is a network written so.
+    if(a.is_v6() && a.to_v6().is_v4_mapped() && prefix >= 96)
+        return cidr{ip::make_address_v4(ip::v4_mapped, a.to_v6()), prefix - 96};
     return cidr{a, prefix};
 }
 
