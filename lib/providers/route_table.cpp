@@ -40,7 +40,8 @@ std::optional<cidr> parse_cidr(std::string_view text)
 bool contains(cidr const& n, ip::address const& given) noexcept
 {
     auto a = given;
-    if(a.is_v6() && a.to_v6().is_v4_mapped())
+    // An IPv4-mapped peer is its IPv4 address to IPv4 networks, and itself to IPv6 ones.
+    if(a.is_v6() && a.to_v6().is_v4_mapped() && n.network.is_v4())
         a = ip::make_address_v4(ip::v4_mapped, a.to_v6());
     if(a.is_v4() != n.network.is_v4())
         return false;

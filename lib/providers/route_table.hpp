@@ -27,7 +27,8 @@ struct cidr
 /// "10.0.0.0/8", "2001:db8::/32", "192.0.2.7"; nothing when it is not one. An IPv4-mapped
 /// network of /96 or longer ("::ffff:192.0.2.0/120") is read as the IPv4 network it maps.
 std::optional<cidr> parse_cidr(std::string_view text);
-/// Whether `a` lies in `n` (an IPv4-mapped IPv6 address counts as its IPv4 address).
+/// Whether `a` lies in `n` (an IPv4-mapped IPv6 address counts as its IPv4 address in an
+/// IPv4 network, and as itself in an IPv6 one).
 bool contains(cidr const& n, boost::asio::ip::address const& a) noexcept;
 
 /** A request target matched to a route: the route, and what follows its path ("" or, with
