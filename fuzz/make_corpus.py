@@ -213,3 +213,25 @@ write("http_session", "program_refusals", program((1, 4, journey), (3, 64, journ
                                                   (5, 2, b""), (5, 0, b""), (4, 2, b""), (2, 0, journey)))
 write("http_session", "program_oversized", program((0, 0, bodies["webhook_staled"]), (6, 4, journey)))
 
+# provider_route: a flags byte (1 token in a header, 2 an allowlist, 4 fields "type"/"uuid"), then
+# lines: target, token header, peer, a CIDR, a route path and token for check(), then the body.
+TOKEN = "foxtrot-shared-token-0123"
+def route_input(flags, target, header, peer, cidr, path, token, body):
+    return bytes([flags]) + "\n".join([target, header, peer, cidr, path, token]).encode() + b"\n" + body
+
+fox = json.dumps({"event": "ROUTE_CREATED", "id": "r-1", "timestamp": "2025-01-01T00:00:00Z",
+                  "data": {"route_id": 7, "stops": [1, 2]}}, separators=(",", ":")).encode()
+write("provider_route", "token_in_path", route_input(0, "/webhooks/foxtrot/" + TOKEN, "", "203.0.113.9",
+                                                     "10.0.0.0/8", "/hooks/x", "abcdefghijklmnopq", fox))
+write("provider_route", "token_header", route_input(1, "/webhooks/foxtrot", "Bearer " + TOKEN, "2001:db8::1",
+                                                    "2001:db8::/32", "/hooks/y", "short", fox))
+write("provider_route", "allowlist_mapped", route_input(3, "/webhooks/foxtrot", TOKEN, "::ffff:203.0.113.7",
+                                                        "::ffff:203.0.113.0/120", "/hooks/z", "", fox))
+write("provider_route", "custom_fields", route_input(4, "/webhooks/foxtrot/wrong", "", "198.51.100.1", "198.51.100.1",
+                                                     "/webhooks/catena", TOKEN,
+                                                     b'{"type":"ORDER_UPDATED","uuid":18446744073709551615,"created_at":"2025-02-01T00:00:00.5Z"}'))
+write("provider_route", "not_an_object", route_input(2, "/webhooks/foxtrot/a/b", "", "127.0.0.1", "0.0.0.0/0",
+                                                     "/hooks/q?x", "", b'["event","id"]'))
+write("provider_route", "empty_event", route_input(0, "/webhooks/foxtrot", "", "203.0.113.9", "::/0", "/a", TOKEN,
+                                                   b'{"event":"","id":"e-1","timestamp":"not a time","occurred_at":"2025-03-01T00:00:00Z"}'))
+
