@@ -235,3 +235,18 @@ write("provider_route", "not_an_object", route_input(2, "/webhooks/foxtrot/a/b",
 write("provider_route", "empty_event", route_input(0, "/webhooks/foxtrot", "", "203.0.113.9", "::/0", "/a", TOKEN,
                                                    b'{"event":"","id":"e-1","timestamp":"not a time","occurred_at":"2025-03-01T00:00:00Z"}'))
 
+# state_api: a flags byte (1 an admin token is set, 2 the request carries it), then lines: a
+# target, an Authorization value, a fleet key, a cursor, then bytes choosing the encodings.
+def api_input(flags, target, auth, key, cursor, tail=b"\x00\x01\x02\x05\x06\x04\x03"):
+    return bytes([flags]) + "\n".join([target, auth, key, cursor]).encode() + b"\n" + tail
+
+write("state_api", "fleets_query", api_input(0, "/v1/fleets?stage=invited&limit=2&cursor=ref%3AFLEET+42", "",
+                                             "ref:FLEET 42", "ref:a/b%2Fc+d"))
+write("state_api", "fleet_history", api_input(3, "/v1/fleets/ref%3AFLEET%2042/history", "",
+                                              "connection:S\u00e3o Paulo \u2013 42", "", b"\x02\x01\x07"))
+write("state_api", "wrong_token", api_input(1, "/v1/summary", "bearer admin-token-012345678", "x", "y"))
+write("state_api", "bad_queries", api_input(0, "/v1/dead-letters?limit=0001&limit=x&&=", "", "a%zz", "%"))
+write("state_api", "unknown_routes", api_input(1, "/v1/fleets/a/b?x", "Bearer admin-token-0123456789",
+                                               "invitation:inv?1&x=2#f", "98765432-10fe-dcba-9876-543210fedcba"))
+write("state_api", "page_and_metrics", api_input(3, "/metrics?stage=none", "", "", "") )
+
