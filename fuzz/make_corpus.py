@@ -248,5 +248,38 @@ write("state_api", "wrong_token", api_input(1, "/v1/summary", "bearer admin-toke
 write("state_api", "bad_queries", api_input(0, "/v1/dead-letters?limit=0001&limit=x&&=", "", "a%zz", "%"))
 write("state_api", "unknown_routes", api_input(1, "/v1/fleets/a/b?x", "Bearer admin-token-0123456789",
                                                "invitation:inv?1&x=2#f", "98765432-10fe-dcba-9876-543210fedcba"))
-write("state_api", "page_and_metrics", api_input(3, "/metrics?stage=none", "", "", "") )
+write("state_api", "page_and_metrics", api_input(3, "/metrics?stage=none", "", "", ""))
 
+# daemon_config: a catena-webhookd config file (packaging/ installs one like it).
+write("daemon_config", "typical", """# /etc/catena-webhookd/catena-webhookd.conf
+listen = 0.0.0.0:8443
+path = "/webhooks/catena"
+secrets-file = /etc/catena-webhookd/secrets   # one line per subscription
+data-dir = /var/lib/catena-webhookd
+durability = power
+reorder-window = 1500
+progress-interval = 250
+max-body = 16777216
+unverified-status = 503
+admin-listen = [::1]:9090
+admin-token-env = CATENA_ADMIN_TOKEN
+memory = false
+heal = true
+heal-poll = 600
+tls-min-version = 1.3
+threads = 2
+route = /webhooks/foxtrot=foxtrot,token-env=CATENA_FUZZ_ROUTE_TOKEN,allow=203.0.113.0/24;2001:db8::/32
+route = /webhooks/fx=foxtrot,token-header=X-Token,token-env=CATENA_FUZZ_ROUTE_TOKEN,event-field=type,id-field=uuid
+""")
+write("daemon_config", "refusals", "listen = 127.0.0.1:0\nsecret = never\n")
+write("daemon_config", "bad_switch", "memory = maybe\n")
+write("daemon_config", "bad_values", "threads = 0\nmax-body = 99999999999999999999\nlisten = nowhere\n")
+write("daemon_config", "store_and_tls", "store = postgresql://catena@db/catena\ntls-cert = /c.pem\n"
+      "route = /x=catena\nroute = /y=foxtrot,allow=;\nroute = noprovider\n")
+
+# secrets_file: WEBHOOK_ID SECRET [NOT_AFTER] per line.
+write("secrets_file", "rotation", "# subscription secrets\n247b2dea-a030-48b7-9a05-ee33c1b6ab0a wX9kLmP2nQrT4vYz\n"
+      "247b2dea-a030-48b7-9a05-ee33c1b6ab0a\told-secret-0001\t2025-01-01T00:00:00Z\r\n*  org-wide-secret-01\n\n  # note\n")
+write("secrets_file", "bad_not_after", "wh-1 secret-000000001 2025-02-30T00:00:00Z\n")
+write("secrets_file", "extra_field", "wh-1 secret-000000001 2025-01-01T00:00:00Z extra\n")
+write("secrets_file", "id_only", "wh-1\n*\n")
