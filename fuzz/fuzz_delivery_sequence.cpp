@@ -17,10 +17,10 @@
 //
 // As a history (see fleet_history.hpp): facts of two fleets' journeys, each with its own time, that
 // the rules of docs/processing.md judge by those times alone ("never from the order deliveries
-// arrived in"). The history is delivered in three arrival orders (as written, reversed, and
+// arrived in"). The history is delivered in two arrival orders (as written, and reversed or
 // shuffled by the input), each into a fresh pipeline that applies every delivery before the
 // next arrives. Invariants: every distinct delivery gives exactly one event, a repeated one
-// none; and each fleet whose fleet_id the history names ends the same in all three: stage,
+// none; and each fleet whose fleet_id the history names ends the same in both: stage,
 // health, and every invitation, agreement, connection and schedule with its state (two rules
 // the fleet does not follow yet are left out: health_by_time and deletion_after_end in
 // fleet_history.hpp).
