@@ -266,6 +266,10 @@ inline std::pair<std::vector<fleet_summary>, std::size_t> deliver_in_order(histo
     counting_sink sink;
     detail::pipeline_options o;
     o.processing.reorder_window = std::chrono::milliseconds(500);
+    // Memories sized for a history, not for a receiver (they are allocated whole at start).
+    o.processing.dedup_max_identities = 1024;
+    o.processing.max_record_versions = 1024;
+    o.processing.max_cross_subscription_events = 1024;
     detail::pipeline p(o, sink);
     timestamp now{std::chrono::seconds(1'764'000'000)};
     std::uint64_t sequence = 0;
