@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
-// fuzz/fuzz_delivery_sequence.cpp - sequences of deliveries through dedup, reorder and lifecycle.
+// fuzz/fuzz_delivery_sequence.cpp - sequences of deliveries through dedup, reorder and the fleet lifecycle.
 //
-// Input: a program of operations, each an opcode byte and its operands:
+// The input is read twice.
+//
+// As a program of operations, each an opcode byte and its operands:
 //   0 deliver: event (1 byte), envelope id (1, 0 = none), subscription (1), fleet ids (4),
 //              time offset (1), record count (1)
 //   1 advance the clock by (1) * 100 ms and release
@@ -10,13 +12,24 @@
 //   4 flush
 // Ids come from small pools so that links, merges, duplicates and late events are frequent.
 // Invariants: no crash; each event's idempotency key is released at most once; a late event
-// causes no transition but a merge's; a fleet's stage transitions chain (each `from` is the previous `to`,
-// across merges); the buffer honours its bounds and is empty after a flush.
+// causes no transition but a merge's and a health one's (a late data record is still evidence
+// of ingestion); a fleet's stage transitions chain (each `from` is the
+// previous `to`, across merges); the buffer honours its bounds and is empty after a flush.
+//
+// As a history (see fleet_history.hpp): facts of two fleets' journeys, each with its own time, that
+// the rules of docs/processing.md judge by those times alone ("never from the order deliveries
+// arrived in"). The history is delivered in two arrival orders (as written, and reversed or
+// shuffled by the input), each into a fresh pipeline that applies every delivery before the
+// next arrives. Invariants: every distinct delivery gives exactly one event, a repeated one
+// none; and each fleet whose fleet_id the history names ends the same in both: stage,
+// health, and every invitation, agreement, connection and schedule with its state (two rules
+// the fleet does not follow yet are left out: health_by_time and deletion_after_end in
+// fleet_history.hpp).
+#include "fleet_history.hpp"
 #include "processing/pipeline.hpp"
 
 #include <boost/json/serialize.hpp>
 
-#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -25,6 +38,7 @@ namespace {
 
 namespace cw = catena::webhooks;
 namespace json = boost::json;
+using cw::fuzz::require;
 
 constexpr char const* event_names[] = {
     "invitation.created",      "invitation.sent",         "invitation.viewed",        "invitation.accepted",
@@ -44,21 +58,22 @@ struct checker : cw::detail::pipeline_sink
 
     void on_event(cw::event&& ev) override
     {
-        if(!keys.insert(ev.idempotency_key).second)
-            std::abort(); // released twice
+        require(keys.insert(ev.idempotency_key).second, "an idempotency key was released twice");
         last_late = ev.late;
     }
     void on_transition(cw::transition&& t) override
     {
-        // A late event changes no state; the link it reveals may still merge two journeys,
-        // and the merge reports what the merged parts say (its key names the merge).
-        if(last_late && t.idempotency_key.find("#merge/") == std::string::npos)
-            std::abort(); // a late event moved state
+        // A late event changes no part's state; the link it reveals may still merge two
+        // journeys, and the merge reports what the merged parts say (its key names the merge).
+        // A late data record was still ingested: evidence that may clear an alarm (health).
+        bool const health = t.what == cw::dimension::health || t.what == cw::dimension::connection ||
+                            t.what == cw::dimension::schedule;
+        require(!last_late || health || t.idempotency_key.find("#merge/") != std::string::npos,
+                "a late event moved state");
         if(t.what != cw::dimension::stage)
             return;
         auto& cur = stage[t.fleet_key];
-        if(cur != t.from)
-            std::abort(); // transitions of a fleet must chain
+        require(cur == t.from, "a fleet's stage transitions do not chain");
         cur = std::string(t.to);
     }
     void on_merge(cw::fleet_merge&& m) override
@@ -112,6 +127,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     o.processing.reorder_max_events = 16;
     o.processing.reorder_max_bytes = 1u << 16;
     o.processing.max_tracked_operations = 4;
+    // Memories sized for a program, not for a receiver (they are allocated whole at start).
+    o.processing.dedup_max_identities = 1024;
+    o.processing.max_record_versions = 1024;
+    o.processing.max_cross_subscription_events = 1024;
     cw::detail::pipeline p(o, sink);
     cw::timestamp now{std::chrono::seconds(1'764'000'000)};
     std::uint64_t sequence = 0;
@@ -190,11 +209,14 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             break;
         }
         auto const st = p.stats();
-        if(st.held > o.processing.reorder_max_events || st.held_bytes > o.processing.reorder_max_bytes)
-            std::abort();
+        require(st.held <= o.processing.reorder_max_events && st.held_bytes <= o.processing.reorder_max_bytes,
+                "the reorder buffer went past its bounds");
     }
     p.flush(now);
-    if(p.stats().held != 0)
-        std::abort();
+    require(p.stats().held == 0, "a flush left events held");
+
+    cw::fuzz::bytes_reader in(data, size);
+    auto const h = cw::fuzz::read_history(in);
+    cw::fuzz::check_arrival_orders(h, in);
     return 0;
 }

@@ -69,10 +69,24 @@ for name, body in bodies.items():
     unknown = "%s\n%s\nunknown-webhook\ngzip\n" % (sign(SECRET_B, TS, body), TS)
     write("signature_header", name + "_default", unknown.encode() + gz)
 
+# gzip_body reads its input twice: as a gzip member, and (after 8 parameter bytes) as a plain
+# body it compresses itself. Larger plain bodies reach the ratio checks; a first byte of 0xc0
+# or more builds a bomb from the body.
+many = b"[" + b",".join(bodies["vehicle_locations"] for _ in range(6)) + b"]"
+write("gzip_body", "plain_large", bytes([0x17, 0x36, 0x2f, 0x45, 0x10, 0x00, 0x20, 0x00]) + many)
+write("gzip_body", "plain_bomb", bytes([0xff, 0x09, 0x00, 0x0f, 0x00, 0x00, 0x00, 0x00]) + b"\0" * 64)
+write("gzip_body", "plain_flushed", bytes([0x96, 0x7e, 0xe4, 0x40, 0x00, 0x80, 0x00, 0xff]) + bodies["share_agreement"])
+
 for i, ts in enumerate(["2024-11-28T10:30:00+00:00", "2024-11-28T10:30:00Z", "2024-11-28T10:30:00.123456789-05:30",
                         "2016-12-31T23:59:60z", "0001-01-01T00:00:00+23:59", "9999-12-31t23:59:59.9-23:59",
                         "2024-02-29T00:00:00Z"]):
     write("timestamp", "ts%d" % i, ts)
+# Near misses, each one rule away from valid: the reference and the parser must both refuse them.
+for name, ts in [("space_separator", "2024-11-28 10:30:00Z"), ("no_seconds", "2024-11-28T10:30Z"),
+                 ("no_offset", "2024-11-28T10:30:00"), ("empty_fraction", "2024-11-28T10:30:00.Z"),
+                 ("offset_no_colon", "2024-11-28T10:30:00+0000"), ("not_leap", "2023-02-29T00:00:00Z"),
+                 ("before_year_0", "0000-01-01T00:00:00+00:01")]:
+    write("timestamp", name, ts)
 
 # delivery_sequence: programs of the fuzz_delivery_sequence target (see its header comment).
 EVENTS = ["invitation.created", "invitation.sent", "invitation.viewed", "invitation.accepted", "invitation.declined",
@@ -106,6 +120,29 @@ write("delivery_sequence", "raw_bodies", bytes([3, 20]) + b'{"version":"1.0","w'
 write("delivery_sequence", "decline_restart",
       deliver("invitation.created", 1, 0, 0, 2, 2, 0, 100) + deliver("invitation.declined", 2, 0, 0, 2, 2, 0, 110) +
       deliver("invitation.created", 3, 0, 0, 2, 3, 0, 120) + advance(10))
+
+# delivery_sequence reads its input again as a history (fuzz/fleet_history.hpp): per fact a
+# kind byte (0 invitation step, 1-2 agreement created/deleted, 3-4 connection created/staled,
+# 5 fleet_connection, 6-7 execution failed/succeeded, 8 schedule deactivated, 9 data, 10 a copy
+# of an earlier delivery), a parameter byte (bit 0 fleet, bit 1 which part, bit 2 carries the
+# fleet_id, then the invitation's end and step) and a time byte (10-second slots).
+def fact(kind, fleet=0, which=0, fleet_id=True, time=0, end=0, step=0):
+    return bytes([kind, fleet | which << 1 | (4 if fleet_id else 0) | end << 3 | step << 5, time])
+
+onboarding = [fact(0, step=0, time=1), fact(0, step=1, time=2), fact(0, step=2, fleet_id=False, time=3),
+              fact(0, step=3, time=4), fact(1, time=5), fact(3, time=6), fact(5, fleet_id=False, time=7),
+              fact(9, time=8), fact(6, time=9), fact(7, fleet_id=False, time=10), fact(8, fleet_id=False, time=11),
+              fact(9, time=12), fact(4, time=13), fact(3, time=14), fact(2, time=15)]
+write("delivery_sequence", "history_onboarding", b"".join(onboarding))
+write("delivery_sequence", "history_weak_keys_first",
+      b"".join([fact(8, which=1, fleet_id=False, time=20), fact(6, which=1, fleet_id=False, time=21),
+                fact(0, which=1, fleet_id=False, end=1, step=0, time=22), fact(0, which=1, fleet_id=False, end=1, step=3),
+                fact(1, which=1, fleet_id=False, time=23), fact(3, which=1, fleet_id=True, time=24),
+                fact(2, which=1, fleet_id=True, time=25)]))
+write("delivery_sequence", "history_two_fleets_with_copies",
+      b"".join([fact(3, fleet=1, time=30), fact(4, fleet=1, time=31), fact(10, time=0), fact(7, fleet=1, time=32),
+                fact(0, fleet=1, end=3, step=3, time=33), fact(0, fleet=1, end=3, step=2), fact(10, time=2),
+                fact(1, fleet=0, which=1, time=34), fact(9, fleet=0, which=1, time=35)]))
 
 # http_session: a first byte (how the rest is cut into reads: (b % 64) + 1 bytes each, 0 for
 # all at once), then the raw bytes of one connection. Signed requests are valid for the
@@ -152,3 +189,97 @@ head, _, body = signed_chunked.partition(b"\r\n\r\n")
 head = b"\r\n".join(l for l in head.split(b"\r\n") if not l.startswith(b"Content-Length"))
 write("http_session", "signed_chunked", b"\x09" + head + b"\r\nTransfer-Encoding: chunked\r\n\r\n" +
       b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+# The same target reads its input again as a program of requests built and signed by itself
+# (fuzz_http_session.cpp, build()): per request a kind byte (0 delivery, 1 tampered, 2 stale,
+# 3 bad coding, 4 health, 5 wrong route, 6 oversized), a flags byte (1 lower-case names,
+# 2 HEAD or the delivery path, 4 gzip, 8 chunked, 16 the previous X-Request-ID, 32 Z, 64 br),
+# then for a delivery a length byte (x 8), the body, an age byte, and a chunk size byte per chunk.
+def program(*requests):
+    out = b"\x00"
+    for kind, flags, body in requests:
+        out += bytes([kind, flags])
+        if kind in (4, 5):
+            continue
+        body = body[: (len(body) // 8) * 8][:2040]
+        out += bytes([len(body) // 8]) + body + (bytes([7]) if kind != 2 else b"")
+        if flags & 8:
+            out += b"\x20" * ((len(body) + 32) // 33)
+    return out
+
+journey = bodies["invitation_accepted"]
+write("http_session", "program_deliveries", program((0, 4, journey), (0, 8 | 16, journey), (4, 0, b""),
+                                                    (0, 1 | 32, bodies["connection_staled"])))
+write("http_session", "program_refusals", program((1, 4, journey), (3, 64, journey), (3, 0, journey),
+                                                  (5, 2, b""), (5, 0, b""), (4, 2, b""), (2, 0, journey)))
+write("http_session", "program_oversized", program((0, 0, bodies["webhook_staled"]), (6, 4, journey)))
+
+# provider_route: a flags byte (1 token in a header, 2 an allowlist, 4 fields "type"/"uuid"), then
+# lines: target, token header, peer, a CIDR, a route path and token for check(), then the body.
+TOKEN = "foxtrot-shared-token-0123"
+def route_input(flags, target, header, peer, cidr, path, token, body):
+    return bytes([flags]) + "\n".join([target, header, peer, cidr, path, token]).encode() + b"\n" + body
+
+fox = json.dumps({"event": "ROUTE_CREATED", "id": "r-1", "timestamp": "2025-01-01T00:00:00Z",
+                  "data": {"route_id": 7, "stops": [1, 2]}}, separators=(",", ":")).encode()
+write("provider_route", "token_in_path", route_input(0, "/webhooks/foxtrot/" + TOKEN, "", "203.0.113.9",
+                                                     "10.0.0.0/8", "/hooks/x", "abcdefghijklmnopq", fox))
+write("provider_route", "token_header", route_input(1, "/webhooks/foxtrot", "Bearer " + TOKEN, "2001:db8::1",
+                                                    "2001:db8::/32", "/hooks/y", "short", fox))
+write("provider_route", "allowlist_mapped", route_input(3, "/webhooks/foxtrot", TOKEN, "::ffff:203.0.113.7",
+                                                        "::ffff:203.0.113.0/120", "/hooks/z", "", fox))
+write("provider_route", "custom_fields", route_input(4, "/webhooks/foxtrot/wrong", "", "198.51.100.1", "198.51.100.1",
+                                                     "/webhooks/catena", TOKEN,
+                                                     b'{"type":"ORDER_UPDATED","uuid":18446744073709551615,"created_at":"2025-02-01T00:00:00.5Z"}'))
+write("provider_route", "not_an_object", route_input(2, "/webhooks/foxtrot/a/b", "", "127.0.0.1", "0.0.0.0/0",
+                                                     "/hooks/q?x", "", b'["event","id"]'))
+write("provider_route", "empty_event", route_input(0, "/webhooks/foxtrot", "", "203.0.113.9", "::/0", "/a", TOKEN,
+                                                   b'{"event":"","id":"e-1","timestamp":"not a time","occurred_at":"2025-03-01T00:00:00Z"}'))
+
+# state_api: a flags byte (1 an admin token is set, 2 the request carries it), then lines: a
+# target, an Authorization value, a fleet key, a cursor, then bytes choosing the encodings.
+def api_input(flags, target, auth, key, cursor, tail=b"\x00\x01\x02\x05\x06\x04\x03"):
+    return bytes([flags]) + "\n".join([target, auth, key, cursor]).encode() + b"\n" + tail
+
+write("state_api", "fleets_query", api_input(0, "/v1/fleets?stage=invited&limit=2&cursor=ref%3AFLEET+42", "",
+                                             "ref:FLEET 42", "ref:a/b%2Fc+d"))
+write("state_api", "fleet_history", api_input(3, "/v1/fleets/ref%3AFLEET%2042/history", "",
+                                              "connection:S\u00e3o Paulo \u2013 42", "", b"\x02\x01\x07"))
+write("state_api", "wrong_token", api_input(1, "/v1/summary", "bearer admin-token-012345678", "x", "y"))
+write("state_api", "bad_queries", api_input(0, "/v1/dead-letters?limit=0001&limit=x&&=", "", "a%zz", "%"))
+write("state_api", "unknown_routes", api_input(1, "/v1/fleets/a/b?x", "Bearer admin-token-0123456789",
+                                               "invitation:inv?1&x=2#f", "98765432-10fe-dcba-9876-543210fedcba"))
+write("state_api", "page_and_metrics", api_input(3, "/metrics?stage=none", "", "", ""))
+
+# daemon_config: a catena-webhookd config file (packaging/ installs one like it).
+write("daemon_config", "typical", """# /etc/catena-webhookd/catena-webhookd.conf
+listen = 0.0.0.0:8443
+path = "/webhooks/catena"
+secrets-file = /etc/catena-webhookd/secrets   # one line per subscription
+data-dir = /var/lib/catena-webhookd
+durability = power
+reorder-window = 1500
+progress-interval = 250
+max-body = 16777216
+unverified-status = 503
+admin-listen = [::1]:9090
+admin-token-env = CATENA_ADMIN_TOKEN
+memory = false
+heal = true
+heal-poll = 600
+tls-min-version = 1.3
+threads = 2
+route = /webhooks/foxtrot=foxtrot,token-env=CATENA_FUZZ_ROUTE_TOKEN,allow=203.0.113.0/24;2001:db8::/32
+route = /webhooks/fx=foxtrot,token-header=X-Token,token-env=CATENA_FUZZ_ROUTE_TOKEN,event-field=type,id-field=uuid
+""")
+write("daemon_config", "refusals", "listen = 127.0.0.1:0\nsecret = never\n")
+write("daemon_config", "bad_switch", "memory = maybe\n")
+write("daemon_config", "bad_values", "threads = 0\nmax-body = 99999999999999999999\nlisten = nowhere\n")
+write("daemon_config", "store_and_tls", "store = postgresql://catena@db/catena\ntls-cert = /c.pem\n"
+      "route = /x=catena\nroute = /y=foxtrot,allow=;\nroute = noprovider\n")
+
+# secrets_file: WEBHOOK_ID SECRET [NOT_AFTER] per line.
+write("secrets_file", "rotation", "# subscription secrets\n247b2dea-a030-48b7-9a05-ee33c1b6ab0a wX9kLmP2nQrT4vYz\n"
+      "247b2dea-a030-48b7-9a05-ee33c1b6ab0a\told-secret-0001\t2025-01-01T00:00:00Z\r\n*  org-wide-secret-01\n\n  # note\n")
+write("secrets_file", "bad_not_after", "wh-1 secret-000000001 2025-02-30T00:00:00Z\n")
+write("secrets_file", "extra_field", "wh-1 secret-000000001 2025-01-01T00:00:00Z extra\n")
+write("secrets_file", "id_only", "wh-1\n*\n")

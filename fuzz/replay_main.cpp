@@ -9,6 +9,8 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size);
+// Optional, as with libFuzzer: a target's one-time setup.
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 namespace {
 
@@ -29,6 +31,8 @@ int replay(std::filesystem::path const& p)
 
 int main(int argc, char** argv)
 {
+    if(LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     int failures = 0;
     std::size_t count = 0;
     for(int i = 1; i < argc; ++i)

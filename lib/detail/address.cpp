@@ -17,6 +17,9 @@ ip::address unmapped(ip::address const& a) noexcept
 
 std::optional<cidr> parse_cidr(std::string_view text)
 {
+    // make_address reads a C string: what follows a NUL would be dropped unseen.
+    if(text.find('\0') != std::string_view::npos)
+        return std::nullopt;
     auto const slash = text.find('/');
     boost::system::error_code ec;
     auto a = ip::make_address(std::string(text.substr(0, slash)), ec);
@@ -31,18 +34,15 @@ std::optional<cidr> parse_cidr(std::string_view text)
         if(p.empty() || err != std::errc{} || end != p.data() + p.size() || prefix > bits)
             return std::nullopt;
     }
-    if(a.is_v6() && a.to_v6().is_v4_mapped())
-    {
-        if(prefix < 96)
-            return std::nullopt;
+    if(a.is_v6() && a.to_v6().is_v4_mapped() && prefix >= 96)
         return cidr{unmapped(a), prefix - 96};
-    }
     return cidr{a, prefix};
 }
 
 bool contains(cidr const& n, ip::address const& given) noexcept
 {
-    auto const a = unmapped(given);
+    // An IPv4-mapped address is its IPv4 address to IPv4 networks, and itself to IPv6 ones.
+    auto const a = n.network.is_v4() ? unmapped(given) : given;
     if(a.is_v4() != n.network.is_v4())
         return false;
     auto const prefix_equal = [&](auto const& x, auto const& y) {

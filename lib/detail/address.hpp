@@ -26,9 +26,10 @@ struct cidr
 /** "10.0.0.0/8", "2001:db8::/32", "192.0.2.7"; nothing when it is not one. An IPv4-mapped
     network ("::ffff:10.0.0.0/104") is the IPv4 network it maps (10.0.0.0/8), so that it
     matches the addresses it names however the socket reports them; one wider than the
-    mapped range (a prefix under 96) is refused. */
+    mapped range (a prefix under 96) is the IPv6 network it says. */
 std::optional<cidr> parse_cidr(std::string_view text);
-/// Whether `a` lies in `n` (an IPv4-mapped IPv6 address counts as its IPv4 address).
+/// Whether `a` lies in `n` (an IPv4-mapped IPv6 address counts as its IPv4 address in an
+/// IPv4 network, and as itself in an IPv6 one).
 bool contains(cidr const& n, boost::asio::ip::address const& a) noexcept;
 /// Whether `a` lies in any of `nets`.
 bool contains(std::vector<cidr> const& nets, boost::asio::ip::address const& a) noexcept;

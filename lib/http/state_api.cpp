@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 
 namespace catena::webhooks::detail {
 
@@ -152,6 +153,36 @@ json::object summary_json(fleet_tally const& t, receiver_stats const& s)
         {"time", format_rfc3339(system_now(), utc_suffix::z)}};
 }
 
+// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
+// past U+10FFFF).
+bool valid_utf8(std::string_view s) noexcept
+{
+    for(std::size_t i = 0; i < s.size();)
+    {
+        auto const c = static_cast<unsigned char>(s[i]);
+        std::size_t const n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        if(n == 0 || i + n > s.size())
+            return false;
+        std::uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+        for(std::size_t k = 1; k < n; ++k)
+        {
+            auto const t = static_cast<unsigned char>(s[i + k]);
+            if((t & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (t & 0x3f);
+        }
+        static constexpr std::uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if(cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+// Text from the request, as an error message may quote it: JSON holds only UTF-8, so bytes
+// that are not are shown percent-encoded.
+std::string quoted(std::string_view s) { return "'" + (valid_utf8(s) ? std::string(s) : percent_encode(s)) + "'"; }
+
 admin_reply json_reply(json::object const& o) { return {200, json::serialize(o) + "\n"}; }
 
 admin_reply problem(unsigned status, error e, std::string message)
@@ -197,7 +228,7 @@ query parse_query(std::string_view q, std::initializer_list<std::string_view> kn
         }
         if(std::find(known.begin(), known.end(), *k) == known.end())
         {
-            out.error = "unknown query parameter '" + *k + "'";
+            out.error = "unknown query parameter " + quoted(*k);
             return out;
         }
         out.params.emplace_back(std::move(*k), std::move(*v));
@@ -224,13 +255,13 @@ admin_reply fleets_route(state_source const& src, std::string_view q)
     {
         fq.stage = parse_stage(*s);
         if(!fq.stage)
-            return problem(400, error::bad_query, "stage: no stage named '" + *s + "'");
+            return problem(400, error::bad_query, "stage: no stage named " + quoted(*s));
     }
     if(auto h = qp.get("health"))
     {
         fq.health = parse_health(*h);
         if(!fq.health)
-            return problem(400, error::bad_query, "health: no health named '" + *h + "'");
+            return problem(400, error::bad_query, "health: no health named " + quoted(*h));
     }
     if(auto c = qp.get("cursor"))
         fq.after = *c;
@@ -238,7 +269,7 @@ admin_reply fleets_route(state_source const& src, std::string_view q)
     {
         auto n = parse_limit(*l, 1000);
         if(!n)
-            return problem(400, error::bad_query, "limit: a number from 1 to 1000, not '" + *l + "'");
+            return problem(400, error::bad_query, "limit: a number from 1 to 1000, not " + quoted(*l));
         fq.limit = *n;
     }
     auto page = src.fleet_page_of(fq);
@@ -261,7 +292,7 @@ admin_reply fleet_route(state_source const& src, std::string_view rest, std::str
         return problem(404, error::not_found, "no such route (a fleet key with '/' is written %2F)");
     auto f = src.fleet_of(*key);
     if(!f)
-        return problem(404, error::not_found, "no fleet is known under '" + *key + "'");
+        return problem(404, error::not_found, "no fleet is known under " + quoted(*key));
     if(!history)
         return json_reply(fleet_json(*f));
     json::array ts;
@@ -318,7 +349,7 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
         {
             auto n = parse_limit(*l, 1000);
             if(!n)
-                return problem(400, error::bad_query, "limit: a number from 1 to 1000, not '" + *l + "'");
+                return problem(400, error::bad_query, "limit: a number from 1 to 1000, not " + quoted(*l));
             limit = *n;
         }
         // Metadata only, as many as asked: a listing reads no body.

@@ -34,7 +34,10 @@ BOOST_AUTO_TEST_CASE(an_ipv4_mapped_network_is_the_ipv4_network_it_names)
     auto const one = parse_cidr("::ffff:192.0.2.7");
     BOOST_REQUIRE(one);
     BOOST_TEST(contains(*one, ip::make_address("192.0.2.7")));
-    BOOST_TEST(!parse_cidr("::ffff:0.0.0.0/95")); // wider than the mapped range: refused
+    auto const wide = parse_cidr("::ffff:0.0.0.0/95"); // wider than the mapped range: an IPv6 network
+    BOOST_REQUIRE(wide);
+    BOOST_TEST(wide->network.is_v6());
+    BOOST_TEST(!parse_cidr(std::string_view("10.0.0.0\0junk/8", 15))); // nothing hides behind a NUL
     BOOST_TEST(!parse_cidr("10.0.0.0/33"));
     BOOST_TEST(!parse_cidr("not-an-address"));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // tools/webhookd/options.cpp - catena-webhookd's command line and secrets.
 #include "options.hpp"
+#include "option_parsing.hpp"
 
 #include <sys/stat.h>
 
@@ -126,13 +127,15 @@ Dead letters (while no catena-webhookd runs on the data directory):
 
 namespace {
 
+[[noreturn]] void refuse(std::string const& msg) { throw option_error(msg); }
+
 unsigned long long parse_number(std::string const& flag, std::string const& v, unsigned long long max)
 {
     if(v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 19)
-        fail(flag + ": not a number: " + v);
+        refuse(flag + ": not a number: " + v);
     auto n = std::stoull(v);
     if(n > max)
-        fail(flag + ": " + v + " is too large (at most " + std::to_string(max) + ")");
+        refuse(flag + ": " + v + " is too large (at most " + std::to_string(max) + ")");
     return n;
 }
 
@@ -151,11 +154,9 @@ std::string trim(std::string s)
 
 } // namespace
 
-std::vector<std::string> config_args(std::string const& file)
+std::vector<std::string> config_lines(std::string_view text, std::string const& file)
 {
-    std::ifstream in(file, std::ios::binary);
-    if(!in)
-        fail("--config: cannot read " + file + ": " + std::strerror(errno));
+    std::istringstream in{std::string(text)};
     std::vector<std::string> out;
     std::size_t n = 0;
     for(std::string line; std::getline(in, line);)
@@ -169,19 +170,19 @@ std::vector<std::string> config_args(std::string const& file)
             continue;
         auto const eq = line.find('=');
         if(eq == std::string::npos)
-            fail(where + "expected \"name = value\"");
+            refuse(where + "expected \"name = value\"");
         auto name = trim(line.substr(0, eq));
         auto v = trim(line.substr(eq + 1));
         if(v.size() >= 2 && v.front() == '"' && v.back() == '"')
             v = v.substr(1, v.size() - 2);
         if(name.empty() || name.rfind("-", 0) == 0 || name == "config" || name == "help")
-            fail(where + "not an option name: " + name);
+            refuse(where + "not an option name: " + name);
         if(name == "secret")
-            fail(where + "secrets are never kept in the config file: use secret-env or secrets-file");
+            refuse(where + "secrets are never kept in the config file: use secret-env or secrets-file");
         if(name == "memory" || name == "strict-secrets" || name == "heal")
         {
             if(v != "true" && v != "false")
-                fail(where + name + " is a switch: true or false, not " + v);
+                refuse(where + name + " is a switch: true or false, not " + v);
             if(v == "true")
                 out.push_back("--" + name);
             continue;
@@ -191,30 +192,34 @@ std::vector<std::string> config_args(std::string const& file)
     return out;
 }
 
-options parse(int argc, char** argv)
+std::vector<std::string> config_args(std::string const& file)
 {
-    // The config file's options first, so that the command line's override them.
-    std::vector<std::string> all;
-    for(int i = 1; i < argc; ++i)
+    std::ifstream in(file, std::ios::binary);
+    if(!in)
+        fail("--config: cannot read " + file + ": " + std::strerror(errno));
+    std::stringstream text;
+    text << in.rdbuf();
+    try
     {
-        std::string const a = argv[i];
-        if(a == "--config" && i + 1 < argc)
-            all = config_args(argv[i + 1]);
-        else if(a.rfind("--config=", 0) == 0)
-            all = config_args(a.substr(9));
+        return config_lines(text.str(), file);
     }
-    std::size_t const from_file = all.size();
-    for(int i = 1; i < argc; ++i)
-        all.emplace_back(argv[i]);
+    catch(option_error const& e)
+    {
+        fail(e.what());
+    }
+}
+
+std::optional<options> parse_flags(std::vector<std::string> const& all, std::size_t from_file)
+{
     options o;
-    argc = static_cast<int>(all.size()) + 1;
+    int const argc = static_cast<int>(all.size()) + 1;
     for(int i = 1; i < argc; ++i)
     {
         std::string a = all[static_cast<std::size_t>(i - 1)];
         auto const next_arg = [&]() -> std::string {
             // A flag read from the file takes its value inline (name=value), never the next line's.
             if(static_cast<std::size_t>(i) <= from_file || i + 1 >= argc)
-                fail(a + " needs a value");
+                refuse(a + " needs a value");
             return all[static_cast<std::size_t>(i++)];
         };
         std::string inline_value;
@@ -227,10 +232,7 @@ options parse(int argc, char** argv)
         }
         auto value = [&]() -> std::string { return has_inline ? inline_value : next_arg(); };
         if(a == "--help" || a == "-h")
-        {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
+            return std::nullopt;
         else if(a == "--listen") o.listen = value();
         else if(a == "--path") o.path = value();
         else if(a == "--secret-env") o.secret_env = value();
@@ -242,7 +244,7 @@ options parse(int argc, char** argv)
             if(cw::is_postgres_conninfo(v))
             {
                 if(cw::conninfo_has_password(v))
-                    fail("--store: the password is never given on the command line or in the config file: put it "
+                    refuse("--store: the password is never given on the command line or in the config file: put it "
                          "in PGPASSWORD or ~/.pgpass");
                 o.store = v;
             }
@@ -255,7 +257,7 @@ options parse(int argc, char** argv)
         {
             auto v = value();
             if(v != "process" && v != "power")
-                fail("--durability must be process or power, not " + v);
+                refuse("--durability must be process or power, not " + v);
             o.level = v == "power" ? cw::durability::power : cw::durability::process;
         }
         else if(a == "--events") o.events = value();
@@ -268,7 +270,7 @@ options parse(int argc, char** argv)
         {
             auto v = value();
             if(v != "401" && v != "503")
-                fail("--unverified-status must be 401 or 503, not " + v);
+                refuse("--unverified-status must be 401 or 503, not " + v);
             o.unverified_status = static_cast<unsigned>(std::stoul(v));
         }
         else if(a == "--max-body") o.max_body = parse_number(a, value(), 1ull << 32);
@@ -301,43 +303,86 @@ options parse(int argc, char** argv)
         {
             o.tls_min_version = value();
             if(o.tls_min_version != "1.2" && o.tls_min_version != "1.3")
-                fail("--tls-min-version must be 1.2 or 1.3, not " + o.tls_min_version);
+                refuse("--tls-min-version must be 1.2 or 1.3, not " + o.tls_min_version);
         }
         else if(a == "--threads") o.threads = static_cast<unsigned>(parse_number(a, value(), 256));
         else if(a == "--secret")
-            fail("secrets are never taken on the command line: use --secret-env or --secrets-file");
+            refuse("secrets are never taken on the command line: use --secret-env or --secrets-file");
         else
-            fail("unknown option " + a + " (see --help)");
+            refuse("unknown option " + a + " (see --help)");
     }
     if(o.threads == 0)
-        fail("--threads must be at least 1");
+        refuse("--threads must be at least 1");
     if(o.max_body == 0)
-        fail("--max-body must be at least 1");
+        refuse("--max-body must be at least 1");
     if(o.shutdown_timeout_ms == 0)
-        fail("--shutdown-timeout must be at least 1");
+        refuse("--shutdown-timeout must be at least 1");
     // Addresses are checked now, before anything else is said.
-    (void)parse_endpoint("--listen", o.listen);
+    (void)endpoint_of("--listen", o.listen);
     if(!o.admin_listen.empty())
-        (void)parse_endpoint("--admin-listen", o.admin_listen);
+        (void)endpoint_of("--admin-listen", o.admin_listen);
     if(o.tls_cert.empty() != o.tls_key.empty())
-        fail("--tls-cert and --tls-key go together");
+        refuse("--tls-cert and --tls-key go together");
     return o;
 }
 
-net::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::string const& v)
+options parse(int argc, char** argv)
+{
+    // The config file's options first, so that the command line's override them.
+    std::vector<std::string> all;
+    for(int i = 1; i < argc; ++i)
+    {
+        std::string const a = argv[i];
+        if(a == "--config" && i + 1 < argc)
+            all = config_args(argv[i + 1]);
+        else if(a.rfind("--config=", 0) == 0)
+            all = config_args(a.substr(9));
+    }
+    std::size_t const from_file = all.size();
+    for(int i = 1; i < argc; ++i)
+        all.emplace_back(argv[i]);
+    try
+    {
+        auto o = parse_flags(all, from_file);
+        if(!o)
+        {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        }
+        return *o;
+    }
+    catch(option_error const& e)
+    {
+        fail(e.what());
+    }
+}
+
+net::ip::tcp::endpoint endpoint_of(std::string const& flag, std::string const& v)
 {
     auto colon = v.rfind(':');
     if(colon == std::string::npos)
-        fail(flag + " wants ADDR:PORT, got " + v);
+        refuse(flag + " wants ADDR:PORT, got " + v);
     std::string host = v.substr(0, colon);
     if(host.size() > 2 && host.front() == '[' && host.back() == ']')
         host = host.substr(1, host.size() - 2);
     boost::system::error_code ec;
     auto addr = net::ip::make_address(host, ec);
     if(ec)
-        fail(flag + ": not an IP address: " + host);
+        refuse(flag + ": not an IP address: " + host);
     auto port = parse_number(flag, v.substr(colon + 1), 65535);
     return {addr, static_cast<unsigned short>(port)};
+}
+
+net::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::string const& v)
+{
+    try
+    {
+        return endpoint_of(flag, v);
+    }
+    catch(option_error const& e)
+    {
+        fail(e.what());
+    }
 }
 
 // The secrets: the file's entries, plus the environment's secret as the default for
@@ -388,9 +433,9 @@ cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem)
 }
 
 
-cw::route_options parse_route(std::string const& spec)
+cw::route_options route_of(std::string const& spec)
 {
-    auto const bad = [&spec](std::string const& why) { fail("--route " + spec + ": " + why); };
+    auto const bad = [&spec](std::string const& why) { refuse("--route " + spec + ": " + why); };
     cw::route_options r;
     auto const eq = spec.find('=');
     if(eq == std::string::npos)
@@ -444,6 +489,18 @@ cw::route_options parse_route(std::string const& spec)
             bad("unknown key " + key + " (token-env, token-header, allow, event-field, id-field)");
     }
     return r;
+}
+
+cw::route_options parse_route(std::string const& spec)
+{
+    try
+    {
+        return route_of(spec);
+    }
+    catch(option_error const& e)
+    {
+        fail(e.what());
+    }
 }
 
 cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secrets)
