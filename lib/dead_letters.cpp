@@ -38,7 +38,8 @@ std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir
         auto p = std::make_unique<impl>();
         p->pg = std::make_unique<detail::pg_connection>();
         auto const where = detail::redact_conninfo(data_dir);
-        if(!p->pg->open(detail::with_session_defaults(data_dir, "catena-webhookd dead-letters"), why))
+        auto const conninfo = detail::pg_conninfo::for_session(data_dir, "catena-webhookd dead-letters", why);
+        if(!conninfo || !p->pg->open(*conninfo, why))
         {
             why += " (" + where + ")";
             ec = error::store_failure;

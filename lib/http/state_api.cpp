@@ -367,7 +367,7 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
         std::int64_t n = 0;
         auto const [end, err] = std::from_chars(id.data(), id.data() + id.size(), n);
         if(id.empty() || err != std::errc{} || end != id.data() + id.size() || n <= 0)
-            return problem(404, error::not_found, "no dead letter '" + std::string(id) + "'");
+            return problem(404, error::not_found, "no dead letter " + quoted(id));
         auto x = src.dead_letter_of(n);
         if(!x)
             return problem(404, error::not_found, "no dead letter " + std::to_string(n));

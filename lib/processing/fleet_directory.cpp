@@ -99,7 +99,11 @@ std::string fleet_directory::resolve(event const& ev, lifecycle_output& out)
     auto [it, created] = fleets_.try_emplace(target);
     auto& st = it->second.state;
     if(created)
+    {
         st.key = target;
+        keys_.insert(target);
+        count(st, +1);
+    }
     if(st.fleet_id.empty() && !ev.fleet_id.empty())
         st.fleet_id = ev.fleet_id;
     if(!ev.fleet_ref.empty() && st.fleet_ref != ev.fleet_ref)
@@ -124,6 +128,8 @@ void fleet_directory::merge(std::string const& from, std::string const& into, ev
     if(node.empty())
         return;
     fleet_record src = std::move(node.mapped());
+    keys_.erase(from);
+    count(src.state, -1);
     // Every id the journey was known by finds the fleet from now on: its key, its fleet_ref,
     // each of its invitations and connections (not only those the fleet itself names).
     std::vector<std::string> retired{from};
@@ -139,9 +145,12 @@ void fleet_directory::merge(std::string const& from, std::string const& into, ev
     {
         dst = std::move(src);
         dst.state.key = into;
+        keys_.insert(into);
+        count(dst.state, +1);
     }
     else
     {
+        count(dst.state, -1);
         // The journey known under the weaker key is the earlier part of the fleet's story: a
         // fleet that had no stage of its own yet continues from the journey's.
         if(dst.state.stage == stage::none)
@@ -164,6 +173,7 @@ void fleet_directory::merge(std::string const& from, std::string const& into, ev
             out);
         for(auto i = first; i < out.transitions.size(); ++i)
             record(dst, out.transitions[i]);
+        count(dst.state, +1);
     }
     // Re-point the retired key's aliases.
     for(auto const& alias : retired)
@@ -195,8 +205,10 @@ void fleet_directory::apply(event& ev, order_key const& key, lifecycle_output& o
         return;
     auto& f = fleets_[ev.fleet_key];
     auto const first = out.transitions.size();
+    count(f.state, -1);
     // A late data record changes no record, but it was ingested: evidence all the same.
     f.apply(ev, key, out);
+    count(f.state, +1);
     if(late_record)
         ev.late = true;
     for(auto i = first; i < out.transitions.size(); ++i)
@@ -268,40 +280,41 @@ fleet_page fleet_directory::page(fleet_query const& q) const
     auto const matches = [&q](fleet_state const& s) {
         return (!q.stage || s.stage == *q.stage) && (!q.health || s.health == *q.health);
     };
+    // In key order from the cursor, at most `slice` keys under the lock at a time: however
+    // many fleets there are (and however few match), a page holds up processing for one
+    // slice at most. Between slices the table may change: a page is not a snapshot.
+    constexpr std::size_t slice = 512;
     fleet_page out;
-    std::lock_guard lock(mutex_);
-    // The `limit + 1` smallest keys after the cursor: one pass, a bounded heap.
-    std::vector<std::string const*> keys;
-    keys.reserve(limit + 1);
-    auto const later = [](std::string const* a, std::string const* b) { return *a < *b; };
-    for(auto const& [k, f] : fleets_)
+    std::string cursor = q.after;
+    bool more = false, first = true;
+    for(bool done = false; !done; first = false)
     {
-        if(!matches(f.state))
-            continue;
-        ++out.matched;
-        if(!q.after.empty() && k <= q.after)
-            continue;
-        if(keys.size() <= limit)
+        std::lock_guard lock(mutex_);
+        if(first)
+            for(std::size_t st = 0; st < counts_.size(); ++st)
+                for(std::size_t h = 0; h < counts_[st].size(); ++h)
+                    if((!q.stage || static_cast<std::size_t>(*q.stage) == st) &&
+                       (!q.health || static_cast<std::size_t>(*q.health) == h))
+                        out.matched += counts_[st][h];
+        auto it = cursor.empty() ? keys_.begin() : keys_.upper_bound(cursor);
+        for(std::size_t n = 0; n < slice && it != keys_.end(); ++n, ++it)
         {
-            keys.push_back(&k);
-            std::push_heap(keys.begin(), keys.end(), later);
+            auto const& f = fleets_.at(*it).state;
+            if(!matches(f))
+                continue;
+            if(out.fleets.size() == limit)
+            {
+                more = true;
+                break;
+            }
+            out.fleets.push_back(f);
         }
-        else if(k < *keys.front())
-        {
-            std::pop_heap(keys.begin(), keys.end(), later);
-            keys.back() = &k;
-            std::push_heap(keys.begin(), keys.end(), later);
-        }
+        done = more || it == keys_.end();
+        if(!done)
+            cursor = *std::prev(it);
     }
-    std::sort_heap(keys.begin(), keys.end(), later);
-    bool const more = keys.size() > limit;
     if(more)
-        keys.pop_back();
-    out.fleets.reserve(keys.size());
-    for(auto const* k : keys)
-        out.fleets.push_back(fleets_.at(*k).state);
-    if(more && !keys.empty())
-        out.next_cursor = *keys.back();
+        out.next_cursor = out.fleets.back().key;
     return out;
 }
 
@@ -309,16 +322,13 @@ fleet_tally fleet_directory::tally() const
 {
     fleet_tally t;
     std::lock_guard lock(mutex_);
-    for(auto const& [k, f] : fleets_)
-    {
-        auto const s = static_cast<std::size_t>(f.state.stage);
-        auto const h = static_cast<std::size_t>(f.state.health);
-        if(s < t.by_stage.size())
-            ++t.by_stage[s];
-        if(h < t.by_health.size())
-            ++t.by_health[h];
-        ++t.total;
-    }
+    for(std::size_t st = 0; st < counts_.size(); ++st)
+        for(std::size_t h = 0; h < counts_[st].size(); ++h)
+        {
+            t.by_stage[st] += counts_[st][h];
+            t.by_health[h] += counts_[st][h];
+            t.total += counts_[st][h];
+        }
     return t;
 }
 
@@ -359,7 +369,19 @@ void fleet_directory::restore(fleet_capture cap)
         aliases_["invitation:" + i] = key;
     for(auto const& c : st.connection_ids)
         aliases_["connection:" + c] = key;
+    if(auto it = fleets_.find(key); it != fleets_.end())
+        count(it->second.state, -1);
+    count(f.state, +1);
+    keys_.insert(key);
     fleets_[key] = std::move(f);
+}
+
+void fleet_directory::count(fleet_state const& s, int delta) noexcept
+{
+    auto const st = static_cast<std::size_t>(s.stage);
+    auto const h = static_cast<std::size_t>(s.health);
+    if(st < counts_.size() && h < counts_[st].size())
+        counts_[st][h] += static_cast<std::uint64_t>(static_cast<std::int64_t>(delta));
 }
 
 void fleet_directory::restore_history(std::vector<transition> const& ts)

@@ -12,7 +12,9 @@
 
 #include <cstddef>
 #include <deque>
+#include <array>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,9 +73,17 @@ private:
     /// The fleet under `key` or under an id linked to it; under mutex_.
     fleet_record const* find_fleet(std::string_view key) const;
 
+    /// Counts `s` (+1) or stops counting it (-1) in counts_; under mutex_.
+    void count(fleet_state const& s, int delta) noexcept;
+
     std::size_t max_history_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, fleet_record> fleets_;
+    // The keys in order (pages are walked from a cursor a slice at a time, never the whole
+    // table under the lock), and how many fleets stand in each (stage, health): tallies and
+    // a page's `matched` without a scan.
+    std::set<std::string, std::less<>> keys_;
+    std::array<std::array<std::uint64_t, 4>, 11> counts_{};
     string_map<std::string> aliases_; // "fleet:", "ref:", "invitation:", "connection:" → key
     // resolve()'s working strings, kept for their capacity: one event allocates nothing for them.
     std::string alias_buf_[4];

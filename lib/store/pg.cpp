@@ -123,11 +123,15 @@ void quiet(void*, char const*) {}
 
 bool pg_connection::open(std::string const& conninfo, std::string& why)
 {
-    conninfo_ = conninfo;
+    auto c = pg_conninfo::for_session(conninfo, "catena-webhooks", why);
+    return c && open(std::move(*c), why);
+}
+
+bool pg_connection::open(pg_conninfo conninfo, std::string& why)
+{
+    conninfo_ = std::move(conninfo);
     close();
-    c_ = PQconnectdb(conninfo_.c_str());
-    if(c_)
-        PQsetNoticeProcessor(c_, quiet, nullptr);
+    connect();
     if(!healthy())
     {
         why = "cannot connect to PostgreSQL: " + message();
@@ -136,21 +140,24 @@ bool pg_connection::open(std::string const& conninfo, std::string& why)
     return true;
 }
 
+void pg_connection::connect()
+{
+    c_ = conninfo_->connect();
+    if(c_)
+        PQsetNoticeProcessor(c_, quiet, nullptr);
+}
+
 bool pg_connection::ensure()
 {
     if(healthy())
         return true;
-    if(conninfo_.empty())
+    if(!conninfo_)
         return false;
     prepared_.clear();
     if(c_)
         PQreset(c_);
     else
-    {
-        c_ = PQconnectdb(conninfo_.c_str());
-        if(c_)
-            PQsetNoticeProcessor(c_, quiet, nullptr);
-    }
+        connect();
     round_trips_.fetch_add(1, std::memory_order_relaxed);
     if(!healthy())
         failures_.fetch_add(1, std::memory_order_relaxed);
@@ -217,8 +224,25 @@ std::string pg_connection::message() const
     return m.empty() ? "connection lost" : m;
 }
 
-std::string with_session_defaults(std::string const& conninfo, std::string const& application)
+std::optional<pg_conninfo> pg_conninfo::for_session(std::string const& conninfo, std::string const& application,
+                                                    std::string& why)
 {
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error);
+    if(!parsed)
+    {
+        std::string m = error ? error : "out of memory";
+        PQfreemem(error);
+        while(!m.empty() && (m.back() == '\n' || m.back() == ' '))
+            m.pop_back();
+        why = "the PostgreSQL connection string cannot be read: " + m;
+        return std::nullopt;
+    }
+    pg_conninfo c;
+    for(auto const* o = parsed; o->keyword; ++o)
+        if(o->val && *o->val)
+            c.set(o->keyword, o->val);
+    PQconninfoFree(parsed);
     std::pair<char const*, std::string> const defaults[] = {{"connect_timeout", "3"},
                                                             {"keepalives", "1"},
                                                             {"keepalives_idle", "5"},
@@ -230,38 +254,55 @@ std::string with_session_defaults(std::string const& conninfo, std::string const
                                                             {"options", "-c tcp_keepalives_idle=5 -c "
                                                                         "tcp_keepalives_interval=2 -c "
                                                                         "tcp_keepalives_count=2"}};
-    bool const uri = conninfo.rfind("postgres", 0) == 0 && conninfo.find("://") != std::string::npos;
-    std::string out = conninfo;
-    for(auto const& [key, value] : defaults)
+    for(auto const& [keyword, value] : defaults)
+        if(c.get(keyword).empty())
+            c.set(keyword, value);
+    return c;
+}
+
+void pg_conninfo::set(std::string keyword, std::string value)
+{
+    for(std::size_t i = 0; i < keywords_.size(); ++i)
+        if(keywords_[i] == keyword)
+        {
+            values_[i] = std::move(value);
+            return;
+        }
+    keywords_.push_back(std::move(keyword));
+    values_.push_back(std::move(value));
+}
+
+std::string pg_conninfo::get(std::string_view keyword) const
+{
+    for(std::size_t i = 0; i < keywords_.size(); ++i)
+        if(keywords_[i] == keyword)
+            return values_[i];
+    return {};
+}
+
+// The arrays point into this object's strings: made at each connect, never kept (a copy or
+// a move of the object would leave them pointing at another's).
+PGconn* pg_conninfo::connect() const
+{
+    std::vector<char const*> keywords, values;
+    for(std::size_t i = 0; i < keywords_.size(); ++i)
     {
-        std::string const k = key;
-        if(uri)
-        {
-            if(conninfo.find(k + "=") != std::string::npos)
-                continue;
-            std::string encoded;
-            for(char ch : value)
-                encoded += ch == ' ' ? std::string("%20") : ch == '=' ? std::string("%3D") : std::string(1, ch);
-            out += (out.find('?') == std::string::npos ? "?" : "&") + k + "=" + encoded;
-        }
-        else
-        {
-            if(conninfo.find(k + "=") != std::string::npos)
-                continue;
-            out += " " + k + "='" + value + "'";
-        }
+        keywords.push_back(keywords_[i].c_str());
+        values.push_back(values_[i].c_str());
     }
-    return out;
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    return PQconnectdbParams(keywords.data(), values.data(), 0);
 }
 
 std::string redact_conninfo(std::string const& conninfo)
 {
     static std::regex const uri_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
-    static std::regex const keyword_password(R"((^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*))");
-    static std::regex const query_password(R"(([?&])password=[^&]*)");
+    static std::regex const keyword_password(R"((^|\s)((?:ssl)?password)\s*=\s*('(?:[^'\\]|\\.)*'|\S*))");
+    static std::regex const query_password(R"(([?&])((?:ssl)?password)=[^&]*)");
     auto s = std::regex_replace(conninfo, uri_password, "$1***@");
-    s = std::regex_replace(s, keyword_password, "$1password=***");
-    return std::regex_replace(s, query_password, "$1password=***");
+    s = std::regex_replace(s, keyword_password, "$1$2=***");
+    return std::regex_replace(s, query_password, "$1$2=***");
 }
 
 } // namespace catena::webhooks::detail
@@ -278,7 +319,21 @@ bool is_postgres_conninfo(std::string_view s) noexcept
     return false;
 }
 
-// The password is what redaction would hide: one set of patterns for both.
-bool conninfo_has_password(std::string const& conninfo) { return detail::redact_conninfo(conninfo) != conninfo; }
+// As libpq reads it: a password or sslpassword in any form it accepts (a URI's user:password@
+// or parameter, a keyword, quoted or not). What libpq cannot read, by what redaction hides.
+bool conninfo_has_password(std::string const& conninfo)
+{
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error);
+    PQfreemem(error);
+    if(!parsed)
+        return detail::redact_conninfo(conninfo) != conninfo;
+    bool found = false;
+    for(auto const* o = parsed; o->keyword; ++o)
+        if(o->val && *o->val && (std::string_view(o->keyword) == "password" || std::string_view(o->keyword) == "sslpassword"))
+            found = true;
+    PQconninfoFree(parsed);
+    return found;
+}
 
 } // namespace catena::webhooks

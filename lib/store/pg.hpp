@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <optional>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -81,6 +82,30 @@ private:
     mutable std::vector<char const*> pointers_;
 };
 
+/** A connection's settings as libpq's keyword and value arrays (PQconnectdbParams): what the
+    user gave, parsed by libpq itself (PQconninfoParse: a keyword string or a URI), and what a
+    receiver adds. Nothing is quoted into a string, so no value (an instance name with a
+    quote in it) can add a keyword of its own. */
+class pg_conninfo
+{
+public:
+    /** `conninfo` parsed, with what a receiver needs of every session where the user set
+        nothing: a connect timeout, TCP keepalives at both ends (a dead peer is noticed in
+        seconds) and `application` as the application name. Nothing, with `why`, when libpq
+        cannot parse it. */
+    static std::optional<pg_conninfo> for_session(std::string const& conninfo, std::string const& application,
+                                                  std::string& why);
+    /// A new session with these settings (PQconnectdbParams).
+    PGconn* connect() const;
+    /// The value of `keyword` ("" when unset).
+    std::string get(std::string_view keyword) const;
+
+private:
+    void set(std::string keyword, std::string value);
+
+    std::vector<std::string> keywords_, values_;
+};
+
 /** One libpq connection, used by one thread at a time. Statements named in exec_prepared()
     are prepared once per session (again after a reconnect). Counts its round trips and
     failures for the metrics. */
@@ -94,6 +119,7 @@ public:
 
     /// Connects with `conninfo` (a keyword string or a URI); `why` says why not in one line.
     bool open(std::string const& conninfo, std::string& why);
+    bool open(pg_conninfo conninfo, std::string& why);
     /// Whether the session is up (as of the last call that used it).
     bool healthy() const noexcept { return c_ && PQstatus(c_) == CONNECTION_OK; }
     /// Connects again once the session is gone; true when it is up (again).
@@ -116,19 +142,17 @@ public:
 private:
     pg_result counted(PGresult* r);
 
+    void connect();
+
     PGconn* c_ = nullptr;
-    std::string conninfo_;
+    std::optional<pg_conninfo> conninfo_;
     std::set<std::string> prepared_;
     inline static std::atomic<std::uint64_t> round_trips_{0}, failures_{0};
 };
 
-/** A conninfo with what a receiver needs of every session added: a connect timeout, TCP
-    keepalives (a dead peer is noticed in seconds), and the application name. A URI gets them
-    as query parameters, a keyword string as keywords; what the user set stays. */
-std::string with_session_defaults(std::string const& conninfo, std::string const& application);
-
-/** The conninfo with its password (URI user:password@, or password=...) replaced by "***":
-    what a log or an error may show. */
+/** The conninfo with every password-like value (URI user:password@; password= and
+    sslpassword= as keywords or URI parameters) replaced by "***": what a log or an error may
+    show. */
 std::string redact_conninfo(std::string const& conninfo);
 
 } // namespace catena::webhooks::detail

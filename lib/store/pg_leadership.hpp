@@ -47,7 +47,7 @@ public:
     pg_leadership& operator=(pg_leadership const&) = delete;
 
     /// Connects the election's session.
-    bool open(std::string const& conninfo, std::string& why) { return l_.open(conninfo, why); }
+    bool open(pg_conninfo const& conninfo, std::string& why) { return l_.open(conninfo, why); }
     /// Starts the election thread; the hooks say what happens to this receiver.
     void start(leadership_hooks h);
     /// Stops and joins the thread (the lock goes with the session when this is destroyed).

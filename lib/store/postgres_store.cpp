@@ -64,9 +64,9 @@ public:
 
     error_code open(std::string& why)
     {
-        auto const conninfo = with_session_defaults(o_.conninfo, o_.name);
         where_ = redact_conninfo(o_.conninfo);
-        if(!w_.open(conninfo, why) || !r_.open(conninfo, why) || !leadership_.open(conninfo, why))
+        auto const conninfo = pg_conninfo::for_session(o_.conninfo, o_.name, why);
+        if(!conninfo || !w_.open(*conninfo, why) || !r_.open(*conninfo, why) || !leadership_.open(*conninfo, why))
         {
             why += " (" + where_ + ")";
             return error::store_failure;

@@ -277,6 +277,33 @@ BOOST_AUTO_TEST_CASE(the_password_never_shows_in_what_a_log_may_print)
     BOOST_TEST(conninfo_has_password("postgresql://db/x?sslmode=require&password=s3cret"));
     BOOST_TEST(!conninfo_has_password("postgresql://app@db/catena"));
     BOOST_TEST(!conninfo_has_password("host=db dbname=passwords"));
+    // sslpassword (the client key's passphrase) is a password too, in every form libpq reads.
+    BOOST_TEST(detail::redact_conninfo("host=db sslpassword=k3y dbname=x") == "host=db sslpassword=*** dbname=x");
+    BOOST_TEST(detail::redact_conninfo("postgresql://db/x?sslmode=require&sslpassword=k3y") ==
+               "postgresql://db/x?sslmode=require&sslpassword=***");
+    BOOST_TEST(conninfo_has_password("host=db sslpassword=k3y"));
+    BOOST_TEST(conninfo_has_password("postgresql://db/x?sslpassword=k3y"));
+    BOOST_TEST(conninfo_has_password("host=db password = 'a b'"));
+}
+
+// The connection string was built by quoting values into a string: an instance named
+// x' host='evil would have sent the session (and its password) to another host.
+BOOST_AUTO_TEST_CASE(an_instance_name_is_a_value_and_never_a_keyword_of_the_connection)
+{
+    auto const db = fresh_database();
+    std::string const name = "x' host='evil.example' dbname='other";
+    std::string why;
+    auto const c = detail::pg_conninfo::for_session(db, name, why);
+    BOOST_REQUIRE_MESSAGE(c, why);
+    BOOST_TEST(c->get("application_name") == name);
+    BOOST_TEST(c->get("host") == detail::pg_conninfo::for_session(db, "plain", why)->get("host"));
+    auto s = open(db, name);
+    session here(db);
+    BOOST_TEST(here.one("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                        "'x'' host=''evil.example'' dbname=''other'") != "0");
+    // What libpq cannot read is refused with its reason, before any connection.
+    BOOST_TEST(!detail::pg_conninfo::for_session("host='unterminated", "a", why));
+    BOOST_TEST(why.find("cannot be read") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_database_answers_failed_and_keeps_nothing_until_it_is_back)
@@ -296,7 +323,8 @@ BOOST_AUTO_TEST_CASE(an_unreachable_database_answers_failed_and_keeps_nothing_un
     // Its sessions came back with nobody elected meanwhile: it still leads, and its progress
     // passes the fence.
     detail::recovered_state r;
-    BOOST_REQUIRE(!a->recover(r, system_now()));
+    auto const rec = a->recover(r, system_now());
+    BOOST_REQUIRE_MESSAGE(!rec, rec.message());
     auto got = a->take(10);
     BOOST_REQUIRE(got.size() == 1u);
     detail::progress p;

@@ -227,6 +227,13 @@ BOOST_AUTO_TEST_CASE(dead_letters_newest_first_without_bodies_and_subscriptions)
     BOOST_TEST(one.at("body").as_string() == "{not json");
     for(std::string_view target : {"/v1/dead-letters/9", "/v1/dead-letters/x", "/v1/dead-letters/-1", "/v1/dead-letters/"})
         BOOST_TEST(get(target).status == 404u, target);
+    // An id that is not UTF-8 is named percent-encoded: the answer stays valid JSON.
+    auto const odd = get("/v1/dead-letters/7\xff\xfe");
+    BOOST_TEST(odd.status == 404u);
+    boost::system::error_code ec;
+    auto const problem = json::parse(odd.body, ec);
+    BOOST_REQUIRE_MESSAGE(!ec, odd.body);
+    BOOST_TEST(std::string(problem.at("message").as_string()).find("7%FF%FE") != std::string::npos, odd.body);
     auto const s = body("/v1/subscriptions").at("subscriptions").as_array();
     BOOST_REQUIRE(s.size() == 1u);
     BOOST_TEST(s[0].at("webhook_id").as_string() == "wh-a");

@@ -209,8 +209,9 @@ struct store_options
     data directory. */
 CATENA_WEBHOOKS_DECL bool is_postgres_conninfo(std::string_view store) noexcept;
 
-/** Whether a connection string carries a password (URI user:password@, password=...): one
-    that belongs in PGPASSWORD or ~/.pgpass, not on a command line or in a config file. */
+/** Whether a connection string carries a password or an sslpassword (URI user:password@,
+    password=..., sslpassword=..., as libpq reads it): one that belongs in PGPASSWORD or
+    ~/.pgpass (or an sslpassword-free key), not on a command line or in a config file. */
 CATENA_WEBHOOKS_DECL bool conninfo_has_password(std::string const& conninfo);
 
 /** Options of a receiver. Validated by receiver::start(). */
