@@ -10,6 +10,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -238,6 +240,30 @@ BOOST_AUTO_TEST_CASE(routes_can_be_turned_off)
 
 BOOST_AUTO_TEST_CASE(cuts_slow_loris_with_408_and_keeps_serving_others)
 {
+    {
+        // Connections whose headers never finish do not hold up an honest sender: four of them,
+        // more than the receiver's I/O threads, are open and unanswered while it is served (a
+        // header timeout of a minute: none is cut meanwhile, however slow the machine).
+        auto o = base_options();
+        o.timeouts.header = 60s;
+        server s(o);
+        net::io_context ioc;
+        std::vector<tcp::socket> loris;
+        for(int i = 0; i < 4; ++i)
+        {
+            loris.emplace_back(ioc);
+            loris.back().connect({net::ip::make_address("127.0.0.1"), s.port()});
+            net::write(loris.back(), net::buffer(std::string("POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Slow: ")));
+        }
+        BOOST_REQUIRE(tst::eventually([&] { return s.rx.stats().connections_active >= 4; }));
+        cs::client c(s.ep(), no_retry());
+        BOOST_TEST(c.send(make_message(), secret).status == 202u);
+        for(auto& l : loris)
+        {
+            pollfd p{l.native_handle(), POLLIN, 0};
+            BOOST_TEST(::poll(&p, 1, 0) == 0); // still open, nothing answered
+        }
+    }
     auto o = base_options();
     o.timeouts.header = 300ms;
     o.timeouts.body = 300ms;
@@ -246,16 +272,11 @@ BOOST_AUTO_TEST_CASE(cuts_slow_loris_with_408_and_keeps_serving_others)
     std::atomic<int> timed_out{0};
     for(int i = 0; i < 4; ++i)
         loris.emplace_back([&] {
-            // Headers that never finish.
-            auto out = raw_exchange(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Slow: ", 2000ms);
-            if(status_of(out) == 408u)
+            // Headers that never finish: answered 408 and closed (the limit bounds a failure only).
+            auto const r = raw_exchange_ending(s.port(), "POST /webhooks/catena HTTP/1.1\r\nHost: x\r\nX-Slow: ", 30s);
+            if(status_of(r.bytes) == 408u && r.end != exchange_end::timed_out)
                 ++timed_out;
         });
-    // Meanwhile an honest sender is served at once.
-    cs::client c(s.ep(), no_retry());
-    auto const t0 = std::chrono::steady_clock::now();
-    BOOST_TEST(c.send(make_message(), secret).status == 202u);
-    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 250ms));
     for(auto& t : loris)
         t.join();
     BOOST_TEST(timed_out.load() == 4);
@@ -265,9 +286,9 @@ BOOST_AUTO_TEST_CASE(cuts_slow_loris_with_408_and_keeps_serving_others)
     for(auto const& [k, v] : wr.headers)
         if(k != "Content-Length")
             head += k + ": " + v + "\r\n";
-    auto out = raw_exchange(s.port(), head + "Content-Length: 100\r\n\r\nabc", 2000ms);
-    BOOST_TEST(status_of(out) == 408u);
-    BOOST_TEST(out.find("body_timeout") != std::string::npos);
+    auto const stalled = parse_answer(raw_exchange(s.port(), head + "Content-Length: 100\r\n\r\nabc", 30s));
+    BOOST_TEST(stalled.status == 408u);
+    check_body(stalled, "body_timeout");
 }
 
 BOOST_AUTO_TEST_CASE(closes_idle_keep_alive_connections_silently)

@@ -13,10 +13,8 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -32,6 +30,7 @@ namespace tst = catena::webhooks::test;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using tst::embedded;
+using tst::eventually;
 
 constexpr char daemon_path[] = CATENA_WEBHOOKD_PATH;
 constexpr char const* secret = tst::durable_secret;
@@ -74,8 +73,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_are_kept_listed_shown_and_replayed)
         cs::client c(e.ep(), {});
         BOOST_TEST(c.send(fails, secret).status == 202u);
         BOOST_TEST(c.send(undecodable, secret).status == 202u);
-        for(int i = 0; i < 200 && e.rx.dead_letters().size() < 2; ++i)
-            std::this_thread::sleep_for(10ms);
+        BOOST_TEST(eventually([&] { return e.rx.dead_letters().size() >= 2; }));
         BOOST_TEST(e.rx.dead_letters().size() == 2u);
     }
 
@@ -110,15 +108,10 @@ BOOST_AUTO_TEST_CASE(dead_letters_are_kept_listed_shown_and_replayed)
     // identity was seen; the undecodable delivery is dead-lettered again.
     embedded e(dir);
     BOOST_REQUIRE_MESSAGE(!e.start(), e.rx.start_detail());
-    for(int i = 0; i < 200; ++i)
-    {
-        {
-            std::lock_guard lock(e.m);
-            if(!e.events.empty() && e.rx.dead_letters().size() == 1u)
-                break;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
+    BOOST_TEST(eventually([&] {
+        std::lock_guard lock(e.m);
+        return !e.events.empty() && e.rx.dead_letters().size() == 1u;
+    }));
     std::lock_guard lock(e.m);
     BOOST_REQUIRE(e.events.size() == 1u);
     BOOST_TEST(e.events[0].record_id == "v-1");

@@ -317,7 +317,7 @@ struct pair_under_load
         drain(db);
         auto const at_leader = fleets_at(leader);
         // The standby looks for newly committed fleet state every second.
-        auto const until = std::chrono::steady_clock::now() + 20s;
+        auto const until = std::chrono::steady_clock::now() + 60s; // bounds a failure only
         while(fleets_at(standby) != at_leader && std::chrono::steady_clock::now() < until)
             std::this_thread::sleep_for(50ms);
         auto const at_standby = fleets_at(standby);
@@ -435,7 +435,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_of_a_shared_store_are_listed_and_replayed_whil
     undecodable.event_id = "0193-dl-shared";
     undecodable.data = json::array{json::object{{"no_id", true}}};
     BOOST_REQUIRE_EQUAL(c.send(undecodable, secret).status, 202u);
-    auto const until = std::chrono::steady_clock::now() + 20s;
+    auto const until = std::chrono::steady_clock::now() + 120s; // bounds a failure only
     while(a.metric("catena_webhooks_dead_letters_total") < 1 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(20ms);
 

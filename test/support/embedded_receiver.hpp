@@ -6,6 +6,7 @@
 #include <catena/webhooks/receiver.hpp>
 
 #include "sim.hpp"
+#include "support.hpp"
 
 #include <boost/asio/io_context.hpp>
 

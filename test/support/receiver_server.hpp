@@ -6,6 +6,7 @@
 #include <catena/webhooks/receiver.hpp>
 
 #include "sim.hpp"
+#include "support.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +30,7 @@ namespace catena::webhooks::test::loopback {
 
 namespace cw = catena::webhooks;
 namespace cs = catena::webhooks::sim;
+namespace tst = catena::webhooks::test;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
@@ -112,7 +114,8 @@ struct server
         return events.at(i);
     }
 
-    bool wait_events(std::size_t n, std::chrono::milliseconds limit = 5000ms)
+    // The limits bound a failure only (a sanitizer build on a busy machine is slow).
+    bool wait_events(std::size_t n, std::chrono::milliseconds limit = 60s)
     {
         std::unique_lock lock(m);
         return cv.wait_for(lock, limit, [&] { return events.size() >= n; });
@@ -134,7 +137,7 @@ struct server
     bool wait_dead(std::size_t n)
     {
         std::unique_lock lock(m);
-        return cv.wait_for(lock, 5000ms, [&] { return dead.size() >= n; });
+        return cv.wait_for(lock, 60s, [&] { return dead.size() >= n; });
     }
 };
 
