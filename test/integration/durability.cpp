@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// test/integration/durability.cpp - nothing acknowledged is lost: kill -9 at random points,
-// a full disk, a foreign database file, a second process on the same data directory, progress.
+// test/integration/durability.cpp - nothing acknowledged is lost: kill -9 while deliveries are in
+// flight, a full disk, a foreign database file, a second process on the same data directory, progress.
 #include <catena/webhooks/receiver.hpp>
 
 #include "embedded_receiver.hpp"
@@ -12,13 +12,15 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #ifndef CATENA_WEBHOOKD_PATH
@@ -64,6 +66,33 @@ int crash_rounds()
 #endif
 }
 
+/** One round of the kill -9 test: the killer kills the daemon `at` after it listens, and notes
+    which request, if any, the client was waiting on at that moment. */
+struct crash_round
+{
+    std::chrono::milliseconds at{0};
+    std::atomic<long> sending{-1};  // the number (in this round) of the request the client waits on, or -1
+    long sending_at_kill = -1;      // read by the killer just before the kill
+    std::vector<unsigned> statuses; // of this round's requests, by number (0: no answer)
+
+    void kill(tst::child_process& p)
+    {
+        // Not a synchronization: the random moment of the crash (startup, recovery, intake,
+        // processing, a commit), while the client keeps a request out.
+        std::this_thread::sleep_for(at);
+        sending_at_kill = sending.load();
+        p.signal(SIGKILL);
+    }
+    /// A request was out, sent and not answered yet, when the kill came.
+    bool in_flight() const { return sending_at_kill >= 0; }
+    /// ... and it never got its answer.
+    bool cut_short() const
+    {
+        return in_flight() && static_cast<std::size_t>(sending_at_kill) < statuses.size() &&
+               statuses[static_cast<std::size_t>(sending_at_kill)] != 202u;
+    }
+};
+
 BOOST_AUTO_TEST_SUITE(durability)
 
 BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
@@ -84,8 +113,9 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
     std::mt19937 rng(42);
     std::size_t next = 0; // first message without a 202
     std::set<std::string> acked;
-    int killed = 0;
-    // `rounds` runs killed at a random moment, then one that drains gracefully.
+    std::vector<std::set<std::string>> acked_in(static_cast<std::size_t>(rounds) + 1); // event ids, by round
+    int killed = 0, in_flight = 0, cut_short = 0;
+    // `rounds` runs killed at a random moment under load, then one that drains gracefully.
     for(int round = 0; round <= rounds; ++round)
     {
         bool const last = round == rounds;
@@ -100,17 +130,30 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
         no_retry.max_retries = 0;
         no_retry.timeout = 2000ms;
         cs::client c(ep, no_retry);
-        // Kill at a random moment while deliveries are in flight (not in the last round).
+        crash_round cr;
+        cr.at = std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 600)(rng));
         std::thread killer;
         if(!last)
-            killer = std::thread([&p, delay = std::uniform_int_distribution<int>(5, 600)(rng)] {
-                std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-                p.signal(SIGKILL);
-            });
+            killer = std::thread([&] { cr.kill(p); });
+        // Each killed round gets its share of the new deliveries; then, until the kill, the
+        // client sends again those this daemon answered 202 (as Catena retries one whose answer
+        // it missed): the load never stops, so the kill never finds the daemon idle. Only this
+        // daemon's: it knows them and keeps none again, so what an earlier daemon acknowledged
+        // reaches the events from its store alone.
+        auto const share = (todo.size() - next) / static_cast<std::size_t>(rounds + 1 - round) + 1;
+        std::vector<cs::message const*> acked_here; // in the order of their 202s
+        std::size_t fresh_sent = 0, resent = 0;
         int tries = 0;
-        while(next < todo.size())
+        for(;;)
         {
-            auto const r = c.send(*todo[next], secret);
+            bool const fresh = next < todo.size() && (last || fresh_sent < share);
+            if(!fresh && (last || acked_here.empty()))
+                break;
+            auto const& m = fresh ? *todo[next] : *acked_here[acked_here.size() - 1 - resent++ % acked_here.size()];
+            cr.sending = static_cast<long>(cr.statuses.size());
+            auto const r = c.send(m, secret, fresh ? 1 : 2);
+            cr.sending = -1;
+            cr.statuses.push_back(r.status);
             if(r.status != 202)
             {
                 // Killed: the rest goes to the next run, as Catena would retry it. The last run
@@ -122,31 +165,44 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
                 break;
             }
             tries = 0;
-            acked.insert(todo[next]->event_id);
+            if(!fresh)
+                continue;
+            acked.insert(m.event_id);
+            acked_in[static_cast<std::size_t>(round)].insert(m.event_id);
+            acked_here.push_back(&m);
             ++next;
+            ++fresh_sent;
         }
         if(killer.joinable())
         {
             killer.join();
             BOOST_TEST(p.wait(5s).has_value());
             ++killed;
+            in_flight += cr.in_flight();
+            cut_short += cr.cut_short();
+            BOOST_TEST_MESSAGE("round " << round << ": killed " << cr.at.count() << " ms after it listened, "
+                                        << cr.statuses.size() << " requests sent, " << (cr.in_flight() ? 1 : 0)
+                                        << " in flight at the kill" << (cr.cut_short() ? " (never answered)" : ""));
         }
         else
         {
-            // The last run processes what earlier runs left, and drains gracefully: SIGTERM
-            // processes the inbox before the daemon exits (the limit bounds a failure only).
+            // The last run processes what earlier runs left, and drains gracefully.
             p.signal(SIGTERM);
             BOOST_TEST(p.wait(120s).value_or(-1) == 0);
         }
     }
-    BOOST_TEST_MESSAGE(killed << " kill -9 rounds, " << todo.size() << " deliveries");
+    BOOST_TEST_MESSAGE(killed << " kill -9 rounds, " << in_flight << " with a request in flight (" << cut_short
+                              << " of them never answered), " << todo.size() << " deliveries");
     BOOST_TEST(killed == rounds);
     BOOST_TEST(next == todo.size());
+    // A kill on an idle daemon tests nothing: nearly every kill must come while a request is out.
+    BOOST_TEST(in_flight * 4 >= rounds * 3, in_flight << " of " << rounds << " kills came with a request in flight");
 
     // Every delivery that got a 202 produced its events, once per idempotency key, across runs.
+    // A round killed before the daemon opened its events file has none: the rounds after it count.
     std::map<std::string, int> seen;       // idempotency key -> times dispatched
     std::map<std::string, std::string> stage, health;
-    // A round killed before its daemon opened its events file has none: the rounds after it count.
+    std::size_t kept_unprocessed = 0;      // answered 202 in a killed round, not dispatched before the kill
     for(int round = 0; round <= rounds; ++round)
     {
         auto const path = dir + "/events-" + std::to_string(round) + ".jsonl";
@@ -155,16 +211,27 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_delivery_survives_kill_9_exactly_once)
             BOOST_TEST_MESSAGE("round " << round << ": no events file (killed before it was opened)");
             continue;
         }
+        std::set<std::string> dispatched; // event ids
         for(auto const& l : read_lines(path))
         {
             if(l.at("kind") == "event")
+            {
                 ++seen[std::string(l.at("idempotency_key").as_string())];
+                if(l.at("event_id").is_string())
+                    dispatched.insert(std::string(l.at("event_id").as_string()));
+            }
             else if(l.at("kind") == "transition" && l.at("fleet_ref").is_string() &&
                     (l.at("dimension") == "stage" || l.at("dimension") == "health")) // not a part's own
                 (l.at("dimension") == "stage" ? stage : health)[std::string(l.at("fleet_ref").as_string())] =
                     std::string(l.at("to").as_string());
         }
+        if(round < rounds)
+            for(auto const& id : acked_in[static_cast<std::size_t>(round)])
+                kept_unprocessed += !dispatched.contains(id);
     }
+    // The restarts had something to recover: deliveries kept but not processed at a kill.
+    BOOST_TEST_MESSAGE(kept_unprocessed << " deliveries answered 202 and not processed when their daemon was killed");
+    BOOST_TEST(kept_unprocessed > 0u);
     std::size_t missing = 0;
     for(auto const* m : todo)
         for(auto const& r : m->data)
