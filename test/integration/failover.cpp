@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <csignal>
 #include <filesystem>
@@ -102,7 +103,9 @@ int await_leader(std::vector<node*> const& nodes, std::chrono::milliseconds limi
 
 /** Sends every message through the nodes as a load balancer with Catena's retries would: to
     one node, on any failure to the other, again after a pause; acked holds the messages
-    answered 202. Runs on a thread of its own until every message is acked or `give_up`. */
+    answered 202. Runs on a thread of its own until every message is acked or `give_up`.
+    Messages from `allowed` on wait until allow() lets them go (a test's pace), while those
+    sent before go again. */
 struct sender
 {
     std::vector<cs::message const*> todo;
@@ -110,9 +113,11 @@ struct sender
     std::set<std::string> acked; // event ids, once finished
     std::atomic<std::size_t> done{0}, refused{0};
     std::atomic<bool> give_up{false};
+    std::atomic<long> sending{-1}; // the number of the attempt sent and not answered yet, or -1
     std::thread t;
     std::mutex answers;
-    std::condition_variable cv; // after every answer
+    std::condition_variable cv;  // after every answer, and when allowed grows
+    std::size_t allowed = std::numeric_limits<std::size_t>::max(); // under answers
 
     /// Waits until `pred` holds after some answer (false after `limit`).
     bool await(std::function<bool()> const& pred, std::chrono::milliseconds limit = 60s)
@@ -125,6 +130,13 @@ struct sender
         std::lock_guard lock(answers);
         cv.notify_all();
     }
+    /// Lets the messages before `n` go.
+    void allow(std::size_t n)
+    {
+        std::lock_guard lock(answers);
+        allowed = n;
+        cv.notify_all();
+    }
 
     void run()
     {
@@ -132,19 +144,43 @@ struct sender
             cs::send_options o;
             o.max_retries = 0;
             o.timeout = 3000ms;
-            std::size_t turn = 0;
-            for(auto const* m : todo)
+            std::size_t turn = 0, resent = 0;
+            long attempts = 0;
+            for(std::size_t i = 0; i < todo.size();)
             {
+                bool waits = false;
+                {
+                    std::unique_lock lock(answers);
+                    if(i >= allowed && i == 0) // nothing to send again yet
+                        cv.wait(lock, [&] { return i < allowed || give_up.load(); });
+                    waits = i >= allowed && !give_up.load();
+                }
+                if(waits)
+                {
+                    // Held back by the test's pace: meanwhile a message answered before goes
+                    // again (as Catena retries one whose answer it missed), so that the
+                    // receivers are never idle.
+                    auto* n = nodes[turn++ % nodes.size()];
+                    cs::endpoint ep;
+                    ep.port = n->port.load();
+                    cs::client c(ep, o);
+                    sending = attempts++;
+                    (void)c.send(*todo[resent++ % i], secret, 2);
+                    sending = -1;
+                    continue;
+                }
                 for(int attempt = 0; !give_up.load(); ++attempt)
                 {
                     auto* n = nodes[turn++ % nodes.size()];
                     cs::endpoint ep;
                     ep.port = n->port.load();
                     cs::client c(ep, o);
-                    auto const r = c.send(*m, secret, static_cast<std::uint32_t>(attempt + 1));
+                    sending = attempts++;
+                    auto const r = c.send(*todo[i], secret, static_cast<std::uint32_t>(attempt + 1));
+                    sending = -1;
                     if(r.status == 202)
                     {
-                        acked.insert(m->event_id);
+                        acked.insert(todo[i]->event_id);
                         break;
                     }
                     if(r.status != 0)
@@ -155,6 +191,7 @@ struct sender
                     if(attempt % 2 == 1)
                         std::this_thread::sleep_for(100ms); // both refused: Catena's retry pause
                 }
+                ++i;
                 ++done;
                 answered();
             }
@@ -291,9 +328,12 @@ struct pair_under_load
     cs::scenario sc;
     sender s;
 
-    pair_under_load(std::string const& prefix, std::uint64_t seed)
+    /// `paced`: nothing is sent before s.allow().
+    pair_under_load(std::string const& prefix, std::uint64_t seed, bool paced = false)
         : dir(tst::make_temp_dir(prefix)), a{"a", dir, db}, b{"b", dir, db}, sc(scenario(seed))
     {
+        if(paced)
+            s.allowed = 0;
         a.start();
         b.start();
         BOOST_REQUIRE(await_leader(nodes) >= 0);
@@ -317,7 +357,7 @@ struct pair_under_load
         drain(db);
         auto const at_leader = fleets_at(leader);
         // The standby looks for newly committed fleet state every second.
-        auto const until = std::chrono::steady_clock::now() + 20s;
+        auto const until = std::chrono::steady_clock::now() + 60s; // bounds a failure only
         while(fleets_at(standby) != at_leader && std::chrono::steady_clock::now() < until)
             std::this_thread::sleep_for(50ms);
         auto const at_standby = fleets_at(standby);
@@ -342,29 +382,49 @@ BOOST_AUTO_TEST_SUITE(failover)
 
 BOOST_AUTO_TEST_CASE(the_leader_killed_at_random_moments_loses_nothing_and_applies_nothing_twice)
 {
-    pair_under_load run("failover", 7);
+    pair_under_load run("failover", 7, true);
+    auto& s = run.s;
     std::mt19937 rng(11);
     int const rounds = 10;
+    // Each round lets another share of the messages go and kills the leader after a random
+    // number of them were answered, while the sender has the next one in flight: a kill never
+    // lands on receivers with nothing to do.
+    std::size_t const share = s.todo.size() / (rounds + 1);
+    BOOST_REQUIRE(share >= 2);
     std::vector<double> takeover_ms;
+    int in_flight_kills = 0;
     for(int round = 0; round < rounds; ++round)
     {
-        // A random moment while deliveries flow (kill -9 needs one: it is the point).
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 300)(rng)));
+        auto const from = static_cast<std::size_t>(round) * share;
+        s.allow(from + share);
+        auto const kill_at = from + std::uniform_int_distribution<std::size_t>(1, share / 2)(rng);
         int const l = await_leader(run.nodes);
         BOOST_REQUIRE_MESSAGE(l >= 0, "no leader in round " << round);
+        BOOST_REQUIRE_MESSAGE(s.await([&] { return s.done.load() >= kill_at; }),
+                              "round " << round << ": " << s.done.load() << " of " << kill_at << " messages answered");
+        // Not a synchronization: the moment of the kill, a random time into the flow after the
+        // answer just seen (which otherwise leaves the sender between two messages).
+        std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20'000)(rng)));
         auto& killed = *run.nodes[static_cast<std::size_t>(l)];
         auto& other = *run.nodes[1 - static_cast<std::size_t>(l)];
         auto const t0 = std::chrono::steady_clock::now();
+        bool const in_flight = s.sending.load() >= 0;
         killed.p->signal(SIGKILL);
+        in_flight_kills += in_flight;
+        BOOST_TEST_MESSAGE("round " << round << ": leader " << killed.name << " killed after " << s.done.load()
+                                    << " messages answered, " << (in_flight ? 1 : 0) << " request in flight");
         BOOST_REQUIRE(killed.p->wait(10s).has_value());
         killed.p.reset();
         BOOST_REQUIRE_MESSAGE(await_leader({&other}) == 0, "the standby did not take over in round " << round);
         takeover_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         killed.start(); // as its service manager would
     }
+    s.allow(s.todo.size());
     std::sort(takeover_ms.begin(), takeover_ms.end());
-    BOOST_TEST_MESSAGE(rounds << " kill -9 rounds; takeover median " << takeover_ms[takeover_ms.size() / 2]
-                              << " ms, max " << takeover_ms.back() << " ms");
+    BOOST_TEST_MESSAGE(rounds << " kill -9 rounds, " << in_flight_kills << " with a request in flight; takeover median "
+                              << takeover_ms[takeover_ms.size() / 2] << " ms, max " << takeover_ms.back() << " ms");
+    // A kill of an idle leader tests nothing: nearly every kill must come while a request is out.
+    BOOST_TEST(in_flight_kills * 4 >= rounds * 3, in_flight_kills << " of " << rounds << " kills had a request in flight");
     run.finish();
 }
 
@@ -435,7 +495,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_of_a_shared_store_are_listed_and_replayed_whil
     undecodable.event_id = "0193-dl-shared";
     undecodable.data = json::array{json::object{{"no_id", true}}};
     BOOST_REQUIRE_EQUAL(c.send(undecodable, secret).status, 202u);
-    auto const until = std::chrono::steady_clock::now() + 20s;
+    auto const until = std::chrono::steady_clock::now() + 120s; // bounds a failure only
     while(a.metric("catena_webhooks_dead_letters_total") < 1 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(20ms);
 

@@ -149,7 +149,13 @@ BOOST_AUTO_TEST_CASE(a_signed_gzip_delivery_of_20000_records_is_kept_with_intake
     long const peak = status_kib("VmHWM");
     BOOST_TEST(answer.rfind("HTTP/1.1 202", 0) == 0u, answer);
     BOOST_TEST_MESSAGE("intake: RSS " << before << " KiB before, peak " << peak << " KiB");
+#if defined(CATENA_WEBHOOKS_SANITIZED)
+    // ASan's shadow memory and its quarantine of freed blocks make RSS a measure of the
+    // sanitizer, not of intake: the bound holds for the plain build only.
+    BOOST_TEST_MESSAGE("intake: the RSS bound is not checked in a sanitizer build");
+#else
     BOOST_TEST((peak - before) * 1024 < static_cast<long>(2 * wr.body.size()));
+#endif
 
     long const processing_before = status_kib("VmRSS");
     std::ofstream("/proc/self/clear_refs") << "5";

@@ -2,6 +2,7 @@
 // test/integration/webhookd.cpp - the catena-webhookd binary as an operator runs it.
 #include "daemon_probe.hpp"
 #include "process.hpp"
+#include "receiver_server.hpp"
 #include "scenario.hpp"
 #include "sim.hpp"
 #include "tls_material.hpp"
@@ -103,6 +104,28 @@ BOOST_AUTO_TEST_CASE(prints_help_and_rejects_bad_flags_with_exit_2)
             BOOST_TEST(std::count(err.begin(), err.end(), '\n') == 1);
         }
     }
+}
+
+// --unverified-status 503: a delivery that fails authentication is answered 503 with
+// Retry-After, so that Catena retries it and keeps it for replay instead of dropping it.
+BOOST_AUTO_TEST_CASE(unverified_status_503_answers_authentication_failures_with_503_and_retry_after)
+{
+    namespace lb = tst::loopback;
+    auto dir = tst::make_temp_dir("webhookd");
+    tst::child_process p(args(dir, {"--unverified-status", "503"}), {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
+    BOOST_REQUIRE_MESSAGE(p.wait_stderr("listening on 127.0.0.1:"), p.stderr_text());
+    auto const forged = cs::build_request(message("wh-a", "vehicle.added", "v1"), "wrong-secret-123", 1,
+                                          cw::system_now(), true, "forged-1");
+    auto const a = lb::parse_answer(lb::raw_exchange(p.listening_port(), lb::render_request(forged), 30s));
+    BOOST_TEST(a.status == 503u);
+    BOOST_TEST(!a.header("retry-after").empty());
+    BOOST_TEST(json::parse(a.body) == json::parse(R"({"status":503,"reason":"unauthenticated"})"));
+    cs::endpoint ep;
+    ep.port = p.listening_port();
+    cs::client c(ep, no_retry());
+    BOOST_TEST(c.send(message("wh-a", "vehicle.added", "v2"), "daemon-secret-123").status == 202u);
+    p.signal(SIGTERM);
+    BOOST_TEST(p.wait(60s).value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(writes_events_as_json_lines_and_drains_on_sigterm)

@@ -11,7 +11,10 @@ function(run)
 endfunction()
 
 set(consumer ${SOURCE_DIR}/test/package/${MODE})
-set(args -S ${consumer} -B ${WORK_DIR}/build -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
+# With the flags this build was made with: a library built with --coverage (or any flag that
+# needs its runtime at link time) links only into a consumer built the same way.
+set(args -S ${consumer} -B ${WORK_DIR}/build -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
+  "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
   list(APPEND args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)

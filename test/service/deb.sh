@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# test/service/deb.sh BUILD_DIR SOURCE_DIR WORK_DIR - the Debian packages as a user meets them:
+# test/service/deb.sh BUILD_DIR SOURCE_DIR WORK_DIR [CXX_FLAGS] - the Debian packages as a user meets them:
 # cpack -G DEB, dpkg -i, the installed daemon's --help, its unit verified by systemd-analyze,
 # the service's command run as the service user under a Type=notify probe (ready, reloaded on
 # SIGHUP, drained on SIGTERM), a find_package consumer built against the installed headers,
-# then dpkg --purge. Installs into this machine: root only (CI runs as root).
+# then dpkg --purge. Installs into this machine: root only (CI runs as root). The consumer is
+# compiled with CXX_FLAGS, the build's own: a library built with --coverage links only into a
+# consumer built the same way.
 set -euo pipefail
-build=$1 source=$2 work=$3
+build=$1 source=$2 work=$3 cxx_flags=${4:-}
 say() { echo "deb: $*"; }
 die() { echo "deb: FAILED: $*" >&2; exit 1; }
 
@@ -60,7 +62,8 @@ exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/catena-webhookd.servi
 if ((created_state)); then rm -rf "$state"; fi
 
 say "find_package consumer against the installed headers"
-cmake -S "$source/test/package/find_package" -B "$work/consumer" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$work/consumer.log" 2>&1 \
+cmake -S "$source/test/package/find_package" -B "$work/consumer" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="$cxx_flags" >"$work/consumer.log" 2>&1 \
   || { cat "$work/consumer.log"; die "configuring the consumer"; }
 grep -q "catena_webhooks_DIR:PATH=/usr/lib" "$work/consumer/CMakeCache.txt" || die "the consumer did not find the installed package: $(grep catena_webhooks_DIR "$work/consumer/CMakeCache.txt")"
 cmake --build "$work/consumer" -j2 >>"$work/consumer.log" 2>&1 || { cat "$work/consumer.log"; die "building the consumer"; }

@@ -2,6 +2,7 @@
 // test/support/process.cpp - fork/exec with redirected output.
 #include "process.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -17,6 +18,9 @@ namespace catena::webhooks::test {
 
 namespace {
 
+// Children started by this process: each one's output files are named after its number.
+std::atomic<unsigned> children_started{0};
+
 std::string read_file(std::string const& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -29,16 +33,20 @@ std::string read_file(std::string const& path)
 
 child_process::child_process(std::vector<std::string> argv, std::map<std::string, std::string> env,
                              std::string const& dir)
-    : out_path_(dir + "/stdout." + std::to_string(::getpid()) + "." + std::to_string(reinterpret_cast<std::uintptr_t>(this)))
-    , err_path_(dir + "/stderr." + std::to_string(::getpid()) + "." + std::to_string(reinterpret_cast<std::uintptr_t>(this)))
 {
+    auto const tag = std::to_string(::getpid()) + "." + std::to_string(++children_started);
+    out_path_ = dir + "/stdout." + tag;
+    err_path_ = dir + "/stderr." + tag;
+    // The output files are made empty here, before the child exists: a caller that reads them
+    // as soon as this returns (wait_stderr("listening on")) never finds what an earlier child
+    // wrote there. Each child has files of its own, so an earlier child's are left as they were.
+    int const out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int const err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if(out < 0 || err < 0)
+        throw std::runtime_error("cannot create " + out_path_ + " or " + err_path_);
     pid_ = ::fork();
-    if(pid_ < 0)
-        throw std::runtime_error("fork failed");
     if(pid_ == 0)
     {
-        int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int null = ::open("/dev/null", O_RDONLY);
         ::dup2(null, 0);
         ::dup2(out, 1);
@@ -55,6 +63,10 @@ child_process::child_process(std::vector<std::string> argv, std::map<std::string
         ::execv(args[0], args.data());
         ::_exit(127);
     }
+    ::close(out);
+    ::close(err);
+    if(pid_ < 0)
+        throw std::runtime_error("fork failed");
 }
 
 child_process::~child_process()

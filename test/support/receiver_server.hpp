@@ -6,6 +6,7 @@
 #include <catena/webhooks/receiver.hpp>
 
 #include "sim.hpp"
+#include "support.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,8 +16,11 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,6 +30,7 @@ namespace catena::webhooks::test::loopback {
 
 namespace cw = catena::webhooks;
 namespace cs = catena::webhooks::sim;
+namespace tst = catena::webhooks::test;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
@@ -109,7 +114,8 @@ struct server
         return events.at(i);
     }
 
-    bool wait_events(std::size_t n, std::chrono::milliseconds limit = 5000ms)
+    // The limits bound a failure only (a sanitizer build on a busy machine is slow).
+    bool wait_events(std::size_t n, std::chrono::milliseconds limit = 60s)
     {
         std::unique_lock lock(m);
         return cv.wait_for(lock, limit, [&] { return events.size() >= n; });
@@ -131,7 +137,7 @@ struct server
     bool wait_dead(std::size_t n)
     {
         std::unique_lock lock(m);
-        return cv.wait_for(lock, 5000ms, [&] { return dead.size() >= n; });
+        return cv.wait_for(lock, 60s, [&] { return dead.size() >= n; });
     }
 };
 
@@ -153,14 +159,31 @@ inline cs::send_options no_retry()
     return o;
 }
 
-// Sends raw bytes and returns everything the server answers until it closes or `limit` passes.
-inline std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds limit = 3000ms)
+// How a raw exchange ended: the server closed the connection (FIN), reset it (RST, or any
+// other read error), or the client stopped waiting.
+enum class exchange_end
+{
+    closed,
+    reset,
+    timed_out,
+};
+
+struct exchange_result
+{
+    std::string bytes; // everything the server answered
+    exchange_end end = exchange_end::timed_out;
+};
+
+// Sends raw bytes and reads what the server answers until it closes or `limit` passes, and
+// says which of the two ended it.
+inline exchange_result raw_exchange_ending(std::uint16_t port, std::string const& bytes,
+                                           std::chrono::milliseconds limit = 3000ms)
 {
     net::io_context ioc;
     tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), port});
     net::write(s, net::buffer(bytes));
-    std::string out;
+    exchange_result r;
     char buf[4096];
     auto const deadline = std::chrono::steady_clock::now() + limit;
     for(;;)
@@ -169,14 +192,76 @@ inline std::string raw_exchange(std::uint16_t port, std::string const& bytes, st
         auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         pollfd p{s.native_handle(), POLLIN, 0};
         if(left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        {
+            r.end = exchange_end::timed_out;
             break;
+        }
         boost::system::error_code ec;
         auto n = s.read_some(net::buffer(buf), ec);
         if(ec)
+        {
+            r.end = ec == net::error::eof ? exchange_end::closed : exchange_end::reset;
             break;
-        out.append(buf, n);
+        }
+        r.bytes.append(buf, n);
     }
-    return out;
+    return r;
+}
+
+// Sends raw bytes and returns everything the server answers until it closes or `limit` passes.
+inline std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds limit = 3000ms)
+{
+    return raw_exchange_ending(port, bytes, limit).bytes;
+}
+
+// An answer as read off the wire: its status, its headers (names in lower case), its body.
+struct http_answer
+{
+    unsigned status = 0;
+    std::map<std::string, std::string> headers;
+    std::string body;
+
+    std::string header(std::string const& lower_case_name) const
+    {
+        auto const it = headers.find(lower_case_name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+// The first answer in `raw` (status 0 when there is none).
+inline http_answer parse_answer(std::string const& raw)
+{
+    http_answer a;
+    auto const head_end = raw.find("\r\n\r\n");
+    if(raw.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos || raw.size() < 12)
+        return a;
+    a.status = static_cast<unsigned>(std::stoul(raw.substr(9, 3)));
+    for(auto at = raw.find("\r\n") + 2; at < head_end;)
+    {
+        auto const eol = raw.find("\r\n", at);
+        auto const line = raw.substr(at, eol - at);
+        at = eol + 2;
+        auto const colon = line.find(':');
+        if(colon == std::string::npos)
+            continue;
+        std::string name = line.substr(0, colon);
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        auto const value = line.find_first_not_of(' ', colon + 1);
+        a.headers[name] = value == std::string::npos ? std::string() : line.substr(value);
+    }
+    auto const length = a.header("content-length");
+    a.body = raw.substr(head_end + 4, length.empty() ? std::string::npos : std::stoul(length));
+    return a;
+}
+
+// A prepared request as the bytes of one HTTP/1.1 request that closes the connection.
+inline std::string render_request(cs::wire_request const& wr, std::string_view target = "/webhooks/catena")
+{
+    std::string r = "POST " + std::string(target) + " HTTP/1.1\r\nHost: receiver\r\n";
+    for(auto const& [k, v] : wr.headers)
+        if(k != "Content-Length")
+            r += k + ": " + v + "\r\n";
+    return r + "Content-Length: " + std::to_string(wr.body.size()) + "\r\nConnection: close\r\n\r\n" + wr.body;
 }
 
 inline unsigned status_of(std::string const& response)

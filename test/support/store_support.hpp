@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// test/support/store_support.hpp - what the store tests share: an entry, an append that waits, a SQLite store.
+// test/support/store_support.hpp - what the store tests share: an entry, an append that waits, a SQLite store, its WAL's rewinds.
 #ifndef CATENA_WEBHOOKS_TEST_STORE_SUPPORT_HPP
 #define CATENA_WEBHOOKS_TEST_STORE_SUPPORT_HPP
 
@@ -9,6 +9,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
@@ -52,6 +54,17 @@ inline std::unique_ptr<detail::store> open_sqlite(std::string const& dir, detail
     auto s = detail::make_sqlite_store(o, l, ec, why);
     BOOST_REQUIRE_MESSAGE(s, why);
     return s;
+}
+
+/// The WAL header's checkpoint sequence number (bytes 12 to 15, big-endian): SQLite adds one
+/// each time it rewinds the WAL to its start. 0 without a WAL.
+inline std::uint32_t wal_rewinds(std::string const& wal)
+{
+    std::ifstream in(wal, std::ios::binary);
+    unsigned char h[16] = {};
+    if(!in.read(reinterpret_cast<char*>(h), sizeof h))
+        return 0;
+    return std::uint32_t{h[12]} << 24 | std::uint32_t{h[13]} << 16 | std::uint32_t{h[14]} << 8 | h[15];
 }
 
 } // namespace catena::webhooks::test

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -32,6 +33,7 @@ using tst::append;
 using tst::entry;
 using tst::open_sqlite;
 using tst::t0;
+using tst::wal_rewinds;
 
 // Opens the SQLite store o describes and takes back what it holds (into r when given).
 std::unique_ptr<detail::store> open_recovered(detail::sqlite_options const& o, detail::store_limits l = {},
@@ -219,30 +221,53 @@ BOOST_AUTO_TEST_CASE(sqlite_rewinds_the_wal_under_sustained_writes)
     detail::store_limits l;
     l.max_backlog_entries = 1'000'000;
     auto s = open_recovered(o, l);
-    // Writes that never pause for 1.5 s, 64 pages allowed in the WAL.
-    std::string const body(1500, 'x');
-    std::atomic<int> answered{0};
+    auto const wal = o.path + "-wal";
+    // Writes that never pause (each batch waits only until at most 200 appends are in flight,
+    // never until the writer is idle), 64 pages allowed in the WAL, until the WAL was rewound
+    // four times: however fast the machine, the writes outlast several checkpoints.
+    std::string const body(200, 'x');
+    std::mutex m;
+    std::condition_variable cv;
+    int answered = 0, refused = 0;
+    std::string why; // the first refusal's
+    auto const on_answer = [&](append_status st, std::uint64_t, error_code ec) {
+        std::lock_guard lock(m);
+        ++answered;
+        if(st != append_status::kept && refused++ == 0)
+            why = ec.message();
+        cv.notify_all();
+    };
     int sent = 0;
-    auto const until = std::chrono::steady_clock::now() + 1500ms;
+    std::uint32_t const rewound_before = wal_rewinds(wal);
     std::uintmax_t largest = 0;
-    while(std::chrono::steady_clock::now() < until)
+    // Only a failure waits this long: rewinds come about every 200 ms (the checkpointer's round).
+    auto const give_up = std::chrono::steady_clock::now() + 60s;
+    while(sent < 2000 || wal_rewinds(wal) < rewound_before + 4)
     {
+        BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < give_up,
+                              "the WAL was rewound " << wal_rewinds(wal) - rewound_before << " times in "
+                                                     << sent << " appends");
         for(int i = 0; i < 20; ++i, ++sent)
-            s->append(entry("w" + std::to_string(sent), body), t0,
-                      [&](append_status, std::uint64_t, error_code) { answered.fetch_add(1); });
-        std::this_thread::sleep_for(2ms);
+            s->append(entry("w" + std::to_string(sent), body), t0, on_answer);
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return sent - answered <= 200; });
+        BOOST_REQUIRE_MESSAGE(refused == 0, refused << " appends refused after " << sent << " (" << why << "); the WAL was rewound "
+                                                    << wal_rewinds(wal) - rewound_before << " times");
         std::error_code fs_ec;
-        largest = std::max<std::uintmax_t>(largest, std::filesystem::file_size(o.path + "-wal", fs_ec));
+        largest = std::max<std::uintmax_t>(largest, std::filesystem::file_size(wal, fs_ec));
     }
     s->sync();
-    BOOST_TEST(answered.load() == sent);
-    BOOST_TEST(sent > 2000);
+    {
+        std::lock_guard lock(m);
+        BOOST_TEST(answered == sent);
+    }
     // Without rewinding (or without checkpoints at all), the WAL holds every page written:
     // more than the bodies. Rewound, it holds what was written since the last rewind.
     std::error_code fs_ec;
     auto const written = static_cast<std::uintmax_t>(sent) * body.size();
-    BOOST_TEST(std::filesystem::file_size(o.path + "-wal", fs_ec) < written / 3);
-    BOOST_TEST_MESSAGE("largest WAL seen: " << largest << " bytes");
+    BOOST_TEST(std::filesystem::file_size(wal, fs_ec) < written / 3);
+    BOOST_TEST_MESSAGE(sent << " appends, the WAL rewound " << wal_rewinds(wal) - rewound_before
+                            << " times, largest WAL seen: " << largest << " bytes");
 }
 
 // What a store hands over through sqlite_options::run_commits or run_completions, run by
@@ -420,11 +445,16 @@ BOOST_AUTO_TEST_CASE(sqlite_inline_commit_hands_a_locked_database_to_the_writer_
         answer.set_value({st, std::this_thread::get_id()});
     });
     posted.run(); // looks: again
-    std::thread release([other] {
-        std::this_thread::sleep_for(500ms);
+    // The lock is released once the I/O thread's job returned. Should that job wait for the
+    // lock instead, it is released anyway after a while (long for a job that tries once), so
+    // the job commits and answers on this thread, and the checks below fail rather than hang.
+    std::promise<void> job_returned;
+    std::thread release([other, returned = job_returned.get_future()] {
+        (void)returned.wait_for(3s);
         sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
     });
     posted.run(); // nothing new: tries, finds the database locked, hands over
+    job_returned.set_value();
     BOOST_TEST(posted.size() == 0u);
     BOOST_TEST(s->stats().failures == 0u);
     BOOST_REQUIRE((answered.wait_for(10s) == std::future_status::ready));
