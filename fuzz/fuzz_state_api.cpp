@@ -59,7 +59,10 @@ public:
             f.key = keys[i];
             f.stage = static_cast<cw::stage>(i % 11);
             f.health = static_cast<cw::health>(i % 4);
-            f.invitations.push_back({.id = "inv-" + std::to_string(i), .state = cw::invitation_state::viewed});
+            cw::invitation_info inv;
+            inv.id = "inv-" + std::to_string(i);
+            inv.state = cw::invitation_state::viewed;
+            f.invitations.push_back(std::move(inv));
             fleets_.emplace(f.key, std::move(f));
         }
     }
