@@ -5,6 +5,10 @@
 #include "scenario.hpp"
 #include "sim.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -483,9 +487,50 @@ int run_foxtrot(options const& o)
 
 } // namespace
 
+// One connection to the target before anything is sent: a receiver that is not there is said
+// at once, in one line, instead of every delivery retried against a closed port.
+void require_reachable(cs::endpoint const& ep)
+{
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ip::tcp::resolver resolver(ioc);
+    net::ip::tcp::socket socket(ioc);
+    net::steady_timer timer(ioc, seconds(3));
+    boost::system::error_code result = net::error::timed_out;
+    resolver.async_resolve(ep.host, std::to_string(ep.port), [&](boost::system::error_code ec, auto const& found) {
+        if(ec)
+        {
+            result = ec;
+            timer.cancel();
+            return;
+        }
+        net::async_connect(socket, found, [&](boost::system::error_code ec2, auto const&) {
+            result = ec2;
+            timer.cancel();
+        });
+    });
+    timer.async_wait([&](boost::system::error_code ec) {
+        if(!ec)
+        {
+            resolver.cancel();
+            socket.close();
+        }
+    });
+    ioc.run();
+    if(result && result != net::error::operation_aborted)
+        fail("cannot reach the receiver at " + ep.host + ":" + std::to_string(ep.port) + ": " + result.message() +
+             " (is it running? --target HOST:PORT names it)");
+    if(result == net::error::operation_aborted)
+        fail("cannot reach the receiver at " + ep.host + ":" + std::to_string(ep.port) +
+             ": no answer to a connection within 3 s (--target HOST:PORT names it)");
+}
+
 int main(int argc, char** argv)
 {
     auto const o = parse(argc, argv);
+    bool const sends = o.mode != "prepare" && !(o.mode == "histories" && !o.send);
+    if(sends)
+        require_reachable(o.ep);
     if(o.mode == "foxtrot")
         return run_foxtrot(o);
     if(o.mode == "histories" && !o.send)
