@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(the_blocking_receive_answers_once_kept_and_refuses_where_it
     net::io_context ioc;
     cw::receiver rx(ioc.get_executor(), o);
     auto const wr = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "blocking-1");
-    std::vector<cw::header_field> fields;
+    std::vector<cw::header_field> fields{{"Host", "partner.example"}}; // HTTP/1.1 has one, as on the listener
     for(auto const& [n, v] : wr.headers)
         fields.push_back({n, v});
     cw::request_view req;

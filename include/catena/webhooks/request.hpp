@@ -30,8 +30,9 @@ CATENA_WEBHOOKS_DECL std::string_view find_header(std::span<header_field const> 
 
     Every member is a view: the server's request must stay valid until receive() returns, and
     for async_receive until the operation is initiated (the body is copied then). Headers
-    keep their order and repeats: a repeated Host or Transfer-Encoding is refused as the
-    receiver's own listener refuses it.
+    keep their order and repeats, Host among them: an HTTP/1.1 request without exactly one
+    Host, or with a Transfer-Encoding other than chunked, is refused (400) as the receiver's
+    own listener refuses it.
 */
 struct request_view
 {
