@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(own_beast_server_serves_its_route_and_keeps_a_signed_delive
     BOOST_TEST(*code == 0);
     // Stopping processed what was kept: the event reached the handler.
     BOOST_TEST(p.stdout_text().find("event invitation.accepted inv-1\n") != std::string::npos, p.stdout_text());
-    BOOST_TEST(p.stdout_text().find("v-1") == std::string::npos);
+    BOOST_TEST(p.stdout_text().find("vehicle.added") == std::string::npos); // the forged one: nothing
     BOOST_TEST(p.stderr_text().find("signature_mismatch") != std::string::npos);
 }
 
