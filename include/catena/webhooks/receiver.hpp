@@ -81,8 +81,13 @@ struct receiver_stats
     fleet waits (other fleets go on), then dead-lettered.
 
     @par Thread safety
-    Register handlers before start(). start(), stop(), set_secrets(), stats() and
-    metrics_text() may be called from any thread.
+    Register handlers before start(). start(), stop(), set_secrets(), stats(),
+    metrics_text(), receive() and async_receive() may be called from any thread.
+
+    @par Two ways in
+    The receiver's own listener (options.listen), or the partner's own HTTP server handing
+    each request to receive() / async_receive() (options.own_listener may then be false).
+    Both run the same admission, verification, keeping and answers.
 
     @par Object lifetimes
     The receiver must outlive the io_context's run() or be stopped first; the destructor
