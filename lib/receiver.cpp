@@ -9,17 +9,22 @@
 #include "healer.hpp"
 #include "http/intake.hpp"
 #include "http/listener.hpp"
+#include "http/receive_gate.hpp"
 #include "http/state_api.hpp"
 #include "providers/route_table.hpp"
 #include "metrics.hpp"
+#include "options_check.hpp"
 #include "processing/fleet_directory.hpp"
 #include "store/open.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <sys/resource.h>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -34,6 +39,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         , opts(std::move(o))
         , in(opts, counts, reporter())
         , http(ex, opts, counts, in, reporter(), opts.admin_listen ? detail::routes::deliveries : detail::routes::all)
+        , gate(http)
         , proc(ex, opts, handlers, counts, reporter())
     {
         if(opts.admin_listen)
@@ -58,8 +64,17 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     std::unique_ptr<detail::store> store; // set by start()
     detail::intake in;
     detail::listener http;
+    detail::receive_gate gate; // receive(): requests from the partner's own server, as http's
     std::optional<detail::listener> admin;
     detail::processor proc;
+    // The ways deliveries come in that have not drained since stop(): the listener and
+    // receive(). Once both have, processing is told that nothing more is coming.
+    std::atomic<int> ways_open{2};
+    void way_drained()
+    {
+        if(ways_open.fetch_sub(1) == 1)
+            proc.no_more_deliveries();
+    }
     std::string start_detail; // why start() failed, in one line
     std::atomic<bool> started{false};
     // A shared store: whether this receiver has led (processing holds the fleets since), and
@@ -184,24 +199,6 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     receiver& add(receiver& rx, Slot& slot, H h, char const* what)
     {
         return registered(rx, handlers.add(slot, std::move(h)), what);
-    }
-
-    error_code validate() const
-    {
-        auto const& o = opts;
-        bool const ok =
-            !o.path.empty() && o.path.front() == '/' && (o.health_path.empty() || o.health_path.front() == '/') &&
-            (o.metrics_path.empty() || o.metrics_path.front() == '/') && o.health_path != o.path &&
-            o.metrics_path != o.path && (o.unverified_status == 401 || o.unverified_status == 503) &&
-            o.limits.max_body_bytes > 0 && o.limits.max_header_bytes >= 1024 &&
-            o.limits.max_inbox_entries > 0 && o.limits.max_inbox_bytes > 0 && o.limits.inflate.max_inflated_bytes > 0 &&
-            o.timeouts.header.count() > 0 && o.timeouts.body.count() > 0 && o.timeouts.idle.count() > 0 &&
-            o.timeouts.write.count() > 0 && o.timeouts.shutdown_timeout.count() > 0 &&
-            o.timeouts.linger.count() >= 0 && o.window.max_past.count() >= 0 && o.window.max_future.count() >= 0 &&
-            (!o.admin_listen || (o.health_path != "" || o.metrics_path != "")) &&
-            o.clock && o.store.progress_interval.count() >= 0 &&
-            (o.tls.certificate_file.empty() == o.tls.private_key_file.empty());
-        return ok ? error_code{} : make_error_code(error::invalid_options);
     }
 
     // Opens the store and takes back what an earlier run left in it.
@@ -489,43 +486,8 @@ error_code receiver::start()
     auto& im = *impl_;
     if(im.started.load())
         return error::already_started;
-    if(auto ec = im.validate())
+    if(auto ec = detail::check_options(im.opts, im.start_detail))
         return ec;
-    if(im.opts.heal.enabled)
-        if(auto problem = check_notifications_options(im.opts.heal.api); !problem.empty())
-        {
-            im.start_detail = "heal: " + problem;
-            return error::invalid_options;
-        }
-    if(auto problem = detail::route_table(im.opts.routes).check(im.opts.path); !problem.empty())
-    {
-        im.start_detail = problem;
-        return error::invalid_options;
-    }
-    if(!im.opts.admin_token.empty() && !im.opts.admin_listen)
-    {
-        im.start_detail = "admin_token is set but there is no admin listener for it to protect: the delivery listener "
-                          "would serve metrics without it (catena-webhookd: --admin-token-env needs --admin-listen)";
-        return error::invalid_options;
-    }
-    for(auto const& t : im.opts.trusted_proxies)
-        if(!detail::parse_cidr(t))
-        {
-            im.start_detail = "trusted proxy \"" + t + "\" is not an address or a CIDR";
-            return error::invalid_options;
-        }
-    if(im.opts.proxy_protocol && im.opts.trusted_proxies.empty())
-    {
-        im.start_detail = "proxy_protocol needs trusted_proxies: the PROXY header is taken only from them";
-        return error::invalid_options;
-    }
-    // The state API tells who the fleets are: off the loopback it wants a token.
-    if(im.opts.admin_listen && !im.opts.admin_listen->address().is_loopback() && im.opts.admin_token.empty())
-    {
-        im.start_detail = "the admin listener on " + im.opts.admin_listen->address().to_string() +
-                          " is not a loopback address: it needs admin_token (catena-webhookd: --admin-token-env)";
-        return error::invalid_options;
-    }
     if(!im.store)
     {
         detail::recovered_state r;
@@ -538,7 +500,8 @@ error_code receiver::start()
     if(im.opts.limits.raise_descriptor_limit)
         im.raise_descriptor_limit();
     auto metrics = [&im] { return im.metrics(); };
-    if(auto ec = im.http.open(im.opts.listen, impl_, metrics, nullptr, [&proc = im.proc] { proc.no_more_deliveries(); }))
+    auto const listen = im.opts.own_listener ? std::optional(im.opts.listen) : std::nullopt;
+    if(auto ec = im.http.open(listen, impl_, metrics, nullptr, [&im] { im.way_drained(); }))
     {
         im.start_detail = im.http.open_detail();
         return ec;
@@ -553,6 +516,7 @@ error_code receiver::start()
         im.start_healing();
     im.handlers.freeze();
     im.started.store(true);
+    im.gate.open();
     im.http.start_accepting();
     if(im.admin)
         im.admin->start_accepting();
@@ -574,6 +538,7 @@ void receiver::stop() noexcept
     try
     {
         impl_->http.stop();
+        impl_->gate.close([im = impl_.get()] { im->way_drained(); });
         if(impl_->admin)
             impl_->admin->stop();
         if(impl_->heal)
@@ -587,6 +552,29 @@ void receiver::stop() noexcept
 }
 
 net::ip::tcp::endpoint receiver::local_endpoint() const { return impl_->http.local_endpoint(); }
+
+net::any_io_executor receiver::get_executor() const noexcept { return impl_->ex; }
+
+void receiver::start_receive(request_view const& req, std::string body, std::function<void(response)> done)
+{
+    // The answer may come after the receiver is gone from the caller's hands: it holds the state.
+    impl_->gate.receive(req, std::move(body), [self = impl_, done = std::move(done)](response r) { done(std::move(r)); });
+}
+
+response receiver::receive(request_view const& req)
+{
+    // On a thread that runs the executor, the store's completion could be queued behind this
+    // very call: answered at once instead of waiting forever.
+    auto const& ex = impl_->ex;
+    auto const* io = ex.target<net::io_context::executor_type>();
+    auto const* strand = ex.target<net::strand<net::io_context::executor_type>>();
+    if((io && io->running_in_this_thread()) || (strand && strand->running_in_this_thread()))
+        return impl_->gate.refuse(req, error::receive_would_block);
+    auto p = std::make_shared<std::promise<response>>();
+    auto f = p->get_future();
+    start_receive(req, std::string(req.body), [p](response r) { p->set_value(std::move(r)); });
+    return f.get();
+}
 
 std::optional<net::ip::tcp::endpoint> receiver::admin_endpoint() const
 {

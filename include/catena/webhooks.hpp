@@ -15,6 +15,7 @@
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver.hpp>
 #include <catena/webhooks/receiver_options.hpp>
+#include <catena/webhooks/request.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/signature.hpp>
 #include <catena/webhooks/subscriptions.hpp>

@@ -269,6 +269,12 @@ struct receiver_options
 {
     /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).
     boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address_v4("127.0.0.1"), 8080};
+    /** Whether the receiver listens on `listen` itself (the default). False: it binds no
+        socket and deliveries come only through receiver::receive() from the partner's own
+        HTTP server, with the same admission, verification and keeping; `listen` then only
+        says whether the delivery side is on a loopback address (public_metrics). The admin
+        listener, when set, still runs. */
+    bool own_listener = true;
     /// The path Catena posts to.
     std::string path = "/webhooks/catena";
     /// Further delivery paths, each with its provider (see route_options).
