@@ -30,20 +30,32 @@ struct endpoint_log
 
 BOOST_AUTO_TEST_SUITE(sink_http)
 
-BOOST_AUTO_TEST_CASE(every_event_is_posted_through_an_endpoint_crash_and_a_kill_9)
+// An HTTPS endpoint of the test's own (its certificate made for the test), and the sink on it.
+struct http_fixture
 {
-    auto const dir = tst::make_temp_dir("sink-http");
+    std::string dir = tst::make_temp_dir("sink-http");
     endpoint_log log;
-    auto const handle = [&](tst::fake_request const& r) { return log.take(r); };
-    std::optional<tst::fake_https> endpoint(std::in_place, dir, handle);
-    auto const port = endpoint->port();
+    std::function<tst::fake_reply(tst::fake_request const&)> handle = [this](tst::fake_request const& r) {
+        return log.take(r);
+    };
+    std::optional<tst::fake_https> endpoint{std::in_place, dir, handle};
+    unsigned short port = endpoint->port();
     tst::sinks::sink_server server{"https://localhost:" + std::to_string(port) + "/catena/events?ca=" + endpoint->ca_file(),
-                                   [&] { endpoint.reset(); },
-                                   [&] { endpoint.emplace(dir, handle, std::function<void()>{}, port); },
-                                   [&] {
+                                   [this] { endpoint.reset(); },
+                                   [this] { endpoint.emplace(dir, handle, std::function<void()>{}, port); },
+                                   [this] {
                                        std::lock_guard lock(log.m);
                                        return log.held;
                                    }};
+};
+
+BOOST_FIXTURE_TEST_CASE(every_event_is_posted_once_per_key_and_copies_are_identical, http_fixture)
+{
+    tst::sinks::run_clean(dir, server);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_event_is_posted_through_an_endpoint_crash_and_a_kill_9, http_fixture)
+{
     tst::sinks::run_through_crashes(dir, server);
 }
 

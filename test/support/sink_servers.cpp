@@ -81,10 +81,11 @@ redis_server::~redis_server() = default;
 
 void redis_server::start()
 {
-    // appendonly: what it acknowledged survives a kill (written to the file before the reply).
+    // appendonly with appendfsync always: what it acknowledged is in the file before the reply
+    // (with everysec the write itself may wait up to 2 s, and a kill loses it).
     process_ = std::make_unique<child_process>(
         std::vector<std::string>{program_, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
-                                 "--appendonly", "yes", "--save", "", "--protected-mode", "no", "--logfile", ""},
+                                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no", "--logfile", ""},
         std::map<std::string, std::string>{}, dir_);
     if(!eventually([&] { return accepts(port_); }, std::chrono::seconds(30)))
         throw std::runtime_error("redis-server did not start: " + process_->stdout_text() + process_->stderr_text());

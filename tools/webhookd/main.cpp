@@ -378,7 +378,12 @@ int main(int argc, char** argv)
     for(auto& t : pool)
         t.join();
     // The store writes what processing finished, within what is left of the shutdown timeout.
-    bool const drained = rx.wait_stopped();
+    bool drained = rx.wait_stopped();
+    if(auto const n = sinks->abandoned())
+    {
+        std::fprintf(stderr, "catena-webhookd: %zu messages not acknowledged by the sinks within --shutdown-timeout\n", n);
+        drained = false;
+    }
     lines.flush();
     reports.flush(true);
     if(!drained)

@@ -83,8 +83,9 @@ http_sink::~http_sink() = default;
 
 void http_sink::open()
 {
-    // Connections open when a request needs one.
+    // Connections open when a request needs one; "connected" once an answer came.
     ready();
+    set_connected(false);
 }
 
 void http_sink::close()

@@ -232,7 +232,10 @@ void sink_set::hand(std::shared_ptr<message const> m, catena::webhooks::completi
     {
         std::lock_guard lock(mutex_);
         if(abandoned_)
+        {
+            ++given_up_;
             return c.abandon();
+        }
         id = next_++;
         waiting_.emplace(id, waiting{std::move(c), sinks_.size()});
     }
@@ -249,6 +252,12 @@ void sink_set::hand(std::shared_ptr<message const> m, catena::webhooks::completi
             }
             done.done();
         });
+}
+
+std::size_t sink_set::abandoned() const
+{
+    std::lock_guard lock(mutex_);
+    return given_up_;
 }
 
 std::vector<catena::webhooks::sink_status> sink_set::status() const
@@ -268,6 +277,7 @@ void sink_set::abandon()
             return;
         abandoned_ = true;
         left.swap(waiting_);
+        given_up_ = left.size();
     }
     for(auto& [id, w] : left)
         w.c.abandon();

@@ -61,6 +61,8 @@ public:
     /// Stopping: every completion still waiting is abandoned (its delivery is processed again
     /// at the next start), and the sinks close.
     void abandon();
+    /// How many messages abandon() gave up (their deliveries are processed at the next start).
+    std::size_t abandoned() const;
 
 private:
     struct waiting
@@ -72,10 +74,11 @@ private:
     boost::asio::io_context ioc_;
     std::vector<std::shared_ptr<sink>> sinks_;
     std::thread thread_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::unordered_map<std::uint64_t, waiting> waiting_; // under mutex_
     std::uint64_t next_ = 0;                             // under mutex_
     bool abandoned_ = false;                             // under mutex_
+    std::size_t given_up_ = 0;                           // under mutex_
 };
 
 } // namespace webhookd::sinks
