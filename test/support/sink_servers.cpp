@@ -98,6 +98,19 @@ void redis_server::kill()
     process_.reset();
 }
 
+void redis_server::pause_writes() const
+{
+    std::unique_ptr<redisContext, void (*)(redisContext*)> c(redisConnect("127.0.0.1", port_), redisFree);
+    if(!c || c->err)
+        throw std::runtime_error("cannot connect to redis-server");
+    auto* r = static_cast<redisReply*>(redisCommand(c.get(), "CLIENT PAUSE 600000 WRITE"));
+    bool const ok = r && r->type == REDIS_REPLY_STATUS;
+    if(r)
+        freeReplyObject(r);
+    if(!ok)
+        throw std::runtime_error("CLIENT PAUSE failed");
+}
+
 std::vector<stored_message> redis_server::stream(std::string const& name) const
 {
     std::vector<stored_message> out;

@@ -36,6 +36,8 @@ public:
     unsigned short port() const noexcept { return port_; }
     void start(); ///< Returns once it accepts connections.
     void kill();  ///< SIGKILL, and waits for the exit.
+    /// CLIENT PAUSE ... WRITE: writes wait unanswered (until the server dies).
+    void pause_writes() const;
     /// XRANGE of the whole stream: each entry's kind, idempotency_key and event fields.
     std::vector<stored_message> stream(std::string const& name) const;
 
