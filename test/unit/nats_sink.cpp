@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_SUITE(nats_sink)
 BOOST_AUTO_TEST_CASE(frames_operations_split_anywhere)
 {
     std::string const wire = "INFO {\"server_id\":\"x\",\"headers\":true}\r\nPING\r\n+OK\r\n"
-                             "MSG _INBOX.ab.7 1 23\r\n{\"stream\":\"S\",\"seq\":9}\r\n"
+                             "MSG _INBOX.ab.7 1 22\r\n{\"stream\":\"S\",\"seq\":9}\r\n"
                              "HMSG _INBOX.ab.8 1 16 16\r\nNATS/1.0 503\r\n\r\n\r\n-ERR 'Authorization Violation'\r\n";
     for(std::size_t cut = 0; cut <= wire.size(); ++cut)
         BOOST_TEST_CONTEXT("split at " << cut)
@@ -47,6 +47,8 @@ BOOST_AUTO_TEST_CASE(refuses_a_message_whose_sizes_lie)
     auto op = p.next();
     BOOST_REQUIRE(op.has_value());
     BOOST_TEST(op->kind == nats_op::err);
+    BOOST_TEST(!p.next().has_value()); // once: then nothing more
+    BOOST_TEST(!p.feed("PING\r\n"));
     nats_parser q;
     BOOST_REQUIRE(q.feed("WHAT\r\n"));
     BOOST_TEST(q.next()->kind == nats_op::err);

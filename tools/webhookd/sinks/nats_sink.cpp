@@ -64,6 +64,8 @@ constexpr std::size_t max_payload = 64u << 20;
 
 bool nats_parser::feed(std::string_view bytes)
 {
+    if(!error_.empty())
+        return false;
     buf_.append(bytes);
     if(buf_.size() > max_payload + 4096)
     {
@@ -75,6 +77,8 @@ bool nats_parser::feed(std::string_view bytes)
 
 std::optional<nats_op> nats_parser::next()
 {
+    if(!error_.empty())
+        return std::nullopt; // broken: nothing more until the connection is made again
     auto const eol = buf_.find("\r\n");
     if(eol == std::string::npos)
         return std::nullopt;

@@ -40,7 +40,8 @@ class nats_parser
 public:
     /// Appends bytes; returns false when they break the protocol (`error()` says how).
     bool feed(std::string_view bytes);
-    /// The next complete operation, if any.
+    /// The next complete operation, if any. A framing error comes once as an `err`
+    /// operation; after it the parser takes nothing more.
     std::optional<nats_op> next();
     std::string const& error() const noexcept { return error_; }
 
