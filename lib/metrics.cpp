@@ -196,6 +196,40 @@ std::string render_metrics(metrics_snapshot const& s)
                                            .count()))
                 .append("\n");
 
+    if(!s.sinks.empty())
+    {
+        // One series per sink, labelled with its URI (credentials never appear in it).
+        struct sink_series
+        {
+            char const* name;
+            char const* help;
+            char const* type;
+            double (*value)(sink_status const&);
+        };
+        static sink_series const sink_metrics[] = {
+            {"sink_sent_total", "Messages written to the sink, retries included.", "counter",
+             [](sink_status const& x) { return static_cast<double>(x.sent); }},
+            {"sink_acknowledged_total", "Messages the sink acknowledged.", "counter",
+             [](sink_status const& x) { return static_cast<double>(x.acknowledged); }},
+            {"sink_retries_total", "Messages sent to the sink again after a failure or a lost connection.", "counter",
+             [](sink_status const& x) { return static_cast<double>(x.retries); }},
+            {"sink_pending", "Messages handed to the sink and not acknowledged yet.", "gauge",
+             [](sink_status const& x) { return static_cast<double>(x.pending); }},
+            {"sink_lag_seconds", "How long the sink's oldest unacknowledged message has waited (0: none).", "gauge",
+             [](sink_status const& x) { return x.lag_seconds; }},
+            {"sink_connected", "1 while a connection to the sink is up.", "gauge",
+             [](sink_status const& x) { return x.connected ? 1.0 : 0.0; }},
+        };
+        for(auto const& m : sink_metrics)
+        {
+            std::string const name = std::string("catena_webhooks_") + m.name;
+            out.append("# HELP ").append(name).append(" ").append(m.help).append("\n");
+            out.append("# TYPE ").append(name).append(" ").append(m.type).append("\n");
+            for(auto const& x : s.sinks)
+                line(out, "%s{sink=\"%s\"} %.17g\n", name.c_str(), label_value(x.name).c_str(), m.value(x));
+        }
+    }
+
     if(s.heal)
     {
         out += "# HELP catena_webhooks_heal_actions_total Steps of self-healing taken: subscriptions reactivated, "

@@ -35,6 +35,7 @@ struct metrics_snapshot
     fleet_tally fleets_by;
     std::vector<subscription_seen> subscriptions;
     std::optional<heal_stats> heal; ///< With options.heal.enabled.
+    std::vector<sink_status> sinks; ///< receiver::report_sinks.
 };
 
 /// The Prometheus text exposition (format 0.0.4) of `s`: every series, its help and type.

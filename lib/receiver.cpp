@@ -351,6 +351,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         m.subscriptions = book.list();
         if(heal)
             m.heal = heal->stats();
+        m.sinks = sinks_now();
         return detail::render_metrics(m);
     }
 
@@ -367,6 +368,10 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         return store ? store->dead_letter(id) : std::nullopt;
     }
     std::vector<subscription_seen> seen_subscriptions() const override { return book.list(); }
+    std::vector<sink_status> sinks_now() const override
+    {
+        return handlers.sinks ? handlers.sinks.current() : std::vector<sink_status>{};
+    }
     fleet_tally fleet_counts() const override { return fleets_view()->tally(); }
     receiver_stats current_stats() const override { return detail::stats_of(snapshot()); }
 };
@@ -429,6 +434,18 @@ receiver& receiver::on_merge(merge_handler h) { return impl_->add(*this, impl_->
 receiver& receiver::on_before_progress(std::function<void()> h)
 {
     return impl_->add(*this, impl_->handlers.before_progress, std::move(h), "on_before_progress()");
+}
+receiver& receiver::on_any_async(async_event_handler h)
+{
+    return impl_->add(*this, impl_->handlers.any_async, std::move(h), "on_any_async()");
+}
+receiver& receiver::on_transition_async(async_transition_handler h)
+{
+    return impl_->add(*this, impl_->handlers.transitions_async, std::move(h), "on_transition_async()");
+}
+receiver& receiver::report_sinks(std::function<std::vector<sink_status>()> f)
+{
+    return impl_->add(*this, impl_->handlers.sinks, std::move(f), "report_sinks()");
 }
 receiver& receiver::on_subscription(subscription_handler h)
 {

@@ -9,6 +9,7 @@
 #include <catena/webhooks/foxtrot.hpp>
 #include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/json_lines.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/notifications.hpp>

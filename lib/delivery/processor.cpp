@@ -437,6 +437,15 @@ void processor::on_event(event&& e)
         handled = true;
         enqueue_calls<receiver::event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
     });
+    for(auto const& h : handlers_.any_async.all)
+    {
+        handled = true;
+        callback_job job;
+        job.async_call = [&h, ev](completion c) { h(*ev, std::move(c)); };
+        job.handler = "on_any_async";
+        job.ev = ev;
+        disp_->enqueue(ev->fleet_key, std::move(job));
+    }
     if(handled)
         return;
     counts_.add(counters::id::unhandled_events);
@@ -456,6 +465,15 @@ void processor::on_transition(transition&& t)
     auto p = std::make_shared<transition const>(std::move(t));
     enqueue_calls<receiver::transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
                                                            p->idempotency_key, nullptr, &describe_transition);
+    for(auto const& h : handlers_.transitions_async.all)
+    {
+        callback_job job;
+        job.async_call = [&h, p](completion c) { h(*p, std::move(c)); };
+        job.handler = "on_transition_async";
+        job.idempotency_key = p->idempotency_key;
+        job.description = describe_transition(*p);
+        disp_->enqueue(p->fleet_key, std::move(job));
+    }
 }
 
 void processor::on_merge(fleet_merge&& m)

@@ -7,6 +7,7 @@
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/export.hpp>
+#include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver_options.hpp>
@@ -103,6 +104,8 @@ public:
     using merge_handler = std::function<void(fleet_merge const&)>;
     using subscription_handler = std::function<void(subscription_event const&)>;
     using gap_handler = std::function<void(delivery_gap const&)>;
+    using async_event_handler = std::function<void(event const&, completion)>;
+    using async_transition_handler = std::function<void(transition const&, completion)>;
 
     /// Creates a stopped receiver; nothing is bound until start().
     receiver(boost::asio::any_io_executor ex, receiver_options opts);
@@ -143,6 +146,19 @@ public:
         after a later call succeeds.
     */
     receiver& on_before_progress(std::function<void()> h);
+
+    /** Receives every event, as on_any, and completes it later (see @ref completion): its
+        fleet's next call waits, and its delivery is recorded as processed only once the
+        completion is done. For handing events on to another system at least once, progress
+        gated by its acknowledgements. The handler itself runs where other callbacks run and
+        must return at once; the completion may come from any thread.
+    */
+    receiver& on_any_async(async_event_handler h);
+    /// The same for every transition (after the on_transition handlers of the same transition).
+    receiver& on_transition_async(async_transition_handler h);
+    /** What the program's sinks report about themselves (called from any thread, whenever
+        the state API, the status page or /metrics is read; must be thread-safe and quick). */
+    receiver& report_sinks(std::function<std::vector<sink_status>()> f);
 
     /** Tracks an asynchronous write: `h` is called once, in its fleet's callback order, with
         the outcome of `operation_id` (the id returned by Catena's 202) when
