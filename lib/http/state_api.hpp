@@ -27,6 +27,8 @@ public:
     virtual std::vector<subscription_seen> seen_subscriptions() const = 0;
     virtual fleet_tally fleet_counts() const = 0;
     virtual receiver_stats current_stats() const = 0;
+    /// The operations tracked and not decided (receiver::pending_operations).
+    virtual std::vector<pending_operation> pending_operations() const { return {}; }
     virtual std::string metrics() const = 0;
 };
 
@@ -50,7 +52,8 @@ struct admin_reply
     - `/v1/summary`: fleet counts by stage and health, intake counters;
     - `/v1/fleets?stage=&health=&cursor=&limit=`: a page of fleets by key;
     - `/v1/fleets/{key}`, `/v1/fleets/{key}/history`;
-    - `/v1/dead-letters?limit=`, `/v1/subscriptions`.
+    - `/v1/dead-letters?limit=`, `/v1/subscriptions`;
+    - `/v1/operations`: the resource operations tracked and not decided yet.
 
     With options.admin_token set, every route but `/` needs `Authorization: Bearer <token>`
     (compared in constant time). Errors are JSON: {"error": reason, "message": text}.
