@@ -166,10 +166,14 @@ struct operation_poller::impl : std::enable_shared_from_this<impl>
     std::atomic<std::uint64_t> requests{0}, listings{0}, found{0}, still_pending{0}, failures{0}, gaps{0};
 
     // Wakes when the schedule next has something to do, but at least every second, so that
-    // the receiver's clock (which may jump, or be a test's) is followed.
+    // the receiver's clock (which may jump, or be a test's) is followed. Armed once at a time:
+    // an operation watched meanwhile is due a grace period later and found at that wake, so
+    // tracking many operations costs no scan of the schedule each.
+    bool armed = false;
+
     void arm()
     {
-        if(stopping)
+        if(stopping || armed)
             return;
         std::optional<timestamp> due;
         {
@@ -177,15 +181,14 @@ struct operation_poller::impl : std::enable_shared_from_this<impl>
             due = schedule.next_due();
         }
         if(!due)
-        {
-            timer.cancel();
             return;
-        }
         auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*due - h.clock());
         wait = std::clamp<std::chrono::steady_clock::duration>(wait, std::chrono::steady_clock::duration::zero(),
                                                                std::chrono::seconds(1));
+        armed = true;
         timer.expires_after(wait);
         timer.async_wait([self = shared_from_this()](error_code ec) {
+            self->armed = false;
             if(!ec)
                 self->run();
         });

@@ -377,7 +377,11 @@ error_code processor::track(operation_ref ref, operation_handler h, timestamp de
 
 void processor::complete_polled(operation_result r)
 {
-    pipe_.complete_polled(std::move(r));
+    // Found while stopping, after the last callbacks ran: it stays pending in the store and
+    // is asked again at the next start.
+    if(flushed_)
+        return;
+    pipe_.complete_polled(std::move(r), opts_.clock());
     publish();
 }
 

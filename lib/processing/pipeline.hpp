@@ -16,6 +16,7 @@
 #include "processing/reorderer.hpp"
 #include "store/inbox_entry.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -161,10 +162,14 @@ public:
     {
         return track(operation_ref{std::move(operation_id), {}, {}}, std::move(h), deadline);
     }
-    /** An outcome found by polling Catena's API (success or failed): completes the
+    /** An outcome found by polling Catena's API at `now` (success or failed): completes the
         operation as its webhook would, with source poll. Ignored when the operation was
         decided already; a webhook outcome that comes after it is a duplicate. */
-    void complete_polled(operation_result r) { operations_.complete_polled(std::move(r), now_); }
+    void complete_polled(operation_result r, timestamp now)
+    {
+        now_ = std::max(now_, now);
+        operations_.complete_polled(std::move(r), now_);
+    }
     /// The operations tracked and not decided, with their connections and deadlines.
     std::vector<pending_operation> pending() const { return operations_.pending(); }
 

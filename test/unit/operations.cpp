@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(a_polled_outcome_completes_the_operation_as_its_webhook_wou
     operation_result got;
     BOOST_TEST(!f.p.track(operation_ref{"op-1", "conn-1", "message"}, [&](operation_result const& r) { got = r, ++calls; },
                           t0 + 1h));
-    f.p.complete_polled(polled("op-1", operation_status::success));
+    f.p.complete_polled(polled("op-1", operation_status::success), t0);
     BOOST_TEST(calls == 1);
     BOOST_TEST((got.status == operation_status::success));
     BOOST_TEST((got.source == operation_source::poll));
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_webhook_after_a_poll_is_a_duplicate_not_a_second_completi
     feeder f;
     int calls = 0;
     BOOST_TEST(!f.p.track(operation_ref{"op-1", "conn-1", "message"}, [&](operation_result const&) { ++calls; }, t0 + 1h));
-    f.p.complete_polled(polled("op-1", operation_status::success));
+    f.p.complete_polled(polled("op-1", operation_status::success), t0);
     auto const kept = f.sink.kept.size();
     f.push(message("resource_operation.succeeded", operation("op-1", "success"), "0190-1"), t0 + 1s);
     f.p.flush(t0 + 1s);
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_poll_after_the_webhook_changes_nothing)
     BOOST_TEST(!f.p.track(operation_ref{"op-1", "conn-1", "message"}, [&](operation_result const&) { ++calls; }, t0 + 1h));
     f.push(message("resource_operation.failed", operation("op-1", "failed"), "0190-1"), t0);
     f.p.flush(t0);
-    f.p.complete_polled(polled("op-1", operation_status::success));
+    f.p.complete_polled(polled("op-1", operation_status::success), t0);
     BOOST_TEST(calls == 1);
     BOOST_TEST(f.p.stats().operations_polled == 0u);
 }
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(a_pending_operation_taken_back_from_the_store_is_tracked_un
     BOOST_TEST((f.sink.tracked[0].deadline == t0 + 1h));
     BOOST_TEST(f.p.pending().size() == 1u);
     // Decided by a poll before anybody registered again: kept for the registration.
-    f.p.complete_polled(polled("op-1", operation_status::failed));
+    f.p.complete_polled(polled("op-1", operation_status::failed), t0);
     BOOST_TEST(f.sink.operations.empty());
     BOOST_TEST(f.p.pending().empty());
     operation_result got;
