@@ -14,6 +14,7 @@
 #include "providers/route_table.hpp"
 #include "metrics.hpp"
 #include "options_check.hpp"
+#include "operation_poller.hpp"
 #include "processing/fleet_directory.hpp"
 #include "store/open.hpp"
 
@@ -61,6 +62,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     detail::handler_registry handlers; // frozen by start()
     detail::subscription_book book;
     std::unique_ptr<detail::healer> heal; // set by start() when options.heal.enabled
+    std::unique_ptr<detail::operation_poller> poll; // set by start() when options.operations.enabled
     std::unique_ptr<detail::store> store; // set by start()
     detail::intake in;
     detail::listener http;
@@ -330,7 +332,11 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         };
         h.gap = [weak](delivery_gap g) {
             if(auto self = weak.lock())
+            {
+                if(self->poll)
+                    self->poll->gap(g);
                 net::post(self->proc.strand(), [self, g = std::move(g)]() mutable { self->proc.report_gap(std::move(g)); });
+            }
         };
         h.report = [weak](error_code ec, std::string text) {
             if(auto self = weak.lock())
@@ -338,8 +344,58 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         };
         h.clock = opts.clock;
         heal = std::make_unique<detail::healer>(ex, opts.heal, std::move(h));
-        proc.watch_stopped([hl = heal.get()](subscription_event const& e) { hl->stopped(e); });
         heal->start();
+    }
+
+    // Polling of operations whose result webhook does not come: the poller hears of every
+    // operation tracked and decided from processing, and hands what it finds back to it.
+    void start_polling()
+    {
+        std::weak_ptr<impl> weak = shared_from_this();
+        detail::operation_poller::hooks h;
+        h.found = [weak](operation_result r) {
+            if(auto self = weak.lock())
+                net::post(self->proc.strand(), [self, r = std::move(r)]() mutable { self->proc.complete_polled(std::move(r)); });
+        };
+        h.report = [weak](error_code ec, std::string text) {
+            if(auto self = weak.lock())
+                self->reporter()(ec, 0, std::move(text), {}, {});
+        };
+        h.clock = opts.clock;
+        poll = std::make_unique<detail::operation_poller>(ex, opts.operations, std::move(h));
+        net::post(proc.strand(), [self = shared_from_this(), p = poll.get()] {
+            self->proc.watch_operations([p](operation_ref r) { p->watch(std::move(r)); },
+                                        [p](std::string id) { p->forget(std::move(id)); });
+        });
+    }
+
+    // Every webhook.* event that stopped a subscription: a heal, and a gap for the poller.
+    void watch_stopped()
+    {
+        if(!heal && !poll)
+            return;
+        proc.watch_stopped([hl = heal.get(), pl = poll.get()](subscription_event const& e) {
+            if(hl)
+                hl->stopped(e);
+            if(pl)
+                pl->stopped(e);
+        });
+    }
+
+    std::vector<pending_operation> pending_operations() const override
+    {
+        auto out = proc.pending_operations();
+        if(!poll)
+            return out;
+        auto const polled = poll->snapshot();
+        for(auto& p : out)
+            if(auto it = polled.find(p.operation_id); it != polled.end())
+            {
+                p.next_poll = it->second.in_flight ? std::optional(opts.clock()) : it->second.due;
+                p.polls = it->second.polls;
+                p.last_problem = it->second.last_problem;
+            }
+        return out;
     }
 
     std::string metrics() const override
@@ -352,6 +408,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         if(heal)
             m.heal = heal->stats();
         m.sinks = sinks_now();
+        if(poll)
+            m.polls = poll->stats();
         return detail::render_metrics(m);
     }
 
@@ -459,27 +517,41 @@ receiver& receiver::on_delivery_gap(gap_handler h)
 
 void receiver::track_operation(std::string operation_id, operation_handler h, std::chrono::seconds timeout)
 {
-    auto const deadline = impl_->opts.clock() + timeout;
     // Posted, never run inline: a callback on the processing strand may call this while the
     // pipeline is in the middle of completing operations.
-    net::post(impl_->proc.strand(), [self = impl_, id = std::move(operation_id), h = std::move(h), deadline]() mutable {
-        if(auto ec = self->proc.track(id, std::move(h), deadline))
-            self->reporter()(ec, 0, "cannot track operation " + id, {}, {});
-    });
+    track_operation(operation_ref{std::move(operation_id), {}, {}}, std::move(h), timeout);
 }
 
 std::future<operation_result> receiver::track_operation(std::string operation_id, std::chrono::seconds timeout)
 {
+    return track_operation(operation_ref{std::move(operation_id), {}, {}}, timeout);
+}
+
+void receiver::track_operation(operation_ref op, operation_handler h, std::chrono::seconds timeout)
+{
+    auto const deadline = impl_->opts.clock() + timeout;
+    net::post(impl_->proc.strand(), [self = impl_, op = std::move(op), h = std::move(h), deadline]() mutable {
+        auto const id = op.operation_id;
+        if(auto ec = self->proc.track(std::move(op), std::move(h), deadline))
+            self->reporter()(ec, 0, "cannot track operation " + id, {}, {});
+    });
+}
+
+std::future<operation_result> receiver::track_operation(operation_ref op, std::chrono::seconds timeout)
+{
     auto promise = std::make_shared<std::promise<operation_result>>();
     auto f = promise->get_future();
     auto const deadline = impl_->opts.clock() + timeout;
-    net::post(impl_->proc.strand(), [self = impl_, id = std::move(operation_id), promise, deadline]() mutable {
-        auto ec = self->proc.track(id, [promise](operation_result const& r) { promise->set_value(r); }, deadline);
+    net::post(impl_->proc.strand(), [self = impl_, op = std::move(op), promise, deadline]() mutable {
+        auto const id = op.operation_id;
+        auto ec = self->proc.track(std::move(op), [promise](operation_result const& r) { promise->set_value(r); }, deadline);
         if(ec)
             promise->set_exception(std::make_exception_ptr(boost::system::system_error(ec, id)));
     });
     return f;
 }
+
+std::vector<pending_operation> receiver::pending_operations() const { return impl_->pending_operations(); }
 
 std::optional<fleet_state> receiver::fleet(std::string_view key) const { return impl_->fleets_view()->fleet(key); }
 std::vector<fleet_state> receiver::fleets() const { return impl_->fleets_view()->fleets(); }
@@ -529,8 +601,11 @@ error_code receiver::start()
             im.start_detail = im.admin->open_detail();
             return ec;
         }
+    if(im.opts.operations.enabled)
+        im.start_polling();
     if(im.opts.heal.enabled)
         im.start_healing();
+    im.watch_stopped();
     im.handlers.freeze();
     im.started.store(true);
     im.gate.open();
@@ -560,6 +635,8 @@ void receiver::stop() noexcept
             impl_->admin->stop();
         if(impl_->heal)
             impl_->heal->stop();
+        if(impl_->poll)
+            impl_->poll->stop();
         impl_->arm_watchdog();
     }
     catch(...)

@@ -42,6 +42,9 @@ error_code check_options(receiver_options const& o, std::string& detail)
     if(o.heal.enabled)
         if(auto problem = check_notifications_options(o.heal.api); !problem.empty())
             return refuse(detail, "heal: " + problem);
+    if(o.operations.enabled)
+        if(auto problem = check_notifications_options(o.operations.api); !problem.empty())
+            return refuse(detail, "operations: " + problem);
     if(auto problem = route_table(o.routes).check(o.path); !problem.empty())
         return refuse(detail, problem);
     if(!o.admin_token.empty() && !o.admin_listen)

@@ -68,6 +68,9 @@ Scenario:
   --null-ids RATE (0.0)    envelopes with "id": null
   --second-subscription RATE (0.0)   lifecycle events also through a second X-Webhook-ID
   --telematics-lag MS (0)  telematics occurred up to MS before they are sent
+  --drop-operation-results RATE (0.0)  never send an operation's result webhook (as in a delivery
+                           gap); --dropped-operations FILE writes their final records, as JSON Lines,
+                           for an API that answers the poll of track_operation's fallback
   --expect FILE            write each fleet's expected final state as JSON Lines
   --realtime               wait until each message's send time instead of sending back to back
 Histories:
@@ -91,7 +94,7 @@ struct options
     bool gzip = true, retry = true, json_out = false, realtime = false;
     std::size_t connections = 0;
     cs::scenario_options sc;
-    std::string expect_file, out_file;
+    std::string expect_file, out_file, dropped_file;
     std::size_t count = 0;
     double duration_s = 0, rate = 0;
     cs::load_profile profile = cs::load_profile::friendly;
@@ -185,6 +188,8 @@ options parse(int argc, char** argv)
         else if(a == "--second-subscription") o.sc.second_subscription_rate = number<double>(a, value());
         else if(a == "--telematics-lag") o.sc.telematics_lag = milliseconds(number<long long>(a, value()));
         else if(a == "--expect") o.expect_file = value();
+        else if(a == "--drop-operation-results") o.sc.drop_operation_result_rate = number<double>(a, value());
+        else if(a == "--dropped-operations") o.dropped_file = value();
         else if(a == "--out") o.out_file = value();
         else if(a == "--count") o.count = number<std::size_t>(a, value());
         else if(a == "--profile")
@@ -297,6 +302,14 @@ int run_scenario(options const& o, std::string const& secret)
             fail("cannot write " + o.expect_file);
         f << cs::expectations_jsonl(sc);
     }
+    if(!o.dropped_file.empty())
+    {
+        std::ofstream f(o.dropped_file);
+        if(!f)
+            fail("cannot write " + o.dropped_file);
+        for(auto const& op : sc.dropped_operations)
+            f << json::serialize(op) << "\n";
+    }
     tally t;
     std::atomic<std::size_t> next{0};
     auto const t0 = steady_clock::now();
@@ -321,7 +334,8 @@ int run_scenario(options const& o, std::string const& secret)
     double const elapsed = duration<double>(steady_clock::now() - t0).count();
     print_summary(o, t, elapsed,
                   json::object{{"mode", "scenario"}, {"fleets", sc.fleets.size()}, {"unique_events", sc.unique_events},
-                               {"unique_records", sc.unique_records}, {"messages", sc.messages.size()}});
+                               {"unique_records", sc.unique_records}, {"messages", sc.messages.size()},
+                               {"dropped_operation_results", sc.dropped_operations.size()}});
     return t.by_status.size() == 1 && t.by_status.count(202) ? 0 : 1;
 }
 

@@ -174,6 +174,19 @@ public:
     /// the operation is abandoned, or system_error too_many_operations over the bound).
     std::future<operation_result> track_operation(std::string operation_id,
                                                   std::chrono::seconds timeout = std::chrono::hours(24));
+    /** The same for an operation known with its connection (parse_operation_response() of the
+        write call's 202): with options.operations.enabled, when no result webhook came within
+        operations.grace, or at once when a delivery gap (webhook.staled or .paused of a
+        subscription carrying resource_operation events, a healed gap) covers it, Catena's
+        Integrations API is asked; an outcome found there completes it as the webhook would,
+        with operation_result::source == poll, and a webhook that comes after it is a
+        duplicate. Tracked operations are kept in the store until decided: after a restart
+        they are polled again, and a registration finds their outcome. */
+    void track_operation(operation_ref op, operation_handler h, std::chrono::seconds timeout = std::chrono::hours(24));
+    std::future<operation_result> track_operation(operation_ref op,
+                                                  std::chrono::seconds timeout = std::chrono::hours(24));
+    /// The operations tracked and not decided yet, with when each is polled next.
+    std::vector<pending_operation> pending_operations() const;
 
     /// The state of the fleet known under `key`: a fleet_id, "ref:<fleet_ref>", "invitation:<id>"...
     std::optional<fleet_state> fleet(std::string_view key) const;
