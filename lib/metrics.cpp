@@ -198,9 +198,9 @@ std::string render_metrics(metrics_snapshot const& s)
                                            .count()))
                 .append("\n");
 
-    if(!s.sinks.empty())
     {
-        // One series per sink, labelled with its URI (credentials never appear in it).
+        // One series per sink, labelled with its URI (credentials never appear in it); the
+        // families are announced without sinks too, so that rules reading them always find them.
         struct sink_series
         {
             char const* name;

@@ -139,9 +139,10 @@ async function refresh() {
     if (!subs.subscriptions.length) row(sb, [el("span", "no delivery yet", "muted"), "", "", ""]);
     document.getElementById("sinks-section").hidden = !sinks.sinks.length;
     const kb = body("sinks");
-    for (const k of sinks.sinks)
+    for (const k of sinks.sinks) {
       const up = pill(k.connected ? "ok" : "stale"); up.textContent = k.connected ? "up" : "down";
       row(kb, [el("code", k.name), up, k.acknowledged, k.pending, k.lag_seconds.toFixed(1) + " s", k.retries, k.last_error]).dataset.sink = k.name;
+    }
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString() + " · " + summary.time;
     document.body.dataset.loaded = "true";
   } catch (e) {
