@@ -2,8 +2,6 @@
 // tools/webhookd/sinks/nats_sink.cpp - publishes to NATS JetStream, each message acknowledged by its PubAck.
 #include "nats_sink.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -16,7 +14,6 @@ namespace webhookd::sinks {
 
 namespace net = boost::asio;
 namespace json = boost::json;
-using tcp = net::ip::tcp;
 
 namespace {
 
@@ -172,52 +169,25 @@ std::string nats_reply_problem(nats_op const& reply)
 }
 
 nats_sink::nats_sink(net::any_io_executor ex, std::string name, nats_target t)
-    : sink(std::move(ex), std::move(name)), target_(std::move(t)), resolver_(strand_), socket_(strand_)
+    : tcp_sink(std::move(ex), std::move(name), t.host, t.port), target_(std::move(t))
 {
 }
 
 void nats_sink::open()
 {
-    auto const generation = ++generation_;
     phase_ = phase::connecting;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    resolver_.async_resolve(target_.host, target_.port,
-                            [self = std::static_pointer_cast<nats_sink>(shared_from_this()),
-                             generation](boost::system::error_code ec, tcp::resolver::results_type r) {
-                                if(ec)
-                                    return self->fail(generation, "resolve " + self->target_.host + ": " + ec.message());
-                                net::async_connect(self->socket_, r, [self, generation](boost::system::error_code cec, auto const&) {
-                                    if(cec)
-                                        return self->fail(generation, "connect: " + cec.message());
-                                    self->on_connected(generation);
-                                });
-                            });
+    tcp_sink::open();
 }
 
-void nats_sink::on_connected(std::uint64_t generation)
+void nats_sink::connected()
 {
-    if(generation != generation_ || stopped())
-        return;
-    boost::system::error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
     parser_ = nats_parser{};
-    outgoing_.clear();
-    writing_.clear();
-    write_busy_ = false;
     std::random_device rd;
     std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
     char id[17];
     std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(rng()));
     inbox_ = std::string("_INBOX.") + id + ".";
-    phase_ = phase::handshake;
-    read(generation); // INFO comes first
-}
-
-void nats_sink::send(std::string bytes)
-{
-    outgoing_ += bytes;
-    write(generation_);
+    phase_ = phase::handshake; // INFO comes first
 }
 
 void nats_sink::transmit(std::uint64_t id, message const& m)
@@ -286,63 +256,16 @@ void nats_sink::handle(nats_op const& op, std::uint64_t generation)
         refused(*id, problem);
 }
 
-void nats_sink::write(std::uint64_t generation)
+void nats_sink::received(std::string_view bytes, std::uint64_t generation)
 {
-    if(write_busy_ || outgoing_.empty() || generation != generation_)
-        return;
-    write_busy_ = true;
-    writing_.swap(outgoing_);
-    net::async_write(socket_, net::buffer(writing_),
-                     [self = std::static_pointer_cast<nats_sink>(shared_from_this()), generation](boost::system::error_code ec,
-                                                                                                  std::size_t) {
-                         if(generation != self->generation_)
-                             return;
-                         self->write_busy_ = false;
-                         self->writing_.clear();
-                         if(ec)
-                             return self->fail(generation, "write: " + ec.message());
-                         self->write(generation);
-                     });
-}
-
-void nats_sink::read(std::uint64_t generation)
-{
-    socket_.async_read_some(
-        net::buffer(buffer_), [self = std::static_pointer_cast<nats_sink>(shared_from_this()), generation](
-                                  boost::system::error_code ec, std::size_t n) {
-            if(generation != self->generation_)
-                return;
-            if(ec)
-                return self->fail(generation, ec == net::error::eof ? std::string("connection closed by the server")
-                                                                    : "read: " + ec.message());
-            if(!self->parser_.feed(std::string_view(self->buffer_, n)))
-                return self->fail(generation, self->parser_.error());
-            while(auto op = self->parser_.next())
-            {
-                self->handle(*op, generation);
-                if(generation != self->generation_)
-                    return;
-            }
-            self->read(generation);
-        });
-}
-
-void nats_sink::fail(std::uint64_t generation, std::string const& why)
-{
-    if(generation != generation_ || stopped())
-        return;
-    ++generation_;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    lost(why);
-}
-
-void nats_sink::close()
-{
-    ++generation_;
-    boost::system::error_code ignored;
-    resolver_.cancel();
-    socket_.close(ignored);
+    if(!parser_.feed(bytes))
+        return fail(generation, parser_.error());
+    while(auto op = parser_.next())
+    {
+        handle(*op, generation);
+        if(generation != this->generation())
+            return;
+    }
 }
 
 } // namespace webhookd::sinks

@@ -3,9 +3,7 @@
 #ifndef CATENA_WEBHOOKD_SINKS_NATS_SINK_HPP
 #define CATENA_WEBHOOKD_SINKS_NATS_SINK_HPP
 
-#include "sink.hpp"
-
-#include <boost/asio/ip/tcp.hpp>
+#include "tcp_sink.hpp"
 
 #include <optional>
 #include <string>
@@ -63,7 +61,7 @@ std::string nats_reply_problem(nats_op const& reply);
     message; an error reply, or no responders (no stream takes the subject), refuses it.
     Debian packages no NATS client library: this is the client protocol's subset that
     publishing needs (INFO, CONNECT, PING/PONG, SUB, HPUB, MSG/HMSG, -ERR). */
-class nats_sink final : public sink
+class nats_sink final : public tcp_sink
 {
 public:
     nats_sink(boost::asio::any_io_executor ex, std::string name, nats_target t);
@@ -71,25 +69,14 @@ public:
 private:
     void open() override;
     void transmit(std::uint64_t id, message const& m) override;
-    void close() override;
-
-    void on_connected(std::uint64_t generation);
-    void read(std::uint64_t generation);
+    void connected() override;
+    void received(std::string_view bytes, std::uint64_t generation) override;
     void handle(nats_op const& op, std::uint64_t generation);
-    void send(std::string bytes);
-    void write(std::uint64_t generation);
-    void fail(std::uint64_t generation, std::string const& why);
 
     nats_target target_;
-    boost::asio::ip::tcp::resolver resolver_;
-    boost::asio::ip::tcp::socket socket_;
-    std::uint64_t generation_ = 0;
     nats_parser parser_;
     enum class phase { connecting, handshake, creating, open } phase_ = phase::connecting;
     std::string inbox_; // this connection's reply prefix: _INBOX.<random>.
-    std::string outgoing_, writing_;
-    bool write_busy_ = false;
-    char buffer_[16384];
 };
 
 } // namespace webhookd::sinks

@@ -3,13 +3,12 @@
 #ifndef CATENA_WEBHOOKD_SINKS_REDIS_SINK_HPP
 #define CATENA_WEBHOOKD_SINKS_REDIS_SINK_HPP
 
-#include "sink.hpp"
-
-#include <boost/asio/ip/tcp.hpp>
+#include "tcp_sink.hpp"
 
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 
 struct redisReader;
 
@@ -38,32 +37,21 @@ std::string redis_xadd(redis_target const& t, message const& m);
     hiredis provides the protocol (its command formatter and its reply reader, both free of
     I/O); Asio moves the bytes on the daemon's sink thread. hiredis's own asynchronous API
     would need an event-loop adapter, which it has for libevent and others but not Asio. */
-class redis_sink final : public sink
+class redis_sink final : public tcp_sink
 {
 public:
     redis_sink(boost::asio::any_io_executor ex, std::string name, redis_target t);
     ~redis_sink() override;
 
 private:
-    void open() override;
     void transmit(std::uint64_t id, message const& m) override;
-    void close() override;
-
-    void on_connected(std::uint64_t generation);
-    void read(std::uint64_t generation);
-    void write(std::uint64_t generation);
-    void fail(std::uint64_t generation, std::string const& why);
-    void reset_reader();
+    void connected() override;
+    void received(std::string_view bytes, std::uint64_t generation) override;
+    void dropped() override;
 
     redis_target target_;
-    boost::asio::ip::tcp::resolver resolver_;
-    boost::asio::ip::tcp::socket socket_;
-    std::uint64_t generation_ = 0; // of the connection; a stale handler's differs
     redisReader* reader_ = nullptr;
     std::deque<std::optional<std::uint64_t>> awaiting_; // replies due, in order (nullopt: AUTH)
-    std::string outgoing_, writing_;
-    bool write_busy_ = false;
-    char buffer_[16384];
 };
 
 } // namespace webhookd::sinks
