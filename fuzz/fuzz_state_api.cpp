@@ -257,7 +257,7 @@ expectation reference_route(fake_source const& src, cw::receiver_options const& 
         return status_only(401);
     if(metrics)
         return status_only(200);
-    if(path == "/v1/summary" || path == "/v1/subscriptions")
+    if(path == "/v1/summary" || path == "/v1/subscriptions" || path == "/v1/sinks" || path == "/v1/operations")
         return status_only(reference_query(q, {}) ? 200u : 400u);
     if(path == "/v1/dead-letters")
     {
