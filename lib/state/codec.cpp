@@ -77,7 +77,7 @@ void legacy_parts(fleet_state& st)
 {
     auto const invitation_id = st.invitation_ids.empty() ? std::string("legacy") : st.invitation_ids.front();
     auto const connection_id = st.connection_ids.empty() ? std::string("legacy") : st.connection_ids.front();
-    auto invite = [&](invitation_state s) { st.invitations.push_back(invitation_info{invitation_id, s}); };
+    auto invite = [&](invitation_state s) { st.invitations.push_back(invitation_info{invitation_id, s, {}, {}}); };
     auto connect = [&](bool linked) {
         connection_info c;
         c.id = connection_id;
@@ -95,16 +95,16 @@ void legacy_parts(fleet_state& st)
     case stage::declined: invite(invitation_state::declined); break;
     case stage::expired: invite(invitation_state::expired); break;
     case stage::deleted: invite(invitation_state::deleted); break;
-    case stage::agreement: st.agreements.push_back(agreement_info{"legacy", true}); break;
+    case stage::agreement: st.agreements.push_back(agreement_info{"legacy", true, {}}); break;
     case stage::connection:
-        st.agreements.push_back(agreement_info{"legacy", true});
+        st.agreements.push_back(agreement_info{"legacy", true, {}});
         connect(false);
         break;
     case stage::connected:
-        st.agreements.push_back(agreement_info{"legacy", true});
+        st.agreements.push_back(agreement_info{"legacy", true, {}});
         connect(true);
         break;
-    case stage::revoked: st.agreements.push_back(agreement_info{"legacy", false}); break;
+    case stage::revoked: st.agreements.push_back(agreement_info{"legacy", false, {}}); break;
     }
     if(st.health == health::ok)
         return;
@@ -112,7 +112,7 @@ void legacy_parts(fleet_state& st)
         connect(false), st.connections.back().reported = false;
     auto& c = st.connections.front();
     if(st.health == health::halted)
-        c.schedules.push_back(schedule_info{"legacy", "", false});
+        c.schedules.push_back(schedule_info{"legacy", "", false, {}, {}});
     else
         c.health = st.health;
 }
