@@ -105,10 +105,12 @@ constexpr error_info infos[] = {
     {"not_accepting", "the receiver is not started or is stopping; retry later", condition::unavailable},
     {"receive_would_block", "the blocking receive() was called on a thread running the receiver's executor",
      condition::unavailable},
+    {"no_usable_secret", "no secret is live: every Catena delivery will be refused until set_secrets() gives one",
+     condition::usage},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::receive_would_block) + 1,
+static_assert(info_count == static_cast<int>(error::no_usable_secret) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept

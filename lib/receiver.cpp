@@ -190,6 +190,19 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         };
     }
 
+    // A receiver that would refuse every Catena delivery says so once, when it starts (an unset
+    // environment variable makes secrets.add() return false, which is easy to ignore).
+    void report_unusable(secret_ring const& ring)
+    {
+        if(!ring.usable_at(opts.clock()))
+            reporter()(error::no_usable_secret, 0,
+                       ring.empty() ? "no secret was added (secrets.add() ignores an empty one): every delivery to " +
+                                          opts.path + " will be answered " + std::to_string(opts.unverified_status)
+                                    : "every secret has expired or only unused defaults are set: every delivery to " +
+                                          opts.path + " will be answered " + std::to_string(opts.unverified_status),
+                       {}, {});
+    }
+
     // Every registration: recorded before start(), reported and ignored after it.
     receiver& registered(receiver& rx, error_code ec, std::string_view what)
     {
@@ -608,6 +621,7 @@ error_code receiver::start()
     im.watch_stopped();
     im.handlers.freeze();
     im.started.store(true);
+    im.report_unusable(im.opts.secrets);
     im.gate.open();
     im.http.start_accepting();
     if(im.admin)
@@ -677,7 +691,12 @@ std::optional<net::ip::tcp::endpoint> receiver::admin_endpoint() const
     return impl_->admin->local_endpoint();
 }
 
-void receiver::set_secrets(secret_ring ring) { impl_->in.set_secrets(std::move(ring)); }
+void receiver::set_secrets(secret_ring ring)
+{
+    if(impl_->started.load())
+        impl_->report_unusable(ring);
+    impl_->in.set_secrets(std::move(ring));
+}
 
 receiver_stats receiver::stats() const { return detail::stats_of(impl_->snapshot()); }
 

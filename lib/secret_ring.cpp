@@ -4,6 +4,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 namespace catena::webhooks {
 
 secret::secret(std::string_view value, std::optional<timestamp> not_after)
@@ -36,6 +38,17 @@ bool secret_ring::add_default(std::string_view value, std::optional<timestamp> n
         return false;
     defaults_.emplace_back(value, not_after);
     return true;
+}
+
+bool secret_ring::usable_at(timestamp now) const noexcept
+{
+    auto const live = [now](std::vector<secret> const& v) {
+        return std::any_of(v.begin(), v.end(), [now](secret const& s) { return s.live_at(now); });
+    };
+    for(auto const& [id, v] : by_id_)
+        if(live(v))
+            return true;
+    return policy_ == unknown_webhook_policy::try_defaults && live(defaults_);
 }
 
 secret_ring::candidates secret_ring::find(std::string_view webhook_id) const noexcept

@@ -7,14 +7,20 @@
 
 int main()
 {
+    char const* id = std::getenv("CATENA_WEBHOOK_ID");         // your subscription's X-Webhook-ID;
+    if(!id) id = "5f0c1e2a-0000-4000-8000-00000000a001";       // the default is catena-webhook-sim's
+    char const* secret = std::getenv("CATENA_WEBHOOK_SECRET");
     boost::asio::io_context ioc;
-    catena::webhooks::receiver_options opts;                  // 127.0.0.1:8080, /webhooks/catena
-    opts.secrets.add("247b2dea-a030-48b7-9a05-ee33c1b6ab0a",   // X-Webhook-ID of the subscription
-                     std::getenv("CATENA_WEBHOOK_SECRET") ? std::getenv("CATENA_WEBHOOK_SECRET") : "");
+    catena::webhooks::receiver_options opts;                   // 127.0.0.1:8080, /webhooks/catena
+    if(!opts.secrets.add(id, secret ? secret : "")) { std::fprintf(stderr, "set CATENA_WEBHOOK_SECRET\n"); return 1; }
     catena::webhooks::receiver rx{ioc.get_executor(), std::move(opts)};
     rx.on("invitation.*", [](catena::webhooks::event const& e) {
         std::printf("%s %s fleet_ref=%s\n", e.event_name.c_str(), e.record_id.c_str(), e.fleet_ref.c_str());
+        std::fflush(stdout);
     });
-    if(auto ec = rx.start()) { std::fprintf(stderr, "%s\n", ec.message().c_str()); return 1; }
+    rx.on_error([](catena::webhooks::error_report const& r) {  // every rejection, naming what it got
+        std::fprintf(stderr, "%s: %s\n", std::string(r.reason).c_str(), r.detail.c_str());
+    });
+    if(auto ec = rx.start()) { std::fprintf(stderr, "%s: %s\n", ec.message().c_str(), rx.start_detail().c_str()); return 1; }
     ioc.run();
 }

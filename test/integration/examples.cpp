@@ -13,6 +13,11 @@
 #include <csignal>
 #include <fstream>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <iterator>
+
 #ifndef CATENA_WEBHOOKS_EXAMPLE_OWN_BEAST_SERVER
 #error "the examples are built with CATENA_WEBHOOKS_BUILD_EXAMPLES=ON (test/CMakeLists.txt)"
 #endif
@@ -108,6 +113,52 @@ BOOST_AUTO_TEST_CASE(verify_only_tells_an_authentic_delivery_from_a_forged_one_a
     auto [stale, stale_text] = run(tv1, std::string(tst::tv1_body), std::string(tst::tv1_secret));
     BOOST_TEST(stale == 1);
     BOOST_TEST(stale_text == "not authentic (timestamp_too_old): answer 401\n");
+}
+
+// The README's first run, literally: its embedding example (the default listen address, only
+// CATENA_WEBHOOK_SECRET set) and the simulator's defaults agree, and every delivery is accepted.
+// The example takes 127.0.0.1:8080: nothing else in the suite listens there.
+BOOST_AUTO_TEST_CASE(the_readme_example_and_the_simulator_agree_out_of_the_box)
+{
+    auto const dir = tst::make_temp_dir("embed");
+    {
+        tst::child_process unset({CATENA_WEBHOOKS_EXAMPLE_EMBED}, {{"CATENA_WEBHOOK_SECRET", ""}}, dir);
+        BOOST_TEST(unset.wait(60s) == std::optional<int>(1));
+        BOOST_TEST(unset.stderr_text() == "set CATENA_WEBHOOK_SECRET\n");
+    }
+    tst::child_process rx({CATENA_WEBHOOKS_EXAMPLE_EMBED}, {{"CATENA_WEBHOOK_SECRET", "try-it"}}, dir);
+    BOOST_REQUIRE_MESSAGE(tst::eventually(
+                              [&] {
+                                  net::io_context ioc;
+                                  net::ip::tcp::socket sock(ioc);
+                                  boost::system::error_code ec;
+                                  sock.connect({net::ip::make_address("127.0.0.1"), 8080}, ec);
+                                  return !ec;
+                              },
+                              60s),
+                          "the example never listened on 127.0.0.1:8080: " << rx.stderr_text());
+    tst::child_process sim({CATENA_WEBHOOK_SIM_PATH, "scenario", "--fleets", "3"}, {{"CATENA_WEBHOOK_SECRET", "try-it"}},
+                           dir);
+    auto const sent = sim.wait(300s);
+    BOOST_TEST(sent == std::optional<int>(0), "every delivery answered 202: " << sim.stdout_text() << sim.stderr_text());
+    // The invitations of three fleets reached the handler; nothing was refused.
+    BOOST_TEST(tst::eventually([&] { return rx.stdout_text().find("invitation.accepted ") != std::string::npos; }, 60s),
+               rx.stdout_text());
+    BOOST_TEST(rx.stdout_text().find("invitation.created ") != std::string::npos, rx.stdout_text());
+    BOOST_TEST(rx.stderr_text().empty(), rx.stderr_text());
+}
+
+// The README shows examples/embed/main.cpp as it is.
+BOOST_AUTO_TEST_CASE(the_readme_shows_the_embedding_example_as_it_is)
+{
+    auto const read = [](std::string const& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    auto const example = read(std::string(CATENA_WEBHOOKS_SOURCE_DIR) + "/examples/embed/main.cpp");
+    auto const readme = read(std::string(CATENA_WEBHOOKS_SOURCE_DIR) + "/README.md");
+    auto const code = example.substr(example.find("#include <catena/webhooks.hpp>"));
+    BOOST_TEST(readme.find("```cpp\n" + code + "```\n") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // examples

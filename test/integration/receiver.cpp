@@ -297,6 +297,62 @@ BOOST_AUTO_TEST_CASE(start_reports_bad_options_and_bind_failures)
     BOOST_TEST((first.start() == cw::error::already_started));
 }
 
+// A receiver with no live secret refuses every Catena delivery; it starts (secrets can come
+// later through set_secrets()) and says so once through on_error, as set_secrets() does.
+BOOST_AUTO_TEST_CASE(a_receiver_without_a_live_secret_says_so_when_it_starts)
+{
+    auto const now = cw::system_now();
+    auto const start_with = [](cw::secret_ring ring, std::vector<std::string>& reports) {
+        net::io_context ioc;
+        auto o = base_options();
+        o.secrets = std::move(ring);
+        cw::receiver rx(ioc.get_executor(), o);
+        rx.on_error([&reports](cw::error_report const& r) {
+            if(r.ec == cw::error::no_usable_secret)
+                reports.push_back(r.detail);
+        });
+        BOOST_REQUIRE(!rx.start());
+        auto const at_start = reports.size();
+        rx.set_secrets(cw::secret_ring{});
+        BOOST_TEST(reports.size() == at_start + 1, "set_secrets() with nothing live says so too");
+        rx.stop();
+        reports.resize(at_start);
+    };
+    std::vector<std::string> reports;
+    cw::secret_ring unset;
+    BOOST_TEST(!unset.add("5f0c1e2a-0000-4000-8000-00000000a001", "")); // an unset environment variable
+    start_with(unset, reports);
+    BOOST_REQUIRE(reports.size() == 1u);
+    BOOST_TEST(reports[0].find("no secret was added") != std::string::npos, reports[0]);
+
+    reports.clear();
+    cw::secret_ring expired;
+    expired.add("5f0c1e2a-0000-4000-8000-00000000a001", "an-old-secret", now - std::chrono::hours(1));
+    start_with(expired, reports);
+    BOOST_TEST(reports.size() == 1u);
+
+    reports.clear();
+    cw::secret_ring default_not_tried;
+    default_not_tried.add_default("a-default-secret"); // the policy still rejects unknown ids
+    start_with(default_not_tried, reports);
+    BOOST_TEST(reports.size() == 1u);
+
+    reports.clear();
+    for(auto live : {0, 1})
+    {
+        cw::secret_ring ring;
+        if(live == 0)
+            ring.add("5f0c1e2a-0000-4000-8000-00000000a001", "a-secret", now + std::chrono::hours(1));
+        else
+        {
+            ring.add_default("a-default-secret");
+            ring.set_unknown_policy(cw::unknown_webhook_policy::try_defaults);
+        }
+        start_with(ring, reports);
+    }
+    BOOST_TEST(reports.empty(), "a live secret is not reported");
+}
+
 BOOST_AUTO_TEST_CASE(graceful_stop_loses_no_acknowledged_delivery)
 {
     auto o = base_options();

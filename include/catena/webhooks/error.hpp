@@ -128,6 +128,7 @@ enum class error
     not_accepting,          ///< receive() before start() or after stop(): the delivery was not taken (503).
     receive_would_block,    ///< The blocking receive() on a thread running the receiver's executor, where waiting
                             ///< for the store could never end: not taken (503); use async_receive() there.
+    no_usable_secret,       ///< start() or set_secrets() with no secret live now: every Catena delivery will be refused.
 };
 
 /** Groups of errors; compare an error_code against these. */

@@ -90,6 +90,9 @@ public:
     /// Number of default secrets.
     std::size_t default_count() const noexcept { return defaults_.size(); }
     bool empty() const noexcept { return by_id_.empty() && defaults_.empty(); }
+    /// Whether some delivery signed at `now` could verify: a subscription's secret live then, or
+    /// a default secret live then that the policy lets be tried.
+    bool usable_at(timestamp now) const noexcept;
 
     /** Parses a secrets file.
 
