@@ -591,7 +591,7 @@ BOOST_AUTO_TEST_CASE(the_defaults_are_the_numbers_the_readme_documents)
     BOOST_TEST(numbers(R"(Request line and headers over (\d+) KiB)") == std::vector<ll>{static_cast<ll>(o.limits.max_header_bytes >> 10)});
     BOOST_TEST(numbers(R"(reads and drops up to (\d+) MiB for up to (\d+) s)") ==
                (std::vector<ll>{mib(o.limits.linger_bytes), o.timeouts.linger.count() / 1000}));
-    BOOST_TEST(numbers(R"(Identities are remembered (\d+) days)") ==
+    BOOST_TEST(numbers(R"(identities are remembered (\d+) days)") ==
                std::vector<ll>{std::chrono::duration_cast<std::chrono::hours>(o.processing.dedup_retention).count() / 24});
     BOOST_TEST(numbers(R"(`processing.reorder_window` \((\d+) s\))") == std::vector<ll>{o.processing.reorder_window.count() / 1000});
     BOOST_TEST(o.unverified_status == 401u); // "401 (or 503, see below)"
