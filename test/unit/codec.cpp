@@ -2,6 +2,8 @@
 // test/unit/codec.cpp - the stored form of fleet captures and transitions.
 #include "state/codec.hpp"
 
+#include "processing/fleet.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 namespace {
@@ -169,6 +171,68 @@ BOOST_AUTO_TEST_CASE(the_format_3_fleet_document_is_pinned)
     BOOST_TEST((c->evidence[1].second == us(1763999500000000)));
     // What was read, written again, is the same document byte for byte.
     BOOST_TEST(detail::codec::encode(*c) == doc);
+}
+
+// A format 1 document (schemas 1 to 4) held the stage and health only. Whatever pair it held,
+// it becomes parts that derive that stage and health again, with its ids or without them, so
+// that the fleet goes on from where it stood (the fixtures of test/fixtures/ hold four pairs).
+BOOST_AUTO_TEST_CASE(every_format_1_stage_and_health_becomes_parts_that_derive_them_again)
+{
+    for(int si = 0; si <= static_cast<int>(stage::revoked); ++si)
+        for(int hi = 0; hi <= static_cast<int>(health::halted); ++hi)
+            for(bool ids : {false, true})
+            {
+                auto const s = static_cast<stage>(si);
+                auto const h = static_cast<health>(hi);
+                BOOST_TEST_CONTEXT("stage '" << to_string(s) << "', health " << to_string(h) << (ids ? ", ids" : ""))
+                {
+                    std::string const doc =
+                        std::string(R"({"key":"f-1","fleet_id":"f-1","fleet_ref":"REF-1","invitation_ids":)") +
+                        (ids ? R"(["inv-1"],"connection_ids":["con-1"])" : R"([],"connection_ids":[])") +
+                        R"(,"stage":")" + std::string(to_string(s)) + R"(","health":")" + std::string(to_string(h)) +
+                        R"(","failed_executions":1,"last_event":"x.y","last_occurred_at":1764000000000000,"streams":{}})";
+                    auto const c = detail::codec::decode_fleet(doc);
+                    BOOST_REQUIRE(c);
+                    BOOST_TEST((c->state.stage == s));
+                    BOOST_TEST((c->state.health == h));
+                    auto record = detail::fleet_record::from(*c);
+                    detail::lifecycle_output out;
+                    record.derive([](auto&&...) { return transition{}; }, out);
+                    BOOST_TEST(to_string(record.state.stage) == to_string(s));
+                    BOOST_TEST(to_string(record.state.health) == to_string(h));
+                    BOOST_TEST(out.transitions.empty());
+                    for(auto const& i : record.state.invitations)
+                        BOOST_TEST(i.id == (ids ? "inv-1" : "legacy"));
+                    for(auto const& cn : record.state.connections)
+                        BOOST_TEST(cn.id == (ids ? "con-1" : "legacy"));
+                }
+            }
+}
+
+BOOST_AUTO_TEST_CASE(documents_that_are_not_operations_or_name_unknown_states_are_refused_or_emptied)
+{
+    BOOST_TEST(!detail::codec::decode_operation("not json"));
+    BOOST_TEST(!detail::codec::decode_operation("[]"));
+    BOOST_TEST(!detail::codec::decode_operation(R"({"status":"success"})")); // no operation_id
+    auto const op = detail::codec::decode_operation(R"({"operation_id":"op-1","status":"no-such-status"})");
+    BOOST_REQUIRE(op);
+    BOOST_TEST((op->status == operation_status::pending));
+    BOOST_TEST(!op->response_status_code.has_value());
+    // A transition whose state names this version does not know keeps its other fields.
+    for(auto dim : {"stage", "health", "invitation", "agreement", "connection", "schedule"})
+        BOOST_TEST_CONTEXT(dim)
+        {
+            auto const t = detail::codec::decode_transition(std::string(R"({"dimension":")") + dim +
+                                                            R"(","from":"sideways","to":"elsewhere","cause":"x.y"})");
+            BOOST_REQUIRE(t);
+            BOOST_TEST(to_string(t->what) == dim);
+            BOOST_TEST(t->from.empty());
+            BOOST_TEST(t->to.empty());
+            BOOST_TEST(t->cause == "x.y");
+        }
+    auto const linked = detail::codec::decode_transition(R"({"dimension":"connection","from":"ok","to":"linked"})");
+    BOOST_REQUIRE(linked);
+    BOOST_TEST(linked->to == "linked");
 }
 
 BOOST_AUTO_TEST_SUITE_END() // codec
