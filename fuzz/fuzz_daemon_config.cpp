@@ -5,7 +5,7 @@
 // Invariants:
 // - config_lines turns exactly the lines a plain reference of the documented format accepts
 //   ("name = value", '#' comments, blank lines, a value in double quotes, the switches
-//   memory, strict-secrets and heal as true or false; never secret, config, help or a name
+//   memory, strict-secrets, heal and with-records as true or false; never secret, config, help or a name
 //   starting with '-') into the same flags, and refuses the first other line naming it
 //   ("FILE:LINE: ...").
 // - What it gives, written back one "name = \"value\"" line a flag, gives the same flags.
@@ -68,7 +68,7 @@ reference_result reference_config(std::string_view text)
             value = value.substr(1, value.size() - 2);
         if(name.empty() || name.front() == '-' || name == "config" || name == "help" || name == "secret")
             return {{}, n};
-        if(name == "memory" || name == "strict-secrets" || name == "heal")
+        if(name == "memory" || name == "strict-secrets" || name == "heal" || name == "with-records")
         {
             if(value != "true" && value != "false")
                 return {{}, n};

@@ -59,7 +59,10 @@ public:
             f.key = keys[i];
             f.stage = static_cast<cw::stage>(i % 11);
             f.health = static_cast<cw::health>(i % 4);
-            f.invitations.push_back({.id = "inv-" + std::to_string(i), .state = cw::invitation_state::viewed});
+            cw::invitation_info inv;
+            inv.id = "inv-" + std::to_string(i);
+            inv.state = cw::invitation_state::viewed;
+            f.invitations.push_back(std::move(inv));
             fleets_.emplace(f.key, std::move(f));
         }
     }
@@ -254,7 +257,7 @@ expectation reference_route(fake_source const& src, cw::receiver_options const& 
         return status_only(401);
     if(metrics)
         return status_only(200);
-    if(path == "/v1/summary" || path == "/v1/subscriptions")
+    if(path == "/v1/summary" || path == "/v1/subscriptions" || path == "/v1/sinks" || path == "/v1/operations")
         return status_only(reference_query(q, {}) ? 200u : 400u);
     if(path == "/v1/dead-letters")
     {

@@ -2,9 +2,14 @@
 // lib/dead_letters.cpp - the dead letters of a stopped receiver's store, listed and replayed.
 #include <catena/webhooks/dead_letters.hpp>
 
+#include "store/conninfo.hpp"
 #include "store/dead_letter_rows.hpp"
-#include "store/pg_schema.hpp"
 #include "store/schema.hpp"
+
+#include <catena/webhooks/version.hpp>
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
+#include "store/pg_schema.hpp"
+#endif
 
 #include <filesystem>
 #include <limits>
@@ -15,6 +20,7 @@ struct dead_letter_box::impl
 {
     detail::store_lock lock;
     detail::connection db;
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
     std::unique_ptr<detail::pg_connection> pg; // a shared store instead
 
     std::vector<stored_dead_letter> list(std::size_t max)
@@ -29,12 +35,22 @@ struct dead_letter_box::impl
     {
         return pg ? detail::pg_replay_dead_letter(*pg, id, why) : detail::replay_dead_letter(db, id, why);
     }
+#else
+    std::vector<stored_dead_letter> list(std::size_t max) { return detail::list_dead_letters(db, max); }
+    std::optional<stored_dead_letter> get(std::int64_t id) { return detail::read_dead_letter(db, id); }
+    error_code replay(std::int64_t id, std::string& why) { return detail::replay_dead_letter(db, id, why); }
+#endif
 };
 
 std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir, error_code& ec, std::string& why)
 {
     if(is_postgres_conninfo(data_dir))
     {
+#if !CATENA_WEBHOOKS_HAS_POSTGRESQL
+        ec = error::invalid_options;
+        why = detail::no_postgresql_support(data_dir);
+        return std::nullopt;
+#else
         auto p = std::make_unique<impl>();
         p->pg = std::make_unique<detail::pg_connection>();
         auto const where = detail::redact_conninfo(data_dir);
@@ -48,6 +64,7 @@ std::optional<dead_letter_box> dead_letter_box::open(std::string const& data_dir
         if((ec = detail::open_pg_schema(*p->pg, where, why)))
             return std::nullopt;
         return dead_letter_box(std::move(p));
+#endif
     }
     auto const path = detail::database_path(data_dir);
     if(!std::filesystem::exists(path))

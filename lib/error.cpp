@@ -102,10 +102,13 @@ constexpr error_info infos[] = {
     {"penalty_ended", "the address's penalty for the subscription is over", condition::unavailable},
     {"host_not_allowed", "the admin listener does not answer to this Host", condition::not_routed},
     {"bad_proxy_header", "a trusted proxy's PROXY header or X-Forwarded-For is malformed", condition::malformed},
+    {"not_accepting", "the receiver is not started or is stopping; retry later", condition::unavailable},
+    {"receive_would_block", "the blocking receive() was called on a thread running the receiver's executor",
+     condition::unavailable},
 };
 
 constexpr int info_count = static_cast<int>(sizeof(infos) / sizeof(infos[0]));
-static_assert(info_count == static_cast<int>(error::bad_proxy_header) + 1,
+static_assert(info_count == static_cast<int>(error::receive_would_block) + 1,
               "every error needs an entry in infos");
 
 error_info const* find_info(int ev) noexcept

@@ -4,6 +4,8 @@
 
 #include "detail/json_writer.hpp"
 
+#include <boost/json/serialize.hpp>
+
 namespace catena::webhooks {
 
 namespace {
@@ -33,7 +35,9 @@ std::string record(std::string_view kind, std::size_t size_hint, F&& fields)
 
 // Written field by field rather than through a json::object: one line per event is the
 // daemon's hot path.
-std::string to_json_line(event const& e)
+std::string to_json_line(event const& e) { return to_json_line(e, false); }
+
+std::string to_json_line(event const& e, bool with_record)
 {
     return record("event", 512, [&](detail::json_writer& w) {
         if(e.provider != "catena")
@@ -48,6 +52,8 @@ std::string to_json_line(event const& e)
         time_field(w, "occurred_at", e.occurred_at);
         w.bool_field("late", e.late);
         w.field("idempotency_key", e.idempotency_key);
+        if(with_record)
+            w.raw_field("record", boost::json::serialize(e.record));
     });
 }
 

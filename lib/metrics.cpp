@@ -124,6 +124,8 @@ std::string render_metrics(metrics_snapshot const& s)
         {"dedup_recalled_total", "Of those, found on disk: duplicates older than memory covers.", true, d(p.identities_recalled)},
         {"operations_completed_total", "Tracked resource operations completed.", true, d(p.operations_completed)},
         {"operations_timed_out_total", "Tracked resource operations that timed out.", true, d(p.operations_timed_out)},
+        {"operations_polled_total", "Tracked resource operations decided by polling Catena's API (no webhook came in time, or a delivery gap covered them).", true, d(p.operations_polled)},
+        {"operation_duplicates_total", "Result webhooks that came after a poll had decided their operation (not a second completion).", true, d(p.operations_duplicate)},
         {"callback_retries_total", "Callback attempts retried after a failure.", true, d(s.callback_retries)},
         {"callback_dead_letters_total", "Callbacks dead-lettered after every attempt failed.", true, d(s.callback_dead_letters)},
         {"reorder_held_events", "Events held in the reorder window.", false, d(p.held)},
@@ -196,6 +198,40 @@ std::string render_metrics(metrics_snapshot const& s)
                                            .count()))
                 .append("\n");
 
+    {
+        // One series per sink, labelled with its URI (credentials never appear in it); the
+        // families are announced without sinks too, so that rules reading them always find them.
+        struct sink_series
+        {
+            char const* name;
+            char const* help;
+            char const* type;
+            double (*value)(sink_status const&);
+        };
+        static sink_series const sink_metrics[] = {
+            {"sink_sent_total", "Messages written to the sink, retries included.", "counter",
+             [](sink_status const& x) { return static_cast<double>(x.sent); }},
+            {"sink_acknowledged_total", "Messages the sink acknowledged.", "counter",
+             [](sink_status const& x) { return static_cast<double>(x.acknowledged); }},
+            {"sink_retries_total", "Messages sent to the sink again after a failure or a lost connection.", "counter",
+             [](sink_status const& x) { return static_cast<double>(x.retries); }},
+            {"sink_pending", "Messages handed to the sink and not acknowledged yet.", "gauge",
+             [](sink_status const& x) { return static_cast<double>(x.pending); }},
+            {"sink_lag_seconds", "How long the sink's oldest unacknowledged message has waited (0: none).", "gauge",
+             [](sink_status const& x) { return x.lag_seconds; }},
+            {"sink_connected", "1 while a connection to the sink is up.", "gauge",
+             [](sink_status const& x) { return x.connected ? 1.0 : 0.0; }},
+        };
+        for(auto const& m : sink_metrics)
+        {
+            std::string const name = std::string("catena_webhooks_") + m.name;
+            out.append("# HELP ").append(name).append(" ").append(m.help).append("\n");
+            out.append("# TYPE ").append(name).append(" ").append(m.type).append("\n");
+            for(auto const& x : s.sinks)
+                line(out, "%s{sink=\"%s\"} %.17g\n", name.c_str(), label_value(x.name).c_str(), m.value(x));
+        }
+    }
+
     if(s.heal)
     {
         out += "# HELP catena_webhooks_heal_actions_total Steps of self-healing taken: subscriptions reactivated, "
@@ -215,6 +251,34 @@ std::string render_metrics(metrics_snapshot const& s)
             std::string const name = std::string("catena_webhooks_") + x.name;
             out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
             out.append("# TYPE ").append(name).append(" counter\n");
+            line(out, "%s %.17g\n", name.c_str(), x.value);
+        }
+    }
+
+    if(s.polls)
+    {
+        out += "# HELP catena_webhooks_operation_polls_total Requests to Catena's Integrations API about tracked "
+               "operations, by what they found: an outcome, still pending, or a failure (401, 5xx, an answer that is "
+               "not the operation; asked again after a back-off).\n"
+               "# TYPE catena_webhooks_operation_polls_total counter\n";
+        line(out, "catena_webhooks_operation_polls_total{outcome=\"found\"} %llu\n",
+             static_cast<unsigned long long>(s.polls->found));
+        line(out, "catena_webhooks_operation_polls_total{outcome=\"pending\"} %llu\n",
+             static_cast<unsigned long long>(s.polls->still_pending));
+        line(out, "catena_webhooks_operation_polls_total{outcome=\"failed\"} %llu\n",
+             static_cast<unsigned long long>(s.polls->failures));
+        series const poll_series[] = {
+            {"operation_poll_requests_total", "Requests made to poll operations (one operation, or one listing).", true, d(s.polls->requests)},
+            {"operation_poll_listings_total", "Listings of a connection's operations, made after a delivery gap.", true, d(s.polls->listings)},
+            {"operation_polls_deferred_total", "Times due polls waited for the rate limit (operations.max_polls per operations.per).", true, d(s.polls->deferred)},
+            {"operation_poll_gaps_total", "Delivery gaps that made every watched operation due at once.", true, d(s.polls->gaps)},
+            {"operations_watched", "Operations the poller waits on.", false, d(s.polls->watched)},
+        };
+        for(auto const& x : poll_series)
+        {
+            std::string const name = std::string("catena_webhooks_") + x.name;
+            out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
+            out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
             line(out, "%s %.17g\n", name.c_str(), x.value);
         }
     }

@@ -7,6 +7,7 @@
 
 #include "detail/counters.hpp"
 #include "healer.hpp"
+#include "operation_poller.hpp"
 #include "processing/pipeline.hpp"
 #include "store/store.hpp"
 
@@ -35,6 +36,8 @@ struct metrics_snapshot
     fleet_tally fleets_by;
     std::vector<subscription_seen> subscriptions;
     std::optional<heal_stats> heal; ///< With options.heal.enabled.
+    std::vector<sink_status> sinks; ///< receiver::report_sinks.
+    std::optional<poll_stats> polls; ///< With options.operations.enabled.
 };
 
 /// The Prometheus text exposition (format 0.0.4) of `s`: every series, its help and type.

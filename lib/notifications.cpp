@@ -3,6 +3,7 @@
 #include <catena/webhooks/notifications.hpp>
 
 #include "detail/api_transport.hpp"
+#include "detail/operation_record.hpp"
 #include "detail/url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -310,7 +311,71 @@ std::string listing_query(webhook_query const& q, bool with_cursor)
                      {"size", std::to_string(std::clamp(q.size, 1u, 1000u))}});
 }
 
+// A resource operation as the Integrations API answers it (the object, or it under "data").
+api_result<operation_result> operation_answer(json::value const& v)
+{
+    auto const* o = v.if_object();
+    if(o && o->contains("data") && o->at("data").is_object())
+        o = &o->at("data").get_object();
+    if(!o)
+        return failure(error::api_bad_response, "a resource operation answer that is not an object");
+    auto r = detail::operation_of(*o);
+    auto const st = detail::record_status(*o);
+    if(r.operation_id.empty() || !st)
+        return failure(error::api_bad_response, "a resource operation without an id or a known status");
+    r.status = *st;
+    r.source = operation_source::poll;
+    return r;
+}
+
+// A page of the listing: {items, next_page} as the Notifications API pages, or a plain array.
+api_result<api_page<operation_result>> operation_page(json::value const& v)
+{
+    api_page<operation_result> page;
+    json::array const* items = v.if_array();
+    if(auto const* o = v.if_object())
+    {
+        if(auto const* i = o->if_contains("items"))
+            items = i->if_array();
+        if(auto const* n = o->if_contains("next_page"); n && n->is_string())
+            page.next_page = std::string(n->get_string());
+    }
+    if(!items)
+        return failure(error::api_bad_response, "a resource operation listing without items");
+    for(auto const& x : *items)
+    {
+        auto r = operation_answer(x);
+        if(!r)
+            return r.error();
+        page.items.push_back(std::move(*r));
+    }
+    return page;
+}
+
 } // namespace
+
+void notifications_client::resource_operation(std::string connection_id, std::string operation_id,
+                                              handler<operation_result> h)
+{
+    auto target = "/v2/integrations/connections/" + percent_encode(connection_id) + "/resource-operations/" +
+                  percent_encode(operation_id);
+    impl_->typed<operation_result>(
+        [h = std::move(h), id = std::move(operation_id)](api_result<operation_result> r) {
+            // An answer about another operation is no answer about this one.
+            if(r && r->operation_id != id)
+                r = failure(error::api_bad_response, "asked for operation " + id + ", answered " + r->operation_id);
+            h(std::move(r));
+        },
+        http::verb::get, std::move(target), {}, operation_answer);
+}
+
+void notifications_client::resource_operations(std::string connection_id, std::string resource,
+                                               handler<std::vector<operation_result>> h)
+{
+    auto const target = "/v2/integrations/connections/resource-operations" +
+                        query_of({{"connection_id", connection_id}, {"resource", resource}});
+    impl_->all_pages<operation_result>(std::move(h), target, {}, operation_page);
+}
 
 notifications_client::notifications_client(net::any_io_executor ex, notifications_options opts)
     : impl_(std::make_shared<impl>(std::move(ex), std::move(opts)))

@@ -9,17 +9,23 @@
 #include "healer.hpp"
 #include "http/intake.hpp"
 #include "http/listener.hpp"
+#include "http/receive_gate.hpp"
 #include "http/state_api.hpp"
 #include "providers/route_table.hpp"
 #include "metrics.hpp"
+#include "options_check.hpp"
+#include "operation_poller.hpp"
 #include "processing/fleet_directory.hpp"
 #include "store/open.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <sys/resource.h>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -34,6 +40,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         , opts(std::move(o))
         , in(opts, counts, reporter())
         , http(ex, opts, counts, in, reporter(), opts.admin_listen ? detail::routes::deliveries : detail::routes::all)
+        , gate(http)
         , proc(ex, opts, handlers, counts, reporter())
     {
         if(opts.admin_listen)
@@ -55,11 +62,21 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     detail::handler_registry handlers; // frozen by start()
     detail::subscription_book book;
     std::unique_ptr<detail::healer> heal; // set by start() when options.heal.enabled
+    std::unique_ptr<detail::operation_poller> poll; // set by start() when options.operations.enabled
     std::unique_ptr<detail::store> store; // set by start()
     detail::intake in;
     detail::listener http;
+    detail::receive_gate gate; // receive(): requests from the partner's own server, as http's
     std::optional<detail::listener> admin;
     detail::processor proc;
+    // The ways deliveries come in that have not drained since stop(): the listener and
+    // receive(). Once both have, processing is told that nothing more is coming.
+    std::atomic<int> ways_open{2};
+    void way_drained()
+    {
+        if(ways_open.fetch_sub(1) == 1)
+            proc.no_more_deliveries();
+    }
     std::string start_detail; // why start() failed, in one line
     std::atomic<bool> started{false};
     // A shared store: whether this receiver has led (processing holds the fleets since), and
@@ -184,24 +201,6 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     receiver& add(receiver& rx, Slot& slot, H h, char const* what)
     {
         return registered(rx, handlers.add(slot, std::move(h)), what);
-    }
-
-    error_code validate() const
-    {
-        auto const& o = opts;
-        bool const ok =
-            !o.path.empty() && o.path.front() == '/' && (o.health_path.empty() || o.health_path.front() == '/') &&
-            (o.metrics_path.empty() || o.metrics_path.front() == '/') && o.health_path != o.path &&
-            o.metrics_path != o.path && (o.unverified_status == 401 || o.unverified_status == 503) &&
-            o.limits.max_body_bytes > 0 && o.limits.max_header_bytes >= 1024 &&
-            o.limits.max_inbox_entries > 0 && o.limits.max_inbox_bytes > 0 && o.limits.inflate.max_inflated_bytes > 0 &&
-            o.timeouts.header.count() > 0 && o.timeouts.body.count() > 0 && o.timeouts.idle.count() > 0 &&
-            o.timeouts.write.count() > 0 && o.timeouts.shutdown_timeout.count() > 0 &&
-            o.timeouts.linger.count() >= 0 && o.window.max_past.count() >= 0 && o.window.max_future.count() >= 0 &&
-            (!o.admin_listen || (o.health_path != "" || o.metrics_path != "")) &&
-            o.clock && o.store.progress_interval.count() >= 0 &&
-            (o.tls.certificate_file.empty() == o.tls.private_key_file.empty());
-        return ok ? error_code{} : make_error_code(error::invalid_options);
     }
 
     // Opens the store and takes back what an earlier run left in it.
@@ -333,7 +332,11 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         };
         h.gap = [weak](delivery_gap g) {
             if(auto self = weak.lock())
+            {
+                if(self->poll)
+                    self->poll->gap(g);
                 net::post(self->proc.strand(), [self, g = std::move(g)]() mutable { self->proc.report_gap(std::move(g)); });
+            }
         };
         h.report = [weak](error_code ec, std::string text) {
             if(auto self = weak.lock())
@@ -341,8 +344,58 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         };
         h.clock = opts.clock;
         heal = std::make_unique<detail::healer>(ex, opts.heal, std::move(h));
-        proc.watch_stopped([hl = heal.get()](subscription_event const& e) { hl->stopped(e); });
         heal->start();
+    }
+
+    // Polling of operations whose result webhook does not come: the poller hears of every
+    // operation tracked and decided from processing, and hands what it finds back to it.
+    void start_polling()
+    {
+        std::weak_ptr<impl> weak = shared_from_this();
+        detail::operation_poller::hooks h;
+        h.found = [weak](operation_result r) {
+            if(auto self = weak.lock())
+                net::post(self->proc.strand(), [self, r = std::move(r)]() mutable { self->proc.complete_polled(std::move(r)); });
+        };
+        h.report = [weak](error_code ec, std::string text) {
+            if(auto self = weak.lock())
+                self->reporter()(ec, 0, std::move(text), {}, {});
+        };
+        h.clock = opts.clock;
+        poll = std::make_unique<detail::operation_poller>(ex, opts.operations, std::move(h));
+        net::post(proc.strand(), [self = shared_from_this(), p = poll.get()] {
+            self->proc.watch_operations([p](operation_ref r) { p->watch(std::move(r)); },
+                                        [p](std::string id) { p->forget(std::move(id)); });
+        });
+    }
+
+    // Every webhook.* event that stopped a subscription: a heal, and a gap for the poller.
+    void watch_stopped()
+    {
+        if(!heal && !poll)
+            return;
+        proc.watch_stopped([hl = heal.get(), pl = poll.get()](subscription_event const& e) {
+            if(hl)
+                hl->stopped(e);
+            if(pl)
+                pl->stopped(e);
+        });
+    }
+
+    std::vector<pending_operation> pending_operations() const override
+    {
+        auto out = proc.pending_operations();
+        if(!poll)
+            return out;
+        auto const polled = poll->snapshot();
+        for(auto& p : out)
+            if(auto it = polled.find(p.operation_id); it != polled.end())
+            {
+                p.next_poll = it->second.in_flight ? std::optional(opts.clock()) : it->second.due;
+                p.polls = it->second.polls;
+                p.last_problem = it->second.last_problem;
+            }
+        return out;
     }
 
     std::string metrics() const override
@@ -354,6 +407,9 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         m.subscriptions = book.list();
         if(heal)
             m.heal = heal->stats();
+        m.sinks = sinks_now();
+        if(poll)
+            m.polls = poll->stats();
         return detail::render_metrics(m);
     }
 
@@ -370,6 +426,10 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         return store ? store->dead_letter(id) : std::nullopt;
     }
     std::vector<subscription_seen> seen_subscriptions() const override { return book.list(); }
+    std::vector<sink_status> sinks_now() const override
+    {
+        return handlers.sinks ? handlers.sinks.current() : std::vector<sink_status>{};
+    }
     fleet_tally fleet_counts() const override { return fleets_view()->tally(); }
     receiver_stats current_stats() const override { return detail::stats_of(snapshot()); }
 };
@@ -433,6 +493,18 @@ receiver& receiver::on_before_progress(std::function<void()> h)
 {
     return impl_->add(*this, impl_->handlers.before_progress, std::move(h), "on_before_progress()");
 }
+receiver& receiver::on_any_async(async_event_handler h)
+{
+    return impl_->add(*this, impl_->handlers.any_async, std::move(h), "on_any_async()");
+}
+receiver& receiver::on_transition_async(async_transition_handler h)
+{
+    return impl_->add(*this, impl_->handlers.transitions_async, std::move(h), "on_transition_async()");
+}
+receiver& receiver::report_sinks(std::function<std::vector<sink_status>()> f)
+{
+    return impl_->add(*this, impl_->handlers.sinks, std::move(f), "report_sinks()");
+}
 receiver& receiver::on_subscription(subscription_handler h)
 {
     return impl_->add(*this, impl_->handlers.subscriptions, std::move(h), "on_subscription()");
@@ -445,27 +517,41 @@ receiver& receiver::on_delivery_gap(gap_handler h)
 
 void receiver::track_operation(std::string operation_id, operation_handler h, std::chrono::seconds timeout)
 {
-    auto const deadline = impl_->opts.clock() + timeout;
     // Posted, never run inline: a callback on the processing strand may call this while the
     // pipeline is in the middle of completing operations.
-    net::post(impl_->proc.strand(), [self = impl_, id = std::move(operation_id), h = std::move(h), deadline]() mutable {
-        if(auto ec = self->proc.track(id, std::move(h), deadline))
-            self->reporter()(ec, 0, "cannot track operation " + id, {}, {});
-    });
+    track_operation(operation_ref{std::move(operation_id), {}, {}}, std::move(h), timeout);
 }
 
 std::future<operation_result> receiver::track_operation(std::string operation_id, std::chrono::seconds timeout)
 {
+    return track_operation(operation_ref{std::move(operation_id), {}, {}}, timeout);
+}
+
+void receiver::track_operation(operation_ref op, operation_handler h, std::chrono::seconds timeout)
+{
+    auto const deadline = impl_->opts.clock() + timeout;
+    net::post(impl_->proc.strand(), [self = impl_, op = std::move(op), h = std::move(h), deadline]() mutable {
+        auto const id = op.operation_id;
+        if(auto ec = self->proc.track(std::move(op), std::move(h), deadline))
+            self->reporter()(ec, 0, "cannot track operation " + id, {}, {});
+    });
+}
+
+std::future<operation_result> receiver::track_operation(operation_ref op, std::chrono::seconds timeout)
+{
     auto promise = std::make_shared<std::promise<operation_result>>();
     auto f = promise->get_future();
     auto const deadline = impl_->opts.clock() + timeout;
-    net::post(impl_->proc.strand(), [self = impl_, id = std::move(operation_id), promise, deadline]() mutable {
-        auto ec = self->proc.track(id, [promise](operation_result const& r) { promise->set_value(r); }, deadline);
+    net::post(impl_->proc.strand(), [self = impl_, op = std::move(op), promise, deadline]() mutable {
+        auto const id = op.operation_id;
+        auto ec = self->proc.track(std::move(op), [promise](operation_result const& r) { promise->set_value(r); }, deadline);
         if(ec)
             promise->set_exception(std::make_exception_ptr(boost::system::system_error(ec, id)));
     });
     return f;
 }
+
+std::vector<pending_operation> receiver::pending_operations() const { return impl_->pending_operations(); }
 
 std::optional<fleet_state> receiver::fleet(std::string_view key) const { return impl_->fleets_view()->fleet(key); }
 std::vector<fleet_state> receiver::fleets() const { return impl_->fleets_view()->fleets(); }
@@ -489,43 +575,8 @@ error_code receiver::start()
     auto& im = *impl_;
     if(im.started.load())
         return error::already_started;
-    if(auto ec = im.validate())
+    if(auto ec = detail::check_options(im.opts, im.start_detail))
         return ec;
-    if(im.opts.heal.enabled)
-        if(auto problem = check_notifications_options(im.opts.heal.api); !problem.empty())
-        {
-            im.start_detail = "heal: " + problem;
-            return error::invalid_options;
-        }
-    if(auto problem = detail::route_table(im.opts.routes).check(im.opts.path); !problem.empty())
-    {
-        im.start_detail = problem;
-        return error::invalid_options;
-    }
-    if(!im.opts.admin_token.empty() && !im.opts.admin_listen)
-    {
-        im.start_detail = "admin_token is set but there is no admin listener for it to protect: the delivery listener "
-                          "would serve metrics without it (catena-webhookd: --admin-token-env needs --admin-listen)";
-        return error::invalid_options;
-    }
-    for(auto const& t : im.opts.trusted_proxies)
-        if(!detail::parse_cidr(t))
-        {
-            im.start_detail = "trusted proxy \"" + t + "\" is not an address or a CIDR";
-            return error::invalid_options;
-        }
-    if(im.opts.proxy_protocol && im.opts.trusted_proxies.empty())
-    {
-        im.start_detail = "proxy_protocol needs trusted_proxies: the PROXY header is taken only from them";
-        return error::invalid_options;
-    }
-    // The state API tells who the fleets are: off the loopback it wants a token.
-    if(im.opts.admin_listen && !im.opts.admin_listen->address().is_loopback() && im.opts.admin_token.empty())
-    {
-        im.start_detail = "the admin listener on " + im.opts.admin_listen->address().to_string() +
-                          " is not a loopback address: it needs admin_token (catena-webhookd: --admin-token-env)";
-        return error::invalid_options;
-    }
     if(!im.store)
     {
         detail::recovered_state r;
@@ -538,7 +589,8 @@ error_code receiver::start()
     if(im.opts.limits.raise_descriptor_limit)
         im.raise_descriptor_limit();
     auto metrics = [&im] { return im.metrics(); };
-    if(auto ec = im.http.open(im.opts.listen, impl_, metrics, nullptr, [&proc = im.proc] { proc.no_more_deliveries(); }))
+    auto const listen = im.opts.own_listener ? std::optional(im.opts.listen) : std::nullopt;
+    if(auto ec = im.http.open(listen, impl_, metrics, nullptr, [&im] { im.way_drained(); }))
     {
         im.start_detail = im.http.open_detail();
         return ec;
@@ -549,10 +601,14 @@ error_code receiver::start()
             im.start_detail = im.admin->open_detail();
             return ec;
         }
+    if(im.opts.operations.enabled)
+        im.start_polling();
     if(im.opts.heal.enabled)
         im.start_healing();
+    im.watch_stopped();
     im.handlers.freeze();
     im.started.store(true);
+    im.gate.open();
     im.http.start_accepting();
     if(im.admin)
         im.admin->start_accepting();
@@ -574,10 +630,13 @@ void receiver::stop() noexcept
     try
     {
         impl_->http.stop();
+        impl_->gate.close([im = impl_.get()] { im->way_drained(); });
         if(impl_->admin)
             impl_->admin->stop();
         if(impl_->heal)
             impl_->heal->stop();
+        if(impl_->poll)
+            impl_->poll->stop();
         impl_->arm_watchdog();
     }
     catch(...)
@@ -587,6 +646,29 @@ void receiver::stop() noexcept
 }
 
 net::ip::tcp::endpoint receiver::local_endpoint() const { return impl_->http.local_endpoint(); }
+
+net::any_io_executor receiver::get_executor() const noexcept { return impl_->ex; }
+
+void receiver::start_receive(request_view const& req, std::string body, std::function<void(response)> done)
+{
+    // The answer may come after the receiver is gone from the caller's hands: it holds the state.
+    impl_->gate.receive(req, std::move(body), [self = impl_, done = std::move(done)](response r) { done(std::move(r)); });
+}
+
+response receiver::receive(request_view const& req)
+{
+    // On a thread that runs the executor, the store's completion could be queued behind this
+    // very call: answered at once instead of waiting forever.
+    auto const& ex = impl_->ex;
+    auto const* io = ex.target<net::io_context::executor_type>();
+    auto const* strand = ex.target<net::strand<net::io_context::executor_type>>();
+    if((io && io->running_in_this_thread()) || (strand && strand->running_in_this_thread()))
+        return impl_->gate.refuse(req, error::receive_would_block);
+    auto p = std::make_shared<std::promise<response>>();
+    auto f = p->get_future();
+    start_receive(req, std::string(req.body), [p](response r) { p->set_value(std::move(r)); });
+    return f.get();
+}
 
 std::optional<net::ip::tcp::endpoint> receiver::admin_endpoint() const
 {

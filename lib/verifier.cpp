@@ -136,3 +136,98 @@ result<verified_body> verifier::verify(delivery_headers const& h, std::string_vi
 }
 
 } // namespace catena::webhooks
+
+namespace catena::webhooks {
+
+delivery_headers delivery_headers_of(std::span<header_field const> headers) noexcept
+{
+    return {find_header(headers, header::signature),  find_header(headers, header::timestamp),
+            find_header(headers, header::webhook_id), find_header(headers, "Content-Encoding"),
+            find_header(headers, header::event_type), find_header(headers, header::request_id),
+            find_header(headers, header::delivery_attempt)};
+}
+
+namespace {
+
+// The listener's own path (intake): the headers, then the body's MAC streamed through gunzip.
+// `piece` sees the decoded body.
+error_code verify_streaming(delivery_headers const& h, std::string_view body, secret_ring const& secrets,
+                            timestamp now, verify_options const& opts, inflater::sink const& piece)
+{
+    auto const c = check_delivery_headers(h, secrets, now, opts.window);
+    if(!c)
+        return c.error();
+    verifier v(opts);
+    auto const r = v.verify_body(h, *c, body, secrets, now, piece);
+    return r ? error_code{} : r.error();
+}
+
+bool decode_error(error_code const& ec) noexcept
+{
+    if(ec.category() != error_category())
+        return false;
+    switch(static_cast<error>(ec.value()))
+    {
+    case error::json_syntax:
+    case error::envelope_not_object:
+    case error::missing_field:
+    case error::wrong_field_type:
+    case error::record_not_object:
+    case error::record_missing_id:
+    case error::event_name_mismatch:
+    case error::webhook_id_mismatch:
+    case error::json_too_deep:
+    case error::too_many_records:
+    case error::string_too_long: return true;
+    default: return false;
+    }
+}
+
+} // namespace
+
+error_code verify(delivery_headers const& headers, std::string_view body, secret_ring const& secrets, timestamp now,
+                  verify_options const& opts)
+{
+    return verify_streaming(headers, body, secrets, now, opts, {});
+}
+
+error_code verify(std::span<header_field const> headers, std::string_view body, secret_ring const& secrets,
+                  timestamp now, verify_options const& opts)
+{
+    return verify(delivery_headers_of(headers), body, secrets, now, opts);
+}
+
+result<envelope> verify_envelope(delivery_headers const& headers, std::string_view body, secret_ring const& secrets,
+                                 timestamp now, verify_options const& opts)
+{
+    bool const gzip = classify_content_encoding(headers.content_encoding) == content_encoding::gzip;
+    std::string decoded;
+    inflater::sink piece;
+    if(gzip)
+        piece = [&decoded](std::string_view p) { decoded.append(p); };
+    if(auto ec = verify_streaming(headers, body, secrets, now, opts, piece))
+        return ec;
+    envelope e;
+    if(auto ec = e.parse(gzip ? std::string_view(decoded) : body))
+        return ec;
+    if(auto ec = e.check_headers(headers.event_type, headers.webhook_id))
+        return ec;
+    return e;
+}
+
+result<envelope> verify_envelope(std::span<header_field const> headers, std::string_view body,
+                                 secret_ring const& secrets, timestamp now, verify_options const& opts)
+{
+    return verify_envelope(delivery_headers_of(headers), body, secrets, now, opts);
+}
+
+unsigned answer_status(error_code const& ec, unsigned unverified_status) noexcept
+{
+    if(!ec || decode_error(ec))
+        return 202;
+    if(ec == condition::unauthenticated)
+        return unverified_status;
+    return 503;
+}
+
+} // namespace catena::webhooks

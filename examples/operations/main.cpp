@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace cw = catena::webhooks;
 
@@ -25,6 +26,14 @@ int main()
     }
     // Catena retries within about 5 s; hold events up to 3 s to put them back in order.
     opts.processing.reorder_window = std::chrono::seconds(3);
+    // An operation whose result webhook does not come (a subscription stale or paused meanwhile)
+    // is asked of Catena's Integrations API after 5 minutes, or at once after a delivery gap.
+    if(std::getenv("CATENA_CLIENT_ID") && std::getenv("CATENA_CLIENT_SECRET"))
+    {
+        opts.operations.enabled = true;
+        opts.operations.api.client_id = std::getenv("CATENA_CLIENT_ID");
+        opts.operations.api.client_secret = std::getenv("CATENA_CLIENT_SECRET");
+    }
     cw::receiver rx{ioc.get_executor(), std::move(opts)};
 
     // Stage and health changes, once per event, in order per fleet.
@@ -46,15 +55,26 @@ int main()
                         e.subscription_id.c_str(), e.action.c_str());
     });
 
-    // After POST /v2/.../messages answered 202 with {"id": "<operation id>", "status": "pending"}:
-    if(char const* op = std::getenv("OPERATION_ID"))
-        rx.track_operation(op, [](cw::operation_result const& r) {
-            if(r.status == cw::operation_status::success)
-                std::printf("operation %s done: %s %s\n", r.operation_id.c_str(), r.resource.c_str(), r.resource_id.c_str());
-            else
-                std::printf("operation %s not done: %s %s\n", r.operation_id.c_str(), r.error_type.c_str(),
-                            r.error_details.c_str());
-        });
+    // After POST /v2/.../messages answered 202 with the operation ({"id": ..., "connection_id":
+    // ..., "status": "pending", ...}), in OPERATION here; or only its id, in OPERATION_ID.
+    auto on_outcome = [](cw::operation_result const& r) {
+        auto const how = std::string(cw::to_string(r.source));
+        if(r.status == cw::operation_status::success)
+            std::printf("operation %s done (%s): %s %s\n", r.operation_id.c_str(), how.c_str(), r.resource.c_str(),
+                        r.resource_id.c_str());
+        else
+            std::printf("operation %s not done (%s): %s %s\n", r.operation_id.c_str(), how.c_str(),
+                        r.error_type.c_str(), r.error_details.c_str());
+    };
+    if(char const* body = std::getenv("OPERATION"))
+    {
+        if(auto op = cw::parse_operation_response(body))
+            rx.track_operation(*op, on_outcome);
+        else
+            std::fprintf(stderr, "OPERATION is not the operation of a 202\n");
+    }
+    else if(char const* op = std::getenv("OPERATION_ID"))
+        rx.track_operation(op, on_outcome);
 
     rx.on_error([](cw::error_report const& r) {
         std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(r.reason.size()), r.reason.data(), r.detail.c_str());

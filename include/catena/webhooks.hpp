@@ -9,12 +9,14 @@
 #include <catena/webhooks/foxtrot.hpp>
 #include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/json_lines.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/notifications.hpp>
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver.hpp>
 #include <catena/webhooks/receiver_options.hpp>
+#include <catena/webhooks/request.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/signature.hpp>
 #include <catena/webhooks/subscriptions.hpp>

@@ -2,7 +2,9 @@
 // lib/delivery/dispatcher.cpp - ordered, isolated, retried callbacks.
 #include "delivery/dispatcher.hpp"
 
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -74,7 +76,7 @@ void dispatcher::place(std::string const& queue, callback_job job)
 {
     // The common case: nothing waits in the job's queue and the job runs here. It runs at
     // once, without a queue made and unmade around it; a queue is made only if it fails.
-    if((!callback_ex_ || job.internal) && !queues_.contains(queue))
+    if((!callback_ex_ || job.internal) && !job.async_call && !queues_.contains(queue))
     {
         running_here_ = true;
         auto failure = invoke_callback(job.call);
@@ -145,6 +147,8 @@ void dispatcher::pump(queue_ptr const& q)
 {
     while(!q->busy && !q->jobs.empty())
     {
+        if(q->jobs.front().async_call)
+            return start_async(q);
         if(!callback_ex_ || q->jobs.front().internal)
         {
             // Busy while it runs, so that what it enqueues waits behind it.
@@ -167,6 +171,30 @@ void dispatcher::pump(queue_ptr const& q)
         return;
     }
     retire_if_idle(q);
+}
+
+// The queue stays busy until the completion comes back; its outcome is posted to the strand
+// (never handled inline, so a handler that completes at once does not re-enter pump). The
+// completion holds outstanding work on the strand's executor: a drain waits for it.
+void dispatcher::start_async(queue_ptr const& q)
+{
+    q->busy = true;
+    auto work = net::prefer(net::any_io_executor(strand_), net::execution::outstanding_work.tracked);
+    completion c([self = shared_from_this(), q, work](std::optional<std::string> failure) {
+        net::post(self->strand_, [self, q, failure = std::move(failure)] {
+            q->busy = false;
+            if(self->finish(q, failure))
+                self->pump(q);
+        });
+    });
+    auto start = [call = q->jobs.front().async_call, c = std::make_shared<completion>(std::move(c))]() mutable {
+        // A handler that throws drops its completion, which fails the call.
+        (void)invoke_callback([&] { call(std::move(*c)); });
+    };
+    if(callback_ex_)
+        net::post(callback_ex_, std::move(start));
+    else
+        start();
 }
 
 bool dispatcher::finish(queue_ptr const& q, std::optional<std::string> const& failure)

@@ -4,6 +4,7 @@
 #define CATENA_WEBHOOKS_DELIVERY_DISPATCHER_HPP
 
 #include <catena/webhooks/event.hpp>
+#include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -21,10 +22,12 @@
 
 namespace catena::webhooks::detail {
 
-/** One call of one callback. `call` signals failure by throwing. */
+/** One call of one callback. `call` signals failure by throwing; an asynchronous one
+    (`async_call` set instead) through the completion it is given. */
 struct callback_job
 {
     std::function<void()> call;
+    std::function<void(completion)> async_call;
     std::string handler;         ///< Which registration, for reports: "on(invitation.*)", "on_transition".
     std::string idempotency_key;     ///< Empty for a call about an event: the event's (not copied per call).
     std::shared_ptr<event const> ev; ///< The event the call is about, if any (for dead letters).
@@ -36,7 +39,8 @@ struct callback_job
 
 /** Runs callback jobs: one at a time per queue (a fleet), queues independent of each other.
 
-    A job that throws is reported and retried after a backoff while its queue waits and the
+    An asynchronous job holds its queue until its completion comes back (from any thread).
+    A job that throws (or fails its completion) is reported and retried after a backoff while its queue waits and the
     other queues go on; after callback_policy::max_attempts it goes to the dead letters and
     its queue moves on. Jobs run on the callback executor, or inline on the processing strand
     when there is none.
@@ -79,6 +83,7 @@ private:
     void place(std::string const& queue, callback_job job);
     queue_ptr queue_named(std::string const& queue); // made when missing
     void pump(queue_ptr const& q);
+    void start_async(queue_ptr const& q);
     bool finish(queue_ptr const& q, std::optional<std::string> const& failure);
     void retire_if_idle(queue_ptr const& q);
     std::chrono::milliseconds backoff(unsigned attempts) const;

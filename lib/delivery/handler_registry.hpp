@@ -73,6 +73,9 @@ public:
     one<receiver::dead_letter_handler> dead_letters;
     one<std::function<void()>> before_progress;
     many<receiver::transition_handler> transitions;
+    many<receiver::async_event_handler> any_async;
+    many<receiver::async_transition_handler> transitions_async;
+    one<std::function<std::vector<sink_status>()>> sinks;
     many<receiver::merge_handler> merges;
     many<receiver::subscription_handler> subscriptions;
     many<receiver::gap_handler> gaps;

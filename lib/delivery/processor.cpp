@@ -107,7 +107,9 @@ void processor::attach(store& s, recovered_state r, std::weak_ptr<void> keep_ali
     store_ = &s;
     keep_alive_ = std::move(keep_alive);
     pipe_.restore(std::move(r.fleets), r.transitions, r.identities);
+    restoring_ = true;
     pipe_.restore_operations(std::move(r.operations));
+    restoring_ = false;
     // Identities committed by earlier runs are on disk, seen before now; memory holds those
     // seen from here on.
     if(s.keeps_state())
@@ -363,13 +365,72 @@ void processor::final_flush()
     publish();
 }
 
-error_code processor::track(std::string operation_id, operation_handler h, timestamp deadline)
+error_code processor::track(operation_ref ref, operation_handler h, timestamp deadline)
 {
-    if(auto ec = pipe_.track(std::move(operation_id), std::move(h), deadline))
+    if(auto ec = pipe_.track(std::move(ref), std::move(h), deadline))
         return ec;
     if(!flushed_)
         arm_release_timer();
+    publish();
     return {};
+}
+
+void processor::complete_polled(operation_result r)
+{
+    // Found while stopping, after the last callbacks ran: it stays pending in the store and
+    // is asked again at the next start.
+    if(flushed_)
+        return;
+    pipe_.complete_polled(std::move(r), opts_.clock());
+    publish();
+}
+
+void processor::watch_operations(std::function<void(operation_ref)> watch, std::function<void(std::string)> forget)
+{
+    watch_hook_ = std::move(watch);
+    forget_hook_ = std::move(forget);
+    for(auto const& p : pipe_.pending())
+        watch_hook_(operation_ref{p.operation_id, p.connection_id, p.resource});
+}
+
+std::vector<pending_operation> processor::pending_operations() const
+{
+    std::vector<pending_operation> out;
+    std::lock_guard lock(stats_mutex_);
+    out.reserve(pending_view_.size());
+    for(auto const& [id, p] : pending_view_)
+        out.push_back(p);
+    return out;
+}
+
+void processor::on_tracked(pending_operation const& p)
+{
+    {
+        std::lock_guard lock(stats_mutex_);
+        pending_view_.insert_or_assign(p.operation_id, p);
+    }
+    if(watch_hook_)
+        watch_hook_(operation_ref{p.operation_id, p.connection_id, p.resource});
+    // Kept as pending until its deadline, so that it is tracked (and polled) after a restart:
+    // an outcome (a newer updated_at) replaces the row, never the other way round.
+    if(restoring_ || !store_ || !store_->keeps_state())
+        return;
+    operation_result r;
+    r.operation_id = p.operation_id;
+    r.connection_id = p.connection_id;
+    r.resource = p.resource;
+    progress_.operation(stored_operation{std::move(r), timestamp{}, p.deadline});
+    request_flush();
+}
+
+void processor::on_decided(std::string const& operation_id)
+{
+    {
+        std::lock_guard lock(stats_mutex_);
+        pending_view_.erase(operation_id);
+    }
+    if(forget_hook_)
+        forget_hook_(operation_id);
 }
 
 void processor::publish()
@@ -437,6 +498,15 @@ void processor::on_event(event&& e)
         handled = true;
         enqueue_calls<receiver::event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
     });
+    for(auto const& h : handlers_.any_async.all)
+    {
+        handled = true;
+        callback_job job;
+        job.async_call = [&h, ev](completion c) { h(*ev, std::move(c)); };
+        job.handler = "on_any_async";
+        job.ev = ev;
+        disp_->enqueue(ev->fleet_key, std::move(job));
+    }
     if(handled)
         return;
     counts_.add(counters::id::unhandled_events);
@@ -456,6 +526,15 @@ void processor::on_transition(transition&& t)
     auto p = std::make_shared<transition const>(std::move(t));
     enqueue_calls<receiver::transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
                                                            p->idempotency_key, nullptr, &describe_transition);
+    for(auto const& h : handlers_.transitions_async.all)
+    {
+        callback_job job;
+        job.async_call = [&h, p](completion c) { h(*p, std::move(c)); };
+        job.handler = "on_transition_async";
+        job.idempotency_key = p->idempotency_key;
+        job.description = describe_transition(*p);
+        disp_->enqueue(p->fleet_key, std::move(job));
+    }
 }
 
 void processor::on_merge(fleet_merge&& m)

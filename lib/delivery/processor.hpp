@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,7 +59,14 @@ public:
     bool closed() const noexcept { return sessions_closed_.load(); }
 
     /// Tracks an operation (see pipeline::track); on the processing strand.
-    error_code track(std::string operation_id, operation_handler h, timestamp deadline);
+    error_code track(operation_ref ref, operation_handler h, timestamp deadline);
+    /// An outcome found by polling (see pipeline::complete_polled); on the processing strand.
+    void complete_polled(operation_result r);
+    /** Where the operations to poll go, on the processing strand: `watch` for each one tracked
+        (those taken back from the store at once), `forget` once decided. */
+    void watch_operations(std::function<void(operation_ref)> watch, std::function<void(std::string)> forget);
+    /// The operations tracked and not decided (any thread).
+    std::vector<pending_operation> pending_operations() const;
 
     fleet_directory const& fleets() const noexcept { return pipe_.fleets(); }
     /// Called on the processing strand with every webhook.* event that stopped a delivery.
@@ -101,10 +109,15 @@ private:
     void on_subscription(subscription_event&& s) override;
     void on_settled(std::uint64_t sequence, std::string const& fleet_key) override;
     void on_outcome(stored_operation&& op) override;
+    void on_tracked(pending_operation const& p) override;
+    void on_decided(std::string const& operation_id) override;
 
     receiver_options const& opts_;
     subscription_book* book_ = nullptr;
     std::function<void(subscription_event const&)> stopped_hook_;
+    std::function<void(operation_ref)> watch_hook_;
+    std::function<void(std::string)> forget_hook_;
+    bool restoring_ = false; // attach(): what the store gave back is not written again
     handler_registry const& handlers_;
     counters& counts_;
     report_fn report_;
@@ -129,8 +142,9 @@ private:
     std::atomic<bool> scheduled_{false};
     std::atomic<bool> sessions_closed_{false};
 
-    mutable std::mutex stats_mutex_; // pipeline stats, refreshed after each turn
+    mutable std::mutex stats_mutex_; // pipeline stats, refreshed after each turn; pending operations
     pipeline_stats stats_;
+    std::map<std::string, pending_operation> pending_view_;
 };
 
 } // namespace catena::webhooks::detail

@@ -118,6 +118,12 @@ public:
         key(k);
         return json_writer(out_);
     }
+    /// `json`, already serialized, under `k`.
+    void raw_field(std::string_view k, std::string_view json)
+    {
+        key(k);
+        out_ += json;
+    }
     void close() { out_ += first_ ? "{}" : "}"; }
 
 private:

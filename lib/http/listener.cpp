@@ -59,7 +59,7 @@ listener::listener(net::any_io_executor ex, receiver_options const& opts, counte
 {
 }
 
-error_code listener::open(tcp::endpoint endpoint, std::weak_ptr<void> keep_alive,
+error_code listener::open(std::optional<tcp::endpoint> endpoint, std::weak_ptr<void> keep_alive,
                           std::function<std::string()> metrics, state_source const* state,
                           std::function<void()> on_drained)
 {
@@ -70,16 +70,18 @@ error_code listener::open(tcp::endpoint endpoint, std::weak_ptr<void> keep_alive
     max_connections_ = served_ == routes::admin          ? 256
                        : opts_.limits.max_connections > 0 ? opts_.limits.max_connections
                                                           : connections_for_descriptors();
+    if(!endpoint)
+        return {};
     if(served_ != routes::admin)
         if(auto ec = setup_tls())
             return ec;
     error_code ec;
     tcp::acceptor a(strand_);
-    a.open(endpoint.protocol(), ec);
+    a.open(endpoint->protocol(), ec);
     if(!ec)
         a.set_option(net::socket_base::reuse_address(true), ec);
     if(!ec)
-        a.bind(endpoint, ec);
+        a.bind(*endpoint, ec);
     if(!ec)
         a.listen(net::socket_base::max_listen_connections, ec);
     if(!ec)
@@ -87,7 +89,7 @@ error_code listener::open(tcp::endpoint endpoint, std::weak_ptr<void> keep_alive
     if(ec)
     {
         std::ostringstream where;
-        where << endpoint;
+        where << *endpoint;
         open_detail_ = "cannot listen on " + where.str() + ": " + ec.message();
         return ec;
     }

@@ -47,8 +47,10 @@ public:
     /** Sets up TLS (when configured) and binds; port 0 picks one. `keep_alive` is held by
         every session and handler this object starts; `metrics` renders the metrics route;
         `state` answers the admin routes (an admin listener's); `on_drained` runs once the
-        acceptor is closed and no session is left. */
-    error_code open(boost::asio::ip::tcp::endpoint endpoint, std::weak_ptr<void> keep_alive,
+        acceptor is closed and no session is left. Without an endpoint nothing is bound:
+        the listener then only watches penalties and drains at once on stop() (a receiver
+        taking deliveries through receiver::receive() alone). */
+    error_code open(std::optional<boost::asio::ip::tcp::endpoint> endpoint, std::weak_ptr<void> keep_alive,
                     std::function<std::string()> metrics, state_source const* state,
                     std::function<void()> on_drained);
     /// Why open() failed, in one line naming the file or address.

@@ -8,8 +8,8 @@
 
 #include "detail/counters.hpp"
 #include "http/forwarded.hpp"
-#include "http/framing.hpp"
 #include "http/intake.hpp"
+#include "http/request_flow.hpp"
 #include "http/session_host.hpp"
 
 #include <atomic>
@@ -34,40 +34,9 @@
 
 namespace catena::webhooks::detail {
 
-/** The answer to a GET or HEAD of a route other than deliveries: the health route, the
-    metrics route (where no admin listener serves it), or the admin listener's state API and
-    status page (session_host::admin). */
-admin_reply read_route(session_host& host, bool is_health, std::string_view target, std::string_view authorization);
-
-/** Whether the admin listener answers a request whose Host is `host`: loopback names
-    (localhost, *.localhost) and addresses, the listener's own address, and the names of
-    receiver_options::admin_hosts. Anything else could be a page the operator opened whose
-    name now resolves to the admin address (DNS rebinding): 421. */
-bool admin_host_allowed(std::string_view host, receiver_options const& opts) noexcept;
-
-/** The headers of a delivery that matter: Catena's (spec §4.2), or on another provider's
-    route `r` those it has (the route as webhook id) and, in `token`, its token header. Views
-    into `req` (and `r`). */
-delivery_headers delivery_headers_of(boost::beast::http::request_header<> const& req);
-
 /** What a read that failed with `ec` (not a timeout) is answered: an error to answer, error{}
     when the peer just went away, nothing when it is news (reported as it is). */
 std::optional<error> read_error_answer(error_code ec) noexcept;
-
-/// A header some answers carry: the admin routes' challenge, the status page's policy.
-enum class extra_header : std::uint8_t
-{
-    none,
-    challenge,
-    page
-};
-
-/** Fills `res` with an answer (everything but the body and the payload's framing). */
-void shape_response(boost::beast::http::response<boost::beast::http::string_body>& res, unsigned version,
-                    unsigned status, std::string_view content_type, extra_header extra, std::string_view allow,
-                    std::optional<std::chrono::seconds> retry_after);
-delivery_headers route_headers_of(boost::beast::http::request_header<> const& req, route_options const& r,
-                                  std::string_view& token);
 
 /** One connection (Beast's session shape: do_x / on_x continuations on the connection's
     strand, a timer armed before each operation, a parser per request with its limits).
@@ -115,12 +84,10 @@ private:
     void on_proxy_header();
     void do_handshake();
     void on_handshake(error_code ec);
-    client_address const& request_client();
     void do_read();
     void do_read_header();
     void on_header(error_code ec);
-    void on_delivery_header();
-    void on_route_header(route_match const& m);
+    void on_delivery_header(route_match const* route);
     void read_delivery_body(std::optional<std::uint64_t> length);
     void do_read_body();
     void on_body_part(error_code ec);
@@ -128,7 +95,6 @@ private:
     void on_read_error(error_code ec);
     void reject(error e, std::string_view allow = {}, bool force_close = false);
     void answer_early(answer a);
-    void release_body();
     void set_phase(phase p);
     void do_linger();
     void respond_status(unsigned status, error_code ec, std::string_view allow = {});
@@ -151,16 +117,11 @@ private:
     boost::asio::ip::address peer_ip_;
     bool peer_trusted_ = false; // a trusted proxy (receiver_options::trusted_proxies)
     std::string peer_key_;     // the connection's key in the per-address bound ("" for a trusted proxy)
-    client_address conn_client_; // the connection's client: the peer, or its PROXY header's source
-    client_address client_;      // this request's client (behind a proxy: X-Forwarded-For)
-    std::string who_;            // this request's client for reports
+    request_peer peer_;        // the peer as requests see it (its client: the PROXY header's source)
+    delivery_flow flow_;       // the delivery being admitted, read and kept
     phase phase_ = phase::idle;
     // While the connection waits for a request: since when (steady clock ticks), else 0.
     std::atomic<std::int64_t> idle_since_{0};
-    delivery_headers headers_;
-    checked_headers checked_;
-    route_options const* route_ = nullptr; // another provider's route, for this request
-    std::size_t reserved_ = 0;   // body bytes reserved in the budget
     std::size_t lingered_ = 0;   // bytes discarded while lingering
     bool linger_ = false;        // the answer leaves a body unread
     std::uint64_t timer_generation_ = 0;
@@ -182,14 +143,15 @@ session<Stream>::session(std::shared_ptr<session_host> host, Args&&... args)
     , peer_ip_(unmapped(ops::peer(stream_)))
     , peer_trusted_(host_->deliveries().trusted(peer_ip_))
     , peer_key_(peer_trusted_ ? std::string() : budget_key(peer_ip_))
-    , conn_client_(client_of(peer_ip_))
+    , peer_{peer_ip_, remote_, client_of(peer_ip_), peer_trusted_ && !opts_.proxy_protocol}
+    , flow_(*host_)
 {
 }
 
 template<class Stream>
 session<Stream>::~session()
 {
-    release_body();
+    flow_.release();
     host_->closed(this, peer_key_);
 }
 
@@ -263,7 +225,7 @@ void session<Stream>::do_read_proxy_header()
     {
         buffer_.consume(h.length);
         if(h.source)
-            conn_client_ = client_of(*h.source);
+            peer_.client = client_of(*h.source);
         return do_handshake();
     }
     if(h.status == proxy_header::state::invalid)
@@ -309,35 +271,6 @@ void session<Stream>::on_handshake(error_code ec)
     do_read();
 }
 
-// The client of the request whose headers were just read: behind a trusted proxy that does
-// not speak the PROXY protocol, the right-most untrusted hop of its X-Forwarded-For. A proxy
-// whose header cannot be read leaves the proxy as the client (reported), never a refusal:
-// the request may be an authentic delivery.
-template<class Stream>
-client_address const& session<Stream>::request_client()
-{
-    client_ = conn_client_;
-    if(peer_trusted_ && !opts_.proxy_protocol)
-    {
-        std::string xff;
-        for(auto const& f : parser_->get())
-            if(boost::beast::iequals(f.name_string(), "X-Forwarded-For"))
-                xff.append(xff.empty() ? "" : ",").append(f.value());
-        if(auto a = forwarded_client(peer_ip_, xff, host_->deliveries().trusted_proxies()))
-            client_ = client_of(*a);
-        else
-        {
-            host_->counts().add(counters::id::proxy_header_errors);
-            host_->report(error::bad_proxy_header, 0,
-                          "X-Forwarded-For \"" + xff.substr(0, 200) + "\" from trusted proxy " + remote_ +
-                              " names no address; its request is counted as the proxy's",
-                          {}, {});
-        }
-    }
-    who_ = client_.ip == peer_ip_ ? remote_ : client_.ip.to_string() + " (via " + remote_ + ")";
-    return client_;
-}
-
 // Waits for the first bytes of the next request under the idle timeout, then reads the
 // headers under the header timeout: a slow client gets `header` from its first byte, however
 // long it idled before.
@@ -380,45 +313,16 @@ void session<Stream>::on_header(error_code ec)
     namespace http = boost::beast::http;
     if(ec)
         return on_read_error(ec);
-    if(auto const e = check_framing(parser_->get()); e != error{})
-        return reject(e, {}, true);
     auto const& req = parser_->get();
-    auto target = std::string_view(req.target());
-    target = target.substr(0, target.find('?'));
-    auto const served = host_->served();
-    route_ = nullptr;
-    if(served != routes::admin)
+    auto const route = route_head(*host_, host_->served(), req, !parser_->is_done());
+    switch(route.what)
     {
-        auto const m = target == opts_.path ? std::nullopt : host_->deliveries().route_for(target);
-        if(target == opts_.path || m)
-        {
-            if(req.method() != http::verb::post)
-                return reject(error::method_not_allowed, "POST");
-            if(m && m->route->kind != provider::catena)
-                return on_route_header(*m);
-            return on_delivery_header();
-        }
+    case head_route::kind::refuse: return reject(route.refusal, route.allow, route.close);
+    case head_route::kind::delivery: return on_delivery_header(route.route ? &*route.route : nullptr);
+    case head_route::kind::read: break;
     }
-    bool const admin = served != routes::deliveries;
-    bool const is_health = admin && !opts_.health_path.empty() && target == opts_.health_path;
-    // Metrics on the delivery listener only where nobody else can read them (or asked for).
-    bool const metrics_here =
-        served == routes::admin || opts_.public_metrics.value_or(opts_.listen.address().is_loopback());
-    bool const is_metrics = admin && metrics_here && !opts_.metrics_path.empty() && target == opts_.metrics_path;
-    if(served == routes::admin && !is_health)
-    {
-        auto const h = req.find(http::field::host);
-        if(!admin_host_allowed(h == req.end() ? std::string_view{} : std::string_view(h->value()), opts_))
-            return reject(error::host_not_allowed);
-    }
-    if(!is_health && !is_metrics && (served != routes::admin || target == opts_.path || host_->deliveries().route_for(target)))
-        return reject(error::not_found);
-    if(req.method() != http::verb::get && req.method() != http::verb::head)
-        return reject(error::method_not_allowed, "GET, HEAD");
-    if(!parser_->is_done())
-        return reject(error::bad_request); // a GET with a body: not worth reading
     auto const auth = req.find(http::field::authorization);
-    auto r = read_route(*host_, is_health, req.target(),
+    auto r = read_route(*host_, route.is_health, req.target(),
                         auth == req.end() ? std::string_view{} : std::string_view(auth->value()));
     host_->counts().count_response(r.status, r.ec);
     if(r.ec)
@@ -427,36 +331,16 @@ void session<Stream>::on_header(error_code ec)
     respond(r.status, std::move(r.body), r.content_type);
 }
 
-// Everything that needs no body is decided here: a forged, stale, oversized or unaffordable
-// request is answered without reading it, whatever it announces.
+// A delivery (Catena's, or on another provider's `route`): everything that needs no body is
+// decided on the headers (delivery_flow::admit), then the body is read, reserved as it comes.
 template<class Stream>
-void session<Stream>::on_delivery_header()
+void session<Stream>::on_delivery_header(route_match const* route)
 {
-    headers_ = delivery_headers_of(parser_->get());
-    auto& in = host_->deliveries();
     parser_->body_limit(opts_.limits.max_body_bytes);
     std::optional<std::uint64_t> length;
     if(auto const l = parser_->content_length())
         length = *l;
-    auto const& client = request_client();
-    if(auto a = in.admit(headers_, length, who_, client, checked_))
-        return answer_early(*a);
-    read_delivery_body(length);
-}
-
-// A delivery on another provider's route: its token and allowlist instead of a signature.
-template<class Stream>
-void session<Stream>::on_route_header(route_match const& m)
-{
-    route_ = m.route;
-    std::string_view token;
-    headers_ = route_headers_of(parser_->get(), *route_, token);
-    parser_->body_limit(opts_.limits.max_body_bytes);
-    std::optional<std::uint64_t> length;
-    if(auto const l = parser_->content_length())
-        length = *l;
-    auto const& client = request_client();
-    if(auto a = host_->deliveries().admit_route(m, headers_, token, length, who_, client))
+    if(auto a = flow_.admit(parser_->get(), route, length, peer_))
         return answer_early(*a);
     read_delivery_body(length);
 }
@@ -464,16 +348,11 @@ void session<Stream>::on_route_header(route_match const& m)
 template<class Stream>
 void session<Stream>::read_delivery_body(std::optional<std::uint64_t> length)
 {
-    auto& in = host_->deliveries();
     // A Content-Length body is reserved whole before a byte of it is read; a chunked one
-    // as it grows (do_read_body).
+    // as it grows (on_body_part).
     if(length && *length > 0)
-    {
-        if(!in.reserve_body(static_cast<std::size_t>(*length)))
-            return answer_early(in.defer(error::body_budget_exhausted, headers_, who_,
-                                         static_cast<std::size_t>(*length)));
-        reserved_ = static_cast<std::size_t>(*length);
-    }
+        if(auto a = flow_.reserve(static_cast<std::size_t>(*length)))
+            return answer_early(*a);
     set_phase(phase::body);
     arm(opts_.timeouts.body);
     do_read_body();
@@ -495,17 +374,11 @@ void session<Stream>::on_body_part(error_code ec)
 {
     namespace http = boost::beast::http;
     if(ec == http::error::body_limit)
-        return answer_early(host_->deliveries().defer(error::body_too_large, headers_, who_,
-                                                      parser_->get().body().size()));
+        return answer_early(flow_.too_large(parser_->get().body().size()));
     if(ec)
         return on_read_error(ec);
-    auto const have = parser_->get().body().size();
-    if(have > reserved_)
-    {
-        if(!host_->deliveries().reserve_body(have - reserved_))
-            return answer_early(host_->deliveries().defer(error::body_budget_exhausted, headers_, who_, have));
-        reserved_ = have;
-    }
+    if(auto a = flow_.reserve(parser_->get().body().size()))
+        return answer_early(*a);
     do_read_body();
 }
 
@@ -514,37 +387,17 @@ void session<Stream>::on_body()
 {
     set_phase(phase::processing);
     disarm();
-    auto const t0 = std::chrono::steady_clock::now();
     // The answer waits for the store (a commit on disk); it comes back to this strand.
-    auto done = [self = this->shared_from_this(), t0](answer a) {
-        boost::asio::dispatch(self->stream_.get_executor(), [self, a, t0] {
-            self->host_->counts().count_response(a.status, a.ec);
-            if(a.status == 202)
-                self->host_->counts().observe_ack_latency(std::chrono::steady_clock::now() - t0);
-            self->respond_status(a.status, a.ec);
-        });
-    };
-    if(route_)
-        host_->deliveries().deliver_route(*route_, headers_, std::move(parser_->get().body()), who_, std::move(done));
-    else
-        host_->deliveries().deliver(headers_, checked_, std::move(parser_->get().body()), who_, client_, std::move(done));
-    // The body is the inbox's now (or gone): it no longer counts against the budget.
-    release_body();
-}
-
-template<class Stream>
-void session<Stream>::release_body()
-{
-    if(reserved_ > 0)
-        host_->deliveries().release_body(std::exchange(reserved_, 0));
+    flow_.deliver(std::move(parser_->get().body()), [self = this->shared_from_this()](answer a) {
+        boost::asio::dispatch(self->stream_.get_executor(), [self, a] { self->respond_status(a.status, a.ec); });
+    });
 }
 
 // An answer given before the body was read (intake reported and counted its reason).
 template<class Stream>
 void session<Stream>::answer_early(answer a)
 {
-    release_body();
-    host_->counts().count_response(a.status, a.ec);
+    flow_.release();
     if(!parser_->is_done())
     {
         close_after_response_ = true;
@@ -572,36 +425,23 @@ void session<Stream>::on_read_error(error_code ec)
 template<class Stream>
 void session<Stream>::reject(error e, std::string_view allow, bool force_close)
 {
-    release_body();
-    auto const ec = make_error_code(e);
-    unsigned const status = http_status(ec);
-    host_->counts().count_response(status, ec);
-    std::string rid, wid;
-    if(parser_ && parser_->is_header_done())
-    {
-        auto const& req = parser_->get();
-        if(auto it = req.find(header::request_id); it != req.end())
-            rid = it->value();
-        if(auto it = req.find(header::webhook_id); it != req.end())
-            wid = it->value();
-    }
-    host_->report(ec, status, "request from " + remote_, std::move(rid), std::move(wid));
+    flow_.release();
+    bool const head = parser_ && parser_->is_header_done();
+    auto const a = refuse_request(*host_, e, head ? &parser_->get() : nullptr, remote_);
     // A body we did not read leaves the stream unusable for a next request: the answer
     // lingers so that the client reads it (not for broken framing or a timeout: nothing
     // more from that peer can be trusted or is coming).
     if(force_close || !parser_ || !parser_->is_done())
         close_after_response_ = true;
-    if(!force_close && parser_ && parser_->is_header_done() && !parser_->is_done())
+    if(!force_close && head && !parser_->is_done())
         linger_ = true;
-    respond_status(status, ec, allow);
+    respond_status(a.status, a.ec, allow);
 }
 
 template<class Stream>
 void session<Stream>::respond_status(unsigned status, error_code ec, std::string_view allow)
 {
-    std::string body = R"({"status":)" + std::to_string(status) + R"(,"reason":")" + std::string(wire_reason(ec)) +
-                       "\"}\n";
-    respond(status, std::move(body), "application/json", allow, status == 503);
+    respond(status, answer_body(status, ec), "application/json", allow, status == 503);
 }
 
 template<class Stream>
@@ -686,7 +526,7 @@ void session<Stream>::finish(error_code ec)
     namespace http = boost::beast::http;
     namespace net = boost::asio;
     disarm();
-    release_body();
+    flow_.release();
     // end_of_stream, aborted operations during stop and TLS truncation after a complete
     // message are how connections normally end; only the rest is news.
     if(ec && ec != net::error::operation_aborted && ec != net::error::eof && ec != http::error::end_of_stream &&

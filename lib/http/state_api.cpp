@@ -382,6 +382,38 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
             out.emplace_back(subscription_json(s));
         return json_reply(json::object{{"subscriptions", std::move(out)}});
     }
+    if(path == "/v1/sinks")
+    {
+        if(!no_query())
+            return problem(400, error::bad_query, "this route takes no query parameters");
+        json::array out;
+        for(auto const& x : src.sinks_now())
+            out.emplace_back(json::object{{"name", x.name},
+                                          {"connected", x.connected},
+                                          {"sent", x.sent},
+                                          {"acknowledged", x.acknowledged},
+                                          {"retries", x.retries},
+                                          {"pending", x.pending},
+                                          {"lag_seconds", x.lag_seconds},
+                                          {"last_error", x.last_error.empty() ? json::value(nullptr) : json::value(x.last_error)}});
+        return json_reply(json::object{{"sinks", std::move(out)}});
+    }
+    if(path == "/v1/operations")
+    {
+        if(!no_query())
+            return problem(400, error::bad_query, "this route takes no query parameters");
+        // Bounded by processing.max_tracked_operations.
+        json::array out;
+        for(auto const& p : src.pending_operations())
+            out.emplace_back(json::object{{"operation_id", p.operation_id},
+                                          {"connection_id", p.connection_id},
+                                          {"resource", p.resource},
+                                          {"deadline", format_rfc3339(p.deadline, utc_suffix::z)},
+                                          {"next_poll", time_or_null(p.next_poll)},
+                                          {"polls", p.polls},
+                                          {"last_problem", p.last_problem}});
+        return json_reply(json::object{{"operations", std::move(out)}});
+    }
     return problem(404, error::not_found, "no such route");
 }
 

@@ -25,8 +25,12 @@ public:
     /// One dead letter with its body.
     virtual std::optional<stored_dead_letter> dead_letter_of(std::int64_t id) const = 0;
     virtual std::vector<subscription_seen> seen_subscriptions() const = 0;
+    /// What the program's sinks report (receiver::report_sinks); empty without sinks.
+    virtual std::vector<sink_status> sinks_now() const { return {}; }
     virtual fleet_tally fleet_counts() const = 0;
     virtual receiver_stats current_stats() const = 0;
+    /// The operations tracked and not decided (receiver::pending_operations).
+    virtual std::vector<pending_operation> pending_operations() const { return {}; }
     virtual std::string metrics() const = 0;
 };
 
@@ -50,7 +54,8 @@ struct admin_reply
     - `/v1/summary`: fleet counts by stage and health, intake counters;
     - `/v1/fleets?stage=&health=&cursor=&limit=`: a page of fleets by key;
     - `/v1/fleets/{key}`, `/v1/fleets/{key}/history`;
-    - `/v1/dead-letters?limit=`, `/v1/subscriptions`.
+    - `/v1/dead-letters?limit=`, `/v1/subscriptions`, `/v1/sinks`;
+    - `/v1/operations`: the resource operations tracked and not decided yet.
 
     With options.admin_token set, every route but `/` needs `Authorization: Bearer <token>`
     (compared in constant time). Errors are JSON: {"error": reason, "message": text}.

@@ -60,6 +60,8 @@ code { font: 12px ui-monospace, monospace; }
 <section><h2>Fleets by health</h2><table id="healths"><thead><tr><th>health</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Subscriptions</h2>
   <table id="subscriptions"><thead><tr><th>X-Webhook-ID</th><th>deliveries</th><th>last</th><th>status</th></tr></thead><tbody></tbody></table></section>
+<section id="sinks-section" hidden><h2>Sinks</h2>
+  <table id="sinks"><thead><tr><th>sink</th><th>connected</th><th>acknowledged</th><th>pending</th><th>lag</th><th>retries</th><th>last error</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Fleets that need attention <span class="muted" id="attention-count"></span></h2>
   <table id="attention"><thead><tr><th>fleet</th><th>stage</th><th>health</th><th>connections</th><th>last event</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Recent dead letters</h2>
@@ -89,9 +91,9 @@ function rate(now, prev, f) { if (!prev) return "–"; const dt = (now.at - prev
 
 async function refresh() {
   try {
-    const [summary, stale, halted, degraded, letters, subs] = await Promise.all([
+    const [summary, stale, halted, degraded, letters, subs, sinks] = await Promise.all([
       get("/v1/summary"), get("/v1/fleets?health=stale&limit=50"), get("/v1/fleets?health=halted&limit=50"),
-      get("/v1/fleets?health=degraded&limit=50"), get("/v1/dead-letters?limit=20"), get("/v1/subscriptions")]);
+      get("/v1/fleets?health=degraded&limit=50"), get("/v1/dead-letters?limit=20"), get("/v1/subscriptions"), get("/v1/sinks")]);
     document.getElementById("problem").style.display = "none";
     const now = { at: Date.now(), s: summary };
     const f = summary.fleets;
@@ -135,6 +137,12 @@ async function refresh() {
       row(sb, [id, s.deliveries, ago(s.last_delivery_at), status]).dataset.webhookId = s.webhook_id;
     }
     if (!subs.subscriptions.length) row(sb, [el("span", "no delivery yet", "muted"), "", "", ""]);
+    document.getElementById("sinks-section").hidden = !sinks.sinks.length;
+    const kb = body("sinks");
+    for (const k of sinks.sinks) {
+      const up = pill(k.connected ? "ok" : "stale"); up.textContent = k.connected ? "up" : "down";
+      row(kb, [el("code", k.name), up, k.acknowledged, k.pending, k.lag_seconds.toFixed(1) + " s", k.retries, k.last_error]).dataset.sink = k.name;
+    }
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString() + " · " + summary.time;
     document.body.dataset.loaded = "true";
   } catch (e) {

@@ -61,6 +61,8 @@ pipeline::pipeline(pipeline_options opts, pipeline_sink& sink)
     , fleets_(opts_.processing.max_history_per_fleet)
     , records_(opts_.processing.max_record_versions)
     , subscriptions_(opts_.processing.cross_subscription_window, opts_.processing.max_cross_subscription_events)
+    , operations_(opts_.processing.max_tracked_operations, opts_.operation_result_memory,
+                  opts_.max_remembered_operations, sink, fleets_)
 {
 }
 
@@ -279,16 +281,7 @@ void pipeline::push_records(inbox_entry const& e, std::size_t base, std::size_t 
     }
 }
 
-void pipeline::restore_operations(std::vector<stored_operation> ops)
-{
-    for(auto& op : ops)
-    {
-        auto const id = op.result.operation_id;
-        auto const at = op.completed_at;
-        if(completed_.insert_or_assign(id, std::move(op)).second)
-            completed_order_.emplace_back(at, id);
-    }
-}
+void pipeline::restore_operations(std::vector<stored_operation> ops) { operations_.restore(std::move(ops)); }
 
 void pipeline::recall_with(std::function<bool(identity_key const&)> f, timestamp since)
 {
@@ -336,7 +329,7 @@ bool pipeline::release(timestamp now, std::size_t max_events)
                          std::to_string(early - early_before) + " events released before their reorder window ended",
                          nullptr);
     }
-    expire_operations(now);
+    operations_.expire(now);
     return more;
 }
 
@@ -344,14 +337,14 @@ void pipeline::flush(timestamp now)
 {
     now_ = std::max(now_, now);
     reorder_.flush([this](order_key const& k, event&& ev) { deliver(k, std::move(ev)); });
-    expire_operations(now);
+    operations_.expire(now);
 }
 
 std::optional<timestamp> pipeline::next_due() const
 {
     auto due = reorder_.next_due();
-    if(!deadlines_.empty() && (!due || deadlines_.begin()->first < *due))
-        due = deadlines_.begin()->first;
+    if(auto const d = operations_.next_deadline(); d && (!due || *d < *due))
+        due = d;
     return due;
 }
 
@@ -420,123 +413,10 @@ void pipeline::deliver(order_key const& key, event&& ev)
         sink_.on_transition(std::move(t));
     }
     if(for_operation)
-        complete_operation(*for_operation);
+        operations_.on_event(*for_operation, now_);
     if(sub)
         sink_.on_subscription(std::move(*sub));
     sink_.on_settled(sequence, fleet_key);
-}
-
-void pipeline::complete_operation(event const& ev)
-{
-    auto const action = ev.action();
-    operation_result r;
-    if(action == "succeeded")
-        r.status = operation_status::success;
-    else if(action == "failed")
-        r.status = operation_status::failed;
-    else
-        return; // created: still pending
-    r.operation_id = ev.record_id;
-    r.resource = string_field(ev.record, "resource");
-    r.operation_type = string_field(ev.record, "operation_type");
-    r.resource_id = string_field(ev.record, "resource_id");
-    r.source_id = string_field(ev.record, "source_id");
-    r.connection_id = ev.connection_id;
-    r.fleet_ref = ev.fleet_ref;
-    // An operation belongs to no fleet, but its connection does (once a record linked them).
-    if(!ev.connection_id.empty())
-        r.fleet_key = fleets_.key_of("connection:" + ev.connection_id);
-    r.event_id = ev.event_id;
-    r.idempotency_key = ev.idempotency_key;
-    if(auto const* logs = ev.record.if_contains("logs"); logs && logs->is_array())
-    {
-        // The last failed attempt explains the failure.
-        for(auto it = logs->get_array().rbegin(); it != logs->get_array().rend(); ++it)
-        {
-            auto const* log = it->if_object();
-            if(!log || string_field(*log, "status") != "failed")
-                continue;
-            r.error_type = string_field(*log, "error_type");
-            r.error_details = string_field(*log, "error_details");
-            if(auto const* code = log->if_contains("response_status_code"); code && code->is_int64())
-                r.response_status_code = static_cast<int>(code->get_int64());
-            break;
-        }
-    }
-
-    auto const [first, last] = operations_.equal_range(r.operation_id);
-    for(auto it = first; it != last; ++it)
-    {
-        ++stats_.operations_completed;
-        auto range = deadlines_.equal_range(it->second.deadline);
-        for(auto d = range.first; d != range.second; ++d)
-            if(d->second == r.operation_id)
-            {
-                deadlines_.erase(d);
-                break;
-            }
-        sink_.on_operation(operation_result(r), std::move(it->second.handler));
-    }
-    operations_.erase(r.operation_id);
-
-    // Kept for a registration that arrives after the outcome (the webhook can beat the
-    // caller's bookkeeping of the 202), also across a restart. Of two outcomes the newer
-    // record wins, not the later delivery.
-    stored_operation kept{r, ev.updated_at.value_or(now_), now_};
-    auto [it, fresh] = completed_.try_emplace(r.operation_id, kept);
-    if(fresh)
-        completed_order_.emplace_back(now_, r.operation_id);
-    else if(kept.updated_at >= it->second.updated_at)
-        it->second = kept;
-    if(fresh || it->second.updated_at == kept.updated_at)
-        sink_.on_outcome(std::move(kept));
-    while(completed_order_.size() > opts_.max_remembered_operations)
-    {
-        completed_.erase(completed_order_.front().second);
-        completed_order_.pop_front();
-    }
-}
-
-void pipeline::expire_operations(timestamp now)
-{
-    while(!deadlines_.empty() && deadlines_.begin()->first <= now)
-    {
-        auto const id = deadlines_.begin()->second;
-        auto const deadline = deadlines_.begin()->first;
-        deadlines_.erase(deadlines_.begin());
-        auto [first, last] = operations_.equal_range(id);
-        for(auto it = first; it != last; ++it)
-            if(it->second.deadline == deadline)
-            {
-                operation_result r;
-                r.operation_id = id;
-                r.status = operation_status::timed_out;
-                r.idempotency_key = "operation/" + id + "/timed_out";
-                ++stats_.operations_timed_out;
-                sink_.on_operation(std::move(r), std::move(it->second.handler));
-                operations_.erase(it);
-                break;
-            }
-    }
-    while(!completed_order_.empty() && completed_order_.front().first + opts_.operation_result_memory <= now)
-    {
-        completed_.erase(completed_order_.front().second);
-        completed_order_.pop_front();
-    }
-}
-
-error_code pipeline::track(std::string operation_id, operation_handler h, timestamp deadline)
-{
-    if(auto it = completed_.find(operation_id); it != completed_.end())
-    {
-        sink_.on_operation(operation_result(it->second.result), std::move(h));
-        return {};
-    }
-    if(operations_.size() >= opts_.processing.max_tracked_operations)
-        return error::too_many_operations;
-    deadlines_.emplace(deadline, operation_id);
-    operations_.emplace(std::move(operation_id), registration{std::move(h), deadline});
-    return {};
 }
 
 pipeline_stats pipeline::stats() const
@@ -549,6 +429,10 @@ pipeline_stats pipeline::stats() const
     s.identity_memory_bytes = dedup_.memory_bytes();
     s.fleets = fleets_.fleet_count();
     s.tracked_operations = operations_.size();
+    s.operations_completed = operations_.counts().completed;
+    s.operations_timed_out = operations_.counts().timed_out;
+    s.operations_polled = operations_.counts().polled;
+    s.operations_duplicate = operations_.counts().duplicate;
     s.remembered_records = records_.size();
     return s;
 }

@@ -12,9 +12,11 @@
 #include "processing/envelope_split.hpp"
 #include "processing/fleet_directory.hpp"
 #include "processing/identity.hpp"
+#include "processing/operations.hpp"
 #include "processing/reorderer.hpp"
 #include "store/inbox_entry.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -60,23 +62,19 @@ struct pipeline_options
     std::size_t piece_bytes = 4u << 20;
 };
 
-/** Where the pipeline's outputs go, in release order. */
-class pipeline_sink
+/** Where the pipeline's outputs go, in release order (operations' news: operation_sink). */
+class pipeline_sink : public operation_sink
 {
 public:
-    virtual ~pipeline_sink() = default;
     virtual void on_event(event&& ev) = 0;
     virtual void on_transition(transition&& t) = 0;
     virtual void on_merge(fleet_merge&& m) = 0;
     virtual void on_dead_letter(dead_letter&& d) = 0;
     /// A problem that changed nothing (impossible transition, early release...).
     virtual void on_problem(error_code ec, std::string detail, event const* ev) = 0;
-    virtual void on_operation(operation_result&& r, operation_handler&& h) = 0;
     virtual void on_subscription(subscription_event&& s) = 0;
     /// Everything one released event produced has been handed over.
     virtual void on_settled(std::uint64_t /*sequence*/, std::string const& /*fleet_key*/) {}
-    /// An operation's outcome to keep (the newest by its record's updated_at).
-    virtual void on_outcome(stored_operation&& /*op*/) {}
 };
 
 /** What push() did with a delivery. */
@@ -102,6 +100,8 @@ struct pipeline_stats
     std::uint64_t identities_recalled = 0; ///< Of those, found: duplicates older than memory.
     std::uint64_t operations_completed = 0;
     std::uint64_t operations_timed_out = 0;
+    std::uint64_t operations_polled = 0;     ///< Outcomes found by polling that completed an operation.
+    std::uint64_t operations_duplicate = 0;  ///< Webhook outcomes that came after a poll had decided.
     std::size_t held = 0;
     std::size_t held_bytes = 0;
     std::size_t identities = 0;
@@ -133,7 +133,9 @@ public:
     /// Takes back what a store kept from an earlier run (before any push).
     void restore(std::vector<fleet_capture> fleets, std::vector<transition> const& history,
                  std::vector<std::pair<identity_digest, timestamp>> const& identities);
-    /// Takes back the operation outcomes a store kept (before any push).
+    /** Takes back the operation outcomes a store kept (before any push); a pending one (an
+        operation tracked and not decided) is tracked again without a handler until its
+        deadline, so that polling goes on and a registration after the restart finds it. */
     void restore_operations(std::vector<stored_operation> ops);
     /** Where identities beyond memory are looked up (a durable store): every identity seen
         before `since` that memory does not hold, or holds no more, is asked of `f`. Without
@@ -152,7 +154,24 @@ public:
         operation_result_memory) completes it at once.
         @return error::too_many_operations when the bound is reached.
     */
-    error_code track(std::string operation_id, operation_handler h, timestamp deadline);
+    error_code track(operation_ref ref, operation_handler h, timestamp deadline)
+    {
+        return operations_.track(std::move(ref), std::move(h), deadline);
+    }
+    error_code track(std::string operation_id, operation_handler h, timestamp deadline)
+    {
+        return track(operation_ref{std::move(operation_id), {}, {}}, std::move(h), deadline);
+    }
+    /** An outcome found by polling Catena's API at `now` (success or failed): completes the
+        operation as its webhook would, with source poll. Ignored when the operation was
+        decided already; a webhook outcome that comes after it is a duplicate. */
+    void complete_polled(operation_result r, timestamp now)
+    {
+        now_ = std::max(now_, now);
+        operations_.complete_polled(std::move(r), now_);
+    }
+    /// The operations tracked and not decided, with their connections and deadlines.
+    std::vector<pending_operation> pending() const { return operations_.pending(); }
 
     fleet_directory const& fleets() const noexcept { return fleets_; }
     pipeline_stats stats() const;
@@ -166,14 +185,6 @@ private:
                       push_result& result);
     bool seen_before(identity_key const& k, bool at_is_creation, bool look_up, timestamp now);
     void deliver(order_key const& key, event&& ev);
-    void complete_operation(event const& ev);
-    void expire_operations(timestamp now);
-
-    struct registration
-    {
-        operation_handler handler;
-        timestamp deadline;
-    };
 
     pipeline_options opts_;
     pipeline_sink& sink_;
@@ -189,11 +200,7 @@ private:
     pipeline_stats stats_;
     lifecycle_output out_;
     timestamp now_{}; // the latest time the caller gave
-
-    std::unordered_multimap<std::string, registration> operations_;
-    std::multimap<timestamp, std::string> deadlines_;
-    std::unordered_map<std::string, stored_operation> completed_;
-    std::deque<std::pair<timestamp, std::string>> completed_order_;
+    operation_tracker operations_; // after fleets_, whose keys it reads
 };
 
 } // namespace catena::webhooks::detail

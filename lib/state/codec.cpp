@@ -392,29 +392,14 @@ std::optional<transition> decode_transition(std::string_view doc)
     return t;
 }
 
-namespace {
-
-std::string_view status_name(operation_status s) noexcept
-{
-    switch(s)
-    {
-    case operation_status::pending: return "pending";
-    case operation_status::success: return "success";
-    case operation_status::failed: return "failed";
-    case operation_status::timed_out: return "timed_out";
-    }
-    return "pending";
-}
-
-} // namespace
-
 std::string encode(operation_result const& r)
 {
     std::string out;
     out.reserve(256);
     json_writer w(out);
     w.field("operation_id", r.operation_id);
-    w.field("status", status_name(r.status));
+    w.field("status", to_string(r.status));
+    w.field("source", to_string(r.source));
     w.field("resource", r.resource);
     w.field("operation_type", r.operation_type);
     w.field("resource_id", r.resource_id);
@@ -446,8 +431,13 @@ std::optional<operation_result> decode_operation(std::string_view doc)
         return std::nullopt;
     auto const st = str_of(o, "status");
     for(auto s : {operation_status::pending, operation_status::success, operation_status::failed, operation_status::timed_out})
-        if(status_name(s) == st)
+        if(to_string(s) == st)
             r.status = s;
+    // Outcomes stored before polling existed have no source: a webhook decided them.
+    auto const source = str_of(o, "source");
+    for(auto s : {operation_source::webhook, operation_source::poll, operation_source::timeout})
+        if(to_string(s) == source)
+            r.source = s;
     r.resource = str_of(o, "resource");
     r.operation_type = str_of(o, "operation_type");
     r.resource_id = str_of(o, "resource_id");

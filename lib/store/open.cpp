@@ -2,10 +2,15 @@
 // lib/store/open.cpp - the store a receiver's options name: shared PostgreSQL, SQLite in a data directory, or memory.
 #include "store/open.hpp"
 
+#include "store/conninfo.hpp"
 #include "store/memory.hpp"
-#include "store/postgres_store.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
+
+#include <catena/webhooks/version.hpp>
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
+#include "store/postgres_store.hpp"
+#endif
 
 #include <unistd.h>
 
@@ -15,6 +20,7 @@ namespace catena::webhooks::detail {
 
 namespace {
 
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
 // Shared with other receivers: appends from now on, processing once elected (store::lead()).
 std::unique_ptr<store> open_shared(receiver_options const& o, store_limits const& limits, store_threads& t,
                                    error_code& ec, std::string& why)
@@ -35,6 +41,15 @@ std::unique_ptr<store> open_shared(receiver_options const& o, store_limits const
     po.run_completions = std::move(t.run_completions);
     return make_postgres_store(po, limits, ec, why);
 }
+#else
+std::unique_ptr<store> open_shared(receiver_options const& o, store_limits const&, store_threads&, error_code& ec,
+                                   std::string& why)
+{
+    ec = error::invalid_options;
+    why = no_postgresql_support(o.store.postgres);
+    return nullptr;
+}
+#endif
 
 } // namespace
 

@@ -3,6 +3,8 @@
 #ifndef CATENA_WEBHOOKS_STORE_PG_HPP
 #define CATENA_WEBHOOKS_STORE_PG_HPP
 
+#include "store/conninfo.hpp"
+
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -149,11 +151,6 @@ private:
     std::set<std::string> prepared_;
     inline static std::atomic<std::uint64_t> round_trips_{0}, failures_{0};
 };
-
-/** The conninfo with every password-like value (URI user:password@; password= and
-    sslpassword= as keywords or URI parameters) replaced by "***": what a log or an error may
-    show. */
-std::string redact_conninfo(std::string const& conninfo);
 
 } // namespace catena::webhooks::detail
 

@@ -585,6 +585,7 @@ BOOST_AUTO_TEST_CASE(the_defaults_are_the_numbers_the_readme_documents)
     BOOST_TEST(numbers(R"(failed this subscription's signature (\d+) times within a minute)") ==
                std::vector<ll>{static_cast<ll>(o.limits.max_auth_failures_per_minute)});
     BOOST_TEST(o.limits.auth_failure_penalty == 60s); // "for a minute its bodies for it are verified at most one a second"
+    BOOST_TEST(o.limits.penalty_verify_interval == 1s);
     BOOST_TEST(numbers(R"(Headers not complete (\d+) s after their first byte, body not complete (\d+) s)") ==
                (std::vector<ll>{o.timeouts.header.count() / 1000, o.timeouts.body.count() / 1000}));
     BOOST_TEST(numbers(R"(Request line and headers over (\d+) KiB)") == std::vector<ll>{static_cast<ll>(o.limits.max_header_bytes >> 10)});

@@ -208,15 +208,18 @@ inline std::pair<unsigned, std::string> read_response(tcp::socket& s)
     return {static_cast<unsigned>(std::stoul(in.substr(9, 3))), in.substr(end)};
 }
 
-inline std::string metrics(unsigned short port)
+// The body of GET `target` on a loopback port.
+inline std::string get(unsigned short port, std::string const& target)
 {
     net::io_context ioc;
     tcp::socket s(ioc);
     s.connect({net::ip::make_address("127.0.0.1"), port});
     receive_timeout(s, 10);
-    net::write(s, net::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")));
+    net::write(s, net::buffer("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     return read_response(s).second;
 }
+
+inline std::string metrics(unsigned short port) { return get(port, "/metrics"); }
 
 inline double metric(std::string const& text, std::string const& name)
 {

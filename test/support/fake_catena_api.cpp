@@ -82,6 +82,8 @@ struct fake_catena_api::impl
     unsigned fail_status = 0, fail_count = 0, fail_retry_after = 0;
     std::map<std::string, json::object> hooks; // by id, secret in clear
     std::map<std::string, std::vector<json::object>> logs;
+    std::map<std::string, json::object> operations; // by id
+    operation_fault op_fault = operation_fault::none;
     unsigned serial = 0;
     counts c;
     std::function<void(std::string const&)> replay_hook;
@@ -197,6 +199,8 @@ struct fake_catena_api::impl
     reply api(http::verb method, std::string const& path, std::map<std::string, std::string> const& q,
               std::string const& body)
     {
+        if(path.rfind("/v2/integrations/", 0) == 0)
+            return integrations(method, path, q);
         std::string const base = "/v2/notifications/webhooks";
         if(method == http::verb::post && path == base)
         {
@@ -297,6 +301,48 @@ struct fake_catena_api::impl
         if(method == http::verb::get && action == "logs")
             return page(logs[id], q);
         return problem(405, "method_not_allowed", "Method not allowed");
+    }
+
+    // GET /v2/integrations/connections/{connection_id}/resource-operations/{id} and
+    // GET /v2/integrations/connections/resource-operations?connection_id=&resource=.
+    reply integrations(http::verb method, std::string const& path, std::map<std::string, std::string> const& q)
+    {
+        std::string const list = "/v2/integrations/connections/resource-operations";
+        std::string const conn = "/v2/integrations/connections/";
+        if(method != http::verb::get)
+            return problem(405, "method_not_allowed", "Method not allowed");
+        bool const listing = path == list;
+        (listing ? c.operation_listings : c.operation_requests) += 1;
+        switch(op_fault)
+        {
+        case operation_fault::none: break;
+        case operation_fault::unauthorized: return problem(401, "unauthorized", "Invalid or expired token");
+        case operation_fault::server_error: return problem(503, "unavailable", "Service unavailable");
+        case operation_fault::garbage: return {200, json::value("<html><body>maintenance</body></html>")};
+        }
+        if(listing)
+        {
+            std::vector<json::object> all;
+            for(auto const& [id, op] : operations)
+            {
+                if(q.contains("connection_id") && op.at("connection_id").as_string() != q.at("connection_id"))
+                    continue;
+                if(q.contains("resource") && op.contains("resource") && op.at("resource").as_string() != q.at("resource"))
+                    continue;
+                all.push_back(op);
+            }
+            return page(all, q);
+        }
+        std::string const marker = "/resource-operations/";
+        auto const at = path.find(marker);
+        if(path.rfind(conn, 0) != 0 || at == std::string::npos)
+            return problem(404, "not_found", "No such route");
+        auto const connection = path.substr(conn.size(), at - conn.size());
+        auto const id = path.substr(at + marker.size());
+        auto it = operations.find(id);
+        if(it == operations.end() || it->second.at("connection_id").as_string() != connection)
+            return problem(404, "not_found", "Resource operation not found");
+        return {200, it->second};
     }
 
     reply handle(http::request<http::string_body> const& req)
@@ -409,6 +455,19 @@ void fake_catena_api::add_logs(std::string const& id, unsigned n)
                                                {"status_code", i % 4 == 3 ? 503 : 202},
                                                {"error_message", i % 4 == 3 ? json::value("Service Unavailable") : nullptr},
                                                {"response_time_ms", 12.5}});
+}
+
+void fake_catena_api::put_operation(boost::json::object op)
+{
+    std::lock_guard lock(impl_->mutex);
+    auto const id = std::string(op.at("id").as_string());
+    impl_->operations[id] = std::move(op);
+}
+
+void fake_catena_api::fault_operations(operation_fault f)
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->op_fault = f;
 }
 
 fake_catena_api::counts fake_catena_api::seen() const

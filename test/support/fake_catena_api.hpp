@@ -21,6 +21,8 @@ namespace catena::webhooks::test {
     action; 409 on a duplicate (event, url, filters); 422 with a detail list), list (cursor
     pages, event_name and status filters), get, update, delete, activate, pause, replay,
     metrics, logs (cursor pages), schemas. Read models redact the secret and the URL's path.
+    And the Integrations API's resource operations (spec §6.x): one by connection and id, and
+    the listing by connection_id and resource.
     Faults on demand: the next N API requests answer a status (429 with retry_after_seconds,
     5xx), all tokens revoked. Runs its own thread; stops in its destructor. */
 class fake_catena_api
@@ -54,6 +56,19 @@ public:
     /// Adds `n` delivery logs to a subscription.
     void add_logs(std::string const& id, unsigned n);
 
+    /// Adds (or replaces) a resource operation the Integrations routes answer with (its
+    /// `id` and `connection_id` must be set).
+    void put_operation(boost::json::object op);
+    /// How the Integrations routes answer from now on.
+    enum class operation_fault
+    {
+        none,
+        unauthorized, ///< 401, whatever the token
+        server_error, ///< 503
+        garbage,      ///< 200 with a body that is no operation (a proxy's page)
+    };
+    void fault_operations(operation_fault f);
+
     struct counts
     {
         unsigned token_requests = 0;
@@ -61,6 +76,8 @@ public:
         unsigned unauthorized = 0;  ///< API requests refused for their token.
         std::map<std::string, unsigned> replays; ///< Replay calls by subscription id.
         std::vector<std::string> authorizations; ///< Authorization headers seen (for leak tests).
+        unsigned operation_requests = 0; ///< GET of one resource operation.
+        unsigned operation_listings = 0; ///< GET of the resource operations listing.
     };
     counts seen() const;
     /// The stored subscription (secret in clear), or null when unknown.

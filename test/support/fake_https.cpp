@@ -81,16 +81,16 @@ struct fake_https::impl
 };
 
 fake_https::fake_https(std::string const& dir, std::function<fake_reply(fake_request const&)> handle,
-                       std::function<void()> after)
+                       std::function<void()> after, unsigned short port)
     : impl_(std::make_unique<impl>())
 {
     impl_->handle = std::move(handle);
     impl_->after = std::move(after);
-    auto const files = make_self_signed(dir);
+    auto const files = port == 0 ? make_self_signed(dir) : tls_files{dir + "/cert.pem", dir + "/key.pem"};
     impl_->ca = files.certificate;
     impl_->tls.use_certificate_chain_file(files.certificate);
     impl_->tls.use_private_key_file(files.private_key, ssl::context::pem);
-    tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};
+    tcp::endpoint ep{net::ip::make_address("127.0.0.1"), port};
     impl_->acceptor.open(ep.protocol());
     impl_->acceptor.set_option(net::socket_base::reuse_address(true));
     impl_->acceptor.bind(ep);
@@ -107,6 +107,7 @@ fake_https::~fake_https()
 }
 
 std::string fake_https::url() const { return "https://127.0.0.1:" + std::to_string(impl_->port); }
+unsigned short fake_https::port() const { return impl_->port; }
 std::string fake_https::ca_file() const { return impl_->ca; }
 
 } // namespace catena::webhooks::test

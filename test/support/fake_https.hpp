@@ -31,13 +31,16 @@ using fake_request = boost::beast::http::request<boost::beast::http::string_body
 class fake_https
 {
 public:
+    /// `port` 0 picks a free one; another (a server started again where an earlier one
+    /// listened) reuses the certificate an earlier server wrote into `dir`.
     fake_https(std::string const& dir, std::function<fake_reply(fake_request const&)> handle,
-               std::function<void()> after = {});
+               std::function<void()> after = {}, unsigned short port = 0);
     ~fake_https();
     fake_https(fake_https const&) = delete;
     fake_https& operator=(fake_https const&) = delete;
 
     std::string url() const; ///< https://127.0.0.1:PORT
+    unsigned short port() const;
     std::string ca_file() const;
 
     struct impl;

@@ -25,6 +25,9 @@ struct recorder : catena::webhooks::detail::pipeline_sink
     std::vector<std::pair<error_code, std::string>> problems;
     std::vector<operation_result> operations;
     std::vector<subscription_event> subscriptions;
+    std::vector<pending_operation> tracked; ///< Every on_tracked.
+    std::vector<std::string> decided;       ///< Every on_decided.
+    std::vector<catena::webhooks::detail::stored_operation> kept; ///< Every on_outcome.
 
     void on_event(event&& ev) override { events.push_back(std::move(ev)); }
     void on_transition(transition&& t) override { transitions.push_back(std::move(t)); }
@@ -38,6 +41,9 @@ struct recorder : catena::webhooks::detail::pipeline_sink
         operations.push_back(std::move(r));
     }
     void on_subscription(subscription_event&& s) override { subscriptions.push_back(std::move(s)); }
+    void on_tracked(pending_operation const& p) override { tracked.push_back(p); }
+    void on_decided(std::string const& id) override { decided.push_back(id); }
+    void on_outcome(catena::webhooks::detail::stored_operation&& op) override { kept.push_back(std::move(op)); }
 };
 
 inline catena::webhooks::detail::pipeline_options options(std::chrono::milliseconds window = std::chrono::milliseconds(2000))

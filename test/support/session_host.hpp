@@ -11,7 +11,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace catena::webhooks::detail {
 
@@ -39,7 +41,9 @@ class memory_host final : public detail::session_host
 {
 public:
     explicit memory_host(receiver_options o)
-        : opts_(std::move(o)), store_(detail::make_memory_store({})), in_(opts_, counts_, [this](auto&&...) { ++reports; })
+        : opts_(std::move(o))
+        , store_(detail::make_memory_store({}))
+        , in_(opts_, counts_, [this](error_code ec, unsigned status, auto&&...) { note(ec, status); })
     {
         in_.attach(*store_, [this] { ++kept; });
     }
@@ -48,7 +52,7 @@ public:
     detail::counters& counts() noexcept override { return counts_; }
     bool stopping() const noexcept override { return false; }
     detail::routes served() const noexcept override { return served_; }
-    void report(error_code, unsigned, std::string, std::string, std::string) override { ++reports; }
+    void report(error_code ec, unsigned status, std::string, std::string, std::string) override { note(ec, status); }
     detail::intake& deliveries() noexcept override { return in_; }
     std::string metrics_text() override { return "catena_webhooks_test 1\n"; }
     detail::admin_reply admin(std::string_view target, std::string_view) override
@@ -61,12 +65,30 @@ public:
     detail::store& store() { return *store_; }
     void serve(detail::routes r) { served_ = r; }
 
+    /// The reasons reported with an answer's status (not penalties' or proxies' notes), in order.
+    std::vector<error_code> answered_reasons()
+    {
+        std::lock_guard lock(m_);
+        return answered_;
+    }
+
     std::atomic<int> kept{0};
     std::atomic<int> reports{0};
     std::atomic<int> opened_count{0};
     std::atomic<int> closed_count{0};
 
 private:
+    void note(error_code ec, unsigned status)
+    {
+        ++reports;
+        if(status == 0)
+            return;
+        std::lock_guard lock(m_);
+        answered_.push_back(ec);
+    }
+
+    std::mutex m_;
+    std::vector<error_code> answered_;
     receiver_options opts_;
     detail::counters counts_;
     std::unique_ptr<detail::store> store_;

@@ -235,6 +235,31 @@ BOOST_AUTO_TEST_CASE(documents_that_are_not_operations_or_name_unknown_states_ar
     BOOST_TEST(linked->to == "linked");
 }
 
+BOOST_AUTO_TEST_CASE(an_operation_outcome_round_trips_with_its_source)
+{
+    operation_result r;
+    r.operation_id = "op-1";
+    r.status = operation_status::pending;
+    r.source = operation_source::poll;
+    r.connection_id = "conn-1";
+    r.resource = "message";
+    r.fleet_key = "fleet-1";
+    r.response_status_code = 401;
+    auto const doc = detail::codec::encode(r);
+    auto const back = detail::codec::decode_operation(doc);
+    BOOST_REQUIRE(back.has_value());
+    BOOST_TEST((back->status == operation_status::pending));
+    BOOST_TEST((back->source == operation_source::poll));
+    BOOST_TEST(back->connection_id == "conn-1");
+    BOOST_TEST(back->resource == "message");
+    BOOST_TEST(back->fleet_key == "fleet-1");
+    BOOST_TEST(detail::codec::encode(*back) == doc);
+    // An outcome stored before polling existed has no source: a webhook decided it.
+    auto const old = detail::codec::decode_operation(R"({"operation_id":"op-2","status":"success"})");
+    BOOST_REQUIRE(old.has_value());
+    BOOST_TEST((old->source == operation_source::webhook));
+}
+
 BOOST_AUTO_TEST_SUITE_END() // codec
 
 } // namespace

@@ -261,6 +261,100 @@ BOOST_AUTO_TEST_CASE(merge_keeps_waiting_jobs_ahead_of_new_ones)
     BOOST_TEST(calls == (std::vector<std::string>{"old!", "old", "new"}));
 }
 
+// An asynchronous job: it records its start and keeps its completion for the test to end.
+struct async_jobs
+{
+    std::mutex m;
+    std::vector<std::string> started;
+    std::vector<completion> open;
+
+    callback_job make(fixture& f, std::string name)
+    {
+        callback_job j;
+        j.handler = "on_any_async";
+        j.async_call = [this, name](completion c) {
+            std::lock_guard lock(m);
+            started.push_back(name);
+            open.push_back(std::move(c));
+        };
+        (void)f;
+        return j;
+    }
+};
+
+BOOST_AUTO_TEST_CASE(an_asynchronous_job_holds_its_queue_until_it_is_completed)
+{
+    auto d = make();
+    async_jobs a;
+    // ioc.run() does not return while a completion is open (it holds work): run it on a thread.
+    net::post(strand, [&] {
+        d->enqueue("fleet-1", a.make(*this, "a1"));
+        d->enqueue("fleet-1", job("after-a1"));
+        d->enqueue("fleet-2", job("other-fleet"));
+    });
+    std::thread t([&] { ioc.run(); });
+    auto const wait_for = [&](auto done) {
+        for(;;)
+        {
+            {
+                std::lock_guard lock(m);
+                std::lock_guard lock2(a.m);
+                if(done())
+                    return;
+            }
+            std::this_thread::yield();
+        }
+    };
+    wait_for([&] { return a.open.size() == 1 && calls.size() == 1; });
+    {
+        std::lock_guard lock(m);
+        BOOST_TEST(calls == std::vector<std::string>{"other-fleet"}); // fleet-1 waits behind a1
+    }
+    BOOST_TEST(d->backlog() == 2u);
+    completion c;
+    {
+        std::lock_guard lock(a.m);
+        c = std::move(a.open.front());
+    }
+    c.done(); // from this thread
+    t.join(); // run() returns: nothing holds work any more
+    BOOST_TEST(calls == (std::vector<std::string>{"other-fleet", "after-a1"}));
+    BOOST_TEST(d->backlog() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_completion_is_retried_and_an_abandoned_one_never_ends)
+{
+    callback_policy p;
+    p.max_attempts = 5;
+    p.initial_backoff = 1ms;
+    auto d = make(p);
+    async_jobs a;
+    int attempts = 0;
+    callback_job j;
+    j.handler = "on_any_async";
+    j.async_call = [&](completion c) {
+        // Fails twice (once by dropping the completion), then is abandoned.
+        if(++attempts == 1)
+            c.fail("sink down");
+        else if(attempts == 2)
+            return; // dropped uncompleted
+        else
+            c.abandon();
+    };
+    run([&] {
+        d->enqueue("fleet-1", std::move(j));
+        d->enqueue("fleet-1", job("behind"));
+    });
+    BOOST_TEST(attempts == 3);
+    BOOST_TEST(d->retries() == 2u);
+    BOOST_TEST(calls.empty()); // still waiting behind the abandoned call
+    BOOST_TEST(dead.empty());
+    BOOST_TEST(d->backlog() == 2u);
+    BOOST_REQUIRE(reports.size() == 2u);
+    BOOST_TEST(reports[0].find("sink down") != std::string::npos);
+    BOOST_TEST(reports[1].find("completion dropped") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace

@@ -32,6 +32,23 @@ detail::metrics_snapshot sample()
     s.store.transactions = 4;
     s.inbox_depth = 9;
     s.callback_backlog = 1;
+    sink_status k;
+    k.name = "nats://127.0.0.1:4222/a\"b";
+    k.sent = 3;
+    k.acknowledged = 2;
+    k.pending = 1;
+    k.lag_seconds = 0.25;
+    k.connected = true;
+    s.sinks.push_back(k);
+    s.pipeline.operations_polled = 3;
+    s.pipeline.operations_duplicate = 1;
+    detail::poll_stats polls;
+    polls.found = 3;
+    polls.still_pending = 2;
+    polls.failures = 4;
+    polls.deferred = 6;
+    polls.watched = 5;
+    s.polls = polls;
     return s;
 }
 
@@ -54,6 +71,20 @@ BOOST_AUTO_TEST_CASE(every_series_has_help_and_type_and_its_value)
     BOOST_TEST(text.find("catena_webhooks_processing_slice_seconds_bucket{le=\"0.005\"} 2\n") != std::string::npos);
     BOOST_TEST(text.find("catena_webhooks_processing_slice_seconds_count 2\n") != std::string::npos);
     BOOST_TEST(text.find("catena_webhooks_processing_slice_max_seconds 0.003000000\n") != std::string::npos);
+    // Each sink's series, labelled with its name (escaped).
+    BOOST_TEST(text.find("catena_webhooks_sink_acknowledged_total{sink=\"nats://127.0.0.1:4222/a\\\"b\"} 2\n") !=
+               std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_sink_pending{sink=\"nats://127.0.0.1:4222/a\\\"b\"} 1\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_sink_lag_seconds{sink=\"nats://127.0.0.1:4222/a\\\"b\"} 0.25\n") !=
+               std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_sink_connected{sink=\"nats://127.0.0.1:4222/a\\\"b\"} 1\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_operations_polled_total 3\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_operation_duplicates_total 1\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_operation_polls_total{outcome=\"found\"} 3\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_operation_polls_total{outcome=\"pending\"} 2\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_operation_polls_total{outcome=\"failed\"} 4\n") != std::string::npos);
+    BOOST_TEST(text.find("catena_webhooks_operation_polls_deferred_total 6\n") != std::string::npos);
+    BOOST_TEST(text.find("# TYPE catena_webhooks_operations_watched gauge\n") != std::string::npos);
     // Each series name comes with one HELP and one TYPE line, before its samples.
     std::istringstream in(text);
     std::set<std::string> helped, typed;

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -162,6 +163,47 @@ BOOST_AUTO_TEST_CASE(sqlite_keeps_operation_outcomes_and_the_newer_one_wins)
     BOOST_TEST((r.operations[0].result.status == operation_status::success));
     BOOST_TEST(r.operations[0].result.resource_id == "msg-1");
     BOOST_TEST((r.operations[0].updated_at == t0 + 5s));
+}
+
+// A tracked operation not decided yet is kept as pending until its deadline (its completed_at)
+// and taken back after a restart; its outcome replaces it, never the other way round.
+BOOST_AUTO_TEST_CASE(sqlite_keeps_a_pending_operation_until_its_outcome_replaces_it)
+{
+    auto const dir = tst::make_temp_dir("store");
+    detail::sqlite_options o;
+    o.path = dir + "/store.db";
+    auto row = [](std::string id, operation_status st, timestamp updated, timestamp completed) {
+        detail::stored_operation op;
+        op.result.operation_id = std::move(id);
+        op.result.status = st;
+        op.result.connection_id = "conn-1";
+        op.result.resource = "message";
+        op.updated_at = updated;
+        op.completed_at = completed;
+        return op;
+    };
+    {
+        auto s = open_recovered(o);
+        detail::progress p;
+        p.operations.push_back(row("op-1", operation_status::pending, timestamp{}, t0 + 24h));
+        p.operations.push_back(row("op-2", operation_status::pending, timestamp{}, t0 + 24h));
+        s->commit(std::move(p));
+        detail::progress q;
+        q.operations.push_back(row("op-2", operation_status::success, t0, t0));
+        q.operations.push_back(row("op-2", operation_status::pending, timestamp{}, t0 + 24h)); // tracked again: no
+        s->commit(std::move(q));
+        s->sync();
+    }
+    detail::recovered_state r;
+    auto s = open_recovered(o, {}, &r);
+    BOOST_REQUIRE(r.operations.size() == 2u);
+    std::map<std::string, detail::stored_operation> by_id;
+    for(auto const& op : r.operations)
+        by_id[op.result.operation_id] = op;
+    BOOST_TEST((by_id.at("op-1").result.status == operation_status::pending));
+    BOOST_TEST(by_id.at("op-1").result.connection_id == "conn-1");
+    BOOST_TEST((by_id.at("op-1").completed_at == t0 + 24h));
+    BOOST_TEST((by_id.at("op-2").result.status == operation_status::success));
 }
 // The history table keeps what a restart loads: each fleet's newest history_per_fleet
 // transitions, also those left by a run that kept more.

@@ -119,6 +119,33 @@ struct fake_state final : detail::state_source
         return s;
     }
     std::string metrics() const override { return "catena_webhooks_accepted_total 42\n"; }
+    std::vector<sink_status> sinks_now() const override
+    {
+        sink_status s;
+        s.name = "redis://127.0.0.1:6379/catena";
+        s.sent = 12;
+        s.acknowledged = 10;
+        s.retries = 2;
+        s.pending = 2;
+        s.lag_seconds = 1.5;
+        s.last_error = "connect: Connection refused";
+        return {s};
+    }
+    std::vector<pending_operation> pending_operations() const override
+    {
+        pending_operation p;
+        p.operation_id = "op-1";
+        p.connection_id = "conn-1";
+        p.resource = "message";
+        p.deadline = t0 + std::chrono::hours(24);
+        p.next_poll = t0 + std::chrono::minutes(5);
+        p.polls = 2;
+        p.last_problem = "HTTP 503";
+        pending_operation q;
+        q.operation_id = "op-2"; // tracked by id only: never polled
+        q.deadline = t0;
+        return {p, q};
+    }
 };
 
 struct fixture
@@ -239,6 +266,35 @@ BOOST_AUTO_TEST_CASE(dead_letters_newest_first_without_bodies_and_subscriptions)
     BOOST_TEST(s[0].at("webhook_id").as_string() == "wh-a");
     BOOST_TEST(s[0].at("deliveries").to_number<std::uint64_t>() == 7u);
     BOOST_TEST(s[0].at("status").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(sinks_route_lists_each_sink_with_its_counts_and_last_error)
+{
+    auto const k = body("/v1/sinks").at("sinks").as_array();
+    BOOST_REQUIRE(k.size() == 1u);
+    BOOST_TEST(k[0].at("name").as_string() == "redis://127.0.0.1:6379/catena");
+    BOOST_TEST(k[0].at("connected").as_bool() == false);
+    BOOST_TEST(k[0].at("acknowledged").to_number<std::uint64_t>() == 10u);
+    BOOST_TEST(k[0].at("pending").to_number<std::uint64_t>() == 2u);
+    BOOST_TEST(k[0].at("retries").to_number<std::uint64_t>() == 2u);
+    BOOST_TEST(k[0].at("lag_seconds").to_number<double>() == 1.5);
+    BOOST_TEST(k[0].at("last_error").as_string() == "connect: Connection refused");
+    BOOST_TEST(get("/v1/sinks?x=1").status == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(operations_lists_the_pending_ones_with_when_each_is_polled_next)
+{
+    auto const ops = body("/v1/operations").at("operations").as_array();
+    BOOST_REQUIRE(ops.size() == 2u);
+    BOOST_TEST(ops[0].at("operation_id").as_string() == "op-1");
+    BOOST_TEST(ops[0].at("connection_id").as_string() == "conn-1");
+    BOOST_TEST(ops[0].at("resource").as_string() == "message");
+    BOOST_TEST(ops[0].at("next_poll").as_string() == format_rfc3339(t0 + std::chrono::minutes(5), utc_suffix::z));
+    BOOST_TEST(ops[0].at("deadline").as_string() == format_rfc3339(t0 + std::chrono::hours(24), utc_suffix::z));
+    BOOST_TEST(ops[0].at("polls").to_number<unsigned>() == 2u);
+    BOOST_TEST(ops[0].at("last_problem").as_string() == "HTTP 503");
+    BOOST_TEST(ops[1].at("next_poll").is_null());
+    BOOST_TEST(get("/v1/operations?limit=1").status == 400u);
 }
 
 BOOST_AUTO_TEST_CASE(status_page_is_one_self_contained_html_document)

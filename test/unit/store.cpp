@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/store.cpp - the store contract, run against every backend (memory, SQLite, PostgreSQL).
 #include "store/memory.hpp"
-#include "store/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/version.hpp>
 
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
 #include "postgres_server.hpp"
+#include "store/postgres_store.hpp"
+#endif
 #include "store_support.hpp"
 #include "tls_material.hpp"
 
@@ -45,6 +48,7 @@ struct backend
     std::function<std::unique_ptr<detail::store>(std::string const& dir, detail::store_limits)> open;
 };
 
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
 // The database of a test directory on the tests' own PostgreSQL server: created at the
 // first open, the same one when reopened.
 std::string database_of(std::string const& dir)
@@ -89,12 +93,16 @@ std::unique_ptr<detail::store> open_postgres(std::string const& dir, detail::sto
     BOOST_REQUIRE_MESSAGE((gained->get_future().wait_for(10s) == std::future_status::ready), "never elected");
     return s;
 }
+#endif
 
 std::vector<backend> backends()
 {
     return {{"memory", false, [](std::string const&, detail::store_limits l) { return detail::make_memory_store(l); }},
             {"sqlite", true, open_sqlite},
-            {"postgresql", true, open_postgres}};
+#if CATENA_WEBHOOKS_HAS_POSTGRESQL
+            {"postgresql", true, open_postgres},
+#endif
+    };
 }
 
 // Opens, recovers, and runs f on every backend in a fresh directory.

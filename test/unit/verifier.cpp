@@ -272,6 +272,44 @@ BOOST_AUTO_TEST_CASE(check_headers_needs_no_body_and_names_what_failed)
     BOOST_TEST((check_delivery_headers(d.headers(), keys, at, {}).error() == error::malformed_signature));
 }
 
+BOOST_AUTO_TEST_CASE(one_call_verify_reads_headers_in_any_case_and_takes_the_first_of_a_repeat)
+{
+    auto const d = tv2();
+    std::vector<header_field> h{{"x-catena-signature", d.signature}, {"X-CATENA-TIMESTAMP", d.timestamp},
+                                {"x-webhook-id", d.webhook_id},      {"content-encoding", d.content_encoding},
+                                {"X-Catena-Signature", tv::tv2_hmac_over_gzip}};
+    BOOST_TEST(!verify(h, d.body, ring, now));
+    std::swap(h[0], h[4]); // the wrong one first
+    BOOST_TEST((verify(h, d.body, ring, now) == error::signature_mismatch));
+    // The default instant is the clock's: the vector is long past the window.
+    BOOST_TEST((verify(d.headers(), d.body, ring) == error::timestamp_too_old));
+}
+
+BOOST_AUTO_TEST_CASE(verify_envelope_decodes_what_verifies_and_checks_it_against_its_headers)
+{
+    auto d = tv2();
+    auto e = verify_envelope(d.headers(), d.body, ring, now);
+    BOOST_REQUIRE(e);
+    BOOST_TEST(e->event_name() == "webhook.staled");
+    BOOST_TEST(e->webhook_id() == tv::webhook_id);
+    d.event_type = "invitation.accepted"; // not the body's event: authentic but inconsistent
+    auto const mismatch = verify_envelope(d.headers(), d.body, ring, now);
+    BOOST_TEST((mismatch.error() == error::event_name_mismatch));
+    BOOST_TEST(answer_status(mismatch.error()) == 202u);
+}
+
+BOOST_AUTO_TEST_CASE(answer_status_is_the_listeners_answer_for_each_kind_of_error)
+{
+    BOOST_TEST(answer_status({}) == 202u);
+    BOOST_TEST(answer_status(error::signature_mismatch) == 401u);
+    BOOST_TEST(answer_status(error::unknown_webhook_id, 503) == 503u);
+    BOOST_TEST(answer_status(error::gzip_corrupt) == 503u);
+    BOOST_TEST(answer_status(error::unsupported_encoding) == 503u);
+    BOOST_TEST(answer_status(error::inflate_ratio_exceeded) == 503u);
+    BOOST_TEST(answer_status(error::json_syntax) == 202u);
+    BOOST_TEST(answer_status(error::too_many_records) == 202u);
+}
+
 BOOST_AUTO_TEST_SUITE_END() // verifier_
 
 } // namespace

@@ -5,6 +5,10 @@
 #include "scenario.hpp"
 #include "sim.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -64,6 +68,9 @@ Scenario:
   --null-ids RATE (0.0)    envelopes with "id": null
   --second-subscription RATE (0.0)   lifecycle events also through a second X-Webhook-ID
   --telematics-lag MS (0)  telematics occurred up to MS before they are sent
+  --drop-operation-results RATE (0.0)  never send an operation's result webhook (as in a delivery
+                           gap); --dropped-operations FILE writes their final records, as JSON Lines,
+                           for an API that answers the poll of track_operation's fallback
   --expect FILE            write each fleet's expected final state as JSON Lines
   --realtime               wait until each message's send time instead of sending back to back
 Histories:
@@ -87,7 +94,7 @@ struct options
     bool gzip = true, retry = true, json_out = false, realtime = false;
     std::size_t connections = 0;
     cs::scenario_options sc;
-    std::string expect_file, out_file;
+    std::string expect_file, out_file, dropped_file;
     std::size_t count = 0;
     double duration_s = 0, rate = 0;
     cs::load_profile profile = cs::load_profile::friendly;
@@ -181,6 +188,8 @@ options parse(int argc, char** argv)
         else if(a == "--second-subscription") o.sc.second_subscription_rate = number<double>(a, value());
         else if(a == "--telematics-lag") o.sc.telematics_lag = milliseconds(number<long long>(a, value()));
         else if(a == "--expect") o.expect_file = value();
+        else if(a == "--drop-operation-results") o.sc.drop_operation_result_rate = number<double>(a, value());
+        else if(a == "--dropped-operations") o.dropped_file = value();
         else if(a == "--out") o.out_file = value();
         else if(a == "--count") o.count = number<std::size_t>(a, value());
         else if(a == "--profile")
@@ -293,6 +302,14 @@ int run_scenario(options const& o, std::string const& secret)
             fail("cannot write " + o.expect_file);
         f << cs::expectations_jsonl(sc);
     }
+    if(!o.dropped_file.empty())
+    {
+        std::ofstream f(o.dropped_file);
+        if(!f)
+            fail("cannot write " + o.dropped_file);
+        for(auto const& op : sc.dropped_operations)
+            f << json::serialize(op) << "\n";
+    }
     tally t;
     std::atomic<std::size_t> next{0};
     auto const t0 = steady_clock::now();
@@ -317,7 +334,8 @@ int run_scenario(options const& o, std::string const& secret)
     double const elapsed = duration<double>(steady_clock::now() - t0).count();
     print_summary(o, t, elapsed,
                   json::object{{"mode", "scenario"}, {"fleets", sc.fleets.size()}, {"unique_events", sc.unique_events},
-                               {"unique_records", sc.unique_records}, {"messages", sc.messages.size()}});
+                               {"unique_records", sc.unique_records}, {"messages", sc.messages.size()},
+                               {"dropped_operation_results", sc.dropped_operations.size()}});
     return t.by_status.size() == 1 && t.by_status.count(202) ? 0 : 1;
 }
 
@@ -483,9 +501,50 @@ int run_foxtrot(options const& o)
 
 } // namespace
 
+// One connection to the target before anything is sent: a receiver that is not there is said
+// at once, in one line, instead of every delivery retried against a closed port.
+void require_reachable(cs::endpoint const& ep)
+{
+    namespace net = boost::asio;
+    net::io_context ioc;
+    net::ip::tcp::resolver resolver(ioc);
+    net::ip::tcp::socket socket(ioc);
+    net::steady_timer timer(ioc, seconds(3));
+    boost::system::error_code result = net::error::timed_out;
+    resolver.async_resolve(ep.host, std::to_string(ep.port), [&](boost::system::error_code ec, auto const& found) {
+        if(ec)
+        {
+            result = ec;
+            timer.cancel();
+            return;
+        }
+        net::async_connect(socket, found, [&](boost::system::error_code ec2, auto const&) {
+            result = ec2;
+            timer.cancel();
+        });
+    });
+    timer.async_wait([&](boost::system::error_code ec) {
+        if(!ec)
+        {
+            resolver.cancel();
+            socket.close();
+        }
+    });
+    ioc.run();
+    if(result && result != net::error::operation_aborted)
+        fail("cannot reach the receiver at " + ep.host + ":" + std::to_string(ep.port) + ": " + result.message() +
+             " (is it running? --target HOST:PORT names it)");
+    if(result == net::error::operation_aborted)
+        fail("cannot reach the receiver at " + ep.host + ":" + std::to_string(ep.port) +
+             ": no answer to a connection within 3 s (--target HOST:PORT names it)");
+}
+
 int main(int argc, char** argv)
 {
     auto const o = parse(argc, argv);
+    bool const sends = o.mode != "prepare" && !(o.mode == "histories" && !o.send);
+    if(sends)
+        require_reachable(o.ep);
     if(o.mode == "foxtrot")
         return run_foxtrot(o);
     if(o.mode == "histories" && !o.send)

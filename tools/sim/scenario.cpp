@@ -90,6 +90,7 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
     std::mt19937_64 rng(o.seed);
     journey_builder b{o, subs, default_webhook_id, rng, sc.messages};
     std::string const partner = "11223344-5566-7788-99aa-bbccddeeff00";
+    auto& dropped = sc.dropped_operations;
 
     for(std::size_t i = 0; i < o.fleets; ++i)
     {
@@ -350,7 +351,12 @@ scenario make_scenario(scenario_options const& o, subscription_map const& subs, 
                                                             {"response_status_code", 401},
                                                             {"response_headers", nullptr}}};
                 }
-                b.emit(ok ? "resource_operation.succeeded" : "resource_operation.failed", t, std::move(done), f);
+                // Dropped only when asked for: the chance costs a draw, and the same seed
+                // must give the same scenario as before the option existed.
+                if(o.drop_operation_result_rate > 0 && b.chance(o.drop_operation_result_rate))
+                    dropped.push_back(std::move(done));
+                else
+                    b.emit(ok ? "resource_operation.succeeded" : "resource_operation.failed", t, std::move(done), f);
             }
         }
         // The invitation.sent that arrives after its invitation ended: late, it changes nothing

@@ -5,6 +5,8 @@
 
 #include "sim.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +31,10 @@ struct scenario_options
     double stale_rate = 0.1;
     double halt_rate = 0.1;
     double resource_operation_rate = 0.2;
+    /// Chance that an operation's result webhook (resource_operation.succeeded or .failed) is
+    /// never sent, as when it fell into a delivery gap: its final record goes to
+    /// scenario::dropped_operations, what Catena's Integrations API answers for it (spec §6.x).
+    double drop_operation_result_rate = 0.0;
     /// Telematics records (vehicle_location.added) per connected fleet.
     std::size_t telematics_per_fleet = 2;
     /// Telematics occurred up to this long before they are sent (Catena polls each TSP on a
@@ -84,6 +90,8 @@ struct scenario
     std::vector<fleet_expectation> fleets;
     std::size_t unique_events = 0;           ///< Messages without duplicates.
     std::size_t unique_records = 0;
+    /// The final records of the operations whose result webhook was dropped.
+    std::vector<boost::json::object> dropped_operations;
 };
 
 /** The subscription (X-Webhook-ID) each event name is delivered through. */

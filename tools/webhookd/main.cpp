@@ -3,6 +3,7 @@
 #include "notify.hpp"
 #include "options.hpp"
 #include "report_log.hpp"
+#include "sinks/sink_set.hpp"
 #include "subscriptions.hpp"
 
 #include <catena/webhooks.hpp>
@@ -21,6 +22,8 @@
 #include <cstring>
 #include <filesystem>
 #include <atomic>
+#include <condition_variable>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -186,12 +189,41 @@ int main(int argc, char** argv)
     // deliveries as processed (so a crash repeats, never loses, a line), and when 64 KiB pile up.
     line_buffer lines(*out);
 
+    // The sinks' URIs are checked (and their secrets read from the environment) before anything listens.
+    std::optional<webhookd::sinks::sink_set> sinks;
+    try
+    {
+        sinks.emplace(o.sinks);
+    }
+    catch(webhookd::sinks::sink_error const& e)
+    {
+        fail(e.what());
+    }
+
     auto ro = receiver_options_of(o, std::move(*secrets));
     auto const routes = ro.routes;
 
     net::io_context ioc(static_cast<int>(o.threads));
     cw::receiver rx(ioc.get_executor(), std::move(ro));
-    rx.on_any([&](cw::event const& e) { lines.append(cw::to_json_line(e)); });
+    bool const with_records = o.with_records;
+    rx.on_any([&](cw::event const& e) { lines.append(cw::to_json_line(e, with_records)); });
+    if(!sinks->empty())
+    {
+        // Each event and transition goes to every sink; its delivery is recorded as processed
+        // only once all of them acknowledged it (the completion), so progress never runs
+        // ahead of what the sinks hold.
+        rx.on_any_async([&](cw::event const& e, cw::completion c) {
+            sinks->hand(std::make_shared<webhookd::sinks::message const>(
+                            webhookd::sinks::message{"event", e.idempotency_key, cw::to_json_line(e, with_records)}),
+                        std::move(c));
+        });
+        rx.on_transition_async([&](cw::transition const& t, cw::completion c) {
+            sinks->hand(std::make_shared<webhookd::sinks::message const>(
+                            webhookd::sinks::message{"transition", t.idempotency_key, cw::to_json_line(t)}),
+                        std::move(c));
+        });
+        rx.report_sinks([&] { return sinks->status(); });
+    }
     rx.on_before_progress([&] { lines.flush(); });
     rx.on_transition([&](cw::transition const& t) { lines.append(cw::to_json_line(t)); });
     rx.on_merge([&](cw::fleet_merge const& m) { lines.append(cw::to_json_line(m)); });
@@ -233,6 +265,39 @@ int main(int argc, char** argv)
         reports.write(r);
     });
 
+    // A drain waits for the sinks' acknowledgements for as long as --shutdown-timeout allows;
+    // then what they did not acknowledge is given up (processed again at the next start), so
+    // that the io_context runs out of work and the daemon exits 1 (a drain cut short).
+    struct deadline
+    {
+        webhookd::sinks::sink_set& sinks;
+        std::chrono::milliseconds after;
+        std::thread timer;
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        void arm()
+        {
+            if(sinks.empty() || timer.joinable())
+                return;
+            timer = std::thread([this] {
+                std::unique_lock lock(m);
+                if(!cv.wait_for(lock, after, [this] { return done; }))
+                    sinks.abandon();
+            });
+        }
+        ~deadline()
+        {
+            {
+                std::lock_guard lock(m);
+                done = true;
+            }
+            cv.notify_all();
+            if(timer.joinable())
+                timer.join();
+        }
+    } sink_deadline{*sinks, std::chrono::milliseconds(o.shutdown_timeout_ms), {}, {}, {}, false};
+
     // The signals are ours before the first line says "listening": a SIGTERM sent as soon as it
     // appears (or as soon as systemd hears READY) drains instead of killing the process.
     net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
@@ -261,12 +326,14 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "catena-webhookd: draining\n");
         notify_stopping("draining");
         rx.stop();
+        sink_deadline.arm();
         signals.cancel();
         report_timer.cancel();
     };
     signals.async_wait(on_signal);
     stop_receiving = [&] {
         rx.stop();
+        sink_deadline.arm();
         signals.cancel();
         report_timer.cancel();
     };
@@ -298,6 +365,9 @@ int main(int argc, char** argv)
     if(!o.store.empty())
         std::fprintf(stderr, "store: PostgreSQL, shared; processing once this receiver leads (metric "
                              "catena_webhooks_store_leader)\n");
+    for(auto const& st : sinks->status())
+        std::fprintf(stderr, "sink %s\n", st.name.c_str());
+    sinks->start();
     notify_ready("listening on " + text(rx.local_endpoint()));
     summarise({});
 
@@ -308,7 +378,12 @@ int main(int argc, char** argv)
     for(auto& t : pool)
         t.join();
     // The store writes what processing finished, within what is left of the shutdown timeout.
-    bool const drained = rx.wait_stopped();
+    bool drained = rx.wait_stopped();
+    if(auto const n = sinks->abandoned())
+    {
+        std::fprintf(stderr, "catena-webhookd: %zu messages not acknowledged by the sinks within --shutdown-timeout\n", n);
+        drained = false;
+    }
     lines.flush();
     reports.flush(true);
     if(!drained)

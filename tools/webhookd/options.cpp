@@ -40,6 +40,15 @@ and writes each event as one JSON line.
   --memory                   keep everything in memory instead (a 202 then survives only a
                              graceful stop)
   --events FILE|-            JSON Lines output of events and dead letters (default -: stdout)
+  --with-records             event lines and sink messages carry the record as Catena sent it
+                             ("record": {...})
+  --sink URI                 also hand every event and transition to URI (repeatable), at
+                             least once: a delivery is recorded as processed only once every
+                             sink acknowledged its messages; a sink that is down holds
+                             processing back (retried with back-off, never dropped).
+                               redis://HOST:PORT/STREAM[?maxlen=N][&password-env=NAME]
+                               nats://HOST:PORT/SUBJECT[?stream=NAME][&token-env=NAME]
+                               http(s)://HOST[:PORT]/PATH[?ca=FILE][&token-env=NAME]
   --reorder-window MS        how long events are held to be put in occurred_at order (default 2000)
   --progress-interval MS     how long processing progress is gathered before it is committed
                              (default 50; what a crash makes processed again)
@@ -179,7 +188,7 @@ std::vector<std::string> config_lines(std::string_view text, std::string const& 
             refuse(where + "not an option name: " + name);
         if(name == "secret")
             refuse(where + "secrets are never kept in the config file: use secret-env or secrets-file");
-        if(name == "memory" || name == "strict-secrets" || name == "heal")
+        if(name == "memory" || name == "strict-secrets" || name == "heal" || name == "with-records")
         {
             if(v != "true" && v != "false")
                 refuse(where + name + " is a switch: true or false, not " + v);
@@ -282,6 +291,8 @@ std::optional<options> parse_flags(std::vector<std::string> const& all, std::siz
         else if(a == "--admin-listen") o.admin_listen = value();
         else if(a == "--admin-token-env") o.admin_token_env = value();
         else if(a == "--route") o.routes.push_back(value());
+        else if(a == "--sink") o.sinks.push_back(value());
+        else if(a == "--with-records") o.with_records = true;
         else if(a == "--trusted-proxy") o.trusted_proxies.push_back(value());
         else if(a == "--proxy-protocol") o.proxy_protocol = true;
         else if(a == "--admin-host") o.admin_hosts.push_back(value());

@@ -50,6 +50,8 @@ struct options
     std::uint64_t max_store_pages = 0;
     unsigned threads = 1;
     std::vector<std::string> routes; // --route specs, parsed by receiver_options_of
+    std::vector<std::string> sinks;  // --sink URIs, checked by sinks::sink_set
+    bool with_records = false;
     std::vector<std::string> trusted_proxies;
     bool proxy_protocol = false;
     std::vector<std::string> admin_hosts;

@@ -124,6 +124,10 @@ enum class error
     // --- listeners -----------------------------------------------------------------------
     host_not_allowed,       ///< The admin listener refuses a Host it does not answer to (421; DNS rebinding).
     bad_proxy_header,       ///< A trusted proxy's PROXY protocol header or X-Forwarded-For is malformed (400).
+    // --- receive(): a partner's own HTTP server hands requests over ------------------------
+    not_accepting,          ///< receive() before start() or after stop(): the delivery was not taken (503).
+    receive_would_block,    ///< The blocking receive() on a thread running the receiver's executor, where waiting
+                            ///< for the store could never end: not taken (503); use async_receive() there.
 };
 
 /** Groups of errors; compare an error_code against these. */

@@ -23,6 +23,8 @@ namespace catena::webhooks {
 /// {"kind":"event","event_name":…,"event_id":…,"webhook_id":…,"record_id":…,"fleet_id":…,
 ///  "fleet_ref":…,"connection_id":…,"occurred_at":…,"late":…,"idempotency_key":…}
 CATENA_WEBHOOKS_DECL std::string to_json_line(event const& e);
+/// The same; with `with_record`, the decoded record as Catena sent it follows as "record":{…}.
+CATENA_WEBHOOKS_DECL std::string to_json_line(event const& e, bool with_record);
 /// {"kind":"transition","fleet_key":…,"fleet_id":…,"fleet_ref":…,"dimension":…,["entity_id":…,]"from":…,
 ///  "to":…,"cause":…,"event_id":…,"occurred_at":…,"idempotency_key":…}; entity_id for the
 ///  dimensions that name a part (invitation, agreement, connection, schedule).

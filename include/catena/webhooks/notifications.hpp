@@ -5,6 +5,7 @@
 #define CATENA_WEBHOOKS_NOTIFICATIONS_HPP
 
 #include <catena/webhooks/export.hpp>
+#include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/subscriptions.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -104,6 +105,16 @@ public:
     void logs(std::string id, log_query q, handler<std::vector<webhook_log>> h);
     /// GET /schemas/{event_name}, or its /versions/{version}.
     void schema(std::string event_name, std::string version, handler<event_schema> h);
+
+    /** Catena's Integrations API, with the same token (spec §6.x):
+        GET /v2/integrations/connections/{connection_id}/resource-operations/{operation_id}.
+        The operation as Catena has it now: status pending, success or failed, source poll.
+        api_bad_response for an answer that is not that operation with a known status. */
+    void resource_operation(std::string connection_id, std::string operation_id, handler<operation_result> h);
+    /// GET /v2/integrations/connections/resource-operations?connection_id=…&resource=… (recent
+    /// operations, every page); `resource` may be empty.
+    void resource_operations(std::string connection_id, std::string resource,
+                             handler<std::vector<operation_result>> h);
 
     notifications_stats stats() const;
 

@@ -3,12 +3,15 @@
 #ifndef CATENA_WEBHOOKS_OPERATION_HPP
 #define CATENA_WEBHOOKS_OPERATION_HPP
 
+#include <catena/webhooks/error.hpp>
+#include <catena/webhooks/export.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace catena::webhooks {
@@ -22,11 +25,39 @@ enum class operation_status : std::uint8_t
     timed_out, ///< Neither success nor failure arrived before the tracking deadline.
 };
 
+/** What decided a tracked operation's outcome. */
+enum class operation_source : std::uint8_t
+{
+    webhook, ///< Its resource_operation.succeeded or .failed event.
+    poll,    ///< Catena's Integrations API, asked because no webhook came (spec §6.x).
+    timeout, ///< Nothing decided it before the tracking deadline.
+};
+
+/// "webhook", "poll" or "timeout".
+CATENA_WEBHOOKS_DECL std::string_view to_string(operation_source s) noexcept;
+/// "pending", "success", "failed" or "timed_out".
+CATENA_WEBHOOKS_DECL std::string_view to_string(operation_status s) noexcept;
+
+/** An asynchronous write to track: its operation id and, so that it can be polled when its
+    webhook does not come, its connection (and resource, for the bulk listing). */
+struct operation_ref
+{
+    std::string operation_id;
+    std::string connection_id; ///< Empty: the operation is known by its webhooks only.
+    std::string resource;      ///< e.g. "message"; empty when not known.
+};
+
+/** The operation a write call's 202 answered with (spec §6.x: `id`, `connection_id`,
+    `resource`, ...): what receiver::track_operation takes. error::api_bad_response when the
+    body is not such an object. */
+CATENA_WEBHOOKS_DECL result<operation_ref> parse_operation_response(std::string_view body);
+
 /** The outcome of a tracked operation, as completed by receiver::track_operation. */
 struct operation_result
 {
     std::string operation_id;
     operation_status status = operation_status::pending;
+    operation_source source = operation_source::webhook;
     std::string resource;       ///< e.g. "message", "vehicle"
     std::string operation_type; ///< "create" or "update"
     std::string resource_id;    ///< Catena id of the written resource (success only).
@@ -39,7 +70,20 @@ struct operation_result
     std::string error_details;
     std::optional<int> response_status_code;
     std::string event_id;        ///< The envelope id of the deciding event (empty on timeout).
-    std::string idempotency_key; ///< Of the deciding event, or "operation/<id>/timed_out".
+    /// Of the deciding event, "operation/<id>/timed_out", or "operation/<id>/poll/<status>".
+    std::string idempotency_key;
+};
+
+/** An operation tracked and not decided yet, as the state API lists it. */
+struct pending_operation
+{
+    std::string operation_id;
+    std::string connection_id;
+    std::string resource;
+    timestamp deadline{};                 ///< When it times out.
+    std::optional<timestamp> next_poll;   ///< When Catena's API is asked next (none: not pollable or no poller).
+    unsigned polls = 0;                   ///< Times it was asked about so far.
+    std::string last_problem;             ///< Why the last poll failed, if it did.
 };
 
 /** Called once with the final outcome of a tracked operation. */

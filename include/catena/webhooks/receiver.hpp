@@ -7,11 +7,14 @@
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/export.hpp>
+#include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver_options.hpp>
+#include <catena/webhooks/request.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
@@ -79,8 +82,13 @@ struct receiver_stats
     fleet waits (other fleets go on), then dead-lettered.
 
     @par Thread safety
-    Register handlers before start(). start(), stop(), set_secrets(), stats() and
-    metrics_text() may be called from any thread.
+    Register handlers before start(). start(), stop(), set_secrets(), stats(),
+    metrics_text(), receive() and async_receive() may be called from any thread.
+
+    @par Two ways in
+    The receiver's own listener (options.listen), or the partner's own HTTP server handing
+    each request to receive() / async_receive() (options.own_listener may then be false).
+    Both run the same admission, verification, keeping and answers.
 
     @par Object lifetimes
     The receiver must outlive the io_context's run() or be stopped first; the destructor
@@ -96,6 +104,8 @@ public:
     using merge_handler = std::function<void(fleet_merge const&)>;
     using subscription_handler = std::function<void(subscription_event const&)>;
     using gap_handler = std::function<void(delivery_gap const&)>;
+    using async_event_handler = std::function<void(event const&, completion)>;
+    using async_transition_handler = std::function<void(transition const&, completion)>;
 
     /// Creates a stopped receiver; nothing is bound until start().
     receiver(boost::asio::any_io_executor ex, receiver_options opts);
@@ -137,6 +147,19 @@ public:
     */
     receiver& on_before_progress(std::function<void()> h);
 
+    /** Receives every event, as on_any, and completes it later (see @ref completion): its
+        fleet's next call waits, and its delivery is recorded as processed only once the
+        completion is done. For handing events on to another system at least once, progress
+        gated by its acknowledgements. The handler itself runs where other callbacks run and
+        must return at once; the completion may come from any thread.
+    */
+    receiver& on_any_async(async_event_handler h);
+    /// The same for every transition (after the on_transition handlers of the same transition).
+    receiver& on_transition_async(async_transition_handler h);
+    /** What the program's sinks report about themselves (called from any thread, whenever
+        the state API, the status page or /metrics is read; must be thread-safe and quick). */
+    receiver& report_sinks(std::function<std::vector<sink_status>()> f);
+
     /** Tracks an asynchronous write: `h` is called once, in its fleet's callback order, with
         the outcome of `operation_id` (the id returned by Catena's 202) when
         resource_operation.succeeded or .failed arrives, or with operation_status::timed_out
@@ -151,6 +174,19 @@ public:
     /// the operation is abandoned, or system_error too_many_operations over the bound).
     std::future<operation_result> track_operation(std::string operation_id,
                                                   std::chrono::seconds timeout = std::chrono::hours(24));
+    /** The same for an operation known with its connection (parse_operation_response() of the
+        write call's 202): with options.operations.enabled, when no result webhook came within
+        operations.grace, or at once when a delivery gap (webhook.staled or .paused of a
+        subscription carrying resource_operation events, a healed gap) covers it, Catena's
+        Integrations API is asked; an outcome found there completes it as the webhook would,
+        with operation_result::source == poll, and a webhook that comes after it is a
+        duplicate. Tracked operations are kept in the store until decided: after a restart
+        they are polled again, and a registration finds their outcome. */
+    void track_operation(operation_ref op, operation_handler h, std::chrono::seconds timeout = std::chrono::hours(24));
+    std::future<operation_result> track_operation(operation_ref op,
+                                                  std::chrono::seconds timeout = std::chrono::hours(24));
+    /// The operations tracked and not decided yet, with when each is polled next.
+    std::vector<pending_operation> pending_operations() const;
 
     /// The state of the fleet known under `key`: a fleet_id, "ref:<fleet_ref>", "invitation:<id>"...
     std::optional<fleet_state> fleet(std::string_view key) const;
@@ -197,7 +233,55 @@ public:
     */
     bool wait_stopped() noexcept;
 
-    /// The bound address, valid after a successful start().
+    /** Runs one request that the partner's own HTTP server read (receiver_options::
+        own_listener may then be false), exactly as the receiver's own listener runs a request
+        it read: path and method, framing (Transfer-Encoding, Host), the client (behind one of
+        receiver_options::trusted_proxies, X-Forwarded-For), admission on the headers alone
+        (signature headers, size, the rationing of an address's failed signatures), the body
+        budget, verification, keeping. Blocks until the delivery is kept or refused, and
+        returns what to answer: 202 only once it is kept. Only the delivery paths are served
+        (options.path and options.routes): anything else is answered 404 or 405.
+
+        @par Preconditions
+        start() succeeded (before it and after stop(): 503, error::not_accepting). Some
+        thread runs the receiver's executor, and it is not this one: waiting here for the
+        store would never end (answered 503, error::receive_would_block; use async_receive()
+        from a handler running on that executor).
+
+        @par Thread safety
+        Any thread, any number at once.
+    */
+    response receive(request_view const& req);
+
+    /** receive() without blocking: the answer is passed to the completion handler, whose
+        signature is `void(response)`. The operation never fails: every outcome is an answer
+        to send (response::reason says why, when it is not a 202).
+
+        @par Object lifetimes
+        The views of `req` must stay valid until the operation is initiated (at once for a
+        callback or use_future; when awaited for use_awaitable or deferred); the body is
+        copied then.
+
+        @par Executor
+        The handler runs on its associated executor, by default the receiver's
+        (get_executor()); never inside this call.
+
+        @par Cancellation
+        None: a delivery handed over is kept or refused, and the handler always called once.
+    */
+    template<class CompletionToken>
+    auto async_receive(request_view const& req, CompletionToken&& token);
+
+    /** The callback form behind async_receive(): `done` is called exactly once, possibly
+        before this returns (an answer given on the headers), possibly from the store's
+        thread. `body` is the request's body (req.body is not read): a server that owns its
+        body moves it in instead of having it copied. */
+    void start_receive(request_view const& req, std::string body, std::function<void(response)> done);
+
+    /// The executor the receiver was created with.
+    boost::asio::any_io_executor get_executor() const noexcept;
+
+    /// The bound address, valid after a successful start() with its own listener.
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     /// The admin listener's bound address, when options.admin_listen is set.
     std::optional<boost::asio::ip::tcp::endpoint> admin_endpoint() const;
@@ -213,8 +297,16 @@ public:
     struct impl;
 
 private:
+    struct initiate_receive;
+
     std::shared_ptr<impl> impl_;
 };
+
+} // namespace catena::webhooks
+
+#include <catena/webhooks/impl/receiver.hpp>
+
+namespace catena::webhooks {
 
 } // namespace catena::webhooks
 

@@ -229,6 +229,28 @@ struct heal_options
     std::chrono::milliseconds replay_interval{2'000};
 };
 
+/** Resource operations whose result webhook does not come: asked of Catena's Integrations
+    API (spec §6.x), the documented fallback, so that a result that fell into a delivery gap
+    (a subscription stale or paused: Catena does not queue what occurs meanwhile) is not
+    reported timed_out a day later. Only operations tracked with their connection
+    (receiver::track_operation with an operation_ref) can be polled. */
+struct operation_polling_options
+{
+    bool enabled = false;
+    /// The API and its credentials (the Notifications API's base URL and token serve both).
+    notifications_options api{};
+    /// How long after track_operation() the result webhook is waited for before the API is asked.
+    std::chrono::seconds grace{300};
+    /// At most this many requests (one operation, or one listing after a gap) per `per`: polling
+    /// stays the exception, and the API's rate limit is shared with the user's own calls.
+    unsigned max_polls = 60;
+    std::chrono::seconds per{60};
+    /// An operation still pending, or whose poll failed, is asked again after this, doubling
+    /// up to max_backoff.
+    std::chrono::seconds initial_backoff{60};
+    std::chrono::seconds max_backoff{1800};
+};
+
 /** Whose deliveries a route receives. */
 enum class provider
 {
@@ -269,6 +291,12 @@ struct receiver_options
 {
     /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).
     boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address_v4("127.0.0.1"), 8080};
+    /** Whether the receiver listens on `listen` itself (the default). False: it binds no
+        socket and deliveries come only through receiver::receive() from the partner's own
+        HTTP server, with the same admission, verification and keeping; `listen` then only
+        says whether the delivery side is on a loopback address (public_metrics). The admin
+        listener, when set, still runs. */
+    bool own_listener = true;
     /// The path Catena posts to.
     std::string path = "/webhooks/catena";
     /// Further delivery paths, each with its provider (see route_options).
@@ -319,6 +347,7 @@ struct receiver_options
     processing_options processing{};
     store_options store{};
     heal_options heal{};
+    operation_polling_options operations{};
     /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
     std::chrono::seconds request_id_memory{900};
     /// The clock; tests inject their own.

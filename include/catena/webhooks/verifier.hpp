@@ -3,9 +3,11 @@
 #ifndef CATENA_WEBHOOKS_VERIFIER_HPP
 #define CATENA_WEBHOOKS_VERIFIER_HPP
 
+#include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/export.hpp>
 #include <catena/webhooks/gzip.hpp>
+#include <catena/webhooks/request.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/signature.hpp>
 #include <catena/webhooks/timestamp.hpp>
@@ -13,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,6 +147,56 @@ private:
     std::vector<signer> signers_;
     std::vector<std::size_t> live_index_;
 };
+
+/** The delivery headers among a request's headers (looked up case-insensitively). */
+CATENA_WEBHOOKS_DECL delivery_headers delivery_headers_of(std::span<header_field const> headers) noexcept;
+
+/** Verifies one delivery in one call, for a service that reads requests itself and wants
+    nothing else of this library (Stripe's constructEvent, Standard Webhooks' verify).
+
+    The same checks, in the same order, as the receiver's own listener: the headers first
+    (X-Catena-Signature, X-Catena-Timestamp and X-Webhook-ID present and well formed, the
+    timestamp within `opts.window` of `now`, a secret for the subscription), then
+    Content-Encoding, bounded gunzip and the MAC over the whole body under every live
+    secret, in one pass. Keep one secret_ring for the service's lifetime.
+
+    @param headers the request's headers, as received (repeats allowed; the first counts).
+    @param body the request body as received (gzip when Content-Encoding says so).
+    @return success, or an error: see answer_status() for what to answer Catena.
+*/
+[[nodiscard]] CATENA_WEBHOOKS_DECL error_code verify(std::span<header_field const> headers, std::string_view body,
+                                                     secret_ring const& secrets, timestamp now = system_now(),
+                                                     verify_options const& opts = {});
+/// verify() of headers already picked out.
+[[nodiscard]] CATENA_WEBHOOKS_DECL error_code verify(delivery_headers const& headers, std::string_view body,
+                                                     secret_ring const& secrets, timestamp now = system_now(),
+                                                     verify_options const& opts = {});
+
+/** verify(), then the decoded envelope (spec §4.1) checked against X-Event-Type and
+    X-Webhook-ID. An error of the envelope (json_syntax, missing_field, event_name_mismatch...)
+    means the delivery is authentic but cannot be decoded: answer_status() says 202, keep
+    it for inspection (the receiver keeps it as a dead letter).
+*/
+CATENA_WEBHOOKS_DECL result<envelope> verify_envelope(std::span<header_field const> headers, std::string_view body,
+                                                      secret_ring const& secrets, timestamp now = system_now(),
+                                                      verify_options const& opts = {});
+CATENA_WEBHOOKS_DECL result<envelope> verify_envelope(delivery_headers const& headers, std::string_view body,
+                                                      secret_ring const& secrets, timestamp now = system_now(),
+                                                      verify_options const& opts = {});
+
+/** What to answer Catena after verify() or verify_envelope() returned `ec`, as the
+    receiver's own listener answers:
+    - success: 202, once the delivery is kept (answer only then: a 202 ends Catena's retries);
+    - an unauthenticated error (a header, the timestamp window, an unknown subscription, the
+      MAC): `unverified_status`, 401 by default, or 503 so that Catena keeps the delivery
+      for replay (receiver_options::unverified_status);
+    - an envelope that cannot be decoded (malformed or limit_exceeded by the JSON): 202, the
+      delivery is authentic and a retry would be the same;
+    - anything else (an unknown Content-Encoding, corrupt or truncated gzip, a body that
+      inflates too far): 503 with Retry-After, so that Catena retries it and keeps it in
+      its dead-letter queue.
+*/
+CATENA_WEBHOOKS_DECL unsigned answer_status(error_code const& ec, unsigned unverified_status = 401) noexcept;
 
 } // namespace catena::webhooks
 

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: BSL-1.0
+// test/integration/sim_cli.cpp - catena-webhook-sim as a first-time user runs it: every mode
+// answers --help, and a receiver that is not there is said at once, in one line.
+#include "process.hpp"
+#include "tls_material.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+
+namespace {
+
+namespace tst = catena::webhooks::test;
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr char sim_path[] = CATENA_WEBHOOK_SIM_PATH;
+
+struct ran
+{
+    std::optional<int> status;
+    std::string out, err;
+};
+
+ran sim(std::vector<std::string> args)
+{
+    auto const dir = tst::make_temp_dir("sim-cli");
+    args.insert(args.begin(), sim_path);
+    tst::child_process p(args, {{"CATENA_WEBHOOK_SECRET", "a-secret-of-16-chars"}}, dir);
+    auto const status = p.wait(120s); // a guard against a hang, not a measure
+    return {status, p.stdout_text(), p.stderr_text()};
+}
+
+// A port nothing listens on: bound, read and closed.
+unsigned short closed_port()
+{
+    net::io_context ioc;
+    net::ip::tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
+    auto const port = a.local_endpoint().port();
+    a.close();
+    return port;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(sim_cli)
+
+BOOST_AUTO_TEST_CASE(every_mode_answers_help_with_the_usage_and_exit_0)
+{
+    for(std::string mode : {"scenario", "load", "prepare", "send", "foxtrot", "histories"})
+    {
+        auto const r = sim({mode, "--help"});
+        BOOST_TEST((r.status == 0), mode << ": " << r.err);
+        BOOST_TEST(r.out.find("usage: catena-webhook-sim MODE") != std::string::npos, mode);
+    }
+    auto const none = sim({});
+    BOOST_TEST((none.status == 2));
+    BOOST_TEST(none.err.find("usage:") != std::string::npos);
+}
+
+// It used to retry every delivery against the closed port, silently (38 s for one fleet).
+BOOST_AUTO_TEST_CASE(a_receiver_that_is_not_there_is_said_in_one_line_before_anything_is_sent)
+{
+    auto const port = std::to_string(closed_port());
+    for(std::vector<std::string> args : {std::vector<std::string>{"scenario", "--fleets", "3"},
+                                         std::vector<std::string>{"send", "--event", "vehicle.added"},
+                                         std::vector<std::string>{"load", "--count", "10"}})
+    {
+        args.insert(args.end(), {"--target", "127.0.0.1:" + port});
+        auto const r = sim(args);
+        BOOST_TEST((r.status == 2), args[0] << ": " << r.err);
+        BOOST_TEST(r.err.find("cannot reach the receiver at 127.0.0.1:" + port) != std::string::npos, r.err);
+        BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
+        BOOST_TEST(r.out.empty(), r.out);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END() // sim_cli
