@@ -2,6 +2,9 @@
 // test/unit/dead_letter_rows.cpp - the dead_letters table: listed from its metadata on a reader of its own, a body by its id.
 #include "store/dead_letter_rows.hpp"
 
+#include <catena/webhooks/dead_letters.hpp>
+
+#include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
 #include "store_support.hpp"
 #include "tls_material.hpp"
@@ -10,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -119,6 +123,66 @@ BOOST_AUTO_TEST_CASE(a_listing_does_not_wait_for_a_writer_that_waits_for_the_dat
     s->sync();
     BOOST_TEST(s->stats().failures == 0u); // the waiting commit went through once the lock was free
     BOOST_TEST(s->dead_letters(10).size() == 3u);
+}
+
+// The offline box (catena-webhookd dead-letters): a directory without a store is not made one,
+// a database that cannot be reached is named without its password, and replay_all puts back
+// what it can and says which letter it could not.
+BOOST_AUTO_TEST_CASE(the_dead_letter_box_refuses_what_is_no_store_and_replays_what_it_can)
+{
+    auto const dir = tst::make_temp_dir("box");
+    error_code ec;
+    std::string why;
+    BOOST_TEST(!dead_letter_box::open(dir + "/none", ec, why));
+    BOOST_TEST((ec == error::invalid_options));
+    BOOST_TEST(why.find("no store in " + dir + "/none") == 0u, why);
+    BOOST_TEST(!std::filesystem::exists(dir + "/none"));
+    why.clear();
+    BOOST_TEST(!dead_letter_box::open("postgresql://app:hunter2@/none?host=" + dir + "&port=1&connect_timeout=2", ec, why));
+    BOOST_TEST((ec == error::store_failure));
+    BOOST_TEST(!why.empty());
+    BOOST_TEST(why.find("hunter2") == std::string::npos, why);
+
+    {
+        detail::sqlite_options o;
+        o.path = detail::database_path(dir);
+        auto s = detail::make_sqlite_store(o, {}, ec, why);
+        BOOST_REQUIRE_MESSAGE(s, why);
+        detail::recovered_state r;
+        BOOST_REQUIRE(!s->recover(r, tst::t0));
+        detail::progress p;
+        dead_letter gone; // a failed callback whose delivery is no longer in the inbox
+        gone.kind = dead_letter_kind::callback_failed;
+        gone.reason = "callback_dead_lettered";
+        gone.sequence = 999;
+        gone.request_id = "r-gone";
+        gone.webhook_id = "wh-1";
+        gone.event_type = "vehicle.added";
+        gone.body = R"({"id":"v-1"})";
+        dead_letter undecodable;
+        undecodable.reason = "json_syntax";
+        undecodable.request_id = "r-bad";
+        undecodable.webhook_id = "wh-1";
+        undecodable.event_type = "vehicle.added";
+        undecodable.body = "not json";
+        p.dead_letters = {gone, undecodable};
+        s->commit(std::move(p));
+        s->sync();
+    }
+    auto box = dead_letter_box::open(dir, ec, why);
+    BOOST_REQUIRE_MESSAGE(box, why);
+    BOOST_REQUIRE(box->list().size() == 2u);
+    why.clear();
+    BOOST_TEST(box->replay_all(why) == 1u);
+    BOOST_TEST(why.find("(inbox 999) was pruned") != std::string::npos, why);
+    auto moved = std::move(*box);
+    box.reset();
+    auto const left = moved.list();
+    BOOST_REQUIRE(left.size() == 1u);
+    BOOST_TEST(left[0].letter.request_id == "r-gone");
+    // A second box on the same store, while this one holds it, is refused.
+    BOOST_TEST(!dead_letter_box::open(dir, ec, why));
+    BOOST_TEST((ec == error::store_locked));
 }
 
 BOOST_AUTO_TEST_SUITE_END() // dead_letter_rows

@@ -60,8 +60,8 @@ BOOST_AUTO_TEST_CASE(http_status_follows_condition)
 BOOST_AUTO_TEST_CASE(every_error_has_a_distinct_reason_code)
 {
     std::set<std::string> seen;
-    // Every error, to the last one declared.
-    for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::shutdown_timed_out); ++e)
+    // Every error, to the last one declared (lib/error.cpp asserts that bad_proxy_header is).
+    for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::bad_proxy_header); ++e)
     {
         auto const r = std::string(reason(make_error_code(static_cast<error>(e))));
         BOOST_TEST_CONTEXT("error " << e)
@@ -70,10 +70,46 @@ BOOST_AUTO_TEST_CASE(every_error_has_a_distinct_reason_code)
             BOOST_TEST(seen.insert(r).second);
         }
     }
-    BOOST_TEST(seen.size() == static_cast<std::size_t>(error::shutdown_timed_out));
+    BOOST_TEST(seen.size() == static_cast<std::size_t>(error::bad_proxy_header));
     BOOST_TEST(reason(error::timestamp_too_old) == "timestamp_too_old");
     BOOST_TEST(reason(error::shutdown_timed_out) == "shutdown_timed_out");
     BOOST_TEST(reason(make_error_code(boost::system::errc::io_error)) == "internal");
+}
+
+// Errors that are reported, never answered, have no status of their own (0).
+BOOST_AUTO_TEST_CASE(reported_only_errors_have_no_http_status)
+{
+    for(auto e : {error::clock_skew, error::shutdown_timed_out, error::api_unreachable, error::api_bad_request,
+                  error::api_unauthorized, error::api_not_found, error::api_conflict, error::api_rate_limited,
+                  error::api_server_error, error::api_bad_response, error::event_field_missing,
+                  error::event_id_missing, error::route_unknown, error::penalty_started, error::penalty_ended})
+        BOOST_TEST(http_status(e) == 0u, reason(e));
+}
+
+BOOST_AUTO_TEST_CASE(every_condition_has_its_own_message_and_unknown_values_say_so)
+{
+    std::set<std::string> seen;
+    for(int c = static_cast<int>(condition::malformed); c <= static_cast<int>(condition::inconsistent); ++c)
+    {
+        auto const m = condition_category().message(c);
+        BOOST_TEST(m != "unknown condition");
+        BOOST_TEST(seen.insert(m).second, m);
+    }
+    BOOST_TEST(std::string(condition_category().name()) == "catena.webhooks.condition");
+    BOOST_TEST(condition_category().message(0) == "unknown condition");
+    BOOST_TEST(condition_category().message(999) == "unknown condition");
+    BOOST_TEST(error_category().message(0) == "unknown catena.webhooks error");
+    BOOST_TEST(error_category().message(999) == "unknown catena.webhooks error");
+    // An unknown value is its own condition, equal to no documented one.
+    error_code const unknown(999, error_category());
+    BOOST_TEST((unknown.default_error_condition().category() == error_category()));
+    BOOST_TEST((unknown != condition::malformed));
+    BOOST_TEST(reason(unknown) == "internal");
+    BOOST_TEST(http_status(unknown) == 500u);
+    // Every documented error maps to one of the conditions.
+    for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::bad_proxy_header); ++e)
+        BOOST_TEST((error_code(static_cast<error>(e)).default_error_condition().category() == condition_category()),
+                   reason(static_cast<error>(e)));
 }
 
 BOOST_AUTO_TEST_SUITE_END() // error_

@@ -121,4 +121,23 @@ BOOST_AUTO_TEST_CASE(stats_come_from_the_same_numbers)
     BOOST_TEST(s.connections_active == 3u);
 }
 
+// A subscription's id is the X-Webhook-ID a sender chose: as a label value its backslash,
+// quote and newline are escaped, so that no id breaks the text format or adds a series.
+BOOST_AUTO_TEST_CASE(a_webhook_id_is_escaped_as_a_label_value)
+{
+    auto s = sample();
+    subscription_seen x;
+    x.webhook_id = "a\"b\\c\nd} 1\nfake_series 2";
+    x.deliveries = 3;
+    x.last_delivery_at = timestamp{std::chrono::seconds(1'764'000'000)};
+    s.subscriptions.push_back(x);
+    auto const text = detail::render_metrics(s);
+    auto const label = R"(webhook_id="a\"b\\c\nd} 1\nfake_series 2")";
+    BOOST_TEST(text.find(std::string("catena_webhooks_subscription_deliveries_total{") + label + "} 3\n") !=
+               std::string::npos);
+    BOOST_TEST(text.find(std::string("catena_webhooks_subscription_last_delivery_timestamp_seconds{") + label +
+                         "} 1764000000\n") != std::string::npos);
+    BOOST_TEST(text.find("\nfake_series") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END() // metrics

@@ -4,16 +4,22 @@
 #include "delivery/processor.hpp"
 
 #include "store/memory.hpp"
+
+#include <catena/webhooks/gzip.hpp>
 #include "sim.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <random>
+#include <thread>
 
 namespace {
 
@@ -38,9 +44,207 @@ std::string location_body(std::mt19937_64& rng, std::size_t n, std::size_t recor
     return cs::render_body(m, 1, now);
 }
 
+constexpr char const* subscription = "5f0c1e2a-0000-4000-8000-00000000a001";
+
+// A processor on a one-thread io_context over a memory store, its reports collected.
+struct rig
+{
+    net::io_context io{1};
+    cw::receiver_options opts;
+    cd::handler_registry handlers;
+    cd::counters counts;
+    std::vector<std::pair<cw::error_code, std::string>> reports;
+    std::unique_ptr<cd::store> store = cd::make_memory_store(cd::store_limits{});
+    std::shared_ptr<int> keep_alive = std::make_shared<int>(0);
+    std::unique_ptr<cd::processor> proc;
+    std::atomic<std::size_t> events{0}; // counted where the callbacks run
+
+    explicit rig(std::function<void(cw::receiver_options&)> tune = {})
+    {
+        opts.processing.reorder_window = std::chrono::milliseconds(0);
+        opts.store.progress_interval = std::chrono::milliseconds(1);
+        if(tune)
+            tune(opts);
+        BOOST_REQUIRE(!handlers.add_event("*", [this](cw::event const&) { ++events; }));
+        handlers.freeze();
+        proc = std::make_unique<cd::processor>(
+            io.get_executor(), opts, handlers, counts,
+            [this](cw::error_code ec, unsigned, std::string text, std::string, std::string) { reports.emplace_back(ec, text); });
+    }
+    ~rig()
+    {
+        proc->abandon();
+        io.restart();
+        io.run_for(std::chrono::milliseconds(100));
+    }
+
+    cd::inbox_entry delivery(std::string const& record, std::string const& event_name = "vehicle.added")
+    {
+        cs::message m;
+        m.webhook_id = subscription;
+        m.event_name = event_name;
+        m.data.push_back(boost::json::object{{"id", record}, {"fleet_id", "f-1"}});
+        cd::inbox_entry e;
+        e.body = cs::render_body(m, 1, opts.clock());
+        e.webhook_id = subscription;
+        e.request_id = "req-" + record;
+        e.event_type = event_name;
+        e.sent_at = e.received_at = opts.clock();
+        return e;
+    }
+    void keep(cd::inbox_entry e)
+    {
+        bool kept = false;
+        store->append(std::move(e), opts.clock(),
+                      [&](cd::append_status st, std::uint64_t, cw::error_code) { kept = st == cd::append_status::kept; });
+        BOOST_REQUIRE(kept);
+    }
+    void start()
+    {
+        proc->attach(*store, cd::recovered_state{}, keep_alive);
+        proc->schedule();
+    }
+    /// Runs the io_context until `done` (at most a minute: the bound of a failure only).
+    bool run_until(std::function<bool()> const& done)
+    {
+        auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while(!done())
+        {
+            if(std::chrono::steady_clock::now() > until)
+                return false;
+            io.restart();
+            io.run_for(std::chrono::milliseconds(5));
+        }
+        return true;
+    }
+    void run_for(std::chrono::milliseconds d)
+    {
+        io.restart();
+        io.run_for(d);
+    }
+    bool reported(cw::error_code ec) const
+    {
+        return std::any_of(reports.begin(), reports.end(), [&](auto const& r) { return r.first == ec; });
+    }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(processor_)
+
+// A body kept compressed that no longer inflates (a damaged file) is not lost and stops
+// nothing: it becomes an undecodable dead letter, and the next delivery is processed.
+BOOST_AUTO_TEST_CASE(a_kept_body_that_no_longer_inflates_becomes_an_undecodable_dead_letter)
+{
+    rig r;
+    auto damaged = r.delivery("v-1");
+    damaged.body = cw::gzip_compress(damaged.body);
+    damaged.body[damaged.body.size() / 2] ^= 0x5a;
+    damaged.compressed = true;
+    r.keep(std::move(damaged));
+    auto good = r.delivery("v-2");
+    good.body = cw::gzip_compress(good.body);
+    good.compressed = true;
+    r.keep(std::move(good));
+    r.start();
+    BOOST_REQUIRE(r.run_until([&] { return r.events == 1 && r.store->dead_letters(10).size() == 1; }));
+    auto const letters = r.store->dead_letters(10);
+    BOOST_TEST((letters[0].letter.kind == cw::dead_letter_kind::undecodable));
+    BOOST_TEST(letters[0].letter.request_id == "req-v-1");
+    BOOST_TEST(r.reports.size() == 1u);
+    BOOST_TEST(r.store->backlog() == 0u);
+}
+
+// A delivery kept by a route that is no longer configured (the daemon restarted without it)
+// is a dead letter saying so, to be replayed once the route is back.
+BOOST_AUTO_TEST_CASE(a_delivery_of_a_route_no_longer_configured_becomes_a_dead_letter)
+{
+    rig r;
+    auto e = r.delivery("v-1");
+    e.route = "/webhooks/gone";
+    r.keep(std::move(e));
+    r.start();
+    BOOST_REQUIRE(r.run_until([&] { return r.store->dead_letters(10).size() == 1; }));
+    BOOST_TEST(r.reported(cw::error::route_unknown));
+    BOOST_TEST(r.store->dead_letters(10)[0].letter.route == "/webhooks/gone");
+    BOOST_TEST(r.events.load() == 0u);
+}
+
+// Callbacks behind (on an executor that does not run yet): once the callback backlog is
+// at its bound the inbox is not read, and it is read again once they catch up.
+BOOST_AUTO_TEST_CASE(the_inbox_waits_while_the_callbacks_are_behind)
+{
+    net::io_context callbacks(1);
+    rig r([&](cw::receiver_options& o) {
+        o.processing.max_callback_backlog = 2;
+        o.processing.callback_executor = callbacks.get_executor();
+    });
+    for(int i = 0; i < 3; ++i)
+        r.keep(r.delivery("v-" + std::to_string(i)));
+    r.start();
+    BOOST_REQUIRE(r.run_until([&] { return r.proc->pipeline_snapshot().events == 3; }));
+    // The callbacks of those three wait on the other executor: three more stay in the inbox.
+    for(int i = 3; i < 6; ++i)
+        r.keep(r.delivery("v-" + std::to_string(i)));
+    r.proc->schedule();
+    r.run_for(std::chrono::milliseconds(300));
+    BOOST_TEST(r.proc->pipeline_snapshot().events == 3u);
+    BOOST_TEST(r.proc->callbacks().backlog() >= 2u);
+    // The callbacks run: the backlog drains, and the inbox is read again.
+    auto work = net::make_work_guard(callbacks);
+    std::thread t([&] { callbacks.run_for(std::chrono::seconds(60)); });
+    BOOST_TEST(r.run_until([&] { return r.events == 6 && r.store->backlog() == 0; }));
+    callbacks.stop();
+    t.join();
+}
+
+// The bound on tracked operations: one more is refused, and says why.
+BOOST_AUTO_TEST_CASE(tracking_beyond_the_bound_is_refused)
+{
+    rig r([](cw::receiver_options& o) { o.processing.max_tracked_operations = 1; });
+    r.start();
+    std::vector<cw::error_code> answers;
+    net::post(r.proc->strand(), [&] {
+        auto const deadline = r.opts.clock() + std::chrono::hours(1);
+        answers.push_back(r.proc->track("op-1", [](cw::operation_result const&) {}, deadline));
+        answers.push_back(r.proc->track("op-2", [](cw::operation_result const&) {}, deadline));
+    });
+    BOOST_REQUIRE(r.run_until([&] { return answers.size() == 2; }));
+    BOOST_TEST(!answers[0]);
+    BOOST_TEST((answers[1] == cw::error::too_many_operations));
+}
+
+// What the pipeline reports without changing anything (here events released before their
+// window, the reorder buffer being full) reaches on_error.
+BOOST_AUTO_TEST_CASE(a_problem_of_the_pipeline_is_reported)
+{
+    rig r([](cw::receiver_options& o) {
+        o.processing.reorder_window = std::chrono::seconds(60);
+        o.processing.reorder_max_events = 1;
+    });
+    for(int i = 0; i < 3; ++i)
+        r.keep(r.delivery("v-" + std::to_string(i)));
+    r.start();
+    BOOST_REQUIRE(r.run_until([&] { return r.reported(cw::error::released_early); }));
+    BOOST_TEST(r.events.load() >= 2u);
+}
+
+// stop() out of time: nothing more is processed, and what is in the inbox stays there.
+BOOST_AUTO_TEST_CASE(an_abandoned_processor_processes_nothing_more)
+{
+    rig r;
+    r.keep(r.delivery("v-1"));
+    r.proc->attach(*r.store, cd::recovered_state{}, r.keep_alive);
+    r.proc->abandon();
+    r.run_for(std::chrono::milliseconds(50));
+    r.proc->schedule();
+    r.proc->no_more_deliveries();
+    r.run_for(std::chrono::milliseconds(200));
+    BOOST_TEST(r.events.load() == 0u);
+    BOOST_TEST(r.store->backlog() == 1u);
+    BOOST_TEST(r.proc->closed());
+}
+
 
 // The thread that processes also answers requests: while a long backlog is processed, other
 // work queued on the thread runs between the processing turns instead of after all of it.
