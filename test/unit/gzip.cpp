@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <utility>
+
 #include <random>
 
 namespace {
@@ -58,6 +60,24 @@ BOOST_AUTO_TEST_CASE(round_trips_and_reuses_state)
             BOOST_TEST((out == plain));
         }
     }
+}
+
+// An inflater moved into another, or assigned over one, inflates as the original did.
+BOOST_AUTO_TEST_CASE(a_moved_inflater_still_inflates)
+{
+    auto const plain = random_bytes(5000, 7);
+    std::string out;
+    inflater first;
+    BOOST_TEST(!first.inflate(gzip_compress(plain), out));
+    inflater second(std::move(first));
+    out.clear();
+    BOOST_TEST(!second.inflate(gzip_compress(plain), out));
+    BOOST_TEST((out == plain));
+    inflater third;
+    third = std::move(second);
+    out.clear();
+    BOOST_TEST(!third.inflate(gzip_compress(plain), out));
+    BOOST_TEST((out == plain));
 }
 
 BOOST_AUTO_TEST_CASE(rejects_truncated_stream)

@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <utility>
+
 namespace {
 
 using namespace catena::webhooks;
@@ -82,6 +84,18 @@ BOOST_AUTO_TEST_CASE(signer_is_reusable_across_keys)
         BOOST_TEST(s.sign(tv::tv1_secret, tv::tv1_timestamp, tv::tv1_body) == tv::tv1_signature);
         BOOST_TEST(s.sign(tv::tv2_secret, tv::tv2_timestamp, tv::tv2_body) == tv::tv2_signature);
     }
+}
+
+// A signer moved into another, or assigned over one, computes as the original did.
+BOOST_AUTO_TEST_CASE(a_moved_signer_still_signs_the_vectors)
+{
+    signer first;
+    BOOST_TEST(first.sign(tv::tv1_secret, tv::tv1_timestamp, tv::tv1_body) == tv::tv1_signature);
+    signer second(std::move(first));
+    BOOST_TEST(second.sign(tv::tv2_secret, tv::tv2_timestamp, tv::tv2_body) == tv::tv2_signature);
+    signer third;
+    third = std::move(second);
+    BOOST_TEST(tv::to_hex(third.compute(tv::tv1_secret, tv::tv1_timestamp, tv::tv1_body)) == tv::tv1_hmac_hex);
 }
 
 BOOST_AUTO_TEST_CASE(decodes_and_reencodes_signature)
