@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(the_readme_example_and_the_simulator_agree_out_of_the_box)
     auto const dir = tst::make_temp_dir("embed");
     {
         tst::child_process unset({CATENA_WEBHOOKS_EXAMPLE_EMBED}, {{"CATENA_WEBHOOK_SECRET", ""}}, dir);
-        BOOST_TEST(unset.wait(60s) == std::optional<int>(1));
+        BOOST_TEST((unset.wait(60s) == std::optional<int>(1)));
         BOOST_TEST(unset.stderr_text() == "set CATENA_WEBHOOK_SECRET\n");
     }
     tst::child_process rx({CATENA_WEBHOOKS_EXAMPLE_EMBED}, {{"CATENA_WEBHOOK_SECRET", "try-it"}}, dir);
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(the_readme_example_and_the_simulator_agree_out_of_the_box)
     tst::child_process sim({CATENA_WEBHOOK_SIM_PATH, "scenario", "--fleets", "3"}, {{"CATENA_WEBHOOK_SECRET", "try-it"}},
                            dir);
     auto const sent = sim.wait(300s);
-    BOOST_TEST(sent == std::optional<int>(0), "every delivery answered 202: " << sim.stdout_text() << sim.stderr_text());
+    BOOST_TEST((sent == std::optional<int>(0)), "every delivery answered 202: " << sim.stdout_text() << sim.stderr_text());
     // The invitations of three fleets reached the handler; nothing was refused.
     BOOST_TEST(tst::eventually([&] { return rx.stdout_text().find("invitation.accepted ") != std::string::npos; }, 60s),
                rx.stdout_text());

@@ -206,8 +206,8 @@ BOOST_AUTO_TEST_CASE(tracking_beyond_the_bound_is_refused)
     std::vector<cw::error_code> answers;
     net::post(r.proc->strand(), [&] {
         auto const deadline = r.opts.clock() + std::chrono::hours(1);
-        answers.push_back(r.proc->track("op-1", [](cw::operation_result const&) {}, deadline));
-        answers.push_back(r.proc->track("op-2", [](cw::operation_result const&) {}, deadline));
+        answers.push_back(r.proc->track(cw::operation_ref{"op-1", "", ""}, [](cw::operation_result const&) {}, deadline));
+        answers.push_back(r.proc->track(cw::operation_ref{"op-2", "", ""}, [](cw::operation_result const&) {}, deadline));
     });
     BOOST_REQUIRE(r.run_until([&] { return answers.size() == 2; }));
     BOOST_TEST(!answers[0]);
