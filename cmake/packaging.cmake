@@ -111,6 +111,7 @@ set(CPACK_PACKAGE_NAME catena-webhooks)
 set(CPACK_PACKAGE_VENDOR "catena-webhooks")
 set(CPACK_PACKAGE_CONTACT "catena-webhooks maintainers <maintainers@catena-webhooks.invalid>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+# The synopsis of every package (CPack puts it above each package's description).
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/packages)
@@ -131,10 +132,9 @@ set(CPACK_DEBIAN_DAEMON_PACKAGE_NAME catena-webhookd)
 set(CPACK_DEBIAN_DAEMON_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_DAEMON_PACKAGE_DEPENDS "passwd")
 set(CPACK_DEBIAN_DAEMON_PACKAGE_SUGGESTS "logrotate")
-set(CPACK_DEBIAN_DAEMON_DESCRIPTION "Receiver for Catena telematics webhook deliveries
- catena-webhookd verifies each delivery as Catena signs it, answers 202 only once it is
- kept, de-duplicates, orders and correlates events into per-fleet state, and writes them
- as JSON Lines. Runs as a systemd service (Type=notify) with a state API and status page.")
+set(CPACK_DEBIAN_DAEMON_DESCRIPTION "catena-webhookd verifies each delivery as Catena signs it, answers 202 only once it is
+kept, de-duplicates, orders and correlates events into per-fleet state, and writes them
+as JSON Lines. Runs as a systemd service (Type=notify) with a state API and status page.")
 set(CPACK_DEBIAN_DAEMON_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
   ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
@@ -148,10 +148,9 @@ set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
 set(CPACK_DEBIAN_LIB_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
-set(CPACK_DEBIAN_LIB_DESCRIPTION "Receiver for Catena telematics webhook deliveries (shared library)
- The catena::webhooks C++20 library: verifies Catena's signed webhook deliveries, keeps them
- durably before answering 202, de-duplicates and hands each event to the embedding
- program's handlers.")
+set(CPACK_DEBIAN_LIB_DESCRIPTION "The shared library catena::webhooks (C++20): verifies Catena's signed webhook deliveries, keeps them
+durably before answering 202, de-duplicates and hands each event to the embedding
+program's handlers.")
 # -dev: the library of the same version, and the -dev package of each dependency its headers
 # and CMake config need (CATENA_WEBHOOKS_DEV_DEPENDS, beside the config's find_dependency()s).
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libcatena-webhooks-dev)
@@ -161,8 +160,7 @@ if(BUILD_SHARED_LIBS)
   set(_catena_dev_depends "libcatena-webhooks${PROJECT_VERSION_MAJOR} (= ${CPACK_PACKAGE_VERSION}), ${_catena_dev_depends}")
 endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${_catena_dev_depends}")
-set(CPACK_DEBIAN_DEV_DESCRIPTION "Receiver for Catena telematics webhook deliveries (C++20 development files)
- The catena::webhooks library's headers, CMake package files and pkg-config file:
- find_package(catena_webhooks) and link catena::webhooks, or
- pkg-config --cflags --libs catena-webhooks.")
+set(CPACK_DEBIAN_DEV_DESCRIPTION "The development files of catena::webhooks (C++20): its headers, CMake package files and pkg-config file:
+find_package(catena_webhooks) and link catena::webhooks, or
+pkg-config --cflags --libs catena-webhooks.")
 include(CPack)
