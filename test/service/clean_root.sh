@@ -84,19 +84,23 @@ mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 # The mirror's packages are downloaded once, into a directory beside the cache.
 mount --bind "$cache.archives" "$root/var/cache/apt/archives"
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
 # As if systemd ran the root: the maintainer scripts' calls to systemctl and deb-systemd-invoke
-# are written down, so that an upgrade can be seen restarting the service.
-mkdir -p "$root/run/systemd/system" "$root/usr/local/sbin"
+# are written down, so that an upgrade can be seen restarting the service. In /usr/sbin (apt
+# runs dpkg with PATH=/usr/sbin:/usr/bin:/sbin:/bin); neither is in the root otherwise.
+mkdir -p "$root/run/systemd/system"
 for stub in systemctl deb-systemd-invoke; do
-  printf '#!/bin/sh\necho "%s $*" >>/var/log/systemd-calls\n' "$stub" >"$root/usr/local/sbin/$stub"
-  chmod 755 "$root/usr/local/sbin/$stub"
+  [[ ! -e $root/usr/sbin/$stub && ! -e $root/usr/bin/$stub ]] || die "$stub is in the base root already"
+  printf '#!/bin/sh\necho "%s $*" >>/var/log/systemd-calls\n' "$stub" >"$root/usr/sbin/$stub"
+  chmod 755 "$root/usr/sbin/$stub"
 done
 in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /debs/*.deb' \
   >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; die "apt-get install of the packages in the clean root"; }
 
 say "an upgrade restarts the running service, a first install does not start it"
-! grep -q 'restart\|start catena' "$root/var/log/systemd-calls" || die "the first install started the service: $(cat "$root/var/log/systemd-calls")"
+calls=$(cat "$root/var/log/systemd-calls" 2>/dev/null || true)
+grep -qx 'systemctl daemon-reload' <<<"$calls" || die "the first install did not reload systemd (or the stubs were not called): $calls"
+! grep -q 'restart\|start catena' <<<"$calls" || die "the first install started the service: $calls"
 : >"$root/var/log/systemd-calls"
 in_root dpkg -i /debs/"$(basename "$work"/packages/catena-webhookd_*.deb)" >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; die "dpkg -i over the installed catena-webhookd"; }
 grep -qx 'deb-systemd-invoke try-restart catena-webhookd.service' "$root/var/log/systemd-calls" \
