@@ -86,11 +86,12 @@ mount --bind /dev "$root/dev"
 mount --bind "$cache.archives" "$root/var/cache/apt/archives"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
 # As if systemd ran the root: the maintainer scripts' calls to systemctl and deb-systemd-invoke
-# are written down, so that an upgrade can be seen restarting the service. In /usr/sbin (apt
-# runs dpkg with PATH=/usr/sbin:/usr/bin:/sbin:/bin); neither is in the root otherwise.
+# are written down, so that an upgrade can be seen restarting the service. In /usr/sbin, first
+# in the PATH apt runs dpkg with (/usr/sbin:/usr/bin:/sbin:/bin), ahead of minbase's own
+# /usr/bin/deb-systemd-invoke.
 mkdir -p "$root/run/systemd/system"
 for stub in systemctl deb-systemd-invoke; do
-  [[ ! -e $root/usr/sbin/$stub && ! -e $root/usr/bin/$stub ]] || die "$stub is in the base root already"
+  [[ ! -e $root/usr/sbin/$stub ]] || die "/usr/sbin/$stub is in the base root already"
   printf '#!/bin/sh\necho "%s $*" >>/var/log/systemd-calls\n' "$stub" >"$root/usr/sbin/$stub"
   chmod 755 "$root/usr/sbin/$stub"
 done
