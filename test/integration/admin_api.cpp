@@ -140,6 +140,8 @@ struct fed_receiver
             auto const x = s.rx.stats();
             return x.inbox_depth == 0 && x.held_events == 0 && x.callback_backlog == 0;
         }));
+        // The dead letter is in the store once processing's progress is written.
+        BOOST_REQUIRE(tst::eventually([this] { return !s.rx.dead_letters().empty(); }));
     }
 
     unsigned short admin_port() const { return s.rx.admin_endpoint()->port(); }
