@@ -7,12 +7,12 @@
 // Invariants:
 // - Any target: answer_admin answers what a plain reference of its routes answers (/ the
 //   status page; the metrics path; /v1/summary, /v1/fleets with stage, health, cursor and
-//   limit, /v1/fleets/{key}[/history], /v1/dead-letters with limit, /v1/subscriptions; the
-//   bearer token; queries percent-decoded with '+' as a space, unknown or repeated-later
-//   parameters, malformed escapes), and asks the source exactly what the reference decoded.
-//   Every answer but the page and the metrics is JSON (valid UTF-8 whatever the target
-//   held); errors are {"error": <reason>, "message": ...} with their status, 401 with a
-//   challenge.
+//   limit, /v1/fleets/{key}[/history], /v1/dead-letters with limit, /v1/subscriptions,
+//   /v1/sinks, /v1/operations, /v1/openapi.json; the bearer token; queries percent-decoded
+//   with '+' as a space, unknown or repeated-later parameters, malformed escapes), and asks
+//   the source exactly what the reference decoded. Every answer but the page and the metrics
+//   is JSON (valid UTF-8 whatever the target held); errors are {"status": <status>, "reason":
+//   <reason>, "detail": ...}, 401 with a challenge.
 // - Keys round-trip: any key, percent-encoded (either hex case, safe characters raw or not),
 //   reaches the source as itself; a known one is answered with its fleet.
 // - Cursors round-trip: walking /v1/fleets page by page with next_cursor (keys holding '/',
@@ -127,8 +127,7 @@ public:
         s.webhook_id = "wh-1";
         return {s};
     }
-    cw::fleet_tally fleet_counts() const override { return {}; }
-    cw::receiver_stats current_stats() const override { return {}; }
+    std::vector<cw::detail::summary_number> summary() const override { return {{"accepted", {}, 1}}; }
     std::string metrics() const override { return "catena_webhooks_fuzz 1\n"; }
 
     std::map<std::string, cw::fleet_state> const& all() const { return fleets_; }
@@ -257,7 +256,8 @@ expectation reference_route(fake_source const& src, cw::receiver_options const& 
         return status_only(401);
     if(metrics)
         return status_only(200);
-    if(path == "/v1/summary" || path == "/v1/subscriptions" || path == "/v1/sinks" || path == "/v1/operations")
+    if(path == "/v1/summary" || path == "/v1/subscriptions" || path == "/v1/sinks" || path == "/v1/operations" ||
+       path == "/v1/openapi.json")
         return status_only(reference_query(q, {}) ? 200u : 400u);
     if(path == "/v1/dead-letters")
     {
@@ -338,9 +338,10 @@ json::value answer(fake_source const& src, cw::receiver_options const& o, std::s
     if(r.status != 200)
     {
         auto const& e = v.get_object();
-        require(e.size() == 2 && e.contains("error") && e.at("error") == json::string(cw::reason(r.ec)) &&
-                    e.contains("message") && e.at("message").is_string(),
-                "an error's body is not {error, message}");
+        require(e.size() == 3 && e.contains("status") && e.at("status") == json::value(r.status) &&
+                    e.contains("reason") && e.at("reason") == json::string(cw::reason(r.ec)) &&
+                    e.contains("detail") && e.at("detail").is_string(),
+                "an error's body is not {status, reason, detail}");
     }
     return v;
 }

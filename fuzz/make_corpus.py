@@ -249,6 +249,7 @@ write("state_api", "bad_queries", api_input(0, "/v1/dead-letters?limit=0001&limi
 write("state_api", "unknown_routes", api_input(1, "/v1/fleets/a/b?x", "Bearer admin-token-0123456789",
                                                "invitation:inv?1&x=2#f", "98765432-10fe-dcba-9876-543210fedcba"))
 write("state_api", "page_and_metrics", api_input(3, "/metrics?stage=none", "", "", ""))
+write("state_api", "openapi_document", api_input(3, "/v1/openapi.json?x", "", "", ""))
 
 # daemon_config: a catena-webhookd config file (packaging/ installs one like it).
 write("daemon_config", "typical", """# /etc/catena-webhookd/catena-webhookd.conf

@@ -2,6 +2,11 @@
 // lib/metrics.cpp - every series the receiver exposes, defined once, from one snapshot.
 #include "metrics.hpp"
 
+#include <catena/webhooks/version.hpp>
+
+#include <boost/assert.hpp>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace catena::webhooks::detail {
@@ -67,30 +72,37 @@ std::string label_value(std::string_view v)
     return out;
 }
 
-} // namespace
 
-std::string render_metrics(metrics_snapshot const& s)
+// The label of a fleet count by stage (a fleet with no stage yet: "none") and by health.
+std::string_view stage_label(std::size_t i)
+{
+    auto const name = to_string(static_cast<stage>(i));
+    return name.empty() ? "none" : name;
+}
+std::string_view health_label(std::size_t i) { return to_string(static_cast<health>(i)); }
+
+// Deliveries kept: every 202 but those that answered a copy of what was kept already.
+std::uint64_t kept(counters::values const& r)
+{
+    return r[id::accepted] - r[id::duplicate_requests] - r[id::envelope_duplicates];
+}
+
+// Duplicate events: those processing dropped, and the copies of a kept envelope that intake
+// caught earlier (duplicate events too, each a whole envelope's).
+std::uint64_t duplicate_events(metrics_snapshot const& s)
+{
+    return s.pipeline.duplicate_events + s.requests[id::envelope_duplicates];
+}
+
+// Every plain series (no labels), in the order they are written: /metrics writes them all, and
+// /v1/summary picks its numbers from them by name, so that the two cannot disagree.
+std::vector<series> plain_series(metrics_snapshot const& s)
 {
     auto const& r = s.requests;
     auto const& p = s.pipeline;
     auto d = [](auto v) { return static_cast<double>(v); };
-    std::string out;
-    out.reserve(8192);
-    out += "# HELP catena_webhooks_requests_total HTTP requests answered, by status.\n"
-           "# TYPE catena_webhooks_requests_total counter\n";
-    for(std::size_t i = 0; i < counters::statuses.size(); ++i)
-        line(out, "catena_webhooks_requests_total{status=\"%u\"} %llu\n", counters::statuses[i],
-             static_cast<unsigned long long>(r.by_status[i]));
-
-    out += "# HELP catena_webhooks_rejections_total Requests rejected, by reason.\n"
-           "# TYPE catena_webhooks_rejections_total counter\n";
-    for(int ev = 0; ev < counters::max_reason; ++ev)
-        if(auto n = r.by_reason[static_cast<std::size_t>(ev)])
-            line(out, "catena_webhooks_rejections_total{reason=\"%.*s\"} %llu\n", static_cast<int>(reason_of(ev).size()),
-                 reason_of(ev).data(), static_cast<unsigned long long>(n));
-
-    series const all[] = {
-        {"accepted_total", "Deliveries answered 202 and kept.", true, d(r[id::accepted])},
+    return {
+        {"accepted_total", "Deliveries answered 202 and kept (not the copies of a kept one: duplicate_requests_total, envelope_duplicates_total).", true, d(kept(r))},
         {"duplicate_requests_total", "Replayed copies of a kept request (same X-Request-ID).", true, d(r[id::duplicate_requests])},
         {"events_total", "Records handed to callbacks.", true, d(r[id::events])},
         {"unhandled_events_total", "Records no callback matched.", true, d(r[id::unhandled_events])},
@@ -111,7 +123,7 @@ std::string render_metrics(metrics_snapshot const& s)
         {"inbox_depth", "Kept deliveries not processed yet.", false, d(s.inbox_depth)},
         {"inbox_bytes", "Bytes of kept deliveries not processed yet.", false, d(s.inbox_bytes)},
         {"processing_lag_seconds", "Age of the oldest unprocessed delivery.", false, s.processing_lag_seconds},
-        {"duplicate_events_total", "Retries and replays of events already seen, not dispatched again.", true, d(p.duplicate_events)},
+        {"duplicate_events_total", "Retries and replays of events already seen, not dispatched again (with the copies of a kept envelope that intake caught).", true, d(duplicate_events(s))},
         {"late_events_total", "Events dispatched flagged late (older than the newest version of their record applied).", true, d(p.late_events)},
         {"cross_subscription_duplicates_total", "Events dropped as already delivered through another subscription.", true, d(p.cross_subscription_duplicates)},
         {"repeated_facts_total", "Events without envelope id whose record went back to an earlier content, kept as new facts.", true, d(p.repeated_facts)},
@@ -147,7 +159,38 @@ std::string render_metrics(metrics_snapshot const& s)
         {"store_round_trips_total", "Round trips to a shared PostgreSQL store (queries and commands; 0 with SQLite).", true, d(s.store.round_trips)},
         {"store_errors_total", "Of those, the ones that failed (errors, lost connections).", true, d(s.store.errors)},
     };
-    for(auto const& x : all)
+}
+
+} // namespace
+
+std::string render_metrics(metrics_snapshot const& s)
+{
+    auto const& r = s.requests;
+    auto d = [](auto v) { return static_cast<double>(v); };
+    std::string out;
+    out.reserve(8192);
+    // The build, as /v1/summary and the status page show it (one series, always 1).
+    out += "# HELP catena_webhooks_build_info The version and commit of the library serving these series; always 1.\n"
+           "# TYPE catena_webhooks_build_info gauge\n";
+    out.append("catena_webhooks_build_info{version=\"")
+        .append(label_value(version()))
+        .append("\",commit=\"")
+        .append(label_value(build_commit()))
+        .append("\"} 1\n");
+    out += "# HELP catena_webhooks_requests_total HTTP requests answered, by status.\n"
+           "# TYPE catena_webhooks_requests_total counter\n";
+    for(std::size_t i = 0; i < counters::statuses.size(); ++i)
+        line(out, "catena_webhooks_requests_total{status=\"%u\"} %llu\n", counters::statuses[i],
+             static_cast<unsigned long long>(r.by_status[i]));
+
+    out += "# HELP catena_webhooks_rejections_total Requests rejected, by reason.\n"
+           "# TYPE catena_webhooks_rejections_total counter\n";
+    for(int ev = 0; ev < counters::max_reason; ++ev)
+        if(auto n = r.by_reason[static_cast<std::size_t>(ev)])
+            line(out, "catena_webhooks_rejections_total{reason=\"%.*s\"} %llu\n", static_cast<int>(reason_of(ev).size()),
+                 reason_of(ev).data(), static_cast<unsigned long long>(n));
+
+    for(auto const& x : plain_series(s))
     {
         std::string const name = std::string("catena_webhooks_") + x.name;
         out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
@@ -158,16 +201,12 @@ std::string render_metrics(metrics_snapshot const& s)
     out += "# HELP catena_webhooks_fleets_by_stage Fleets in each stage.\n"
            "# TYPE catena_webhooks_fleets_by_stage gauge\n";
     for(std::size_t i = 0; i < s.fleets_by.by_stage.size(); ++i)
-    {
-        auto const name = to_string(static_cast<stage>(i));
-        line(out, "catena_webhooks_fleets_by_stage{stage=\"%s\"} %llu\n", name.empty() ? "none" : std::string(name).c_str(),
+        line(out, "catena_webhooks_fleets_by_stage{stage=\"%s\"} %llu\n", std::string(stage_label(i)).c_str(),
              static_cast<unsigned long long>(s.fleets_by.by_stage[i]));
-    }
     out += "# HELP catena_webhooks_fleets_by_health Fleets in each health.\n"
            "# TYPE catena_webhooks_fleets_by_health gauge\n";
     for(std::size_t i = 0; i < s.fleets_by.by_health.size(); ++i)
-        line(out, "catena_webhooks_fleets_by_health{health=\"%s\"} %llu\n",
-             std::string(to_string(static_cast<health>(i))).c_str(),
+        line(out, "catena_webhooks_fleets_by_health{health=\"%s\"} %llu\n", std::string(health_label(i)).c_str(),
              static_cast<unsigned long long>(s.fleets_by.by_health[i]));
 
     std::size_t stopped = 0;
@@ -300,17 +339,45 @@ std::string render_metrics(metrics_snapshot const& s)
     return out;
 }
 
+std::vector<summary_number> summary_of(metrics_snapshot const& s)
+{
+    // The plain series /v1/summary shows, by their metric's name (prefix left out).
+    static constexpr std::string_view shown[] = {
+        "accepted_total",    "duplicate_requests_total", "envelope_duplicates_total", "deferred_deliveries_total",
+        "inbox_depth",       "connections_active",       "events_total",              "duplicate_events_total",
+        "late_events_total", "transitions_total",        "reorder_held_events",       "dead_letters_total",
+        "callback_errors_total", "callback_backlog",     "fleets"};
+    auto const all = plain_series(s);
+    std::vector<summary_number> out;
+    for(auto const name : shown)
+    {
+        auto const it = std::find_if(all.begin(), all.end(), [name](series const& x) { return name == x.name; });
+        BOOST_ASSERT(it != all.end()); // test/unit/metrics.cpp reads every name of the summary in /metrics
+        if(it == all.end())
+            continue;
+        auto const plain = name.ends_with("_total") ? name.substr(0, name.size() - 6) : name;
+        out.push_back({plain, {}, static_cast<std::uint64_t>(it->value)});
+    }
+    // Labelled families: rejections_total summed over its reasons; fleets by stage and health
+    // one number per label.
+    out.push_back({"rejections", {}, s.requests[id::rejected]});
+    for(std::size_t i = 0; i < s.fleets_by.by_stage.size(); ++i)
+        out.push_back({"fleets_by_stage", std::string(stage_label(i)), s.fleets_by.by_stage[i]});
+    for(std::size_t i = 0; i < s.fleets_by.by_health.size(); ++i)
+        out.push_back({"fleets_by_health", std::string(health_label(i)), s.fleets_by.by_health[i]});
+    return out;
+}
+
 receiver_stats stats_of(metrics_snapshot const& s)
 {
     auto const& r = s.requests;
     auto const& p = s.pipeline;
     receiver_stats x;
-    x.accepted = r[id::accepted] - r[id::duplicate_requests] - r[id::envelope_duplicates];
+    x.accepted = kept(r);
     x.duplicate_requests = r[id::duplicate_requests];
     x.rejected = r[id::rejected];
     x.events = r[id::events];
-    // Copies of a kept envelope caught at intake are duplicate events too, caught earlier.
-    x.duplicate_events = p.duplicate_events + r[id::envelope_duplicates];
+    x.duplicate_events = duplicate_events(s);
     x.late_events = p.late_events;
     x.transitions = p.transitions;
     x.merges = p.merges;

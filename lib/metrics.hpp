@@ -7,6 +7,7 @@
 
 #include "detail/counters.hpp"
 #include "healer.hpp"
+#include "http/state_api.hpp"
 #include "operation_poller.hpp"
 #include "processing/pipeline.hpp"
 #include "store/store.hpp"
@@ -42,6 +43,11 @@ struct metrics_snapshot
 
 /// The Prometheus text exposition (format 0.0.4) of `s`: every series, its help and type.
 std::string render_metrics(metrics_snapshot const& s);
+
+/** The numbers of /v1/summary, taken from the series render_metrics() writes for the same
+    snapshot: each under its metric's name without `catena_webhooks_` and `_total`
+    (docs/service.md, "One name per number"). */
+std::vector<summary_number> summary_of(metrics_snapshot const& s);
 
 /// The same numbers as receiver_stats.
 receiver_stats stats_of(metrics_snapshot const& s);

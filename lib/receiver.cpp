@@ -411,7 +411,8 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         return out;
     }
 
-    std::string metrics() const override
+    // Everything the receiver reports, at one moment: /metrics and /v1/summary read this.
+    detail::metrics_snapshot full_snapshot() const
     {
         auto m = snapshot();
         auto const view = fleets_view();
@@ -423,8 +424,11 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         m.sinks = sinks_now();
         if(poll)
             m.polls = poll->stats();
-        return detail::render_metrics(m);
+        return m;
     }
+
+    std::string metrics() const override { return detail::render_metrics(full_snapshot()); }
+    std::vector<detail::summary_number> summary() const override { return detail::summary_of(full_snapshot()); }
 
     // detail::state_source: what the admin listener's state API reads.
     fleet_page fleet_page_of(fleet_query const& q) const override { return fleets_view()->page(q); }
@@ -443,8 +447,6 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
     {
         return handlers.sinks ? handlers.sinks.current() : std::vector<sink_status>{};
     }
-    fleet_tally fleet_counts() const override { return fleets_view()->tally(); }
-    receiver_stats current_stats() const override { return detail::stats_of(snapshot()); }
 };
 
 //------------------------------------------------------------------------------

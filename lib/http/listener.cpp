@@ -304,11 +304,7 @@ void listener::report(error_code ec, unsigned status, std::string text, std::str
 admin_reply listener::admin(std::string_view target, std::string_view authorization)
 {
     if(!state_)
-    {
-        admin_reply r{404, "{\"error\":\"not_found\",\"message\":\"no such route\"}\n"};
-        r.ec = make_error_code(error::not_found);
-        return r;
-    }
+        return admin_problem(404, error::not_found, "no such route");
     return answer_admin(*state_, opts_, target, authorization);
 }
 

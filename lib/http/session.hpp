@@ -441,7 +441,11 @@ void session<Stream>::reject(error e, std::string_view allow, bool force_close)
 template<class Stream>
 void session<Stream>::respond_status(unsigned status, error_code ec, std::string_view allow)
 {
-    respond(status, answer_body(status, ec), "application/json", allow, status == 503);
+    // The admin listener's refusals (a method, a Host, the framing) have the shape of its
+    // other errors; a delivery's answer stays {status, reason}, which says no more than Catena needs.
+    auto body = host_->served() == routes::admin && ec ? admin_problem_body(status, ec, ec.message())
+                                                       : answer_body(status, ec);
+    respond(status, std::move(body), "application/json", allow, status == 503);
 }
 
 template<class Stream>

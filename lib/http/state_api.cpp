@@ -4,7 +4,10 @@
 
 #include "detail/token.hpp"
 #include "detail/url.hpp"
+#include "http/openapi.hpp"
 #include "http/status_page.hpp"
+
+#include <catena/webhooks/version.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -125,32 +128,23 @@ json::object subscription_json(subscription_seen const& s)
                         {"event_name", text_or_null(s.event_name)}};
 }
 
-json::object summary_json(fleet_tally const& t, receiver_stats const& s)
+// The build, the time, then every number under its metric's name (summary_number).
+json::object summary_json(std::vector<summary_number> const& numbers)
 {
-    json::object stages, healths;
-    for(std::size_t i = 0; i < t.by_stage.size(); ++i)
+    json::object o{{"version", version()}, {"commit", build_commit()}, {"time", format_rfc3339(system_now(), utc_suffix::z)}};
+    for(auto const& n : numbers)
     {
-        auto const name = to_string(static_cast<stage>(i));
-        stages[name.empty() ? "none" : name] = t.by_stage[i];
+        if(n.label.empty())
+        {
+            o[n.name] = n.value;
+            continue;
+        }
+        auto& family = o[n.name];
+        if(!family.is_object())
+            family = json::object{};
+        family.as_object()[n.label] = n.value;
     }
-    for(std::size_t i = 0; i < t.by_health.size(); ++i)
-        healths[to_string(static_cast<health>(i))] = t.by_health[i];
-    return json::object{
-        {"fleets", json::object{{"total", t.total}, {"by_stage", std::move(stages)}, {"by_health", std::move(healths)}}},
-        {"intake", json::object{{"accepted", s.accepted},
-                                {"duplicate_requests", s.duplicate_requests},
-                                {"rejected", s.rejected},
-                                {"inbox_depth", s.inbox_depth},
-                                {"connections_active", s.connections_active}}},
-        {"processing", json::object{{"events", s.events},
-                                    {"duplicate_events", s.duplicate_events},
-                                    {"late_events", s.late_events},
-                                    {"transitions", s.transitions},
-                                    {"held_events", s.held_events},
-                                    {"dead_letters", s.dead_letters},
-                                    {"callback_errors", s.callback_errors},
-                                    {"callback_backlog", s.callback_backlog}}},
-        {"time", format_rfc3339(system_now(), utc_suffix::z)}};
+    return o;
 }
 
 // Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
@@ -185,13 +179,7 @@ std::string quoted(std::string_view s) { return "'" + (valid_utf8(s) ? std::stri
 
 admin_reply json_reply(json::object const& o) { return {200, json::serialize(o) + "\n"}; }
 
-admin_reply problem(unsigned status, error e, std::string message)
-{
-    auto const ec = make_error_code(e);
-    admin_reply r{status, json::serialize(json::object{{"error", reason(ec)}, {"message", std::move(message)}}) + "\n"};
-    r.ec = ec;
-    return r;
-}
+admin_reply problem(unsigned status, error e, std::string detail) { return admin_problem(status, e, std::move(detail)); }
 
 // The query string's parameters, decoded; a parameter not in `known` is an error.
 struct query
@@ -303,6 +291,19 @@ admin_reply fleet_route(state_source const& src, std::string_view rest, std::str
 
 } // namespace
 
+std::string admin_problem_body(unsigned status, error_code const& ec, std::string_view detail)
+{
+    return json::serialize(json::object{{"status", status}, {"reason", reason(ec)}, {"detail", detail}}) + "\n";
+}
+
+admin_reply admin_problem(unsigned status, error e, std::string detail)
+{
+    auto const ec = make_error_code(e);
+    admin_reply r{status, admin_problem_body(status, ec, detail)};
+    r.ec = ec;
+    return r;
+}
+
 admin_reply answer_admin(state_source const& src, receiver_options const& opts, std::string_view target,
                          std::string_view authorization)
 {
@@ -333,7 +334,10 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
     }
     auto const no_query = [&]() { return parse_query(q, {}).error.empty(); };
     if(path == "/v1/summary")
-        return no_query() ? json_reply(summary_json(src.fleet_counts(), src.current_stats()))
+        return no_query() ? json_reply(summary_json(src.summary()))
+                          : problem(400, error::bad_query, "this route takes no query parameters");
+    if(path == "/v1/openapi.json")
+        return no_query() ? admin_reply{200, std::string(openapi_document())}
                           : problem(400, error::bad_query, "this route takes no query parameters");
     if(path == "/v1/fleets")
         return fleets_route(src, q);

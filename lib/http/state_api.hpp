@@ -5,12 +5,23 @@
 
 #include <catena/webhooks/receiver.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace catena::webhooks::detail {
+
+/** One number of /v1/summary: `name` is its metric's name without the `catena_webhooks_`
+    prefix and the `_total` suffix; a labelled family (fleets_by_stage) gives one number per
+    `label` value, shown as an object; a family summed over its labels (rejections) has none. */
+struct summary_number
+{
+    std::string_view name;
+    std::string label;
+    std::uint64_t value = 0;
+};
 
 /** What the state API reads: the receiver's queries (implemented by the receiver). */
 class state_source
@@ -27,8 +38,8 @@ public:
     virtual std::vector<subscription_seen> seen_subscriptions() const = 0;
     /// What the program's sinks report (receiver::report_sinks); empty without sinks.
     virtual std::vector<sink_status> sinks_now() const { return {}; }
-    virtual fleet_tally fleet_counts() const = 0;
-    virtual receiver_stats current_stats() const = 0;
+    /// The numbers of /v1/summary, read from the same snapshot as a rendering of metrics() would be.
+    virtual std::vector<summary_number> summary() const = 0;
     /// The operations tracked and not decided (receiver::pending_operations).
     virtual std::vector<pending_operation> pending_operations() const { return {}; }
     virtual std::string metrics() const = 0;
@@ -57,14 +68,24 @@ struct admin_reply
     - `/v1/dead-letters?limit=`, `/v1/subscriptions`, `/v1/sinks`;
     - `/v1/operations`: the resource operations tracked and not decided yet.
 
+    - `/v1/openapi.json`: the OpenAPI 3.1 document of these routes (docs/openapi.json).
+
     With options.admin_token set, every route but `/` needs `Authorization: Bearer <token>`
-    (compared in constant time). Errors are JSON: {"error": reason, "message": text}.
+    (compared in constant time). Every error is an admin_problem().
 
     @par Thread safety
     Pure but for the reads of `src`.
 */
 admin_reply answer_admin(state_source const& src, receiver_options const& opts, std::string_view target,
                          std::string_view authorization);
+
+/** The one shape of every error of the admin listener: `{"status": status, "reason": the reason
+    code of e, "detail": detail}` (docs/openapi.json, components.schemas.problem). */
+admin_reply admin_problem(unsigned status, error e, std::string detail);
+
+/** The body of admin_problem() for an error decided before routing (a method, a Host, the
+    framing): its detail is the error's message. */
+std::string admin_problem_body(unsigned status, error_code const& ec, std::string_view detail);
 
 } // namespace catena::webhooks::detail
 

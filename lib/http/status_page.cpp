@@ -40,24 +40,24 @@ code { font: 12px ui-monospace, monospace; }
 </style>
 </head>
 <body>
-<header><h1>catena-webhookd</h1><span id="updated">loading…</span></header>
+<header><h1>catena-webhookd</h1><span title="catena_webhooks_build_info" id="build">–</span><span id="updated">loading…</span></header>
 <main>
 <section id="problem"><b id="problem-text"></b>
   <form id="token-form">Admin token: <input id="token" type="password" autocomplete="off"> <button>Use</button></form>
 </section>
 <section class="wide"><h2>Intake</h2>
-  <div class="kpis">
-    <div><span>fleets</span><b class="big" id="fleets-total">–</b></div>
-    <div><span>deliveries accepted</span><b class="big" id="accepted">–</b></div>
+  <div class="kpis" title="each number under its name in /v1/summary and in /metrics (catena_webhooks_NAME or catena_webhooks_NAME_total)">
+    <div><span>fleets</span><b class="big" id="fleets">–</b></div>
+    <div><span>accepted</span><b class="big" id="accepted">–</b></div>
     <div><span>accepted / s</span><b class="big" id="accepted-rate">–</b></div>
-    <div><span>rejected / s</span><b class="big" id="rejected-rate">–</b></div>
+    <div><span>rejections / s</span><b class="big" id="rejections-rate">–</b></div>
     <div><span>events / s</span><b class="big" id="events-rate">–</b></div>
-    <div><span>inbox depth</span><b class="big" id="inbox-depth">–</b></div>
-    <div><span>dead letters</span><b class="big" id="dead-letters-total">–</b></div>
+    <div><span>inbox_depth</span><b class="big" id="inbox_depth">–</b></div>
+    <div><span>dead_letters</span><b class="big" id="dead_letters">–</b></div>
   </div>
 </section>
-<section><h2>Fleets by stage</h2><table id="stages"><thead><tr><th>stage</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
-<section><h2>Fleets by health</h2><table id="healths"><thead><tr><th>health</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
+<section><h2>fleets_by_stage</h2><table id="stages"><thead><tr><th>stage</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
+<section><h2>fleets_by_health</h2><table id="healths"><thead><tr><th>health</th><th>fleets</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Subscriptions</h2>
   <table id="subscriptions"><thead><tr><th>X-Webhook-ID</th><th>deliveries</th><th>last</th><th>status</th></tr></thead><tbody></tbody></table></section>
 <section id="sinks-section" hidden><h2>Sinks</h2>
@@ -96,19 +96,17 @@ async function refresh() {
       get("/v1/fleets?health=degraded&limit=50"), get("/v1/dead-letters?limit=20"), get("/v1/subscriptions"), get("/v1/sinks")]);
     document.getElementById("problem").style.display = "none";
     const now = { at: Date.now(), s: summary };
-    const f = summary.fleets;
-    document.getElementById("fleets-total").textContent = f.total;
-    document.getElementById("accepted").textContent = summary.intake.accepted;
-    document.getElementById("inbox-depth").textContent = summary.intake.inbox_depth;
-    document.getElementById("dead-letters-total").textContent = summary.processing.dead_letters;
-    document.getElementById("accepted-rate").textContent = rate(now, last, x => x.s.intake.accepted);
-    document.getElementById("rejected-rate").textContent = rate(now, last, x => x.s.intake.rejected);
-    document.getElementById("events-rate").textContent = rate(now, last, x => x.s.processing.events);
+    // Every number by its name in /v1/summary, which is its metric's name.
+    for (const name of ["fleets", "accepted", "inbox_depth", "dead_letters"]) document.getElementById(name).textContent = summary[name];
+    document.getElementById("build").textContent = "version " + summary.version + " · commit " + summary.commit;
+    document.getElementById("accepted-rate").textContent = rate(now, last, x => x.s.accepted);
+    document.getElementById("rejections-rate").textContent = rate(now, last, x => x.s.rejections);
+    document.getElementById("events-rate").textContent = rate(now, last, x => x.s.events);
     last = now;
     const st = body("stages");
-    for (const s of stages) if (f.by_stage[s] || s !== "none") row(st, [s, f.by_stage[s] || 0]).dataset.stage = s;
+    for (const s of stages) if (summary.fleets_by_stage[s] || s !== "none") row(st, [s, summary.fleets_by_stage[s] || 0]).dataset.stage = s;
     const ht = body("healths");
-    for (const h of healths) row(ht, [pill(h), f.by_health[h] || 0]).dataset.health = h;
+    for (const h of healths) row(ht, [pill(h), summary.fleets_by_health[h] || 0]).dataset.health = h;
     const at = body("attention");
     const need = [...stale.fleets, ...halted.fleets, ...degraded.fleets];
     const total = stale.matched + halted.matched + degraded.matched;

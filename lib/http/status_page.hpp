@@ -8,7 +8,8 @@
 namespace catena::webhooks::detail {
 
 /** The status page served at `/` of the admin listener. It holds no data: its script reads
-    the state API (/v1/summary, /v1/fleets, /v1/dead-letters, /v1/subscriptions) and renders
+    the state API (/v1/summary, /v1/fleets, /v1/dead-letters, /v1/subscriptions, /v1/sinks) and
+    renders the build (version, commit), each number under its name in /v1/summary and /metrics,
     fleets by stage and health, the fleets that need attention with their connections, the
     recent dead letters, the subscriptions and the intake rates, refreshing every 5 seconds.
     With an admin token, the page takes it from its URL fragment (`/#token=…`) or a form,

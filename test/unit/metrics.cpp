@@ -2,7 +2,11 @@
 // test/unit/metrics.cpp - every series from one snapshot, and receiver_stats from the same numbers.
 #include "metrics.hpp"
 
+#include <catena/webhooks/version.hpp>
+
 #include <boost/test/unit_test.hpp>
+
+#include <map>
 
 #include <set>
 #include <sstream>
@@ -107,6 +111,86 @@ BOOST_AUTO_TEST_CASE(every_series_has_help_and_type_and_its_value)
     BOOST_TEST(helped == typed);
 }
 
+BOOST_AUTO_TEST_CASE(build_info_names_the_version_and_the_commit)
+{
+    auto const text = detail::render_metrics(sample());
+    BOOST_TEST(text.find("# HELP catena_webhooks_build_info ") != std::string::npos);
+    BOOST_TEST(text.find("# TYPE catena_webhooks_build_info gauge\n") != std::string::npos);
+    std::string const line = "\ncatena_webhooks_build_info{version=\"" + std::string(version()) + "\",commit=\"" +
+                             build_commit() + "\"} 1\n";
+    BOOST_TEST(text.find(line) != std::string::npos, line);
+}
+
+// Every number of /v1/summary is the metric of its name (catena_webhooks_NAME[_total]; a
+// labelled family by its label, or summed over it), in a snapshot where they all differ.
+BOOST_AUTO_TEST_CASE(every_summary_number_is_the_metric_of_its_name)
+{
+    detail::counters c;
+    for(int i = 0; i < 40; ++i)
+        c.count_response(202, {});
+    for(int i = 0; i < 3; ++i)
+        c.count_response(401, error::signature_mismatch);
+    c.count_response(503, error::body_too_large);
+    c.add(id::duplicate_requests, 4);
+    c.add(id::envelope_duplicates, 5);
+    c.add(id::deferred_deliveries, 6);
+    c.add(id::events, 17);
+    c.add(id::dead_letters, 18);
+    c.add(id::callback_errors, 19);
+    c.add(id::connections_active, 20);
+    detail::metrics_snapshot s;
+    s.requests = c.load();
+    s.pipeline.duplicate_events = 21;
+    s.pipeline.late_events = 22;
+    s.pipeline.transitions = 23;
+    s.pipeline.held = 24;
+    s.pipeline.fleets = 25;
+    s.inbox_depth = 26;
+    s.callback_backlog = 27;
+    s.fleets_by.by_stage[static_cast<std::size_t>(stage::connected)] = 28;
+    s.fleets_by.by_stage[static_cast<std::size_t>(stage::none)] = 29;
+    s.fleets_by.by_health[static_cast<std::size_t>(health::stale)] = 30;
+    auto const text = detail::render_metrics(s);
+    // name{labels} -> value, and the sum of each family.
+    std::map<std::string, double> series, family;
+    std::istringstream in(text);
+    for(std::string line; std::getline(in, line);)
+        if(!line.starts_with("#"))
+        {
+            auto const value = std::stod(line.substr(line.rfind(' ') + 1));
+            series[line.substr(0, line.rfind(' '))] = value;
+            family[line.substr(0, line.find_first_of("{ "))] += value;
+        }
+    auto const numbers = detail::summary_of(s);
+    std::set<std::string> names;
+    for(auto const& n : numbers)
+    {
+        std::string const name = "catena_webhooks_" + std::string(n.name);
+        BOOST_TEST_CONTEXT(name << " " << n.label)
+        {
+            names.insert(std::string(n.name));
+            if(!n.label.empty())
+            {
+                auto const label = n.name == "fleets_by_stage" ? "stage" : "health";
+                BOOST_TEST(series.at(name + "{" + label + "=\"" + n.label + "\"}") == static_cast<double>(n.value));
+                continue;
+            }
+            auto const it = family.count(name + "_total") ? family.find(name + "_total") : family.find(name);
+            BOOST_TEST_REQUIRE((it != family.end()), "no metric " << name << " or " << name << "_total");
+            BOOST_TEST(it->second == static_cast<double>(n.value));
+        }
+    }
+    // The summary shows these, under these names (docs/openapi.json requires each).
+    for(auto const* expected : {"accepted", "duplicate_requests", "envelope_duplicates", "deferred_deliveries",
+                                "rejections", "inbox_depth", "connections_active", "events", "duplicate_events",
+                                "late_events", "transitions", "reorder_held_events", "dead_letters", "callback_errors",
+                                "callback_backlog", "fleets", "fleets_by_stage", "fleets_by_health"})
+        BOOST_TEST(names.count(expected) == 1u, expected);
+    // Kept deliveries, not every 202; and duplicate events caught at intake among the rest.
+    BOOST_TEST(series.at("catena_webhooks_accepted_total") == 40.0 - 4 - 5);
+    BOOST_TEST(series.at("catena_webhooks_duplicate_events_total") == 21.0 + 5);
+}
+
 BOOST_AUTO_TEST_CASE(stats_come_from_the_same_numbers)
 {
     auto const s = detail::stats_of(sample());
@@ -119,6 +203,10 @@ BOOST_AUTO_TEST_CASE(stats_come_from_the_same_numbers)
     BOOST_TEST(s.inbox_depth == 9u);
     BOOST_TEST(s.callback_backlog == 1u);
     BOOST_TEST(s.connections_active == 3u);
+    // The metrics of the same names agree.
+    auto const text = detail::render_metrics(sample());
+    BOOST_TEST(text.find("\ncatena_webhooks_accepted_total 1\n") != std::string::npos);
+    BOOST_TEST(text.find("\ncatena_webhooks_duplicate_requests_total 1\n") != std::string::npos);
 }
 
 // A subscription's id is the X-Webhook-ID a sender chose: as a label value its backslash,

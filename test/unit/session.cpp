@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -373,6 +374,32 @@ BOOST_AUTO_TEST_CASE(the_admin_listener_answers_421_to_a_host_it_does_not_serve)
     // The health route tells nothing: any Host may ask.
     connection health({get("/healthz", "GET", "evil.example")}, o, detail::routes::admin);
     BOOST_TEST(statuses(health) == std::vector<unsigned>{200u}, boost::test_tools::per_element());
+}
+
+// The admin listener's refusals before routing (a method, a Host) have its errors' shape;
+// a delivery path's answers keep theirs, which say no more than Catena needs.
+BOOST_AUTO_TEST_CASE(admin_listener_refusals_are_status_reason_and_detail)
+{
+    auto o = options();
+    o.admin_listen = net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), 9090);
+    connection admin({get("/v1/fleets", "DELETE", "localhost"), get("/v1/summary", "GET", "evil.example")}, o,
+                     detail::routes::admin);
+    auto const rs = admin.responses();
+    BOOST_REQUIRE(rs.size() == 2u);
+    char const* const reasons[] = {"method_not_allowed", "host_not_allowed"};
+    for(std::size_t i = 0; i < rs.size(); ++i)
+        BOOST_TEST_CONTEXT(rs[i].result_int())
+        {
+            auto const j = boost::json::parse(rs[i].body()).as_object();
+            BOOST_TEST(j.size() == 3u, rs[i].body());
+            BOOST_TEST(j.at("status").to_number<unsigned>() == rs[i].result_int());
+            BOOST_TEST(j.at("reason").as_string() == reasons[i]);
+            BOOST_TEST(!j.at("detail").as_string().empty());
+        }
+    connection deliveries({get("/webhooks/catena")});
+    auto const d = deliveries.responses();
+    BOOST_REQUIRE(d.size() == 1u);
+    BOOST_TEST(d[0].body() == "{\"status\":405,\"reason\":\"method_not_allowed\"}\n");
 }
 
 BOOST_AUTO_TEST_CASE(every_answer_says_nosniff_and_no_store)

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/state_api.cpp - the admin listener's routes: state API, status page, metrics, token.
 #include "http/state_api.hpp"
+#include "http/openapi.hpp"
 #include "http/status_page.hpp"
+
+#include <catena/webhooks/version.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 namespace {
 
@@ -103,20 +108,12 @@ struct fake_state final : detail::state_source
         s.last_delivery_at = t0;
         return {s};
     }
-    fleet_tally fleet_counts() const override
+    std::vector<detail::summary_number> summary() const override
     {
-        fleet_tally t;
-        t.total = 3;
-        t.by_stage[static_cast<std::size_t>(stage::connected)] = 3;
-        t.by_health[static_cast<std::size_t>(health::ok)] = 2;
-        t.by_health[static_cast<std::size_t>(health::stale)] = 1;
-        return t;
-    }
-    receiver_stats current_stats() const override
-    {
-        receiver_stats s;
-        s.accepted = 42;
-        return s;
+        return {{"accepted", {}, 42},          {"rejections", {}, 5},
+                {"fleets", {}, 3},             {"fleets_by_stage", "invited", 0},
+                {"fleets_by_stage", "connected", 3}, {"fleets_by_health", "ok", 2},
+                {"fleets_by_health", "stale", 1}};
     }
     std::string metrics() const override { return "catena_webhooks_accepted_total 42\n"; }
     std::vector<sink_status> sinks_now() const override
@@ -170,14 +167,20 @@ struct fixture
 
 BOOST_FIXTURE_TEST_SUITE(state_api, fixture)
 
-BOOST_AUTO_TEST_CASE(summary_counts_fleets_by_stage_and_health_and_intake)
+BOOST_AUTO_TEST_CASE(summary_shows_the_build_and_each_number_under_its_metric_name)
 {
-    auto const s = body("/v1/summary");
-    BOOST_TEST(s.at("fleets").at("total").to_number<std::uint64_t>() == 3u);
-    BOOST_TEST(s.at("fleets").at("by_stage").at("connected").to_number<std::uint64_t>() == 3u);
-    BOOST_TEST(s.at("fleets").at("by_stage").at("invited").to_number<std::uint64_t>() == 0u);
-    BOOST_TEST(s.at("fleets").at("by_health").at("stale").to_number<std::uint64_t>() == 1u);
-    BOOST_TEST(s.at("intake").at("accepted").to_number<std::uint64_t>() == 42u);
+    auto const s = body("/v1/summary").as_object();
+    BOOST_TEST(s.at("version").as_string() == version());
+    BOOST_TEST(s.at("commit").as_string() == build_commit());
+    BOOST_TEST(s.contains("time"));
+    BOOST_TEST(s.at("accepted").to_number<std::uint64_t>() == 42u);
+    BOOST_TEST(s.at("rejections").to_number<std::uint64_t>() == 5u);
+    BOOST_TEST(s.at("fleets").to_number<std::uint64_t>() == 3u);
+    BOOST_TEST(s.at("fleets_by_stage").at("connected").to_number<std::uint64_t>() == 3u);
+    BOOST_TEST(s.at("fleets_by_stage").at("invited").to_number<std::uint64_t>() == 0u);
+    BOOST_TEST(s.at("fleets_by_health").at("stale").to_number<std::uint64_t>() == 1u);
+    BOOST_TEST(s.at("fleets_by_health").at("ok").to_number<std::uint64_t>() == 2u);
+    BOOST_TEST(s.size() == 3u + 3u + 2u); // version, commit, time; three numbers; two families
 }
 
 BOOST_AUTO_TEST_CASE(fleets_route_passes_its_filters_cursor_and_limit_and_returns_the_next_cursor)
@@ -215,8 +218,8 @@ BOOST_AUTO_TEST_CASE(a_bad_query_gets_400_naming_the_parameter_and_changes_nothi
         BOOST_TEST(r.status == 400u, target);
         BOOST_TEST((r.ec == error::bad_query), target);
         auto const j = json::parse(r.body);
-        BOOST_TEST(j.at("error").as_string() == "bad_query", target);
-        BOOST_TEST(!j.at("message").as_string().empty(), target);
+        BOOST_TEST(j.at("reason").as_string() == "bad_query", target);
+        BOOST_TEST(!j.at("detail").as_string().empty(), target);
     }
 }
 
@@ -260,7 +263,7 @@ BOOST_AUTO_TEST_CASE(dead_letters_newest_first_without_bodies_and_subscriptions)
     boost::system::error_code ec;
     auto const problem = json::parse(odd.body, ec);
     BOOST_REQUIRE_MESSAGE(!ec, odd.body);
-    BOOST_TEST(std::string(problem.at("message").as_string()).find("7%FF%FE") != std::string::npos, odd.body);
+    BOOST_TEST(std::string(problem.at("detail").as_string()).find("7%FF%FE") != std::string::npos, odd.body);
     auto const s = body("/v1/subscriptions").at("subscriptions").as_array();
     BOOST_REQUIRE(s.size() == 1u);
     BOOST_TEST(s[0].at("webhook_id").as_string() == "wh-a");
@@ -332,6 +335,89 @@ BOOST_AUTO_TEST_CASE(with_a_token_every_route_but_the_page_needs_it_as_a_bearer)
     auto const m = get("/metrics", "Bearer admin-token-0123456789");
     BOOST_TEST(m.content_type == "text/plain; version=0.0.4");
     BOOST_TEST(m.body == "catena_webhooks_accepted_total 42\n");
+}
+
+// Every error of every route, one shape: {"status", "reason", "detail"}, nothing else.
+BOOST_AUTO_TEST_CASE(every_error_is_status_reason_and_detail)
+{
+    struct case_
+    {
+        char const* target;
+        char const* auth;
+        unsigned status;
+        char const* reason;
+    };
+    opts.admin_token = "admin-token-0123456789";
+    char const* const ok = "Bearer admin-token-0123456789";
+    case_ const cases[] = {
+        {"/v1/summary?x=1", ok, 400, "bad_query"},
+        {"/v1/fleets?limit=0", ok, 400, "bad_query"},
+        {"/v1/fleets?stage=bogus", ok, 400, "bad_query"},
+        {"/v1/fleets?cursor=%zz", ok, 400, "bad_query"},
+        {"/v1/fleets/fleet-b?x", ok, 400, "bad_query"},
+        {"/v1/fleets/fleet-b/history?x", ok, 400, "bad_query"},
+        {"/v1/dead-letters?limit=x", ok, 400, "bad_query"},
+        {"/v1/dead-letters/1?x", ok, 400, "bad_query"},
+        {"/v1/subscriptions?x", ok, 400, "bad_query"},
+        {"/v1/sinks?x", ok, 400, "bad_query"},
+        {"/v1/operations?x", ok, 400, "bad_query"},
+        {"/v1/openapi.json?x", ok, 400, "bad_query"},
+        {"/v1/summary", "", 401, "admin_unauthorized"},
+        {"/v1/openapi.json", "Bearer nope", 401, "admin_unauthorized"},
+        {"/metrics", "", 401, "admin_unauthorized"},
+        {"/v1/nothing", ok, 404, "not_found"},
+        {"/elsewhere", "", 404, "not_found"},
+        {"/v1/fleets/nobody", ok, 404, "not_found"},
+        {"/v1/fleets/nobody/history", ok, 404, "not_found"},
+        {"/v1/fleets/a/b", ok, 404, "not_found"},
+        {"/v1/dead-letters/9", ok, 404, "not_found"},
+        {"/v1/dead-letters/x", ok, 404, "not_found"},
+    };
+    for(auto const& c : cases)
+    {
+        BOOST_TEST_CONTEXT(c.target << " with '" << c.auth << "'")
+        {
+            auto const r = get(c.target, c.auth);
+            BOOST_TEST(r.status == c.status);
+            BOOST_TEST(r.content_type == "application/json");
+            BOOST_TEST(reason(r.ec) == c.reason);
+            auto const j = json::parse(r.body).as_object();
+            BOOST_TEST(j.size() == 3u, r.body);
+            BOOST_TEST(j.at("status").to_number<unsigned>() == c.status);
+            BOOST_TEST(j.at("reason").as_string() == c.reason);
+            BOOST_TEST(!j.at("detail").as_string().empty());
+        }
+    }
+    // The listener's refusals before routing carry the same shape.
+    auto const body = detail::admin_problem_body(405, make_error_code(error::method_not_allowed), "GET or HEAD only");
+    BOOST_TEST(json::parse(body) == json::parse(R"({"status":405,"reason":"method_not_allowed","detail":"GET or HEAD only"})"));
+}
+
+BOOST_AUTO_TEST_CASE(openapi_document_is_the_one_in_docs_and_needs_the_token)
+{
+    std::ifstream f(CATENA_WEBHOOKS_SOURCE_DIR "/docs/openapi.json", std::ios::binary);
+    std::stringstream file;
+    file << f.rdbuf();
+    BOOST_TEST_REQUIRE(!file.str().empty());
+    opts.admin_token = "admin-token-0123456789";
+    auto const r = get("/v1/openapi.json", "Bearer admin-token-0123456789");
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(r.content_type == "application/json");
+    BOOST_TEST(r.body == file.str());
+    BOOST_TEST(r.body == detail::openapi_document());
+    BOOST_TEST(json::parse(r.body).at("openapi").as_string() == "3.1.0");
+    BOOST_TEST(get("/v1/openapi.json").status == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(status_page_shows_the_build_and_reads_numbers_by_their_metric_names)
+{
+    auto const page = std::string(detail::status_page_html());
+    BOOST_TEST(page.find("id=\"build\"") != std::string::npos);
+    BOOST_TEST(page.find("summary.version") != std::string::npos);
+    BOOST_TEST(page.find("summary.commit") != std::string::npos);
+    // No number read under a name the summary no longer has.
+    for(auto const* gone : {"summary.intake", "summary.processing", "summary.fleets.", "f.by_stage", "f.total"})
+        BOOST_TEST(page.find(gone) == std::string::npos, gone);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
