@@ -194,4 +194,35 @@ BOOST_AUTO_TEST_CASE(the_wrapper_and_the_options_are_checked)
     BOOST_TEST((r.error().ec == cw::error::api_unreachable));
 }
 
+// Every way an answer or the options can be wrong is refused with its own reason.
+BOOST_AUTO_TEST_CASE(every_malformed_answer_and_option_is_refused_with_its_reason)
+{
+    auto const bad = [](auto const& r) { return !r.has_value() && r.error().ec == cw::error::api_bad_response; };
+    BOOST_TEST(bad(fx::unwrap(boost::json::parse(R"(["success"])"))));
+    BOOST_TEST(fx::unwrap(boost::json::parse(R"({"status":"success"})")).value().is_null()); // no data: null
+    BOOST_TEST(bad(fx::parse_webhook(boost::json::parse(R"("wh-1")"))));
+    BOOST_TEST(bad(fx::parse_webhook(boost::json::parse(R"({"id":"a","events":["ROUTE_CREATED",7]})"))));
+    BOOST_TEST(bad(fx::parse_webhook(boost::json::parse(R"({"id":"a","dc_ids":"dc-1"})"))));
+    auto const w = fx::parse_webhook(boost::json::parse(R"({"id":"a","enabled":false,"dc_ids":null,"events":["X"]})"));
+    BOOST_REQUIRE(w.has_value());
+    BOOST_TEST(!w->enabled);
+    BOOST_TEST(w->dc_ids.empty());
+    BOOST_TEST(w->events == std::vector<std::string>{"X"}, boost::test_tools::per_element());
+    // The error's code and message, wherever the wrapper put them.
+    auto const by_error_code = fx::parse_error(409, R"({"status":"error","error":{"error_code":"DUPLICATE"}})");
+    BOOST_TEST(by_error_code.code == "DUPLICATE");
+    auto const text = fx::parse_error(500, R"({"status":"error","data":"the database is down"})");
+    BOOST_TEST(text.message == "the database is down");
+    auto const top = fx::parse_error(400, R"({"status":"error","error_code":"BAD"})");
+    BOOST_TEST(top.code == "BAD");
+    fx::client_options o;
+    o.api_url = "https://api.foxtrot.example";
+    o.api_key = "k";
+    o.key_header = "X-Api-Key: evil";
+    BOOST_TEST(fx::check_client_options(o).find("header name") != std::string::npos);
+    o.key_header = "X-Api-Key";
+    o.max_attempts = 0;
+    BOOST_TEST(fx::check_client_options(o).find("must be positive") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

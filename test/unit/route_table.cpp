@@ -112,6 +112,26 @@ BOOST_AUTO_TEST_CASE(routes_that_cannot_work_are_named_before_start)
     auto slash = foxtrot();
     slash.token = "a/token/with/slashes/1234";
     BOOST_TEST(problem({slash}).find("may not hold") != std::string::npos);
+    auto nameless = foxtrot();
+    nameless.id_field.clear();
+    BOOST_TEST(problem({nameless}).find("the event and id fields need names") != std::string::npos);
+}
+
+// A match of another table is admitted by none of this one's routes; a Catena route decodes
+// nothing here (its deliveries go through the envelope parser).
+BOOST_AUTO_TEST_CASE(a_foreign_match_is_not_admitted_and_a_catena_route_is_not_decoded_here)
+{
+    std::vector<route_options> mine{foxtrot()}; // the table points into its routes
+    route_table t(mine);
+    std::vector<route_options> others{foxtrot("/webhooks/other")};
+    route_table u(others);
+    auto const m = *u.find("/webhooks/other");
+    BOOST_TEST((t.admit(m, "Bearer a-token-of-sixteen-or-more", ip::make_address("127.0.0.1")) == error::not_found));
+    route_options catena;
+    catena.path = "/webhooks/catena";
+    catena.kind = provider::catena;
+    auto const d = route_table::decode(catena, kept(R"({"id":"1","event":"X"})"));
+    BOOST_TEST((!d.has_value() && d.error() == error::route_unknown));
 }
 
 BOOST_AUTO_TEST_CASE(foxtrot_reads_the_event_type_and_id_from_its_fields)
