@@ -78,7 +78,7 @@ start() {
   "${pin_rx[@]}" "$@" 2> "$work/$name.stderr" &
   target_pid=$!
   for _ in $(seq 200); do grep -q "listening on" "$work/$name.stderr" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.stderr" | head -1)
+  port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$work/$name.stderr" | head -1)
   [[ -n $port ]] || { echo "$name did not start:" >&2; cat "$work/$name.stderr" >&2; exit 1; }
 }
 

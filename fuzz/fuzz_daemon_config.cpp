@@ -5,14 +5,15 @@
 // Invariants:
 // - config_lines turns exactly the lines a plain reference of the documented format accepts
 //   ("name = value", '#' comments, blank lines, a value in double quotes, the switches
-//   memory, strict-secrets, heal and with-records as true or false; never secret, config, help or a name
-//   starting with '-') into the same flags, and refuses the first other line naming it
-//   ("FILE:LINE: ...").
+//   memory, strict-secrets, heal and with-records as true or false; never secret, config, help,
+//   version or a name starting with '-') into the same flags, and refuses the first other line
+//   naming it ("FILE:LINE: ..."); each flag's origin is the line that gave it.
 // - What it gives, written back one "name = \"value\"" line a flag, gives the same flags.
 // - Options that parse, written back as a config file of every option, parse to the same
 //   options; their addresses written back as ADDR:PORT give the same endpoints; their
 //   --route specs that parse, written back, give the same routes.
-// - A refused flag or route names itself in its message.
+// - A refused flag or route names itself in its message; a flag refused, or a value it left
+//   (--threads 0, a --listen that is no address), names a line of the file that gave a flag.
 // Nothing outlives an input but the environment variable the routes' token-env may name.
 #include "option_parsing.hpp"
 
@@ -43,6 +44,7 @@ struct reference_result
 {
     std::vector<std::string> flags;
     std::size_t bad_line = 0;
+    std::vector<std::size_t> lines; // the line of each flag
 };
 
 reference_result reference_config(std::string_view text)
@@ -61,22 +63,27 @@ reference_result reference_config(std::string_view text)
             continue;
         auto const eq = content.find('=');
         if(eq == std::string::npos)
-            return {{}, n};
+            return {{}, n, {}};
         auto const name = trim(std::string_view(content).substr(0, eq));
         auto value = trim(std::string_view(content).substr(eq + 1));
         if(value.size() >= 2 && value.front() == '"' && value.back() == '"')
             value = value.substr(1, value.size() - 2);
-        if(name.empty() || name.front() == '-' || name == "config" || name == "help" || name == "secret")
-            return {{}, n};
+        if(name.empty() || name.front() == '-' || name == "config" || name == "help" || name == "version" ||
+           name == "secret")
+            return {{}, n, {}};
         if(name == "memory" || name == "strict-secrets" || name == "heal" || name == "with-records")
         {
             if(value != "true" && value != "false")
-                return {{}, n};
+                return {{}, n, {}};
             if(value == "true")
+            {
                 r.flags.push_back("--" + name);
+                r.lines.push_back(n);
+            }
             continue;
         }
         r.flags.push_back("--" + name + "=" + value);
+        r.lines.push_back(n);
     }
     return r;
 }
@@ -146,6 +153,8 @@ std::string as_config(webhookd::options const& o)
     put("strict-secrets", o.strict_secrets ? "true" : "false");
     put("max-store-pages", o.max_store_pages);
     put("threads", o.threads);
+    put("log-format", o.log_as == webhookd::log_format::json ? "json" : "text");
+    put("log-level", webhookd::name_of(o.log_from));
     for(auto const& r : o.routes)
         put("route", r);
     return c.str();
@@ -159,7 +168,7 @@ bool same(webhookd::options const& a, webhookd::options const& b)
                         o.unverified_status, o.max_body, o.body_budget, o.max_connections, o.max_connections_per_peer,
                         o.max_auth_failures, o.shutdown_timeout_ms, o.admin_listen, o.admin_token_env, o.heal,
                         o.heal_poll_s, o.api_url, o.auth_url, o.api_ca_file, o.tls_min_version, o.strict_secrets,
-                        o.max_store_pages, o.threads, o.routes);
+                        o.max_store_pages, o.threads, o.routes, o.log_as, o.log_from, o.show_version);
     };
     return tie(a) == tie(b);
 }
@@ -273,12 +282,16 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
 {
     std::string const text(reinterpret_cast<char const*>(data), size);
     auto const ref = reference_config(text);
-    std::vector<std::string> flags;
+    std::vector<std::string> flags, origins;
     try
     {
-        flags = lines_of(text);
+        flags = webhookd::config_lines(text, "fuzz.conf", &origins);
         require(ref.bad_line == 0, "config_lines accepted a line the documented format refuses");
         require(flags == ref.flags, "config_lines and the reference give other flags");
+        std::vector<std::string> expected_origins;
+        for(auto const line : ref.lines)
+            expected_origins.push_back("fuzz.conf:" + std::to_string(line));
+        require(origins == expected_origins, "config_lines gave a flag the origin of another line");
     }
     catch(option_error const& e)
     {
@@ -298,14 +311,19 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::optional<webhookd::options> o;
     try
     {
-        o = webhookd::parse_flags(flags, flags.size());
+        o = webhookd::parse_flags(flags, flags.size(), origins);
     }
     catch(option_error const& e)
     {
-        require(std::string_view(e.what()).size() > 0, "a refused flag says nothing");
+        // Every flag came from the file: what is refused names one of its lines.
+        std::string_view const what = e.what();
+        bool named = false;
+        for(auto const& origin : origins)
+            named = named || what.starts_with(origin + ": ");
+        require(named, "a refused flag of the config file does not name its line");
         return 0;
     }
-    if(o)
-        check_options(*o);
+    require(o && !o->show_version, "a config file asked for the usage or the version");
+    check_options(*o);
     return 0;
 }

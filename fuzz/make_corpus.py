@@ -277,6 +277,10 @@ write("daemon_config", "bad_switch", "memory = maybe\n")
 write("daemon_config", "bad_values", "threads = 0\nmax-body = 99999999999999999999\nlisten = nowhere\n")
 write("daemon_config", "store_and_tls", "store = postgresql://catena@db/catena\ntls-cert = /c.pem\n"
       "route = /x=catena\nroute = /y=foxtrot,allow=;\nroute = noprovider\n")
+write("daemon_config", "logging", "log-format = json\nlog-level = debug\nthreads = 4\nlog-level = \"warn\"\n")
+write("daemon_config", "bad_log", "log-level = error\nmemory = true\nlog-format = xml\n")
+write("daemon_config", "late_refusal", "path = /p\nthreads = 0\n\ntls-key = k.pem\n")
+write("daemon_config", "version", "# not an option of the file\nversion = true\n")
 
 # secrets_file: WEBHOOK_ID SECRET [NOT_AFTER] per line.
 write("secrets_file", "rotation", "# subscription secrets\n247b2dea-a030-48b7-9a05-ee33c1b6ab0a wX9kLmP2nQrT4vYz\n"

@@ -4,11 +4,16 @@
 #include "process.hpp"
 #include "tls_material.hpp"
 
+#include <catena/webhooks/version.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -47,17 +52,67 @@ unsigned short closed_port()
 
 BOOST_AUTO_TEST_SUITE(sim_cli)
 
-BOOST_AUTO_TEST_CASE(every_mode_answers_help_with_the_usage_and_exit_0)
+// --help lists the modes, one line each; every mode answers --help (wherever it is among its
+// options) with its own usage and exit 0.
+BOOST_AUTO_TEST_CASE(every_mode_answers_help_with_its_usage_and_exit_0)
 {
-    for(std::string mode : {"scenario", "load", "prepare", "send", "foxtrot", "histories"})
+    auto const help = sim({"--help"});
+    BOOST_TEST((help.status == 0), help.err);
+    std::istringstream lines(help.out);
+    std::vector<std::string> modes;
+    bool listing = false;
+    for(std::string line; std::getline(lines, line);)
     {
-        auto const r = sim({mode, "--help"});
-        BOOST_TEST((r.status == 0), mode << ": " << r.err);
-        BOOST_TEST(r.out.find("usage: catena-webhook-sim MODE") != std::string::npos, mode);
+        if(line == "Modes:")
+            listing = true;
+        else if(listing && line.empty())
+            break;
+        else if(listing)
+        {
+            BOOST_TEST(line.size() <= 100u, line); // one line each
+            modes.push_back(line.substr(2, line.find(' ', 2) - 2));
+        }
     }
+    for(char const* expected : {"scenario", "load", "prepare", "send", "histories", "foxtrot"})
+        BOOST_TEST((std::find(modes.begin(), modes.end(), expected) != modes.end()), expected);
+    for(auto const& mode : modes)
+    {
+        for(auto const& args : {std::vector<std::string>{mode, "--help"},
+                                std::vector<std::string>{mode, "--seed", "3", "-h", "--bogus"}})
+        {
+            auto const r = sim(args);
+            BOOST_TEST((r.status == 0), mode << ": " << r.err);
+            BOOST_TEST(r.out.starts_with("usage: catena-webhook-sim " + mode + " [options]\n"), mode << ": " << r.out);
+            BOOST_TEST(r.err.empty(), r.err);
+        }
+    }
+    // Each mode's usage names its own options.
+    BOOST_TEST(sim({"scenario", "--help"}).out.find("--fleets") != std::string::npos);
+    BOOST_TEST(sim({"load", "--help"}).out.find("--rate") != std::string::npos);
+    BOOST_TEST(sim({"prepare", "--help"}).out.find("--out FILE") != std::string::npos);
+    BOOST_TEST(sim({"send", "--help"}).out.find("--event NAME") != std::string::npos);
+    BOOST_TEST(sim({"histories", "--help"}).out.find("--start") != std::string::npos);
+    BOOST_TEST(sim({"foxtrot", "--help"}).out.find("--token-header") != std::string::npos);
+
     auto const none = sim({});
     BOOST_TEST((none.status == 2));
     BOOST_TEST(none.err.find("usage:") != std::string::npos);
+    auto const unknown = sim({"scenarios", "--help"});
+    BOOST_TEST((unknown.status == 2));
+    BOOST_TEST(unknown.err.find("unknown mode 'scenarios'") != std::string::npos, unknown.err);
+}
+
+BOOST_AUTO_TEST_CASE(version_prints_one_line_with_the_version_and_the_commit)
+{
+    std::string const expected = std::string("catena-webhook-sim ") + catena::webhooks::version() + " (commit " +
+                                 catena::webhooks::build_commit() + ")\n";
+    for(auto const& args : {std::vector<std::string>{"--version"}, std::vector<std::string>{"load", "--version"}})
+    {
+        auto const r = sim(args);
+        BOOST_TEST((r.status == 0), r.err);
+        BOOST_TEST(r.out == expected);
+        BOOST_TEST(r.err.empty(), r.err);
+    }
 }
 
 // It used to retry every delivery against the closed port, silently (38 s for one fleet).

@@ -74,7 +74,8 @@ BOOST_AUTO_TEST_CASE(prints_help_and_rejects_bad_flags_with_exit_2)
                                 "--reorder-window", "--tls-cert", "--tls-key", "--unverified-status", "--max-body",
                                 "--threads", "--admin-listen", "--tls-min-version", "--strict-secrets", "--body-budget",
                                 "--max-connections", "--max-connections-per-peer", "--max-auth-failures",
-                                "--shutdown-timeout", "--max-store-pages"})
+                                "--shutdown-timeout", "--max-store-pages", "--log-format", "--log-level", "--config",
+                                "--version"})
             BOOST_TEST(p.stdout_text().find(flag) != std::string::npos, flag);
     }
     struct
@@ -92,6 +93,9 @@ BOOST_AUTO_TEST_CASE(prints_help_and_rejects_bad_flags_with_exit_2)
         {{daemon_path, "--secret", "abc"}, "never taken on the command line"},
         {{daemon_path, "--admin-listen", "nowhere"}, "--admin-listen wants ADDR:PORT"},
         {{daemon_path, "--tls-min-version", "1.1"}, "1.2 or 1.3"},
+        {{daemon_path, "--log-format", "logfmt"}, "--log-format must be text or json, not logfmt"},
+        {{daemon_path, "--log-level", "verbose"}, "--log-level must be debug, info, warn or error, not verbose"},
+        {{daemon_path, "subscriptoins"}, "unknown command subscriptoins (subscriptions, dead-letters; see --help)"},
     };
     for(auto const& c : cases)
     {

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 // tools/webhookd/main.cpp - catena-webhookd: the standalone receiver.
+#include "dead_letters.hpp"
+#include "log.hpp"
 #include "notify.hpp"
 #include "options.hpp"
 #include "report_log.hpp"
 #include "sinks/sink_set.hpp"
 #include "subscriptions.hpp"
+#include "usage.hpp"
 
 #include <catena/webhooks.hpp>
 
@@ -75,106 +78,61 @@ public:
     }
 };
 
-json::value str_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+// `catena-webhookd COMMAND ...`: the command's exit status; nothing for the daemon itself.
+std::optional<int> run_command(int argc, char** argv)
+{
+    std::string_view const name = argv[1];
+    for(auto const& c : daemon_commands)
+    {
+        if(c.name != name)
+            continue;
+        if(name == "subscriptions")
+            return subscriptions_command(argc, argv);
+        if(name == "dead-letters")
+            return dead_letters_command(argc, argv);
+        fail("command " + std::string(name) + " is listed in --help but not built");
+    }
+    if(!name.empty() && name.front() != '-')
+    {
+        std::string names;
+        for(auto const& c : daemon_commands)
+            names += (names.empty() ? "" : ", ") + std::string(c.name);
+        fail("unknown command " + std::string(name) + " (" + names + "; see --help)");
+    }
+    return std::nullopt;
+}
 
+std::string endpoint_text(net::ip::tcp::endpoint const& ep)
+{
+    std::string addr = ep.address().to_string();
+    if(ep.address().is_v6())
+        addr = "[" + addr + "]";
+    return addr + ":" + std::to_string(ep.port());
+}
 
 } // namespace
 
-json::object dead_letter_json(cw::stored_dead_letter const& x, bool with_body)
-{
-    auto const& d = x.letter;
-    json::object o{{"id", x.id},
-                   {"created_at", cw::format_rfc3339(x.created_at, cw::utc_suffix::z)},
-                   {"kind", d.kind == cw::dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
-                   {"reason", d.reason},
-                   {"inbox_sequence", d.sequence},
-                   {"request_id", str_or_null(d.request_id)},
-                   {"webhook_id", str_or_null(d.webhook_id)},
-                   {"event_type", str_or_null(d.event_type)},
-                   {"idempotency_key", str_or_null(d.idempotency_key)},
-                   {"handler", str_or_null(d.handler)},
-                   {"error", str_or_null(d.error_text)},
-                   {"attempts", d.attempts}};
-    if(with_body)
-        o["body"] = d.body;
-    return o;
-}
-
-// catena-webhookd dead-letters list|show ID|replay ID|replay --all [--data-dir DIR]
-int dead_letters_command(int argc, char** argv)
-{
-    std::string dir = "./catena-data", verb, arg;
-    for(int i = 2; i < argc; ++i)
-    {
-        std::string a = argv[i];
-        if((a == "--data-dir" || a == "--store") && i + 1 < argc)
-            dir = argv[++i];
-        else if(a.rfind("--data-dir=", 0) == 0)
-            dir = a.substr(11);
-        else if(a.rfind("--store=", 0) == 0)
-            dir = a.substr(8);
-        else if(verb.empty())
-            verb = a;
-        else if(arg.empty())
-            arg = a;
-        else
-            fail("dead-letters: unexpected argument " + a);
-    }
-    if(verb != "list" && verb != "show" && verb != "replay")
-        fail("dead-letters: say list, show ID or replay ID|--all (see --help)");
-    if(cw::is_postgres_conninfo(dir) && cw::conninfo_has_password(dir))
-        fail("dead-letters: the password is never given on the command line: put it in PGPASSWORD or ~/.pgpass");
-    cw::error_code ec;
-    std::string why;
-    auto box = cw::dead_letter_box::open(dir, ec, why);
-    if(!box)
-        fail(why);
-    if(verb == "list")
-    {
-        for(auto const& x : box->list(std::numeric_limits<std::size_t>::max() / 2))
-            std::cout << json::serialize(dead_letter_json(x, false)) << '\n';
-        return 0;
-    }
-    if(verb == "replay" && arg == "--all")
-    {
-        auto const n = box->replay_all(why);
-        std::fprintf(stderr, "catena-webhookd: %zu dead letters put back into the inbox%s%s\n", n,
-                     why.empty() ? "" : "; not all: ", why.c_str());
-        return why.empty() ? 0 : 1;
-    }
-    if(arg.empty() || arg.find_first_not_of("0123456789") != std::string::npos || arg.size() > 18)
-        fail("dead-letters " + verb + ": needs a dead letter id (a number)");
-    auto const id = std::stoll(arg);
-    if(verb == "show")
-    {
-        auto x = box->get(id);
-        if(!x)
-            fail("no dead letter " + arg);
-        std::cout << json::serialize(dead_letter_json(*x, true)) << '\n';
-        return 0;
-    }
-    if(auto e = box->replay(id, why))
-        fail("dead letter " + arg + " not replayed: " + why);
-    std::fprintf(stderr, "catena-webhookd: dead letter %s put back into the inbox\n", arg.c_str());
-    return 0;
-}
-
 int main(int argc, char** argv)
 {
-    if(argc > 1 && std::string_view(argv[1]) == "dead-letters")
-        return dead_letters_command(argc, argv);
-    if(argc > 1 && std::string_view(argv[1]) == "subscriptions")
-        return subscriptions_command(argc, argv);
+    if(argc > 1)
+        if(auto const rc = run_command(argc, argv))
+            return *rc;
     auto const o = parse(argc, argv);
+    // From here on, every line on stderr is a log line in the format the options ask for.
+    auto& log = daemon_log();
+    log.configure(o.log_as, o.log_from);
+    auto const store = !o.store.empty() ? std::string("postgresql") : o.memory ? std::string("memory") : o.data_dir;
+    log.debug("options read", {{"listen", o.listen}, {"store", store}, {"events", o.events}, {"threads", o.threads},
+                               {"reorder_window_ms", o.reorder_window_ms}, {"routes", o.routes.size()},
+                               {"sinks", o.sinks.size()}});
 
     std::string problem;
     auto secrets = load_secrets(o, problem);
     if(!secrets)
         fail(problem);
     if(secrets->empty())
-        std::fprintf(stderr, "catena-webhookd: warning: no secrets configured (%s is unset, no --secrets-file): "
-                             "every delivery to %s will be answered %u\n",
-                     o.secret_env.c_str(), o.path.c_str(), o.unverified_status);
+        log.warn("no secrets configured (" + o.secret_env + " is unset, no --secrets-file): every delivery to " +
+                 o.path + " will be answered " + std::to_string(o.unverified_status));
 
     std::ofstream file_out;
     std::ostream* out = &std::cout;
@@ -206,7 +164,12 @@ int main(int argc, char** argv)
     net::io_context ioc(static_cast<int>(o.threads));
     cw::receiver rx(ioc.get_executor(), std::move(ro));
     bool const with_records = o.with_records;
-    rx.on_any([&](cw::event const& e) { lines.append(cw::to_json_line(e, with_records)); });
+    rx.on_any([&](cw::event const& e) {
+        lines.append(cw::to_json_line(e, with_records));
+        if(log.enabled(log_level::debug))
+            log.debug("event", {{"event_name", e.event_name}, {"record_id", e.record_id}, {"webhook_id", e.webhook_id},
+                                {"sequence", e.sequence}, {"idempotency_key", e.idempotency_key}});
+    });
     if(!sinks->empty())
     {
         // Each event and transition goes to every sink; its delivery is recorded as processed
@@ -231,19 +194,21 @@ int main(int argc, char** argv)
     rx.on_subscription([&](cw::subscription_event const& e) {
         lines.append(cw::to_json_line(e));
         if(e.delivery_stopped() || e.delivered_by.empty())
-            std::fprintf(stderr, "catena-webhookd: subscription %s %s%s\n", e.subscription_id.c_str(), e.action.c_str(),
-                         e.delivery_stopped() ? ": Catena stopped delivering to it" : "");
+            log.write(e.delivery_stopped() ? log_level::warn : log_level::info,
+                      "subscription " + e.subscription_id + " " + e.action +
+                          (e.delivery_stopped() ? ": Catena stopped delivering to it" : ""),
+                      {{"subscription_id", e.subscription_id}, {"action", e.action}});
     });
     rx.on_delivery_gap([&](cw::delivery_gap const& g) {
         lines.append(cw::to_json_line(g));
-        std::fprintf(stderr, "catena-webhookd: subscription %s delivered nothing from %s to %s (%s): fetch that window "
-                             "from the REST API\n",
-                     g.subscription_id.c_str(), cw::format_rfc3339(g.from, cw::utc_suffix::z).c_str(),
-                     cw::format_rfc3339(g.to, cw::utc_suffix::z).c_str(), g.cause.c_str());
+        auto const from = cw::format_rfc3339(g.from, cw::utc_suffix::z), to = cw::format_rfc3339(g.to, cw::utc_suffix::z);
+        log.warn("subscription " + g.subscription_id + " delivered nothing from " + from + " to " + to + " (" + g.cause +
+                     "): fetch that window from the REST API",
+                 {{"subscription_id", g.subscription_id}, {"from", from}, {"to", to}, {"cause", g.cause}});
     });
-    // Rejections are operators' news, not events: they go to stderr, rate-limited per second,
+    // Rejections are operators' news, not events: they go to the log, rate-limited per second,
     // with a line for what was suppressed (report_log), summarised once a second.
-    report_log reports(stderr);
+    report_log reports(log);
     net::steady_timer report_timer(ioc);
     std::function<void(boost::system::error_code)> summarise = [&](boost::system::error_code ec) {
         if(ec)
@@ -259,7 +224,7 @@ int main(int argc, char** argv)
     rx.on_error([&](cw::error_report const& r) {
         if(r.ec == cw::error::leadership_lost && !leadership_lost.exchange(true))
             net::post(ioc, [&] {
-                std::fprintf(stderr, "catena-webhookd: leadership of the shared store lost; stopping\n");
+                log.warn("leadership of the shared store lost; stopping");
                 stop_receiving();
             });
         reports.write(r);
@@ -311,19 +276,20 @@ int main(int argc, char** argv)
             auto fresh = load_secrets(o, why);
             if(fresh)
             {
-                std::fprintf(stderr, "catena-webhookd: secrets reloaded (%zu subscriptions, %zu default)\n",
-                             fresh->subscription_count(), fresh->default_count());
+                log.info("secrets reloaded (" + std::to_string(fresh->subscription_count()) + " subscriptions, " +
+                             std::to_string(fresh->default_count()) + " default)",
+                         {{"subscriptions", fresh->subscription_count()}, {"defaults", fresh->default_count()}});
                 rx.set_secrets(std::move(*fresh));
             }
             else
             {
-                std::fprintf(stderr, "catena-webhookd: secrets not reloaded, keeping the previous ones: %s\n", why.c_str());
+                log.error("secrets not reloaded, keeping the previous ones: " + why);
             }
             notify_ready(fresh ? "listening; secrets reloaded" : "listening; secrets not reloaded: " + why);
             signals.async_wait(on_signal);
             return;
         }
-        std::fprintf(stderr, "catena-webhookd: draining\n");
+        log.info("draining", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
         notify_stopping("draining");
         rx.stop();
         sink_deadline.arm();
@@ -348,27 +314,20 @@ int main(int argc, char** argv)
             fail(rx.start_detail());
         fail("cannot listen on " + o.listen + ": " + ec.message());
     }
-    auto const text = [](net::ip::tcp::endpoint const& ep) {
-        std::string addr = ep.address().to_string();
-        if(ep.address().is_v6())
-            addr = "[" + addr + "]";
-        return addr + ":" + std::to_string(ep.port());
-    };
-    std::fprintf(stderr, "listening on %s\n", text(rx.local_endpoint()).c_str());
+    // The addresses end their lines: scripts read the port that follows "listening on ".
+    log.info("listening on " + endpoint_text(rx.local_endpoint()));
     for(auto const& r : routes)
-        std::fprintf(stderr, "route %s (%s): token %s, %zu allowed networks\n", r.path.c_str(),
-                     r.kind == cw::provider::foxtrot ? "foxtrot" : "catena",
-                     r.token.empty() ? "none" : r.token_header.empty() ? "in the path" : r.token_header.c_str(),
-                     r.allow.size());
+        log.info("route " + r.path + " (" + (r.kind == cw::provider::foxtrot ? "foxtrot" : "catena") + "): token " +
+                 (r.token.empty() ? "none" : r.token_header.empty() ? "in the path" : r.token_header) + ", " +
+                 std::to_string(r.allow.size()) + " allowed networks");
     if(auto admin = rx.admin_endpoint())
-        std::fprintf(stderr, "admin (health, metrics, state API, status page) on %s\n", text(*admin).c_str());
+        log.info("admin (health, metrics, state API, status page) on " + endpoint_text(*admin));
     if(!o.store.empty())
-        std::fprintf(stderr, "store: PostgreSQL, shared; processing once this receiver leads (metric "
-                             "catena_webhooks_store_leader)\n");
+        log.info("store: PostgreSQL, shared; processing once this receiver leads (metric catena_webhooks_store_leader)");
     for(auto const& st : sinks->status())
-        std::fprintf(stderr, "sink %s\n", st.name.c_str());
+        log.info("sink " + st.name);
     sinks->start();
-    notify_ready("listening on " + text(rx.local_endpoint()));
+    notify_ready("listening on " + endpoint_text(rx.local_endpoint()));
     summarise({});
 
     std::vector<std::thread> pool;
@@ -381,23 +340,23 @@ int main(int argc, char** argv)
     bool drained = rx.wait_stopped();
     if(auto const n = sinks->abandoned())
     {
-        std::fprintf(stderr, "catena-webhookd: %zu messages not acknowledged by the sinks within --shutdown-timeout\n", n);
+        log.warn(std::to_string(n) + " messages not acknowledged by the sinks within --shutdown-timeout",
+                 {{"messages", n}});
         drained = false;
     }
     lines.flush();
     reports.flush(true);
     if(!drained)
     {
-        std::fprintf(stderr, "catena-webhookd: stopped without a full drain (--shutdown-timeout %ld ms): what was "
-                             "not written stays in the inbox and is processed at the next start\n",
-                     o.shutdown_timeout_ms);
+        log.error("stopped without a full drain (--shutdown-timeout " + std::to_string(o.shutdown_timeout_ms) +
+                  " ms): what was not written stays in the inbox and is processed at the next start");
         return 1;
     }
     if(leadership_lost.load())
     {
-        std::fprintf(stderr, "catena-webhookd: stopped (leadership lost)\n");
+        log.warn("stopped (leadership lost)");
         return 75;
     }
-    std::fprintf(stderr, "catena-webhookd: stopped\n");
+    log.info("stopped");
     return 0;
 }

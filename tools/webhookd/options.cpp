@@ -2,6 +2,9 @@
 // tools/webhookd/options.cpp - catena-webhookd's command line and secrets.
 #include "options.hpp"
 #include "option_parsing.hpp"
+#include "usage.hpp"
+
+#include <catena/webhooks/version.hpp>
 
 #include <sys/stat.h>
 
@@ -10,128 +13,25 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace webhookd {
 
 namespace net = boost::asio;
 
-namespace {
-
-constexpr char usage[] = R"(usage: catena-webhookd [options]
-
-Receives Catena webhook deliveries, answers 202 once a delivery is verified and kept,
-and writes each event as one JSON line.
-
-  --listen ADDR:PORT         address to listen on (default 127.0.0.1:8080; port 0 picks one)
-  --path PATH                delivery path (default /webhooks/catena)
-  --secret-env NAME          environment variable holding the default secret, tried for every
-                             X-Webhook-ID without its own (default CATENA_WEBHOOK_SECRET)
-  --secrets-file FILE        lines "WEBHOOK_ID SECRET [NOT_AFTER]"; several lines per id for
-                             rotation; reloaded on SIGHUP
-  --data-dir DIR             where the durable store lives (default ./catena-data)
-  --store DIR|CONNINFO       the store: a directory (as --data-dir), or a PostgreSQL database
-                             shared by several receivers ("postgresql://user@host/db" or
-                             "host=... dbname=..."; the password from PGPASSWORD or ~/.pgpass,
-                             never here): each keeps deliveries, one (the leader) processes
-  --instance NAME            this receiver's name in a shared store (default host:pid)
-  --durability process|power what a 202 survives: a crash of the process (default), or
-                             power loss too (fsync at every commit)
-  --memory                   keep everything in memory instead (a 202 then survives only a
-                             graceful stop)
-  --events FILE|-            JSON Lines output of events and dead letters (default -: stdout)
-  --with-records             event lines and sink messages carry the record as Catena sent it
-                             ("record": {...})
-  --sink URI                 also hand every event and transition to URI (repeatable), at
-                             least once: a delivery is recorded as processed only once every
-                             sink acknowledged its messages; a sink that is down holds
-                             processing back (retried with back-off, never dropped).
-                               redis://HOST:PORT/STREAM[?maxlen=N][&password-env=NAME]
-                               nats://HOST:PORT/SUBJECT[?stream=NAME][&token-env=NAME]
-                               http(s)://HOST[:PORT]/PATH[?ca=FILE][&token-env=NAME]
-  --reorder-window MS        how long events are held to be put in occurred_at order (default 2000)
-  --progress-interval MS     how long processing progress is gathered before it is committed
-                             (default 50; what a crash makes processed again)
-  --admin-listen ADDR:PORT   serve /healthz, /metrics, the state API (/v1/...) and the status
-                             page (/) here (plain HTTP) and no longer on --listen, which then
-                             serves deliveries only
-  --admin-token-env NAME     environment variable holding the admin bearer token, asked for on
-                             every admin route but /healthz and / (required when
-                             --admin-listen is not a loopback address; needs --admin-listen)
-  --admin-host NAME          a Host name the admin listener answers to besides loopback names
-                             and addresses and its own address (repeatable); any other gets
-                             421 (DNS rebinding)
-  --public-metrics on|off    /metrics on --listen when there is no --admin-listen (default: on
-                             only when --listen is a loopback address)
-  --trusted-proxy CIDR       a reverse proxy whose word on the client is taken (repeatable):
-                             from it, the client is the right-most X-Forwarded-For hop that
-                             is not a trusted proxy; penalties, connection bounds and route
-                             allowlists count that client
-  --proxy-protocol           connections from trusted proxies begin with a PROXY protocol
-                             header (v1 or v2) naming the client
-  --heal                     reactivate a subscription served here when it goes stale or is
-                             paused (its webhook.* event, or a poll), replay its dead-letter
-                             queue, and write the delivery gap; credentials from
-                             CATENA_CLIENT_ID and CATENA_CLIENT_SECRET
-  --heal-poll SECONDS        how often the API is asked for stale subscriptions (default
-                             300; 0: only webhook.* events trigger a heal)
-  --api-url URL, --auth-url URL, --api-ca-file FILE
-                             the Notifications API, its token endpoint and the CAs to trust
-                             (defaults: Catena's, the system's)
-  --config FILE              read options from FILE first: one "name = value" per line, names
-                             as the flags without "--" ("memory = true" for a switch); "#"
-                             starts a comment; flags on the command line win
-  --route PATH=PROVIDER[,KEY=VALUE...]
-                             another provider's deliveries on PATH (repeatable). PROVIDER
-                             foxtrot (unsigned: give a token, an allowlist or both) or catena.
-                             Keys: token-env=NAME (environment variable holding the token,
-                             at least 16 characters), token-header=NAME (where the token comes;
-                             without it the token is the path's last segment: PATH/TOKEN),
-                             allow=CIDR;CIDR... (addresses deliveries may come from),
-                             event-field=NAME and id-field=NAME (top-level fields holding the
-                             event type and id; default event and id)
-  --tls-cert FILE            PEM certificate chain; with --tls-key turns on HTTPS
-  --tls-key FILE             PEM private key
-  --tls-min-version 1.2|1.3  oldest TLS version accepted (default 1.2: ECDHE + AEAD only)
-  --strict-secrets           refuse a secrets file that group or others can read (default:
-                             warn)
-  --unverified-status 401|503  answer to deliveries that fail authentication (default 401;
-                             503 makes Catena keep them in its dead-letter queue)
-  --max-body BYTES           largest request body as sent (default 16777216); a larger one
-                             whose headers pass is answered 503, never 413
-  --body-budget BYTES        request body bytes in flight across all connections (default
-                             67108864); beyond it bodies are answered 503 + Retry-After
-  --max-connections N        connections open at once (default: from the descriptor limit)
-  --max-connections-per-peer N  connections open at once from one address (default: no bound)
-  --max-auth-failures N      signature failures of one address for one subscription within a
-                             minute before that address's bodies for it are verified at most
-                             one a second for a minute, the rest answered 503 (default 100;
-                             0: no bound). Never a 4xx, never another subscription
-  --shutdown-timeout MS      how long a drain may take before it is cut short (default 30000)
-  --max-store-pages N        the store may not grow past N pages of 4 KiB, as if the disk
-                             were full (to rehearse alerts and drains; default: no bound)
-  --threads N                I/O threads (default 1)
-  --help                     this text
-
-Signals: SIGTERM/SIGINT drain, then exit 0 (or 1 when the drain was cut short by
---shutdown-timeout: what was not written is processed at the next start); SIGHUP reloads
-the secrets.
-
-Dead letters (while no catena-webhookd runs on the data directory):
-  catena-webhookd dead-letters list [--data-dir DIR|--store CONNINFO]   one JSON line per dead letter
-  catena-webhookd dead-letters show ID [--data-dir DIR|--store CONNINFO] one, with its body
-  catena-webhookd dead-letters replay ID|--all [--data-dir DIR|--store CONNINFO]
-                             put the delivery back into the inbox; it is processed at the
-                             next start, even though its events were seen before
-)";
-
-
-} // namespace
-
 [[noreturn]] void fail(std::string const& msg)
 {
-    std::fprintf(stderr, "catena-webhookd: %s\n", msg.c_str());
+    if(auto& log = daemon_log(); log.configured())
+        log.error(msg);
+    else
+        std::fprintf(stderr, "catena-webhookd: %s\n", msg.c_str());
     std::exit(2);
+}
+
+std::string version_line()
+{
+    return std::string("catena-webhookd ") + cw::version() + " (commit " + cw::build_commit() + ")";
 }
 
 namespace {
@@ -163,10 +63,11 @@ std::string trim(std::string s)
 
 } // namespace
 
-std::vector<std::string> config_lines(std::string_view text, std::string const& file)
+std::vector<std::string> config_lines(std::string_view text, std::string const& file, std::vector<std::string>* origins)
 {
     std::istringstream in{std::string(text)};
     std::vector<std::string> out;
+    std::size_t const before = origins ? origins->size() : 0;
     std::size_t n = 0;
     for(std::string line; std::getline(in, line);)
     {
@@ -184,7 +85,7 @@ std::vector<std::string> config_lines(std::string_view text, std::string const& 
         auto v = trim(line.substr(eq + 1));
         if(v.size() >= 2 && v.front() == '"' && v.back() == '"')
             v = v.substr(1, v.size() - 2);
-        if(name.empty() || name.rfind("-", 0) == 0 || name == "config" || name == "help")
+        if(name.empty() || name.rfind("-", 0) == 0 || name == "config" || name == "help" || name == "version")
             refuse(where + "not an option name: " + name);
         if(name == "secret")
             refuse(where + "secrets are never kept in the config file: use secret-env or secrets-file");
@@ -194,14 +95,16 @@ std::vector<std::string> config_lines(std::string_view text, std::string const& 
                 refuse(where + name + " is a switch: true or false, not " + v);
             if(v == "true")
                 out.push_back("--" + name);
-            continue;
         }
-        out.push_back("--" + name + "=" + v);
+        else
+            out.push_back("--" + name + "=" + v);
+        if(origins)
+            origins->resize(before + out.size(), file + ":" + std::to_string(n));
     }
     return out;
 }
 
-std::vector<std::string> config_args(std::string const& file)
+std::vector<std::string> config_args(std::string const& file, std::vector<std::string>& origins)
 {
     std::ifstream in(file, std::ios::binary);
     if(!in)
@@ -210,7 +113,8 @@ std::vector<std::string> config_args(std::string const& file)
     text << in.rdbuf();
     try
     {
-        return config_lines(text.str(), file);
+        origins.clear();
+        return config_lines(text.str(), file, &origins);
     }
     catch(option_error const& e)
     {
@@ -218,13 +122,140 @@ std::vector<std::string> config_args(std::string const& file)
     }
 }
 
-std::optional<options> parse_flags(std::vector<std::string> const& all, std::size_t from_file)
+namespace {
+
+enum class flag_result
+{
+    applied,
+    help,
+    version,
+};
+
+// One flag into `o`; `value()` takes its value. Throws option_error.
+template<class Value>
+flag_result apply_flag(options& o, std::string const& a, Value const& value)
+{
+    if(a == "--help" || a == "-h")
+        return flag_result::help;
+    else if(a == "--version")
+        return flag_result::version;
+    else if(a == "--listen") o.listen = value();
+    else if(a == "--path") o.path = value();
+    else if(a == "--secret-env") o.secret_env = value();
+    else if(a == "--secrets-file") o.secrets_file = value();
+    else if(a == "--data-dir") o.data_dir = value();
+    else if(a == "--store")
+    {
+        auto v = value();
+        if(cw::is_postgres_conninfo(v))
+        {
+            if(cw::conninfo_has_password(v))
+                refuse("--store: the password is never given on the command line or in the config file: put it "
+                     "in PGPASSWORD or ~/.pgpass");
+            o.store = v;
+        }
+        else
+            o.data_dir = v;
+    }
+    else if(a == "--instance") o.instance = value();
+    else if(a == "--memory") o.memory = true;
+    else if(a == "--durability")
+    {
+        auto v = value();
+        if(v != "process" && v != "power")
+            refuse("--durability must be process or power, not " + v);
+        o.level = v == "power" ? cw::durability::power : cw::durability::process;
+    }
+    else if(a == "--events") o.events = value();
+    else if(a == "--reorder-window") o.reorder_window_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
+    else if(a == "--progress-interval")
+        o.progress_interval_ms = static_cast<long>(parse_number(a, value(), 60'000));
+    else if(a == "--tls-cert") o.tls_cert = value();
+    else if(a == "--tls-key") o.tls_key = value();
+    else if(a == "--unverified-status")
+    {
+        auto v = value();
+        if(v != "401" && v != "503")
+            refuse("--unverified-status must be 401 or 503, not " + v);
+        o.unverified_status = static_cast<unsigned>(std::stoul(v));
+    }
+    else if(a == "--max-body") o.max_body = parse_number(a, value(), 1ull << 32);
+    else if(a == "--body-budget") o.body_budget = parse_number(a, value(), 1ull << 40);
+    else if(a == "--max-connections") o.max_connections = parse_number(a, value(), 1'000'000);
+    else if(a == "--max-connections-per-peer") o.max_connections_per_peer = parse_number(a, value(), 1'000'000);
+    else if(a == "--max-auth-failures") o.max_auth_failures = parse_number(a, value(), 1'000'000);
+    else if(a == "--shutdown-timeout") o.shutdown_timeout_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
+    else if(a == "--admin-listen") o.admin_listen = value();
+    else if(a == "--admin-token-env") o.admin_token_env = value();
+    else if(a == "--route") o.routes.push_back(value());
+    else if(a == "--sink") o.sinks.push_back(value());
+    else if(a == "--with-records") o.with_records = true;
+    else if(a == "--trusted-proxy") o.trusted_proxies.push_back(value());
+    else if(a == "--proxy-protocol") o.proxy_protocol = true;
+    else if(a == "--admin-host") o.admin_hosts.push_back(value());
+    else if(a == "--public-metrics")
+    {
+        o.public_metrics = value();
+        if(o.public_metrics != "on" && o.public_metrics != "off")
+            refuse("--public-metrics must be on or off, not " + o.public_metrics);
+    }
+    else if(a == "--heal") o.heal = true;
+    else if(a == "--heal-poll") o.heal_poll_s = static_cast<long>(parse_number(a, value(), 86'400));
+    else if(a == "--api-url") o.api_url = value();
+    else if(a == "--auth-url") o.auth_url = value();
+    else if(a == "--api-ca-file") o.api_ca_file = value();
+    else if(a == "--config") (void)value(); // read before the flags (see with_config)
+    else if(a == "--strict-secrets") o.strict_secrets = true;
+    else if(a == "--max-store-pages") o.max_store_pages = parse_number(a, value(), 1ull << 40);
+    else if(a == "--tls-min-version")
+    {
+        o.tls_min_version = value();
+        if(o.tls_min_version != "1.2" && o.tls_min_version != "1.3")
+            refuse("--tls-min-version must be 1.2 or 1.3, not " + o.tls_min_version);
+    }
+    else if(a == "--log-format")
+    {
+        auto const v = value();
+        auto const f = log_format_of(v);
+        if(!f)
+            refuse("--log-format must be text or json, not " + v);
+        o.log_as = *f;
+    }
+    else if(a == "--log-level")
+    {
+        auto const v = value();
+        auto const l = log_level_of(v);
+        if(!l)
+            refuse("--log-level must be debug, info, warn or error, not " + v);
+        o.log_from = *l;
+    }
+    else if(a == "--threads") o.threads = static_cast<unsigned>(parse_number(a, value(), 256));
+    else if(a == "--secret")
+        refuse("secrets are never taken on the command line: use --secret-env or --secrets-file");
+    else
+        refuse("unknown option " + a + " (see --help)");
+    return flag_result::applied;
+}
+
+} // namespace
+
+std::optional<options> parse_flags(std::vector<std::string> const& all, std::size_t from_file,
+                                   std::vector<std::string> const& origins)
 {
     options o;
+    // "FILE:LINE: " of the config line that set a flag's value last; none once the command
+    // line set it again.
+    std::map<std::string, std::string, std::less<>> set_at;
+    auto const at = [&set_at](std::string_view flag) {
+        auto const it = set_at.find(flag);
+        return it == set_at.end() ? std::string() : it->second;
+    };
     int const argc = static_cast<int>(all.size()) + 1;
     for(int i = 1; i < argc; ++i)
     {
-        std::string a = all[static_cast<std::size_t>(i - 1)];
+        auto const index = static_cast<std::size_t>(i - 1);
+        std::string const origin = index < from_file && index < origins.size() ? origins[index] + ": " : "";
+        std::string a = all[index];
         auto const next_arg = [&]() -> std::string {
             // A flag read from the file takes its value inline (name=value), never the next line's.
             if(static_cast<std::size_t>(i) <= from_file || i + 1 >= argc)
@@ -240,124 +271,78 @@ std::optional<options> parse_flags(std::vector<std::string> const& all, std::siz
             has_inline = true;
         }
         auto value = [&]() -> std::string { return has_inline ? inline_value : next_arg(); };
-        if(a == "--help" || a == "-h")
+        flag_result r = flag_result::applied;
+        try
+        {
+            r = apply_flag(o, a, value);
+        }
+        catch(option_error const& e)
+        {
+            if(origin.empty())
+                throw;
+            refuse(origin + e.what());
+        }
+        if(r == flag_result::help)
             return std::nullopt;
-        else if(a == "--listen") o.listen = value();
-        else if(a == "--path") o.path = value();
-        else if(a == "--secret-env") o.secret_env = value();
-        else if(a == "--secrets-file") o.secrets_file = value();
-        else if(a == "--data-dir") o.data_dir = value();
-        else if(a == "--store")
+        if(r == flag_result::version)
         {
-            auto v = value();
-            if(cw::is_postgres_conninfo(v))
-            {
-                if(cw::conninfo_has_password(v))
-                    refuse("--store: the password is never given on the command line or in the config file: put it "
-                         "in PGPASSWORD or ~/.pgpass");
-                o.store = v;
-            }
-            else
-                o.data_dir = v;
+            options v;
+            v.show_version = true;
+            return v;
         }
-        else if(a == "--instance") o.instance = value();
-        else if(a == "--memory") o.memory = true;
-        else if(a == "--durability")
-        {
-            auto v = value();
-            if(v != "process" && v != "power")
-                refuse("--durability must be process or power, not " + v);
-            o.level = v == "power" ? cw::durability::power : cw::durability::process;
-        }
-        else if(a == "--events") o.events = value();
-        else if(a == "--reorder-window") o.reorder_window_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
-        else if(a == "--progress-interval")
-            o.progress_interval_ms = static_cast<long>(parse_number(a, value(), 60'000));
-        else if(a == "--tls-cert") o.tls_cert = value();
-        else if(a == "--tls-key") o.tls_key = value();
-        else if(a == "--unverified-status")
-        {
-            auto v = value();
-            if(v != "401" && v != "503")
-                refuse("--unverified-status must be 401 or 503, not " + v);
-            o.unverified_status = static_cast<unsigned>(std::stoul(v));
-        }
-        else if(a == "--max-body") o.max_body = parse_number(a, value(), 1ull << 32);
-        else if(a == "--body-budget") o.body_budget = parse_number(a, value(), 1ull << 40);
-        else if(a == "--max-connections") o.max_connections = parse_number(a, value(), 1'000'000);
-        else if(a == "--max-connections-per-peer") o.max_connections_per_peer = parse_number(a, value(), 1'000'000);
-        else if(a == "--max-auth-failures") o.max_auth_failures = parse_number(a, value(), 1'000'000);
-        else if(a == "--shutdown-timeout") o.shutdown_timeout_ms = static_cast<long>(parse_number(a, value(), 3'600'000));
-        else if(a == "--admin-listen") o.admin_listen = value();
-        else if(a == "--admin-token-env") o.admin_token_env = value();
-        else if(a == "--route") o.routes.push_back(value());
-        else if(a == "--sink") o.sinks.push_back(value());
-        else if(a == "--with-records") o.with_records = true;
-        else if(a == "--trusted-proxy") o.trusted_proxies.push_back(value());
-        else if(a == "--proxy-protocol") o.proxy_protocol = true;
-        else if(a == "--admin-host") o.admin_hosts.push_back(value());
-        else if(a == "--public-metrics")
-        {
-            o.public_metrics = value();
-            if(o.public_metrics != "on" && o.public_metrics != "off")
-                fail("--public-metrics must be on or off, not " + o.public_metrics);
-        }
-        else if(a == "--heal") o.heal = true;
-        else if(a == "--heal-poll") o.heal_poll_s = static_cast<long>(parse_number(a, value(), 86'400));
-        else if(a == "--api-url") o.api_url = value();
-        else if(a == "--auth-url") o.auth_url = value();
-        else if(a == "--api-ca-file") o.api_ca_file = value();
-        else if(a == "--config") (void)value(); // read before the flags (see with_config)
-        else if(a == "--strict-secrets") o.strict_secrets = true;
-        else if(a == "--max-store-pages") o.max_store_pages = parse_number(a, value(), 1ull << 40);
-        else if(a == "--tls-min-version")
-        {
-            o.tls_min_version = value();
-            if(o.tls_min_version != "1.2" && o.tls_min_version != "1.3")
-                refuse("--tls-min-version must be 1.2 or 1.3, not " + o.tls_min_version);
-        }
-        else if(a == "--threads") o.threads = static_cast<unsigned>(parse_number(a, value(), 256));
-        else if(a == "--secret")
-            refuse("secrets are never taken on the command line: use --secret-env or --secrets-file");
-        else
-            refuse("unknown option " + a + " (see --help)");
+        set_at[a] = origin;
     }
     if(o.threads == 0)
-        refuse("--threads must be at least 1");
+        refuse(at("--threads") + "--threads must be at least 1");
     if(o.max_body == 0)
-        refuse("--max-body must be at least 1");
+        refuse(at("--max-body") + "--max-body must be at least 1");
     if(o.shutdown_timeout_ms == 0)
-        refuse("--shutdown-timeout must be at least 1");
+        refuse(at("--shutdown-timeout") + "--shutdown-timeout must be at least 1");
     // Addresses are checked now, before anything else is said.
-    (void)endpoint_of("--listen", o.listen);
+    auto const check_address = [&at](char const* flag, std::string const& v) {
+        try
+        {
+            (void)endpoint_of(flag, v);
+        }
+        catch(option_error const& e)
+        {
+            refuse(at(flag) + e.what());
+        }
+    };
+    check_address("--listen", o.listen);
     if(!o.admin_listen.empty())
-        (void)endpoint_of("--admin-listen", o.admin_listen);
+        check_address("--admin-listen", o.admin_listen);
     if(o.tls_cert.empty() != o.tls_key.empty())
-        refuse("--tls-cert and --tls-key go together");
+        refuse(at(o.tls_cert.empty() ? "--tls-key" : "--tls-cert") + "--tls-cert and --tls-key go together");
     return o;
 }
 
 options parse(int argc, char** argv)
 {
     // The config file's options first, so that the command line's override them.
-    std::vector<std::string> all;
+    std::vector<std::string> all, origins;
     for(int i = 1; i < argc; ++i)
     {
         std::string const a = argv[i];
         if(a == "--config" && i + 1 < argc)
-            all = config_args(argv[i + 1]);
+            all = config_args(argv[i + 1], origins);
         else if(a.rfind("--config=", 0) == 0)
-            all = config_args(a.substr(9));
+            all = config_args(a.substr(9), origins);
     }
     std::size_t const from_file = all.size();
     for(int i = 1; i < argc; ++i)
         all.emplace_back(argv[i]);
     try
     {
-        auto o = parse_flags(all, from_file);
+        auto o = parse_flags(all, from_file, origins);
         if(!o)
         {
-            std::fputs(usage, stdout);
+            std::fputs(daemon_usage().c_str(), stdout);
+            std::exit(0);
+        }
+        if(o->show_version)
+        {
+            std::printf("%s\n", version_line().c_str());
             std::exit(0);
         }
         return *o;
@@ -422,7 +407,7 @@ cw::result<cw::secret_ring> load_secrets(options const& o, std::string& problem)
                 problem = what + " (--strict-secrets)";
                 return make_error_code(cw::error::invalid_secrets_file);
             }
-            std::fprintf(stderr, "catena-webhookd: warning: %s\n", what.c_str());
+            daemon_log().warn(what);
         }
         std::stringstream ss;
         ss << in.rdbuf();

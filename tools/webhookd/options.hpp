@@ -3,6 +3,8 @@
 #ifndef CATENA_WEBHOOKD_OPTIONS_HPP
 #define CATENA_WEBHOOKD_OPTIONS_HPP
 
+#include "log.hpp"
+
 #include <catena/webhooks.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -56,17 +58,27 @@ struct options
     bool proxy_protocol = false;
     std::vector<std::string> admin_hosts;
     std::string public_metrics; // "", "on" or "off"
+    log_format log_as = log_format::text;
+    log_level log_from = log_level::info;
+    /// --version was asked for: nothing else was read.
+    bool show_version = false;
 };
 
-/// Prints "catena-webhookd: MSG" and exits 2.
+/// Exits 2 saying MSG: in the log at error once daemon_log() is configured (the options are
+/// known), before that as a plain "catena-webhookd: MSG" line (a refusal of the options).
 [[noreturn]] void fail(std::string const& msg);
 
 /// Parses the command line (after the --config file's options, which it overrides); --help
-/// prints the usage and exits 0, a bad flag fails.
+/// prints the usage and exits 0, --version the version, a bad flag or config line fails
+/// (a config line as "FILE:LINE: ...").
 options parse(int argc, char** argv);
 
-/// A config file's "name = value" lines as flags ("--name=value"); fails naming the line.
-std::vector<std::string> config_args(std::string const& file);
+/// "catena-webhookd 0.1.0 (commit abcdef123456)": the --version line, without its newline.
+std::string version_line();
+
+/// A config file's "name = value" lines as flags ("--name=value"), with "FILE:LINE" of each
+/// in `origins`; fails naming the line.
+std::vector<std::string> config_args(std::string const& file, std::vector<std::string>& origins);
 
 /// ADDR:PORT (IPv6 in brackets) as an endpoint, or fails naming `flag`.
 boost::asio::ip::tcp::endpoint parse_endpoint(std::string const& flag, std::string const& v);
