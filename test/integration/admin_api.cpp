@@ -268,7 +268,8 @@ BOOST_AUTO_TEST_CASE(every_number_of_the_summary_is_the_metric_of_its_name)
         metrics = c.request("GET", "/metrics");
         if(summary.status != 200u || metrics.status != 200u)
             return false;
-        auto const open = json::parse(summary.body).as_object().if_contains("connections_active");
+        auto const parsed = json::parse(summary.body);
+        auto const* open = parsed.as_object().if_contains("connections_active");
         return open && metric_value(metrics.body, "catena_webhooks_connections_active") == open->to_number<double>();
     }));
     auto const s = json::parse(summary.body).as_object();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/integration/webhookd.cpp - the catena-webhookd binary as an operator runs it.
 #include "daemon_probe.hpp"
+#include "daemon_run.hpp"
 #include "process.hpp"
 #include "receiver_server.hpp"
 #include "scenario.hpp"
@@ -34,33 +35,7 @@ using tst::probe::read_events;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr char daemon_path[] = CATENA_WEBHOOKD_PATH;
-
-std::vector<std::string> args(std::string const& dir, std::vector<std::string> extra = {})
-{
-    std::vector<std::string> a{daemon_path, "--listen", "127.0.0.1:0", "--data-dir", dir + "/data",
-                               "--events", dir + "/events.jsonl"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
-}
-
-cs::message message(std::string webhook_id, std::string event_name, std::string id)
-{
-    cs::message m;
-    m.webhook_id = std::move(webhook_id);
-    m.event_name = std::move(event_name);
-    m.event_id = "01936b2e-7c00-7000-8000-0000000000" + id.substr(0, 2);
-    m.data.push_back(json::object{{"id", id}, {"fleet_id", "f-1"}, {"fleet_ref", "FLEET-1"},
-                                  {"occurred_at", "2025-12-11T14:21:30Z"}});
-    return m;
-}
-
-cs::send_options no_retry()
-{
-    cs::send_options o;
-    o.max_retries = 0;
-    return o;
-}
+using namespace tst::daemon_run;
 
 BOOST_AUTO_TEST_SUITE(webhookd)
 
