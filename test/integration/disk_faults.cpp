@@ -6,6 +6,7 @@
 
 #include "disk_faults.hpp"
 #include "receiver_server.hpp"
+#include "store_support.hpp"
 #include "tls_material.hpp"
 
 #include <boost/json/parse.hpp>
@@ -27,17 +28,7 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using fault = tst::disk_faults::fault;
 
-char const* name_of(fault f)
-{
-    switch(f)
-    {
-    case fault::short_write: return "short write";
-    case fault::eio: return "EIO";
-    case fault::enospc: return "ENOSPC";
-    case fault::torn: return "torn write";
-    }
-    return "?";
-}
+char const* name_of(fault f) { return tst::disk_faults::name(f); }
 
 std::string record_of(int i) { return "d" + std::to_string(i); }
 
@@ -126,14 +117,7 @@ void check_files(std::string const& dir, std::size_t kept, std::string const& wh
         sqlite3* db = nullptr;
         BOOST_REQUIRE(sqlite3_open_v2((copy + "/catena-webhooks.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
                       SQLITE_OK);
-        auto scalar = [db](char const* sql) {
-            sqlite3_stmt* st = nullptr;
-            std::string v;
-            if(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-                v = reinterpret_cast<char const*>(sqlite3_column_text(st, 0));
-            sqlite3_finalize(st);
-            return v;
-        };
+        auto scalar = [db](char const* sql) { return tst::sql_value(db, sql); };
         BOOST_TEST(scalar("PRAGMA integrity_check") == "ok");
         BOOST_TEST(scalar("SELECT count(*) FROM inbox") == std::to_string(kept));
         sqlite3_close(db);

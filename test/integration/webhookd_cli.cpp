@@ -3,6 +3,7 @@
 // its commands, and a log whose every line has its time and level, as text or JSON.
 #include "daemon_probe.hpp"
 #include "daemon_run.hpp"
+#include "support.hpp"
 #include "process.hpp"
 #include "sim.hpp"
 #include "tls_material.hpp" // make_temp_dir
@@ -202,8 +203,7 @@ BOOST_AUTO_TEST_CASE(log_level_leaves_out_the_lines_below_it)
     auto const port = free_port(); // at warn, "listening on" is not said
     tst::child_process p(args(dir, {"--listen", "127.0.0.1:" + std::to_string(port), "--log-level", "warn"}),
                          {{"CATENA_WEBHOOK_SECRET", "daemon-secret-123"}}, dir);
-    for(int i = 0; i < 200 && !accepts(port); ++i)
-        std::this_thread::sleep_for(50ms);
+    BOOST_REQUIRE_MESSAGE(tst::eventually([&] { return accepts(port); }, 60s), p.stderr_text());
     send_forged_and_authentic(port);
     p.signal(SIGTERM);
     BOOST_TEST(p.wait().value_or(-1) == 0);

@@ -143,4 +143,16 @@ std::uint64_t disk_faults::faults() const
     return failed;
 }
 
+char const* disk_faults::name(fault f)
+{
+    switch(f)
+    {
+    case fault::short_write: return "short write";
+    case fault::eio: return "EIO";
+    case fault::enospc: return "ENOSPC";
+    case fault::torn: return "torn write";
+    }
+    return "?";
+}
+
 } // namespace catena::webhooks::test

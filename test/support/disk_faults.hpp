@@ -44,6 +44,9 @@ public:
         std::uint64_t count = std::numeric_limits<std::uint64_t>::max();
     };
 
+    /// "short write", "EIO", "ENOSPC", "torn write".
+    static char const* name(fault f);
+
     disk_faults();
     ~disk_faults();
     disk_faults(disk_faults const&) = delete;

@@ -8,6 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sqlite3.h>
+
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -65,6 +67,18 @@ inline std::uint32_t wal_rewinds(std::string const& wal)
     if(!in.read(reinterpret_cast<char*>(h), sizeof h))
         return 0;
     return std::uint32_t{h[12]} << 24 | std::uint32_t{h[13]} << 16 | std::uint32_t{h[14]} << 8 | h[15];
+}
+
+/// The first column of the first row `sql` gives on `db`; empty when it gives none.
+inline std::string sql_value(sqlite3* db, char const* sql)
+{
+    sqlite3_stmt* st = nullptr;
+    std::string v;
+    if(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        if(auto const* text = sqlite3_column_text(st, 0))
+            v = reinterpret_cast<char const*>(text);
+    sqlite3_finalize(st);
+    return v;
 }
 
 } // namespace catena::webhooks::test

@@ -134,17 +134,7 @@ struct wal_by_hand
     }
 };
 
-char const* name_of(fault f)
-{
-    switch(f)
-    {
-    case fault::short_write: return "short write";
-    case fault::eio: return "EIO";
-    case fault::enospc: return "ENOSPC";
-    case fault::torn: return "torn write";
-    }
-    return "?";
-}
+char const* name_of(fault f) { return tst::disk_faults::name(f); }
 
 } // namespace
 

@@ -371,14 +371,7 @@ void check_fixture(std::string const& name, int schema)
     {
         sqlite3* db = nullptr;
         BOOST_REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-        auto scalar = [db](char const* sql) {
-            sqlite3_stmt* st = nullptr;
-            std::string v;
-            if(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-                v = reinterpret_cast<char const*>(sqlite3_column_text(st, 0));
-            sqlite3_finalize(st);
-            return v;
-        };
+        auto scalar = [db](char const* sql) { return tst::sql_value(db, sql); };
         BOOST_TEST(scalar("PRAGMA user_version") == "6");
         BOOST_TEST(scalar("PRAGMA integrity_check") == "ok");
         BOOST_TEST(scalar("SELECT count(*) FROM inbox") == std::to_string(processed.size() + unprocessed.size()));
@@ -516,11 +509,7 @@ BOOST_AUTO_TEST_CASE(a_failed_upgrade_leaves_the_file_at_its_old_schema)
     auto scalar = [&](char const* sql) {
         sqlite3* db = nullptr;
         BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-        sqlite3_stmt* st = nullptr;
-        std::string v;
-        if(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-            v = reinterpret_cast<char const*>(sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
+        auto v = tst::sql_value(db, sql);
         sqlite3_close(db);
         return v;
     };
