@@ -455,9 +455,10 @@ private:
             return std::chrono::duration_cast<std::chrono::milliseconds>(x.time_since_epoch()).count();
         };
         // Processed rows received before the cut: rows are appended in about time order, so
-        // the first row at or after the cut bounds them.
-        w_.exec("DELETE FROM inbox WHERE processed AND seq < (SELECT coalesce(min(seq), 0) FROM inbox WHERE "
-                "received_at >= $1)",
+        // the first row at or after the cut bounds them; with none after it, every processed
+        // row is older (a bigserial is never given out twice, so none need stay).
+        w_.exec("DELETE FROM inbox WHERE processed AND seq < (SELECT coalesce(min(seq), 9223372036854775807) FROM "
+                "inbox WHERE received_at >= $1)",
                 pg_params().integer(micros(t - o_.processed_retention)));
         w_.exec("DELETE FROM request_keys WHERE seen_at < $1", pg_params().integer(micros(t - limits_.request_id_memory)));
         w_.exec("DELETE FROM identity_keys WHERE at_ms < $1 AND seen_at < $2",

@@ -7,11 +7,13 @@
 #include <catena/webhooks/receiver_options.hpp>
 
 #include "postgres_server.hpp"
+#include "support.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -307,6 +309,146 @@ BOOST_AUTO_TEST_CASE(an_unreachable_database_answers_failed_and_keeps_nothing_un
     a->sync();
     BOOST_TEST(s.one("SELECT processed FROM inbox") == "t");
     BOOST_TEST(!ready(e.lost, 0ms));
+}
+
+// An operation tracked and not decided is kept pending, and an outcome replaces it; the next
+// leader takes both back (what operation polling resumes from after a restart).
+BOOST_AUTO_TEST_CASE(a_new_leader_takes_back_pending_operations_and_outcomes)
+{
+    auto const db = fresh_database();
+    auto const t0 = system_now();
+    auto row = [&](std::string id, operation_status st, timestamp completed) {
+        detail::stored_operation op;
+        op.result.operation_id = std::move(id);
+        op.result.status = st;
+        op.result.connection_id = "conn-1";
+        op.result.resource = "message";
+        op.updated_at = st == operation_status::pending ? timestamp{} : t0;
+        op.completed_at = completed;
+        return op;
+    };
+    {
+        election e;
+        auto a = leader(db, "a", e);
+        detail::progress p;
+        p.operations.push_back(row("op-1", operation_status::pending, t0 + 24h));
+        p.operations.push_back(row("op-2", operation_status::pending, t0 + 24h));
+        a->commit(std::move(p));
+        detail::progress q;
+        q.operations.push_back(row("op-2", operation_status::success, t0));
+        a->commit(std::move(q));
+        a->sync();
+    }
+    election e;
+    auto b = open(db, "b");
+    b->lead(e.hooks());
+    BOOST_REQUIRE(ready(e.gained));
+    detail::recovered_state r;
+    BOOST_REQUIRE(!b->recover(r, t0));
+    BOOST_REQUIRE(r.operations.size() == 2u);
+    std::map<std::string, operation_status> by_id;
+    for(auto const& op : r.operations)
+        by_id[op.result.operation_id] = op.result.status;
+    BOOST_TEST((by_id["op-1"] == operation_status::pending));
+    BOOST_TEST((by_id["op-2"] == operation_status::success));
+}
+
+// What retention lets go, the leader deletes (every prune_interval; here after every write):
+// processed rows older than processed_retention (even with no newer row after them), request
+// keys older than request_id_memory, identities older than identity_retention, outcomes older
+// than operation_memory, and a fleet's transitions beyond history_per_fleet. Nothing else.
+BOOST_AUTO_TEST_CASE(the_leader_prunes_what_retention_lets_go_and_nothing_more)
+{
+    auto const db = fresh_database();
+    detail::postgres_options o;
+    o.conninfo = db;
+    o.name = "a";
+    o.leader_poll = 20ms;
+    o.refresh_interval = 50ms;
+    o.prune_interval = 0s;
+    o.processed_retention = 0s;
+    o.identity_retention = 3600s;
+    o.operation_memory = 3600s;
+    o.history_per_fleet = 2;
+    detail::store_limits limits;
+    limits.request_id_memory = 0s;
+    error_code ec;
+    std::string why;
+    auto a = detail::make_postgres_store(o, limits, ec, why);
+    BOOST_REQUIRE_MESSAGE(a, why);
+    election e;
+    a->lead(e.hooks());
+    BOOST_REQUIRE(ready(e.gained));
+    detail::recovered_state rec;
+    BOOST_REQUIRE(!a->recover(rec, system_now()));
+
+    auto const first = append(*a, entry("r-1"));
+    auto const second = append(*a, entry("r-2"));
+    BOOST_REQUIRE((first.first == append_status::kept && second.first == append_status::kept));
+    BOOST_REQUIRE(a->take(10).size() == 2u);
+    auto const now = system_now();
+    auto ms = [](timestamp t) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    };
+    detail::progress p;
+    p.processed.push_back(first.second); // r-2 stays unprocessed
+    p.identities.emplace_back(detail::identity_key{detail::digest_of("old"), ms(now - 7200s)}, now - 7200s);
+    p.identities.emplace_back(detail::identity_key{detail::digest_of("new"), ms(now)}, now);
+    for(int i = 0; i < 4; ++i)
+    {
+        transition t;
+        t.fleet_key = "fleet-1";
+        t.idempotency_key = "t-" + std::to_string(i);
+        p.transitions.push_back(t);
+    }
+    detail::stored_operation done;
+    done.result.operation_id = "op-old";
+    done.result.status = operation_status::success;
+    done.updated_at = now - 7200s;
+    done.completed_at = now - 7200s;
+    p.operations.push_back(done);
+    done.result.operation_id = "op-new";
+    done.completed_at = now;
+    p.operations.push_back(done);
+    a->commit(std::move(p));
+    a->sync(); // the write, then the pruning after it
+
+    session s(db);
+    BOOST_TEST(s.one("SELECT string_agg(request_id, ',' ORDER BY seq) FROM inbox") == "r-2");
+    BOOST_TEST(s.one("SELECT count(*) FROM request_keys") == "0");
+    BOOST_TEST(s.one("SELECT count(*) FROM identity_keys") == "1");
+    BOOST_TEST(s.one("SELECT string_agg(id, ',') FROM operations") == "op-new");
+    BOOST_TEST(s.one("SELECT count(*) FROM transitions WHERE fleet_key = 'fleet-1'") == "2");
+    BOOST_TEST(a->size_on_disk() > 0u);
+}
+
+// A statement the database refuses on a session that stays up (a constraint or a permission
+// the schema never gives): appends answer failed and keep nothing, progress is not lost but
+// written again until the database takes it.
+BOOST_AUTO_TEST_CASE(a_refused_statement_fails_its_appends_and_progress_is_written_once_it_passes)
+{
+    auto const db = fresh_database();
+    election e;
+    auto a = leader(db, "a", e);
+    auto const kept = append(*a, entry("r-1"));
+    BOOST_REQUIRE((kept.first == append_status::kept));
+    BOOST_REQUIRE(a->take(10).size() == 1u);
+    session s(db);
+    s.one("ALTER TABLE inbox ADD CONSTRAINT refuse_new CHECK (request_id <> 'refused') NOT VALID");
+    s.one("ALTER TABLE inbox ADD CONSTRAINT refuse_processed CHECK (NOT processed) NOT VALID");
+    auto const errors = a->stats().errors;
+    BOOST_TEST((append(*a, entry("refused")).first == append_status::failed));
+    BOOST_TEST(a->stats().errors > errors);
+    detail::progress p;
+    p.processed.push_back(kept.second);
+    a->commit(std::move(p));
+    auto const failures = a->stats().failures;
+    BOOST_REQUIRE(tst::eventually([&] { return a->stats().failures >= failures + 2; })); // refused, tried again
+    BOOST_TEST(s.one("SELECT processed FROM inbox") == "f");
+    s.one("ALTER TABLE inbox DROP CONSTRAINT refuse_processed");
+    a->sync();
+    BOOST_TEST(s.one("SELECT string_agg(request_id || ':' || processed, ',') FROM inbox") == "r-1:true");
+    BOOST_TEST(!ready(e.lost, 0ms)); // a refused statement is no reason to step down
 }
 
 BOOST_AUTO_TEST_SUITE_END()
