@@ -4,11 +4,11 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <algorithm>
 #include <deque>
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_set>
 
 namespace {
 
@@ -74,22 +74,28 @@ static void agrees_with_the_model(std::size_t whole_up_to)
     std::size_t const bound = 5000;
     deduper d(100s, bound, whole_up_to);
     std::deque<std::pair<timestamp, std::string>> model;
+    std::unordered_set<std::string> in_model; // what the deque holds, for a lookup in O(1)
+    auto const forget_front = [&] {
+        in_model.erase(model.front().second);
+        model.pop_front();
+    };
     std::mt19937_64 rng(7);
     auto now = t0;
     for(int i = 0; i < 60'000; ++i)
     {
         now += std::chrono::milliseconds(rng() % 7);
         while(!model.empty() && model.front().first + 100s <= now)
-            model.pop_front();
+            forget_front();
         // Half fresh identities, half drawn from a range that repeats.
         auto const id = rng() % 2 ? "fresh-" + std::to_string(i) : "again-" + std::to_string(rng() % 20'000);
-        bool const known = std::any_of(model.begin(), model.end(), [&](auto const& m) { return m.second == id; });
+        bool const known = in_model.contains(id);
         BOOST_REQUIRE_EQUAL(d.insert(digest_of(id), now), !known);
         if(!known)
         {
             model.emplace_back(now, id);
+            in_model.insert(id);
             if(model.size() > bound)
-                model.pop_front();
+                forget_front();
         }
         BOOST_REQUIRE_EQUAL(d.size(), model.size());
     }
