@@ -36,7 +36,7 @@ what=${1:-throughput}
 case $what in throughput|profiles|sweep|soak|recovery|all) ;; *) sed -n '2,26p' "$0"; exit 2 ;; esac
 
 ./scripts/setup >/dev/null
-./scripts/build >/dev/null
+./scripts/build -DCATENA_WEBHOOKS_BUILD_BENCH=ON >/dev/null
 build=${CATENA_WEBHOOKS_BUILD_DIR:-build}
 daemon=$build/catena-webhookd
 sim=$build/catena-webhook-sim
