@@ -3,7 +3,8 @@
 #ifndef CATENA_WEBHOOKS_METRICS_HPP_INTERNAL
 #define CATENA_WEBHOOKS_METRICS_HPP_INTERNAL
 
-#include <catena/webhooks/receiver.hpp>
+#include <catena/webhooks/handoff.hpp>
+#include <catena/webhooks/stats.hpp>
 
 #include "detail/counters.hpp"
 #include "healer.hpp"

@@ -4,7 +4,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/throw_exception.hpp>
 
 #include <cmath>
 
@@ -87,25 +86,6 @@ api_result<api_page<T>> page_of(json::value const& v, F parse_item)
 }
 
 } // namespace
-
-std::string api_error::what() const
-{
-    std::string s = status ? "HTTP " + std::to_string(status) : std::string(reason(ec));
-    if(!code.empty())
-        s += " " + code;
-    if(!message.empty())
-        s += ": " + message;
-    for(auto const& d : details)
-        s += "; " + (d.path.empty() ? std::string() : d.path + ": ") + d.message;
-    if(retry_after)
-        s += " (retry after " + std::to_string(retry_after->count()) + " s)";
-    return s;
-}
-
-void throw_exception_from_error(api_error const& e, boost::source_location const& loc)
-{
-    boost::throw_exception(boost::system::system_error(e.ec, e.what()), loc);
-}
 
 json::value to_json(webhook_filters const& f)
 {

@@ -3,7 +3,7 @@
 #ifndef CATENA_WEBHOOKS_DETAIL_API_TRANSPORT_HPP
 #define CATENA_WEBHOOKS_DETAIL_API_TRANSPORT_HPP
 
-#include <catena/webhooks/subscriptions.hpp>
+#include <catena/webhooks/api_error.hpp>
 
 #include "detail/url.hpp"
 

@@ -4,7 +4,7 @@
 #define CATENA_WEBHOOKS_FOXTROT_HPP
 
 #include <catena/webhooks/export.hpp>
-#include <catena/webhooks/subscriptions.hpp>
+#include <catena/webhooks/api_error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/value.hpp>

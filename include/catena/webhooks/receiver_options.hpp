@@ -6,7 +6,7 @@
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/export.hpp>
 #include <catena/webhooks/gzip.hpp>
-#include <catena/webhooks/notifications.hpp>
+#include <catena/webhooks/heal_options.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
@@ -214,43 +214,6 @@ CATENA_WEBHOOKS_DECL bool is_postgres_conninfo(std::string_view store) noexcept;
     ~/.pgpass (or an sslpassword-free key), not on a command line or in a config file. */
 CATENA_WEBHOOKS_DECL bool conninfo_has_password(std::string const& conninfo);
 
-/** Options of a receiver. Validated by receiver::start(). */
-/** Self-healing: the receiver reactivates the subscriptions it serves when they stop
-    delivering, replays their dead-letter queues, and reports each delivery gap. */
-struct heal_options
-{
-    bool enabled = false;
-    /// The Notifications API and its credentials.
-    notifications_options api{};
-    /// How often GET /webhooks?status=stale is asked (a stale endpoint may never hear its
-    /// own webhook.staled). 0: never, only webhook.* events trigger a heal.
-    std::chrono::seconds poll_interval{300};
-    /// At most one replay request per this (the API's rate limit is shared with the user).
-    std::chrono::milliseconds replay_interval{2'000};
-};
-
-/** Resource operations whose result webhook does not come: asked of Catena's Integrations
-    API (spec §6.x), the documented fallback, so that a result that fell into a delivery gap
-    (a subscription stale or paused: Catena does not queue what occurs meanwhile) is not
-    reported timed_out a day later. Only operations tracked with their connection
-    (receiver::track_operation with an operation_ref) can be polled. */
-struct operation_polling_options
-{
-    bool enabled = false;
-    /// The API and its credentials (the Notifications API's base URL and token serve both).
-    notifications_options api{};
-    /// How long after track_operation() the result webhook is waited for before the API is asked.
-    std::chrono::seconds grace{300};
-    /// At most this many requests (one operation, or one listing after a gap) per `per`: polling
-    /// stays the exception, and the API's rate limit is shared with the user's own calls.
-    unsigned max_polls = 60;
-    std::chrono::seconds per{60};
-    /// An operation still pending, or whose poll failed, is asked again after this, doubling
-    /// up to max_backoff.
-    std::chrono::seconds initial_backoff{60};
-    std::chrono::seconds max_backoff{1800};
-};
-
 /** Whose deliveries a route receives. */
 enum class provider
 {
@@ -287,6 +250,7 @@ struct route_options
     std::string id_field = "id";
 };
 
+/** Options of a receiver. Validated by receiver::start(). */
 struct receiver_options
 {
     /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).

@@ -2,6 +2,8 @@
 // lib/providers/foxtrot/client.cpp - Foxtrot's webhook management API: the wrapper, its errors, four calls.
 #include <catena/webhooks/foxtrot.hpp>
 
+#include <catena/webhooks/subscriptions.hpp> // parse_api_error: Foxtrot errors share its shape
+
 #include "detail/api_transport.hpp"
 #include "detail/url.hpp"
 
