@@ -8,7 +8,7 @@
 
 #include "detail/string_map.hpp"
 #include "state/codec.hpp"
-#include "state/order_key.hpp"
+#include "state/release_order.hpp"
 
 #include <deque>
 #include <string>

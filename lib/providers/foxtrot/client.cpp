@@ -4,7 +4,7 @@
 
 #include <catena/webhooks/subscriptions.hpp> // parse_api_error: Foxtrot errors share its shape
 
-#include "detail/api_transport.hpp"
+#include "clients/api_transport.hpp"
 #include "detail/url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
