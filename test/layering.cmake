@@ -18,7 +18,7 @@ cmake_minimum_required(VERSION 3.25)
 
 set(order detail verify model clients state store providers processing delivery http receiver)
 # The facade's own sources: the only files of lib/ that include <catena/webhooks/receiver.hpp>.
-set(facade receiver/receiver.cpp receiver/receiver_queries.cpp)
+set(facade receiver/receiver.cpp receiver/receiver_impl.hpp)
 list(JOIN facade ", " facade_names)
 # Public headers that belong to a room (header=room); the rest belong to none.
 set(public_rooms

@@ -6,10 +6,10 @@
 #include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/stats.hpp>
 
-#include "detail/counters.hpp"
 #include "clients/healer.hpp"
-#include "http/state_api.hpp"
 #include "clients/operation_poller.hpp"
+#include "detail/counters.hpp"
+#include "http/state_api.hpp"
 #include "processing/pipeline.hpp"
 #include "store/store.hpp"
 

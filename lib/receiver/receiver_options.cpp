@@ -5,8 +5,8 @@
 #include <catena/webhooks/notifications.hpp>
 
 #include "detail/address.hpp"
-#include "receiver/options_check.hpp"
 #include "providers/route_table.hpp"
+#include "receiver/options_check.hpp"
 
 namespace catena::webhooks::detail {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/fleet_directory.cpp - correlation to fleets, merges, and the stage and health of each fleet.
-#include "processing/fleet_directory.hpp"
 #include "processing/event_order.hpp"
+#include "processing/fleet_directory.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/test/unit_test.hpp>
