@@ -112,9 +112,8 @@ public:
     /// Ends every call in flight (api_unreachable, "cancelled") and every later one at once.
     void cancel();
 
-    struct impl;
-
 private:
+    struct impl;
     std::shared_ptr<impl> impl_;
 };
 

@@ -100,9 +100,8 @@ public:
         later one at once; for a shutdown that must not wait for the API. Thread-safe. */
     void cancel();
 
-    struct impl;
-
 private:
+    struct impl;
     std::shared_ptr<impl> impl_;
 };
 

@@ -274,9 +274,8 @@ public:
     /// The metrics in Prometheus text format, as served on options.metrics_path.
     std::string metrics_text() const;
 
-    struct impl;
-
 private:
+    struct impl;
     struct initiate_receive;
 
     std::shared_ptr<impl> impl_;
