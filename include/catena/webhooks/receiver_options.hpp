@@ -115,7 +115,9 @@ struct callback_policy
     unsigned max_attempts = 3;
     /// Wait before the first retry; each further retry waits `backoff_multiplier` times longer.
     std::chrono::milliseconds initial_backoff{200};
+    /// How much longer each further retry waits than the one before (2: doubling).
     double backoff_multiplier = 2.0;
+    /// The longest wait between two attempts, however many came before.
     std::chrono::milliseconds max_backoff{10'000};
 };
 
@@ -305,12 +307,20 @@ struct receiver_options
     /// Catena's retries, so a genuine delivery rejected during a secret rotation is lost;
     /// 503 sends it to Catena's dead-letter queue for replay instead (spec §5.2).
     unsigned unverified_status = 401;
+    /// Sizes and counts a request, a connection, a client and the inbox may reach (receiver_limits).
     receiver_limits limits{};
+    /// How long each step of a connection, and stopping, may take (receiver_timeouts).
     receiver_timeouts timeouts{};
+    /// HTTPS on the delivery listener; empty files: plain HTTP (receiver_tls).
     receiver_tls tls{};
+    /// Between the 202 and the callbacks: reordering, de-duplication, callback retries (processing_options).
     processing_options processing{};
+    /// Where deliveries and state are kept, and how durably (store_options).
     store_options store{};
+    /// Self-healing of the subscriptions served; off by default (heal_options).
     heal_options heal{};
+    /// Asking the Integrations API for operations whose result webhook did not come; off by
+    /// default (operation_polling_options).
     operation_polling_options operations{};
     /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
     std::chrono::seconds request_id_memory{900};
