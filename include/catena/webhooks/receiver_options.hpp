@@ -202,8 +202,6 @@ struct store_options
     /// deliveries finished in the last interval are processed again (their callbacks run
     /// again, with the same idempotency keys).
     std::chrono::milliseconds progress_interval{50};
-    /// Test hook: the file may not grow beyond this many pages, as if the disk were full.
-    std::uint64_t max_page_count = 0;
 };
 
 /** Whether `store` names a PostgreSQL database (a postgres:// or postgresql:// URI, or a libpq
