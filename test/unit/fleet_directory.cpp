@@ -454,7 +454,7 @@ BOOST_AUTO_TEST_CASE(tallies_and_pages_agree_with_a_scan_of_every_fleet_as_fleet
         BOOST_TEST(t.by_stage[st] == static_cast<std::uint64_t>(std::count_if(all.begin(), all.end(), [&](auto const& f) {
                        return static_cast<std::size_t>(f.stage) == st;
                    })));
-    for(auto const filter : {std::pair<std::optional<stage>, std::optional<health>>{stage::revoked, health::stale},
+    for(auto const& filter : {std::pair<std::optional<stage>, std::optional<health>>{stage::revoked, health::stale},
                              {std::nullopt, health::halted}, {stage::invited, std::nullopt}, {std::nullopt, std::nullopt}})
     {
         std::vector<std::string> expected;
