@@ -496,7 +496,7 @@ void processor::on_event(event&& e)
     bool handled = false;
     handlers_.for_each_match(ev->event_name, ev->resource(), [&](auto const& hs, std::string const& name) {
         handled = true;
-        enqueue_calls<receiver::event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
+        enqueue_calls<event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
     });
     for(auto const& h : handlers_.any_async.all)
     {
@@ -524,7 +524,7 @@ void processor::on_transition(transition&& t)
 {
     progress_.transitioned(t);
     auto p = std::make_shared<transition const>(std::move(t));
-    enqueue_calls<receiver::transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
+    enqueue_calls<transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
                                                            p->idempotency_key, nullptr, &describe_transition);
     for(auto const& h : handlers_.transitions_async.all)
     {
@@ -542,7 +542,7 @@ void processor::on_merge(fleet_merge&& m)
     auto p = std::make_shared<fleet_merge const>(std::move(m));
     progress_.merged(p->from);
     disp_->merge(p->from, p->into);
-    enqueue_calls<receiver::merge_handler, fleet_merge>(p->into, handlers_.merges.all, "on_merge", p,
+    enqueue_calls<merge_handler, fleet_merge>(p->into, handlers_.merges.all, "on_merge", p,
                                                        "merge/" + p->from + "/" + p->into, nullptr, &describe_merge);
 }
 
@@ -573,14 +573,14 @@ void processor::on_subscription(subscription_event&& e)
     if(stopped_hook_ && e.delivery_stopped())
         stopped_hook_(e);
     auto p = std::make_shared<subscription_event const>(std::move(e));
-    enqueue_calls<receiver::subscription_handler, subscription_event>(
+    enqueue_calls<subscription_handler, subscription_event>(
         "", handlers_.subscriptions.all, "on_subscription", p, p->idempotency_key, nullptr, &describe_subscription);
 }
 
 void processor::report_gap(delivery_gap g)
 {
     auto p = std::make_shared<delivery_gap const>(std::move(g));
-    enqueue_calls<receiver::gap_handler, delivery_gap>(
+    enqueue_calls<gap_handler, delivery_gap>(
         "", handlers_.gaps.all, "on_delivery_gap", p,
         "gap/" + p->subscription_id + "/" + format_rfc3339(p->from, utc_suffix::z), nullptr, &describe_gap);
 }

@@ -59,9 +59,8 @@ public:
     /// Replays every dead letter; returns how many were put back (`why` names the first failure).
     std::size_t replay_all(std::string& why);
 
-    struct impl;
-
 private:
+    struct impl;
     explicit dead_letter_box(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;
 };

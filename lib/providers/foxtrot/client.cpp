@@ -2,7 +2,9 @@
 // lib/providers/foxtrot/client.cpp - Foxtrot's webhook management API: the wrapper, its errors, four calls.
 #include <catena/webhooks/foxtrot.hpp>
 
-#include "detail/api_transport.hpp"
+#include <catena/webhooks/subscriptions.hpp> // parse_api_error: Foxtrot errors share its shape
+
+#include "clients/api_transport.hpp"
 #include "detail/url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
