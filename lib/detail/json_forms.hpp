@@ -260,6 +260,31 @@ void write_fields(W& w, fleet_state const& st)
     time_field(w, "last_occurred_at", st.last_occurred_at, json_form::api);
 }
 
+/// An operation's outcome, as the store keeps it (the admin API lists the operations still
+/// pending, another type).
+template<class W>
+void write_fields(W& w, operation_result const& r)
+{
+    w.field("operation_id", r.operation_id);
+    w.field("status", to_string(r.status));
+    w.field("source", to_string(r.source));
+    w.field("resource", r.resource);
+    w.field("operation_type", r.operation_type);
+    w.field("resource_id", r.resource_id);
+    w.field("source_id", r.source_id);
+    w.field("connection_id", r.connection_id);
+    w.field("fleet_ref", r.fleet_ref);
+    w.field("fleet_key", r.fleet_key);
+    w.field("error_type", r.error_type);
+    w.field("error_details", r.error_details);
+    if(r.response_status_code)
+        w.number_field("response_status_code", *r.response_status_code);
+    else
+        w.null_field("response_status_code");
+    w.field("event_id", r.event_id);
+    w.field("idempotency_key", r.idempotency_key);
+}
+
 //------------------------------------------------------------------------------
 
 /// write_fields(args...) as text, one object (`size_hint`: the bytes to reserve).

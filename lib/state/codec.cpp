@@ -337,32 +337,7 @@ std::optional<transition> decode_transition(std::string_view doc)
     return t;
 }
 
-std::string encode(operation_result const& r)
-{
-    std::string out;
-    out.reserve(256);
-    json_writer w(out);
-    w.field("operation_id", r.operation_id);
-    w.field("status", to_string(r.status));
-    w.field("source", to_string(r.source));
-    w.field("resource", r.resource);
-    w.field("operation_type", r.operation_type);
-    w.field("resource_id", r.resource_id);
-    w.field("source_id", r.source_id);
-    w.field("connection_id", r.connection_id);
-    w.field("fleet_ref", r.fleet_ref);
-    w.field("fleet_key", r.fleet_key);
-    w.field("error_type", r.error_type);
-    w.field("error_details", r.error_details);
-    if(r.response_status_code)
-        w.number_field("response_status_code", *r.response_status_code);
-    else
-        w.null_field("response_status_code");
-    w.field("event_id", r.event_id);
-    w.field("idempotency_key", r.idempotency_key);
-    w.close();
-    return out;
-}
+std::string encode(operation_result const& r) { return json_text_of(256, r); }
 
 std::optional<operation_result> decode_operation(std::string_view doc)
 {
