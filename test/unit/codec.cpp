@@ -47,6 +47,36 @@ BOOST_AUTO_TEST_CASE(a_transition_document_round_trips)
     BOOST_TEST(!none->occurred_at.has_value());
 }
 
+BOOST_AUTO_TEST_CASE(the_transition_and_operation_documents_are_pinned)
+{
+    // Every field, empty text as it is, times in microseconds (detail/json_forms.hpp).
+    transition t;
+    t.fleet_key = "f-1";
+    t.fleet_id = "f-1";
+    t.what = dimension::connection;
+    t.entity_id = "c-1";
+    t.from = "ok";
+    t.to = "stale";
+    t.cause = "connection.staled";
+    t.event_id = "e-1";
+    t.record_id = "r-1";
+    t.occurred_at = t0 + 1500ms;
+    t.idempotency_key = "k";
+    BOOST_TEST(detail::codec::encode(t) ==
+               R"({"fleet_key":"f-1","fleet_id":"f-1","fleet_ref":"","dimension":"connection","entity_id":"c-1",)"
+               R"("from":"ok","to":"stale","cause":"connection.staled","event_id":"e-1","record_id":"r-1",)"
+               R"("occurred_at":1764000001500000,"idempotency_key":"k"})");
+    operation_result r;
+    r.operation_id = "op-1";
+    r.status = operation_status::success;
+    r.source = operation_source::poll;
+    r.response_status_code = 201;
+    BOOST_TEST(detail::codec::encode(r) ==
+               R"({"operation_id":"op-1","status":"success","source":"poll","resource":"","operation_type":"",)"
+               R"("resource_id":"","source_id":"","connection_id":"","fleet_ref":"","fleet_key":"","error_type":"",)"
+               R"("error_details":"","response_status_code":201,"event_id":"","idempotency_key":""})");
+}
+
 BOOST_AUTO_TEST_CASE(a_fleet_capture_round_trips_with_its_streams)
 {
     detail::fleet_capture c;
