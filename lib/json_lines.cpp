@@ -25,5 +25,6 @@ boost::json::object to_json(fleet_merge const& m) { return json_object_of(m); }
 boost::json::object to_json(dead_letter const& d) { return json_object_of(d); }
 boost::json::object to_json(subscription_event const& s) { return json_object_of(s); }
 boost::json::object to_json(delivery_gap const& g) { return json_object_of(g); }
+boost::json::object to_json(fleet_state const& f) { return json_object_of(f); }
 
 } // namespace catena::webhooks

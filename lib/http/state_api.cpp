@@ -8,6 +8,7 @@
 #include "http/openapi.hpp"
 #include "http/status_page.hpp"
 
+#include <catena/webhooks/json_lines.hpp>
 #include <catena/webhooks/version.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -183,7 +184,7 @@ admin_reply fleets_route(state_source const& src, std::string_view q)
     auto page = src.fleet_page_of(fq);
     json::array fleets;
     for(auto const& f : page.fleets)
-        fleets.emplace_back(json_object_of(f));
+        fleets.emplace_back(to_json(f));
     return json_reply(json::object{{"fleets", std::move(fleets)},
                                    {"matched", page.matched},
                                    {"next_cursor", text_or_null(page.next_cursor)}});
@@ -202,7 +203,7 @@ admin_reply fleet_route(state_source const& src, std::string_view rest, std::str
     if(!f)
         return problem(404, error::not_found, "no fleet is known under " + quoted(*key));
     if(!history)
-        return json_reply(json_object_of(*f));
+        return json_reply(to_json(*f));
     json::array ts;
     for(auto const& t : src.history_of(f->key))
         ts.emplace_back(json_object_of(t, json_form::api));

@@ -3,6 +3,7 @@
 #include <catena/webhooks/json_lines.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 namespace {
@@ -167,6 +168,23 @@ BOOST_AUTO_TEST_CASE(to_json_is_the_line_as_an_object)
     };
     BOOST_TEST(keys(to_json(x.t)) == keys(json::parse(to_json_line(x.t)).as_object()));
     BOOST_TEST(keys(to_json(x.e, true)) == keys(json::parse(to_json_line(x.e, true)).as_object()));
+}
+
+BOOST_AUTO_TEST_CASE(a_fleet_is_the_admin_api_form_with_its_parts_and_no_times_of_theirs)
+{
+    fleet_state f;
+    f.key = "ref:F";
+    f.fleet_ref = "F";
+    f.connections.push_back({});
+    f.connections[0].id = "c-1";
+    f.connections[0].staled_at = *parse_rfc3339("2024-11-28T10:30:00Z");
+    f.connections[0].schedules.push_back({"s-1", "", false, std::nullopt, std::nullopt});
+    BOOST_TEST(json::serialize(to_json(f)) ==
+               R"({"key":"ref:F","fleet_id":null,"fleet_ref":"F","stage":null,"health":"ok","invitation_ids":[],)"
+               R"("connection_ids":[],"invitations":[],"agreements":[],"connections":[{"id":"c-1","source_name":null,)"
+               R"("tsp_id":null,"health":"ok","reported":false,"linked":false,"failed_executions":0,)"
+               R"("schedules":[{"id":"s-1","resource":null,"active":false}]}],"failed_executions":0,"last_event":null,)"
+               R"("last_occurred_at":null})");
 }
 
 BOOST_AUTO_TEST_SUITE_END() // json_lines

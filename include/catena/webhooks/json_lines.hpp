@@ -53,6 +53,9 @@ CATENA_WEBHOOKS_DECL boost::json::object to_json(fleet_merge const& m);
 CATENA_WEBHOOKS_DECL boost::json::object to_json(dead_letter const& d);
 CATENA_WEBHOOKS_DECL boost::json::object to_json(subscription_event const& s);
 CATENA_WEBHOOKS_DECL boost::json::object to_json(delivery_gap const& g);
+/// A fleet as the admin API answers it (/v1/fleets/{key}, docs/openapi.json): its ids, stage,
+/// health and parts, empty text as null.
+CATENA_WEBHOOKS_DECL boost::json::object to_json(fleet_state const& f);
 
 } // namespace catena::webhooks
 
