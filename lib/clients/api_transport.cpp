@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/api_transport.cpp - the HTTP(S) side of the providers' API clients: one exchange, backoff, cancellation.
+// lib/clients/api_transport.cpp - the HTTP(S) side of the providers' API clients: one exchange, backoff, cancellation.
 #include "clients/api_transport.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -189,10 +189,9 @@ net::awaitable<void> api_transport::sleep(std::chrono::milliseconds d)
 }
 
 std::optional<std::chrono::milliseconds> api_transport::retry_wait(api_error const& e, unsigned attempt,
-                                                                   unsigned max_attempts,
-                                                                   std::chrono::seconds max_retry_after)
+                                                                   retry_policy const& p)
 {
-    if(!api_retryable(e) || attempt >= max_attempts || closing_)
+    if(!p.retryable(e) || attempt >= p.max_attempts || closing_)
         return std::nullopt;
     auto d = opts_.initial_backoff * (1ll << std::min(attempt - 1, 20u));
     d = std::min<std::chrono::milliseconds>(d, opts_.max_backoff);
@@ -200,7 +199,7 @@ std::optional<std::chrono::milliseconds> api_transport::retry_wait(api_error con
     std::chrono::milliseconds wait(static_cast<long long>(static_cast<double>(d.count()) * jitter(rng_)));
     if(e.ec == error::api_rate_limited && e.retry_after)
     {
-        if(*e.retry_after > max_retry_after)
+        if(*e.retry_after > p.max_retry_after)
             return std::nullopt;
         wait = std::max<std::chrono::milliseconds>(wait, *e.retry_after);
     }

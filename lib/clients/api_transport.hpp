@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/api_transport.hpp - the HTTP(S) side of the providers' API clients: one exchange, backoff, cancellation.
+// lib/clients/api_transport.hpp - the HTTP(S) side of the providers' API clients: one exchange, backoff, cancellation.
 #ifndef CATENA_WEBHOOKS_DETAIL_API_TRANSPORT_HPP
 #define CATENA_WEBHOOKS_DETAIL_API_TRANSPORT_HPP
 
@@ -59,6 +59,23 @@ api_error api_failure(error e, std::string message);
 /// 429, 5xx and an unreachable API are worth another attempt; other answers are final.
 bool api_retryable(api_error const& e) noexcept;
 
+/** A client's retry policy: what api_transport::with_retries does after a failed attempt.
+    The back-off itself (initial_backoff doubling up to max_backoff, jittered) is the
+    transport's, from transport_options. */
+struct retry_policy
+{
+    unsigned max_attempts = 4;                        ///< Attempts in all, the first included.
+    std::chrono::seconds max_retry_after{60};         ///< A longer Retry-After ends the call.
+    bool (*retryable)(api_error const&) noexcept = api_retryable; ///< Which failures are worth another attempt.
+};
+
+/// The retry part of a client's options (any struct with max_attempts and max_retry_after).
+template<class Options>
+retry_policy retry_policy_of(Options const& o)
+{
+    return {o.max_attempts, o.max_retry_after, api_retryable};
+}
+
 /** The HTTP side of an API client: exchanges over HTTPS (the system's CAs or ca_file, SNI,
     host name verification) or HTTP to loopback, each step under the timeout, "Connection:
     close"; jittered exponential backoff; cancel() closes every socket, resolver and timer in
@@ -89,10 +106,29 @@ public:
     boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
     /** After attempt `attempt` (from 1) failed with `e`: the wait before the next (jittered,
         doubling from initial_backoff, bounded; a 429's Retry-After when longer), or nothing
-        when `e` is final: not retryable, the last attempt, a Retry-After over
-        `max_retry_after`, or the transport closing. */
-    std::optional<std::chrono::milliseconds> retry_wait(api_error const& e, unsigned attempt, unsigned max_attempts,
-                                                        std::chrono::seconds max_retry_after);
+        when `e` is final: not retryable by `p`, the last attempt, a Retry-After over
+        `p.max_retry_after`, or the transport closing. */
+    std::optional<std::chrono::milliseconds> retry_wait(api_error const& e, unsigned attempt, retry_policy const& p);
+
+    /** The one retry loop of the API clients: `co_await attempt()` (an
+        awaitable<api_result<T>>) until it succeeds or retry_wait() says its failure is
+        final, waiting between attempts; `retries` counts the attempts after the first.
+        The last attempt's result is returned. */
+    template<class T, class Attempt>
+    boost::asio::awaitable<api_result<T>> with_retries(retry_policy p, Attempt attempt, std::atomic<std::uint64_t>& retries)
+    {
+        for(unsigned n = 1;; ++n)
+        {
+            api_result<T> r = co_await attempt();
+            if(r)
+                co_return r;
+            auto const wait = retry_wait(r.error(), n, p);
+            if(!wait)
+                co_return r;
+            ++retries;
+            co_await sleep(*wait);
+        }
+    }
 
     /// Ends every exchange and wait in flight, and makes later ones fail at once.
     void close_all();

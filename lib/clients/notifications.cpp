@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/notifications.cpp - the Notifications API client: token, requests, retries.
+// lib/clients/notifications.cpp - the Notifications API client: token, requests, retries.
 #include <catena/webhooks/notifications.hpp>
 
 #include "clients/api_transport.hpp"
@@ -183,34 +183,30 @@ struct notifications_client::impl : std::enable_shared_from_this<impl>
         if(http.closing())
             co_return failure(error::api_unreachable, "cancelled");
         bool refreshed = false;
-        for(unsigned attempt = 1;; ++attempt)
-        {
+        auto attempt = [&]() -> net::awaitable<api_result<answer>> {
+            std::string_view const type = body.empty() ? "" : "application/json";
             auto t = co_await access_token(false);
-            api_error e;
-            if(t)
+            if(!t)
+                co_return t.error();
+            auto r = co_await exchange(api, method, target, body, type, *t);
+            if(r && r->status == 401 && !refreshed)
             {
-                std::string_view const type = body.empty() ? "" : "application/json";
-                auto r = co_await exchange(api, method, target, body, type, *t);
-                if(r && r->status == 401 && !refreshed)
-                {
-                    // The token may have been revoked or expired early: one new one, once.
-                    refreshed = true;
-                    token.clear();
-                    --attempt;
-                    continue;
-                }
-                if(r && r->status / 100 == 2)
-                    co_return std::move(*r);
-                e = r ? parse_api_error(r->status, r->body, r->retry_after) : r.error();
+                // The token may have been revoked or expired early: one new one, once, within
+                // the same attempt.
+                refreshed = true;
+                token.clear();
+                t = co_await access_token(false);
+                if(!t)
+                    co_return t.error();
+                r = co_await exchange(api, method, target, body, type, *t);
             }
-            else
-                e = t.error();
-            auto const wait = http.retry_wait(e, attempt, opts.max_attempts, opts.max_retry_after);
-            if(!wait)
-                co_return e;
-            ++retries;
-            co_await http.sleep(*wait);
-        }
+            if(!r)
+                co_return r.error();
+            if(r->status / 100 != 2)
+                co_return parse_api_error(r->status, r->body, r->retry_after);
+            co_return std::move(*r);
+        };
+        co_return co_await http.with_retries<answer>(detail::retry_policy_of(opts), attempt, retries);
     }
 
     template<class T, class Work>

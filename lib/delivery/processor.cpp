@@ -4,6 +4,8 @@
 
 #include "state/codec.hpp"
 
+#include <catena/webhooks/json_lines.hpp>
+
 #include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -37,29 +39,17 @@ pipeline_options pipeline_options_of(receiver_options const& o)
 // What a dead-lettered call was about, as JSON (values escaped by Boost.JSON).
 std::string describe_transition(transition const& t) { return codec::encode(t); }
 
-std::string describe_merge(fleet_merge const& m)
-{
-    return boost::json::serialize(boost::json::object{{"kind", "merge"}, {"from", m.from}, {"into", m.into}});
-}
+// A merge, a subscription event or a gap: its output record (json_lines.hpp).
+std::string describe_merge(fleet_merge const& m) { return to_json_line(m); }
 
 std::string describe_operation(operation_result const& r)
 {
     return boost::json::serialize(boost::json::object{{"kind", "operation"}, {"operation_id", r.operation_id}});
 }
 
-std::string describe_subscription(subscription_event const& e)
-{
-    return boost::json::serialize(
-        boost::json::object{{"kind", "subscription"}, {"action", e.action}, {"subscription_id", e.subscription_id}});
-}
+std::string describe_subscription(subscription_event const& e) { return to_json_line(e); }
 
-std::string describe_gap(delivery_gap const& g)
-{
-    return boost::json::serialize(boost::json::object{{"kind", "delivery_gap"},
-                                                      {"subscription_id", g.subscription_id},
-                                                      {"from", format_rfc3339(g.from, utc_suffix::z)},
-                                                      {"to", format_rfc3339(g.to, utc_suffix::z)}});
-}
+std::string describe_gap(delivery_gap const& g) { return to_json_line(g); }
 
 constexpr std::size_t batch_size = 256;
 constexpr std::size_t flush_at_finished = 1024;

@@ -2,6 +2,7 @@
 // lib/store/dead_letters.cpp - the dead letters of a stopped receiver's store, listed and replayed.
 #include <catena/webhooks/dead_letters.hpp>
 
+#include "detail/json_forms.hpp"
 #include "store/conninfo.hpp"
 #include "store/dead_letter_rows.hpp"
 #include "store/schema.hpp"
@@ -117,6 +118,11 @@ std::size_t dead_letter_box::replay_all(std::string& why)
         ++n;
     }
     return n;
+}
+
+boost::json::object to_json(stored_dead_letter const& x, bool with_body)
+{
+    return detail::json_object_of(x, with_body);
 }
 
 } // namespace catena::webhooks
