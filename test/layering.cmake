@@ -1,31 +1,77 @@
 # SPDX-License-Identifier: BSL-1.0
-# test/layering.cmake - the rooms of lib/ and which way their includes may point (ctest: structure.layering).
+# test/layering.cmake - the rooms of lib/ and which way their includes point (ctest: structure.layering).
 #
 # Run as: cmake -DSOURCE_DIR=... -DBINARY_DIR=... -DCXX=... -P layering.cmake
+# Every file of lib/ sits in a room, and the rooms have an order, lowest first:
+#   detail < verify < model < clients < state < store < providers < processing < delivery < http < receiver
 # Fails, naming the file and the include, when:
-# - a room includes a room above it: the order is state < store < providers < processing <
-#   delivery < http (receiver.cpp and metrics.cpp, the facade, sit above them all; core and detail below);
+# - a file of lib/ sits in no room of that order (the lib/ root holds no file);
+# - a file includes a room above its own ("room/..."), or a public header that belongs to a
+#   room above its own: <catena/webhooks/receiver.hpp> and beast.hpp (and the umbrella
+#   <catena/webhooks.hpp>) are the facade's, notifications.hpp and subscriptions.hpp the API
+#   clients', foxtrot.hpp the providers'. The other public headers are the vocabulary every
+#   room shares (types and their names, options, errors);
+# - a file of lib/ other than the facade's own sources includes <catena/webhooks/receiver.hpp>;
 # - a header of processing or state pulls in Asio, directly or through what it includes;
 # - an internal header exports a symbol (CATENA_WEBHOOKS_DECL belongs to the public headers).
 cmake_minimum_required(VERSION 3.25)
 
-set(order state store providers processing delivery http)
+set(order detail verify model clients state store providers processing delivery http receiver)
+# The facade's own sources: the only files of lib/ that include <catena/webhooks/receiver.hpp>.
+set(facade receiver/receiver.cpp receiver/receiver_impl.hpp)
+list(JOIN facade ", " facade_names)
+# Public headers that belong to a room (header=room); the rest belong to none.
+set(public_rooms
+  "receiver.hpp=receiver" "beast.hpp=receiver"
+  "notifications.hpp=clients" "subscriptions.hpp=clients"
+  "foxtrot.hpp=providers")
 set(problems "")
 
 file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR}/lib ${SOURCE_DIR}/lib/*.hpp ${SOURCE_DIR}/lib/*.cpp)
 foreach(f IN LISTS files)
-  string(REGEX MATCH "^[a-z_]+/" room "${f}")
-  string(REPLACE "/" "" room "${room}")
+  set(room "")
+  if(f MATCHES "^([a-z_]+)/")
+    set(room "${CMAKE_MATCH_1}")
+  endif()
   list(FIND order "${room}" level)
-  file(STRINGS ${SOURCE_DIR}/lib/${f} includes REGEX "^#include \"[a-z_]+/")
+  if(level EQUAL -1)
+    string(APPEND problems "  lib/${f} sits in no room: move it into one of lib/{${order}}/\n")
+    continue()
+  endif()
+  file(STRINGS ${SOURCE_DIR}/lib/${f} includes REGEX "^#include [\"<]")
   foreach(line IN LISTS includes)
-    string(REGEX REPLACE "^#include \"([a-z_]+)/.*" "\\1" target "${line}")
-    list(FIND order "${target}" target_level)
-    if(level GREATER -1 AND target_level GREATER level)
-      string(APPEND problems "  lib/${f} (${room}) includes ${target}/ above it: ${line}\n")
+    set(target "")
+    if(line MATCHES "^#include \"([a-z_]+)/")
+      set(target "${CMAKE_MATCH_1}")
+      list(FIND order "${target}" target_level)
+      if(target_level EQUAL -1)
+        string(APPEND problems "  lib/${f} (${room}) includes a file in no room: ${line}\n")
+        continue()
+      endif()
+    elseif(line MATCHES "^#include \"")
+      string(APPEND problems "  lib/${f} (${room}) includes a file in no room: ${line}\n")
+      continue()
+    elseif(line MATCHES "^#include <catena/webhooks\\.hpp>")
+      set(target receiver)
+    elseif(line MATCHES "^#include <catena/webhooks/([a-z_]+\\.hpp)>")
+      set(header "${CMAKE_MATCH_1}")
+      if(header STREQUAL "receiver.hpp" AND NOT f IN_LIST facade)
+        string(APPEND problems "  lib/${f} (${room}) includes the facade's header, which only the facade "
+          "(${facade_names}) may: ${line} (the handler signatures are in handlers.hpp, receiver_stats in stats.hpp)\n")
+        continue()
+      endif()
+      foreach(pair IN LISTS public_rooms)
+        if(pair MATCHES "^${header}=(.+)$")
+          set(target "${CMAKE_MATCH_1}")
+        endif()
+      endforeach()
     endif()
-    if(room STREQUAL "detail" AND target_level GREATER -1)
-      string(APPEND problems "  lib/${f} (detail) includes a room: ${line}\n")
+    if(target STREQUAL "")
+      continue()
+    endif()
+    list(FIND order "${target}" target_level)
+    if(target_level GREATER level)
+      string(APPEND problems "  lib/${f} (${room}) includes ${target}, a room above it: ${line}\n")
     endif()
   endforeach()
   file(STRINGS ${SOURCE_DIR}/lib/${f} exported REGEX "CATENA_WEBHOOKS_DECL")
@@ -51,4 +97,5 @@ if(problems)
   message(FATAL_ERROR "layering:\n${problems}")
 endif()
 list(LENGTH files n)
-message(STATUS "layering: ${n} files of lib/ point down only; processing and state are free of Asio")
+message(STATUS "layering: ${n} files of lib/, each in its room, point down only; "
+  "processing and state are free of Asio")

@@ -3,7 +3,8 @@
 #ifndef CATENA_WEBHOOKS_DELIVERY_HANDLER_REGISTRY_HPP
 #define CATENA_WEBHOOKS_DELIVERY_HANDLER_REGISTRY_HPP
 
-#include <catena/webhooks/receiver.hpp>
+#include <catena/webhooks/error.hpp>
+#include <catena/webhooks/handlers.hpp>
 
 #include "detail/string_map.hpp"
 
@@ -24,7 +25,7 @@ namespace catena::webhooks::detail {
 class handler_registry
 {
 public:
-    using event_handler = receiver::event_handler;
+    using event_handler = webhooks::event_handler;
 
     /// A handler that several registrations add to, or one that a registration replaces.
     template<class H>
@@ -69,16 +70,16 @@ public:
     }
 
     one<event_handler> unhandled;
-    one<receiver::error_handler> errors;
-    one<receiver::dead_letter_handler> dead_letters;
+    one<error_handler> errors;
+    one<dead_letter_handler> dead_letters;
     one<std::function<void()>> before_progress;
-    many<receiver::transition_handler> transitions;
-    many<receiver::async_event_handler> any_async;
-    many<receiver::async_transition_handler> transitions_async;
+    many<transition_handler> transitions;
+    many<async_event_handler> any_async;
+    many<async_transition_handler> transitions_async;
     one<std::function<std::vector<sink_status>()>> sinks;
-    many<receiver::merge_handler> merges;
-    many<receiver::subscription_handler> subscriptions;
-    many<receiver::gap_handler> gaps;
+    many<merge_handler> merges;
+    many<subscription_handler> subscriptions;
+    many<gap_handler> gaps;
 
 private:
     struct named : many<event_handler>

@@ -4,6 +4,8 @@
 
 #include "state/codec.hpp"
 
+#include <catena/webhooks/json_lines.hpp>
+
 #include <boost/asio/post.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -37,29 +39,17 @@ pipeline_options pipeline_options_of(receiver_options const& o)
 // What a dead-lettered call was about, as JSON (values escaped by Boost.JSON).
 std::string describe_transition(transition const& t) { return codec::encode(t); }
 
-std::string describe_merge(fleet_merge const& m)
-{
-    return boost::json::serialize(boost::json::object{{"kind", "merge"}, {"from", m.from}, {"into", m.into}});
-}
+// A merge, a subscription event or a gap: its output record (json_lines.hpp).
+std::string describe_merge(fleet_merge const& m) { return to_json_line(m); }
 
 std::string describe_operation(operation_result const& r)
 {
     return boost::json::serialize(boost::json::object{{"kind", "operation"}, {"operation_id", r.operation_id}});
 }
 
-std::string describe_subscription(subscription_event const& e)
-{
-    return boost::json::serialize(
-        boost::json::object{{"kind", "subscription"}, {"action", e.action}, {"subscription_id", e.subscription_id}});
-}
+std::string describe_subscription(subscription_event const& e) { return to_json_line(e); }
 
-std::string describe_gap(delivery_gap const& g)
-{
-    return boost::json::serialize(boost::json::object{{"kind", "delivery_gap"},
-                                                      {"subscription_id", g.subscription_id},
-                                                      {"from", format_rfc3339(g.from, utc_suffix::z)},
-                                                      {"to", format_rfc3339(g.to, utc_suffix::z)}});
-}
+std::string describe_gap(delivery_gap const& g) { return to_json_line(g); }
 
 constexpr std::size_t batch_size = 256;
 constexpr std::size_t flush_at_finished = 1024;
@@ -496,7 +486,7 @@ void processor::on_event(event&& e)
     bool handled = false;
     handlers_.for_each_match(ev->event_name, ev->resource(), [&](auto const& hs, std::string const& name) {
         handled = true;
-        enqueue_calls<receiver::event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
+        enqueue_calls<event_handler, event>(ev->fleet_key, hs, name, ev, ev->idempotency_key, ev, nullptr);
     });
     for(auto const& h : handlers_.any_async.all)
     {
@@ -524,7 +514,7 @@ void processor::on_transition(transition&& t)
 {
     progress_.transitioned(t);
     auto p = std::make_shared<transition const>(std::move(t));
-    enqueue_calls<receiver::transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
+    enqueue_calls<transition_handler, transition>(p->fleet_key, handlers_.transitions.all, "on_transition", p,
                                                            p->idempotency_key, nullptr, &describe_transition);
     for(auto const& h : handlers_.transitions_async.all)
     {
@@ -542,7 +532,7 @@ void processor::on_merge(fleet_merge&& m)
     auto p = std::make_shared<fleet_merge const>(std::move(m));
     progress_.merged(p->from);
     disp_->merge(p->from, p->into);
-    enqueue_calls<receiver::merge_handler, fleet_merge>(p->into, handlers_.merges.all, "on_merge", p,
+    enqueue_calls<merge_handler, fleet_merge>(p->into, handlers_.merges.all, "on_merge", p,
                                                        "merge/" + p->from + "/" + p->into, nullptr, &describe_merge);
 }
 
@@ -573,14 +563,14 @@ void processor::on_subscription(subscription_event&& e)
     if(stopped_hook_ && e.delivery_stopped())
         stopped_hook_(e);
     auto p = std::make_shared<subscription_event const>(std::move(e));
-    enqueue_calls<receiver::subscription_handler, subscription_event>(
+    enqueue_calls<subscription_handler, subscription_event>(
         "", handlers_.subscriptions.all, "on_subscription", p, p->idempotency_key, nullptr, &describe_subscription);
 }
 
 void processor::report_gap(delivery_gap g)
 {
     auto p = std::make_shared<delivery_gap const>(std::move(g));
-    enqueue_calls<receiver::gap_handler, delivery_gap>(
+    enqueue_calls<gap_handler, delivery_gap>(
         "", handlers_.gaps.all, "on_delivery_gap", p,
         "gap/" + p->subscription_id + "/" + format_rfc3339(p->from, utc_suffix::z), nullptr, &describe_gap);
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/detail/json_writer.hpp - appends one JSON object to a string, field by field.
+// lib/detail/json_writer.hpp - one JSON object written field by field: to a string, or into a json::object.
 #ifndef CATENA_WEBHOOKS_DETAIL_JSON_WRITER_HPP
 #define CATENA_WEBHOOKS_DETAIL_JSON_WRITER_HPP
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <charconv>
 #include <cstdint>
@@ -118,11 +122,12 @@ public:
         key(k);
         return json_writer(out_);
     }
-    /// `json`, already serialized, under `k`.
-    void raw_field(std::string_view k, std::string_view json)
+    /// `v` (a json::value, object or array) under `k`, serialized by Boost.JSON.
+    template<class Json>
+    void value_field(std::string_view k, Json const& v)
     {
         key(k);
-        out_ += json;
+        out_ += boost::json::serialize(v);
     }
     void close() { out_ += first_ ? "{}" : "}"; }
 
@@ -137,6 +142,60 @@ private:
 
     std::string& out_;
     bool first_ = true;
+};
+
+/** The same fields as json_writer, put into a json::object: one function that writes a
+    type's fields (lib/detail/json_forms.hpp) serves the event line, written as text, and
+    the admin API's answers, built as documents, alike. Each field is inserted after the
+    ones before it, so the object serializes in the order written. */
+class json_object_writer
+{
+public:
+    explicit json_object_writer(boost::json::object& out) : out_(out) {}
+
+    void field(std::string_view k, std::string_view v) { out_[k] = v; }
+    void field_or_null(std::string_view k, std::string_view v)
+    {
+        if(v.empty())
+            return null_field(k);
+        field(k, v);
+    }
+    void null_field(std::string_view k) { out_[k] = nullptr; }
+    void bool_field(std::string_view k, bool v) { out_[k] = v; }
+    template<class Integer>
+    void number_field(std::string_view k, Integer v)
+    {
+        out_[k] = v;
+    }
+    void strings_field(std::string_view k, std::vector<std::string> const& v)
+    {
+        boost::json::array a;
+        for(auto const& s : v)
+            a.emplace_back(s);
+        out_[k] = std::move(a);
+    }
+    template<class Range, class Each>
+    void objects_field(std::string_view k, Range const& items, Each&& each)
+    {
+        boost::json::array a;
+        for(auto const& item : items)
+        {
+            boost::json::object o;
+            json_object_writer w(o);
+            each(w, item);
+            a.emplace_back(std::move(o));
+        }
+        out_[k] = std::move(a);
+    }
+    template<class Json>
+    void value_field(std::string_view k, Json const& v)
+    {
+        out_[k] = v;
+    }
+    void close() {}
+
+private:
+    boost::json::object& out_;
 };
 
 } // namespace catena::webhooks::detail

@@ -2,11 +2,13 @@
 // lib/http/state_api.cpp - the admin listener's routes: state API (/v1/...), status page, metrics.
 #include "http/state_api.hpp"
 
+#include "detail/json_forms.hpp"
 #include "detail/token.hpp"
 #include "detail/url.hpp"
 #include "http/openapi.hpp"
 #include "http/status_page.hpp"
 
+#include <catena/webhooks/json_lines.hpp>
 #include <catena/webhooks/version.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -28,87 +30,6 @@ json::value text_or_null(std::string_view s) { return s.empty() ? json::value(nu
 json::value time_or_null(std::optional<timestamp> const& t)
 {
     return t ? json::value(format_rfc3339(*t, utc_suffix::z)) : json::value(nullptr);
-}
-
-json::array strings(std::vector<std::string> const& v)
-{
-    json::array a;
-    for(auto const& s : v)
-        a.emplace_back(s);
-    return a;
-}
-
-json::object fleet_json(fleet_state const& f)
-{
-    json::array invitations, agreements, connections;
-    for(auto const& i : f.invitations)
-        invitations.emplace_back(json::object{{"id", i.id}, {"state", to_string(i.state)}});
-    for(auto const& a : f.agreements)
-        agreements.emplace_back(json::object{{"id", a.id}, {"active", a.active}});
-    for(auto const& c : f.connections)
-    {
-        json::array schedules;
-        for(auto const& s : c.schedules)
-            schedules.emplace_back(
-                json::object{{"id", s.id}, {"resource", text_or_null(s.resource)}, {"active", s.active}});
-        connections.emplace_back(json::object{{"id", c.id},
-                                              {"source_name", text_or_null(c.source_name)},
-                                              {"tsp_id", text_or_null(c.tsp_id)},
-                                              {"health", to_string(c.health)},
-                                              {"reported", c.reported},
-                                              {"linked", c.linked},
-                                              {"failed_executions", c.failed_executions},
-                                              {"schedules", std::move(schedules)}});
-    }
-    return json::object{{"key", f.key},
-                        {"fleet_id", text_or_null(f.fleet_id)},
-                        {"fleet_ref", text_or_null(f.fleet_ref)},
-                        {"stage", text_or_null(to_string(f.stage))},
-                        {"health", to_string(f.health)},
-                        {"invitation_ids", strings(f.invitation_ids)},
-                        {"connection_ids", strings(f.connection_ids)},
-                        {"invitations", std::move(invitations)},
-                        {"agreements", std::move(agreements)},
-                        {"connections", std::move(connections)},
-                        {"failed_executions", f.failed_executions},
-                        {"last_event", text_or_null(f.last_event)},
-                        {"last_occurred_at", time_or_null(f.last_occurred_at)}};
-}
-
-json::object transition_json(transition const& t)
-{
-    json::object o{{"dimension", to_string(t.what)},
-                   {"from", text_or_null(t.from)},
-                   {"to", t.to},
-                   {"cause", t.cause},
-                   {"event_id", text_or_null(t.event_id)},
-                   {"record_id", text_or_null(t.record_id)},
-                   {"occurred_at", time_or_null(t.occurred_at)},
-                   {"idempotency_key", t.idempotency_key}};
-    if(!t.entity_id.empty())
-        o["entity_id"] = t.entity_id;
-    return o;
-}
-
-json::object dead_letter_json(stored_dead_letter const& x, bool with_body)
-{
-    auto const& d = x.letter;
-    json::object o{{"id", x.id},
-                   {"created_at", time_or_null(x.created_at)},
-                   {"kind", d.kind == dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
-                        {"reason", d.reason},
-                        {"inbox_sequence", d.sequence},
-                        {"request_id", text_or_null(d.request_id)},
-                        {"webhook_id", text_or_null(d.webhook_id)},
-                        {"event_type", text_or_null(d.event_type)},
-                        {"idempotency_key", text_or_null(d.idempotency_key)},
-                        {"handler", text_or_null(d.handler)},
-                        {"error", text_or_null(d.error_text)},
-                        {"attempts", d.attempts},
-                        {"body_bytes", x.body_bytes}};
-    if(with_body)
-        o["body"] = d.body;
-    return o;
 }
 
 json::object subscription_json(subscription_seen const& s)
@@ -263,7 +184,7 @@ admin_reply fleets_route(state_source const& src, std::string_view q)
     auto page = src.fleet_page_of(fq);
     json::array fleets;
     for(auto const& f : page.fleets)
-        fleets.emplace_back(fleet_json(f));
+        fleets.emplace_back(to_json(f));
     return json_reply(json::object{{"fleets", std::move(fleets)},
                                    {"matched", page.matched},
                                    {"next_cursor", text_or_null(page.next_cursor)}});
@@ -282,10 +203,10 @@ admin_reply fleet_route(state_source const& src, std::string_view rest, std::str
     if(!f)
         return problem(404, error::not_found, "no fleet is known under " + quoted(*key));
     if(!history)
-        return json_reply(fleet_json(*f));
+        return json_reply(to_json(*f));
     json::array ts;
     for(auto const& t : src.history_of(f->key))
-        ts.emplace_back(transition_json(t));
+        ts.emplace_back(json_object_of(t, json_form::api));
     return json_reply(json::object{{"fleet_key", f->key}, {"transitions", std::move(ts)}});
 }
 
@@ -360,7 +281,7 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
         auto const all = src.recent_dead_letters(limit); // oldest first
         json::array out;
         for(auto i = all.size(); i > 0; --i)
-            out.emplace_back(dead_letter_json(all[i - 1], false));
+            out.emplace_back(to_json(all[i - 1], false));
         return json_reply(json::object{{"dead_letters", std::move(out)}});
     }
     if(path.substr(0, 17) == "/v1/dead-letters/")
@@ -375,7 +296,7 @@ admin_reply answer_admin(state_source const& src, receiver_options const& opts, 
         auto x = src.dead_letter_of(n);
         if(!x)
             return problem(404, error::not_found, "no dead letter " + std::to_string(n));
-        return json_reply(dead_letter_json(*x, true));
+        return json_reply(to_json(*x, true));
     }
     if(path == "/v1/subscriptions")
     {

@@ -3,7 +3,12 @@
 #ifndef CATENA_WEBHOOKS_HTTP_STATE_API_HPP
 #define CATENA_WEBHOOKS_HTTP_STATE_API_HPP
 
-#include <catena/webhooks/receiver.hpp>
+#include <catena/webhooks/dead_letters.hpp>
+#include <catena/webhooks/error.hpp>
+#include <catena/webhooks/handoff.hpp>
+#include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/operation.hpp>
+#include <catena/webhooks/receiver_options.hpp>
 
 #include <cstdint>
 #include <optional>

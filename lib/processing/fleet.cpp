@@ -27,20 +27,6 @@ std::string string_field(boost::json::object const& o, std::string_view key)
     return {};
 }
 
-// An invitation's step: created 0 < sent 1 < viewed 2 < accepted, declined, expired 3 <
-// deleted 4 ("removed before acceptance": after declined or expired, never after accepted).
-int rank_of(invitation_state s) noexcept
-{
-    switch(s)
-    {
-    case invitation_state::created: return 0;
-    case invitation_state::sent: return 1;
-    case invitation_state::viewed: return 2;
-    case invitation_state::deleted: return 4;
-    default: return 3;
-    }
-}
-
 bool ended(invitation_state s) noexcept
 {
     return s == invitation_state::declined || s == invitation_state::expired || s == invitation_state::deleted;
@@ -65,12 +51,6 @@ std::string version_key(std::string_view kind, std::string_view id)
     k.reserve(kind.size() + id.size() + 1);
     k.append(kind).append("/").append(id);
     return k;
-}
-
-void later(std::optional<timestamp>& slot, timestamp t) noexcept
-{
-    if(!slot || *slot < t)
-        slot = t;
 }
 
 // When Catena ingested a data record: its updated_at ("last modification in Catena") or
@@ -312,13 +292,13 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
         if(!to)
             return;
         auto* i = invitation(id);
-        if(i && rank_of(*to) < rank_of(i->state))
+        if(i && invitation_rank(*to) < invitation_rank(i->state))
         {
             ev.late = true; // a step behind this invitation's own state: changes nothing
             return;
         }
         if(i && *to != i->state &&
-           (rank_of(*to) == rank_of(i->state) || (*to == invitation_state::deleted && i->state == invitation_state::accepted)))
+           (invitation_rank(*to) == invitation_rank(i->state) || (*to == invitation_state::deleted && i->state == invitation_state::accepted)))
         {
             out.impossible = ev.event_name + " cannot follow " + std::string(to_string(i->state)) + " of invitation " +
                              id + " (fleet " + ev.fleet_key + ")";
@@ -381,7 +361,7 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
             if(auto t = string_field(ev.record, "tsp_id"); !t.empty())
                 c->tsp_id = std::move(t);
             if(action == "staled")
-                later(c->staled_at, key.time);
+                keep_later(c->staled_at, key.time);
             else
                 witness("c/", c->id, {}, key.time); // connection.created: (re-)authenticated
         }
@@ -401,7 +381,7 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
                     ++c->failed_executions;
                     ++state.failed_executions;
                 }
-                later(c->failed_at, key.time);
+                keep_later(c->failed_at, key.time);
             }
             else if(ev.status == "success")
             {
@@ -421,7 +401,7 @@ void fleet_record::apply(event& ev, order_key const& key, lifecycle_output& out)
             auto* s = schedule(*c, ev.record_id);
             if(auto r = string_field(ev.record, "resource"); !r.empty())
                 s->resource = std::move(r);
-            later(s->deactivated_at, key.time);
+            keep_later(s->deactivated_at, key.time);
         }
     }
     // A part may change without a transition of its own (a connection reported for the first
@@ -444,7 +424,7 @@ stage fleet_record::derived_stage() const
         if(!a.active)
         {
             if(a.deleted_at)
-                later(revoked_at, *a.deleted_at);
+                keep_later(revoked_at, *a.deleted_at);
             else
                 revoked_at_unknown = true;
         }
@@ -464,7 +444,7 @@ stage fleet_record::derived_stage() const
             p.every_invitation_ended = false;
             // Live: a journey not ended, begun or accepted after the revocation if there is one.
             bool const live = !revoked || (!revoked_at_unknown && i.stepped_at && revoked_at && *i.stepped_at > *revoked_at);
-            if(live && (!p.furthest_live || rank_of(i.state) > rank_of(*p.furthest_live)))
+            if(live && (!p.furthest_live || invitation_rank(i.state) > invitation_rank(*p.furthest_live)))
                 p.furthest_live = i.state;
             continue;
         }
@@ -496,106 +476,6 @@ health fleet_record::derived_health() const
                 worse(health::halted);
     }
     return worst;
-}
-
-void fleet_record::absorb(fleet_record&& other)
-{
-    auto& d = state;
-    auto& s = other.state;
-    auto latest = [](std::optional<timestamp>& mine, std::optional<timestamp> const& theirs) {
-        if(theirs)
-            later(mine, *theirs);
-    };
-    for(auto& i : s.invitations)
-        if(auto* mine = invitation(i.id); !mine)
-            d.invitations.push_back(std::move(i));
-        else
-        {
-            if(rank_of(i.state) > rank_of(mine->state))
-            {
-                mine->state = i.state;
-                mine->ended_at = i.ended_at;
-            }
-            latest(mine->stepped_at, i.stepped_at);
-        }
-    for(auto& a : s.agreements)
-        if(auto* mine = agreement(a.id); !mine)
-            d.agreements.push_back(std::move(a));
-        else
-        {
-            mine->active = mine->active && a.active;
-            latest(mine->deleted_at, a.deleted_at);
-        }
-    for(auto& c : s.connections)
-    {
-        auto it = std::find_if(d.connections.begin(), d.connections.end(), [&](auto const& x) { return x.id == c.id; });
-        if(it == d.connections.end())
-        {
-            d.connections.push_back(std::move(c));
-            continue;
-        }
-        it->reported |= c.reported;
-        it->linked |= c.linked;
-        it->failed_executions += c.failed_executions;
-        latest(it->staled_at, c.staled_at);
-        latest(it->failed_at, c.failed_at);
-        if(it->source_name.empty())
-            it->source_name = c.source_name;
-        if(it->tsp_id.empty())
-            it->tsp_id = c.tsp_id;
-        for(auto& sc : c.schedules)
-            if(auto sit = std::find_if(it->schedules.begin(), it->schedules.end(), [&](auto const& x) { return x.id == sc.id; });
-               sit == it->schedules.end())
-                it->schedules.push_back(std::move(sc));
-            else
-            {
-                latest(sit->deactivated_at, sc.deactivated_at);
-                if(sit->resource.empty())
-                    sit->resource = sc.resource;
-            }
-    }
-    for(auto& [k, v] : other.versions)
-    {
-        auto [it, inserted] = versions.try_emplace(k, v);
-        if(!inserted && version_less(it->second, v))
-            it->second = v;
-    }
-    for(auto& [k, t] : other.evidence)
-        if(auto [it, inserted] = evidence.try_emplace(k, t); !inserted && it->second < t)
-            it->second = t;
-    for(auto& id : s.invitation_ids)
-        if(std::find(d.invitation_ids.begin(), d.invitation_ids.end(), id) == d.invitation_ids.end())
-            d.invitation_ids.push_back(std::move(id));
-    for(auto& id : s.connection_ids)
-        if(std::find(d.connection_ids.begin(), d.connection_ids.end(), id) == d.connection_ids.end())
-            d.connection_ids.push_back(std::move(id));
-    d.failed_executions += s.failed_executions;
-    if(d.fleet_ref.empty())
-        d.fleet_ref = s.fleet_ref;
-    if(!d.last_occurred_at || (s.last_occurred_at && *d.last_occurred_at < *s.last_occurred_at))
-    {
-        d.last_occurred_at = s.last_occurred_at;
-        d.last_event = s.last_event;
-    }
-}
-
-fleet_capture fleet_record::capture() const
-{
-    fleet_capture c{state, {}, {}};
-    c.versions.assign(versions.begin(), versions.end());
-    c.evidence.assign(evidence.begin(), evidence.end());
-    return c;
-}
-
-fleet_record fleet_record::from(fleet_capture c)
-{
-    fleet_record f;
-    f.state = std::move(c.state);
-    for(auto& [k, v] : c.versions)
-        f.versions.emplace(std::move(k), std::move(v));
-    for(auto& [k, t] : c.evidence)
-        f.evidence.emplace(std::move(k), t);
-    return f;
 }
 
 } // namespace catena::webhooks::detail

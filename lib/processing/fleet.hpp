@@ -8,15 +8,38 @@
 
 #include "detail/string_map.hpp"
 #include "state/codec.hpp"
-#include "state/order_key.hpp"
+#include "state/release_order.hpp"
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace catena::webhooks::detail {
+
+// An invitation's step: created 0 < sent 1 < viewed 2 < accepted, declined, expired 3 <
+// deleted 4 ("removed before acceptance": after declined or expired, never after accepted).
+// Applying events (fleet.cpp) and merging fleets (fleet_merge.cpp) compare steps by it.
+inline int invitation_rank(invitation_state s) noexcept
+{
+    switch(s)
+    {
+    case invitation_state::created: return 0;
+    case invitation_state::sent: return 1;
+    case invitation_state::viewed: return 2;
+    case invitation_state::deleted: return 4;
+    default: return 3;
+    }
+}
+
+/// Keeps the later of `slot` and `t` in `slot`.
+inline void keep_later(std::optional<timestamp>& slot, timestamp t) noexcept
+{
+    if(!slot || *slot < t)
+        slot = t;
+}
 
 /** What applying one event produced. */
 struct lifecycle_output

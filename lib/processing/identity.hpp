@@ -6,7 +6,7 @@
 #include <catena/webhooks/event.hpp>
 
 #include "detail/deduper.hpp"
-#include "state/order_key.hpp"
+#include "state/release_order.hpp"
 
 #include <algorithm>
 #include <bit>

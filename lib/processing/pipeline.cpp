@@ -4,7 +4,7 @@
 
 #include "processing/decode.hpp"
 #include "processing/envelope_split.hpp"
-#include "processing/order_key.hpp"
+#include "processing/event_order.hpp"
 
 #include <boost/json/serialize.hpp>
 

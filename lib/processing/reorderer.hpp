@@ -5,7 +5,7 @@
 
 #include <catena/webhooks/timestamp.hpp>
 
-#include "state/order_key.hpp"
+#include "state/release_order.hpp"
 
 #include <chrono>
 #include <compare>

@@ -2,7 +2,7 @@
 // lib/state/codec.cpp - fleet captures and transitions to JSON documents and back.
 #include "state/codec.hpp"
 
-#include "detail/json_writer.hpp"
+#include "detail/json_forms.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -20,15 +20,6 @@ namespace json = boost::json;
 // 3: the parts' real-world times (ends, deletions, alarms) and the evidence of ingestion;
 // 2: the fleet's parts, and versions per record; 1: stage and health, versions per stream.
 constexpr int format_version = 3;
-
-// A time as microseconds since the epoch, or null.
-void write_time(json_writer& w, std::string_view k, std::optional<timestamp> t)
-{
-    if(t)
-        w.number_field(k, t->time_since_epoch().count());
-    else
-        w.null_field(k);
-}
 
 std::optional<timestamp> time_of(json::object const& o, std::string_view k)
 {
@@ -201,36 +192,9 @@ std::string encode(fleet_capture const& c)
     w.field("health", to_string(st.health));
     w.number_field("failed_executions", st.failed_executions);
     w.field("last_event", st.last_event);
-    write_time(w, "last_occurred_at", st.last_occurred_at);
+    time_field(w, "last_occurred_at", st.last_occurred_at, json_form::stored);
     w.number_field("v", format_version);
-    w.objects_field("invitations", st.invitations, [](json_writer& o, invitation_info const& i) {
-        o.field("id", i.id);
-        o.field("state", to_string(i.state));
-        write_time(o, "stepped_at", i.stepped_at);
-        write_time(o, "ended_at", i.ended_at);
-    });
-    w.objects_field("agreements", st.agreements, [](json_writer& o, agreement_info const& a) {
-        o.field("id", a.id);
-        o.bool_field("active", a.active);
-        write_time(o, "deleted_at", a.deleted_at);
-    });
-    w.objects_field("connections", st.connections, [](json_writer& o, connection_info const& cn) {
-        o.field("id", cn.id);
-        o.field("source_name", cn.source_name);
-        o.field("tsp_id", cn.tsp_id);
-        o.field("health", to_string(cn.health));
-        o.bool_field("reported", cn.reported);
-        o.bool_field("linked", cn.linked);
-        o.number_field("failed_executions", cn.failed_executions);
-        write_time(o, "staled_at", cn.staled_at);
-        write_time(o, "failed_at", cn.failed_at);
-        o.objects_field("schedules", cn.schedules, [](json_writer& so, schedule_info const& sc) {
-            so.field("id", sc.id);
-            so.field("resource", sc.resource);
-            so.bool_field("active", sc.active);
-            write_time(so, "deactivated_at", sc.deactivated_at);
-        });
-    });
+    write_parts(w, st, json_form::stored);
     // Version keys hold record ids (any text): written as escaped values, not as keys.
     // In name order, so that one state always encodes to one document. Sorted here, where a
     // capture is encoded (the last of a fleet's per commit), not at every capture.
@@ -327,26 +291,7 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
     return c;
 }
 
-std::string encode(transition const& t)
-{
-    std::string out;
-    out.reserve(384);
-    json_writer w(out);
-    w.field("fleet_key", t.fleet_key);
-    w.field("fleet_id", t.fleet_id);
-    w.field("fleet_ref", t.fleet_ref);
-    w.field("dimension", to_string(t.what));
-    w.field("entity_id", t.entity_id);
-    w.field("from", t.from);
-    w.field("to", t.to);
-    w.field("cause", t.cause);
-    w.field("event_id", t.event_id);
-    w.field("record_id", t.record_id);
-    write_time(w, "occurred_at", t.occurred_at);
-    w.field("idempotency_key", t.idempotency_key);
-    w.close();
-    return out;
-}
+std::string encode(transition const& t) { return json_text_of(384, t, json_form::stored); }
 
 std::optional<transition> decode_transition(std::string_view doc)
 {
@@ -392,32 +337,7 @@ std::optional<transition> decode_transition(std::string_view doc)
     return t;
 }
 
-std::string encode(operation_result const& r)
-{
-    std::string out;
-    out.reserve(256);
-    json_writer w(out);
-    w.field("operation_id", r.operation_id);
-    w.field("status", to_string(r.status));
-    w.field("source", to_string(r.source));
-    w.field("resource", r.resource);
-    w.field("operation_type", r.operation_type);
-    w.field("resource_id", r.resource_id);
-    w.field("source_id", r.source_id);
-    w.field("connection_id", r.connection_id);
-    w.field("fleet_ref", r.fleet_ref);
-    w.field("fleet_key", r.fleet_key);
-    w.field("error_type", r.error_type);
-    w.field("error_details", r.error_details);
-    if(r.response_status_code)
-        w.number_field("response_status_code", *r.response_status_code);
-    else
-        w.null_field("response_status_code");
-    w.field("event_id", r.event_id);
-    w.field("idempotency_key", r.idempotency_key);
-    w.close();
-    return out;
-}
+std::string encode(operation_result const& r) { return json_text_of(256, r); }
 
 std::optional<operation_result> decode_operation(std::string_view doc)
 {

@@ -6,7 +6,7 @@
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
 
-#include "state/order_key.hpp"
+#include "state/release_order.hpp"
 
 #include <optional>
 #include <string>

@@ -14,11 +14,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 namespace catena::webhooks::detail {
 
 namespace {
+
+std::atomic<std::uint64_t> max_store_pages{0};
 
 #if CATENA_WEBHOOKS_HAS_POSTGRESQL
 // Shared with other receivers: appends from now on, processing once elected (store::lead()).
@@ -80,7 +83,7 @@ std::unique_ptr<store> open_store(receiver_options const& o, store_threads t, re
     so.identity_retention = o.processing.dedup_retention;
     so.max_identities_loaded = o.processing.dedup_max_identities;
     so.history_per_fleet = o.processing.max_history_per_fleet;
-    so.max_page_count = o.store.max_page_count;
+    so.max_page_count = max_store_pages.load(std::memory_order_relaxed);
     so.run_completions = std::move(t.run_completions);
     so.run_commits = std::move(t.run_commits);
     auto s = make_sqlite_store(so, limits, ec, why);
@@ -93,6 +96,11 @@ std::unique_ptr<store> open_store(receiver_options const& o, store_threads t, re
         return nullptr;
     }
     return s;
+}
+
+void set_max_store_pages(std::uint64_t pages) noexcept
+{
+    max_store_pages.store(pages, std::memory_order_relaxed);
 }
 
 } // namespace catena::webhooks::detail

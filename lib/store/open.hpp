@@ -30,6 +30,11 @@ struct store_threads
 std::unique_ptr<store> open_store(receiver_options const& o, store_threads t, recovered_state& r, error_code& ec,
                                   std::string& why);
 
+/** Test hook: the SQLite stores opened from now on may not grow beyond `pages` pages, as if
+    the disk were full (0, the default: no bound). Process-wide: set it around
+    receiver::start(), where the store is opened (the tests, the daemon's --max-store-pages). */
+void set_max_store_pages(std::uint64_t pages) noexcept;
+
 } // namespace catena::webhooks::detail
 
 #endif

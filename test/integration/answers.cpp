@@ -446,8 +446,7 @@ BOOST_AUTO_TEST_CASE(every_503_carries_retry_after_and_its_reason)
         // The store fails to write: its file may not grow past 64 pages, as if the disk were full.
         auto o = retry_after_7();
         o.store.data_dir = tst::make_temp_dir("answers-full");
-        o.store.max_page_count = 64;
-        server s(o);
+        server s(o, {}, 64);
         http_answer a;
         for(int i = 0; i < 200 && a.status != 503u; ++i)
             a = answer_to(s, render_request(cs::build_request(bulky(i), secret, 1, cw::system_now(), true, "f" + std::to_string(i))));

@@ -121,6 +121,9 @@ BOOST_AUTO_TEST_CASE(apply_plans_creates_toggles_replaces_and_prunes_and_a_secon
     BOOST_TEST(planned.out.find("+ create  ROUTE_CREATED -> https://rx2.example") != std::string::npos);
     BOOST_TEST(planned.out.find("? keep    " + extra) != std::string::npos);
     BOOST_TEST(planned.out.find(elsewhere) == std::string::npos);
+    // The delete without --prune is shown but not counted.
+    BOOST_TEST(planned.out.find("\n3 changes, 0 unchanged; run again with --yes to apply\n") != std::string::npos,
+               planned.out);
     BOOST_TEST(api.requests() == before + 1); // the plan only lists
 
     auto applied = cli({"apply", dir + "/wanted.json", "--yes", "--prune", "--json"});

@@ -6,7 +6,7 @@
 #include <catena/webhooks/signature.hpp>
 #include <catena/webhooks/verifier.hpp>
 
-#include "processing/order_key.hpp"
+#include "processing/event_order.hpp"
 #include "receiver_server.hpp"
 #include "scenario.hpp"
 #include "sim.hpp"

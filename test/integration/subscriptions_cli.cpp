@@ -197,6 +197,8 @@ BOOST_AUTO_TEST_CASE(apply_plans_creates_with_yes_then_plans_nothing_and_updates
     BOOST_TEST(kept.status == 0, kept.err);
     BOOST_TEST(kept.out.find("~ update trailer.added") != std::string::npos, kept.out);
     BOOST_TEST(kept.out.find("? keep   vehicle.added") != std::string::npos, kept.out);
+    // A delete without --prune is shown but neither counted nor made.
+    BOOST_TEST(kept.out.find("\n1 changes, 7 unchanged\napplied 1 changes\n") != std::string::npos, kept.out);
     auto pruned = cli({"apply", file, "--yes", "--prune", "--json"});
     BOOST_TEST(pruned.status == 0, pruned.err);
     auto const plan = json::parse(pruned.out);

@@ -5,6 +5,8 @@
 
 #include <catena/webhooks/receiver.hpp>
 
+#include "store/open.hpp"
+
 #include "sim.hpp"
 #include "support.hpp"
 
@@ -28,6 +30,7 @@ inline constexpr char durable_secret[] = "durable-secret-123";
     not 0), accepting every webhook id signed with durable_secret, its events collected. */
 struct embedded
 {
+    std::uint64_t max_pages_;
     boost::asio::io_context ioc;
     receiver rx;
     std::thread t;
@@ -36,13 +39,13 @@ struct embedded
 
     embedded(std::string const& dir, std::uint64_t max_pages = 0, std::function<void(receiver_options&)> tune = {},
              std::function<void(receiver&)> setup = {})
-        : rx(ioc.get_executor(), [&] {
+        : max_pages_(max_pages)
+        , rx(ioc.get_executor(), [&] {
             receiver_options o;
             o.listen = {boost::asio::ip::make_address("127.0.0.1"), 0};
             o.secrets.add_default(durable_secret);
             o.secrets.set_unknown_policy(unknown_webhook_policy::try_defaults);
             o.store.data_dir = dir;
-            o.store.max_page_count = max_pages;
             o.processing.reorder_window = std::chrono::milliseconds(50);
             o.timeouts.retry_after = std::chrono::seconds(1);
             if(tune)
@@ -66,7 +69,10 @@ struct embedded
     embedded(embedded const&) = delete;
     error_code start()
     {
+        // The store is opened by start(): bounded as if its disk held max_pages_ pages.
+        detail::set_max_store_pages(max_pages_);
         auto ec = rx.start();
+        detail::set_max_store_pages(0);
         if(!ec)
             t = std::thread([this] { ioc.run(); });
         return ec;

@@ -5,6 +5,8 @@
 
 #include <catena/webhooks/receiver.hpp>
 
+#include "store/open.hpp"
+
 #include "sim.hpp"
 #include "support.hpp"
 
@@ -19,6 +21,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -60,7 +63,9 @@ struct server
     std::vector<cw::dead_letter> dead;
     std::vector<cw::error_report> errors;
 
-    explicit server(cw::receiver_options o = base_options(), std::function<void(cw::receiver&)> setup = {})
+    /// `max_store_pages`: the SQLite store's file may not grow beyond it (0: no bound).
+    explicit server(cw::receiver_options o = base_options(), std::function<void(cw::receiver&)> setup = {},
+                    std::uint64_t max_store_pages = 0)
         : rx(ioc.get_executor(), std::move(o))
     {
         rx.on_any([this](cw::event const& e) {
@@ -80,7 +85,9 @@ struct server
         });
         if(setup)
             setup(rx);
+        cw::detail::set_max_store_pages(max_store_pages); // the store is opened by start()
         auto ec = rx.start();
+        cw::detail::set_max_store_pages(0);
         BOOST_REQUIRE_MESSAGE(!ec, ec.message());
         t1 = std::thread([this] { ioc.run(); });
         t2 = std::thread([this] { ioc.run(); });

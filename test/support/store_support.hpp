@@ -58,6 +58,19 @@ inline std::unique_ptr<detail::store> open_sqlite(std::string const& dir, detail
     return s;
 }
 
+/// Opens the SQLite store `o` describes and takes back what it holds (into `r` when given).
+inline std::unique_ptr<detail::store> open_recovered(detail::sqlite_options const& o, detail::store_limits l = {},
+                                                     detail::recovered_state* r = nullptr)
+{
+    error_code ec;
+    std::string why;
+    auto s = detail::make_sqlite_store(o, l, ec, why);
+    BOOST_REQUIRE_MESSAGE(s, why);
+    detail::recovered_state ignored;
+    BOOST_REQUIRE(!s->recover(r ? *r : ignored, t0));
+    return s;
+}
+
 /// The WAL header's checkpoint sequence number (bytes 12 to 15, big-endian): SQLite adds one
 /// each time it rewinds the WAL to its start. 0 without a WAL.
 inline std::uint32_t wal_rewinds(std::string const& wal)

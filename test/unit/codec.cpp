@@ -29,6 +29,12 @@ BOOST_AUTO_TEST_CASE(a_transition_document_round_trips)
     t.record_id = "rec-\xe2\x82\xac";
     t.occurred_at = t0 + 1500ms;
     t.idempotency_key = "wh/evt-1/rec";
+    // Pinned: every field in this order, empty text as it is, times in microseconds.
+    BOOST_TEST(detail::codec::encode(t) ==
+               R"({"fleet_key":"f-\"9\"","fleet_id":"f-\"9\"","fleet_ref":"ref\\9\u001f","dimension":"health",)"
+               R"("entity_id":"","from":"ok","to":"stale","cause":"connection.staled","event_id":"evt-1",)"
+               R"("record_id":"rec-)" "\xe2\x82\xac"
+               R"(","occurred_at":1764000001500000,"idempotency_key":"wh/evt-1/rec"})");
     auto const back = detail::codec::decode_transition(detail::codec::encode(t));
     BOOST_REQUIRE(back);
     BOOST_TEST(back->fleet_key == t.fleet_key);
@@ -45,6 +51,20 @@ BOOST_AUTO_TEST_CASE(a_transition_document_round_trips)
     auto const none = detail::codec::decode_transition(detail::codec::encode(t));
     BOOST_REQUIRE(none);
     BOOST_TEST(!none->occurred_at.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_operation_document_is_pinned)
+{
+    // Every field, empty text as it is (detail/json_forms.hpp).
+    operation_result r;
+    r.operation_id = "op-1";
+    r.status = operation_status::success;
+    r.source = operation_source::poll;
+    r.response_status_code = 201;
+    BOOST_TEST(detail::codec::encode(r) ==
+               R"({"operation_id":"op-1","status":"success","source":"poll","resource":"","operation_type":"",)"
+               R"("resource_id":"","source_id":"","connection_id":"","fleet_ref":"","fleet_key":"","error_type":"",)"
+               R"("error_details":"","response_status_code":201,"event_id":"","idempotency_key":""})");
 }
 
 BOOST_AUTO_TEST_CASE(a_fleet_capture_round_trips_with_its_streams)

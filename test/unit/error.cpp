@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(http_status_follows_condition)
 BOOST_AUTO_TEST_CASE(every_error_has_a_distinct_reason_code)
 {
     std::set<std::string> seen;
-    // Every error, to the last one declared (lib/error.cpp asserts that bad_proxy_header is).
+    // Every error, to the last one declared (lib/verify/error.cpp asserts that bad_proxy_header is).
     for(int e = static_cast<int>(error::missing_signature); e <= static_cast<int>(error::bad_proxy_header); ++e)
     {
         auto const r = std::string(reason(make_error_code(static_cast<error>(e))));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/fleet_directory.cpp - correlation to fleets, merges, and the stage and health of each fleet.
+#include "processing/event_order.hpp"
 #include "processing/fleet_directory.hpp"
-#include "processing/order_key.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/test/unit_test.hpp>
@@ -454,7 +454,7 @@ BOOST_AUTO_TEST_CASE(tallies_and_pages_agree_with_a_scan_of_every_fleet_as_fleet
         BOOST_TEST(t.by_stage[st] == static_cast<std::uint64_t>(std::count_if(all.begin(), all.end(), [&](auto const& f) {
                        return static_cast<std::size_t>(f.stage) == st;
                    })));
-    for(auto const filter : {std::pair<std::optional<stage>, std::optional<health>>{stage::revoked, health::stale},
+    for(auto const& filter : {std::pair<std::optional<stage>, std::optional<health>>{stage::revoked, health::stale},
                              {std::nullopt, health::halted}, {stage::invited, std::nullopt}, {std::nullopt, std::nullopt}})
     {
         std::vector<std::string> expected;

@@ -45,14 +45,14 @@ BOOST_AUTO_TEST_CASE(matches_come_exact_first_then_resource_then_any)
 BOOST_AUTO_TEST_CASE(every_registration_after_freeze_is_refused_and_changes_nothing)
 {
     handler_registry r;
-    BOOST_TEST(!r.add(r.transitions, receiver::transition_handler([](transition const&) {})));
+    BOOST_TEST(!r.add(r.transitions, transition_handler([](transition const&) {})));
     r.freeze();
     BOOST_TEST((r.add_event("vehicle.added", [](event const&) {}) == error::already_started));
     BOOST_TEST((r.add_event("*", [](event const&) {}) == error::already_started));
-    BOOST_TEST((r.add(r.transitions, receiver::transition_handler([](transition const&) {})) ==
+    BOOST_TEST((r.add(r.transitions, transition_handler([](transition const&) {})) ==
                 error::already_started));
-    BOOST_TEST((r.add(r.errors, receiver::error_handler([](error_report const&) {})) == error::already_started));
-    BOOST_TEST((r.add(r.unhandled, receiver::event_handler([](event const&) {})) == error::already_started));
+    BOOST_TEST((r.add(r.errors, error_handler([](error_report const&) {})) == error::already_started));
+    BOOST_TEST((r.add(r.unhandled, event_handler([](event const&) {})) == error::already_started));
     BOOST_TEST(r.transitions.all.size() == 1u);
     BOOST_TEST(!r.errors);
     BOOST_TEST(!r.unhandled);
@@ -63,8 +63,8 @@ BOOST_AUTO_TEST_CASE(a_single_handler_registration_replaces_the_previous_one)
 {
     handler_registry r;
     int which = 0;
-    BOOST_TEST(!r.add(r.errors, receiver::error_handler([&](error_report const&) { which = 1; })));
-    BOOST_TEST(!r.add(r.errors, receiver::error_handler([&](error_report const&) { which = 2; })));
+    BOOST_TEST(!r.add(r.errors, error_handler([&](error_report const&) { which = 1; })));
+    BOOST_TEST(!r.add(r.errors, error_handler([&](error_report const&) { which = 2; })));
     r.errors.current(error_report{});
     BOOST_TEST(which == 2);
 }

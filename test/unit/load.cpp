@@ -2,7 +2,7 @@
 // test/unit/load.cpp - the simulator's load profiles: friendly, realistic, a dead-letter replay.
 #include "load.hpp"
 
-#include "processing/order_key.hpp"
+#include "processing/event_order.hpp"
 
 #include <boost/test/unit_test.hpp>
 

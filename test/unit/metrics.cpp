@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/metrics.cpp - every series from one snapshot, and receiver_stats from the same numbers.
-#include "metrics.hpp"
+#include "receiver/metrics.hpp"
 
 #include <catena/webhooks/version.hpp>
 

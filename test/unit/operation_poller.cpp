@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/operation_poller.cpp - which operations are polled when: the grace period, the
 // back-off, the rate limit (stops and resumes), and delivery gaps answered with listings.
-#include "operation_poller.hpp"
+#include "clients/operation_poller.hpp"
 
 #include <boost/test/unit_test.hpp>
 

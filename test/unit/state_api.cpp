@@ -271,6 +271,22 @@ BOOST_AUTO_TEST_CASE(dead_letters_newest_first_without_bodies_and_subscriptions)
     BOOST_TEST(s[0].at("status").is_null());
 }
 
+BOOST_AUTO_TEST_CASE(a_transition_and_a_dead_letter_are_answered_byte_for_byte_as_before)
+{
+    // The admin API's form of each (detail/json_forms.hpp): no fleet fields in a fleet's
+    // history, record_id, empty text as null; a dead letter's metadata, then its body.
+    BOOST_TEST(get("/v1/fleets/fleet-b/history").body ==
+               R"({"fleet_key":"fleet-b","transitions":[{"dimension":"health","from":"ok","to":"stale",)"
+               R"("cause":"connection.staled","event_id":null,"record_id":null,"occurred_at":"2025-11-24T16:00:00Z",)"
+               R"("idempotency_key":"k/health"}]})"
+               "\n");
+    BOOST_TEST(get("/v1/dead-letters/2").body ==
+               R"({"id":2,"created_at":"1970-01-01T00:00:00Z","kind":"undecodable","reason":"json_syntax",)"
+               R"("inbox_sequence":2,"request_id":null,"webhook_id":null,"event_type":null,"idempotency_key":null,)"
+               R"("handler":null,"error":null,"attempts":0,"body_bytes":9,"body":"{not json"})"
+               "\n");
+}
+
 BOOST_AUTO_TEST_CASE(sinks_route_lists_each_sink_with_its_counts_and_last_error)
 {
     auto const k = body("/v1/sinks").at("sinks").as_array();

@@ -2,8 +2,10 @@
 // tools/webhookd/apply.cpp - `catena-webhookd subscriptions apply FILE` and the secrets file.
 #include "apply.hpp"
 
+#include "apply_flow.hpp"
+
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <openssl/rand.h>
 
@@ -11,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <optional>
 #include <sstream>
 
@@ -309,14 +311,6 @@ int apply_command(boost::asio::io_context& ioc, cw::notifications_client& api, s
         return 1;
     }
     auto const steps = plan(want, *have, prune);
-    std::size_t changes = 0, kept = 0;
-    for(auto const& s : steps)
-    {
-        if(s.what == step::keep)
-            ++kept;
-        else if(s.what != step::remove || prune)
-            ++changes;
-    }
     bool const creates = std::any_of(steps.begin(), steps.end(), [](auto const& s) { return s.what == step::create; });
     if(creates && secrets_file.empty())
     {
@@ -325,84 +319,58 @@ int apply_command(boost::asio::io_context& ioc, cw::notifications_client& api, s
         return 2;
     }
 
-    json::array plan_json;
+    apply_plan p{"catena-webhookd subscriptions apply", file, "subscriptions", {}, {}, {}};
     for(auto const& s : steps)
     {
         static constexpr char const* names[] = {"create", "update", "delete", "unchanged"};
         bool const skipped = s.what == step::remove && !prune;
-        if(as_json)
-            plan_json.push_back(json::object{{"action", skipped ? "keep" : names[s.what]},
-                                             {"id", s.id.empty() ? json::value(nullptr) : json::value(s.id)},
-                                             {"event_name", s.event},
-                                             {"url", s.url},
-                                             {"detail", s.why.empty() ? json::value(nullptr) : json::value(s.why)}});
-        else if(s.what != step::keep)
-            std::cout << (s.what == step::create ? "+ create " : s.what == step::update ? "~ update " : skipped ? "? keep   " : "- delete ")
-                      << s.event << (s.id.empty() ? "" : " (" + s.id + ")") << " -> " << s.url
-                      << (s.why.empty() ? "" : " [" + s.why + "]") << '\n';
+        p.steps.push_back(
+            {s.what == step::keep ? plan_step::kind::unchanged : skipped ? plan_step::kind::skipped : plan_step::kind::change,
+             json::object{{"action", skipped ? "keep" : names[s.what]},
+                          {"id", s.id.empty() ? json::value(nullptr) : json::value(s.id)},
+                          {"event_name", s.event},
+                          {"url", s.url},
+                          {"detail", s.why.empty() ? json::value(nullptr) : json::value(s.why)}},
+             (s.what == step::create ? "+ create " : s.what == step::update ? "~ update " : skipped ? "? keep   " : "- delete ") +
+                 s.event + (s.id.empty() ? "" : " (" + s.id + ")") + " -> " + s.url +
+                 (s.why.empty() ? "" : " [" + s.why + "]")});
     }
-    if(as_json)
-        std::cout << json::serialize(json::object{{"plan", plan_json}, {"changes", changes}, {"applied", yes && changes > 0}})
-                  << '\n';
-    else if(changes == 0)
-        std::cout << "nothing to do: " << kept << " subscriptions match " << file << '\n';
-    else
-        std::cout << changes << " changes, " << kept << " unchanged" << (yes ? "" : "; run again with --yes to apply")
-                  << '\n';
-    if(!yes || changes == 0)
-        return 0;
-
-    std::size_t done = 0;
-    auto fail = [&](cw::api_error const& e, step const& s) {
-        std::fprintf(stderr, "catena-webhookd subscriptions apply: %s %s: %s (%zu of %zu changes made)\n",
-                     s.what == step::create ? "create" : s.what == step::update ? "update" : "delete", s.event.c_str(),
-                     e.what().c_str(), done, changes);
-        return 1;
-    };
-    for(auto const& s : steps)
-    {
+    if(creates)
+        p.applied_note = "; new secrets are in " + secrets_file +
+                         ": send catena-webhookd SIGHUP (systemctl reload catena-webhookd)";
+    p.carry_out = [&](std::size_t i) -> std::optional<step_failure> {
+        auto const& s = steps[i];
+        auto fail = [&](cw::api_error const& e) {
+            return step_failure{std::string(s.what == step::create ? "create" : s.what == step::update ? "update" : "delete") +
+                                " " + s.event + ": " + e.what()};
+        };
         if(s.what == step::create)
         {
             auto body = s.create_body;
             body.secret = generate_secret();
             auto made = run_call<std::vector<cw::webhook_subscription>>(ioc, [&](auto h) { api.create(body, h); });
             if(!made)
-                return fail(made.error(), s);
+                return fail(made.error());
             std::vector<std::pair<std::string, std::string>> entries;
             for(auto const& m : *made)
                 entries.emplace_back(m.id, body.secret);
             if(auto why = add_secrets(secrets_file, entries); !why.empty())
-            {
-                std::fprintf(stderr, "catena-webhookd subscriptions apply: created %s but %s\n", s.event.c_str(), why.c_str());
-                return 1;
-            }
+                return step_failure{"created " + s.event + " but " + why, false};
             if(s.why == "then pause")
                 for(auto const& m : *made)
-                    if(auto p = run_call<cw::webhook_subscription>(ioc, [&](auto h) { api.pause(m.id, h); }); !p)
-                        return fail(p.error(), s);
+                    if(auto r = run_call<cw::webhook_subscription>(ioc, [&](auto h) { api.pause(m.id, h); }); !r)
+                        return fail(r.error());
+            return std::nullopt;
         }
-        else if(s.what == step::update)
+        if(s.what == step::update)
         {
             auto r = run_call<cw::webhook_subscription>(ioc, [&](auto h) { api.update(s.id, s.update_body, h); });
-            if(!r)
-                return fail(r.error(), s);
+            return r ? std::nullopt : std::optional(fail(r.error()));
         }
-        else if(s.what == step::remove && prune)
-        {
-            auto r = run_call<void>(ioc, [&](auto h) { api.remove(s.id, h); });
-            if(!r)
-                return fail(r.error(), s);
-        }
-        else
-            continue;
-        ++done;
-    }
-    if(!as_json)
-        std::cout << "applied " << done << " changes" << (creates ? "; new secrets are in " + secrets_file +
-                                                                         ": send catena-webhookd SIGHUP (systemctl reload catena-webhookd)"
-                                                                   : std::string())
-                  << '\n';
-    return 0;
+        auto r = run_call<void>(ioc, [&](auto h) { api.remove(s.id, h); });
+        return r ? std::nullopt : std::optional(fail(r.error()));
+    };
+    return run_apply(p, yes, as_json);
 }
 
 } // namespace webhookd

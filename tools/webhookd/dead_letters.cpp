@@ -37,28 +37,6 @@ Exit status: 0 done, 1 not every dead letter was put back (replay --all), 2 a us
 store that cannot be opened, or no such dead letter.
 )";
 
-json::value str_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
-
-json::object dead_letter_json(cw::stored_dead_letter const& x, bool with_body)
-{
-    auto const& d = x.letter;
-    json::object o{{"id", x.id},
-                   {"created_at", cw::format_rfc3339(x.created_at, cw::utc_suffix::z)},
-                   {"kind", d.kind == cw::dead_letter_kind::undecodable ? "undecodable" : "callback_failed"},
-                   {"reason", d.reason},
-                   {"inbox_sequence", d.sequence},
-                   {"request_id", str_or_null(d.request_id)},
-                   {"webhook_id", str_or_null(d.webhook_id)},
-                   {"event_type", str_or_null(d.event_type)},
-                   {"idempotency_key", str_or_null(d.idempotency_key)},
-                   {"handler", str_or_null(d.handler)},
-                   {"error", str_or_null(d.error_text)},
-                   {"attempts", d.attempts}};
-    if(with_body)
-        o["body"] = d.body;
-    return o;
-}
-
 } // namespace
 
 int dead_letters_command(int argc, char** argv)
@@ -97,7 +75,7 @@ int dead_letters_command(int argc, char** argv)
     if(verb == "list")
     {
         for(auto const& x : box->list(std::numeric_limits<std::size_t>::max() / 2))
-            std::cout << json::serialize(dead_letter_json(x, false)) << '\n';
+            std::cout << json::serialize(cw::to_json(x, false)) << '\n';
         return 0;
     }
     if(verb == "replay" && arg == "--all")
@@ -115,7 +93,7 @@ int dead_letters_command(int argc, char** argv)
         auto x = box->get(id);
         if(!x)
             fail("no dead letter " + arg);
-        std::cout << json::serialize(dead_letter_json(*x, true)) << '\n';
+        std::cout << json::serialize(cw::to_json(*x, true)) << '\n';
         return 0;
     }
     if(auto e = box->replay(id, why))

@@ -3,6 +3,7 @@
 #include "foxtrot_commands.hpp"
 
 #include "apply.hpp"
+#include "apply_flow.hpp"
 #include "manager.hpp"
 
 #include <catena/webhooks/foxtrot.hpp>
@@ -221,65 +222,40 @@ int apply(boost::asio::io_context& ioc, fx::client& api, std::string const& file
     auto const have = await<std::vector<fx::webhook>>(ioc, [&](auto h) { api.list(h); });
     auto const steps = plan(want, have);
     static constexpr char const* names[] = {"create", "enable", "disable", "replace", "delete", "unchanged"};
-    std::size_t changes = 0, kept = 0;
-    json::array plan_json;
+    apply_plan p{"catena-webhookd subscriptions --provider foxtrot apply", file, "webhooks", {}, {}, {}};
     for(auto const& s : steps)
     {
         bool const skipped = s.what == step::remove && !prune;
-        if(s.what == step::keep)
-            ++kept;
-        else if(!skipped)
-            ++changes;
         auto const events = s.what == step::create || s.what == step::replace ? joined(s.want.events) : std::string();
-        if(as_json)
-            plan_json.push_back(json::object{{"action", skipped ? "keep" : names[s.what]},
-                                             {"id", s.id.empty() ? json::value(nullptr) : json::value(s.id)},
-                                             {"url", s.url},
-                                             {"detail", s.why.empty() ? json::value(nullptr) : json::value(s.why)}});
-        else if(s.what != step::keep)
-            std::cout << (s.what == step::create    ? "+ create  "
-                          : s.what == step::enable  ? "~ enable  "
-                          : s.what == step::disable ? "~ disable "
-                          : s.what == step::replace ? "± replace "
-                          : skipped                 ? "? keep    "
-                                                    : "- delete  ")
-                      << (s.id.empty() ? events : s.id) << " -> " << s.url
-                      << (s.what == step::replace ? " (delete, then create: Foxtrot changes only enabled)" : "")
-                      << (s.why.empty() ? "" : " [" + s.why + "]") << '\n';
+        p.steps.push_back(
+            {s.what == step::keep ? plan_step::kind::unchanged : skipped ? plan_step::kind::skipped : plan_step::kind::change,
+             json::object{{"action", skipped ? "keep" : names[s.what]},
+                          {"id", s.id.empty() ? json::value(nullptr) : json::value(s.id)},
+                          {"url", s.url},
+                          {"detail", s.why.empty() ? json::value(nullptr) : json::value(s.why)}},
+             std::string(s.what == step::create    ? "+ create  "
+                         : s.what == step::enable  ? "~ enable  "
+                         : s.what == step::disable ? "~ disable "
+                         : s.what == step::replace ? "± replace "
+                         : skipped                 ? "? keep    "
+                                                   : "- delete  ") +
+                 (s.id.empty() ? events : s.id) + " -> " + s.url +
+                 (s.what == step::replace ? " (delete, then create: Foxtrot changes only enabled)" : "") +
+                 (s.why.empty() ? "" : " [" + s.why + "]")});
     }
-    if(as_json)
-        std::cout << json::serialize(json::object{{"plan", plan_json}, {"changes", changes}, {"applied", yes && changes > 0}})
-                  << '\n';
-    else if(changes == 0)
-        std::cout << "nothing to do: " << kept << " webhooks match " << file << '\n';
-    else
-        std::cout << changes << " changes, " << kept << " unchanged" << (yes ? "" : "; run again with --yes to apply")
-                  << '\n';
-    if(!yes || changes == 0)
-        return 0;
-    std::size_t done = 0;
-    auto fail = [&](cw::api_error const& e, step const& s) {
-        std::fprintf(stderr, "catena-webhookd subscriptions --provider foxtrot apply: %s %s: %s (%zu of %zu changes made)\n",
-                     names[s.what], s.id.empty() ? s.url.c_str() : s.id.c_str(), e.what().c_str(), done, changes);
-        return 1;
-    };
     auto make = [&](step const& s) -> cw::api_result<fx::webhook> {
         auto made = run_call<fx::webhook>(ioc, [&](auto h) { api.create({s.want.url, s.want.events, s.want.dc_ids}, h); });
         if(made && !s.want.enabled)
             return run_call<fx::webhook>(ioc, [&](auto h) { api.set_enabled(made->id, false, h); });
         return made;
     };
-    for(auto const& s : steps)
-    {
+    p.carry_out = [&](std::size_t i) -> std::optional<step_failure> {
+        auto const& s = steps[i];
         cw::api_result<void> r;
         switch(s.what)
         {
-        case step::keep: continue;
-        case step::remove:
-            if(!prune)
-                continue;
-            r = run_call<void>(ioc, [&](auto h) { api.remove(s.id, h); });
-            break;
+        case step::keep: break;
+        case step::remove: r = run_call<void>(ioc, [&](auto h) { api.remove(s.id, h); }); break;
         case step::enable:
         case step::disable:
             if(auto x = run_call<fx::webhook>(ioc, [&](auto h) { api.set_enabled(s.id, s.what == step::enable, h); }); !x)
@@ -295,13 +271,11 @@ int apply(boost::asio::io_context& ioc, fx::client& api, std::string const& file
                 r = x.error();
             break;
         }
-        if(!r)
-            return fail(r.error(), s);
-        ++done;
-    }
-    if(!as_json)
-        std::cout << "applied " << done << " changes\n";
-    return 0;
+        if(r)
+            return std::nullopt;
+        return step_failure{std::string(names[s.what]) + " " + (s.id.empty() ? s.url : s.id) + ": " + r.error().what()};
+    };
+    return run_apply(p, yes, as_json);
 }
 
 // Foxtrot's side of the commands every provider has.

@@ -6,6 +6,8 @@
 
 #include <catena/webhooks/version.hpp>
 
+#include "store/open.hpp"
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -556,7 +558,8 @@ cw::receiver_options receiver_options_of(options const& o, cw::secret_ring secre
         ro.store.data_dir = o.data_dir;
     ro.store.instance = o.instance;
     ro.store.level = o.level;
-    ro.store.max_page_count = o.max_store_pages;
+    // A test hook of the library (not an option of receivers): process-wide, one receiver here.
+    cw::detail::set_max_store_pages(o.max_store_pages);
     return ro;
 }
 

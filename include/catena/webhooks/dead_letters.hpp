@@ -26,6 +26,12 @@ struct stored_dead_letter
     std::size_t body_bytes = 0;
 };
 
+/** A stored dead letter as JSON, as the admin API (/v1/dead-letters) and `catena-webhookd
+    dead-letters` answer it: {"id","created_at","kind","reason","inbox_sequence","request_id",
+    "webhook_id","event_type","idempotency_key","handler","error","attempts","body_bytes"},
+    empty text as null, and "body" last with `with_body` (a listing leaves it out). */
+CATENA_WEBHOOKS_DECL boost::json::object to_json(stored_dead_letter const& x, bool with_body);
+
 /** The dead letters in a receiver's data directory, or in a PostgreSQL store shared by
     several receivers.
 
@@ -59,9 +65,8 @@ public:
     /// Replays every dead letter; returns how many were put back (`why` names the first failure).
     std::size_t replay_all(std::string& why);
 
-    struct impl;
-
 private:
+    struct impl;
     explicit dead_letter_box(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;
 };

@@ -4,7 +4,7 @@
 #define CATENA_WEBHOOKS_FOXTROT_HPP
 
 #include <catena/webhooks/export.hpp>
-#include <catena/webhooks/subscriptions.hpp>
+#include <catena/webhooks/api_error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/value.hpp>
@@ -112,9 +112,8 @@ public:
     /// Ends every call in flight (api_unreachable, "cancelled") and every later one at once.
     void cancel();
 
-    struct impl;
-
 private:
+    struct impl;
     std::shared_ptr<impl> impl_;
 };
 

@@ -8,6 +8,8 @@
 #include <catena/webhooks/lifecycle.hpp>
 #include <catena/webhooks/operation.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <string>
 
 namespace catena::webhooks {
@@ -39,6 +41,21 @@ CATENA_WEBHOOKS_DECL std::string to_json_line(dead_letter const& d);
 CATENA_WEBHOOKS_DECL std::string to_json_line(subscription_event const& s);
 /// {"kind":"delivery_gap","subscription_id":…,"cause":…,"from":…,"to":…,"events":[…]}
 CATENA_WEBHOOKS_DECL std::string to_json_line(delivery_gap const& g);
+
+/** The same records as JSON objects, "kind" included, to put into documents of one's own:
+    the fields, order and values of the line (serialized by Boost.JSON, a control character
+    may be escaped as `\n` where the line writes `\u000a`). The line and the object come
+    from one list of fields per type.
+*/
+CATENA_WEBHOOKS_DECL boost::json::object to_json(event const& e, bool with_record = false);
+CATENA_WEBHOOKS_DECL boost::json::object to_json(transition const& t);
+CATENA_WEBHOOKS_DECL boost::json::object to_json(fleet_merge const& m);
+CATENA_WEBHOOKS_DECL boost::json::object to_json(dead_letter const& d);
+CATENA_WEBHOOKS_DECL boost::json::object to_json(subscription_event const& s);
+CATENA_WEBHOOKS_DECL boost::json::object to_json(delivery_gap const& g);
+/// A fleet as the admin API answers it (/v1/fleets/{key}, docs/openapi.json): its ids, stage,
+/// health and parts, empty text as null.
+CATENA_WEBHOOKS_DECL boost::json::object to_json(fleet_state const& f);
 
 } // namespace catena::webhooks
 

@@ -7,11 +7,14 @@
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/event.hpp>
 #include <catena/webhooks/export.hpp>
+#include <catena/webhooks/handlers.hpp>
 #include <catena/webhooks/handoff.hpp>
 #include <catena/webhooks/lifecycle.hpp>
+#include <catena/webhooks/notifications.hpp> // reached through receiver_options.hpp before heal_options.hpp
 #include <catena/webhooks/operation.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 #include <catena/webhooks/request.hpp>
+#include <catena/webhooks/stats.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -27,30 +30,6 @@
 #include <vector>
 
 namespace catena::webhooks {
-
-/** A snapshot of the receiver's counters. */
-struct receiver_stats
-{
-    std::uint64_t accepted = 0;           ///< Deliveries answered 202 and kept.
-    std::uint64_t duplicate_requests = 0; ///< Replayed copies of a kept request (202, not kept twice).
-    std::uint64_t rejected = 0;           ///< Requests answered with an error status.
-    std::uint64_t events = 0;             ///< Records handed to callbacks.
-    std::uint64_t duplicate_events = 0;   ///< Retries and replays of events already seen (not dispatched again;
-                                          ///< a copy of a recently kept envelope is caught at intake).
-    std::uint64_t late_events = 0;        ///< Events dispatched flagged late.
-    std::uint64_t transitions = 0;
-    std::uint64_t merges = 0;
-    std::uint64_t impossible_transitions = 0;
-    std::uint64_t released_early = 0;     ///< Events released before their reorder window ended (buffer full).
-    std::uint64_t dead_letters = 0;       ///< Undecodable deliveries and dead-lettered callbacks.
-    std::uint64_t callback_errors = 0;    ///< Callback attempts that threw.
-    std::uint64_t callback_retries = 0;
-    std::uint64_t inbox_depth = 0;        ///< Kept deliveries not processed yet.
-    std::uint64_t held_events = 0;        ///< Events in the reorder window.
-    std::uint64_t callback_backlog = 0;   ///< Callback calls queued or being retried.
-    std::uint64_t fleets = 0;
-    std::uint64_t connections_active = 0;
-};
 
 /** Receives Catena webhook deliveries.
 
@@ -97,15 +76,16 @@ struct receiver_stats
 class CATENA_WEBHOOKS_DECL receiver
 {
 public:
-    using event_handler = std::function<void(event const&)>;
-    using error_handler = std::function<void(error_report const&)>;
-    using dead_letter_handler = std::function<void(dead_letter const&)>;
-    using transition_handler = std::function<void(transition const&)>;
-    using merge_handler = std::function<void(fleet_merge const&)>;
-    using subscription_handler = std::function<void(subscription_event const&)>;
-    using gap_handler = std::function<void(delivery_gap const&)>;
-    using async_event_handler = std::function<void(event const&, completion)>;
-    using async_transition_handler = std::function<void(transition const&, completion)>;
+    // The callbacks' signatures (catena/webhooks/handlers.hpp), by their old names too.
+    using event_handler = webhooks::event_handler;
+    using error_handler = webhooks::error_handler;
+    using dead_letter_handler = webhooks::dead_letter_handler;
+    using transition_handler = webhooks::transition_handler;
+    using merge_handler = webhooks::merge_handler;
+    using subscription_handler = webhooks::subscription_handler;
+    using gap_handler = webhooks::gap_handler;
+    using async_event_handler = webhooks::async_event_handler;
+    using async_transition_handler = webhooks::async_transition_handler;
 
     /// Creates a stopped receiver; nothing is bound until start().
     receiver(boost::asio::any_io_executor ex, receiver_options opts);
@@ -294,9 +274,8 @@ public:
     /// The metrics in Prometheus text format, as served on options.metrics_path.
     std::string metrics_text() const;
 
-    struct impl;
-
 private:
+    struct impl;
     struct initiate_receive;
 
     std::shared_ptr<impl> impl_;

@@ -6,7 +6,7 @@
 #include <catena/webhooks/envelope.hpp>
 #include <catena/webhooks/export.hpp>
 #include <catena/webhooks/gzip.hpp>
-#include <catena/webhooks/notifications.hpp>
+#include <catena/webhooks/heal_options.hpp>
 #include <catena/webhooks/secret_ring.hpp>
 #include <catena/webhooks/timestamp.hpp>
 
@@ -115,7 +115,9 @@ struct callback_policy
     unsigned max_attempts = 3;
     /// Wait before the first retry; each further retry waits `backoff_multiplier` times longer.
     std::chrono::milliseconds initial_backoff{200};
+    /// How much longer each further retry waits than the one before (2: doubling).
     double backoff_multiplier = 2.0;
+    /// The longest wait between two attempts, however many came before.
     std::chrono::milliseconds max_backoff{10'000};
 };
 
@@ -200,8 +202,6 @@ struct store_options
     /// deliveries finished in the last interval are processed again (their callbacks run
     /// again, with the same idempotency keys).
     std::chrono::milliseconds progress_interval{50};
-    /// Test hook: the file may not grow beyond this many pages, as if the disk were full.
-    std::uint64_t max_page_count = 0;
 };
 
 /** Whether `store` names a PostgreSQL database (a postgres:// or postgresql:// URI, or a libpq
@@ -213,43 +213,6 @@ CATENA_WEBHOOKS_DECL bool is_postgres_conninfo(std::string_view store) noexcept;
     password=..., sslpassword=..., as libpq reads it): one that belongs in PGPASSWORD or
     ~/.pgpass (or an sslpassword-free key), not on a command line or in a config file. */
 CATENA_WEBHOOKS_DECL bool conninfo_has_password(std::string const& conninfo);
-
-/** Options of a receiver. Validated by receiver::start(). */
-/** Self-healing: the receiver reactivates the subscriptions it serves when they stop
-    delivering, replays their dead-letter queues, and reports each delivery gap. */
-struct heal_options
-{
-    bool enabled = false;
-    /// The Notifications API and its credentials.
-    notifications_options api{};
-    /// How often GET /webhooks?status=stale is asked (a stale endpoint may never hear its
-    /// own webhook.staled). 0: never, only webhook.* events trigger a heal.
-    std::chrono::seconds poll_interval{300};
-    /// At most one replay request per this (the API's rate limit is shared with the user).
-    std::chrono::milliseconds replay_interval{2'000};
-};
-
-/** Resource operations whose result webhook does not come: asked of Catena's Integrations
-    API (spec §6.x), the documented fallback, so that a result that fell into a delivery gap
-    (a subscription stale or paused: Catena does not queue what occurs meanwhile) is not
-    reported timed_out a day later. Only operations tracked with their connection
-    (receiver::track_operation with an operation_ref) can be polled. */
-struct operation_polling_options
-{
-    bool enabled = false;
-    /// The API and its credentials (the Notifications API's base URL and token serve both).
-    notifications_options api{};
-    /// How long after track_operation() the result webhook is waited for before the API is asked.
-    std::chrono::seconds grace{300};
-    /// At most this many requests (one operation, or one listing after a gap) per `per`: polling
-    /// stays the exception, and the API's rate limit is shared with the user's own calls.
-    unsigned max_polls = 60;
-    std::chrono::seconds per{60};
-    /// An operation still pending, or whose poll failed, is asked again after this, doubling
-    /// up to max_backoff.
-    std::chrono::seconds initial_backoff{60};
-    std::chrono::seconds max_backoff{1800};
-};
 
 /** Whose deliveries a route receives. */
 enum class provider
@@ -287,6 +250,7 @@ struct route_options
     std::string id_field = "id";
 };
 
+/** Options of a receiver. Validated by receiver::start(). */
 struct receiver_options
 {
     /// Address and port to listen on; port 0 picks a free port (see receiver::local_endpoint).
@@ -341,12 +305,20 @@ struct receiver_options
     /// Catena's retries, so a genuine delivery rejected during a secret rotation is lost;
     /// 503 sends it to Catena's dead-letter queue for replay instead (spec §5.2).
     unsigned unverified_status = 401;
+    /// Sizes and counts a request, a connection, a client and the inbox may reach (receiver_limits).
     receiver_limits limits{};
+    /// How long each step of a connection, and stopping, may take (receiver_timeouts).
     receiver_timeouts timeouts{};
+    /// HTTPS on the delivery listener; empty files: plain HTTP (receiver_tls).
     receiver_tls tls{};
+    /// Between the 202 and the callbacks: reordering, de-duplication, callback retries (processing_options).
     processing_options processing{};
+    /// Where deliveries and state are kept, and how durably (store_options).
     store_options store{};
+    /// Self-healing of the subscriptions served; off by default (heal_options).
     heal_options heal{};
+    /// Asking the Integrations API for operations whose result webhook did not come; off by
+    /// default (operation_polling_options).
     operation_polling_options operations{};
     /// How long an X-Request-ID is remembered to drop a replayed copy of one request.
     std::chrono::seconds request_id_memory{900};

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 // catena/webhooks/subscriptions.hpp - the Notifications API's shapes (spec §6): subscriptions,
-// pages, metrics, logs, schemas and errors, to and from JSON.
+// pages, metrics, logs, schemas and errors, to and from JSON (api_error itself: api_error.hpp).
 #ifndef CATENA_WEBHOOKS_SUBSCRIPTIONS_HPP
 #define CATENA_WEBHOOKS_SUBSCRIPTIONS_HPP
 
+#include <catena/webhooks/api_error.hpp>
 #include <catena/webhooks/error.hpp>
 #include <catena/webhooks/export.hpp>
 
@@ -130,37 +131,6 @@ struct event_schema
     std::string openapi_schema; ///< An OpenAPI 3.0 document, as a JSON string.
     std::string changelog;
 };
-
-/** One entry of a 422's detail list. */
-struct field_error
-{
-    std::string path;
-    std::string input;
-    std::string message;
-    std::string error_type;
-};
-
-/** Why a call failed: the catena.webhooks error (api_* values), the HTTP status when the API
-    answered, and the API's own {code, message, detail}. Never holds a credential. */
-struct api_error
-{
-    error_code ec;
-    unsigned status = 0;       ///< 0 when the API was not reached.
-    std::string code;          ///< The API's code field.
-    std::string message;       ///< The API's message, or what went wrong on the way.
-    std::vector<field_error> details;            ///< 422.
-    std::optional<std::chrono::seconds> retry_after; ///< 429.
-
-    /// One line: "HTTP 422 validation_error: url: must be https (…)".
-    CATENA_WEBHOOKS_DECL std::string what() const;
-};
-
-/// Throws system_error(e.ec, e.what()) (boost::system::result's hook).
-[[noreturn]] CATENA_WEBHOOKS_DECL void throw_exception_from_error(api_error const& e,
-                                                                  boost::source_location const& loc);
-
-template<class T>
-using api_result = boost::system::result<T, api_error>;
 
 /// The JSON body of a create or an update request.
 CATENA_WEBHOOKS_DECL boost::json::value to_json(webhook_create const& c);

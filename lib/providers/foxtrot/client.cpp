@@ -2,7 +2,9 @@
 // lib/providers/foxtrot/client.cpp - Foxtrot's webhook management API: the wrapper, its errors, four calls.
 #include <catena/webhooks/foxtrot.hpp>
 
-#include "detail/api_transport.hpp"
+#include <catena/webhooks/subscriptions.hpp> // parse_api_error: Foxtrot errors share its shape
+
+#include "clients/api_transport.hpp"
 #include "detail/url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -161,29 +163,23 @@ struct client::impl : std::enable_shared_from_this<impl>
     {
         if(!problem.empty())
             co_return api_failure(error::api_unreachable, problem);
-        for(unsigned attempt = 1;; ++attempt)
-        {
+        auto attempt = [&]() -> net::awaitable<api_result<json::value>> {
             std::string_view const type = body.empty() ? "" : "application/json";
             auto r = co_await http.exchange(api, method, target, body, type, opts.key_header, key_value);
-            api_error e;
-            if(r && r->status / 100 == 2)
-            {
-                if(method == http::verb::delete_ && r->body.empty())
-                    co_return json::value(nullptr);
-                json::error_code jec;
-                auto v = json::parse(r->body, jec);
-                if(jec)
-                    co_return api_failure(error::api_bad_response,
-                                          "an answer that is not JSON (HTTP " + std::to_string(r->status) + ")");
-                co_return unwrap(v);
-            }
-            e = r ? parse_error(r->status, r->body, r->retry_after) : r.error();
-            auto const wait = http.retry_wait(e, attempt, opts.max_attempts, opts.max_retry_after);
-            if(!wait)
-                co_return e;
-            ++retries;
-            co_await http.sleep(*wait);
-        }
+            if(!r)
+                co_return r.error();
+            if(r->status / 100 != 2)
+                co_return parse_error(r->status, r->body, r->retry_after);
+            if(method == http::verb::delete_ && r->body.empty())
+                co_return json::value(nullptr);
+            json::error_code jec;
+            auto v = json::parse(r->body, jec);
+            if(jec)
+                co_return api_failure(error::api_bad_response,
+                                      "an answer that is not JSON (HTTP " + std::to_string(r->status) + ")");
+            co_return unwrap(v);
+        };
+        co_return co_await http.with_retries<json::value>(detail::retry_policy_of(opts), attempt, retries);
     }
 
     template<class T, class Parse>
