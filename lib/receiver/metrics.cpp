@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
 
 namespace catena::webhooks::detail {
 
@@ -92,6 +93,18 @@ std::uint64_t kept(counters::values const& r)
 std::uint64_t duplicate_events(metrics_snapshot const& s)
 {
     return s.pipeline.duplicate_events + s.requests[id::envelope_duplicates];
+}
+
+// Plain series (no labels), each with its HELP and TYPE lines.
+void write_series(std::string& out, std::span<series const> all)
+{
+    for(auto const& x : all)
+    {
+        std::string const name = std::string("catena_webhooks_") + x.name;
+        out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
+        out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
+        line(out, "%s %.17g\n", name.c_str(), x.value);
+    }
 }
 
 // Every plain series (no labels), in the order they are written: /metrics writes them all, and
@@ -190,13 +203,7 @@ std::string render_metrics(metrics_snapshot const& s)
             line(out, "catena_webhooks_rejections_total{reason=\"%.*s\"} %llu\n", static_cast<int>(reason_of(ev).size()),
                  reason_of(ev).data(), static_cast<unsigned long long>(n));
 
-    for(auto const& x : plain_series(s))
-    {
-        std::string const name = std::string("catena_webhooks_") + x.name;
-        out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
-        out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
-        line(out, "%s %.17g\n", name.c_str(), x.value);
-    }
+    write_series(out, plain_series(s));
 
     out += "# HELP catena_webhooks_fleets_by_stage Fleets in each stage.\n"
            "# TYPE catena_webhooks_fleets_by_stage gauge\n";
@@ -285,13 +292,7 @@ std::string render_metrics(metrics_snapshot const& s)
             {"delivery_gaps_total", "Windows during which a subscription delivered nothing, reported once it was healed.", true, d(s.heal->gaps)},
             {"heal_polls_total", "Polls of the API for stale subscriptions.", true, d(s.heal->polls)},
         };
-        for(auto const& x : heal_series)
-        {
-            std::string const name = std::string("catena_webhooks_") + x.name;
-            out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
-            out.append("# TYPE ").append(name).append(" counter\n");
-            line(out, "%s %.17g\n", name.c_str(), x.value);
-        }
+        write_series(out, heal_series);
     }
 
     if(s.polls)
@@ -313,13 +314,7 @@ std::string render_metrics(metrics_snapshot const& s)
             {"operation_poll_gaps_total", "Delivery gaps that made every watched operation due at once.", true, d(s.polls->gaps)},
             {"operations_watched", "Operations the poller waits on.", false, d(s.polls->watched)},
         };
-        for(auto const& x : poll_series)
-        {
-            std::string const name = std::string("catena_webhooks_") + x.name;
-            out.append("# HELP ").append(name).append(" ").append(x.help).append("\n");
-            out.append("# TYPE ").append(name).append(x.counter ? " counter\n" : " gauge\n");
-            line(out, "%s %.17g\n", name.c_str(), x.value);
-        }
+        write_series(out, poll_series);
     }
 
     histogram(out, "catena_webhooks_ack_latency_seconds",
