@@ -70,8 +70,10 @@ namespace {
 // The columns stored_dead_letter_at() reads; the body itself only when `with_body`.
 std::string dead_letter_columns(bool with_body)
 {
-    return std::string("id, created_at, kind, reason, seq, request_id, webhook_id, event_type, ") +
-           (with_body ? "body" : "NULL") + ", idempotency_key, handler, error_text, attempts, route, length(body)";
+    std::string columns = "id, created_at, kind, reason, seq, request_id, webhook_id, event_type, ";
+    columns += with_body ? "body" : "NULL";
+    columns += ", idempotency_key, handler, error_text, attempts, route, length(body)";
+    return columns;
 }
 
 stored_dead_letter stored_dead_letter_at(statement const& s)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/api_transport.cpp - the API clients' shared retry loop and back-off, without a network.
-#include "detail/api_transport.hpp"
+#include "clients/api_transport.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
