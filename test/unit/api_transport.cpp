@@ -2,6 +2,8 @@
 // test/unit/api_transport.cpp - the API clients' shared retry loop and back-off, without a network.
 #include "clients/api_transport.hpp"
 
+#include <catena/webhooks/subscriptions.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
