@@ -39,17 +39,23 @@ std::string fresh_database()
     return c;
 }
 
-std::unique_ptr<detail::store> open(std::string const& conninfo, std::string name, error_code* failed = nullptr,
-                                    std::string* why_out = nullptr)
+// The options every test's store starts from: quick elections and refreshes.
+detail::postgres_options options_for(std::string const& conninfo, std::string name)
 {
     detail::postgres_options o;
     o.conninfo = conninfo;
     o.name = std::move(name);
     o.leader_poll = 20ms;
     o.refresh_interval = 50ms;
+    return o;
+}
+
+std::unique_ptr<detail::store> open(detail::postgres_options const& o, detail::store_limits limits = {},
+                                    error_code* failed = nullptr, std::string* why_out = nullptr)
+{
     error_code ec;
     std::string why;
-    auto s = detail::make_postgres_store(o, {}, ec, why);
+    auto s = detail::make_postgres_store(o, limits, ec, why);
     if(failed)
     {
         *failed = ec;
@@ -59,6 +65,12 @@ std::unique_ptr<detail::store> open(std::string const& conninfo, std::string nam
     }
     BOOST_REQUIRE_MESSAGE(s, why);
     return s;
+}
+
+std::unique_ptr<detail::store> open(std::string const& conninfo, std::string name, error_code* failed = nullptr,
+                                    std::string* why_out = nullptr)
+{
+    return open(options_for(conninfo, std::move(name)), {}, failed, why_out);
 }
 
 // A raw session on the database, for what a test does behind the stores' backs.
@@ -126,15 +138,20 @@ bool ready(std::shared_future<void> const& f, std::chrono::milliseconds d = 10s)
     return f.wait_for(d) == std::future_status::ready;
 }
 
-// Opens a store on `db` that leads (the only one there), recovered as a new leader is.
-std::unique_ptr<detail::store> leader(std::string const& db, std::string name, election& e)
+// Opens a store that leads (the only one on its database), recovered as a new leader is.
+std::unique_ptr<detail::store> leader(detail::postgres_options const& o, detail::store_limits limits, election& e)
 {
-    auto s = open(db, std::move(name));
+    auto s = open(o, limits);
     s->lead(e.hooks());
     BOOST_REQUIRE(ready(e.gained));
     detail::recovered_state r;
     BOOST_REQUIRE(!s->recover(r, system_now()));
     return s;
+}
+
+std::unique_ptr<detail::store> leader(std::string const& db, std::string name, election& e)
+{
+    return leader(options_for(db, std::move(name)), {}, e);
 }
 
 BOOST_AUTO_TEST_SUITE(postgres_store_)
@@ -360,11 +377,7 @@ BOOST_AUTO_TEST_CASE(a_new_leader_takes_back_pending_operations_and_outcomes)
 BOOST_AUTO_TEST_CASE(the_leader_prunes_what_retention_lets_go_and_nothing_more)
 {
     auto const db = fresh_database();
-    detail::postgres_options o;
-    o.conninfo = db;
-    o.name = "a";
-    o.leader_poll = 20ms;
-    o.refresh_interval = 50ms;
+    auto o = options_for(db, "a");
     o.prune_interval = 0s;
     o.processed_retention = 0s;
     o.identity_retention = 3600s;
@@ -372,15 +385,8 @@ BOOST_AUTO_TEST_CASE(the_leader_prunes_what_retention_lets_go_and_nothing_more)
     o.history_per_fleet = 2;
     detail::store_limits limits;
     limits.request_id_memory = 0s;
-    error_code ec;
-    std::string why;
-    auto a = detail::make_postgres_store(o, limits, ec, why);
-    BOOST_REQUIRE_MESSAGE(a, why);
     election e;
-    a->lead(e.hooks());
-    BOOST_REQUIRE(ready(e.gained));
-    detail::recovered_state rec;
-    BOOST_REQUIRE(!a->recover(rec, system_now()));
+    auto a = leader(o, limits, e);
 
     auto const first = append(*a, entry("r-1"));
     auto const second = append(*a, entry("r-2"));
