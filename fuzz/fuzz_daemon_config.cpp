@@ -184,7 +184,7 @@ std::optional<std::string> as_spec(cw::route_options const& r)
 {
     if(!r.token.empty() && r.token != token_value)
         return std::nullopt; // another variable of the environment: its name is not in the route
-    std::string s = r.path + "=" + (r.kind == cw::provider::catena ? "catena" : "foxtrot");
+    std::string s = r.path + "=" + r.provider;
     if(!r.token.empty())
         s += std::string(",token-env=") + token_variable;
     if(!r.token_header.empty())
@@ -201,7 +201,7 @@ std::optional<std::string> as_spec(cw::route_options const& r)
 
 bool same_route(cw::route_options const& a, cw::route_options const& b)
 {
-    return a.path == b.path && a.kind == b.kind && a.token == b.token && a.token_header == b.token_header &&
+    return a.path == b.path && a.provider == b.provider && a.token == b.token && a.token_header == b.token_header &&
            a.allow == b.allow && a.event_field == b.event_field && a.id_field == b.id_field;
 }
 

@@ -21,6 +21,8 @@
 //   record, the route, the entry's request id, attempt and sequence, the idempotency key
 //   "foxtrot/<path>/<id>" and the first of timestamp, occurred_at, created_at that is
 //   RFC 3339. A Foxtrot-shaped body built from the input always decodes to what was put in.
+#include "detail/address.hpp"
+#include "providers/foxtrot/decode.hpp"
 #include "providers/route_table.hpp"
 
 #include "fuzz_support.hpp"
@@ -173,7 +175,7 @@ std::vector<cw::route_options> make_routes(std::uint8_t flags)
 {
     cw::route_options fox;
     fox.path = std::string(path);
-    fox.kind = cw::provider::foxtrot;
+    fox.provider = "foxtrot";
     fox.token = std::string(token);
     if(flags & 1)
         fox.token_header = "X-Foxtrot-Token";
@@ -186,9 +188,35 @@ std::vector<cw::route_options> make_routes(std::uint8_t flags)
     }
     cw::route_options other;
     other.path = "/webhooks/catena-eu";
-    other.kind = cw::provider::catena;
+    other.provider = "catena";
     return {fox, other};
 }
+
+// A table over `routes` as a receiver builds it, with what its providers are lent.
+struct table_of
+{
+    explicit table_of(std::vector<cw::route_options> routes) : opts(options_with(std::move(routes))) {}
+    static cw::receiver_options options_with(std::vector<cw::route_options> routes)
+    {
+        cw::receiver_options o;
+        o.routes = std::move(routes);
+        return o;
+    }
+    cw::receiver_options opts;
+    cw::detail::counters counts;
+    cw::detail::secret_holder secrets{cw::secret_ring{}};
+    cw::detail::route_table table{opts, {opts, counts, [](auto&&...) {}, secrets}};
+};
+
+// The token header's value, as a request carries it.
+struct token_field final : cw::detail::request_fields
+{
+    std::string_view value;
+    std::string_view get(std::string_view name) const override
+    {
+        return name == "X-Foxtrot-Token" ? value : std::string_view{};
+    }
+};
 
 void check_find_and_admit(cw::detail::route_table const& table, cw::route_options const& fox, std::string_view target,
                           std::string_view header, std::string_view peer)
@@ -201,13 +229,14 @@ void check_find_and_admit(cw::detail::route_table const& table, cw::route_option
                             target[path.size()] == '/' && rest.find('/') == std::string_view::npos;
     if(target == "/webhooks/catena-eu")
     {
-        require(m && m->route->kind == cw::provider::catena && m->rest.empty(), "the Catena route was not found");
+        require(m && m->provider->name() == "catena" && m->rest.empty(), "the Catena route was not found");
         return;
     }
     require(m.has_value() == (exact || with_token), "find() matched another set of targets than its path");
     if(!m)
         return;
-    require(m->route == &fox && m->rest == (exact ? std::string_view{} : rest), "find() gave another rest");
+    require(m->provider->name() == "foxtrot" && m->rest == (exact ? std::string_view{} : rest),
+            "find() gave another provider or rest");
 
     boost::system::error_code ec;
     auto const address = boost::asio::ip::make_address(std::string(peer), ec);
@@ -218,7 +247,11 @@ void check_find_and_admit(cw::detail::route_table const& table, cw::route_option
     for(auto const& text : fox.allow)
         allowed = allowed || reference_contains(*reference_parse_cidr(text), *ref);
     bool const token_ok = (token_in_path ? m->rest : without_bearer(header)) == token;
-    auto const verdict = table.admit(*m, header, address);
+    token_field fields;
+    fields.value = header;
+    cw::detail::delivery_ticket ticket;
+    auto const verdict = m->provider->admit(fields, m->rest, address, cw::timestamp{}, ticket);
+    require(ticket.headers.webhook_id == fox.path, "admit() named another webhook than the route");
     if(!allowed)
         require(verdict == cw::error::address_not_allowed, "a peer outside the allowlist was let in");
     else if(!token_ok)
@@ -257,8 +290,8 @@ void check_check(std::uint8_t flags, std::string_view route_path, std::string_vi
         r.token_header = "X-Token";
     if(flags & 2)
         r.allow = {std::string(cidr)};
-    std::vector<cw::route_options> const routes{r};
-    cw::detail::route_table const table(routes);
+    cw::receiver_options opts;
+    opts.routes = {r};
     bool const valid = route_path.size() >= 2 && route_path.front() == '/' && route_path.back() != '/' &&
                        route_path.find_first_of("?# ") == std::string_view::npos && route_path != "/webhooks/catena" &&
                        (!route_token.empty() || !r.allow.empty()) && (route_token.empty() || route_token.size() >= 16) &&
@@ -266,7 +299,7 @@ void check_check(std::uint8_t flags, std::string_view route_path, std::string_vi
                        (r.allow.empty() || (cidr.find('%') == std::string_view::npos && reference_parse_cidr(cidr)));
     if(cidr.find('%') != std::string_view::npos && (flags & 2))
         return; // scope ids: boost's alone
-    require(table.check("/webhooks/catena").empty() == valid, "route_table::check and the documented rules disagree");
+    require(cw::detail::route_table::check(opts).empty() == valid, "route_table::check and the documented rules disagree");
 }
 
 // What decode() must give for `body`, by Boost.JSON's reading of it: the event or nothing.
@@ -277,7 +310,7 @@ void check_decode(cw::route_options const& fox, std::string_view body, std::uint
     e.request_id = "req-" + std::to_string(sequence);
     e.delivery_attempt = static_cast<std::uint32_t>(1 + sequence % 7);
     e.sequence = sequence;
-    auto const ev = cw::detail::route_table::decode(fox, e);
+    auto const ev = cw::detail::foxtrot::decode(fox, e);
 
     json::parse_options po;
     po.max_depth = 32;
@@ -328,10 +361,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     auto const route_token = next_line(in);
     std::string_view const body = in;
 
-    auto const routes = make_routes(flags); // this input's own
-    cw::detail::route_table const table(routes);
-    require(table.check("/webhooks/catena").empty(), "the input's own routes were refused");
-    check_find_and_admit(table, routes[0], target, header, peer);
+    table_of const t(make_routes(flags)); // this input's own
+    auto const& routes = t.opts.routes;
+    require(cw::detail::route_table::check(t.opts).empty(), "the input's own routes were refused");
+    check_find_and_admit(t.table, routes[0], target, header, peer);
     check_cidr(cidr, peer);
     check_check(flags, route_path, route_token, cidr);
     check_decode(routes[0], body, size);
@@ -355,7 +388,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     o["data"] = json::object{{"route_id", printable(route_path)}, {"note", printable(body.substr(0, 64))}};
     cw::detail::inbox_entry e;
     e.body = json::serialize(o);
-    auto const ev = cw::detail::route_table::decode(routes[0], e);
+    auto const ev = cw::detail::foxtrot::decode(routes[0], e);
     require(ev && ev->event_name == type && ev->event_id == id_text && ev->occurred_at == at && ev->record == o,
             "a Foxtrot-shaped body did not decode to what was put in");
     return 0;

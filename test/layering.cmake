@@ -3,7 +3,7 @@
 #
 # Run as: cmake -DSOURCE_DIR=... -DBINARY_DIR=... -DCXX=... -P layering.cmake
 # Every file of lib/ sits in a room, and the rooms have an order, lowest first:
-#   detail < verify < model < clients < state < store < providers < processing < delivery < http < receiver
+#   detail < verify < model < clients < state < store < processing < providers < delivery < http < receiver
 # Fails, naming the file and the include, when:
 # - a file of lib/ sits in no room of that order (the lib/ root holds no file);
 # - a file includes a room above its own ("room/..."), or a public header that belongs to a
@@ -16,7 +16,7 @@
 # - an internal header exports a symbol (CATENA_WEBHOOKS_DECL belongs to the public headers).
 cmake_minimum_required(VERSION 3.25)
 
-set(order detail verify model clients state store providers processing delivery http receiver)
+set(order detail verify model clients state store processing providers delivery http receiver)
 # The facade's own sources: the only files of lib/ that include <catena/webhooks/receiver.hpp>.
 set(facade receiver/receiver.cpp receiver/receiver_impl.hpp)
 list(JOIN facade ", " facade_names)

@@ -68,7 +68,7 @@ constexpr std::size_t release_slice = 256;
 } // namespace
 
 processor::processor(net::any_io_executor ex, receiver_options const& opts, handler_registry const& handlers,
-                     counters& counts, report_fn report)
+                     counters& counts, report_fn report, route_table const& routes)
     : opts_(opts)
     , handlers_(handlers)
     , counts_(counts)
@@ -78,7 +78,7 @@ processor::processor(net::any_io_executor ex, receiver_options const& opts, hand
     , backlog_timer_(strand_)
     , flush_timer_(strand_)
     , pipe_(pipeline_options_of(opts), *this)
-    , routes_(opts.routes)
+    , routes_(routes)
 {
     dispatcher::hooks h;
     h.report = [this](error_code ec, std::string text, callback_job const& job) {
@@ -226,13 +226,7 @@ std::size_t processor::push(inbox_entry& e, timestamp now)
         e.body.swap(inflated_);
         e.compressed = false;
     }
-    push_result r;
-    if(e.route.empty())
-        r = pipe_.push(e, now);
-    else if(auto const* route = routes_.by_path(e.route))
-        r = pipe_.push_decoded(e, route_table::decode(*route, e), now);
-    else
-        r = pipe_.push_decoded(e, make_error_code(error::route_unknown), now);
+    auto r = routes_.decode(e, pipe_, now);
     if(inflated)
     {
         // The buffer goes back for the next body, unless it grew past what a typical one needs.

@@ -40,11 +40,10 @@ class processor final : pipeline_sink
 {
 public:
     /// How a problem is reported (the receiver's on_error, guarded).
-    using report_fn = std::function<void(error_code, unsigned status, std::string detail, std::string request_id,
-                                         std::string webhook_id)>;
+    using report_fn = detail::report_fn;
 
     processor(boost::asio::any_io_executor ex, receiver_options const& opts, handler_registry const& handlers,
-              counters& counts, report_fn report);
+              counters& counts, report_fn report, route_table const& routes);
 
     /** Takes what the store kept from an earlier run; `keep_alive` is held by every
         handler this object posts (the receiver's own state). */
@@ -132,7 +131,7 @@ private:
     progress_tracker progress_;
     std::optional<timestamp> release_at_; // when release_timer_ is set to fire
     bool flush_scheduled_ = false;
-    route_table routes_; // other providers' routes: how their deliveries decode
+    route_table const& routes_; // the delivery paths' providers: how a kept delivery decodes
     inflater inflater_; // compressed bodies, on the processing strand
     std::string inflated_;
     std::vector<inbox_entry> pending_; // taken from the store, pushed from next_ on

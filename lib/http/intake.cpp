@@ -2,7 +2,6 @@
 // lib/http/intake.cpp - a request's headers and body in, verified and kept (or refused), one answer out.
 #include "http/intake.hpp"
 
-#include <cmath>
 
 namespace catena::webhooks::detail {
 
@@ -16,9 +15,6 @@ std::string_view wire_reason(error_code const& ec) noexcept
 }
 
 namespace {
-
-// Inflated bodies up to this size are kept beside the compressed one (see deliver()).
-constexpr std::size_t small_json_bytes = 64u << 10;
 
 admission_limits admission_of(receiver_limits const& l)
 {
@@ -44,8 +40,8 @@ intake::intake(receiver_options const& opts, counters& counts, report_fn report)
     , counts_(counts)
     , report_(std::move(report))
     , gate_(admission_of(opts.limits))
-    , routes_(opts.routes)
-    , secrets_(std::make_shared<secret_ring const>(opts.secrets))
+    , secrets_(opts.secrets)
+    , routes_(opts, provider_services{opts, counts, report_, secrets_})
 {
     // receiver::start() refuses a list with anything but networks in it.
     for(auto const& t : opts.trusted_proxies)
@@ -61,7 +57,7 @@ void intake::attach(store& s, std::function<void()> on_kept)
 
 void intake::set_secrets(secret_ring ring)
 {
-    secrets_.store(std::make_shared<secret_ring const>(std::move(ring)), std::memory_order_release);
+    secrets_.set(std::move(ring));
     counts_.add(counters::id::secrets_reloads);
 }
 
@@ -79,35 +75,7 @@ void intake::release_body(std::size_t n) noexcept
     counts_.add(counters::id::body_budget_bytes, -static_cast<std::int64_t>(n));
 }
 
-struct intake::verifier_slot
-{
-    explicit verifier_slot(verify_options o) : v(o) {}
-    verifier v;
-    envelope_peek peek;
-};
-
 intake::~intake() = default;
-
-std::unique_ptr<intake::verifier_slot> intake::acquire_verifier()
-{
-    {
-        std::lock_guard lock(pool_mutex_);
-        if(!pool_.empty())
-        {
-            auto v = std::move(pool_.back());
-            pool_.pop_back();
-            return v;
-        }
-    }
-    return std::make_unique<verifier_slot>(verify_options{opts_.window, opts_.limits.inflate});
-}
-
-void intake::release_verifier(std::unique_ptr<verifier_slot> v)
-{
-    std::lock_guard lock(pool_mutex_);
-    if(pool_.size() < 64)
-        pool_.push_back(std::move(v));
-}
 
 // An authentication failure: counted and reported precisely, answered uniformly.
 answer intake::refuse(error_code ec, delivery_headers const& h, std::string const& remote)
@@ -146,47 +114,19 @@ void intake::expire_penalties()
         report_penalty(make_error_code(error::penalty_ended), n);
 }
 
-void intake::observe_skew(delivery_headers const& h, timestamp now)
-{
-    auto const sent = parse_rfc3339(h.timestamp);
-    if(!sent)
-        return;
-    double const lag = std::chrono::duration<double>(now - *sent).count();
-    counts_.observe_skew(lag);
-    // Per block of 256 such requests: mostly in the outer fifth of the window means the
-    // clocks disagree by nearly the tolerance; a little more and every delivery fails.
-    double const edge =
-        0.8 * std::chrono::duration<double>(lag >= 0 ? opts_.window.max_past : opts_.window.max_future).count();
-    if(std::abs(lag) >= edge)
-        skew_near_edge_.fetch_add(1, std::memory_order_relaxed);
-    if(skew_seen_.fetch_add(1, std::memory_order_relaxed) + 1 < 256)
-        return;
-    auto const near = skew_near_edge_.exchange(0, std::memory_order_relaxed);
-    skew_seen_.store(0, std::memory_order_relaxed);
-    if(near > 128 && !skew_warned_.exchange(true))
-        report_(error::clock_skew, 0,
-                std::to_string(near) + " of the last 256 deliveries carried an X-Catena-Timestamp within a fifth of "
-                                       "the window's edge (latest lag " +
-                    std::to_string(static_cast<long long>(lag)) + " s): check this host's clock (NTP)",
-                std::string(h.request_id), std::string(h.webhook_id));
-}
-
-std::optional<answer> intake::admit(delivery_headers const& h, std::optional<std::uint64_t> content_length,
-                                    std::string const& remote, client_address const& client, checked_headers& out)
+std::optional<answer> intake::admit(route_match const& m, request_fields const& fields,
+                                    std::optional<std::uint64_t> content_length, std::string const& remote,
+                                    client_address const& client, delivery_ticket& t)
 {
     auto const now = opts_.clock();
-    auto const ring = secrets_.load(std::memory_order_acquire);
-    auto c = check_delivery_headers(h, *ring, now, opts_.window);
-    if(c || c.error() == error::timestamp_too_old || c.error() == error::timestamp_in_future)
-        observe_skew(h, now);
-    // Headers that fail prove the request is not Catena's and cost nothing to check: answered
-    // at once, whoever sent them, and no penalty counts them.
-    if(!c)
-        return refuse(c.error(), h, remote);
-    out = *c;
+    // Headers that fail prove the request is not the provider's and cost nothing to check:
+    // answered at once, whoever sent them, and no penalty counts them.
+    if(auto ec = m.provider->admit(fields, m.rest, client.ip, now, t))
+        return refuse(ec, t.headers, remote);
+    auto const& h = t.headers;
     if(content_length && *content_length > opts_.limits.max_body_bytes)
         return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
-    // Good headers may be Catena's: verified, or answered 503 when this client's penalty for
+    // Good headers may be authentic: verified, or answered 503 when this client's penalty for
     // this subscription has spent its verification for now.
     if(!gate_.may_verify(client.key, h.webhook_id, admission::clock::now()))
     {
@@ -217,105 +157,26 @@ answer intake::defer(error_code ec, delivery_headers const& h, std::string const
     return a;
 }
 
-void intake::deliver(delivery_headers const& h, checked_headers const& c, std::string&& body,
-                     std::string const& remote, client_address const& client, std::function<void(answer)> done)
+void intake::deliver(route_match const& m, delivery_ticket const& t, std::string&& body, std::string const& remote,
+                     client_address const& client, std::function<void(answer)> done)
 {
     auto const now = opts_.clock();
-    auto slot = acquire_verifier();
-    auto const ring = secrets_.load(std::memory_order_acquire);
-    auto& peek = slot->peek;
-    peek.reset();
-    bool const gzip = classify_content_encoding(h.content_encoding) == content_encoding::gzip;
-    // A small gzip body's JSON is kept as it streams by (one window), so that processing need
-    // not inflate it again; a large one is kept compressed only.
-    std::string json;
-    bool keep_json = gzip;
-    auto r = slot->v.verify_body(h, c, body, *ring, now, [&](std::string_view p) {
-        peek.feed(p);
-        if(!keep_json)
-            return;
-        if(json.size() + p.size() > small_json_bytes)
-        {
-            keep_json = false;
-            std::string().swap(json);
-            return;
-        }
-        json.append(p);
-    });
-    std::string envelope_id = peek.id();
-    release_verifier(std::move(slot));
-    if(!r)
+    auto const& h = t.headers;
+    auto e = m.provider->verify(t, body, now);
+    if(!e)
     {
-        // Only the MAC proves a request forged; anything else may be Catena's (rule above).
-        // MAC failures are what a penalty counts: the body was read and verified for nothing.
-        if(r.error() == condition::unauthenticated)
+        // Only the provider's proof (Catena's MAC) makes a request forged (rule above). Such
+        // failures are what a penalty counts: the body was read and verified for nothing.
+        if(e.error() == condition::unauthenticated)
         {
-            auto a = refuse(r.error(), h, remote);
+            auto a = refuse(e.error(), h, remote);
             if(auto n = gate_.auth_failed(client.key, h.webhook_id, admission::clock::now()))
                 report_penalty(make_error_code(error::penalty_started), *n);
             return done(a);
         }
-        return done(defer(r.error(), h, remote, body.size()));
+        return done(defer(e.error(), h, remote, body.size()));
     }
-
-    inbox_entry e;
-    e.compressed = gzip;
-    e.body = std::move(body);
-    if(keep_json)
-        e.json = std::move(json);
-    e.webhook_id = h.webhook_id;
-    if(!envelope_id.empty())
-        e.envelope_key.append(h.webhook_id).append("/").append(envelope_id);
-    e.request_id = h.request_id;
-    e.event_type = h.event_type;
-    e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
-    e.sent_at = c.sent_at;
-    e.received_at = now;
-    keep(std::move(e), now, remote, std::move(done));
-}
-
-std::optional<answer> intake::admit_route(route_match const& m, delivery_headers const& h,
-                                          std::string_view token_header_value,
-                                          std::optional<std::uint64_t> content_length, std::string const& remote,
-                                          client_address const& client)
-{
-    if(auto ec = routes_.admit(m, token_header_value, client.ip))
-        return refuse(ec, h, remote);
-    if(content_length && *content_length > opts_.limits.max_body_bytes)
-        return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
-    return std::nullopt;
-}
-
-void intake::deliver_route(route_options const& r, delivery_headers const& h, std::string&& body,
-                           std::string const& remote, std::function<void(answer)> done)
-{
-    auto const now = opts_.clock();
-    inbox_entry e;
-    switch(classify_content_encoding(h.content_encoding))
-    {
-    case content_encoding::identity: e.body = std::move(body); break;
-    case content_encoding::gzip:
-        if(auto ec = inflater().inflate(body, e.body, opts_.limits.inflate))
-            return done(defer(ec, h, remote, body.size()));
-        break;
-    case content_encoding::unsupported: return done(defer(error::unsupported_encoding, h, remote, body.size()));
-    }
-    // A copy of a delivery already kept within the request-id memory is not kept again
-    // (processing would drop it as a duplicate anyway): the id read as Catena's envelope id is.
-    if(r.id_field == "id")
-    {
-        envelope_peek peek;
-        peek.feed(e.body);
-        if(!peek.id().empty())
-            e.envelope_key.append(r.path).append("/").append(peek.id());
-    }
-    e.route = r.path;
-    e.webhook_id = r.path;
-    e.request_id = h.request_id;
-    e.delivery_attempt = parse_delivery_attempt(h.delivery_attempt).value_or(1);
-    e.sent_at = now;
-    e.received_at = now;
-    keep(std::move(e), now, remote, std::move(done));
+    keep(std::move(*e), now, remote, std::move(done));
 }
 
 // Into the store; `done` gets the answer once it is kept (or refused).

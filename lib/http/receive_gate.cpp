@@ -133,7 +133,7 @@ void receive_gate::receive(request_view const& req, std::string&& body, std::fun
                                          &head, peer.remote),
                           route.allow);
     delivery_flow flow(host_);
-    auto early = flow.admit(head, route.route ? &*route.route : nullptr, body.size(), peer);
+    auto early = flow.admit(head, *route.route, body.size(), peer);
     if(!early && !body.empty())
         early = flow.reserve(body.size());
     if(early)

@@ -14,36 +14,10 @@
 
 namespace catena::webhooks::detail {
 
-namespace {
-
-std::string_view field(boost::beast::http::request_header<> const& req, std::string_view name)
+std::string_view beast_fields::get(std::string_view name) const
 {
-    auto it = req.find(name);
-    return it == req.end() ? std::string_view{} : std::string_view(it->value());
-}
-
-} // namespace
-
-delivery_headers delivery_headers_of(boost::beast::http::request_header<> const& req)
-{
-    namespace http = boost::beast::http;
-    return delivery_headers{field(req, header::signature),  field(req, header::timestamp),
-                            field(req, header::webhook_id), field(req, http::to_string(http::field::content_encoding)),
-                            field(req, header::event_type), field(req, header::request_id),
-                            field(req, header::delivery_attempt)};
-}
-
-delivery_headers route_headers_of(boost::beast::http::request_header<> const& req, route_options const& r,
-                                  std::string_view& token)
-{
-    namespace http = boost::beast::http;
-    delivery_headers h;
-    h.webhook_id = r.path;
-    h.content_encoding = field(req, http::to_string(http::field::content_encoding));
-    h.request_id = field(req, header::request_id);
-    h.delivery_attempt = field(req, header::delivery_attempt);
-    token = r.token_header.empty() ? std::string_view{} : field(req, r.token_header);
-    return h;
+    auto it = req_.find(name);
+    return it == req_.end() ? std::string_view{} : std::string_view(it->value());
 }
 
 void shape_response(boost::beast::http::response<boost::beast::http::string_body>& res, unsigned version,
@@ -156,8 +130,7 @@ head_route route_head(session_host& host, routes served, boost::beast::http::req
     target = target.substr(0, target.find('?'));
     if(served != routes::admin)
     {
-        auto const m = target == opts.path ? std::nullopt : in.route_for(target);
-        if(target == opts.path || m)
+        if(auto m = in.route_for(target))
         {
             if(req.method() != http::verb::post)
             {
@@ -166,8 +139,7 @@ head_route route_head(session_host& host, routes served, boost::beast::http::req
                 return r;
             }
             r.what = head_route::kind::delivery;
-            if(m && m->route->kind != provider::catena)
-                r.route = m;
+            r.route = m;
             return r;
         }
     }
@@ -186,7 +158,7 @@ head_route route_head(session_host& host, routes served, boost::beast::http::req
             return r;
         }
     }
-    if(!is_health && !is_metrics && (served != routes::admin || target == opts.path || in.route_for(target)))
+    if(!is_health && !is_metrics && (served != routes::admin || in.route_for(target)))
     {
         r.refusal = error::not_found;
         return r;
@@ -262,25 +234,12 @@ answer delivery_flow::counted(answer a)
 
 // Everything that needs no body is decided here: a forged, stale, oversized or unaffordable
 // request is answered without reading it, whatever it announces.
-std::optional<answer> delivery_flow::admit(boost::beast::http::request_header<> const& req, route_match const* route,
+std::optional<answer> delivery_flow::admit(boost::beast::http::request_header<> const& req, route_match const& route,
                                            std::optional<std::uint64_t> length, request_peer const& peer)
 {
-    auto& in = host_.deliveries();
-    if(route)
-    {
-        // Another provider's route: its token and allowlist instead of a signature.
-        route_ = route->route;
-        std::string_view token;
-        headers_ = route_headers_of(req, *route_, token);
-        auto const& client = identify(req, peer);
-        if(auto a = in.admit_route(*route, headers_, token, length, who_, client))
-            return counted(*a);
-        return std::nullopt;
-    }
-    route_ = nullptr;
-    headers_ = delivery_headers_of(req);
+    route_ = route;
     auto const& client = identify(req, peer);
-    if(auto a = in.admit(headers_, length, who_, client, checked_))
+    if(auto a = host_.deliveries().admit(route_, beast_fields(req), length, who_, client, ticket_))
         return counted(*a);
     return std::nullopt;
 }
@@ -293,23 +252,19 @@ std::optional<answer> delivery_flow::reserve(std::size_t total)
         return std::nullopt;
     auto& in = host_.deliveries();
     if(!in.reserve_body(total - reserved_))
-        return counted(in.defer(error::body_budget_exhausted, headers_, who_, total));
+        return counted(in.defer(error::body_budget_exhausted, ticket_.headers, who_, total));
     reserved_ = total;
     return std::nullopt;
 }
 
 answer delivery_flow::too_large(std::size_t have)
 {
-    return counted(host_.deliveries().defer(error::body_too_large, headers_, who_, have));
+    return counted(host_.deliveries().defer(error::body_too_large, ticket_.headers, who_, have));
 }
 
 void delivery_flow::keep(std::string&& body, std::function<void(answer)> done)
 {
-    auto& in = host_.deliveries();
-    if(route_)
-        in.deliver_route(*route_, headers_, std::move(body), who_, std::move(done));
-    else
-        in.deliver(headers_, checked_, std::move(body), who_, client_, std::move(done));
+    host_.deliveries().deliver(route_, ticket_, std::move(body), who_, client_, std::move(done));
     // The body is the inbox's now (or gone): it no longer counts against the budget.
     release();
 }

@@ -23,13 +23,16 @@
 
 namespace catena::webhooks::detail {
 
-/** The headers of a Catena delivery (spec §4.2), as views into `req`. */
-delivery_headers delivery_headers_of(boost::beast::http::request_header<> const& req);
+/** A request head's fields as a provider reads them (views into `req`). */
+class beast_fields final : public request_fields
+{
+public:
+    explicit beast_fields(boost::beast::http::request_header<> const& req) noexcept : req_(req) {}
+    std::string_view get(std::string_view name) const override;
 
-/** On another provider's route `r`: the headers it has (the route as webhook id) and, in
-    `token`, its token header. Views into `req` (and `r`). */
-delivery_headers route_headers_of(boost::beast::http::request_header<> const& req, route_options const& r,
-                                  std::string_view& token);
+private:
+    boost::beast::http::request_header<> const& req_;
+};
 
 /** Whether the admin listener answers a request whose Host is `host`: loopback names
     (localhost, *.localhost) and addresses, the listener's own address, and the names of
@@ -64,14 +67,14 @@ struct head_route
     enum class kind : std::uint8_t
     {
         refuse,   ///< Answer `refusal` (with `allow` on a 405); `close`: the framing is broken.
-        delivery, ///< A delivery: Catena's path, or another provider's `route`.
+        delivery, ///< A delivery, on `route` (Catena's path or another provider's).
         read,     ///< A GET or HEAD of health, metrics or an admin route.
     };
     kind what = kind::refuse;
     error refusal{};
     std::string_view allow{};
     bool close = false;
-    std::optional<route_match> route{}; ///< Another provider's route (kind::delivery).
+    std::optional<route_match> route{}; ///< kind::delivery: the path and its provider.
     bool is_health = false;             ///< kind::read: the health route.
 };
 
@@ -114,8 +117,8 @@ public:
 
     /** The head is complete: the checks that need no body. An answer means: say it without
         reading the body (counted here); nothing means: read the body, reserving it. `route`
-        is another provider's route, or null for Catena's path. */
-    std::optional<answer> admit(boost::beast::http::request_header<> const& req, route_match const* route,
+        is the delivery path the head was for (route_head). */
+    std::optional<answer> admit(boost::beast::http::request_header<> const& req, route_match const& route,
                                 std::optional<std::uint64_t> length, request_peer const& peer);
 
     /** The body has `total` bytes so far (or announced): reserves what is not reserved yet in
@@ -152,9 +155,8 @@ private:
     void keep(std::string&& body, std::function<void(answer)> done);
 
     session_host& host_;
-    delivery_headers headers_;
-    checked_headers checked_;
-    route_options const* route_ = nullptr;
+    route_match route_;
+    delivery_ticket ticket_;
     client_address client_;
     std::string who_;
     std::size_t reserved_ = 0;

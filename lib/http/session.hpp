@@ -87,7 +87,7 @@ private:
     void do_read();
     void do_read_header();
     void on_header(error_code ec);
-    void on_delivery_header(route_match const* route);
+    void on_delivery_header(route_match const& route);
     void read_delivery_body(std::optional<std::uint64_t> length);
     void do_read_body();
     void on_body_part(error_code ec);
@@ -318,7 +318,7 @@ void session<Stream>::on_header(error_code ec)
     switch(route.what)
     {
     case head_route::kind::refuse: return reject(route.refusal, route.allow, route.close);
-    case head_route::kind::delivery: return on_delivery_header(route.route ? &*route.route : nullptr);
+    case head_route::kind::delivery: return on_delivery_header(*route.route);
     case head_route::kind::read: break;
     }
     auto const auth = req.find(http::field::authorization);
@@ -334,7 +334,7 @@ void session<Stream>::on_header(error_code ec)
 // A delivery (Catena's, or on another provider's `route`): everything that needs no body is
 // decided on the headers (delivery_flow::admit), then the body is read, reserved as it comes.
 template<class Stream>
-void session<Stream>::on_delivery_header(route_match const* route)
+void session<Stream>::on_delivery_header(route_match const& route)
 {
     parser_->body_limit(opts_.limits.max_body_bytes);
     std::optional<std::uint64_t> length;

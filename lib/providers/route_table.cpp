@@ -1,116 +1,125 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/providers/route_table.cpp - the delivery routes of other providers: which one a request is for, and how each is checked and decoded.
+// lib/providers/route_table.cpp - the delivery paths and their providers: which one a request is for, and which decodes a kept delivery.
 #include "providers/route_table.hpp"
 
-#include "detail/token.hpp"
-#include "providers/foxtrot/decode.hpp"
+#include "providers/catena/provider.hpp"
+#include "providers/foxtrot/provider.hpp"
 
+#include <array>
 #include <set>
 
 namespace catena::webhooks::detail {
 
-namespace ip = boost::asio::ip;
+namespace {
 
-route_table::route_table(std::vector<route_options> const& routes)
+// The providers a route may name (route_options::provider). Catena's one instance serves
+// receiver_options::path and every "catena" route; the others get one instance per route.
+// Adding a provider: its folder under lib/providers/ and a line here (docs/providers.md).
+struct known_provider
 {
-    for(auto const& r : routes)
+    std::string_view name;
+    std::string (*check)(route_options const&);
+    std::unique_ptr<webhook_provider> (*make)(route_options const&, provider_services const&);
+};
+
+std::string no_objection(route_options const&) { return {}; }
+
+template<class P>
+std::unique_ptr<webhook_provider> make_route(route_options const& r, provider_services const& s)
+{
+    return std::make_unique<P>(r, s);
+}
+
+constexpr std::array known_providers{
+    known_provider{"catena", &no_objection, nullptr},
+    known_provider{"foxtrot", &foxtrot_provider::check, &make_route<foxtrot_provider>},
+};
+
+known_provider const* find_known(std::string_view name)
+{
+    for(auto const& k : known_providers)
+        if(k.name == name)
+            return &k;
+    return nullptr;
+}
+
+std::string known_names()
+{
+    std::string names;
+    for(auto const& k : known_providers)
+        names.append(names.empty() ? "" : ", ").append(k.name);
+    return names;
+}
+
+} // namespace
+
+route_table::route_table(receiver_options const& opts, provider_services s)
+{
+    auto catena = std::make_unique<catena_provider>(s);
+    catena_ = catena.get();
+    providers_.push_back(std::move(catena));
+    entries_.push_back({opts.path, catena_, false});
+    for(auto const& r : opts.routes)
     {
-        entry e{&r, {}};
-        for(auto const& text : r.allow)
+        auto const* k = find_known(r.provider);
+        webhook_provider* p = catena_;
+        if(k && k->make)
         {
-            if(auto c = parse_cidr(text))
-                e.allow.push_back(*c);
-            else if(problem_.empty())
-                problem_ = "route " + r.path + ": \"" + text + "\" is not an address or a CIDR";
+            providers_.push_back(k->make(r, s));
+            p = providers_.back().get();
         }
-        routes_.push_back(std::move(e));
+        // Unknown providers are refused by check() before a receiver starts; a table built
+        // anyway serves such a route as Catena's (signed: nothing unsigned gets in).
+        bool const token_in_path = p != catena_ && r.token_header.empty() && !r.token.empty();
+        entries_.push_back({r.path, p, token_in_path});
     }
 }
 
-std::string route_table::check(std::string_view catena_path) const
+route_table::~route_table() = default;
+
+std::string route_table::check(receiver_options const& opts)
 {
-    if(!problem_.empty())
-        return problem_;
-    std::set<std::string_view> paths{catena_path};
-    for(auto const& e : routes_)
+    std::set<std::string_view> paths{opts.path};
+    for(auto const& r : opts.routes)
     {
-        auto const& r = *e.route;
         if(r.path.size() < 2 || r.path.front() != '/' || r.path.back() == '/' ||
            r.path.find_first_of("?# ") != std::string::npos)
             return "route \"" + r.path + "\": a path starts with '/', does not end with one, and has no query";
         if(!paths.insert(r.path).second)
             return "route " + r.path + ": the path is served twice";
-        if(r.kind == provider::catena)
-            continue;
-        if(r.token.empty() && e.allow.empty())
-            return "route " + r.path + ": an unsigned route needs a token or an address allowlist (or both)";
-        if(!r.token.empty() && r.token.size() < 16)
-            return "route " + r.path + ": the token must have at least 16 characters";
-        if(r.token_header.empty() && r.token.find_first_of("/?#% ") != std::string::npos)
-            return "route " + r.path + ": a token in the path may not hold '/', '?', '#', '%' or spaces";
-        if(r.event_field.empty() || r.id_field.empty())
-            return "route " + r.path + ": the event and id fields need names";
+        auto const* k = find_known(r.provider);
+        if(!k)
+            return "route " + r.path + ": unknown provider \"" + r.provider + "\" (" + known_names() + ")";
+        if(auto problem = k->check(r); !problem.empty())
+            return problem;
     }
     return {};
 }
 
 std::optional<route_match> route_table::find(std::string_view target) const
 {
-    for(auto const& e : routes_)
+    for(auto const& e : entries_)
     {
-        auto const& path = e.route->path;
-        if(target.size() < path.size() || target.substr(0, path.size()) != path)
+        if(target.size() < e.path.size() || target.substr(0, e.path.size()) != e.path)
             continue;
-        auto rest = target.substr(path.size());
+        auto rest = target.substr(e.path.size());
         if(rest.empty())
-            return route_match{e.route, rest};
+            return route_match{e.provider, rest};
         // The token as the last segment: path + "/" + token, nothing after it.
-        bool const token_in_path = e.route->kind != provider::catena && e.route->token_header.empty() &&
-                                   !e.route->token.empty();
-        if(token_in_path && rest.front() == '/' && rest.find('/', 1) == std::string_view::npos)
-            return route_match{e.route, rest.substr(1)};
+        if(e.token_in_path && rest.front() == '/' && rest.find('/', 1) == std::string_view::npos)
+            return route_match{e.provider, rest.substr(1)};
     }
     return std::nullopt;
 }
 
-route_options const* route_table::by_path(std::string_view path) const
+push_result route_table::decode(inbox_entry const& e, pipeline& p, timestamp now) const
 {
-    for(auto const& e : routes_)
-        if(e.route->path == path)
-            return e.route;
-    return nullptr;
-}
-
-error_code route_table::admit(route_match const& m, std::string_view token_header_value, ip::address const& peer) const
-{
-    for(auto const& e : routes_)
-    {
-        if(e.route != m.route)
-            continue;
-        if(!e.allow.empty())
-        {
-            if(!contains(e.allow, peer))
-                return error::address_not_allowed;
-        }
-        auto const& r = *e.route;
-        if(r.token.empty())
-            return {};
-        auto const given = r.token_header.empty() ? m.rest : strip_bearer(token_header_value);
-        if(!token_equal(given, r.token))
-            return error::route_token_mismatch;
-        return {};
-    }
-    return error::not_found;
-}
-
-result<event> route_table::decode(route_options const& r, inbox_entry const& e)
-{
-    switch(r.kind)
-    {
-    case provider::foxtrot: return foxtrot::decode(r, e);
-    case provider::catena: break;
-    }
-    return make_error_code(error::route_unknown); // Catena's deliveries go through the envelope parser
+    if(e.route.empty())
+        return catena_->decode(e, p, now);
+    for(auto const& r : entries_)
+        if(r.path == e.route && r.provider != catena_)
+            return r.provider->decode(e, p, now);
+    return p.push_decoded(e, make_error_code(error::route_unknown), now);
 }
 
 } // namespace catena::webhooks::detail

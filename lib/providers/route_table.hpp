@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/providers/route_table.hpp - the delivery routes of other providers: which one a request is for, and how each is checked and decoded.
+// lib/providers/route_table.hpp - the delivery paths and their providers: which one a request is for, and which decodes a kept delivery.
 #ifndef CATENA_WEBHOOKS_PROVIDERS_ROUTE_TABLE_HPP
 #define CATENA_WEBHOOKS_PROVIDERS_ROUTE_TABLE_HPP
 
-#include <catena/webhooks/event.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 
-#include "detail/address.hpp"
-#include "store/inbox_entry.hpp"
+#include "providers/provider.hpp"
 
-#include <boost/asio/ip/address.hpp>
-
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,58 +15,52 @@
 
 namespace catena::webhooks::detail {
 
-/** A request target matched to a route: the route, and what follows its path ("" or, with
-    the token in the path, the segment after it). */
+/** A request target matched to a delivery path: its provider, and what follows the path (""
+    or, with a token in the path, the segment after it). */
 struct route_match
 {
-    route_options const* route = nullptr;
+    webhook_provider* provider = nullptr;
     std::string_view rest;
 };
 
-/** The routes of receiver_options::routes, checked once, looked up per request (intake) and
-    per kept delivery (processing).
-
-    Adding a provider: a value of `provider`, a folder under lib/providers/ with its decoder
-    (and its management client), and its case in decode() and in admit() if it signs its
-    deliveries (an unsigned provider uses the token and allowlist check as it is).
+/** Every delivery path (receiver_options::path, Catena's, and receiver_options::routes) with
+    its provider, built once; looked up per request (intake) and per kept delivery
+    (processing). Intake and processing go through the same three steps for every provider
+    (webhook_provider); the table is the only place that knows which providers exist.
 
     @par Thread safety
-    Read-only after construction.
+    Read-only after construction (the providers guard what they change).
 */
 class route_table
 {
 public:
-    /// The routes are read from `routes`, which must outlive the table.
-    explicit route_table(std::vector<route_options> const& routes);
+    /// The paths of `opts` (which must outlive the table), each with its provider.
+    route_table(receiver_options const& opts, provider_services s);
+    ~route_table();
+    route_table(route_table const&) = delete;
+    route_table& operator=(route_table const&) = delete;
 
-    /// Why the routes cannot work (a path twice, no token nor allowlist, a bad CIDR...), or
-    /// empty. `catena_path` is the receiver's own path, which no route may take.
-    std::string check(std::string_view catena_path) const;
+    /// Why the delivery paths of `opts` cannot work (a path twice or malformed, an unknown
+    /// provider, a provider's own objection), or empty.
+    static std::string check(receiver_options const& opts);
 
-    /// The route a request target (without its query) is for.
+    /// The delivery path a request target (without its query) is for.
     std::optional<route_match> find(std::string_view target) const;
-    /// The route whose path is `path` (a kept delivery's route).
-    route_options const* by_path(std::string_view path) const;
-    bool empty() const noexcept { return routes_.empty(); }
 
-    /** The header-time check of an unsigned route: the peer's address against the allowlist,
-        then the token (from the path's rest or from `token_header_value`) in constant time.
-        route_token_mismatch, address_not_allowed, or success. */
-    error_code admit(route_match const& m, std::string_view token_header_value,
-                     boost::asio::ip::address const& peer) const;
-
-    /** The event a kept delivery of route `r` carries, as its provider reads it (the body is
-        its JSON), or why it cannot be read (a dead letter). */
-    static result<event> decode(route_options const& r, inbox_entry const& e);
+    /** A kept delivery into the pipeline, by the provider of its route (inbox_entry::route;
+        empty: Catena's). A route no longer configured makes a dead letter (route_unknown). */
+    push_result decode(inbox_entry const& e, pipeline& p, timestamp now) const;
 
 private:
     struct entry
     {
-        route_options const* route;
-        std::vector<cidr> allow;
+        std::string_view path;
+        webhook_provider* provider;
+        bool token_in_path; // the path may be followed by "/" + token
     };
-    std::vector<entry> routes_;
-    std::string problem_; // a CIDR that did not parse
+    std::vector<std::unique_ptr<webhook_provider>> providers_;
+    std::vector<entry> entries_; // receiver_options::path first
+    webhook_provider* catena_ = nullptr;
 };
 
 } // namespace catena::webhooks::detail

@@ -45,7 +45,7 @@ struct receiver::impl : std::enable_shared_from_this<receiver::impl>, detail::st
         , in(opts, counts, reporter())
         , http(ex, opts, counts, in, reporter(), opts.admin_listen ? detail::routes::deliveries : detail::routes::all)
         , gate(http)
-        , proc(ex, opts, handlers, counts, reporter())
+        , proc(ex, opts, handlers, counts, reporter(), in.routes())
     {
         if(opts.admin_listen)
             admin.emplace(ex, opts, counts, in, reporter(), detail::routes::admin);

@@ -45,7 +45,7 @@ error_code check_options(receiver_options const& o, std::string& detail)
     if(o.operations.enabled)
         if(auto problem = check_notifications_options(o.operations.api); !problem.empty())
             return refuse(detail, "operations: " + problem);
-    if(auto problem = route_table(o.routes).check(o.path); !problem.empty())
+    if(auto problem = route_table::check(o); !problem.empty())
         return refuse(detail, problem);
     if(!o.admin_token.empty() && !o.admin_listen)
         return refuse(detail, "admin_token is set but there is no admin listener for it to protect: the delivery "

@@ -31,7 +31,7 @@ cw::route_options foxtrot_route(std::string token_header = "X-Foxtrot-Token")
 {
     cw::route_options r;
     r.path = "/webhooks/foxtrot";
-    r.kind = cw::provider::foxtrot;
+    r.provider = "foxtrot";
     r.token = token;
     r.token_header = std::move(token_header);
     return r;
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_catena_route_is_a_second_path_for_signed_deliveries)
 {
     cw::route_options r;
     r.path = "/hooks/catena-2";
-    r.kind = cw::provider::catena;
+    r.provider = "catena";
     server s(with_route(r));
     auto const signed_request = cs::build_request(make_message(), secret, 1, cw::system_now(), true, "req-1");
     BOOST_TEST(post(s, "/hooks/catena-2", signed_request).status == 202u);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // test/unit/envelope_peek.cpp - the envelope's top-level "id", read from the first pieces of a body.
-#include "http/envelope_peek.hpp"
+#include "providers/envelope_peek.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -56,6 +57,8 @@ struct rig
     std::vector<std::pair<cw::error_code, std::string>> reports;
     std::unique_ptr<cd::store> store = cd::make_memory_store(cd::store_limits{});
     std::shared_ptr<int> keep_alive = std::make_shared<int>(0);
+    cd::secret_holder secrets{cw::secret_ring{}};
+    std::optional<cd::route_table> routes; // the delivery paths of opts, once tuned
     std::unique_ptr<cd::processor> proc;
     std::atomic<std::size_t> events{0}; // counted where the callbacks run
 
@@ -67,9 +70,11 @@ struct rig
             tune(opts);
         BOOST_REQUIRE(!handlers.add_event("*", [this](cw::event const&) { ++events; }));
         handlers.freeze();
+        routes.emplace(opts, cd::provider_services{opts, counts, [](auto&&...) {}, secrets});
         proc = std::make_unique<cd::processor>(
             io.get_executor(), opts, handlers, counts,
-            [this](cw::error_code ec, unsigned, std::string text, std::string, std::string) { reports.emplace_back(ec, text); });
+            [this](cw::error_code ec, unsigned, std::string text, std::string, std::string) { reports.emplace_back(ec, text); },
+            *routes);
     }
     ~rig()
     {
@@ -267,8 +272,10 @@ BOOST_AUTO_TEST_CASE(a_backlog_goes_through_in_several_turns_with_the_threads_ot
     handlers.freeze();
     cd::counters counts;
     std::size_t problems = 0;
+    cd::secret_holder secrets(opts.secrets);
+    cd::route_table const routes(opts, {opts, counts, [](auto&&...) {}, secrets});
     cd::processor proc(io.get_executor(), opts, handlers, counts,
-                       [&](cw::error_code, unsigned, std::string, std::string, std::string) { ++problems; });
+                       [&](cw::error_code, unsigned, std::string, std::string, std::string) { ++problems; }, routes);
 
     auto store = cd::make_memory_store(cd::store_limits{});
     std::mt19937_64 rng(7);

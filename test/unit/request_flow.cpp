@@ -477,4 +477,77 @@ BOOST_AUTO_TEST_CASE(verify_agrees_with_the_listener_on_the_signature_vectors)
         }
 }
 
+// Where a request goes is a function of its head and of what the listener serves: no socket,
+// no body, no state but the options.
+BOOST_AUTO_TEST_CASE(routing_is_decided_on_the_head_alone)
+{
+    constexpr std::string_view foxtrot_token = "a-token-in-the-path-1234";
+    auto opts = base_options();
+    route_options fox;
+    fox.path = "/webhooks/foxtrot";
+    fox.token = std::string(foxtrot_token);
+    opts.routes.push_back(fox);
+    tst::memory_host host(opts);
+    struct row
+    {
+        detail::routes served;
+        http::verb method;
+        std::string target;
+        std::string host_name = "localhost";
+        bool body = false;
+        std::string te{};
+        // expected
+        detail::head_route::kind what;
+        error refusal = {};
+        std::string provider{};
+        std::string rest{};
+        std::string allow{};
+    };
+    using k = detail::head_route::kind;
+    auto const all = detail::routes::all, admin = detail::routes::admin, deliveries = detail::routes::deliveries;
+    std::vector<row> const rows{
+        {all, http::verb::post, "/webhooks/catena", "localhost", true, {}, k::delivery, {}, "catena"},
+        {all, http::verb::post, "/webhooks/catena?trace=1", "localhost", true, {}, k::delivery, {}, "catena"},
+        {all, http::verb::post, "/webhooks/foxtrot/" + std::string(foxtrot_token), "localhost", true, {}, k::delivery, {},
+         "foxtrot", std::string(foxtrot_token)},
+        {all, http::verb::get, "/webhooks/catena", "localhost", false, {}, k::refuse, error::method_not_allowed, {}, {}, "POST"},
+        {all, http::verb::post, "/webhooks/catena/extra", "localhost", true, {}, k::refuse, error::not_found},
+        {all, http::verb::get, "/healthz", "localhost", false, {}, k::read},
+        {all, http::verb::head, "/metrics", "localhost", false, {}, k::read},
+        {all, http::verb::post, "/healthz", "localhost", true, {}, k::refuse, error::method_not_allowed, {}, {}, "GET, HEAD"},
+        {all, http::verb::get, "/healthz", "localhost", true, {}, k::refuse, error::bad_request},
+        {all, http::verb::get, "/nowhere", "localhost", false, {}, k::refuse, error::not_found},
+        {all, http::verb::post, "/webhooks/catena", "", true, {}, k::refuse, error::bad_host},
+        {all, http::verb::post, "/webhooks/catena", "localhost", true, "gzip", k::refuse, error::bad_transfer_encoding},
+        {deliveries, http::verb::get, "/healthz", "localhost", false, {}, k::refuse, error::not_found},
+        {admin, http::verb::post, "/webhooks/catena", "localhost", true, {}, k::refuse, error::not_found},
+        {admin, http::verb::get, "/v1/fleets", "localhost", false, {}, k::read},
+        {admin, http::verb::get, "/v1/fleets", "rebound.example", false, {}, k::refuse, error::host_not_allowed},
+        {admin, http::verb::get, "/healthz", "rebound.example", false, {}, k::read},
+    };
+    for(auto const& r : rows)
+    {
+        BOOST_TEST_CONTEXT(r.target << " " << http::to_string(r.method) << " served " << static_cast<int>(r.served))
+        {
+            http::request<http::empty_body> req{r.method, r.target, 11};
+            if(!r.host_name.empty())
+                req.set(http::field::host, r.host_name);
+            if(!r.te.empty())
+                req.set(http::field::transfer_encoding, r.te);
+            auto const route = detail::route_head(host, r.served, req.base(), r.body);
+            BOOST_TEST((route.what == r.what));
+            BOOST_TEST((route.refusal == r.refusal));
+            BOOST_TEST(route.allow == r.allow);
+            BOOST_TEST(route.close == (r.refusal == error::bad_host || r.refusal == error::bad_transfer_encoding));
+            BOOST_TEST(route.route.has_value() == (r.what == k::delivery));
+            if(route.route)
+            {
+                BOOST_TEST(route.route->provider->name() == r.provider);
+                BOOST_TEST(route.route->rest == r.rest);
+            }
+            BOOST_TEST(route.is_health == (r.what == k::read && r.target == "/healthz"));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END() // request_flow

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
-// test/unit/route_table.cpp - other providers' routes: matching, allowlists, tokens, checks and Foxtrot's decoding.
+// test/unit/route_table.cpp - the delivery paths and their providers: matching, admission, checks, decoding by route, Foxtrot's decoder.
+#include "providers/foxtrot/decode.hpp"
+#include "detail/address.hpp"
 #include "providers/route_table.hpp"
 
 #include <boost/test/unit_test.hpp>
+
+#include <map>
 
 namespace {
 
@@ -18,15 +22,66 @@ route_options foxtrot(std::string path = "/webhooks/foxtrot")
     return r;
 }
 
-detail::inbox_entry kept(std::string body)
+detail::inbox_entry kept(std::string body, std::string route = "/webhooks/foxtrot")
 {
     detail::inbox_entry e;
     e.body = std::move(body);
-    e.route = "/webhooks/foxtrot";
+    e.route = std::move(route);
     e.sequence = 7;
     e.request_id = "req-1";
     return e;
 }
+
+// A receiver's delivery paths: Catena's own and `routes`, with what a receiver lends them.
+struct table
+{
+    explicit table(std::vector<route_options> routes) : opts(options_with(std::move(routes))) {}
+    static receiver_options options_with(std::vector<route_options> routes)
+    {
+        receiver_options o;
+        o.routes = std::move(routes);
+        o.secrets.add("5f0c1e2a-0000-4000-8000-00000000a001", "a-secret-of-the-subscription");
+        return o;
+    }
+    route_table const* operator->() const { return &t; }
+    receiver_options opts;
+    detail::counters counts;
+    detail::secret_holder secrets{opts.secrets};
+    route_table t{opts, {opts, counts, [](auto&&...) {}, secrets}};
+};
+
+// A request's header fields.
+struct fields final : detail::request_fields
+{
+    std::map<std::string, std::string, std::less<>> values;
+    std::string_view get(std::string_view name) const override
+    {
+        auto const it = values.find(name);
+        return it == values.end() ? std::string_view{} : std::string_view(it->second);
+    }
+};
+
+error_code admit(detail::route_match const& m, std::string header_name, std::string header_value,
+                 ip::address const& client, detail::delivery_ticket& t)
+{
+    fields f;
+    f.values[std::move(header_name)] = std::move(header_value);
+    return m.provider->admit(f, m.rest, client, timestamp{}, t);
+}
+
+// What the pipeline made of a kept delivery: its events and dead letters.
+struct recording_sink final : detail::pipeline_sink
+{
+    std::vector<event> events;
+    std::vector<dead_letter> dead;
+    void on_event(event&& ev) override { events.push_back(std::move(ev)); }
+    void on_transition(transition&&) override {}
+    void on_merge(fleet_merge&&) override {}
+    void on_dead_letter(dead_letter&& d) override { dead.push_back(std::move(d)); }
+    void on_problem(error_code, std::string, event const*) override {}
+    void on_subscription(subscription_event&&) override {}
+    void on_operation(operation_result&&, operation_handler&&) override {}
+};
 
 } // namespace
 
@@ -59,42 +114,71 @@ BOOST_AUTO_TEST_CASE(a_cidr_holds_the_addresses_of_its_prefix_and_no_other)
 
 BOOST_AUTO_TEST_CASE(a_target_matches_its_route_exactly_or_with_the_token_as_last_segment)
 {
-    std::vector<route_options> routes{foxtrot()};
-    routes[0].token_header.clear(); // the token in the path
-    route_table t(routes);
-    auto m = t.find("/webhooks/foxtrot/a-token-of-sixteen-or-more");
+    table t({foxtrot()});
+    auto m = t->find("/webhooks/foxtrot/a-token-of-sixteen-or-more");
     BOOST_REQUIRE(m);
+    BOOST_TEST(m->provider->name() == "foxtrot");
     BOOST_TEST(m->rest == "a-token-of-sixteen-or-more");
-    BOOST_TEST(t.find("/webhooks/foxtrot").has_value());
-    BOOST_TEST(!t.find("/webhooks/foxtrot/a/b").has_value());
-    BOOST_TEST(!t.find("/webhooks/foxtrotter").has_value());
-    BOOST_TEST(!t.find("/webhooks").has_value());
-    routes[0].token_header = "X-Token"; // in a header: the path alone
-    route_table h(routes);
-    BOOST_TEST(h.find("/webhooks/foxtrot").has_value());
-    BOOST_TEST(!h.find("/webhooks/foxtrot/a-token-of-sixteen-or-more").has_value());
+    BOOST_TEST(t->find("/webhooks/foxtrot").has_value());
+    BOOST_TEST(!t->find("/webhooks/foxtrot/a/b").has_value());
+    BOOST_TEST(!t->find("/webhooks/foxtrotter").has_value());
+    BOOST_TEST(!t->find("/webhooks").has_value());
+    auto in_header = foxtrot();
+    in_header.token_header = "X-Token"; // in a header: the path alone
+    table h({in_header});
+    BOOST_TEST(h->find("/webhooks/foxtrot").has_value());
+    BOOST_TEST(!h->find("/webhooks/foxtrot/a-token-of-sixteen-or-more").has_value());
+}
+
+// Catena's own path and a route of provider "catena" are one provider, Catena's: its path
+// takes no token segment, and its admission is the signature headers'.
+BOOST_AUTO_TEST_CASE(catenas_path_and_a_catena_route_go_to_the_one_catena_provider)
+{
+    auto eu = foxtrot("/webhooks/catena-eu");
+    eu.provider = "catena";
+    table t({foxtrot(), eu});
+    auto const own = t->find("/webhooks/catena");
+    auto const other = t->find("/webhooks/catena-eu");
+    BOOST_REQUIRE(own);
+    BOOST_REQUIRE(other);
+    BOOST_TEST(own->provider->name() == "catena");
+    BOOST_TEST(own->provider == other->provider);
+    BOOST_TEST(!t->find("/webhooks/catena-eu/a-token-of-sixteen-or-more").has_value());
+    BOOST_TEST(t->find("/webhooks/foxtrot")->provider != own->provider);
+    detail::delivery_ticket ticket;
+    auto const ec = admit(*own, "Authorization", "Bearer a-token-of-sixteen-or-more", ip::make_address("127.0.0.1"),
+                          ticket);
+    BOOST_TEST((ec == error::missing_signature));
+    BOOST_TEST((ec == condition::unauthenticated));
 }
 
 BOOST_AUTO_TEST_CASE(admission_checks_the_allowlist_then_the_token_in_constant_time)
 {
-    std::vector<route_options> routes{foxtrot()};
-    routes[0].token_header = "Authorization";
-    routes[0].allow = {"127.0.0.0/8"};
-    route_table t(routes);
-    auto const m = *t.find("/webhooks/foxtrot");
+    auto r = foxtrot();
+    r.token_header = "Authorization";
+    r.allow = {"127.0.0.0/8"};
+    table t({r});
+    auto const m = *t->find("/webhooks/foxtrot");
     auto const local = ip::make_address("127.0.0.1");
-    BOOST_TEST(!t.admit(m, "Bearer a-token-of-sixteen-or-more", local));
-    BOOST_TEST(!t.admit(m, "a-token-of-sixteen-or-more", local));
-    BOOST_TEST((t.admit(m, "Bearer a-token-of-sixteen-or-morE", local) == error::route_token_mismatch));
-    BOOST_TEST((t.admit(m, "", local) == error::route_token_mismatch));
-    BOOST_TEST((t.admit(m, "Bearer a-token-of-sixteen-or-more", ip::make_address("10.0.0.1")) ==
+    detail::delivery_ticket ticket;
+    BOOST_TEST(!admit(m, "Authorization", "Bearer a-token-of-sixteen-or-more", local, ticket));
+    BOOST_TEST(ticket.headers.webhook_id == "/webhooks/foxtrot");
+    BOOST_TEST(!admit(m, "Authorization", "a-token-of-sixteen-or-more", local, ticket));
+    BOOST_TEST((admit(m, "Authorization", "Bearer a-token-of-sixteen-or-morE", local, ticket) ==
+                error::route_token_mismatch));
+    BOOST_TEST((admit(m, "Authorization", "", local, ticket) == error::route_token_mismatch));
+    BOOST_TEST((admit(m, "Authorization", "Bearer a-token-of-sixteen-or-more", ip::make_address("10.0.0.1"), ticket) ==
                 error::address_not_allowed));
     BOOST_TEST((error_code(error::route_token_mismatch) == condition::unauthenticated));
 }
 
 BOOST_AUTO_TEST_CASE(routes_that_cannot_work_are_named_before_start)
 {
-    auto problem = [](std::vector<route_options> const& r) { return route_table(r).check("/webhooks/catena"); };
+    auto problem = [](std::vector<route_options> r) {
+        receiver_options o;
+        o.routes = std::move(r);
+        return route_table::check(o);
+    };
     BOOST_TEST(problem({foxtrot()}).empty());
     auto open = foxtrot();
     open.token.clear();
@@ -115,29 +199,48 @@ BOOST_AUTO_TEST_CASE(routes_that_cannot_work_are_named_before_start)
     auto nameless = foxtrot();
     nameless.id_field.clear();
     BOOST_TEST(problem({nameless}).find("the event and id fields need names") != std::string::npos);
+    auto unknown = foxtrot();
+    unknown.provider = "acme";
+    BOOST_TEST(problem({unknown}) == R"(route /webhooks/foxtrot: unknown provider "acme" (catena, foxtrot))");
+    auto catena = foxtrot("/webhooks/catena-eu");
+    catena.provider = "catena";
+    catena.token.clear(); // signed: no token nor allowlist needed
+    BOOST_TEST(problem({catena}).empty());
 }
 
-// A match of another table is admitted by none of this one's routes; a Catena route decodes
-// nothing here (its deliveries go through the envelope parser).
-BOOST_AUTO_TEST_CASE(a_foreign_match_is_not_admitted_and_a_catena_route_is_not_decoded_here)
+// A kept delivery goes to the provider of its route: Foxtrot's is one event, a route no
+// longer configured (or now Catena's) a dead letter that names it, Catena's own an envelope.
+BOOST_AUTO_TEST_CASE(a_kept_delivery_is_decoded_by_the_provider_of_its_route)
 {
-    std::vector<route_options> mine{foxtrot()}; // the table points into its routes
-    route_table t(mine);
-    std::vector<route_options> others{foxtrot("/webhooks/other")};
-    route_table u(others);
-    auto const m = *u.find("/webhooks/other");
-    BOOST_TEST((t.admit(m, "Bearer a-token-of-sixteen-or-more", ip::make_address("127.0.0.1")) == error::not_found));
-    route_options catena;
-    catena.path = "/webhooks/catena";
-    catena.kind = provider::catena;
-    auto const d = route_table::decode(catena, kept(R"({"id":"1","event":"X"})"));
-    BOOST_TEST((!d.has_value() && d.error() == error::route_unknown));
+    auto eu = foxtrot("/webhooks/catena-eu");
+    eu.provider = "catena";
+    table t({foxtrot(), eu});
+    recording_sink sink;
+    detail::pipeline p({}, sink);
+    auto const now = timestamp{} + std::chrono::hours(24 * 365 * 56);
+    BOOST_TEST(t->decode(kept(R"({"id":"e-1","event":"ROUTE_CREATED"})"), p, now).events == 1u);
+    BOOST_TEST(t->decode(kept(R"({"id":"e-2","event":"ROUTE_CREATED"})", "/webhooks/gone"), p, now).events == 0u);
+    BOOST_TEST(t->decode(kept(R"({"id":"e-3","event":"ROUTE_CREATED"})", "/webhooks/catena-eu"), p, now).events == 0u);
+    BOOST_TEST(t->decode(kept(R"({"id":"e-4","event":"ROUTE_CREATED"})", ""), p, now).events == 0u);
+    p.flush(now);
+    BOOST_REQUIRE(sink.events.size() == 1u);
+    BOOST_TEST(sink.events[0].provider == "foxtrot");
+    BOOST_TEST(sink.events[0].event_id == "e-1");
+    BOOST_REQUIRE(sink.dead.size() == 3u);
+    BOOST_TEST((sink.dead[0].ec == error::route_unknown));
+    BOOST_TEST(sink.dead[0].route == "/webhooks/gone");
+    BOOST_TEST((sink.dead[1].ec == error::route_unknown));
+    BOOST_TEST(sink.dead[1].route == "/webhooks/catena-eu");
+    // Catena's: read as an envelope, which this Foxtrot-shaped body is not (Foxtrot's decoder
+    // would have made it an event).
+    BOOST_TEST((sink.dead[2].ec != error::route_unknown));
+    BOOST_TEST(sink.dead[2].route.empty());
 }
 
 BOOST_AUTO_TEST_CASE(foxtrot_reads_the_event_type_and_id_from_its_fields)
 {
     auto const r = foxtrot();
-    auto ev = route_table::decode(
+    auto ev = detail::foxtrot::decode(
         r, kept(R"({"id":"e-1","event":"WAYPOINT_STATUS_CHANGED","created_at":"2026-11-30T10:00:00Z","dc_id":"dc-1"})"));
     BOOST_REQUIRE(ev);
     BOOST_TEST(ev->provider == "foxtrot");
@@ -150,7 +253,7 @@ BOOST_AUTO_TEST_CASE(foxtrot_reads_the_event_type_and_id_from_its_fields)
     BOOST_TEST(format_rfc3339(*ev->occurred_at, utc_suffix::z) == "2026-11-30T10:00:00Z");
     BOOST_TEST(ev->record.at("dc_id").as_string() == "dc-1");
 
-    auto numeric = route_table::decode(r, kept(R"({"id":12345,"event":"ROUTE_STARTED"})"));
+    auto numeric = detail::foxtrot::decode(r, kept(R"({"id":12345,"event":"ROUTE_STARTED"})"));
     BOOST_REQUIRE(numeric);
     BOOST_TEST(numeric->event_id == "12345");
     BOOST_TEST(!numeric->occurred_at.has_value());
@@ -158,7 +261,7 @@ BOOST_AUTO_TEST_CASE(foxtrot_reads_the_event_type_and_id_from_its_fields)
     auto custom = r;
     custom.event_field = "type";
     custom.id_field = "uuid";
-    auto c = route_table::decode(custom, kept(R"({"uuid":"u-9","type":"ROUTE_CREATED"})"));
+    auto c = detail::foxtrot::decode(custom, kept(R"({"uuid":"u-9","type":"ROUTE_CREATED"})"));
     BOOST_REQUIRE(c);
     BOOST_TEST(c->event_id == "u-9");
 }
@@ -166,7 +269,7 @@ BOOST_AUTO_TEST_CASE(foxtrot_reads_the_event_type_and_id_from_its_fields)
 BOOST_AUTO_TEST_CASE(foxtrot_names_what_a_body_lacks)
 {
     auto const r = foxtrot();
-    auto reason_of = [&](std::string body) { return route_table::decode(r, kept(std::move(body))).error(); };
+    auto reason_of = [&](std::string body) { return detail::foxtrot::decode(r, kept(std::move(body))).error(); };
     BOOST_TEST((reason_of(R"({"id":"e-1"})") == error::event_field_missing));
     BOOST_TEST((reason_of(R"({"id":"e-1","event":""})") == error::event_field_missing));
     BOOST_TEST((reason_of(R"({"id":"e-1","event":7})") == error::event_field_missing));

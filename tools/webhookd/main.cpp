@@ -317,7 +317,7 @@ int main(int argc, char** argv)
     // The addresses end their lines: scripts read the port that follows "listening on ".
     log.info("listening on " + endpoint_text(rx.local_endpoint()));
     for(auto const& r : routes)
-        log.info("route " + r.path + " (" + (r.kind == cw::provider::foxtrot ? "foxtrot" : "catena") + "): token " +
+        log.info("route " + r.path + " (" + r.provider + "): token " +
                  (r.token.empty() ? "none" : r.token_header.empty() ? "in the path" : r.token_header) + ", " +
                  std::to_string(r.allow.size()) + " allowed networks");
     if(auto admin = rx.admin_endpoint())

@@ -448,12 +448,8 @@ cw::route_options route_of(std::string const& spec)
             break;
         at = comma + 1;
     }
-    if(parts.front() == "foxtrot")
-        r.kind = cw::provider::foxtrot;
-    else if(parts.front() == "catena")
-        r.kind = cw::provider::catena;
-    else
-        bad("unknown provider \"" + parts.front() + "\" (foxtrot, catena)");
+    // Which names exist is the library's to say (receiver_options::check, at start).
+    r.provider = parts.front();
     for(std::size_t i = 1; i < parts.size(); ++i)
     {
         auto const kv = parts[i].find('=');

@@ -214,13 +214,6 @@ CATENA_WEBHOOKS_DECL bool is_postgres_conninfo(std::string_view store) noexcept;
     ~/.pgpass (or an sslpassword-free key), not on a command line or in a config file. */
 CATENA_WEBHOOKS_DECL bool conninfo_has_password(std::string const& conninfo);
 
-/** Whose deliveries a route receives. */
-enum class provider
-{
-    catena,  ///< Signed deliveries of spec §4-§5: the same verification as receiver_options::path.
-    foxtrot, ///< Foxtrot's webhooks: unsigned (nothing is documented), see route_options.
-};
-
 /** A further path the receiver takes deliveries on, and whose they are.
 
     A route for a provider that signs nothing (Foxtrot) is authenticated by what an operator
@@ -235,7 +228,10 @@ struct route_options
     /// The request path, e.g. "/webhooks/foxtrot". With the token in the path, deliveries are
     /// posted to path + "/" + token.
     std::string path;
-    provider kind = provider::foxtrot;
+    /** Whose deliveries the route receives: "foxtrot" (Foxtrot's webhooks: unsigned, as
+        below) or "catena" (signed deliveries of spec §4-§5, verified as on
+        receiver_options::path). receiver::start() refuses any other name. */
+    std::string provider = "foxtrot";
     /// The shared token; empty: none (then `allow` must be set).
     std::string token;
     /// The header that carries the token (its value, or "Bearer " + token). Empty: the token

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/http/envelope_peek.hpp - the envelope's top-level "id", read from the first pieces of a body.
-#ifndef CATENA_WEBHOOKS_HTTP_ENVELOPE_PEEK_HPP
-#define CATENA_WEBHOOKS_HTTP_ENVELOPE_PEEK_HPP
+// lib/providers/envelope_peek.hpp - the envelope's top-level "id", read from the first pieces of a body.
+#ifndef CATENA_WEBHOOKS_PROVIDERS_ENVELOPE_PEEK_HPP
+#define CATENA_WEBHOOKS_PROVIDERS_ENVELOPE_PEEK_HPP
 
 #include <memory>
 #include <string>

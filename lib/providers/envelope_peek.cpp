@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
-// lib/http/envelope_peek.cpp - the envelope's top-level "id", read from the first pieces of a body.
-#include "http/envelope_peek.hpp"
+// lib/providers/envelope_peek.cpp - the envelope's top-level "id", read from the first pieces of a body.
+#include "providers/envelope_peek.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 
