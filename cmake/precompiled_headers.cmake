@@ -14,16 +14,30 @@ set(CATENA_WEBHOOKS_PCH_HEADERS
   <boost/beast/core.hpp> <boost/beast/http.hpp>
   <boost/json.hpp>)
 
-# catena_webhooks_precompile(target [TEST]): TEST adds Boost.Test's header (the test binaries).
+# catena_webhooks_precompile(target [TEST] [REUSE_FROM other]): TEST adds Boost.Test's header
+# (the test binaries). REUSE_FROM takes another target's precompiled header instead of compiling
+# one more (each costs about 23 CPU-s at -O2 -g1): the targets must compile with the same
+# options and with the same definitions of any macro the headers test (Boost.Test's
+# BOOST_TEST_DYN_LINK, say); the library's objects (position-independent) share with nobody.
+# GCC says when it cannot use one (-Winvalid-pch) and reads the headers instead.
 function(catena_webhooks_precompile target)
   if(NOT CATENA_WEBHOOKS_PCH)
     return()
   endif()
-  set(headers ${CATENA_WEBHOOKS_PCH_HEADERS})
-  if("TEST" IN_LIST ARGN)
-    list(APPEND headers <boost/test/unit_test.hpp>)
+  cmake_parse_arguments(PCH "TEST" "REUSE_FROM" "" ${ARGN})
+  # hiredis' pkg-config flags define it for the targets that use it (the sinks, the test
+  # support); defined for every target alike (it changes nothing on a 64-bit system), so that
+  # their precompiled headers can be shared.
+  target_compile_definitions(${target} PRIVATE _FILE_OFFSET_BITS=64)
+  if(PCH_REUSE_FROM)
+    target_precompile_headers(${target} REUSE_FROM ${PCH_REUSE_FROM})
+  else()
+    set(headers ${CATENA_WEBHOOKS_PCH_HEADERS})
+    if(PCH_TEST)
+      list(APPEND headers <boost/test/unit_test.hpp>)
+    endif()
+    target_precompile_headers(${target} PRIVATE ${headers})
   endif()
-  target_precompile_headers(${target} PRIVATE ${headers})
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC 12 does not keep the system-header status of what it precompiled: its known false
     # positives of -Warray-bounds and -Wstringop-overflow inside libstdc++'s std::string (silent

@@ -21,6 +21,8 @@
 #include <regex>
 #include <sstream>
 
+namespace integration_admin_api { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -311,3 +313,5 @@ BOOST_AUTO_TEST_CASE(every_number_of_the_summary_is_the_metric_of_its_name)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // admin_api
+
+} // namespace integration_admin_api

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+namespace integration_answers { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::test::loopback;
@@ -597,3 +599,5 @@ BOOST_AUTO_TEST_CASE(the_defaults_are_the_numbers_the_readme_documents)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // answers
+
+} // namespace integration_answers

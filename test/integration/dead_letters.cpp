@@ -18,6 +18,8 @@
 #include <tuple>
 #include <vector>
 
+namespace integration_dead_letters { // this file's own: the test binaries compile a few files as one (unity build)
+
 #ifndef CATENA_WEBHOOKD_PATH
 #error "CATENA_WEBHOOKD_PATH must name the catena-webhookd binary"
 #endif
@@ -148,3 +150,5 @@ BOOST_AUTO_TEST_CASE(dead_letters_kept_by_an_earlier_run_are_listed_after_a_rest
 }
 
 BOOST_AUTO_TEST_SUITE_END() // dead_letters
+
+} // namespace integration_dead_letters

@@ -24,6 +24,8 @@
 #include <sstream>
 #include <thread>
 
+namespace integration_descriptors { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -134,3 +136,5 @@ BOOST_AUTO_TEST_CASE(accept_backs_off_when_out_of_descriptors_and_recovers)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // descriptors
+
+} // namespace integration_descriptors

@@ -21,6 +21,8 @@
 #include <set>
 #include <string>
 
+namespace integration_disk_faults { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::test::loopback;
@@ -285,3 +287,5 @@ BOOST_AUTO_TEST_CASE(failed_checkpoint_writes_lose_nothing)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_disk_faults

@@ -23,6 +23,8 @@
 #include <set>
 #include <thread>
 
+namespace integration_durability { // this file's own: the test binaries compile a few files as one (unity build)
+
 #ifndef CATENA_WEBHOOKD_PATH
 #error "CATENA_WEBHOOKD_PATH must name the catena-webhookd binary"
 #endif
@@ -527,3 +529,5 @@ BOOST_AUTO_TEST_CASE(progress_is_committed_once_per_interval_also_after_an_early
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace integration_durability

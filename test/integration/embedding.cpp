@@ -26,6 +26,8 @@
 #include <tuple>
 #include <vector>
 
+namespace integration_embedding { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::test::loopback;
@@ -304,3 +306,5 @@ BOOST_AUTO_TEST_CASE(the_blocking_receive_answers_once_kept_and_refuses_where_it
 }
 
 BOOST_AUTO_TEST_SUITE_END() // embedding
+
+} // namespace integration_embedding

@@ -18,6 +18,8 @@
 
 #include <iterator>
 
+namespace integration_examples { // this file's own: the test binaries compile a few files as one (unity build)
+
 #ifndef CATENA_WEBHOOKS_EXAMPLE_OWN_BEAST_SERVER
 #error "the examples are built with CATENA_WEBHOOKS_BUILD_EXAMPLES=ON (test/CMakeLists.txt)"
 #endif
@@ -162,3 +164,5 @@ BOOST_AUTO_TEST_CASE(the_readme_shows_the_embedding_example_as_it_is)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // examples
+
+} // namespace integration_examples

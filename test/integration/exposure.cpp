@@ -24,6 +24,8 @@
 #include <sstream>
 #include <thread>
 
+namespace integration_exposure { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -490,3 +492,5 @@ BOOST_AUTO_TEST_CASE(the_admin_listener_refuses_a_rebinding_host_with_421)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // exposure
+
+} // namespace integration_exposure

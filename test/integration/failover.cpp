@@ -18,6 +18,8 @@
 #include <memory>
 #include <set>
 
+namespace integration_failover { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace probe = catena::webhooks::test::probe;
@@ -527,3 +529,5 @@ BOOST_AUTO_TEST_CASE(dead_letters_of_a_shared_store_are_listed_and_replayed_whil
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace integration_failover

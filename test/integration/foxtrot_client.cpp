@@ -11,6 +11,8 @@
 
 #include <optional>
 
+namespace integration_foxtrot_client { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -226,3 +228,5 @@ BOOST_AUTO_TEST_CASE(every_malformed_answer_and_option_is_refused_with_its_reaso
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_foxtrot_client

@@ -10,6 +10,8 @@
 
 #include <fstream>
 
+namespace integration_foxtrot_commands { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -148,3 +150,5 @@ BOOST_AUTO_TEST_CASE(apply_plans_creates_toggles_replaces_and_prunes_and_a_secon
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_foxtrot_commands

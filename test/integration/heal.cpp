@@ -12,6 +12,8 @@
 
 #include <set>
 
+namespace integration_heal { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -255,3 +257,5 @@ BOOST_AUTO_TEST_CASE(a_heal_that_the_api_refuses_is_reported_and_stop_does_not_w
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_heal

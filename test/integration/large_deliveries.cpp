@@ -20,6 +20,8 @@
 #include <set>
 #include <thread>
 
+namespace integration_large_deliveries { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -179,3 +181,5 @@ BOOST_AUTO_TEST_CASE(a_signed_gzip_delivery_of_20000_records_is_kept_with_intake
 }
 
 BOOST_AUTO_TEST_SUITE_END() // large_deliveries
+
+} // namespace integration_large_deliveries

@@ -11,6 +11,8 @@
 
 #include <set>
 
+namespace integration_notifications { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -358,3 +360,5 @@ BOOST_AUTO_TEST_CASE(options_that_cannot_work_are_named_before_any_call)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_notifications

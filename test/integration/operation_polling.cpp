@@ -21,6 +21,8 @@
 #include <memory>
 #include <set>
 
+namespace integration_operation_polling { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -372,3 +374,5 @@ BOOST_AUTO_TEST_CASE(a_simulated_scenario_whose_result_webhooks_are_dropped_comp
 BOOST_AUTO_TEST_SUITE_END() // operation_polling
 
 } // namespace
+
+} // namespace integration_operation_polling

@@ -27,6 +27,8 @@
 #include <set>
 #include <thread>
 
+namespace integration_receiver { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::test::loopback;
@@ -532,3 +534,5 @@ BOOST_AUTO_TEST_CASE(flushes_held_events_on_stop)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // receiver_
+
+} // namespace integration_receiver

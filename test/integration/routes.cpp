@@ -21,6 +21,8 @@
 
 #include <string>
 
+namespace integration_routes { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::test::loopback;
@@ -295,3 +297,5 @@ BOOST_AUTO_TEST_CASE(the_daemon_keeps_route_deliveries_across_kill_9_and_still_k
 #endif
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_routes

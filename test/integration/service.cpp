@@ -19,6 +19,8 @@
 #include <set>
 #include <sstream>
 
+namespace integration_service { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -384,3 +386,5 @@ BOOST_AUTO_TEST_CASE(the_status_page_renders_the_counts_of_the_state_api_in_head
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_service

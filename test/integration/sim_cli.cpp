@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+namespace integration_sim_cli { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -133,3 +135,5 @@ BOOST_AUTO_TEST_CASE(a_receiver_that_is_not_there_is_said_in_one_line_before_any
 }
 
 BOOST_AUTO_TEST_SUITE_END() // sim_cli
+
+} // namespace integration_sim_cli

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <optional>
 
+namespace integration_sink_http { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -94,3 +96,5 @@ BOOST_AUTO_TEST_CASE(refuses_an_endpoint_whose_certificate_it_cannot_verify)
 BOOST_AUTO_TEST_SUITE_END() // sink_http
 
 } // namespace
+
+} // namespace integration_sink_http

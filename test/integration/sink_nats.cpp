@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace integration_sink_nats { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -34,3 +36,5 @@ BOOST_FIXTURE_TEST_CASE(every_event_reaches_jetstream_through_a_nats_crash_and_a
 BOOST_AUTO_TEST_SUITE_END() // sink_nats
 
 } // namespace
+
+} // namespace integration_sink_nats

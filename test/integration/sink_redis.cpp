@@ -6,6 +6,8 @@
 
 #include <set>
 
+namespace integration_sink_redis { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -66,3 +68,5 @@ BOOST_FIXTURE_TEST_CASE(sends_again_what_was_unanswered_when_redis_died, redis_f
 BOOST_AUTO_TEST_SUITE_END() // sink_redis
 
 } // namespace
+
+} // namespace integration_sink_redis

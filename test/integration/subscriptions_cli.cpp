@@ -16,6 +16,8 @@
 #include <fstream>
 #include <sstream>
 
+namespace integration_subscriptions_cli { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -251,3 +253,5 @@ BOOST_AUTO_TEST_CASE(the_daemon_with_heal_reactivates_a_stale_subscription_and_w
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace integration_subscriptions_cli

@@ -22,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+namespace integration_webhookd { // this file's own: the test binaries compile a few files as one (unity build)
+
 #ifndef CATENA_WEBHOOKD_PATH
 #error "CATENA_WEBHOOKD_PATH must name the catena-webhookd binary"
 #endif
@@ -385,3 +387,5 @@ BOOST_AUTO_TEST_CASE(a_realistic_scenario_ends_in_the_simulators_states_after_a_
 BOOST_AUTO_TEST_SUITE_END() // webhookd
 
 } // namespace
+
+} // namespace integration_webhookd

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+namespace integration_webhookd_cli { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cs = catena::webhooks::sim;
@@ -216,3 +218,5 @@ BOOST_AUTO_TEST_CASE(log_level_leaves_out_the_lines_below_it)
 BOOST_AUTO_TEST_SUITE_END() // webhookd_cli
 
 } // namespace
+
+} // namespace integration_webhookd_cli

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_address { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::detail;
@@ -57,3 +59,5 @@ BOOST_AUTO_TEST_CASE(an_ipv4_mapped_peer_is_its_ipv4_address)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // address
+
+} // namespace unit_address

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+namespace unit_admission { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::detail;
@@ -153,3 +155,5 @@ BOOST_AUTO_TEST_CASE(the_pair_table_is_bounded_forgetting_the_least_recently_tou
 }
 
 BOOST_AUTO_TEST_SUITE_END() // admission_
+
+} // namespace unit_admission

@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+namespace unit_api_transport { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace net = boost::asio;
@@ -133,3 +135,5 @@ BOOST_AUTO_TEST_CASE(waits_at_least_retry_after_before_the_next_attempt)
 BOOST_AUTO_TEST_SUITE_END() // api_transport_
 
 } // namespace
+
+} // namespace unit_api_transport

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_coalescing_vfs { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace tst = catena::webhooks::test;
@@ -366,3 +368,5 @@ BOOST_AUTO_TEST_CASE(every_other_call_on_the_wal_writes_what_is_gathered_first_o
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_coalescing_vfs

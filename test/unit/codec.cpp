@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_codec { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -283,3 +285,5 @@ BOOST_AUTO_TEST_CASE(an_operation_outcome_round_trips_with_its_source)
 BOOST_AUTO_TEST_SUITE_END() // codec
 
 } // namespace
+
+} // namespace unit_codec

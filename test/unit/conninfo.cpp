@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_conninfo { // this file's own: the test binaries compile a few files as one (unity build)
+
 using namespace catena::webhooks;
 
 BOOST_AUTO_TEST_SUITE(conninfo)
@@ -61,3 +63,5 @@ BOOST_AUTO_TEST_CASE(a_build_without_postgresql_refuses_to_open_a_shared_stores_
 #endif
 
 BOOST_AUTO_TEST_SUITE_END() // conninfo
+
+} // namespace unit_conninfo

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+namespace unit_daemon_log { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -219,3 +221,5 @@ BOOST_AUTO_TEST_CASE(reports_below_the_level_are_neither_written_nor_counted)
 BOOST_AUTO_TEST_SUITE_END() // daemon_log
 
 } // namespace
+
+} // namespace unit_daemon_log

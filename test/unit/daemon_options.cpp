@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_daemon_options { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using webhookd::log_format;
@@ -152,3 +154,5 @@ BOOST_AUTO_TEST_CASE(the_packaged_config_file_reads)
 BOOST_AUTO_TEST_SUITE_END() // daemon_options
 
 } // namespace
+
+} // namespace unit_daemon_options

@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+namespace unit_dead_letter_rows { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -186,3 +188,5 @@ BOOST_AUTO_TEST_CASE(the_dead_letter_box_refuses_what_is_no_store_and_replays_wh
 }
 
 BOOST_AUTO_TEST_SUITE_END() // dead_letter_rows
+
+} // namespace unit_dead_letter_rows

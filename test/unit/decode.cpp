@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <string>
 
+namespace unit_decode { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -63,3 +65,5 @@ BOOST_AUTO_TEST_CASE(repeated_record_ids_are_numbered_alike_pairwise_and_through
 }
 
 BOOST_AUTO_TEST_SUITE_END() // decode
+
+} // namespace unit_decode

@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_set>
 
+namespace unit_deduper { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -147,3 +149,5 @@ BOOST_AUTO_TEST_CASE(digests_of_distinct_identities_differ)
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_deduper

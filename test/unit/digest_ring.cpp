@@ -11,6 +11,8 @@
 #include <random>
 #include <utility>
 
+namespace unit_digest_ring { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using catena::webhooks::detail::digest_ring;
@@ -135,3 +137,5 @@ BOOST_AUTO_TEST_CASE(deletions_in_crowded_wrapping_probe_runs_keep_every_digest_
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_digest_ring

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+namespace unit_dispatcher { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -358,3 +360,5 @@ BOOST_AUTO_TEST_CASE(a_failed_completion_is_retried_and_an_abandoned_one_never_e
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_dispatcher

@@ -8,6 +8,8 @@
 
 #include <string>
 
+namespace unit_envelope { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -233,3 +235,5 @@ BOOST_AUTO_TEST_CASE(takes_event_name_from_header_when_body_has_none)
 BOOST_AUTO_TEST_SUITE_END() // envelope_
 
 } // namespace
+
+} // namespace unit_envelope

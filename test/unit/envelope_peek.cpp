@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace unit_envelope_peek { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using catena::webhooks::detail::envelope_peek;
@@ -51,3 +53,5 @@ BOOST_AUTO_TEST_CASE(null_non_string_over_long_or_non_object_ids_give_nothing)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // envelope_peek_
+
+} // namespace unit_envelope_peek

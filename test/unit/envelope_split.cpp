@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_envelope_split { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -53,3 +55,5 @@ BOOST_AUTO_TEST_CASE(a_piece_holds_about_the_bytes_asked_and_at_least_one_record
 }
 
 BOOST_AUTO_TEST_SUITE_END() // envelope_split_
+
+} // namespace unit_envelope_split

@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+namespace unit_error { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -115,3 +117,5 @@ BOOST_AUTO_TEST_CASE(every_condition_has_its_own_message_and_unknown_values_say_
 BOOST_AUTO_TEST_SUITE_END() // error_
 
 } // namespace
+
+} // namespace unit_error

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_event_order { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -84,3 +86,5 @@ BOOST_AUTO_TEST_CASE(uuid_v7_time_reads_the_leading_48_bits_of_a_version_7_id_on
 }
 
 BOOST_AUTO_TEST_SUITE_END() // event_order
+
+} // namespace unit_event_order

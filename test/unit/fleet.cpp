@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_fleet { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -289,3 +291,5 @@ BOOST_AUTO_TEST_CASE(the_newer_outcome_of_an_operation_wins_for_late_registratio
 }
 
 BOOST_AUTO_TEST_SUITE_END() // fleet
+
+} // namespace unit_fleet

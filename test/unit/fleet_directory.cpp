@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_fleet_directory { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -485,3 +487,5 @@ BOOST_AUTO_TEST_CASE(tallies_and_pages_agree_with_a_scan_of_every_fleet_as_fleet
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_fleet_directory

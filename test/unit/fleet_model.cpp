@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <random>
 
+namespace unit_fleet_model { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace json = boost::json;
 namespace sim = catena::webhooks::sim;
 using namespace catena::webhooks;
@@ -598,3 +600,5 @@ BOOST_AUTO_TEST_CASE(duplicates_change_nothing)
 BOOST_AUTO_TEST_SUITE_END() // properties
 
 BOOST_AUTO_TEST_SUITE_END() // fleet_model
+
+} // namespace unit_fleet_model

@@ -25,6 +25,8 @@
 #include <random>
 #include <sstream>
 
+namespace unit_fleet_rules { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -505,3 +507,5 @@ BOOST_AUTO_TEST_CASE(an_operations_outcome_names_the_fleet_of_its_connection)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // fleet_rules
+
+} // namespace unit_fleet_rules

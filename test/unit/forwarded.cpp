@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace unit_forwarded { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::detail;
@@ -140,3 +142,5 @@ BOOST_AUTO_TEST_CASE(what_is_not_a_proxy_header_is_refused_early)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // forwarded
+
+} // namespace unit_forwarded

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_framing { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -61,3 +63,5 @@ BOOST_AUTO_TEST_CASE(http_1_1_needs_exactly_one_host_http_1_0_at_most_one)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // framing_
+
+} // namespace unit_framing

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+namespace unit_group_commit { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -269,3 +271,5 @@ BOOST_AUTO_TEST_CASE(sqlite_power_durability_commits_on_the_writer_thread_only)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // group_commit
+
+} // namespace unit_group_commit

@@ -11,6 +11,8 @@
 
 #include <random>
 
+namespace unit_gzip { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -207,3 +209,5 @@ BOOST_AUTO_TEST_CASE(small_bodies_are_not_subject_to_ratio)
 BOOST_AUTO_TEST_SUITE_END() // gzip
 
 } // namespace
+
+} // namespace unit_gzip

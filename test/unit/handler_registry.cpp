@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_handler_registry { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -70,3 +72,5 @@ BOOST_AUTO_TEST_CASE(a_single_handler_registration_replaces_the_previous_one)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // handler_registry_
+
+} // namespace unit_handler_registry

@@ -13,6 +13,8 @@
 #include <map>
 #include <set>
 
+namespace unit_history { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace json = boost::json;
 namespace sim = catena::webhooks::sim;
 using namespace catena::webhooks;
@@ -217,3 +219,5 @@ BOOST_AUTO_TEST_CASE(generated_fleets_reach_every_stage_and_health)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // history
+
+} // namespace unit_history

@@ -9,6 +9,8 @@
 #include <optional>
 #include <random>
 
+namespace unit_identity { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -216,3 +218,5 @@ BOOST_AUTO_TEST_CASE(events_through_the_first_subscription_take_one_digest_each)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // identity
+
+} // namespace unit_identity

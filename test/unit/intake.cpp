@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+namespace unit_intake { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -21,7 +23,7 @@ using namespace std::chrono_literals;
 // A delivery's header fields, as a request carries them.
 struct wire_fields final : detail::request_fields
 {
-    explicit wire_fields(tst::wire_delivery const& d) : d(d) {}
+    explicit wire_fields(tst::wire_delivery const& w) : d(w) {}
     tst::wire_delivery const& d;
     std::string_view get(std::string_view name) const override
     {
@@ -389,3 +391,5 @@ BOOST_AUTO_TEST_CASE(traffic_near_the_present_is_not_clock_skew)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // intake_
+
+} // namespace unit_intake

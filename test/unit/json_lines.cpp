@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+namespace unit_json_lines { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -188,3 +190,5 @@ BOOST_AUTO_TEST_CASE(a_fleet_is_the_admin_api_form_with_its_parts_and_no_times_o
 }
 
 BOOST_AUTO_TEST_SUITE_END() // json_lines
+
+} // namespace unit_json_lines

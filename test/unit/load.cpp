@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_load { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cs = catena::webhooks::sim;
@@ -96,3 +98,5 @@ BOOST_AUTO_TEST_CASE(profiles_are_named)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // load_
+
+} // namespace unit_load

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+namespace unit_metrics { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -229,3 +231,5 @@ BOOST_AUTO_TEST_CASE(a_webhook_id_is_escaped_as_a_label_value)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // metrics
+
+} // namespace unit_metrics

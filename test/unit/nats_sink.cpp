@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_nats_sink { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace webhookd::sinks;
@@ -79,3 +81,5 @@ BOOST_AUTO_TEST_CASE(tells_a_pub_ack_from_a_refusal)
 BOOST_AUTO_TEST_SUITE_END() // nats_sink
 
 } // namespace
+
+} // namespace unit_nats_sink

@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <string>
 
+namespace unit_open { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -133,3 +135,5 @@ BOOST_AUTO_TEST_CASE(an_unreachable_postgres_database_is_refused)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_open

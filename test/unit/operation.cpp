@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+namespace unit_operation { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -74,3 +76,5 @@ BOOST_AUTO_TEST_CASE(names_sources_and_statuses)
 BOOST_AUTO_TEST_SUITE_END() // operation
 
 } // namespace
+
+} // namespace unit_operation

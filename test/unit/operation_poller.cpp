@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+namespace unit_operation_poller { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -172,3 +174,5 @@ BOOST_AUTO_TEST_CASE(forgets_a_decided_operation)
 BOOST_AUTO_TEST_SUITE_END() // operation_poller
 
 } // namespace
+
+} // namespace unit_operation_poller

@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_operations { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -198,3 +200,5 @@ BOOST_AUTO_TEST_CASE(a_stored_outcome_newer_than_the_pending_row_wins)
 BOOST_AUTO_TEST_SUITE_END() // operations
 
 } // namespace
+
+} // namespace unit_operations

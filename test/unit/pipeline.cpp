@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_pipeline { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -593,3 +595,5 @@ BOOST_AUTO_TEST_CASE(too_small_a_window_flags_late_events_but_never_moves_a_flee
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_pipeline

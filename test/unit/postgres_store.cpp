@@ -17,6 +17,8 @@
 #include <memory>
 #include <string>
 
+namespace unit_postgres_store { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -460,3 +462,5 @@ BOOST_AUTO_TEST_CASE(a_refused_statement_fails_its_appends_and_progress_is_writt
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_postgres_store

@@ -22,6 +22,8 @@
 #include <random>
 #include <thread>
 
+namespace unit_processor { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -322,3 +324,5 @@ BOOST_AUTO_TEST_CASE(a_backlog_goes_through_in_several_turns_with_the_threads_ot
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_processor

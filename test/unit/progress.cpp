@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+namespace unit_progress { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -123,3 +125,5 @@ BOOST_AUTO_TEST_CASE(dead_letters_travel_with_the_next_commit)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // progress_
+
+} // namespace unit_progress

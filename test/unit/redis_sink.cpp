@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_redis_sink { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace webhookd::sinks;
@@ -31,3 +33,5 @@ BOOST_AUTO_TEST_CASE(trims_the_stream_approximately_when_asked)
 BOOST_AUTO_TEST_SUITE_END() // redis_sink
 
 } // namespace
+
+} // namespace unit_redis_sink

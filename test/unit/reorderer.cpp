@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_reorderer { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -213,3 +215,5 @@ BOOST_AUTO_TEST_CASE(orders_equal_times_by_envelope_id_then_record)
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_reorderer

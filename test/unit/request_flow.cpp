@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_request_flow { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -551,3 +553,5 @@ BOOST_AUTO_TEST_CASE(routing_is_decided_on_the_head_alone)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // request_flow
+
+} // namespace unit_request_flow

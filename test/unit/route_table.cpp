@@ -8,6 +8,8 @@
 
 #include <map>
 
+namespace unit_route_table { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -282,3 +284,5 @@ BOOST_AUTO_TEST_CASE(foxtrot_names_what_a_body_lacks)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_route_table

@@ -25,6 +25,8 @@
 #include <sstream>
 #include <string>
 
+namespace unit_schema { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -188,3 +190,5 @@ BOOST_AUTO_TEST_CASE(sqlite_refuses_a_second_opener_and_a_foreign_file)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // schema
+
+} // namespace unit_schema

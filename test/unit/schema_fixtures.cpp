@@ -25,6 +25,8 @@
 #include <sstream>
 #include <string>
 
+namespace unit_schema_fixtures { // this file's own: the test binaries compile a few files as one (unity build)
+
 #ifndef CATENA_WEBHOOKS_SOURCE_DIR
 #error "CATENA_WEBHOOKS_SOURCE_DIR must name the source tree (its test/fixtures)"
 #endif
@@ -455,3 +457,5 @@ BOOST_AUTO_TEST_CASE(a_failed_upgrade_leaves_the_file_at_its_old_schema)
 // The first start on a full disk: the store is not created, says so, and leaves nothing that a
 // later start would take for a foreign file; once there is room it is created.
 BOOST_AUTO_TEST_SUITE_END() // schema_fixtures
+
+} // namespace unit_schema_fixtures

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_secret_ring { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -116,3 +118,5 @@ BOOST_AUTO_TEST_CASE(rejects_bad_secrets_file_naming_the_line)
 BOOST_AUTO_TEST_SUITE_END() // secret_ring_
 
 } // namespace
+
+} // namespace unit_secret_ring

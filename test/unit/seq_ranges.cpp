@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+namespace unit_seq_ranges { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using catena::webhooks::detail::seq_ranges;
@@ -117,3 +119,5 @@ BOOST_AUTO_TEST_CASE(random_additions_match_a_set_of_sequences)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // seq_ranges_
+
+} // namespace unit_seq_ranges

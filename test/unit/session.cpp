@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_session { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -519,3 +521,5 @@ BOOST_AUTO_TEST_CASE(an_untrusted_peer_is_not_asked_for_a_proxy_header)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // session_
+
+} // namespace unit_session

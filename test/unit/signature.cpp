@@ -9,6 +9,8 @@
 
 #include <utility>
 
+namespace unit_signature { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -159,3 +161,5 @@ BOOST_AUTO_TEST_CASE(mac_equal_compares_every_byte)
 BOOST_AUTO_TEST_SUITE_END() // signature
 
 } // namespace
+
+} // namespace unit_signature

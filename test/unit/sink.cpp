@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_sink { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace net = boost::asio;
@@ -137,3 +139,5 @@ BOOST_AUTO_TEST_CASE(holds_messages_while_its_destination_is_down)
 BOOST_AUTO_TEST_SUITE_END() // sink_
 
 } // namespace
+
+} // namespace unit_sink

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+namespace unit_sink_set { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace webhookd::sinks;
@@ -71,3 +73,5 @@ BOOST_AUTO_TEST_CASE(refuses_what_it_cannot_use_saying_why)
 BOOST_AUTO_TEST_SUITE_END() // sink_set_
 
 } // namespace
+
+} // namespace unit_sink_set

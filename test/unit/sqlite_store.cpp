@@ -24,6 +24,8 @@
 #include <string>
 #include <thread>
 
+namespace unit_sqlite_store { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -403,3 +405,5 @@ BOOST_AUTO_TEST_CASE(sqlite_gives_back_exactly_the_unprocessed_deliveries_betwee
 }
 
 BOOST_AUTO_TEST_SUITE_END() // sqlite_store
+
+} // namespace unit_sqlite_store

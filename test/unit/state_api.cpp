@@ -13,6 +13,8 @@
 #include <map>
 #include <sstream>
 
+namespace unit_state_api { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -437,3 +439,5 @@ BOOST_AUTO_TEST_CASE(status_page_shows_the_build_and_reads_numbers_by_their_metr
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_state_api

@@ -29,6 +29,8 @@
 #include <random>
 #include <string>
 
+namespace unit_store { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -310,3 +312,5 @@ BOOST_AUTO_TEST_CASE(a_copy_of_a_kept_envelope_is_a_duplicate_whatever_its_reque
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_store

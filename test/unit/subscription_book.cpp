@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_subscription_book { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -88,3 +90,5 @@ BOOST_AUTO_TEST_CASE(past_its_bound_a_new_subscription_is_counted_as_untracked_a
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_subscription_book

@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+namespace unit_subscriptions { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -92,3 +94,5 @@ BOOST_AUTO_TEST_CASE(error_bodies_map_to_codes_with_their_detail_and_retry_after
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_subscriptions

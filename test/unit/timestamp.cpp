@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_timestamp { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -155,3 +157,5 @@ BOOST_AUTO_TEST_CASE(rejects_timestamp_outside_window)
 BOOST_AUTO_TEST_SUITE_END() // timestamp_
 
 } // namespace
+
+} // namespace unit_timestamp

@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace unit_token { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::detail;
@@ -65,3 +67,5 @@ BOOST_AUTO_TEST_CASE(an_authorization_header_matches_bearer_and_the_token_only)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_token

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_url { // this file's own: the test binaries compile a few files as one (unity build)
+
 using namespace catena::webhooks;
 
 BOOST_AUTO_TEST_SUITE(url)
@@ -52,3 +54,5 @@ BOOST_AUTO_TEST_CASE(percent_decoding_refuses_malformed_escapes)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace unit_url

@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+namespace unit_verifier { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -313,3 +315,5 @@ BOOST_AUTO_TEST_CASE(answer_status_is_the_listeners_answer_for_each_kind_of_erro
 BOOST_AUTO_TEST_SUITE_END() // verifier_
 
 } // namespace
+
+} // namespace unit_verifier

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+namespace unit_version { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 std::string run(std::string const& command)
@@ -55,3 +57,5 @@ BOOST_AUTO_TEST_CASE(the_commit_is_the_checkout_the_library_was_built_from)
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
+
+} // namespace unit_version
