@@ -140,6 +140,15 @@ error_code open_pg_schema(pg_connection& c, std::string const& where, std::strin
         return error::store_not_ours;
     }
     auto const version = v.text_integer(0, 0);
+    // Schema 1 was the first: anything below it (0, or no number) would "upgrade" through
+    // migrations[-1].
+    if(version < 1)
+    {
+        c.exec("ROLLBACK");
+        why = where + " has a catena_meta table whose schema_version \"" + v.text(0, 0) +
+              "\" is no version of catena-webhooks'; it was left untouched";
+        return error::store_not_ours;
+    }
     if(version > pg_schema_version)
     {
         c.exec("ROLLBACK");

@@ -371,6 +371,51 @@ BOOST_AUTO_TEST_CASE(a_simulated_scenario_whose_result_webhooks_are_dropped_comp
     BOOST_TEST(fs.size() - polled == by_webhook);
 }
 
+BOOST_AUTO_TEST_CASE(after_a_gap_a_pending_operation_waits_one_not_listed_is_asked_alone_and_a_refused_listing_is_reported)
+{
+    world w;
+    w.api.put_operation(operation("op-11", "pending"));
+    lb::server s(w.options(1h));
+    auto f11 = s.rx.track_operation(ref("op-11"));
+    auto f12 = s.rx.track_operation(ref("op-12")); // unknown to the API
+    BOOST_REQUIRE(tst::eventually([&] { return polled_later(s.rx, "op-11") && polled_later(s.rx, "op-12"); }));
+    send(s, "webhook.staled",
+         json::object{{"id", "sub-ops"}, {"event_name", "resource_operation.succeeded"}, {"status", "stale"}},
+         "01936b2e-7c00-7000-8000-00000000f011");
+    // The listing names op-11, still pending; op-12 is not in it and is asked alone: 404.
+    BOOST_REQUIRE(tst::eventually([&] { return s.reported("api_not_found"); }));
+    {
+        std::lock_guard lock(s.m);
+        BOOST_TEST(std::any_of(s.errors.begin(), s.errors.end(), [](cw::error_report const& r) {
+            return r.detail.find("cannot poll operation op-12 on connection conn-1") != std::string::npos;
+        }));
+    }
+    BOOST_TEST(w.api.seen().operation_listings == 1u);
+    BOOST_TEST(w.api.seen().operation_requests == 1u);
+    BOOST_TEST(metric(s.rx, "catena_webhooks_operations_polled_total") == 0.0);
+    for(auto const& p : s.rx.pending_operations())
+        BOOST_TEST_CONTEXT(p.operation_id)
+        {
+            BOOST_TEST(p.polls == 1u); // asked once each, neither decided
+            BOOST_TEST(p.last_problem.empty() == (p.operation_id == "op-11"));
+        }
+
+    // Another gap, and the listing is refused: reported, nothing completed.
+    w.api.fault_operations(fault::server_error);
+    send(s, "webhook.paused",
+         json::object{{"id", "sub-ops"}, {"event_name", "resource_operation.succeeded"}, {"status", "paused"}},
+         "01936b2e-7c00-7000-8000-00000000f012");
+    BOOST_REQUIRE(tst::eventually([&] {
+        std::lock_guard lock(s.m);
+        return std::any_of(s.errors.begin(), s.errors.end(), [](cw::error_report const& r) {
+            return r.reason == "api_server_error" &&
+                   r.detail.find("cannot list the operations of connection conn-1") != std::string::npos;
+        });
+    }));
+    BOOST_TEST(!ready(f11));
+    BOOST_TEST(!ready(f12));
+}
+
 BOOST_AUTO_TEST_SUITE_END() // operation_polling
 
 } // namespace

@@ -281,6 +281,59 @@ BOOST_AUTO_TEST_CASE(refuses_a_newer_schema_and_a_database_of_something_else)
     BOOST_TEST(o.one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1");
 }
 
+BOOST_AUTO_TEST_CASE(a_catena_meta_of_something_else_or_without_a_version_is_left_untouched)
+{
+    error_code ec;
+    std::string why;
+    auto const foreign = fresh_database();
+    session f(foreign);
+    f.one("CREATE TABLE catena_meta(key text PRIMARY KEY, value text)");
+    f.one("INSERT INTO catena_meta VALUES ('application', 'someone-else'), ('schema_version', '1')");
+    BOOST_TEST(!open(foreign, "a", &ec, &why));
+    BOOST_TEST((ec == error::store_not_ours));
+    BOOST_TEST(why.find("not catena-webhooks'") != std::string::npos, why);
+
+    // Ours by name, but its version is no version: never "upgraded" from a schema 0.
+    auto const db = fresh_database();
+    open(db, "a").reset();
+    session s(db);
+    for(std::string const version : {"0", "draft"})
+        BOOST_TEST_CONTEXT(version)
+        {
+            s.one(("UPDATE catena_meta SET value = '" + version + "' WHERE key = 'schema_version'").c_str());
+            BOOST_TEST(!open(db, "a", &ec, &why));
+            BOOST_TEST((ec == error::store_not_ours));
+            BOOST_TEST(why.find("schema_version \"" + version + "\"") != std::string::npos, why);
+            BOOST_TEST(s.one("SELECT value FROM catena_meta WHERE key = 'schema_version'") == version);
+        }
+}
+
+BOOST_AUTO_TEST_CASE(a_role_that_may_not_create_tables_is_told_why_and_nothing_is_left_half_made)
+{
+    auto const db = fresh_database();
+    auto const name = db.substr(db.rfind('=') + 1);
+    auto const role = "cannot_create_" + name;
+    session owner(db);
+    owner.one(("CREATE ROLE " + role + " LOGIN").c_str());
+    owner.one("REVOKE CREATE ON SCHEMA public FROM PUBLIC"); // PostgreSQL 15's default, said anyway
+    auto limited = db;
+    auto const user = limited.find("user=catena");
+    BOOST_REQUIRE(user != std::string::npos);
+    limited.replace(user, 11, "user=" + role);
+    error_code ec;
+    std::string why;
+    BOOST_TEST(!open(limited, "a", &ec, &why));
+    BOOST_TEST((ec == error::store_failure));
+    BOOST_TEST(why.find("cannot create the store in") != std::string::npos, why);
+    BOOST_TEST(why.find("permission denied") != std::string::npos, why);
+    BOOST_TEST(owner.one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0"); // rolled back
+
+    // A session that is not there cannot even take the schema's lock, and says so.
+    detail::pg_connection gone;
+    BOOST_TEST((detail::open_pg_schema(gone, "the database", why) == error::store_failure));
+    BOOST_TEST(why.find("cannot lock the schema in the database") != std::string::npos, why);
+}
+
 // The connection string was built by quoting values into a string: an instance named
 // x' host='evil would have sent the session (and its password) to another host.
 BOOST_AUTO_TEST_CASE(an_instance_name_is_a_value_and_never_a_keyword_of_the_connection)

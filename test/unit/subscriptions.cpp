@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/test/unit_test.hpp>
 
 namespace unit_subscriptions { // this file's own: the test binaries compile a few files as one (unity build)
@@ -91,6 +92,57 @@ BOOST_AUTO_TEST_CASE(error_bodies_map_to_codes_with_their_detail_and_retry_after
     BOOST_TEST((parse_api_error(503, "<html>Bad gateway</html>\nmore").ec == error::api_server_error));
     BOOST_TEST(parse_api_error(503, "<html>Bad gateway</html>\nmore").message == "<html>Bad gateway</html>");
     BOOST_TEST(parse_api_error(429, "", std::chrono::seconds(3)).retry_after.value() == std::chrono::seconds(3));
+}
+
+BOOST_AUTO_TEST_CASE(answers_that_are_not_the_documented_shapes_are_bad_responses)
+{
+    auto bad = [](auto const& r) { return !r.has_value() && r.error().ec == error::api_bad_response; };
+    BOOST_TEST(bad(parse_subscription(json::parse(R"(["wh-1"])"))));
+    // One bad item spoils the whole answer: a page, or what create answered.
+    BOOST_TEST(bad(parse_subscription_page(json::parse(R"({"items":[{"id":"a"},{"url":"no id"}]})"))));
+    BOOST_TEST(bad(parse_created(json::parse(R"([{"id":"a"},42])"))));
+    BOOST_TEST(bad(parse_created(json::parse(R"({"url":"no id"})"))));
+    BOOST_TEST(bad(parse_metrics(json::parse(R"([])"))));
+    BOOST_TEST(bad(parse_log_page(json::parse(R"({"items":["not an entry"]})"))));
+    BOOST_TEST(bad(parse_schema(json::parse(R"("vehicle.added")"))));
+    auto const unversioned = parse_schema(json::parse(R"({"event_name":"vehicle.added"})"));
+    BOOST_REQUIRE(bad(unversioned));
+    BOOST_TEST(unversioned.error().message.find("without event_name or version") != std::string::npos);
+    // A log page of good entries reads, the status code only when it is one.
+    auto logs = parse_log_page(json::parse(R"({"items":[{"webhook_id":"a","status_code":200},{"status_code":-1}]})"));
+    BOOST_REQUIRE(logs.has_value());
+    BOOST_TEST(logs->items.at(0).status_code.value() == 200u);
+    BOOST_TEST(!logs->items.at(1).status_code.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(error_bodies_of_other_shapes_keep_their_code_and_message)
+{
+    // A numeric code, a detail that is a string, an object carrying the message, and detail
+    // entries that are not objects (skipped).
+    auto n = parse_api_error(400, R"({"code":4001,"detail":"the cursor has expired"})");
+    BOOST_TEST((n.ec == error::api_bad_request));
+    BOOST_TEST(n.code == "4001");
+    BOOST_TEST(n.message == "the cursor has expired");
+    auto o = parse_api_error(503, R"({"detail":{"message":"maintenance"}})");
+    BOOST_TEST(o.message == "maintenance");
+    BOOST_TEST(!o.retry_after.has_value());
+    auto skipped = parse_api_error(422, R"({"message":"invalid","detail":["x",{"message":"too long"}]})");
+    BOOST_REQUIRE(skipped.details.size() == 1u);
+    BOOST_TEST(skipped.details[0].message == "too long");
+    // A 429's wait is in its one line, and result::value() throws the error as system_error.
+    auto const limited = parse_api_error(429, R"({"code":"rate_limited","message":"Too many"})", std::chrono::seconds(5));
+    BOOST_TEST(limited.what() == "HTTP 429 rate_limited: Too many (retry after 5 s)");
+    api_result<int> const r = limited;
+    try
+    {
+        (void)r.value();
+        BOOST_ERROR("value() of an error throws");
+    }
+    catch(boost::system::system_error const& e)
+    {
+        BOOST_TEST((e.code() == error::api_rate_limited));
+        BOOST_TEST(std::string(e.what()).find("HTTP 429 rate_limited: Too many") != std::string::npos, e.what());
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
