@@ -16,6 +16,8 @@
 #include <mutex>
 #include <optional>
 
+namespace integration_receiver_facade { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks::test::loopback;
@@ -193,3 +195,5 @@ BOOST_AUTO_TEST_CASE(a_stop_whose_processing_never_drains_gives_up_after_shutdow
 }
 
 BOOST_AUTO_TEST_SUITE_END() // receiver_facade
+
+} // namespace integration_receiver_facade

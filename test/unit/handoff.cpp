@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+namespace unit_handoff { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -90,3 +92,5 @@ BOOST_AUTO_TEST_CASE(a_completion_destroyed_uncompleted_fails_as_dropped_and_an_
 BOOST_AUTO_TEST_SUITE_END() // handoff
 
 } // namespace
+
+} // namespace unit_handoff

@@ -16,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+namespace unit_healer { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 namespace cw = catena::webhooks;
@@ -226,3 +228,5 @@ BOOST_AUTO_TEST_CASE(news_other_than_staled_or_paused_heals_nothing)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // healer
+
+} // namespace unit_healer

@@ -9,6 +9,8 @@
 
 #include <string>
 
+namespace unit_pg { // this file's own: the test binaries compile a few files as one (unity build)
+
 namespace {
 
 using namespace catena::webhooks;
@@ -123,3 +125,5 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_named_and_the_session_comes_b
 }
 
 BOOST_AUTO_TEST_SUITE_END() // pg
+
+} // namespace unit_pg
