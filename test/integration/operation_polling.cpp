@@ -87,11 +87,7 @@ struct world
         o.window.max_past = 24h;
         o.window.max_future = 24h;
         o.operations.enabled = true;
-        o.operations.api.api_url = api.api_url();
-        o.operations.api.auth_url = api.auth_url();
-        o.operations.api.ca_file = api.ca_file();
-        o.operations.api.client_id = tst::fake_catena_api::client_id;
-        o.operations.api.client_secret = tst::fake_catena_api::client_secret;
+        o.operations.api = api.client_options();
         o.operations.api.max_attempts = 2;
         o.operations.api.initial_backoff = 10ms;
         o.operations.api.max_backoff = 20ms;

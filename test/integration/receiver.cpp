@@ -122,16 +122,7 @@ BOOST_AUTO_TEST_CASE(keeps_undecodable_authentic_delivery_as_dead_letter)
     // Correctly signed, but not an envelope.
     cs::wire_request wr = cs::build_request(make_message(), secret, 1, cw::system_now(), false, "dl-1");
     std::string const body = R"({"not":"an envelope"})";
-    auto const ts = cw::format_rfc3339(cw::system_now());
-    cw::signer sg;
-    for(auto& [k, v] : wr.headers)
-    {
-        if(k == "X-Catena-Signature")
-            v = sg.sign(secret, ts, body);
-        if(k == "X-Catena-Timestamp")
-            v = ts;
-    }
-    wr.body = body;
+    cs::replace_body(wr, secret, body, cw::system_now());
     BOOST_TEST(c.send_raw("POST", "/webhooks/catena", wr).status == 202u);
     BOOST_REQUIRE(s.wait_dead(1));
     BOOST_TEST(s.dead[0].reason == "missing_field");

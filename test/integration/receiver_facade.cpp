@@ -27,17 +27,7 @@ void send_undecodable(server& s, std::string const& request_id)
 {
     cs::client c(s.ep(), no_retry());
     cs::wire_request wr = cs::build_request(make_message(), secret, 1, cw::system_now(), false, request_id);
-    std::string const body = R"({"not":"an envelope"})";
-    auto const ts = cw::format_rfc3339(cw::system_now());
-    cw::signer sg;
-    for(auto& [k, v] : wr.headers)
-    {
-        if(k == "X-Catena-Signature")
-            v = sg.sign(secret, ts, body);
-        if(k == "X-Catena-Timestamp")
-            v = ts;
-    }
-    wr.body = body;
+    cs::replace_body(wr, secret, R"({"not":"an envelope"})", cw::system_now());
     BOOST_REQUIRE(c.send_raw("POST", "/webhooks/catena", wr).status == 202u);
 }
 

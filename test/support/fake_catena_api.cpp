@@ -411,6 +411,17 @@ std::string fake_catena_api::api_url() const { return impl_->server->url(); }
 std::string fake_catena_api::auth_url() const { return api_url() + "/token"; }
 std::string fake_catena_api::ca_file() const { return impl_->server->ca_file(); }
 
+notifications_options fake_catena_api::client_options() const
+{
+    notifications_options o;
+    o.api_url = api_url();
+    o.auth_url = auth_url();
+    o.ca_file = ca_file();
+    o.client_id = client_id;
+    o.client_secret = client_secret;
+    return o;
+}
+
 void fake_catena_api::set_token_lifetime(std::chrono::seconds s)
 {
     std::lock_guard lock(impl_->mutex);

@@ -4,6 +4,8 @@
 #ifndef CATENA_WEBHOOKS_TEST_SUPPORT_FAKE_CATENA_API_HPP
 #define CATENA_WEBHOOKS_TEST_SUPPORT_FAKE_CATENA_API_HPP
 
+#include <catena/webhooks/notifications_options.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <chrono>
@@ -40,6 +42,8 @@ public:
     std::string api_url() const;   ///< https://127.0.0.1:PORT
     std::string auth_url() const;  ///< https://127.0.0.1:PORT/token
     std::string ca_file() const;   ///< Trust this to reach it.
+    /// A client's options for this API: its URLs, CA and credentials (retries left as they are).
+    notifications_options client_options() const;
 
     /// Tokens issued from now on live this long.
     void set_token_lifetime(std::chrono::seconds s);

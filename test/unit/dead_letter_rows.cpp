@@ -182,6 +182,12 @@ BOOST_AUTO_TEST_CASE(the_dead_letter_box_refuses_what_is_no_store_and_replays_wh
     auto const left = moved.list();
     BOOST_REQUIRE(left.size() == 1u);
     BOOST_TEST(left[0].letter.request_id == "r-gone");
+    // An id the box does not hold: named, and nothing changes.
+    why.clear();
+    BOOST_TEST(!moved.get(left[0].id + 1000).has_value());
+    BOOST_TEST((moved.replay(left[0].id + 1000, why) == error::invalid_options));
+    BOOST_TEST(why == "no dead letter " + std::to_string(left[0].id + 1000), why);
+    BOOST_TEST(moved.list().size() == 1u);
     // A second box on the same store, while this one holds it, is refused.
     BOOST_TEST(!dead_letter_box::open(dir, ec, why));
     BOOST_TEST((ec == error::store_locked));

@@ -41,12 +41,7 @@ struct fixture
 
     cw::notifications_options client_options() const
     {
-        cw::notifications_options o;
-        o.api_url = api.api_url();
-        o.auth_url = api.auth_url();
-        o.ca_file = api.ca_file();
-        o.client_id = tst::fake_catena_api::client_id;
-        o.client_secret = tst::fake_catena_api::client_secret;
+        auto o = api.client_options();
         o.initial_backoff = 10ms;
         o.max_backoff = 40ms;
         o.max_attempts = 1; // a failure is final at once: the healer tries again at its next poll

@@ -76,6 +76,20 @@ std::string render_body(message const& m, std::uint32_t attempt, timestamp now)
     return json::serialize(o);
 }
 
+void replace_body(wire_request& r, std::string_view secret, std::string body, timestamp now)
+{
+    std::string const ts = format_rfc3339(now);
+    signer s;
+    for(auto& [name, value] : r.headers)
+    {
+        if(name == header::signature)
+            value = s.sign(secret, ts, body);
+        else if(name == header::timestamp)
+            value = ts;
+    }
+    r.body = std::move(body);
+}
+
 wire_request build_request(message const& m, std::string_view secret, std::uint32_t attempt, timestamp now, bool gzip,
                            std::string_view request_id)
 {

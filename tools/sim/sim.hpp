@@ -85,6 +85,10 @@ struct wire_request
 wire_request build_request(message const& m, std::string_view secret, std::uint32_t attempt, timestamp now, bool gzip,
                            std::string_view request_id);
 
+/** `r` with `body` instead of its own, signed again with X-Catena-Timestamp `now` (a request
+    that is authentic but carries whatever body a test needs). */
+void replace_body(wire_request& r, std::string_view secret, std::string body, timestamp now);
+
 /** Serialises the envelope for attempt `attempt` (what is signed). */
 std::string render_body(message const& m, std::uint32_t attempt, timestamp now);
 
