@@ -119,6 +119,7 @@ std::optional<answer> intake::admit(route_match const& m, request_fields const& 
                                     client_address const& client, delivery_ticket& t)
 {
     auto const now = opts_.clock();
+    t = {};
     // Headers that fail prove the request is not the provider's and cost nothing to check:
     // answered at once, whoever sent them, and no penalty counts them.
     if(auto ec = m.provider->admit(fields, m.rest, client.ip, now, t))
@@ -128,7 +129,7 @@ std::optional<answer> intake::admit(route_match const& m, request_fields const& 
         return defer(error::body_too_large, h, remote, static_cast<std::size_t>(*content_length));
     // Good headers may be authentic: verified, or answered 503 when this client's penalty for
     // this subscription has spent its verification for now.
-    if(!gate_.may_verify(client.key, h.webhook_id, admission::clock::now()))
+    if(m.provider->proves_bodies() && !gate_.may_verify(client.key, h.webhook_id, admission::clock::now()))
     {
         counts_.add(counters::id::deferred_deliveries);
         if(book_)
@@ -170,6 +171,8 @@ void intake::deliver(route_match const& m, delivery_ticket const& t, std::string
         if(e.error() == condition::unauthenticated)
         {
             auto a = refuse(e.error(), h, remote);
+            if(!m.provider->proves_bodies())
+                return done(a);
             if(auto n = gate_.auth_failed(client.key, h.webhook_id, admission::clock::now()))
                 report_penalty(make_error_code(error::penalty_started), *n);
             return done(a);

@@ -97,6 +97,12 @@ public:
     /// The provider's name: event::provider, route_options::provider.
     virtual std::string_view name() const noexcept = 0;
 
+    /** Whether verify() can prove a body forged (a MAC over it): then a client whose bodies
+        keep failing is rationed, per (client, webhook id), and only then (an unsigned
+        provider's deliveries are never rationed, whatever another provider's failures
+        named). */
+    virtual bool proves_bodies() const noexcept { return false; }
+
     /** The head's checks. `rest` is what followed the route's path in the target ("" or a
         token segment), `client` the request's client (behind a trusted proxy, the one it
         names). Fills `t` (its headers even when it refuses, for the report). */

@@ -2,6 +2,7 @@
 // lib/providers/route_table.cpp - the delivery paths and their providers: which one a request is for, and which decodes a kept delivery.
 #include "providers/route_table.hpp"
 
+#include "detail/address.hpp"
 #include "providers/catena/provider.hpp"
 #include "providers/foxtrot/provider.hpp"
 
@@ -22,7 +23,15 @@ struct known_provider
     std::unique_ptr<webhook_provider> (*make)(route_options const&, provider_services const&);
 };
 
-std::string no_objection(route_options const&) { return {}; }
+// A route of Catena's is verified by its signatures; an allowlist on it is ignored, as
+// before, but one that does not parse is named.
+std::string check_catena_route(route_options const& r)
+{
+    for(auto const& text : r.allow)
+        if(!parse_cidr(text))
+            return "route " + r.path + ": \"" + text + "\" is not an address or a CIDR";
+    return {};
+}
 
 template<class P>
 std::unique_ptr<webhook_provider> make_route(route_options const& r, provider_services const& s)
@@ -31,7 +40,7 @@ std::unique_ptr<webhook_provider> make_route(route_options const& r, provider_se
 }
 
 constexpr std::array known_providers{
-    known_provider{"catena", &no_objection, nullptr},
+    known_provider{"catena", &check_catena_route, nullptr},
     known_provider{"foxtrot", &foxtrot_provider::check, &make_route<foxtrot_provider>},
 };
 

@@ -326,6 +326,54 @@ BOOST_AUTO_TEST_CASE(a_penalty_for_one_subscription_leaves_another_subscription_
     BOOST_TEST(f.deliver(signed_delivery(), "198.51.100.7").status == 202u);
 }
 
+// Rationing follows the provider that can prove a body forged: signature failures of
+// deliveries naming an unsigned route's path as their webhook id start a penalty, and leave
+// that route's own deliveries from the same address alone.
+BOOST_AUTO_TEST_CASE(a_penalty_of_signed_deliveries_does_not_ration_an_unsigned_route)
+{
+    fixture f;
+    route_options fox;
+    fox.path = "/webhooks/foxtrot";
+    fox.token = "a-token-of-sixteen-or-more";
+    fox.token_header = "X-Token";
+    f.opts.routes = {fox};
+    f.opts.secrets.add(fox.path, "a-secret-for-that-name");
+    f.opts.limits.max_auth_failures_per_minute = 3;
+    f.in.emplace(f.opts, f.counts, [&f](error_code ec, auto&&...) { f.reports.push_back(ec); });
+    f.in->attach(*f.store, [&f] { ++f.kept; });
+    for(int i = 0; i < 3; ++i)
+        BOOST_TEST(f.deliver(tst::make_delivery("wrong-secret-xyz", fox.path, tst::tv2_body, tst::vector_time()),
+                             "198.51.100.7")
+                       .status == 401u);
+    BOOST_REQUIRE(std::count(f.reports.begin(), f.reports.end(), error::penalty_started) == 1);
+    BOOST_TEST(f.deliver(tst::make_delivery("a-secret-for-that-name", fox.path, tst::tv2_body, tst::vector_time()),
+                         "198.51.100.7")
+                   .status == 503u); // the signed deliveries naming it are rationed
+
+    auto const m = f.in->route_for(fox.path);
+    BOOST_REQUIRE(m);
+    BOOST_REQUIRE(m->provider->name() == "foxtrot");
+    auto const client = detail::client_of(boost::asio::ip::make_address("198.51.100.7"));
+    for(int i = 0; i < 5; ++i)
+    {
+        struct token_field final : detail::request_fields
+        {
+            std::string_view get(std::string_view name) const override
+            {
+                return name == "X-Token" ? "a-token-of-sixteen-or-more" : "";
+            }
+        } fields;
+        detail::delivery_ticket t;
+        std::string body = R"({"id":"e-)" + std::to_string(i) + R"(","event":"ROUTE_CREATED"})";
+        BOOST_TEST(!f.in->admit(*m, fields, body.size(), "test", client, t));
+        std::optional<detail::answer> got;
+        f.in->deliver(*m, t, std::move(body), "test", client, [&](detail::answer a) { got = a; });
+        BOOST_REQUIRE(got);
+        BOOST_TEST(got->status == 202u);
+    }
+    BOOST_TEST(f.kept == 5);
+}
+
 BOOST_AUTO_TEST_CASE(a_penalty_start_and_end_are_each_reported_once)
 {
     fixture f;

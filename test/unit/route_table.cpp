@@ -208,6 +208,8 @@ BOOST_AUTO_TEST_CASE(routes_that_cannot_work_are_named_before_start)
     catena.provider = "catena";
     catena.token.clear(); // signed: no token nor allowlist needed
     BOOST_TEST(problem({catena}).empty());
+    catena.allow = {"10.0.0.0/40"}; // ignored on a signed route, but named when it cannot be read
+    BOOST_TEST(problem({catena}).find("10.0.0.0/40") != std::string::npos);
 }
 
 // A kept delivery goes to the provider of its route: Foxtrot's is one event, a route no

@@ -30,6 +30,7 @@ public:
     ~catena_provider() override;
 
     std::string_view name() const noexcept override { return "catena"; }
+    bool proves_bodies() const noexcept override { return true; }
     error_code admit(request_fields const& fields, std::string_view rest, boost::asio::ip::address const& client,
                      timestamp now, delivery_ticket& t) override;
     result<inbox_entry> verify(delivery_ticket const& t, std::string& body, timestamp now) override;
