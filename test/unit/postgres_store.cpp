@@ -4,6 +4,7 @@
 #include "store/pg_schema.hpp"
 #include "store/postgres_store.hpp"
 
+#include <catena/webhooks/dead_letters.hpp>
 #include <catena/webhooks/receiver_options.hpp>
 
 #include "postgres_server.hpp"
@@ -510,6 +511,52 @@ BOOST_AUTO_TEST_CASE(a_refused_statement_fails_its_appends_and_progress_is_writt
     a->sync();
     BOOST_TEST(s.one("SELECT string_agg(request_id || ':' || processed, ',') FROM inbox") == "r-1:true");
     BOOST_TEST(!ready(e.lost, 0ms)); // a refused statement is no reason to step down
+}
+
+// The dead-letter box of a stopped receiver's PostgreSQL store: a letter whose delivery is
+// still in the inbox goes back into it; one whose delivery was pruned is named and stays; an
+// id the box does not hold is named and changes nothing.
+BOOST_AUTO_TEST_CASE(the_dead_letter_box_replays_what_it_can_and_names_what_it_cannot)
+{
+    auto const db = fresh_database();
+    {
+        election e;
+        auto s = leader(db, "a", e);
+        auto const [status, seq] = append(*s, entry("r-kept"));
+        BOOST_REQUIRE((status == append_status::kept));
+        dead_letter failed; // a callback that failed on a delivery still in the inbox
+        failed.kind = dead_letter_kind::callback_failed;
+        failed.reason = "callback_dead_lettered";
+        failed.sequence = seq;
+        failed.request_id = "r-kept";
+        failed.webhook_id = "wh-1";
+        failed.event_type = "vehicle.added";
+        failed.body = R"({"id":"v-1"})";
+        auto gone = failed; // and one whose delivery is no longer there
+        gone.sequence = 999999;
+        gone.request_id = "r-gone";
+        detail::progress p;
+        p.dead_letters = {failed, gone};
+        s->commit(std::move(p));
+        BOOST_REQUIRE(s->sync_until(std::chrono::steady_clock::now() + 30s));
+    }
+    error_code ec;
+    std::string why;
+    auto box = dead_letter_box::open(db, ec, why);
+    BOOST_REQUIRE_MESSAGE(box, why);
+    BOOST_REQUIRE(box->list().size() == 2u);
+    why.clear();
+    BOOST_TEST(box->replay_all(why) == 1u);
+    BOOST_TEST(why.find("(inbox 999999) was pruned") != std::string::npos, why);
+    auto const left = box->list();
+    BOOST_REQUIRE(left.size() == 1u);
+    BOOST_TEST(left[0].letter.request_id == "r-gone");
+    BOOST_TEST(session(db).one("SELECT count(*) FROM inbox WHERE replay") == "1");
+    why.clear();
+    BOOST_TEST(!box->get(left[0].id + 1000).has_value());
+    BOOST_TEST((box->replay(left[0].id + 1000, why) == error::invalid_options));
+    BOOST_TEST(why == "no dead letter " + std::to_string(left[0].id + 1000), why);
+    BOOST_TEST(box->list().size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include "store/postgres_store.hpp"
 #endif
 #include "store_support.hpp"
+#include "support.hpp"
 #include "tls_material.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -183,6 +184,32 @@ BOOST_AUTO_TEST_CASE(refuses_beyond_the_backlog_bound)
             BOOST_TEST((append(*s, entry("c")).first == append_status::full));
         },
         l);
+}
+
+// What the oldest-delivery metric reads: nothing while the inbox is empty, the first kept
+// delivery's arrival while it waits, nothing once it is processed.
+BOOST_AUTO_TEST_CASE(the_oldest_unprocessed_delivery_is_told_until_it_is_processed)
+{
+    for_each_backend([](backend const&, std::string const&, auto& s) {
+        BOOST_TEST(!s->oldest_unprocessed().has_value());
+        auto first = entry("a");
+        first.received_at = t0 - std::chrono::seconds(30);
+        auto a = append(*s, std::move(first));
+        auto b = append(*s, entry("b"));
+        // A shared store reads its inbox's oldest row at its next refresh.
+        BOOST_REQUIRE(tst::eventually([&] { return s->oldest_unprocessed().has_value(); }));
+        auto const oldest = s->oldest_unprocessed();
+        BOOST_TEST((std::chrono::floor<std::chrono::milliseconds>(*oldest) ==
+                    std::chrono::floor<std::chrono::milliseconds>(t0 - std::chrono::seconds(30))));
+        auto got = s->take(10);
+        BOOST_REQUIRE(got.size() == 2u);
+        detail::progress p;
+        p.processed = {a.second, b.second};
+        p.processed_bytes = got[0].bytes() + got[1].bytes();
+        s->commit(std::move(p));
+        s->sync();
+        BOOST_TEST(tst::eventually([&] { return !s->oldest_unprocessed().has_value(); }));
+    });
 }
 
 BOOST_AUTO_TEST_CASE(processed_entries_leave_the_backlog)
