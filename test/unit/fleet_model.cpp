@@ -2,8 +2,6 @@
 // test/unit/fleet_model.cpp - the reference fleet model against each row of docs/processing.md, in any arrival order.
 #include "fleet_model.hpp"
 
-#include "history.hpp"
-
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +12,6 @@
 namespace unit_fleet_model { // this file's own: the test binaries compile a few files as one (unity build)
 
 namespace json = boost::json;
-namespace sim = catena::webhooks::sim;
 using namespace catena::webhooks;
 using namespace catena::webhooks::test;
 
@@ -171,14 +168,6 @@ std::vector<model_fact> onboarded()
             agreement("created", agr_1,
                       {{"invitation_id", inv_1}, {"created_at", at("10:06")}, {"updated_at", at("10:06")}}),
             connection("created", conn_1, "10:07"), linked(conn_1, "10:08")};
-}
-
-std::vector<model_fact> facts_of(sim::history const& h)
-{
-    std::vector<model_fact> out;
-    for(auto const& f : h.facts)
-        out.push_back({f.msg.event_name, f.msg.data.front().as_object(), f.msg.event_id, f.emitted});
-    return out;
 }
 
 template<class... T>
@@ -557,47 +546,6 @@ BOOST_AUTO_TEST_CASE(explain_names_the_row_that_held_and_the_times_compared)
 }
 
 BOOST_AUTO_TEST_SUITE_END() // documented_cases
-
-//---- Order and duplicates ----------------------------------------------------------------------
-
-BOOST_AUTO_TEST_SUITE(properties)
-
-BOOST_AUTO_TEST_CASE(any_arrival_order_gives_the_same_fleets)
-{
-    for(std::uint64_t seed = 1; seed <= 300; ++seed)
-    {
-        auto const h = sim::make_history({.seed = seed, .fleets = 3});
-        auto facts = facts_of(h);
-        auto const expected = model_of(facts).fleets();
-        std::mt19937_64 rng(seed);
-        for(int round = 0; round < 3; ++round)
-        {
-            std::shuffle(facts.begin(), facts.end(), rng);
-            BOOST_TEST_CONTEXT("seed " << seed << "\n" << sim::to_text(h))
-            BOOST_TEST((model_of(facts).fleets() == expected));
-        }
-    }
-}
-
-BOOST_AUTO_TEST_CASE(duplicates_change_nothing)
-{
-    for(std::uint64_t seed = 1; seed <= 100; ++seed)
-    {
-        auto const h = sim::make_history({.seed = seed, .fleets = 3});
-        auto const once = model_of(facts_of(h));
-        auto doubled = facts_of(h);
-        std::mt19937_64 rng(seed);
-        for(auto const& f : facts_of(h))
-            if(rng() % 3 == 0)
-                doubled.push_back(f);
-        std::shuffle(doubled.begin(), doubled.end(), rng);
-        auto const twice = model_of(doubled);
-        BOOST_TEST_CONTEXT("seed " << seed << "\n" << sim::to_text(h))
-        BOOST_TEST((twice.size() == once.size() && twice.fleets() == once.fleets()));
-    }
-}
-
-BOOST_AUTO_TEST_SUITE_END() // properties
 
 BOOST_AUTO_TEST_SUITE_END() // fleet_model
 
