@@ -11,7 +11,8 @@
 //   in pieces of at most 64 KiB; one byte less is inflated_too_large; a ratio limit under
 //   its ratio is inflate_ratio_exceeded; cut short it fails; a byte after it is
 //   gzip_trailing_garbage, and so is a second member; a flipped bit either fails or changes
-//   nothing of the output (a header byte such as MTIME or OS).
+//   nothing of the output (a header byte such as MTIME or OS); a reserved FLG bit set is
+//   gzip_corrupt (RFC 1952: zlib refused it, ISA-L, which decodes, does not by itself).
 // - A body repeated far past the limits (a bomb) is refused under the default ratio.
 // One inflater serves every step of an input: reuse must not leak one body into the next.
 #include <catena/webhooks/gzip.hpp>
@@ -64,7 +65,7 @@ cw::inflate_limits limits(std::size_t max, std::size_t ratio, std::size_t floor)
 }
 
 // What must hold of any bytes: the two overloads agree. With the ratio out of the way the
-// verdicts must be equal (the ratio is checked after each step of zlib, and the overloads step
+// verdicts must be equal (the ratio is checked after each call into the decoder, and the overloads step
 // differently); under the receiver's ratio only what they both decode must be equal.
 void any_bytes(cw::inflater& inf, std::string_view in)
 {
@@ -143,6 +144,10 @@ void round_trip(cw::inflater& inf, cw::fuzz::bytes_reader& params, std::string_v
     auto const f = whole(inf, flipped, roomy);
     require(f.ec || f.bytes == plain, "a flipped bit changed the output and was not detected");
     require(f.ec == pieces(inf, flipped, roomy).ec, "inflate and inflate_each disagree on a flipped bit");
+    // A reserved header flag: refused, whatever follows.
+    std::string reserved = gz;
+    reserved[3] = static_cast<char>(static_cast<unsigned char>(reserved[3]) | (0x20u << (params.byte() % 3)));
+    require(both_fail_with(inf, reserved, roomy, cw::error::gzip_corrupt), "a reserved FLG bit was accepted");
 }
 
 // A body repeated far past the receiver's floor compresses beyond 256:1: never decoded. A

@@ -71,6 +71,7 @@ while read -r dep; do
     Boost) needs="libboost1.81-dev libboost-json1.81-dev" ;;
     OpenSSL) needs=libssl-dev ;;
     ZLIB) needs=zlib1g-dev ;;
+    PkgConfig) needs="pkg-config libisal-dev" ;;   # ISA-L's target, made from pkg-config (static builds)
     SQLite3) needs=libsqlite3-dev ;;
     PostgreSQL) needs=libpq-dev ;;
     Threads) needs="" ;;   # the C library's

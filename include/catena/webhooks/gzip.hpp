@@ -39,8 +39,9 @@ CATENA_WEBHOOKS_DECL content_encoding classify_content_encoding(std::string_view
 
 /** A reusable gzip decoder.
 
-    Keeps one zlib stream for its lifetime and resets it per body, so decoding allocates
-    nothing beyond growing the caller's output string.
+    Keeps one inflate state (ISA-L's igzip) for its lifetime and resets it per body, so
+    decoding allocates nothing beyond growing the caller's output string. The limits are
+    checked as the body inflates, so a bomb stops early whatever its end holds.
 
     @par Thread safety
     Distinct objects: safe. Shared objects: unsafe.

@@ -100,7 +100,7 @@ struct checked_body
     constant time. JSON is not looked at: parse the body only after this succeeds.
 
     @par Thread safety
-    Distinct objects: safe. Shared objects: unsafe (the verifier reuses its zlib and MAC
+    Distinct objects: safe. Shared objects: unsafe (the verifier reuses its inflate and MAC
     state). Keep one per thread or per connection.
 */
 class CATENA_WEBHOOKS_DECL verifier
