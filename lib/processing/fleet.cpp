@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // lib/processing/fleet.cpp - one fleet's parts, their state machines, and the derivation of stage and health by the time things happened.
 #include "processing/fleet.hpp"
+#include "detail/json_fields.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -19,13 +20,6 @@ bool is_one_of(std::string_view r, auto const& set) noexcept
 constexpr std::string_view lifecycle_resources[] = {"invitation", "share_agreement", "connection",
                                                     "fleet_connection", "execution", "schedule"};
 constexpr std::string_view control_resources[] = {"resource_operation", "webhook", "tsp"};
-
-std::string string_field(boost::json::object const& o, std::string_view key)
-{
-    if(auto const* v = o.if_contains(key); v && v->is_string())
-        return std::string(v->get_string());
-    return {};
-}
 
 bool ended(invitation_state s) noexcept
 {

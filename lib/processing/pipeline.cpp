@@ -5,6 +5,7 @@
 #include "processing/decode.hpp"
 #include "processing/envelope_split.hpp"
 #include "processing/event_order.hpp"
+#include "detail/json_fields.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -17,13 +18,6 @@ namespace catena::webhooks::detail {
 namespace json = boost::json;
 
 namespace {
-
-std::string string_field(json::object const& o, std::string_view key)
-{
-    if(auto const* v = o.if_contains(key); v && v->is_string())
-        return std::string(v->get_string());
-    return {};
-}
 
 std::int64_t millis(timestamp t) noexcept
 {

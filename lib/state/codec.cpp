@@ -3,6 +3,7 @@
 #include "state/codec.hpp"
 
 #include "detail/json_forms.hpp"
+#include "detail/json_fields.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -26,13 +27,6 @@ std::optional<timestamp> time_of(json::object const& o, std::string_view k)
     if(auto const* v = o.if_contains(k); v && v->is_int64())
         return timestamp{std::chrono::microseconds(v->get_int64())};
     return std::nullopt;
-}
-
-std::string str_of(json::object const& o, std::string_view k)
-{
-    if(auto const* v = o.if_contains(k); v && v->is_string())
-        return std::string(v->get_string());
-    return {};
 }
 
 std::vector<std::string> strings_of(json::object const& o, std::string_view k)
@@ -166,10 +160,10 @@ order_key key_of(json::object const& o)
     if(auto const* x = o.if_contains("x"); x && x->is_number())
         k.tie = static_cast<std::uint8_t>(x->to_number<std::uint64_t>());
     k.updated = time_of(o, "u").value_or(timestamp{});
-    k.envelope_id = str_of(o, "e");
+    k.envelope_id = string_field(o, "e");
     if(auto const* i = o.if_contains("i"); i && i->is_number())
         k.record_index = static_cast<std::uint32_t>(i->to_number<std::uint64_t>());
-    k.record_id = str_of(o, "r");
+    k.record_id = string_field(o, "r");
     if(auto const* q = o.if_contains("s"); q && q->is_number())
         k.sequence = q->to_number<std::uint64_t>();
     return k;
@@ -236,18 +230,18 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
     auto const& o = *obj;
     fleet_capture c;
     auto& st = c.state;
-    st.key = str_of(o, "key");
+    st.key = string_field(o, "key");
     if(st.key.empty())
         return std::nullopt;
-    st.fleet_id = str_of(o, "fleet_id");
-    st.fleet_ref = str_of(o, "fleet_ref");
+    st.fleet_id = string_field(o, "fleet_id");
+    st.fleet_ref = string_field(o, "fleet_ref");
     st.invitation_ids = strings_of(o, "invitation_ids");
     st.connection_ids = strings_of(o, "connection_ids");
-    st.stage = parse_stage(str_of(o, "stage")).value_or(stage::none);
-    st.health = parse_health(str_of(o, "health")).value_or(health::ok);
+    st.stage = parse_stage(string_field(o, "stage")).value_or(stage::none);
+    st.health = parse_health(string_field(o, "health")).value_or(health::ok);
     if(auto const* n = o.if_contains("failed_executions"); n && n->is_number())
         st.failed_executions = n->to_number<std::uint64_t>();
-    st.last_event = str_of(o, "last_event");
+    st.last_event = string_field(o, "last_event");
     st.last_occurred_at = time_of(o, "last_occurred_at");
     auto const* v = o.if_contains("v");
     int const version = v && v->is_int64() ? static_cast<int>(v->get_int64()) : 1;
@@ -258,18 +252,18 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
         return c; // a version 1 document's streams were per resource, not per record
     }
     for(json::object const& i : objects_deref(o, "invitations"))
-        if(auto s = parse_invitation_state(str_of(i, "state")))
+        if(auto s = parse_invitation_state(string_field(i, "state")))
             st.invitations.push_back(
-                invitation_info{str_of(i, "id"), *s, time_of(i, "stepped_at"), time_of(i, "ended_at")});
+                invitation_info{string_field(i, "id"), *s, time_of(i, "stepped_at"), time_of(i, "ended_at")});
     for(json::object const& a : objects_deref(o, "agreements"))
-        st.agreements.push_back(agreement_info{str_of(a, "id"), bool_of(a, "active"), time_of(a, "deleted_at")});
+        st.agreements.push_back(agreement_info{string_field(a, "id"), bool_of(a, "active"), time_of(a, "deleted_at")});
     for(json::object const& co : objects_deref(o, "connections"))
     {
         connection_info ci;
-        ci.id = str_of(co, "id");
-        ci.source_name = str_of(co, "source_name");
-        ci.tsp_id = str_of(co, "tsp_id");
-        ci.health = parse_health(str_of(co, "health")).value_or(health::ok);
+        ci.id = string_field(co, "id");
+        ci.source_name = string_field(co, "source_name");
+        ci.tsp_id = string_field(co, "tsp_id");
+        ci.health = parse_health(string_field(co, "health")).value_or(health::ok);
         ci.reported = bool_of(co, "reported");
         ci.linked = bool_of(co, "linked");
         if(auto const* n = co.if_contains("failed_executions"); n && n->is_number())
@@ -277,15 +271,15 @@ std::optional<fleet_capture> decode_fleet(std::string_view doc)
         ci.staled_at = time_of(co, "staled_at");
         ci.failed_at = time_of(co, "failed_at");
         for(json::object const& sc : objects_deref(co, "schedules"))
-            ci.schedules.push_back(schedule_info{str_of(sc, "id"), str_of(sc, "resource"), bool_of(sc, "active"),
+            ci.schedules.push_back(schedule_info{string_field(sc, "id"), string_field(sc, "resource"), bool_of(sc, "active"),
                                                  time_of(sc, "deactivated_at"), std::nullopt});
         st.connections.push_back(std::move(ci));
     }
     for(json::object const& ve : objects_deref(o, "versions"))
-        c.versions.emplace_back(str_of(ve, "n"), key_of(ve));
+        c.versions.emplace_back(string_field(ve, "n"), key_of(ve));
     for(json::object const& e : objects_deref(o, "evidence"))
         if(auto t = time_of(e, "t"))
-            c.evidence.emplace_back(str_of(e, "n"), *t);
+            c.evidence.emplace_back(string_field(e, "n"), *t);
     if(version < 3)
         untimed_parts(c);
     return c;
@@ -300,16 +294,16 @@ std::optional<transition> decode_transition(std::string_view doc)
         return std::nullopt;
     auto const& o = *obj;
     transition t;
-    t.fleet_key = str_of(o, "fleet_key");
-    t.fleet_id = str_of(o, "fleet_id");
-    t.fleet_ref = str_of(o, "fleet_ref");
-    auto const dim = str_of(o, "dimension");
+    t.fleet_key = string_field(o, "fleet_key");
+    t.fleet_id = string_field(o, "fleet_id");
+    t.fleet_ref = string_field(o, "fleet_ref");
+    auto const dim = string_field(o, "dimension");
     t.what = dimension::stage;
     for(auto d : {dimension::stage, dimension::health, dimension::invitation, dimension::agreement, dimension::connection,
                   dimension::schedule})
         if(to_string(d) == dim)
             t.what = d;
-    t.entity_id = str_of(o, "entity_id");
+    t.entity_id = string_field(o, "entity_id");
     // State names point to static storage: the stored ones are mapped back to it.
     auto name = [&](std::string const& s) -> std::string_view {
         switch(t.what)
@@ -327,13 +321,13 @@ std::optional<transition> decode_transition(std::string_view doc)
         }
         return {};
     };
-    t.from = name(str_of(o, "from"));
-    t.to = name(str_of(o, "to"));
-    t.cause = str_of(o, "cause");
-    t.event_id = str_of(o, "event_id");
-    t.record_id = str_of(o, "record_id");
+    t.from = name(string_field(o, "from"));
+    t.to = name(string_field(o, "to"));
+    t.cause = string_field(o, "cause");
+    t.event_id = string_field(o, "event_id");
+    t.record_id = string_field(o, "record_id");
     t.occurred_at = time_of(o, "occurred_at");
-    t.idempotency_key = str_of(o, "idempotency_key");
+    t.idempotency_key = string_field(o, "idempotency_key");
     return t;
 }
 
@@ -346,31 +340,31 @@ std::optional<operation_result> decode_operation(std::string_view doc)
         return std::nullopt;
     auto const& o = *obj;
     operation_result r;
-    r.operation_id = str_of(o, "operation_id");
+    r.operation_id = string_field(o, "operation_id");
     if(r.operation_id.empty())
         return std::nullopt;
-    auto const st = str_of(o, "status");
+    auto const st = string_field(o, "status");
     for(auto s : {operation_status::pending, operation_status::success, operation_status::failed, operation_status::timed_out})
         if(to_string(s) == st)
             r.status = s;
     // Outcomes stored before polling existed have no source: a webhook decided them.
-    auto const source = str_of(o, "source");
+    auto const source = string_field(o, "source");
     for(auto s : {operation_source::webhook, operation_source::poll, operation_source::timeout})
         if(to_string(s) == source)
             r.source = s;
-    r.resource = str_of(o, "resource");
-    r.operation_type = str_of(o, "operation_type");
-    r.resource_id = str_of(o, "resource_id");
-    r.source_id = str_of(o, "source_id");
-    r.connection_id = str_of(o, "connection_id");
-    r.fleet_ref = str_of(o, "fleet_ref");
-    r.fleet_key = str_of(o, "fleet_key");
-    r.error_type = str_of(o, "error_type");
-    r.error_details = str_of(o, "error_details");
+    r.resource = string_field(o, "resource");
+    r.operation_type = string_field(o, "operation_type");
+    r.resource_id = string_field(o, "resource_id");
+    r.source_id = string_field(o, "source_id");
+    r.connection_id = string_field(o, "connection_id");
+    r.fleet_ref = string_field(o, "fleet_ref");
+    r.fleet_key = string_field(o, "fleet_key");
+    r.error_type = string_field(o, "error_type");
+    r.error_details = string_field(o, "error_details");
     if(auto const* c = o.if_contains("response_status_code"); c && c->is_int64())
         r.response_status_code = static_cast<int>(c->get_int64());
-    r.event_id = str_of(o, "event_id");
-    r.idempotency_key = str_of(o, "idempotency_key");
+    r.event_id = string_field(o, "event_id");
+    r.idempotency_key = string_field(o, "idempotency_key");
     return r;
 }
 
