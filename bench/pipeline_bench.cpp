@@ -25,8 +25,29 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
+
+// Counts heap allocations so the benchmarks can report them per delivery (as bench_verify).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+
+void* operator new(std::size_t n)
+{
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if(void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -66,6 +87,25 @@ json::object location(std::string const& id, int fleet, cw::timestamp t)
                         {"odometer", 120345.5}};
 }
 
+// The allocations of the timed part of a run (a fresh pipeline, built while the timing is
+// paused, is left out; the first window's growth is in, spread over the run).
+struct allocation_count
+{
+    std::size_t paused = 0;
+    std::size_t start = allocations.load(std::memory_order_relaxed);
+    std::size_t pause_start = 0;
+
+    void pause() { pause_start = allocations.load(std::memory_order_relaxed); }
+    void resume() { paused += allocations.load(std::memory_order_relaxed) - pause_start; }
+    void report(benchmark::State& state, double records_per_delivery) const
+    {
+        auto const n = static_cast<double>(allocations.load(std::memory_order_relaxed) - start - paused);
+        state.counters["allocs_per_delivery"] = benchmark::Counter(n, benchmark::Counter::kAvgIterations);
+        state.counters["allocs_per_event"] =
+            benchmark::Counter(n / records_per_delivery, benchmark::Counter::kAvgIterations);
+    }
+};
+
 void process_telematics_delivery(benchmark::State& state)
 {
     // Pre-rendered deliveries, unique event ids, 100 fleets; one every 100 µs of scenario time.
@@ -96,14 +136,17 @@ void process_telematics_delivery(benchmark::State& state)
     auto p = std::make_unique<cw::detail::pipeline>(o, sink);
     std::size_t i = 0;
     std::uint64_t seq = 0;
+    allocation_count allocs;
     for(auto _ : state)
     {
         if(i == n)
         {
             // Start over with a fresh pipeline (the ids would all be duplicates now).
             state.PauseTiming();
+            allocs.pause();
             p = std::make_unique<cw::detail::pipeline>(o, sink);
             i = 0;
+            allocs.resume();
             state.ResumeTiming();
         }
         auto& e = deliveries[i];
@@ -114,6 +157,7 @@ void process_telematics_delivery(benchmark::State& state)
         p->release(now);
         ++i;
     }
+    allocs.report(state, 2);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["records_per_delivery"] = 2;
     state.counters["bytes_per_delivery"] = static_cast<double>(deliveries[0].body.size());
@@ -228,13 +272,16 @@ void realistic_processing(benchmark::State& state)
     }
     std::size_t i = 0;
     std::uint64_t seq = 0;
+    allocation_count allocs;
     for(auto _ : state)
     {
         if(i == entries.size())
         {
             state.PauseTiming(); // the ids would all be duplicates now
+            allocs.pause();
             p = std::make_unique<cw::detail::pipeline>(o, sink);
             i = 0;
+            allocs.resume();
             state.ResumeTiming();
         }
         auto& e = entries[i++];
@@ -244,6 +291,7 @@ void realistic_processing(benchmark::State& state)
         p->push(e, now);
         p->release(now);
     }
+    allocs.report(state, set.records_per_delivery);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["records_per_delivery"] = set.records_per_delivery;
     state.counters["events"] = static_cast<double>(sink.events);
