@@ -87,22 +87,39 @@ json::object location(std::string const& id, int fleet, cw::timestamp t)
                         {"odometer", 120345.5}};
 }
 
-// The allocations of the timed part of a run (a fresh pipeline, built while the timing is
-// paused, is left out; the first window's growth is in, spread over the run).
+// The allocations of the steady state: from delivery `from` of each pass over the set (the
+// reorder window full by then) to the end of the pass. A fresh pipeline, its first window
+// and the timer's pauses are left out.
 struct allocation_count
 {
-    std::size_t paused = 0;
-    std::size_t start = allocations.load(std::memory_order_relaxed);
-    std::size_t pause_start = 0;
+    std::size_t from;
+    std::size_t counted = 0, deliveries = 0, mark = 0;
+    bool in = false;
 
-    void pause() { pause_start = allocations.load(std::memory_order_relaxed); }
-    void resume() { paused += allocations.load(std::memory_order_relaxed) - pause_start; }
-    void report(benchmark::State& state, double records_per_delivery) const
+    // Before delivery `i` of the pass.
+    void step(std::size_t i)
     {
-        auto const n = static_cast<double>(allocations.load(std::memory_order_relaxed) - start - paused);
-        state.counters["allocs_per_delivery"] = benchmark::Counter(n, benchmark::Counter::kAvgIterations);
-        state.counters["allocs_per_event"] =
-            benchmark::Counter(n / records_per_delivery, benchmark::Counter::kAvgIterations);
+        if(i == from)
+        {
+            mark = allocations.load(std::memory_order_relaxed);
+            in = true;
+        }
+    }
+    // After delivery `i - 1`, the last of the pass.
+    void end_pass(std::size_t i)
+    {
+        if(!in)
+            return;
+        counted += allocations.load(std::memory_order_relaxed) - mark;
+        deliveries += i - from;
+        in = false;
+    }
+    void report(benchmark::State& state, std::size_t i, double records_per_delivery)
+    {
+        end_pass(i);
+        auto const per_delivery = deliveries ? static_cast<double>(counted) / static_cast<double>(deliveries) : -1.0;
+        state.counters["allocs_per_delivery"] = per_delivery;
+        state.counters["allocs_per_event"] = deliveries ? per_delivery / records_per_delivery : -1.0;
     }
 };
 
@@ -136,19 +153,19 @@ void process_telematics_delivery(benchmark::State& state)
     auto p = std::make_unique<cw::detail::pipeline>(o, sink);
     std::size_t i = 0;
     std::uint64_t seq = 0;
-    allocation_count allocs;
+    allocation_count allocs{n / 2}; // the 2 s window holds 20 000 deliveries
     for(auto _ : state)
     {
         if(i == n)
         {
             // Start over with a fresh pipeline (the ids would all be duplicates now).
+            allocs.end_pass(i);
             state.PauseTiming();
-            allocs.pause();
             p = std::make_unique<cw::detail::pipeline>(o, sink);
             i = 0;
-            allocs.resume();
             state.ResumeTiming();
         }
+        allocs.step(i);
         auto& e = deliveries[i];
         e.sequence = ++seq;
         auto const now = t0 + std::chrono::microseconds(100 * static_cast<long long>(i));
@@ -157,7 +174,7 @@ void process_telematics_delivery(benchmark::State& state)
         p->release(now);
         ++i;
     }
-    allocs.report(state, 2);
+    allocs.report(state, i, 2);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["records_per_delivery"] = 2;
     state.counters["bytes_per_delivery"] = static_cast<double>(deliveries[0].body.size());
@@ -272,18 +289,18 @@ void realistic_processing(benchmark::State& state)
     }
     std::size_t i = 0;
     std::uint64_t seq = 0;
-    allocation_count allocs;
+    allocation_count allocs{entries.size() / 2}; // the 200 ms window: a few thousand deliveries
     for(auto _ : state)
     {
         if(i == entries.size())
         {
+            allocs.end_pass(i);
             state.PauseTiming(); // the ids would all be duplicates now
-            allocs.pause();
             p = std::make_unique<cw::detail::pipeline>(o, sink);
             i = 0;
-            allocs.resume();
             state.ResumeTiming();
         }
+        allocs.step(i);
         auto& e = entries[i++];
         e.sequence = ++seq;
         auto const now = cw::system_now();
@@ -291,7 +308,7 @@ void realistic_processing(benchmark::State& state)
         p->push(e, now);
         p->release(now);
     }
-    allocs.report(state, set.records_per_delivery);
+    allocs.report(state, i, set.records_per_delivery);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["records_per_delivery"] = set.records_per_delivery;
     state.counters["events"] = static_cast<double>(sink.events);
