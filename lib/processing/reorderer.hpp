@@ -47,37 +47,39 @@ public:
     {
         for(auto const& e : heap_)
         {
-            std::destroy_at(e.n);
-            deallocate(e.n);
+            std::destroy_at(&e.n->value());
+            delete e.n;
         }
         for(node* n : spare_)
-            deallocate(n);
+            delete n;
     }
 
-    void push(order_key key, T value, std::size_t bytes, timestamp now)
+    /// Holds `value` under a copy of `key` (into the memory of a released key where there is one).
+    void push(order_key const& key, T value, std::size_t bytes, timestamp now)
     {
-        node* const storage = allocate();
         auto const arrival = first_arrival_ + arrivals_.size();
-        node* n;
-        try
-        {
-            n = ::new(static_cast<void*>(storage)) node{std::move(key), std::move(value), bytes, now + window_, arrival};
-        }
-        catch(...)
-        {
-            recycle(storage);
-            throw;
-        }
+        node* const n = make_node(key);
+        n->bytes = bytes;
+        n->due = now + window_;
+        n->arrival = arrival;
         // Both containers grow before the node joins either, so a failure leaves neither changed.
         try
         {
-            if(heap_.size() == heap_.capacity())
-                heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
-            arrivals_.reserve_one();
+            ::new(static_cast<void*>(n->storage)) T(std::move(value));
+            try
+            {
+                if(heap_.size() == heap_.capacity())
+                    heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
+                arrivals_.reserve_one();
+            }
+            catch(...)
+            {
+                std::destroy_at(&n->value());
+                throw;
+            }
         }
         catch(...)
         {
-            std::destroy_at(n);
             recycle(n);
             throw;
         }
@@ -159,13 +161,17 @@ public:
     std::optional<order_key> const& watermark() const noexcept { return watermark_; }
 
 private:
+    // A node's key lives as long as the node (a released node's key keeps its strings' memory
+    // for the next push); its value only while it is held.
     struct node
     {
         order_key key;
-        T value;
-        std::size_t bytes;
-        timestamp due;
-        std::uint64_t arrival; // its number: arrivals_[arrival - first_arrival_]
+        std::size_t bytes = 0;
+        timestamp due{};
+        std::uint64_t arrival = 0; // its number: arrivals_[arrival - first_arrival_]
+        alignas(T) unsigned char storage[sizeof(T)];
+
+        T& value() noexcept { return *std::launder(reinterpret_cast<T*>(storage)); }
     };
 
     // An element of the heap: the key's time and the arrival number beside the node, so that
@@ -253,11 +259,11 @@ private:
             node* n;
             ~done()
             {
-                std::destroy_at(n);
+                std::destroy_at(&n->value());
                 self->recycle(n);
             }
         } const guard{this, n};
-        f(std::as_const(n->key), std::move(n->value));
+        f(std::as_const(n->key), std::move(n->value()));
     }
 
     // Drops the empty slots of released arrivals at the front of the arrival order.
@@ -272,15 +278,17 @@ private:
         }
     }
 
-    // Node memory is kept for reuse, up to a bound: in a steady flow every push finds the
-    // memory of a released node, and a burst gives its memory back once it has gone.
+    // Released nodes are kept for reuse, up to a bound: in a steady flow every push finds the
+    // node (and the key's memory) of a released value, and a burst gives its memory back once
+    // it has gone.
     static constexpr std::size_t max_spare = 1024;
 
-    node* allocate()
+    node* make_node(order_key const& key)
     {
         if(spare_.empty())
-            return std::allocator<node>{}.allocate(1);
+            return new node{key};
         node* const n = spare_.back();
+        n->key = key; // may throw (bad_alloc) before the node leaves the spares
         spare_.pop_back();
         return n;
     }
@@ -305,10 +313,8 @@ private:
             {
             }
         }
-        deallocate(n);
+        delete n;
     }
-
-    static void deallocate(node* n) noexcept { std::allocator<node>{}.deallocate(n, 1); }
 
     std::chrono::milliseconds window_;
     std::size_t max_count_;
