@@ -25,8 +25,29 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
+
+// Counts heap allocations so the benchmarks can report them per delivery (as bench_verify).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+
+void* operator new(std::size_t n)
+{
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if(void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -66,6 +87,42 @@ json::object location(std::string const& id, int fleet, cw::timestamp t)
                         {"odometer", 120345.5}};
 }
 
+// The allocations of the steady state: from delivery `from` of each pass over the set (the
+// reorder window full by then) to the end of the pass. A fresh pipeline, its first window
+// and the timer's pauses are left out.
+struct allocation_count
+{
+    std::size_t from;
+    std::size_t counted = 0, deliveries = 0, mark = 0;
+    bool in = false;
+
+    // Before delivery `i` of the pass.
+    void step(std::size_t i)
+    {
+        if(i == from)
+        {
+            mark = allocations.load(std::memory_order_relaxed);
+            in = true;
+        }
+    }
+    // After delivery `i - 1`, the last of the pass.
+    void end_pass(std::size_t i)
+    {
+        if(!in)
+            return;
+        counted += allocations.load(std::memory_order_relaxed) - mark;
+        deliveries += i - from;
+        in = false;
+    }
+    void report(benchmark::State& state, std::size_t i, double records_per_delivery)
+    {
+        end_pass(i);
+        auto const per_delivery = deliveries ? static_cast<double>(counted) / static_cast<double>(deliveries) : -1.0;
+        state.counters["allocs_per_delivery"] = per_delivery;
+        state.counters["allocs_per_event"] = deliveries ? per_delivery / records_per_delivery : -1.0;
+    }
+};
+
 void process_telematics_delivery(benchmark::State& state)
 {
     // Pre-rendered deliveries, unique event ids, 100 fleets; one every 100 µs of scenario time.
@@ -96,16 +153,19 @@ void process_telematics_delivery(benchmark::State& state)
     auto p = std::make_unique<cw::detail::pipeline>(o, sink);
     std::size_t i = 0;
     std::uint64_t seq = 0;
+    allocation_count allocs{n / 2}; // the 2 s window holds 20 000 deliveries
     for(auto _ : state)
     {
         if(i == n)
         {
             // Start over with a fresh pipeline (the ids would all be duplicates now).
+            allocs.end_pass(i);
             state.PauseTiming();
             p = std::make_unique<cw::detail::pipeline>(o, sink);
             i = 0;
             state.ResumeTiming();
         }
+        allocs.step(i);
         auto& e = deliveries[i];
         e.sequence = ++seq;
         auto const now = t0 + std::chrono::microseconds(100 * static_cast<long long>(i));
@@ -114,12 +174,52 @@ void process_telematics_delivery(benchmark::State& state)
         p->release(now);
         ++i;
     }
+    allocs.report(state, i, 2);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["records_per_delivery"] = 2;
     state.counters["bytes_per_delivery"] = static_cast<double>(deliveries[0].body.size());
     state.counters["held_at_end"] = static_cast<double>(p->stats().held);
 }
 BENCHMARK(process_telematics_delivery);
+
+// The reorder buffer alone, as the telematics benchmark drives it: two events per 100 µs of
+// scenario time, occurred_at up to 50 ms behind, a 2 s window (about 40 000 held), keys with
+// a UUID envelope id and record id as the pipeline makes them.
+void reorder_buffer(benchmark::State& state)
+{
+    cw::timestamp const t0{std::chrono::seconds(1'764'000'000)};
+    std::mt19937_64 rng(5);
+    std::vector<std::string> ids;
+    for(int i = 0; i < 4096; ++i)
+        ids.push_back(cs::random_uuid(rng));
+    std::vector<long long> lags;
+    for(int i = 0; i < 4096; ++i)
+        lags.push_back(static_cast<long long>(rng() % 50'000));
+    cw::detail::reorderer<cw::event> r{2000ms, 100'000, 256u << 20};
+    cw::detail::order_key key;
+    std::size_t released = 0;
+    auto sink = [&](cw::detail::order_key const&, cw::event&&) { ++released; };
+    std::uint64_t i = 0;
+    for(auto _ : state)
+    {
+        auto const now = t0 + std::chrono::microseconds(100 * static_cast<long long>(i));
+        for(std::uint32_t record = 0; record < 2; ++record)
+        {
+            key.time = now - std::chrono::microseconds(lags[(2 * i + record) & 4095]);
+            key.envelope_id.assign(ids[i & 4095]);
+            key.record_index = record;
+            key.record_id.assign(ids[(i + 7 * record + 1) & 4095]);
+            key.sequence = i;
+            r.push(key, cw::event{}, 1200, now);
+        }
+        r.release(now, sink);
+        ++i;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["held_at_end"] = static_cast<double>(r.size());
+    benchmark::DoNotOptimize(released);
+}
+BENCHMARK(reorder_buffer);
 
 // Realistic deliveries as they arrive: gzip bodies signed with the envelope's timestamp.
 struct realistic_set
@@ -228,15 +328,18 @@ void realistic_processing(benchmark::State& state)
     }
     std::size_t i = 0;
     std::uint64_t seq = 0;
+    allocation_count allocs{entries.size() / 2}; // the 200 ms window: a few thousand deliveries
     for(auto _ : state)
     {
         if(i == entries.size())
         {
+            allocs.end_pass(i);
             state.PauseTiming(); // the ids would all be duplicates now
             p = std::make_unique<cw::detail::pipeline>(o, sink);
             i = 0;
             state.ResumeTiming();
         }
+        allocs.step(i);
         auto& e = entries[i++];
         e.sequence = ++seq;
         auto const now = cw::system_now();
@@ -244,6 +347,7 @@ void realistic_processing(benchmark::State& state)
         p->push(e, now);
         p->release(now);
     }
+    allocs.report(state, i, set.records_per_delivery);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
     state.counters["records_per_delivery"] = set.records_per_delivery;
     state.counters["events"] = static_cast<double>(sink.events);

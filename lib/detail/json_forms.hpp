@@ -299,6 +299,15 @@ std::string json_text_of(std::size_t size_hint, Args const&... args)
     return out;
 }
 
+/// write_fields(args...) as text, one object appended to `out` (a buffer reused across lines).
+template<class... Args>
+void append_json_text(std::string& out, Args const&... args)
+{
+    json_writer w(out);
+    write_fields(w, args...);
+    w.close();
+}
+
 /// write_fields(args...) as a json::object.
 template<class... Args>
 boost::json::object json_object_of(Args const&... args)

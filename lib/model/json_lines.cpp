@@ -14,6 +14,15 @@ using detail::json_text_of;
 std::string to_json_line(event const& e) { return json_text_of(512, e, false); }
 std::string to_json_line(event const& e, bool with_record) { return json_text_of(512, e, with_record); }
 std::string to_json_line(transition const& t) { return json_text_of(384, t, detail::json_form::line); }
+
+void append_json_line(std::string& out, event const& e, bool with_record)
+{
+    detail::append_json_text(out, e, with_record);
+}
+void append_json_line(std::string& out, transition const& t)
+{
+    detail::append_json_text(out, t, detail::json_form::line);
+}
 std::string to_json_line(fleet_merge const& m) { return json_text_of(128, m); }
 std::string to_json_line(dead_letter const& d) { return json_text_of(128, d); }
 std::string to_json_line(subscription_event const& s) { return json_text_of(256, s); }

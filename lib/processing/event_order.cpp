@@ -63,16 +63,25 @@ order_key order_key_of(event const& ev, std::string_view envelope_id, std::uint3
                        timestamp received_at)
 {
     order_key k;
+    order_key_of(k, ev, envelope_id, index, sequence, received_at);
+    return k;
+}
+
+void order_key_of(order_key& k, event const& ev, std::string_view envelope_id, std::uint32_t index,
+                  std::uint64_t sequence, timestamp received_at)
+{
+    // Every field is written: `k` may hold an earlier event's key.
+    k.tie = 0;
     k.rank = step_rank(ev.event_name);
     k.updated = ev.updated_at.value_or(timestamp{});
-    k.envelope_id = envelope_id;
+    k.envelope_id.assign(envelope_id);
     k.record_index = index;
-    k.record_id = ev.record_id;
+    k.record_id.assign(ev.record_id);
     k.sequence = sequence;
     if(ev.occurred_at)
     {
         k.time = *ev.occurred_at;
-        return k;
+        return;
     }
     // The time of a fact (docs/processing.md): the action's own time where it has one.
     auto const action = ev.action();
@@ -104,7 +113,6 @@ order_key order_key_of(event const& ev, std::string_view envelope_id, std::uint3
     if(!t)
         t = uuid_v7_time(envelope_id);
     k.time = t.value_or(received_at);
-    return k;
 }
 
 } // namespace catena::webhooks::detail

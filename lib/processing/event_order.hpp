@@ -33,6 +33,10 @@ std::uint8_t step_rank(std::string_view event_name) noexcept;
 order_key order_key_of(event const& ev, std::string_view envelope_id, std::uint32_t index, std::uint64_t sequence,
                        timestamp received_at);
 
+/// The same, written over `k` (whose strings keep their memory: the pipeline reuses one key).
+void order_key_of(order_key& k, event const& ev, std::string_view envelope_id, std::uint32_t index,
+                  std::uint64_t sequence, timestamp received_at);
+
 } // namespace catena::webhooks::detail
 
 #endif

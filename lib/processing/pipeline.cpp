@@ -120,9 +120,9 @@ push_result pipeline::push_decoded(inbox_entry const& e, result<event> decoded, 
         return result;
     }
     result.identities.push_back(k);
-    auto key = order_key_of(ev, {}, 0, e.sequence, e.received_at);
+    order_key_of(key_, ev, {}, 0, e.sequence, e.received_at);
     auto const bytes = e.body.size() + sizeof(event) + ev.idempotency_key.size() + 128;
-    reorder_.push(std::move(key), std::move(ev), bytes, now);
+    reorder_.push(key_, std::move(ev), bytes, now);
     ++result.events;
     if(reorder_.over_bounds())
         release(now, 0);
@@ -265,9 +265,9 @@ void pipeline::push_records(inbox_entry const& e, std::size_t base, std::size_t 
                 continue;
             }
         }
-        auto key = order_key_of(ev, envelope_id, static_cast<std::uint32_t>(base + i), e.sequence, e.received_at);
+        order_key_of(key_, ev, envelope_id, static_cast<std::uint32_t>(base + i), e.sequence, e.received_at);
         auto const bytes = per_record_bytes + sizeof(event) + ev.idempotency_key.size() * 2 + 128;
-        reorder_.push(std::move(key), std::move(ev), bytes, now);
+        reorder_.push(key_, std::move(ev), bytes, now);
         ++result.events;
         // The bounds hold at every step, even within one delivery of many records.
         if(reorder_.over_bounds())

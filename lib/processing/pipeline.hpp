@@ -194,6 +194,7 @@ private:
     std::function<bool(identity_key const&)> recall_;
     timestamp recall_since_{};
     reorderer<event> reorder_;
+    order_key key_; // the key of the record being pushed, reused (the buffer copies it)
     fleet_directory fleets_;
     record_memory records_;
     subscription_memory subscriptions_;

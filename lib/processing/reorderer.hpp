@@ -7,16 +7,16 @@
 
 #include "state/release_order.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
+#include <new>
 #include <optional>
-#include <set>
-#include <string>
 #include <utility>
+#include <vector>
 
 namespace catena::webhooks::detail {
 
@@ -26,6 +26,7 @@ namespace catena::webhooks::detail {
     value at or below the watermark is released, in key order; a value arriving below the
     watermark goes out at the next release. The buffer is bounded in count and bytes: beyond
     either bound the smallest values are released early rather than intake being blocked.
+    Values with equal keys go out in their arrival order.
 
     @par Thread safety
     Distinct objects: safe. Shared objects: unsafe.
@@ -39,13 +40,53 @@ public:
     {
     }
 
-    void push(order_key key, T value, std::size_t bytes, timestamp now)
+    reorderer(reorderer const&) = delete;
+    reorderer& operator=(reorderer const&) = delete;
+
+    ~reorderer()
     {
-        auto n = std::make_unique<node>(node{std::move(key), std::move(value), bytes, now + window_,
-                                             first_arrival_ + arrivals_.size()});
-        by_key_.insert(n.get());
+        for(auto const& e : heap_)
+        {
+            std::destroy_at(&e.n->value());
+            delete e.n;
+        }
+        for(node* n : spare_)
+            delete n;
+    }
+
+    /// Holds `value` under a copy of `key` (into the memory of a released key where there is one).
+    void push(order_key const& key, T value, std::size_t bytes, timestamp now)
+    {
+        auto const arrival = first_arrival_ + arrivals_.size();
+        node* const n = make_node(key);
+        n->bytes = bytes;
+        n->due = now + window_;
+        n->arrival = arrival;
+        // Both containers grow before the node joins either, so a failure leaves neither changed.
+        try
+        {
+            ::new(static_cast<void*>(n->storage)) T(std::move(value));
+            try
+            {
+                if(heap_.size() == heap_.capacity())
+                    heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
+                arrivals_.reserve_one();
+            }
+            catch(...)
+            {
+                std::destroy_at(&n->value());
+                throw;
+            }
+        }
+        catch(...)
+        {
+            recycle(n);
+            throw;
+        }
+        heap_.push_back(entry{n->key.time, arrival, n});
+        std::push_heap(heap_.begin(), heap_.end(), later{});
         bytes_ += bytes;
-        arrivals_.push_back(std::move(n));
+        arrivals_.push_back(n);
     }
 
     /** Calls f(order_key const&, T&&) for the values due at `now`, in key order: at most
@@ -59,7 +100,7 @@ public:
         // the arrivals after it are due no earlier, so the walk stops where it would have.
         for(; considered_ < arrivals_.size(); ++considered_)
         {
-            auto const& n = arrivals_[considered_];
+            node const* n = arrivals_[considered_];
             if(!n)
                 continue;
             if(n->due > now)
@@ -67,17 +108,17 @@ public:
             if(!watermark_ || *watermark_ < n->key)
                 watermark_ = n->key;
         }
-        auto const due = [this] { return watermark_ && !by_key_.empty() && !(*watermark_ < (*by_key_.begin())->key); };
+        auto const due = [this] { return watermark_ && !heap_.empty() && !(*watermark_ < smallest().key); };
         std::size_t released = 0;
-        while(!by_key_.empty() && (by_key_.size() > max_count_ || bytes_ > max_bytes_ || (due() && released < max_due)))
+        while(!heap_.empty() && (heap_.size() > max_count_ || bytes_ > max_bytes_ || (due() && released < max_due)))
         {
-            node* n = *by_key_.begin();
-            if(!watermark_ || !(n->key < *watermark_ || n->key == *watermark_))
+            node const& n = smallest();
+            if(!watermark_ || *watermark_ < n.key)
             {
                 ++released_early_;
-                watermark_ = n->key;
+                watermark_ = n.key;
             }
-            take(n, f);
+            take(f);
             ++released;
         }
         trim();
@@ -88,12 +129,12 @@ public:
     template<class F>
     void flush(F&& f)
     {
-        while(!by_key_.empty())
+        while(!heap_.empty())
         {
-            node* n = *by_key_.begin();
-            if(!watermark_ || *watermark_ < n->key)
-                watermark_ = n->key;
-            take(n, f);
+            node const& n = smallest();
+            if(!watermark_ || *watermark_ < n.key)
+                watermark_ = n.key;
+            take(f);
         }
         first_arrival_ += arrivals_.size();
         arrivals_.clear();
@@ -104,45 +145,125 @@ public:
     std::optional<timestamp> next_due() const
     {
         // After trim() the first arrival is one not released yet, if any.
-        for(auto const& n : arrivals_)
-            if(n)
+        for(std::size_t i = 0; i < arrivals_.size(); ++i)
+            if(node const* n = arrivals_[i])
                 return n->due;
         return std::nullopt;
     }
 
     /// True when a release is needed now to get back within the bounds.
-    bool over_bounds() const noexcept { return by_key_.size() > max_count_ || bytes_ > max_bytes_; }
+    bool over_bounds() const noexcept { return heap_.size() > max_count_ || bytes_ > max_bytes_; }
 
-    std::size_t size() const noexcept { return by_key_.size(); }
+    std::size_t size() const noexcept { return heap_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }
     std::uint64_t released_early() const noexcept { return released_early_; }
     /// The largest key released so far.
     std::optional<order_key> const& watermark() const noexcept { return watermark_; }
 
 private:
+    // A node's key lives as long as the node (a released node's key keeps its strings' memory
+    // for the next push); its value only while it is held.
     struct node
     {
         order_key key;
-        T value;
-        std::size_t bytes;
-        timestamp due;
-        std::uint64_t arrival; // its number: arrivals_[arrival - first_arrival_]
-    };
-    struct by_key
-    {
-        bool operator()(node const* a, node const* b) const { return a->key < b->key; }
+        std::size_t bytes = 0;
+        timestamp due{};
+        std::uint64_t arrival = 0; // its number: arrivals_[arrival - first_arrival_]
+        alignas(T) unsigned char storage[sizeof(T)];
+
+        T& value() noexcept { return *std::launder(reinterpret_cast<T*>(storage)); }
     };
 
-    template<class F>
-    void take(node* n, F& f)
+    // An element of the heap: the key's time and the arrival number beside the node, so that
+    // most comparisons (times differ) read no node.
+    struct entry
     {
-        by_key_.erase(by_key_.begin());
+        timestamp time;
+        std::uint64_t arrival;
+        node* n;
+    };
+
+    // The release order: key, then arrival (equal keys in the order they came, as the
+    // std::multiset this heap replaced kept them). std::*_heap keep the largest first, so
+    // the comparison is "comes later".
+    struct later
+    {
+        bool operator()(entry const& a, entry const& b) const noexcept
+        {
+            if(a.time != b.time)
+                return b.time < a.time;
+            if(auto const c = a.n->key <=> b.n->key; c != 0)
+                return c > 0;
+            return b.arrival < a.arrival;
+        }
+    };
+
+    // The arrival order: a ring of node pointers (empty once released) that reuses its array.
+    class arrival_ring
+    {
+    public:
+        std::size_t size() const noexcept { return size_; }
+        bool empty() const noexcept { return size_ == 0; }
+        node* operator[](std::size_t i) const noexcept { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+        node*& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+        node* front() const noexcept { return slots_[head_]; }
+        void pop_front() noexcept
+        {
+            head_ = (head_ + 1) & (slots_.size() - 1);
+            --size_;
+        }
+        void clear() noexcept
+        {
+            head_ = 0;
+            size_ = 0;
+        }
+        // Makes room for one more (before anything changes, so that push_back cannot fail).
+        void reserve_one()
+        {
+            if(size_ < slots_.size())
+                return;
+            std::vector<node*> bigger(slots_.empty() ? 64 : slots_.size() * 2);
+            for(std::size_t i = 0; i < size_; ++i)
+                bigger[i] = (*this)[i];
+            slots_.swap(bigger);
+            head_ = 0;
+        }
+        void push_back(node* n) noexcept
+        {
+            slots_[(head_ + size_) & (slots_.size() - 1)] = n;
+            ++size_;
+        }
+
+    private:
+        std::vector<node*> slots_; // a power of two in size
+        std::size_t head_ = 0;
+        std::size_t size_ = 0;
+    };
+
+    node const& smallest() const noexcept { return *heap_.front().n; }
+
+    template<class F>
+    void take(F& f)
+    {
+        std::pop_heap(heap_.begin(), heap_.end(), later{});
+        node* const n = heap_.back().n;
+        heap_.pop_back();
         bytes_ -= n->bytes;
-        // The node goes now, not when its arrival reaches the front: an early arrival held long
+        // The value goes now, not when its arrival reaches the front: an early arrival held long
         // (a newer key) would otherwise keep every released arrival after it and free them all
-        // in one call (a hundred thousand nodes: tens of milliseconds on the processing thread).
-        auto owned = std::move(arrivals_[n->arrival - first_arrival_]);
-        f(std::as_const(owned->key), std::move(owned->value));
+        // in one call (a hundred thousand values: tens of milliseconds on the processing thread).
+        arrivals_[n->arrival - first_arrival_] = nullptr;
+        struct done
+        {
+            reorderer* self;
+            node* n;
+            ~done()
+            {
+                std::destroy_at(&n->value());
+                self->recycle(n);
+            }
+        } const guard{this, n};
+        f(std::as_const(n->key), std::move(n->value()));
     }
 
     // Drops the empty slots of released arrivals at the front of the arrival order.
@@ -157,16 +278,55 @@ private:
         }
     }
 
+    // Released nodes are kept for reuse, up to a bound: in a steady flow every push finds the
+    // node (and the key's memory) of a released value, and a burst gives its memory back once
+    // it has gone.
+    static constexpr std::size_t max_spare = 1024;
+
+    node* make_node(order_key const& key)
+    {
+        if(spare_.empty())
+            return new node{key};
+        node* const n = spare_.back();
+        n->key = key; // may throw (bad_alloc) before the node leaves the spares
+        spare_.pop_back();
+        return n;
+    }
+
+    void recycle(node* n) noexcept
+    {
+        if(spare_.size() < max_spare)
+        {
+            // Reserved once to its bound, so keeping memory never allocates (nor fails).
+            if(spare_.capacity() >= max_spare)
+            {
+                spare_.push_back(n);
+                return;
+            }
+            try
+            {
+                spare_.reserve(max_spare);
+                spare_.push_back(n);
+                return;
+            }
+            catch(std::bad_alloc const&)
+            {
+            }
+        }
+        delete n;
+    }
+
     std::chrono::milliseconds window_;
     std::size_t max_count_;
     std::size_t max_bytes_;
     std::size_t bytes_ = 0;
     std::uint64_t released_early_ = 0;
     std::optional<order_key> watermark_;
-    std::multiset<node*, by_key> by_key_;
-    std::deque<std::unique_ptr<node>> arrivals_; // in arrival order; empty once released
-    std::uint64_t first_arrival_ = 0;            // the number of arrivals_.front()
-    std::size_t considered_ = 0; // arrivals_ folded into the watermark (a prefix)
+    std::vector<entry> heap_;    // the held values, a binary heap in release order
+    arrival_ring arrivals_;      // in arrival order; empty once released
+    std::vector<node*> spare_;   // memory of released nodes, for the next pushes
+    std::uint64_t first_arrival_ = 0; // the number of arrivals_.front()
+    std::size_t considered_ = 0;      // arrivals_ folded into the watermark (a prefix)
 };
 
 } // namespace catena::webhooks::detail

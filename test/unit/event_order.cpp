@@ -77,6 +77,25 @@ BOOST_AUTO_TEST_CASE(an_untimed_record_uses_a_uuid_v7_envelope_id_then_arrival_n
     BOOST_TEST((order_key_of(e, "", 0, 1, arrival).time == arrival));
 }
 
+BOOST_AUTO_TEST_CASE(a_key_written_over_another_is_the_key_written_afresh)
+{
+    // An invitation step sets every field, the tie included; a record after it sets fewer.
+    auto viewed = make("invitation.viewed");
+    viewed.created_at = at("2025-11-24T09:00:00Z");
+    viewed.record_id = "inv-0123456789-0123456789-0123456789";
+    auto plain = make("connection.staled");
+    auto timed = make("vehicle_location.added");
+    timed.occurred_at = at("2025-11-24T10:00:00Z");
+    detail::order_key k;
+    for(auto const* e : {&viewed, &plain, &timed, &viewed, &timed})
+    {
+        order_key_of(k, *e, "019ab697-efd0-7fcf-bfbd-dc1f91c5bf67", 3, 7, arrival);
+        BOOST_TEST((k == order_key_of(*e, "019ab697-efd0-7fcf-bfbd-dc1f91c5bf67", 3, 7, arrival)));
+    }
+    order_key_of(k, viewed, "", 0, 1, arrival);
+    BOOST_TEST((k == order_key_of(viewed, "", 0, 1, arrival)));
+}
+
 BOOST_AUTO_TEST_CASE(uuid_v7_time_reads_the_leading_48_bits_of_a_version_7_id_only)
 {
     BOOST_TEST(detail::uuid_v7_time("01936b2e-7c00-7000-8000-000000000001").has_value());

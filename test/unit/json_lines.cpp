@@ -126,6 +126,19 @@ struct one_of_each
     }
 };
 
+BOOST_AUTO_TEST_CASE(appending_a_line_writes_the_same_bytes_after_what_the_buffer_holds)
+{
+    one_of_each x;
+    std::string out = "earlier\n";
+    append_json_line(out, x.e, true);
+    BOOST_TEST(out == "earlier\n" + to_json_line(x.e, true));
+    out.clear();
+    append_json_line(out, x.e);
+    BOOST_TEST(out == to_json_line(x.e));
+    append_json_line(out, x.t);
+    BOOST_TEST(out == to_json_line(x.e) + to_json_line(x.t));
+}
+
 BOOST_AUTO_TEST_CASE(each_line_is_written_byte_for_byte_as_documented)
 {
     one_of_each x;

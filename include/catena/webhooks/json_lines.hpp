@@ -31,6 +31,11 @@ CATENA_WEBHOOKS_DECL std::string to_json_line(event const& e, bool with_record);
 ///  "to":…,"cause":…,"event_id":…,"occurred_at":…,"idempotency_key":…}; entity_id for the
 ///  dimensions that name a part (invitation, agreement, connection, schedule).
 CATENA_WEBHOOKS_DECL std::string to_json_line(transition const& t);
+/** The line of `e` (as to_json_line(e, with_record)) or of `t` (as to_json_line(t)), appended
+    to `out` without a newline: a writer that keeps one buffer for its lines allocates nothing
+    once the buffer has grown to them. */
+CATENA_WEBHOOKS_DECL void append_json_line(std::string& out, event const& e, bool with_record = false);
+CATENA_WEBHOOKS_DECL void append_json_line(std::string& out, transition const& t);
 /// {"kind":"merge","from":…,"into":…,"cause":…,"event_id":…}
 CATENA_WEBHOOKS_DECL std::string to_json_line(fleet_merge const& m);
 /// {"kind":"dead_letter","reason":…,"dead_letter":"undecodable"|"callback_failed","request_id":…,"webhook_id":…}
