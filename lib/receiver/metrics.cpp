@@ -14,7 +14,7 @@ namespace catena::webhooks::detail {
 
 namespace {
 
-using id = counters::id;
+using counter_id = counters::id;
 
 void line(std::string& out, char const* fmt, auto... args)
 {
@@ -85,14 +85,14 @@ std::string_view health_label(std::size_t i) { return to_string(static_cast<heal
 // Deliveries kept: every 202 but those that answered a copy of what was kept already.
 std::uint64_t kept(counters::values const& r)
 {
-    return r[id::accepted] - r[id::duplicate_requests] - r[id::envelope_duplicates];
+    return r[counter_id::accepted] - r[counter_id::duplicate_requests] - r[counter_id::envelope_duplicates];
 }
 
 // Duplicate events: those processing dropped, and the copies of a kept envelope that intake
 // caught earlier (duplicate events too, each a whole envelope's).
 std::uint64_t duplicate_events(metrics_snapshot const& s)
 {
-    return s.pipeline.duplicate_events + s.requests[id::envelope_duplicates];
+    return s.pipeline.duplicate_events + s.requests[counter_id::envelope_duplicates];
 }
 
 // Plain series (no labels), each with its HELP and TYPE lines.
@@ -116,23 +116,23 @@ std::vector<series> plain_series(metrics_snapshot const& s)
     auto d = [](auto v) { return static_cast<double>(v); };
     return {
         {"accepted_total", "Deliveries answered 202 and kept (not the copies of a kept one: duplicate_requests_total, envelope_duplicates_total).", true, d(kept(r))},
-        {"duplicate_requests_total", "Replayed copies of a kept request (same X-Request-ID).", true, d(r[id::duplicate_requests])},
-        {"events_total", "Records handed to callbacks.", true, d(r[id::events])},
-        {"unhandled_events_total", "Records no callback matched.", true, d(r[id::unhandled_events])},
-        {"dead_letters_total", "Authentic deliveries that could not be decoded.", true, d(r[id::dead_letters])},
-        {"callback_errors_total", "Callbacks that threw.", true, d(r[id::callback_errors])},
-        {"connections_accepted_total", "Connections accepted.", true, d(r[id::connections_accepted])},
-        {"connections_refused_total", "Connections closed on accept because of the connection cap.", true, d(r[id::connections_refused])},
-        {"accept_errors_total", "Failed accepts (retried after a pause).", true, d(r[id::accept_errors])},
-        {"connections_evicted_total", "Idle keep-alive connections closed to make room at the connection cap.", true, d(r[id::connections_evicted])},
-        {"deferred_deliveries_total", "Deliveries whose headers passed but whose body could not be kept (too large, undecodable): answered 503 so that Catena keeps them for replay.", true, d(r[id::deferred_deliveries])},
-        {"envelope_duplicates_total", "Copies of an envelope kept within the request-id memory, answered 202 without keeping them again.", true, d(r[id::envelope_duplicates])},
-        {"body_budget_bytes", "Request body bytes being read or verified now (bounded by limits.body_budget_bytes).", false, d(r[id::body_budget_bytes])},
-        {"secrets_reloads_total", "Times the secrets were replaced.", true, d(r[id::secrets_reloads])},
-        {"penalties_total", "Penalties started: an address failed one subscription's signature limits.max_auth_failures_per_minute times within a minute, and its bodies for it were rationed.", true, d(r[id::penalties_started])},
-        {"penalties_active", "(address, subscription) pairs being rationed now.", false, d(r[id::penalties_active])},
-        {"proxy_header_errors_total", "Connections or requests from a trusted proxy whose PROXY header or X-Forwarded-For named no client.", true, d(r[id::proxy_header_errors])},
-        {"connections_active", "Open connections.", false, d(r[id::connections_active])},
+        {"duplicate_requests_total", "Replayed copies of a kept request (same X-Request-ID).", true, d(r[counter_id::duplicate_requests])},
+        {"events_total", "Records handed to callbacks.", true, d(r[counter_id::events])},
+        {"unhandled_events_total", "Records no callback matched.", true, d(r[counter_id::unhandled_events])},
+        {"dead_letters_total", "Authentic deliveries that could not be decoded.", true, d(r[counter_id::dead_letters])},
+        {"callback_errors_total", "Callbacks that threw.", true, d(r[counter_id::callback_errors])},
+        {"connections_accepted_total", "Connections accepted.", true, d(r[counter_id::connections_accepted])},
+        {"connections_refused_total", "Connections closed on accept because of the connection cap.", true, d(r[counter_id::connections_refused])},
+        {"accept_errors_total", "Failed accepts (retried after a pause).", true, d(r[counter_id::accept_errors])},
+        {"connections_evicted_total", "Idle keep-alive connections closed to make room at the connection cap.", true, d(r[counter_id::connections_evicted])},
+        {"deferred_deliveries_total", "Deliveries whose headers passed but whose body could not be kept (too large, undecodable): answered 503 so that Catena keeps them for replay.", true, d(r[counter_id::deferred_deliveries])},
+        {"envelope_duplicates_total", "Copies of an envelope kept within the request-id memory, answered 202 without keeping them again.", true, d(r[counter_id::envelope_duplicates])},
+        {"body_budget_bytes", "Request body bytes being read or verified now (bounded by limits.body_budget_bytes).", false, d(r[counter_id::body_budget_bytes])},
+        {"secrets_reloads_total", "Times the secrets were replaced.", true, d(r[counter_id::secrets_reloads])},
+        {"penalties_total", "Penalties started: an address failed one subscription's signature limits.max_auth_failures_per_minute times within a minute, and its bodies for it were rationed.", true, d(r[counter_id::penalties_started])},
+        {"penalties_active", "(address, subscription) pairs being rationed now.", false, d(r[counter_id::penalties_active])},
+        {"proxy_header_errors_total", "Connections or requests from a trusted proxy whose PROXY header or X-Forwarded-For named no client.", true, d(r[counter_id::proxy_header_errors])},
+        {"connections_active", "Open connections.", false, d(r[counter_id::connections_active])},
         {"inbox_depth", "Kept deliveries not processed yet.", false, d(s.inbox_depth)},
         {"inbox_bytes", "Bytes of kept deliveries not processed yet.", false, d(s.inbox_bytes)},
         {"processing_lag_seconds", "Age of the oldest unprocessed delivery.", false, s.processing_lag_seconds},
@@ -355,7 +355,7 @@ std::vector<summary_number> summary_of(metrics_snapshot const& s)
     }
     // Labelled families: rejections_total summed over its reasons; fleets by stage and health
     // one number per label.
-    out.push_back({"rejections", {}, s.requests[id::rejected]});
+    out.push_back({"rejections", {}, s.requests[counter_id::rejected]});
     for(std::size_t i = 0; i < s.fleets_by.by_stage.size(); ++i)
         out.push_back({"fleets_by_stage", std::string(stage_label(i)), s.fleets_by.by_stage[i]});
     for(std::size_t i = 0; i < s.fleets_by.by_health.size(); ++i)
@@ -369,23 +369,23 @@ receiver_stats stats_of(metrics_snapshot const& s)
     auto const& p = s.pipeline;
     receiver_stats x;
     x.accepted = kept(r);
-    x.duplicate_requests = r[id::duplicate_requests];
-    x.rejected = r[id::rejected];
-    x.events = r[id::events];
+    x.duplicate_requests = r[counter_id::duplicate_requests];
+    x.rejected = r[counter_id::rejected];
+    x.events = r[counter_id::events];
     x.duplicate_events = duplicate_events(s);
     x.late_events = p.late_events;
     x.transitions = p.transitions;
     x.merges = p.merges;
     x.impossible_transitions = p.impossible_transitions;
     x.released_early = p.released_early;
-    x.dead_letters = r[id::dead_letters];
-    x.callback_errors = r[id::callback_errors];
+    x.dead_letters = r[counter_id::dead_letters];
+    x.callback_errors = r[counter_id::callback_errors];
     x.callback_retries = s.callback_retries;
     x.inbox_depth = s.inbox_depth;
     x.held_events = p.held;
     x.callback_backlog = s.callback_backlog;
     x.fleets = p.fleets;
-    x.connections_active = r[id::connections_active];
+    x.connections_active = r[counter_id::connections_active];
     return x;
 }
 

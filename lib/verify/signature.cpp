@@ -58,13 +58,13 @@ signer::~signer() = default;
 signer::signer(signer&&) noexcept = default;
 signer& signer::operator=(signer&&) noexcept = default;
 
-void signer::begin(std::string_view key, std::string_view timestamp)
+void signer::begin(std::string_view key, std::string_view timestamp_text)
 {
     auto* ctx = impl_->ctx;
     // An empty key is legal for HMAC but OpenSSL wants a non-null pointer for it.
     static unsigned char const empty_key = 0;
     bool const ok = EVP_MAC_init(ctx, key.empty() ? &empty_key : bytes(key), key.size(), nullptr) == 1 &&
-                    EVP_MAC_update(ctx, bytes(timestamp), timestamp.size()) == 1 &&
+                    EVP_MAC_update(ctx, bytes(timestamp_text), timestamp_text.size()) == 1 &&
                     EVP_MAC_update(ctx, bytes("."), 1) == 1;
     if(!ok)
         throw std::bad_alloc(); // GCOVR_EXCL_LINE: only allocation can fail for a fixed digest
@@ -85,16 +85,16 @@ mac signer::finish()
     return out;
 }
 
-mac signer::compute(std::string_view key, std::string_view timestamp, std::string_view body)
+mac signer::compute(std::string_view key, std::string_view timestamp_text, std::string_view body)
 {
-    begin(key, timestamp);
+    begin(key, timestamp_text);
     update(body);
     return finish();
 }
 
-std::string signer::sign(std::string_view key, std::string_view timestamp, std::string_view body)
+std::string signer::sign(std::string_view key, std::string_view timestamp_text, std::string_view body)
 {
-    return encode_signature(compute(key, timestamp, body));
+    return encode_signature(compute(key, timestamp_text, body));
 }
 
 result<mac> decode_signature(std::string_view h) noexcept
