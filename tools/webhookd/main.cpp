@@ -70,6 +70,17 @@ public:
             write_locked();
     }
 
+    /// A line written straight into the buffer (cw::append_json_line): no string of its own.
+    template<class Write>
+    void append_with(Write&& write)
+    {
+        std::lock_guard lock(mutex_);
+        write(buf_);
+        buf_ += '\n';
+        if(buf_.size() >= 64 * 1024)
+            write_locked();
+    }
+
     void flush()
     {
         std::lock_guard lock(mutex_);
@@ -165,7 +176,7 @@ int main(int argc, char** argv)
     cw::receiver rx(ioc.get_executor(), std::move(ro));
     bool const with_records = o.with_records;
     rx.on_any([&](cw::event const& e) {
-        lines.append(cw::to_json_line(e, with_records));
+        lines.append_with([&](std::string& out) { cw::append_json_line(out, e, with_records); });
         if(log.enabled(log_level::debug))
             log.debug("event", {{"event_name", e.event_name}, {"record_id", e.record_id}, {"webhook_id", e.webhook_id},
                                 {"sequence", e.sequence}, {"idempotency_key", e.idempotency_key}});
@@ -188,7 +199,9 @@ int main(int argc, char** argv)
         rx.report_sinks([&] { return sinks->status(); });
     }
     rx.on_before_progress([&] { lines.flush(); });
-    rx.on_transition([&](cw::transition const& t) { lines.append(cw::to_json_line(t)); });
+    rx.on_transition([&](cw::transition const& t) {
+        lines.append_with([&](std::string& out) { cw::append_json_line(out, t); });
+    });
     rx.on_merge([&](cw::fleet_merge const& m) { lines.append(cw::to_json_line(m)); });
     rx.on_dead_letter([&](cw::dead_letter const& d) { lines.append(cw::to_json_line(d)); });
     rx.on_subscription([&](cw::subscription_event const& e) {
