@@ -286,7 +286,7 @@ private:
     node* make_node(order_key const& key)
     {
         if(spare_.empty())
-            return new node{key};
+            return new node{key, 0, timestamp{}, 0, {}};
         node* const n = spare_.back();
         n->key = key; // may throw (bad_alloc) before the node leaves the spares
         spare_.pop_back();

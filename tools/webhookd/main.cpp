@@ -176,7 +176,7 @@ int main(int argc, char** argv)
     cw::receiver rx(ioc.get_executor(), std::move(ro));
     bool const with_records = o.with_records;
     rx.on_any([&](cw::event const& e) {
-        lines.append_with([&](std::string& out) { cw::append_json_line(out, e, with_records); });
+        lines.append_with([&](std::string& buf) { cw::append_json_line(buf, e, with_records); });
         if(log.enabled(log_level::debug))
             log.debug("event", {{"event_name", e.event_name}, {"record_id", e.record_id}, {"webhook_id", e.webhook_id},
                                 {"sequence", e.sequence}, {"idempotency_key", e.idempotency_key}});
@@ -200,7 +200,7 @@ int main(int argc, char** argv)
     }
     rx.on_before_progress([&] { lines.flush(); });
     rx.on_transition([&](cw::transition const& t) {
-        lines.append_with([&](std::string& out) { cw::append_json_line(out, t); });
+        lines.append_with([&](std::string& buf) { cw::append_json_line(buf, t); });
     });
     rx.on_merge([&](cw::fleet_merge const& m) { lines.append(cw::to_json_line(m)); });
     rx.on_dead_letter([&](cw::dead_letter const& d) { lines.append(cw::to_json_line(d)); });
