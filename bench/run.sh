@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - the end-to-end benchmark: catena-webhookd against a bare Beast floor, in one run.
 #
-# Usage: bench/run.sh [throughput|profiles|sweep|soak|recovery|all]   (default: throughput)
+# Usage: bench/run.sh [throughput|profiles|peers|sweep|soak|recovery|all]   (default: throughput)
 #
 #   throughput  the floor (bench_floor_server) and catena-webhookd in memory, durable `process`
 #               and durable `power` mode, and on a local PostgreSQL (--store; a throwaway
@@ -14,6 +14,15 @@
 #   profiles    each traffic profile (realistic, the headline; friendly; replay) against its own
 #               floor: the floor, memory and durable `process`, with the processing turns over
 #               1 ms and the longest; then the performance targets, met or not (bench/results/profiles.md).
+#   peers       the realistic profile against what a user would run instead, in one run: the
+#               floor, the Go net/http peer (../shared/peers/go_server.go or PEERS_DIR, `go build`;
+#               its rows say "skipped" when Go is missing: apt-get install golang-go),
+#               catena-webhookd --memory and durable `process`; pinned (receiver on core 0,
+#               wrk on core 1) and unpinned (both cores shared; the daemon with --threads 2,
+#               Go with GOMAXPROCS=2, wrk with 2 threads); then a fixed-rate row (the
+#               simulator's `load --rate`, PEERS_RATE, default 5 000/s) reporting p50/p99/p99.9
+#               acknowledgement latency; then the performance targets, met or not
+#               (bench/results/peers.md).
 #   sweep       only the paced sweep and its plot.
 #   soak        5 000 000 deliveries through one durable `process` receiver, RSS after every
 #               500 000 (SOAK_DELIVERIES overrides the total); bench/results/soak.dat, or
@@ -33,7 +42,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-throughput}
-case $what in throughput|profiles|sweep|soak|recovery|all) ;; *) sed -n '2,26p' "$0"; exit 2 ;; esac
+case $what in throughput|profiles|peers|sweep|soak|recovery|all) ;; *) sed -n '2,35p' "$0"; exit 2 ;; esac
 
 ./scripts/setup >/dev/null
 ./scripts/build -DCATENA_WEBHOOKS_BUILD_BENCH=ON >/dev/null
@@ -115,7 +124,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # replay FILE OUT [DELAY_MS] [START] [DURATION]: wrk on core 1 against the running target.
 replay() {
   REPLAY_FILE=$1 REPLAY_OUT=$2 REPLAY_DELAY_MS=${3:-0} REPLAY_START=${4:-1} \
-    "${pin_load[@]}" wrk -t1 -c"$connections" -d"${5:-$duration}s" --timeout 10s -s bench/replay.lua \
+    "${pin_load[@]}" wrk -t"${wrk_threads:-1}" -c"$connections" -d"${5:-$duration}s" --timeout 10s -s bench/replay.lua \
     "http://127.0.0.1:$port/webhooks/catena" > /dev/null
 }
 
@@ -324,6 +333,108 @@ PY
   cat "$results/profiles.md"
 }
 
+# start_go NAME GOMAXPROCS: the Go peer on a free port (it prints nothing: waits for the port).
+start_go() {
+  port=18083
+  GOMAXPROCS=$2 SECRET=$CATENA_WEBHOOK_SECRET PORT=$port "${pin_rx[@]}" "$go_peer" 2> "$work/$1.stderr" &
+  target_pid=$!
+  for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.05; done
+  echo "the Go peer did not start:" >&2; cat "$work/$1.stderr" >&2; exit 1
+}
+
+# The realistic profile against the floor and the Go peer, pinned and unpinned, and at a fixed rate.
+peers() {
+  local file=$work/peers.bin count=$(( (duration + 6) * 40000 ))
+  go_peer=""
+  if command -v go >/dev/null; then
+    go_peer=$work/go_peer
+    local peers_dir=${PEERS_DIR:-../shared/peers}
+    (cd "$peers_dir" 2>/dev/null && GOCACHE=$work/gocache go build -o "$go_peer" go_server.go) ||
+      { echo "the Go peer could not be built from $peers_dir/go_server.go (PEERS_DIR): its rows are skipped" >&2; go_peer=""; }
+  else
+    echo "Go is missing (apt-get install golang-go): the Go peer's rows are skipped" >&2
+  fi
+  local profile=realistic
+  fresh "$file" "$count"
+  start floor "$floor" 127.0.0.1:0;                              measure pinned-floor "$file"; stop
+  if [[ -n $go_peer ]]; then start_go pinned-go 1;               measure pinned-go "$file"; stop; fi
+  start_daemon pinned-memory --memory;                           measure pinned-memory "$file"; stop
+  start_daemon pinned-process --durability process;              measure pinned-process "$file"; stop
+  fresh "$file" "$count"
+  local keep_rx=("${pin_rx[@]}") keep_load=("${pin_load[@]}")
+  pin_rx=() pin_load=() wrk_threads=2
+  start floor "$floor" 127.0.0.1:0;                              measure unpinned-floor "$file"; stop
+  if [[ -n $go_peer ]]; then start_go unpinned-go 2;             measure unpinned-go "$file"; stop; fi
+  start_daemon unpinned-process --durability process --threads 2; measure unpinned-process "$file"; stop
+  pin_rx=("${keep_rx[@]}") pin_load=("${keep_load[@]}") wrk_threads=1
+  # A fixed offered rate: latency, not throughput (the simulator signs as it sends, on core 1).
+  local rate=${PEERS_RATE:-5000}
+  start_daemon fixed-process --durability process
+  "${pin_load[@]}" "$sim" load --target "127.0.0.1:$port" --profile realistic --rate "$rate" --duration 5 \
+    --connections "$connections" --json > /dev/null 2>&1 || true  # warm-up
+  "${pin_load[@]}" "$sim" load --target "127.0.0.1:$port" --profile realistic --rate "$rate" --duration "$((duration * 2))" \
+    --connections "$connections" --json > "$work/fixed-process.json"
+  stop
+  {
+    echo "# Against the peers, realistic traffic, $(date -u +%Y-%m-%d)"
+    echo
+    echo "Machine: $(machine). Pinned: the receiver on core 0, wrk (1 thread) on core 1; unpinned: both"
+    echo "on both cores (wrk 2 threads, catena-webhookd \`--threads 2\`, Go \`GOMAXPROCS=2\`). $connections"
+    echo "keep-alive connections, ${duration} s a row after a warm-up. Command: \`bench/run.sh peers\`."
+    echo
+    python3 - "$work" "$rate" "$([[ -n $go_peer ]] && echo 1 || echo 0)" <<'PY'
+import json, os, sys
+w, rate, have_go = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+def load(n):
+    p = "%s/%s.json" % (w, n)
+    return json.load(open(p)) if os.path.exists(p) else None
+print("| run | target | acked/s | × floor | × Go | p50 ms | p99 ms | p99.9 ms | CPU µs/delivery | statuses |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+rows = {}
+for run in ["pinned", "unpinned"]:
+    f, g = load(run + "-floor"), load(run + "-go")
+    for t, label in [("floor", "floor (bare Beast)"), ("go", "Go net/http peer"), ("memory", "catena-webhookd `--memory`"),
+                     ("process", "catena-webhookd durable `process`")]:
+        r = load("%s-%s" % (run, t))
+        if r is None:
+            if t == "go":
+                print("| %s | %s | skipped: Go missing | | | | | | | |" % (run, label))
+            continue
+        rows[run + "-" + t] = r
+        l = r["latency_ms"]
+        xgo = "%.2f" % (r["acked_per_s"] / g["acked_per_s"]) if g else ""
+        print("| %s | %s | %.0f | %.2f | %s | %.2f | %.2f | %.2f | %.1f | %s |" % (run, label, r["acked_per_s"],
+              r["acked_per_s"] / f["acked_per_s"], xgo, l["p50"], l["p99"], l["p999"], r["cpu_us_per_delivery"], r["statuses"]))
+x = load("fixed-process")
+print()
+print("Fixed rate: `catena-webhook-sim load --profile realistic --rate %d` (signing as it sends, on core 1) against durable `process` on core 0:" % rate)
+print()
+print("| offered/s | acked/s | p50 ms | p99 ms | p99.9 ms | max ms | statuses |")
+print("|---|---|---|---|---|---|---|")
+xl = x["latency_ms"]
+print("| %d | %.0f | %.2f | %.2f | %.2f | %.2f | %s |" % (rate, x["throughput_per_s"], xl["p50"], xl["p99"], xl["p999"], xl["max"],
+      ", ".join("%s: %d" % kv for kv in sorted(x["by_status"].items()))))
+print()
+print("| performance target | measured | met |")
+print("|---|---|---|")
+def target(what, got, ok):
+    print("| %s | %s | %s |" % (what, got, "yes" if ok else "**no**"))
+ratio = lambda a, b: rows[a]["acked_per_s"] / rows[b]["acked_per_s"]
+target("pinned: durable >= 0.30 x floor", "%.2f" % ratio("pinned-process", "pinned-floor"), ratio("pinned-process", "pinned-floor") >= 0.30)
+target("pinned: `--memory` >= 0.40 x floor", "%.2f" % ratio("pinned-memory", "pinned-floor"), ratio("pinned-memory", "pinned-floor") >= 0.40)
+if have_go:
+    target("pinned: durable >= 2 x Go", "%.2f" % ratio("pinned-process", "pinned-go"), ratio("pinned-process", "pinned-go") >= 2)
+    target("unpinned: durable >= 2 x Go", "%.2f" % ratio("unpinned-process", "unpinned-go"), ratio("unpinned-process", "unpinned-go") >= 2)
+target("fixed %d/s: p99 <= 5 ms" % rate, "%.2f ms" % xl["p99"], xl["p99"] <= 5)
+target("fixed %d/s: p99.9 <= 20 ms" % rate, "%.2f ms" % xl["p999"], xl["p999"] <= 20)
+five = sum(n for r in list(rows.values()) for s, n in r["by_status"].items() if s.startswith("5"))
+five += sum(n for s, n in x["by_status"].items() if s.startswith("5"))
+target("no 5xx in any row", "%d" % five, five == 0)
+PY
+  } > "$results/peers.md"
+  cat "$results/peers.md"
+}
+
 sweep() {
   local duration=${SWEEP_DURATION:-5}
   local file=$work/sweep.bin
@@ -440,8 +551,9 @@ echo "machine: $(machine)"
 case $what in
   throughput) throughput; profiles; sweep ;;
   profiles) profiles ;;
+  peers) peers ;;
   sweep) sweep ;;
   soak) soak ;;
   recovery) recovery ;;
-  all) throughput; profiles; sweep; soak; recovery ;;
+  all) throughput; profiles; peers; sweep; soak; recovery ;;
 esac
