@@ -38,6 +38,8 @@ public:
     reorderer(std::chrono::milliseconds window, std::size_t max_count, std::size_t max_bytes)
         : window_(window), max_count_(max_count == 0 ? 1 : max_count), max_bytes_(max_bytes)
     {
+        // The spares' room is taken once, here, so that keeping a released node never allocates.
+        spare_.reserve(max_spare);
     }
 
     reorderer(reorderer const&) = delete;
@@ -296,24 +298,9 @@ private:
     void recycle(node* n) noexcept
     {
         if(spare_.size() < max_spare)
-        {
-            // Reserved once to its bound, so keeping memory never allocates (nor fails).
-            if(spare_.capacity() >= max_spare)
-            {
-                spare_.push_back(n);
-                return;
-            }
-            try
-            {
-                spare_.reserve(max_spare);
-                spare_.push_back(n);
-                return;
-            }
-            catch(std::bad_alloc const&)
-            {
-            }
-        }
-        delete n;
+            spare_.push_back(n); // within the capacity reserved at construction: cannot throw
+        else
+            delete n;
     }
 
     std::chrono::milliseconds window_;
