@@ -63,11 +63,7 @@ public:
 
     void append(std::string_view line)
     {
-        std::lock_guard lock(mutex_);
-        buf_ += line;
-        buf_ += '\n';
-        if(buf_.size() >= 64 * 1024)
-            write_locked();
+        append_with([line](std::string& buf) { buf += line; });
     }
 
     /// A line written straight into the buffer (cw::append_json_line): no string of its own.
@@ -75,7 +71,16 @@ public:
     void append_with(Write&& write)
     {
         std::lock_guard lock(mutex_);
-        write(buf_);
+        auto const size = buf_.size();
+        try
+        {
+            write(buf_);
+        }
+        catch(...)
+        {
+            buf_.resize(size); // no half line left behind
+            throw;
+        }
         buf_ += '\n';
         if(buf_.size() >= 64 * 1024)
             write_locked();
